@@ -1,0 +1,37 @@
+/*
+ * sc_app: the one application object, passed explicitly to whoever needs
+ * it (there are no mutable globals).
+ *
+ * Owns: the configuration, the lws context (control plane), the registry
+ * and the media plane, plus one opaque slot per front end.
+ * Threads: created and destroyed on the main thread, which also runs the
+ * lws loop (the control thread). Media workers never touch sc_app_t
+ * except the read-only cfg.
+ */
+#ifndef SC_APP_H
+#define SC_APP_H
+
+#include <signal.h>
+
+#include "sc_config.h"
+#include "sc_media.h"
+#include "sc_registry.h"
+
+struct lws_context;
+
+#define SC_MAX_FRONTENDS 8
+
+typedef struct sc_app {
+  sc_config_t cfg;
+  struct lws_context *lws;
+  sc_registry_t *registry;
+  sc_media_t *media;
+  /* IPv4 literal told to clients in Ready (public_host resolved once). */
+  char ready_ip[64];
+  /* "host:port" told to Litecord as the voice endpoint. */
+  char endpoint[SC_HOST_MAX + 8];
+  volatile sig_atomic_t stop_requested;
+  void *frontend_state[SC_MAX_FRONTENDS];
+} sc_app_t;
+
+#endif

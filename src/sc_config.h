@@ -1,0 +1,63 @@
+/*
+ * sc_config: the command line and environment, turned into one read-only
+ * settings struct.
+ *
+ * Owns: sc_config_t (embedded in sc_app_t; plain values, no pointers to
+ * heap memory).
+ * Threads: filled on the main thread before any other thread starts;
+ * read-only afterwards, so every thread may read it without locks.
+ */
+#ifndef SC_CONFIG_H
+#define SC_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define SC_HOST_MAX 256
+#define SC_PATH_MAX 1024
+#define SC_SECRET_MAX 256
+#define SC_MODES_MAX 8
+#define SC_MODE_NAME_MAX 48
+
+typedef struct {
+  char host[SC_HOST_MAX];
+  uint16_t port;
+} sc_hostport_t;
+
+typedef struct {
+  sc_hostport_t lvsp_listen;    /* --lvsp-listen */
+  sc_hostport_t gateway_listen; /* --gateway-listen */
+  sc_hostport_t udp_listen;     /* --udp-listen */
+  char public_host[SC_HOST_MAX]; /* --public-host: endpoint host and Ready ip */
+  char tls_cert[SC_PATH_MAX];   /* --tls-cert ("" = generated in state dir) */
+  char tls_key[SC_PATH_MAX];    /* --tls-key */
+  int no_tls;                   /* --no-tls */
+  char state_dir[SC_PATH_MAX];  /* --state-dir */
+  char lvsp_secret[SC_SECRET_MAX]; /* LVSP_SECRET env, or from the state dir */
+  int media_workers;            /* --media-workers (default 1) */
+  /* --modes: the encryption modes offered, in preference order. */
+  char modes[SC_MODES_MAX][SC_MODE_NAME_MAX];
+  int n_modes;
+  uint32_t lvsp_heartbeat_ms;   /* HELLO heartbeat_interval given to Litecord */
+  uint32_t gw_heartbeat_ms;     /* voice gateway Hello heartbeat_interval */
+  uint32_t capacity;            /* sessions this server is sized for (health) */
+  int log_level;                /* sc_log_level_t */
+} sc_config_t;
+
+/* Parse result: run, or exit at once with the given status (after --help,
+ * --version, or a one-line error already printed to `err`). */
+typedef enum { SC_CONFIG_RUN = 0, SC_CONFIG_EXIT_OK, SC_CONFIG_EXIT_ERROR } sc_config_result_t;
+
+/* Fills cfg with defaults, then applies argv and the environment
+ * (LVSP_SECRET). Output for --help/--version goes to `out`, errors to `err`.
+ * Does not touch the file system. */
+sc_config_result_t sc_config_parse(sc_config_t *cfg, int argc, char **argv, FILE *out,
+                                   FILE *err);
+
+/* Parses "HOST:PORT", "[V6]:PORT" or ":PORT" (host 0.0.0.0). 0 or -1. */
+int sc_config_parse_hostport(const char *text, sc_hostport_t *out);
+
+/* The state directory used when --state-dir is absent. */
+#define SC_DEFAULT_STATE_DIR "./litecord-voice-state"
+
+#endif

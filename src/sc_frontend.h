@@ -1,0 +1,39 @@
+/*
+ * sc_frontend: how protocol front ends (lvsp/, discord_voice/, later WebRTC
+ * dialects) plug into the core without the core including them.
+ *
+ * A front end defines one const sc_frontend_t and registers it with
+ * SC_FRONTEND_REGISTER. The record lands in the "sc_frontends" linker
+ * section; the core walks that section at start-up (the linker provides
+ * __start_/__stop_ symbols for it). Front ends are linked as object
+ * libraries, so every record is present in the binary.
+ *
+ * Threads: every callback runs on the main (control) thread.
+ */
+#ifndef SC_FRONTEND_H
+#define SC_FRONTEND_H
+
+#include "sc_app.h"
+
+typedef struct sc_frontend {
+  const char *name;
+  /* Start order: lower first (stop runs in reverse). */
+  int order;
+  /* Handler for non-RTP datagrams on the media sockets, or NULL. At most
+   * one front end may supply it. */
+  sc_datagram_fn datagram_fn;
+  /* Called after the lws context and the media plane exist: create the
+   * listeners. Return 0, or -1 after logging why. */
+  int (*start)(sc_app_t *app, int slot);
+  /* Graceful shutdown: close connections with a fitting code. */
+  void (*stop)(sc_app_t *app, int slot);
+} sc_frontend_t;
+
+#define SC_FRONTEND_REGISTER(fe)                                                \
+  static const sc_frontend_t *const sc__frontend_record_##fe                   \
+      __attribute__((used, section("sc_frontends"), aligned(sizeof(void *)))) = &(fe)
+
+/* The registered front ends, sorted by order. Returns the count. */
+int sc_frontend_list(const sc_frontend_t **out, int max);
+
+#endif

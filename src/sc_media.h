@@ -1,0 +1,131 @@
+/*
+ * sc_media: the media plane. N worker threads, each owning one UDP socket
+ * (port = udp_listen.port + worker index), the rooms sharded onto it, and
+ * every member of those rooms. A worker receives datagrams, authenticates
+ * and decrypts each RTP packet under its sender's cipher, and re-encrypts
+ * it for every other member of the sender's room.
+ *
+ * Threads: sc_media_create/start/stop/destroy and every sc_media_post_*
+ * call run on the control (lws) thread. Everything else here runs on the
+ * worker thread that owns the room. The two meet only in each worker's
+ * command queue (mutex + eventfd): the control thread appends a command and
+ * writes the eventfd; the worker drains the whole queue at the start of each
+ * wake-up, before it reads any datagram. So a command posted before the
+ * control thread answers a client (Ready, Session Description) is in force
+ * before that client's next datagram can be read.
+ *
+ * Memory: sc_media_t is owned by the app. A cipher state handed over with
+ * sc_media_post_cipher() belongs to the worker from then on; the worker
+ * frees it with its ops->free when the member is removed, its cipher is
+ * replaced, or the media plane is destroyed. Members and rooms are
+ * allocated on the worker when their command is applied, never per packet.
+ */
+#ifndef SC_MEDIA_H
+#define SC_MEDIA_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+typedef struct sc_media sc_media_t;
+typedef struct sc_media_worker sc_media_worker_t;
+
+/* One media packet between open() and seal(): the RTP fields a receiver
+ * needs and the media payload (Opus, or a DAVE frame) in clear. */
+typedef struct {
+  int is_rtcp;           /* 1: RTCP, counted, never forwarded */
+  uint8_t marker_pt;     /* RTP byte 1 (marker bit | payload type) */
+  uint16_t seq;
+  uint32_t timestamp;
+  uint32_t ssrc;
+  const uint8_t *payload; /* points into the worker's scratch buffer */
+  size_t payload_len;
+} sc_media_pkt_t;
+
+/* Packet protection for one member, supplied by a front end (for Discord:
+ * discord_voice/dv_crypto). Runs on the worker thread only. */
+typedef struct {
+  /* Authenticates and decrypts datagram (pkt,len) from the member. Writes
+   * the clear payload into plain (cap bytes) and fills *out. Returns 0, or
+   * -EBADMSG on authentication failure, -EINVAL on a malformed packet. */
+  int (*open)(void *state, const uint8_t *pkt, size_t len, uint8_t *plain, size_t cap,
+              sc_media_pkt_t *out);
+  /* Builds the datagram for this member (as receiver): a fresh 12-byte RTP
+   * header from *in and the payload, encrypted under this member's key and
+   * its own nonce counter. Returns the datagram length or a negative errno. */
+  int (*seal)(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t cap);
+  void (*free)(void *state);
+} sc_cipher_ops_t;
+
+/* Handler for datagrams that are not RTP/RTCP (IP discovery, keepalives).
+ * Runs on the worker thread. May write a reply into reply (cap bytes) and
+ * return its length; 0 = handled, no reply; negative = malformed (dropped
+ * and counted). Set once before sc_media_start(). */
+typedef int (*sc_datagram_fn)(sc_media_worker_t *w, const uint8_t *buf, size_t len,
+                              const struct sockaddr_storage *from, uint8_t *reply,
+                              size_t cap);
+
+/* Member flags enforced on the media path. */
+enum {
+  SC_MEMBER_MUTED = 1u << 0, /* server mute or suppress: packets not forwarded */
+  SC_MEMBER_DEAF = 1u << 1,  /* server deafen: receives nothing */
+};
+
+/* Counters for the whole media plane (sum over workers). */
+typedef struct {
+  uint64_t rx_datagrams;
+  uint64_t rx_rtp;
+  uint64_t rx_rtcp;
+  uint64_t tx_packets;      /* datagrams sent to members (forwarded RTP) */
+  uint64_t tx_bytes;
+  uint64_t discovery;       /* IP discovery requests answered */
+  uint64_t keepalives;
+  uint64_t drop_unknown_ssrc;
+  uint64_t drop_foreign_addr; /* SSRC known, source address not the bound one */
+  uint64_t drop_auth;       /* failed authentication / decryption */
+  uint64_t drop_malformed;  /* too short, bad version, unparseable */
+  uint64_t drop_no_cipher;  /* RTP before Select Protocol finished */
+  uint64_t drop_muted;      /* from a muted member: not forwarded */
+  uint64_t send_errors;
+} sc_media_stats_t;
+
+/* Creates (does not start) n_workers workers bound to host:base_port+i.
+ * Returns NULL and logs the reason on failure (e.g. port in use). */
+sc_media_t *sc_media_create(const char *host, uint16_t base_port, int n_workers,
+                            sc_datagram_fn on_datagram);
+int sc_media_start(sc_media_t *m);
+void sc_media_stop(sc_media_t *m); /* joins the threads; idempotent */
+void sc_media_destroy(sc_media_t *m);
+
+/* The UDP port that members of room_id must send to. */
+uint16_t sc_media_port_for_room(const sc_media_t *m, uint64_t room_id);
+
+/* Commands (control thread). Each returns 0 or -ENOMEM. Members are keyed
+ * by SSRC, which the control plane keeps unique. */
+int sc_media_post_add(sc_media_t *m, uint64_t room_id, uint32_t ssrc);
+int sc_media_post_cipher(sc_media_t *m, uint64_t room_id, uint32_t ssrc,
+                         const sc_cipher_ops_t *ops, void *state);
+int sc_media_post_flags(sc_media_t *m, uint64_t room_id, uint32_t ssrc, unsigned flags);
+/* Address to send to until the member's first datagram binds one. */
+int sc_media_post_peer_hint(sc_media_t *m, uint64_t room_id, uint32_t ssrc,
+                            const struct sockaddr_storage *addr);
+int sc_media_post_remove(sc_media_t *m, uint64_t room_id, uint32_t ssrc);
+
+/* Blocks until every command posted so far has been applied (tests and
+ * orderly shutdown; never called on a hot path). */
+void sc_media_sync(sc_media_t *m);
+
+void sc_media_get_stats(const sc_media_t *m, sc_media_stats_t *out);
+
+/* Worker-thread helpers for the datagram handler. */
+/* Binds ssrc's member to `from` if it has no address yet. Returns 0 if the
+ * member is (now) bound to `from`, -EEXIST if bound to another address,
+ * -ENOENT if no member has that SSRC on this worker. */
+int sc_media_worker_bind(sc_media_worker_t *w, uint32_t ssrc,
+                         const struct sockaddr_storage *from);
+/* Counts a keepalive / a discovery answer in the worker's stats. */
+void sc_media_worker_count_keepalive(sc_media_worker_t *w);
+void sc_media_worker_count_discovery(sc_media_worker_t *w);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * sc_server: the control plane's event loop. One lws context, run on the
+ * main thread; each front end adds its own listener (vhost) to it.
+ *
+ * Owns: the lws context (stored in app->lws) and the signal handling that
+ * turns SIGINT/SIGTERM into an orderly stop.
+ * Threads: main thread only. Other threads wake the loop only through
+ * lws_cancel_service() (LWS_CALLBACK_EVENT_WAIT_CANCELLED).
+ * Memory: the context is destroyed by sc_server_destroy.
+ */
+#ifndef SC_SERVER_H
+#define SC_SERVER_H
+
+#include "sc_app.h"
+
+struct lws_protocols;
+struct lws_vhost;
+
+/* Creates the lws context with no listeners yet. 0 or -1 (logged). */
+int sc_server_create(sc_app_t *app);
+
+/* Adds a listener for `protocols` on listen (TLS with the configured
+ * certificate unless --no-tls). The first protocol is used for clients
+ * that name none. `user` is handed to callbacks via lws_get_vhost_user /
+ * lws_context_user... (see sc_server_vhost_app). Returns NULL and logs on
+ * failure (port in use, bad certificate). */
+struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
+                                         const sc_hostport_t *listen,
+                                         const struct lws_protocols *protocols);
+
+/* The app a callback's wsi belongs to. */
+sc_app_t *sc_server_app(struct lws *wsi);
+
+/* Runs the loop until app->stop_requested, then returns 0. */
+int sc_server_run(sc_app_t *app);
+
+void sc_server_destroy(sc_app_t *app);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * sc_statedir: the state directory (LVSP secret, self-signed TLS pair,
+ * admin token later).
+ *
+ * Owns: the files it creates inside the directory (mode 0600 for secrets).
+ * Threads: start-up only, on the main thread, before the loops run.
+ * Memory: results are written into caller-provided buffers.
+ */
+#ifndef SC_STATEDIR_H
+#define SC_STATEDIR_H
+
+#include <stddef.h>
+
+/* Creates dir (and parents) with mode 0700 if missing. 0 or -errno. */
+int sc_statedir_ensure(const char *dir);
+
+/* Reads "<dir>/lvsp_secret" into out (trailing newline stripped). If the
+ * file does not exist, generates 32 random bytes, stores their hex (64
+ * chars) with mode 0600 and returns that. *created is set to 1 when the
+ * secret was generated now. Returns 0 or -errno. */
+int sc_statedir_secret(const char *dir, char *out, size_t out_size, int *created);
+
+/* Ensures "<dir>/cert.pem" and "<dir>/key.pem" exist; if either is
+ * missing, generates a fresh ECDSA P-256 key and a self-signed X.509 v3
+ * certificate valid for 10 years whose subjectAltName holds
+ * IP:127.0.0.1, IP:::1, DNS:localhost and `public_host` (as IP if it parses
+ * as one, else DNS). Writes the paths into cert_path/key_path.
+ * *created is 1 when the pair was generated now. Returns 0 or -errno/-EIO. */
+int sc_statedir_tls_pair(const char *dir, const char *public_host, char *cert_path,
+                         size_t cert_size, char *key_path, size_t key_size, int *created);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * sc_wsq: a bounded outbound message queue for one WebSocket connection,
+ * and the deferred close that follows it.
+ *
+ * libwebsockets allows one write per LWS_CALLBACK_SERVER_WRITEABLE, so a
+ * connection queues what it wants to send, asks for a writable callback,
+ * and writes one message per callback (sc_wsq_write_one). A peer that does
+ * not read fills its queue; sc_wsq_push then fails and the owner closes it.
+ * A close is also queued: once the messages before it are written, the
+ * connection is closed with the stored code.
+ *
+ * Threads: control (lws) thread only.
+ * Memory: the queue owns its messages; sc_wsq_clear frees them. The struct
+ * itself is embedded in the owner's per-connection data.
+ */
+#ifndef SC_WSQ_H
+#define SC_WSQ_H
+
+#include <stddef.h>
+
+struct lws;
+typedef struct sc_wsq_msg sc_wsq_msg_t;
+
+typedef struct {
+  sc_wsq_msg_t *head, *tail;
+  size_t count;
+  size_t max_count;     /* bound; 0 = default (256) */
+  int close_code;       /* 0 = no close pending */
+  char close_reason[64];
+  struct lws *wsi;
+} sc_wsq_t;
+
+void sc_wsq_init(sc_wsq_t *q, struct lws *wsi, size_t max_count);
+
+/* Queues a text frame (copied) and requests a writable callback.
+ * Returns 0, -ENOBUFS when the queue is full, -ENOMEM, or -EPIPE once a
+ * close is pending (nothing is sent after a close). */
+int sc_wsq_push_text(sc_wsq_t *q, const char *data, size_t len);
+
+/* Queues a close with code and reason after what is already queued. The
+ * first close wins. */
+void sc_wsq_close(sc_wsq_t *q, int code, const char *reason);
+
+/* For LWS_CALLBACK_SERVER_WRITEABLE: writes one message. Returns 0 to keep
+ * the connection, -1 when the callback must return -1 (close now: a
+ * queued close was reached, with lws_close_reason already set, or a write
+ * failed). Requests another callback when more is queued. */
+int sc_wsq_on_writeable(sc_wsq_t *q);
+
+/* Frees queued messages (on LWS_CALLBACK_CLOSED). */
+void sc_wsq_clear(sc_wsq_t *q);
+
+#endif
