@@ -27,6 +27,8 @@ typedef struct sc_frontend {
   int (*start)(sc_app_t *app, int slot);
   /* Graceful shutdown: close connections with a fitting code. */
   void (*stop)(sc_app_t *app, int slot);
+  /* After the lws context is gone (no more callbacks): free the state. */
+  void (*destroy)(sc_app_t *app, int slot);
 } sc_frontend_t;
 
 #define SC_FRONTEND_REGISTER(fe)                                                \

@@ -48,7 +48,8 @@ typedef struct {
 typedef struct {
   /* Authenticates and decrypts datagram (pkt,len) from the member. Writes
    * the clear payload into plain (cap bytes) and fills *out. Returns 0, or
-   * -EBADMSG on authentication failure, -EINVAL on a malformed packet. */
+   * -EBADMSG on authentication failure, -EALREADY for a nonce already seen
+   * (replay), -EINVAL on a malformed packet. */
   int (*open)(void *state, const uint8_t *pkt, size_t len, uint8_t *plain, size_t cap,
               sc_media_pkt_t *out);
   /* Builds the datagram for this member (as receiver): a fresh 12-byte RTP
@@ -84,13 +85,15 @@ typedef struct {
   uint64_t drop_unknown_ssrc;
   uint64_t drop_foreign_addr; /* SSRC known, source address not the bound one */
   uint64_t drop_auth;       /* failed authentication / decryption */
+  uint64_t drop_replay;     /* authenticated, but its nonce was seen before */
   uint64_t drop_malformed;  /* too short, bad version, unparseable */
   uint64_t drop_no_cipher;  /* RTP before Select Protocol finished */
   uint64_t drop_muted;      /* from a muted member: not forwarded */
   uint64_t send_errors;
 } sc_media_stats_t;
 
-/* Creates (does not start) n_workers workers bound to host:base_port+i.
+/* Creates (does not start) n_workers workers bound to host:base_port+i
+ * (base_port 0: each worker gets an ephemeral port; tests use this).
  * Returns NULL and logs the reason on failure (e.g. port in use). */
 sc_media_t *sc_media_create(const char *host, uint16_t base_port, int n_workers,
                             sc_datagram_fn on_datagram);

@@ -62,9 +62,10 @@ struct sc_vstate {
   sc_channel_t *channel;
   const sc_attach_ops_t *ops; /* NULL while no connection is attached */
   void *conn;
-  /* registry links (private) */
+  /* registry private: channel list links and hash keys */
   sc_vstate_t *ch_next, *ch_prev;
-  sc_vstate_t *hash_next;
+  char user_key[2 * SC_ID_MAX]; /* "user_id/server_id" */
+  char ssrc_key[12];
 };
 
 struct sc_channel {
@@ -74,7 +75,6 @@ struct sc_channel {
   int bitrate;                /* bits/s; 0 = not told */
   int n_states;
   sc_vstate_t *states;        /* list head via ch_next */
-  sc_channel_t *hash_next;
 };
 
 /* media may be NULL (unit tests): then no media commands are posted.

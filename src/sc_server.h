@@ -13,6 +13,7 @@
 
 #include "sc_app.h"
 
+struct lws;
 struct lws_protocols;
 struct lws_vhost;
 
@@ -33,6 +34,10 @@ sc_app_t *sc_server_app(struct lws *wsi);
 
 /* Runs the loop until app->stop_requested, then returns 0. */
 int sc_server_run(sc_app_t *app);
+
+/* Services the loop for about `ms` milliseconds so queued messages and
+ * close frames reach clients before the process exits. */
+void sc_server_drain(sc_app_t *app, int ms);
 
 void sc_server_destroy(sc_app_t *app);
 

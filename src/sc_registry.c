@@ -1,0 +1,265 @@
+#include "sc_registry.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_hmap.h"
+#include "sc_log.h"
+#include "sc_media.h"
+#include "sc_token.h"
+
+struct sc_registry {
+  sc_media_t *media;
+  sc_hmap_t channels;   /* channel id -> sc_channel_t */
+  sc_hmap_t sessions;   /* session id -> sc_vstate_t */
+  sc_hmap_t users;      /* "user/server" -> sc_vstate_t */
+  sc_hmap_t ssrcs;      /* decimal SSRC -> sc_vstate_t (uniqueness) */
+  uint64_t next_room_id;
+  size_t n_states;
+};
+
+int sc_registry_valid_id(const char *id) {
+  size_t n = id ? strlen(id) : 0;
+  if (n < 1 || n > 20) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (id[i] < '0' || id[i] > '9') return 0;
+  return 1;
+}
+
+sc_registry_t *sc_registry_create(struct sc_media *media) {
+  sc_registry_t *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->media = media;
+  r->next_room_id = 1;
+  sc_hmap_init(&r->channels);
+  sc_hmap_init(&r->sessions);
+  sc_hmap_init(&r->users);
+  sc_hmap_init(&r->ssrcs);
+  return r;
+}
+
+static void free_channel(sc_registry_t *r, sc_channel_t *ch) {
+  sc_hmap_del(&r->channels, ch->id);
+  free(ch);
+}
+
+void sc_registry_destroy(sc_registry_t *r) {
+  if (!r) return;
+  for (size_t i = 0; i < r->channels.cap; i++) {
+    sc_hmap_slot_t *s = &r->channels.slots[i];
+    /* Ending a channel's last state frees the channel and clears its slot
+     * (deletion never moves slots), so re-read the slot every time. */
+    while (s->value && ((sc_channel_t *)s->value)->states)
+      sc_registry_end_state(r, ((sc_channel_t *)s->value)->states, SC_END_SHUTDOWN);
+    if (s->value) free_channel(r, s->value);
+  }
+  sc_hmap_free(&r->channels);
+  sc_hmap_free(&r->sessions);
+  sc_hmap_free(&r->users);
+  sc_hmap_free(&r->ssrcs);
+  free(r);
+}
+
+sc_channel_t *sc_registry_find_channel(sc_registry_t *r, const char *channel_id) {
+  return channel_id ? sc_hmap_get(&r->channels, channel_id) : NULL;
+}
+
+sc_channel_t *sc_registry_channel(sc_registry_t *r, const char *channel_id,
+                                  const char *guild_id) {
+  if (!sc_registry_valid_id(channel_id)) return NULL;
+  if (guild_id && *guild_id && !sc_registry_valid_id(guild_id)) return NULL;
+  sc_channel_t *ch = sc_registry_find_channel(r, channel_id);
+  if (ch) {
+    if (guild_id && *guild_id && !ch->guild_id[0])
+      snprintf(ch->guild_id, sizeof ch->guild_id, "%s", guild_id);
+    return ch;
+  }
+  ch = calloc(1, sizeof *ch);
+  if (!ch) return NULL;
+  snprintf(ch->id, sizeof ch->id, "%s", channel_id);
+  snprintf(ch->guild_id, sizeof ch->guild_id, "%s", guild_id ? guild_id : "");
+  ch->room_id = r->next_room_id++;
+  if (sc_hmap_put(&r->channels, ch->id, ch) < 0) {
+    free(ch);
+    return NULL;
+  }
+  return ch;
+}
+
+/* Picks an SSRC no live state uses. The CSPRNG makes a clash unlikely;
+ * the loop makes it impossible. */
+static void assign_ssrc(sc_registry_t *r, sc_vstate_t *vs) {
+  do {
+    vs->ssrc = sc_token_random_u32();
+    snprintf(vs->ssrc_key, sizeof vs->ssrc_key, "%u", vs->ssrc);
+  } while (sc_hmap_get(&r->ssrcs, vs->ssrc_key));
+}
+
+static int index_state(sc_registry_t *r, sc_vstate_t *vs) {
+  if (sc_hmap_put(&r->sessions, vs->session_id, vs) < 0) return -ENOMEM;
+  if (sc_hmap_put(&r->users, vs->user_key, vs) < 0) goto undo_session;
+  if (sc_hmap_put(&r->ssrcs, vs->ssrc_key, vs) < 0) goto undo_user;
+  return 0;
+undo_user:
+  sc_hmap_del(&r->users, vs->user_key);
+undo_session:
+  sc_hmap_del(&r->sessions, vs->session_id);
+  return -ENOMEM;
+}
+
+static void link_into_channel(sc_channel_t *ch, sc_vstate_t *vs) {
+  vs->channel = ch;
+  vs->ch_prev = NULL;
+  vs->ch_next = ch->states;
+  if (ch->states) ch->states->ch_prev = vs;
+  ch->states = vs;
+  ch->n_states++;
+}
+
+static void unlink_from_channel(sc_vstate_t *vs) {
+  sc_channel_t *ch = vs->channel;
+  if (vs->ch_prev) vs->ch_prev->ch_next = vs->ch_next;
+  else ch->states = vs->ch_next;
+  if (vs->ch_next) vs->ch_next->ch_prev = vs->ch_prev;
+  ch->n_states--;
+  vs->channel = NULL;
+}
+
+static unsigned media_flags(const sc_vflags_t *f) {
+  return (f->mute || f->suppress ? SC_MEMBER_MUTED : 0u) | (f->deaf ? SC_MEMBER_DEAF : 0u);
+}
+
+static sc_vstate_t *new_state(sc_registry_t *r, const char *user_id, sc_channel_t *ch) {
+  sc_vstate_t *vs = calloc(1, sizeof *vs);
+  if (!vs) return NULL;
+  snprintf(vs->user_id, sizeof vs->user_id, "%s", user_id);
+  snprintf(vs->guild_id, sizeof vs->guild_id, "%s", ch->guild_id);
+  snprintf(vs->server_id, sizeof vs->server_id, "%s", ch->guild_id[0] ? ch->guild_id : ch->id);
+  snprintf(vs->user_key, sizeof vs->user_key, "%s/%s", vs->user_id, vs->server_id);
+  if (sc_token_random_hex(vs->session_id, sizeof vs->session_id, SC_SESSION_ID_LEN / 2) < 0 ||
+      sc_token_random_alnum(vs->token, sizeof vs->token, SC_VOICE_TOKEN_LEN) < 0) {
+    free(vs);
+    return NULL;
+  }
+  assign_ssrc(r, vs);
+  return vs;
+}
+
+sc_vstate_t *sc_registry_create_state(sc_registry_t *r, const char *user_id,
+                                      const char *channel_id, const char *guild_id) {
+  if (!sc_registry_valid_id(user_id)) return NULL;
+  sc_channel_t *ch = sc_registry_channel(r, channel_id, guild_id);
+  if (!ch) return NULL;
+  /* The channel must not vanish while the old state ends: link first. */
+  sc_vstate_t *vs = new_state(r, user_id, ch);
+  if (!vs) goto fail;
+  sc_vstate_t *old = sc_hmap_get(&r->users, vs->user_key);
+  link_into_channel(ch, vs);
+  if (old) sc_registry_end_state(r, old, SC_END_REPLACED);
+  if (index_state(r, vs) < 0) {
+    unlink_from_channel(vs);
+    free(vs);
+    goto fail;
+  }
+  r->n_states++;
+  if (r->media && sc_media_post_add(r->media, ch->room_id, vs->ssrc) < 0)
+    sc_log_error("registry", "media plane refused member ssrc=%u", vs->ssrc);
+  return vs;
+fail:
+  if (!ch->n_states) free_channel(r, ch);
+  return NULL;
+}
+
+sc_vstate_t *sc_registry_find_session(sc_registry_t *r, const char *session_id) {
+  return session_id ? sc_hmap_get(&r->sessions, session_id) : NULL;
+}
+
+sc_vstate_t *sc_registry_find_user(sc_registry_t *r, const char *user_id,
+                                   const char *server_id) {
+  char key[2 * SC_ID_MAX];
+  if (!sc_registry_valid_id(user_id) || !sc_registry_valid_id(server_id)) return NULL;
+  snprintf(key, sizeof key, "%s/%s", user_id, server_id);
+  return sc_hmap_get(&r->users, key);
+}
+
+void sc_registry_set_flags(sc_registry_t *r, sc_vstate_t *vs, const sc_vflags_t *flags) {
+  vs->flags = *flags;
+  if (r->media) sc_media_post_flags(r->media, vs->channel->room_id, vs->ssrc, media_flags(flags));
+  if (vs->ops && vs->ops->on_flags) vs->ops->on_flags(vs->conn, vs);
+}
+
+typedef void (*peer_event_fn)(const sc_attach_ops_t *ops, void *conn, const sc_vstate_t *peer,
+                              unsigned arg);
+
+/* Tells every attached peer of vs (not vs itself) about vs. */
+static void notify_peers(sc_vstate_t *vs, peer_event_fn fn, unsigned arg) {
+  for (sc_vstate_t *p = vs->channel->states; p; p = p->ch_next)
+    if (p != vs && p->ops) fn(p->ops, p->conn, vs, arg);
+}
+
+static void ev_join(const sc_attach_ops_t *o, void *c, const sc_vstate_t *p, unsigned a) {
+  (void)a;
+  if (o->on_peer_join) o->on_peer_join(c, p);
+}
+static void ev_leave(const sc_attach_ops_t *o, void *c, const sc_vstate_t *p, unsigned a) {
+  (void)a;
+  if (o->on_peer_leave) o->on_peer_leave(c, p);
+}
+static void ev_speaking(const sc_attach_ops_t *o, void *c, const sc_vstate_t *p, unsigned a) {
+  if (o->on_peer_speaking) o->on_peer_speaking(c, p, a);
+}
+
+void sc_registry_end_state(sc_registry_t *r, sc_vstate_t *vs, sc_end_reason_t why) {
+  const sc_attach_ops_t *ops = vs->ops;
+  void *conn = vs->conn;
+  if (ops) {
+    vs->ops = NULL;
+    vs->conn = NULL;
+    notify_peers(vs, ev_leave, 0);
+    if (ops->on_ended) ops->on_ended(conn, why);
+  }
+  sc_hmap_del(&r->sessions, vs->session_id);
+  if (sc_hmap_get(&r->users, vs->user_key) == vs) sc_hmap_del(&r->users, vs->user_key);
+  sc_hmap_del(&r->ssrcs, vs->ssrc_key);
+  sc_channel_t *ch = vs->channel;
+  if (r->media) sc_media_post_remove(r->media, ch->room_id, vs->ssrc);
+  unlink_from_channel(vs);
+  r->n_states--;
+  free(vs);
+  if (!ch->n_states) free_channel(r, ch);
+}
+
+int sc_registry_attach(sc_registry_t *r, sc_vstate_t *vs, const sc_attach_ops_t *ops,
+                       void *conn) {
+  (void)r;
+  if (vs->ops) return -EBUSY;
+  vs->ops = ops;
+  vs->conn = conn;
+  notify_peers(vs, ev_join, 0);
+  return 0;
+}
+
+void sc_registry_detach(sc_registry_t *r, sc_vstate_t *vs) {
+  (void)r;
+  if (!vs->ops) return;
+  vs->ops = NULL;
+  vs->conn = NULL;
+  vs->speaking = 0;
+  notify_peers(vs, ev_leave, 0);
+}
+
+void sc_registry_set_speaking(sc_registry_t *r, sc_vstate_t *vs, unsigned speaking) {
+  (void)r;
+  vs->speaking = speaking;
+  notify_peers(vs, ev_speaking, speaking);
+}
+
+void sc_registry_each_peer(sc_channel_t *ch, const sc_vstate_t *self, sc_vstate_fn fn,
+                           void *arg) {
+  for (sc_vstate_t *p = ch->states; p; p = p->ch_next)
+    if (p != self && p->ops) fn(p, arg);
+}
+
+size_t sc_registry_count_states(const sc_registry_t *r) { return r->n_states; }

@@ -1,0 +1,134 @@
+#include "sc_server.h"
+
+#include <errno.h>
+#include <libwebsockets.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sc_log.h"
+
+/* The app pointer for signal handlers: the only process-wide pointer, set
+ * once before the loop runs, because a signal handler has no argument. */
+static sc_app_t *signal_app;
+
+static void on_stop_signal(int sig) {
+  (void)sig;
+  if (!signal_app) return;
+  signal_app->stop_requested = 1;
+  if (signal_app->lws) lws_cancel_service(signal_app->lws);
+}
+
+static void lws_log_emit(int level, const char *line) {
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s", line);
+  size_t n = strlen(buf);
+  while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
+  sc_log_write(level == LLL_ERR ? SC_LOG_ERROR : SC_LOG_WARN, "lws", "%s", buf);
+}
+
+int sc_server_create(sc_app_t *app) {
+  struct lws_context_creation_info info;
+  memset(&info, 0, sizeof info);
+  lws_set_log_level(LLL_ERR | (app->cfg.log_level >= SC_LOG_DEBUG ? LLL_WARN : 0),
+                    lws_log_emit);
+  info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.user = app;
+  app->lws = lws_create_context(&info);
+  if (!app->lws) {
+    sc_log_error("server", "cannot create the libwebsockets context");
+    return -1;
+  }
+  signal_app = app;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  return 0;
+}
+
+/* lws reports a busy port only in its own log; check first so the admin
+ * gets one clear line. */
+static int check_port_free(const sc_hostport_t *l) {
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                           .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+  struct addrinfo *res = NULL;
+  char service[8];
+  snprintf(service, sizeof service, "%u", l->port);
+  int rc = getaddrinfo(l->host, service, &hints, &res);
+  if (rc != 0) {
+    sc_log_error("server", "listen address %s: %s", l->host, gai_strerror(rc));
+    return -1;
+  }
+  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1, ok = fd >= 0;
+  if (ok) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (ok && bind(fd, res->ai_addr, res->ai_addrlen) < 0) {
+    sc_log_error("server", "cannot listen on %s:%u: %s", l->host, l->port, strerror(errno));
+    ok = 0;
+  }
+  if (fd >= 0) close(fd);
+  freeaddrinfo(res);
+  return ok ? 0 : -1;
+}
+
+struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
+                                         const sc_hostport_t *listen,
+                                         const struct lws_protocols *protocols) {
+  if (check_port_free(listen) < 0) return NULL;
+  struct lws_context_creation_info info;
+  memset(&info, 0, sizeof info);
+  info.vhost_name = name;
+  info.port = listen->port;
+  /* lws takes an interface name or address; NULL means every address. */
+  info.iface = strcmp(listen->host, "0.0.0.0") == 0 ? NULL : listen->host;
+  info.protocols = protocols;
+  info.user = app;
+  if (!app->cfg.no_tls) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = app->cfg.tls_cert;
+    info.ssl_private_key_filepath = app->cfg.tls_key;
+  }
+  struct lws_vhost *vh = lws_create_vhost(app->lws, &info);
+  if (!vh) sc_log_error("server", "cannot create the %s listener on %s:%u", name, listen->host,
+                        listen->port);
+  else sc_log_info("server", "%s listening on %s://%s:%u/", name, app->cfg.no_tls ? "ws" : "wss",
+                   listen->host, listen->port);
+  return vh;
+}
+
+sc_app_t *sc_server_app(struct lws *wsi) {
+  return lws_context_user(lws_get_context(wsi));
+}
+
+int sc_server_run(sc_app_t *app) {
+  while (!app->stop_requested) {
+    if (lws_service(app->lws, 0) < 0) {
+      sc_log_error("server", "event loop failed");
+      return -1;
+    }
+  }
+  return 0;
+}
+
+void sc_server_drain(sc_app_t *app, int ms) {
+  /* lws_service ignores its timeout since v3.2; a cancel makes it return
+   * after one pass, so the loop below is bounded by `ms`. */
+  for (int t = 0; app->lws && t < ms; t += 10) {
+    lws_cancel_service(app->lws);
+    lws_service(app->lws, 0);
+    usleep(10 * 1000);
+  }
+}
+
+void sc_server_destroy(sc_app_t *app) {
+  if (app->lws) lws_context_destroy(app->lws);
+  app->lws = NULL;
+  signal_app = NULL;
+}

@@ -1,0 +1,76 @@
+#include "sc_wsq.h"
+
+#include <errno.h>
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SC_WSQ_DEFAULT_MAX 256
+
+/* One queued text frame, with the LWS_PRE headroom lws_write needs. */
+struct sc_wsq_msg {
+  sc_wsq_msg_t *next;
+  size_t len;
+  unsigned char buf[]; /* LWS_PRE + len */
+};
+
+void sc_wsq_init(sc_wsq_t *q, struct lws *wsi, size_t max_count) {
+  memset(q, 0, sizeof *q);
+  q->wsi = wsi;
+  q->max_count = max_count ? max_count : SC_WSQ_DEFAULT_MAX;
+}
+
+int sc_wsq_push_text(sc_wsq_t *q, const char *data, size_t len) {
+  if (q->close_code) return -EPIPE;
+  if (q->count >= q->max_count) return -ENOBUFS;
+  sc_wsq_msg_t *m = malloc(sizeof *m + LWS_PRE + len);
+  if (!m) return -ENOMEM;
+  m->next = NULL;
+  m->len = len;
+  memcpy(m->buf + LWS_PRE, data, len);
+  if (q->tail) q->tail->next = m;
+  else q->head = m;
+  q->tail = m;
+  q->count++;
+  if (q->wsi) lws_callback_on_writable(q->wsi);
+  return 0;
+}
+
+void sc_wsq_close(sc_wsq_t *q, int code, const char *reason) {
+  if (q->close_code) return;
+  q->close_code = code;
+  snprintf(q->close_reason, sizeof q->close_reason, "%s", reason ? reason : "");
+  if (q->wsi) lws_callback_on_writable(q->wsi);
+}
+
+int sc_wsq_on_writeable(sc_wsq_t *q) {
+  sc_wsq_msg_t *m = q->head;
+  if (m) {
+    q->head = m->next;
+    if (!q->head) q->tail = NULL;
+    q->count--;
+    int n = lws_write(q->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+    int failed = n < (int)m->len;
+    free(m);
+    if (failed) return -1;
+    if (q->head || q->close_code) lws_callback_on_writable(q->wsi);
+    return 0;
+  }
+  if (q->close_code) {
+    lws_close_reason(q->wsi, (enum lws_close_status)q->close_code,
+                     (unsigned char *)q->close_reason, strlen(q->close_reason));
+    return -1;
+  }
+  return 0;
+}
+
+void sc_wsq_clear(sc_wsq_t *q) {
+  while (q->head) {
+    sc_wsq_msg_t *m = q->head;
+    q->head = m->next;
+    free(m);
+  }
+  q->tail = NULL;
+  q->count = 0;
+}
