@@ -50,11 +50,18 @@ typedef enum { SC_CONFIG_RUN = 0, SC_CONFIG_EXIT_OK, SC_CONFIG_EXIT_ERROR } sc_c
 
 /* Fills cfg with defaults, then applies argv and the environment
  * (LVSP_SECRET). Output for --help/--version goes to `out`, errors to `err`.
- * Does not touch the file system. */
+ * Does not touch the file system, and does not apply cfg->log_level (the
+ * caller passes it to sc_log_set_level). Flags take "--flag VALUE" or
+ * "--flag=VALUE"; a repeated flag's last value wins; a separate VALUE may
+ * not start with "--" (taken as a forgotten value). --no-tls together
+ * with --tls-cert/--tls-key is an error. */
 sc_config_result_t sc_config_parse(sc_config_t *cfg, int argc, char **argv, FILE *out,
                                    FILE *err);
 
-/* Parses "HOST:PORT", "[V6]:PORT" or ":PORT" (host 0.0.0.0). 0 or -1. */
+/* Parses "HOST:PORT", "[V6]:PORT" or ":PORT" (host 0.0.0.0). 0 or -1.
+ * PORT is 0..65535, 0 meaning "any free port" (for tests). A v6 address
+ * must be in brackets (and is stored without them); zone ids ("%eth0")
+ * are not accepted. HOST is not resolved. Pure: no I/O. */
 int sc_config_parse_hostport(const char *text, sc_hostport_t *out);
 
 /* The state directory used when --state-dir is absent. */

@@ -17,7 +17,10 @@ int sc_statedir_ensure(const char *dir);
 /* Reads "<dir>/lvsp_secret" into out (trailing newline stripped). If the
  * file does not exist, generates 32 random bytes, stores their hex (64
  * chars) with mode 0600 and returns that. *created is set to 1 when the
- * secret was generated now. Returns 0 or -errno. */
+ * secret was generated now. Returns 0 or -errno. Trailing whitespace is
+ * stripped; an empty file is -EINVAL, one too long for out -ENAMETOOLONG.
+ * A new file is written under a temporary name and link()ed into place, so
+ * concurrent first starts all end up with the one secret that won. */
 int sc_statedir_secret(const char *dir, char *out, size_t out_size, int *created);
 
 /* Ensures "<dir>/cert.pem" and "<dir>/key.pem" exist; if either is
@@ -26,6 +29,10 @@ int sc_statedir_secret(const char *dir, char *out, size_t out_size, int *created
  * IP:127.0.0.1, IP:::1, DNS:localhost and `public_host` (as IP if it parses
  * as one, else DNS). Writes the paths into cert_path/key_path.
  * *created is 1 when the pair was generated now. Returns 0 or -errno/-EIO. */
+/* (Both files are written 0600 via temp file + rename; concurrent starts
+ * are serialised with flock on "<dir>/.tls.lock", which is left in place.
+ * A public_host that is empty, 0.0.0.0/::, already listed, or not a valid
+ * DNS name is left out of the SAN.) */
 int sc_statedir_tls_pair(const char *dir, const char *public_host, char *cert_path,
                          size_t cert_size, char *key_path, size_t key_size, int *created);
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what litecord-voice needs on Debian 12: build tools and the
+# libraries it links. With --test, also what the test suite needs (clang
+# for the sanitizer build, Node.js for the real-client tests).
+# Only installs what is missing, so repeated runs are quick.
+set -euo pipefail
+
+pkgs=(build-essential cmake pkg-config libwebsockets-dev libjansson-dev libsodium-dev
+      libssl-dev libopus-dev libsrtp2-dev openssl)
+if [[ "${1:-}" == "--test" ]]; then
+  pkgs+=(clang libclang-rt-14-dev iproute2)
+  command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,93 @@
+#include "sc_token.h"
+
+#include <sodium.h>
+
+static const char sc_alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+int sc_token_init(void) {
+  /* 1 means "already initialised", which is fine: the call is idempotent. */
+  return sodium_init() < 0 ? -1 : 0;
+}
+
+void sc_token_random(void *buf, size_t len) { randombytes_buf(buf, len); }
+
+uint32_t sc_token_random_u32(void) {
+  uint32_t v;
+  /* SSRC 0 is reserved as "none" by the front ends; redraw (p = 2^-32). */
+  do {
+    v = randombytes_random();
+  } while (v == 0);
+  return v;
+}
+
+int sc_token_hex(char *out, size_t out_size, const uint8_t *in, size_t len) {
+  if (!out || (len && !in)) return -1;
+  if (len > (SIZE_MAX - 1) / 2 || out_size < 2 * len + 1) return -1;
+  sodium_bin2hex(out, out_size, in, len);
+  return 0;
+}
+
+int sc_token_random_hex(char *out, size_t out_size, size_t nbytes) {
+  uint8_t chunk[64];
+  if (!out || nbytes > (SIZE_MAX - 1) / 2 || out_size < 2 * nbytes + 1) return -1;
+  /* Encode in chunks so any nbytes works without a heap buffer. */
+  for (size_t done = 0; done < nbytes;) {
+    size_t n = nbytes - done < sizeof chunk ? nbytes - done : sizeof chunk;
+    randombytes_buf(chunk, n);
+    sodium_bin2hex(out + 2 * done, 2 * n + 1, chunk, n);
+    done += n;
+  }
+  out[2 * nbytes] = '\0';
+  sodium_memzero(chunk, sizeof chunk);
+  return 0;
+}
+
+int sc_token_random_alnum(char *out, size_t out_size, size_t len) {
+  if (!out || len == SIZE_MAX || out_size < len + 1) return -1;
+  /* randombytes_uniform rejects out-of-range draws, so there is no
+   * modulo bias towards the first characters of the alphabet. */
+  for (size_t i = 0; i < len; i++)
+    out[i] = sc_alnum[randombytes_uniform((uint32_t)(sizeof sc_alnum - 1))];
+  out[len] = '\0';
+  return 0;
+}
+
+int sc_token_hmac_sha256_hex(char *out, size_t out_size, const void *key, size_t key_len,
+                             const void *msg, size_t msg_len) {
+  crypto_auth_hmacsha256_state st;
+  uint8_t mac[crypto_auth_hmacsha256_BYTES];
+  if (!out || out_size < 2 * sizeof mac + 1) return -1;
+  if ((key_len && !key) || (msg_len && !msg)) return -1;
+  /* The init/update/final API accepts keys of any length (RFC 2104: keys
+   * longer than the block are hashed first), unlike crypto_auth_hmacsha256. */
+  if (crypto_auth_hmacsha256_init(&st, key, key_len) != 0 ||
+      crypto_auth_hmacsha256_update(&st, msg, msg_len) != 0 ||
+      crypto_auth_hmacsha256_final(&st, mac) != 0) {
+    sodium_memzero(&st, sizeof st);
+    return -1;
+  }
+  sodium_bin2hex(out, out_size, mac, sizeof mac);
+  sodium_memzero(&st, sizeof st);
+  sodium_memzero(mac, sizeof mac);
+  return 0;
+}
+
+int sc_token_equal(const char *expected, const char *given) {
+  if (!expected || !given) return 0;
+  const unsigned char *e = (const unsigned char *)expected;
+  const unsigned char *g = (const unsigned char *)given;
+  unsigned diff = 0;
+  size_t gi = 0;
+  /* One pass over the secret's length. The read position in `given` stops
+   * advancing at its NUL, so reads never run past it, and a shorter `given`
+   * then differs (NUL vs a secret byte). A longer one is caught by the
+   * final check that `given` ends exactly where the secret does. The
+   * advance is arithmetic, not a branch, so no path depends on the data. */
+  for (size_t i = 0; e[i] != '\0'; i++) {
+    unsigned c = g[gi];
+    diff |= (unsigned)e[i] ^ c;
+    gi += (c + 0xFFu) >> 8; /* 1 if c != 0, else 0 */
+  }
+  diff |= g[gi];
+  return (int)(1u & ((diff - 1u) >> 8)); /* diff is 0..255: 1 iff diff == 0 */
+}
