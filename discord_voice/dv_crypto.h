@@ -1,0 +1,79 @@
+/*
+ * dv_crypto: Discord voice packet protection for one member, behind the
+ * media plane's sc_cipher_ops_t (src/sc_media.h). Implements the AEAD
+ * "rtpsize" modes: the RTP header (incl. CSRCs and the 4-byte extension
+ * preamble) is authenticated in clear, the extension body, payload and
+ * padding are encrypted, and the wire ends with tag16 || nonce4.
+ *
+ * Owns: one dv_cipher_t per member: the key (as cipher contexts prepared
+ * once), the receive replay window and this member's own send counter.
+ * Threads: dv_cipher_new runs on the control thread; once handed to the
+ * media plane with sc_media_post_cipher, open/seal/free run only on the
+ * worker thread that owns the member. No globals, no I/O, no allocation
+ * per packet.
+ * Memory: dv_cipher_new allocates; whoever holds the cipher frees it with
+ * dv_cipher_free (after sc_media_post_cipher: the worker, via ops->free).
+ * The key material is wiped on free.
+ *
+ * Note: Discord uses the same key and the same counter construction in
+ * both directions; that is the protocol, not a choice made here.
+ */
+#ifndef DV_CRYPTO_H
+#define DV_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sc_media.h"
+
+/* Mode ids index the module's mode table; the legacy xsalsa20 modes get
+ * their own entries (with their own wire layout) before DV_MODE_COUNT. */
+typedef enum {
+  DV_MODE_AES256_GCM_RTPSIZE,
+  DV_MODE_XCHACHA20_POLY1305_RTPSIZE,
+  DV_MODE_COUNT
+} dv_mode_t;
+
+#define DV_KEY_LEN 32
+#define DV_TAG_LEN 16
+#define DV_WIRE_NONCE_LEN 4
+/* Bytes a sealed packet adds to its payload: header, tag, wire nonce. */
+#define DV_SEAL_OVERHEAD (12 + DV_TAG_LEN + DV_WIRE_NONCE_LEN)
+
+typedef struct dv_cipher dv_cipher_t;
+
+/* Mode by its protocol name ("aead_aes256_gcm_rtpsize", ...); -1 if unknown. */
+int dv_mode_from_name(const char *name);
+/* Protocol name of a mode; NULL if out of range. */
+const char *dv_mode_name(dv_mode_t mode);
+
+/* New cipher state for one member. Returns NULL on a bad mode or if the
+ * crypto library fails. */
+dv_cipher_t *dv_cipher_new(dv_mode_t mode, const uint8_t key[DV_KEY_LEN]);
+void dv_cipher_free(dv_cipher_t *c);
+
+/* Authenticates and decrypts one datagram from the member (RTP, or RTCP if
+ * byte 1 is 200..204). Writes the clear payload into plain (cap bytes) and
+ * fills *out (out->payload points into plain). For RTP the payload has the
+ * extension body and padding removed; for RTCP it is everything after the
+ * 8-byte header, and only ssrc (the sender's) and marker_pt (the RTCP
+ * packet type) are set. Returns 0, -EINVAL if malformed (or cap too small,
+ * or bad padding), -EBADMSG if authentication fails, -EALREADY for an
+ * authentic packet whose nonce counter was already seen or is older than
+ * the 64-packet replay window (RTP and RTCP have one window each). */
+int dv_cipher_open(dv_cipher_t *c, const uint8_t *pkt, size_t len, uint8_t *plain,
+                   size_t cap, sc_media_pkt_t *out);
+
+/* Builds the datagram to the member: fresh 12-byte RTP header from *in,
+ * payload encrypted under the member's key with nonce = ++send counter.
+ * Returns the datagram length, -ENOSPC if cap is too small, -EINVAL for an
+ * RTCP packet, -EOVERFLOW once the 32-bit send counter is used up. */
+int dv_cipher_seal(dv_cipher_t *c, const sc_media_pkt_t *in, uint8_t *out, size_t cap);
+
+/* Tests: the next seal uses nonce counter next_minus_one + 1. */
+void dv_cipher_set_send_counter(dv_cipher_t *c, uint32_t next_minus_one);
+
+/* open/seal/free over a void* dv_cipher_t, for sc_media_post_cipher. */
+extern const sc_cipher_ops_t dv_cipher_ops;
+
+#endif

@@ -1,0 +1,494 @@
+/*
+ * test_dv_crypto: dv_crypto against vectors from independent
+ * implementations (tests/node/crypto_vectors.js: Node's crypto for
+ * AES-256-GCM, @noble/ciphers for XChaCha20-Poly1305), plus tamper,
+ * truncation, replay-window and round-trip checks.
+ * Needs node and SC_NODE_DIR (set by ctest).
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dv_crypto.h"
+#include "sc_test.h"
+
+#define MAX_PKT 2048
+
+typedef struct {
+  char name[128];
+  dv_mode_t mode;
+  uint8_t key[DV_KEY_LEN];
+  uint32_t counter;
+  uint8_t packet[MAX_PKT];
+  size_t packet_len;
+  size_t aad_len;
+  long ext_len_off;
+  sc_media_pkt_t hdr; /* expected fields; .payload unset (vecs moves) */
+  uint8_t payload[MAX_PKT];
+  int seal;
+  int error; /* expected open() result: 0 or -EINVAL */
+} vec_t;
+
+static vec_t *vecs;
+static size_t n_vecs;
+
+static size_t unhex(const char *s, uint8_t *out, size_t cap)
+{
+  size_t n = strlen(s);
+  if (n % 2 || n / 2 > cap) SC_FAIL("bad hex field (%zu chars)", n);
+  for (size_t i = 0; i < n / 2; i++) {
+    unsigned v;
+    if (sscanf(s + 2 * i, "%2x", &v) != 1) SC_FAIL("bad hex at %zu", i);
+    out[i] = (uint8_t)v;
+  }
+  return n / 2;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+  const char *s = json_string_value(json_object_get(o, k));
+  if (!s) SC_FAIL("vector field %s missing", k);
+  return s;
+}
+
+static long long jint(json_t *o, const char *k)
+{
+  json_t *v = json_object_get(o, k);
+  if (!json_is_integer(v)) SC_FAIL("vector field %s missing", k);
+  return json_integer_value(v);
+}
+
+static void parse_vector(json_t *o, vec_t *v)
+{
+  snprintf(v->name, sizeof v->name, "%s", jstr(o, "name"));
+  int mode = dv_mode_from_name(jstr(o, "mode"));
+  if (mode < 0) SC_FAIL("%s: unknown mode", v->name);
+  v->mode = (dv_mode_t)mode;
+  if (unhex(jstr(o, "key"), v->key, sizeof v->key) != DV_KEY_LEN) SC_FAIL("key length");
+  v->counter = (uint32_t)jint(o, "counter");
+  v->packet_len = unhex(jstr(o, "packet"), v->packet, sizeof v->packet);
+  v->aad_len = (size_t)jint(o, "aad_len");
+  v->ext_len_off = (long)jint(o, "ext_len_off");
+  v->hdr.is_rtcp = (int)jint(o, "is_rtcp");
+  v->hdr.marker_pt = (uint8_t)jint(o, "marker_pt");
+  v->hdr.seq = (uint16_t)jint(o, "seq");
+  v->hdr.timestamp = (uint32_t)jint(o, "timestamp");
+  v->hdr.ssrc = (uint32_t)jint(o, "ssrc");
+  v->hdr.payload_len = unhex(jstr(o, "payload"), v->payload, sizeof v->payload);
+  v->seal = json_is_true(json_object_get(o, "seal"));
+  json_t *err = json_object_get(o, "error");
+  v->error = json_is_string(err) ? -EINVAL : 0;
+  if (json_is_string(err) && strcmp(json_string_value(err), "EINVAL") != 0)
+    SC_FAIL("%s: unexpected error kind", v->name);
+}
+
+/* Runs the generator and keeps every vector; fails unless the stream is
+ * complete (the end record's count matches) and node exited 0. */
+static void load_vectors(void)
+{
+  const char *dir = getenv("SC_NODE_DIR");
+  if (!dir || !*dir) SC_FAIL("SC_NODE_DIR is not set (should be <repo>/tests/node)");
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "node '%s/crypto_vectors.js'", dir);
+  FILE *p = popen(cmd, "r");
+  if (!p) SC_FAIL("popen(%s) failed", cmd);
+  char *line = NULL;
+  size_t line_cap = 0, cap = 0;
+  long long end_count = -1;
+  while (getline(&line, &line_cap, p) > 0) {
+    json_error_t jerr;
+    json_t *o = json_loads(line, 0, &jerr);
+    if (!o) SC_FAIL("bad JSON from generator: %s", jerr.text);
+    const char *type = jstr(o, "type");
+    if (strcmp(type, "meta") == 0) {
+      fprintf(stderr, "vectors: seed \"%s\", node %s\n", jstr(o, "seed"), jstr(o, "node"));
+    } else if (strcmp(type, "end") == 0) {
+      end_count = jint(o, "count");
+    } else {
+      if (n_vecs == cap) {
+        cap = cap ? 2 * cap : 64;
+        vecs = realloc(vecs, cap * sizeof *vecs);
+        if (!vecs) SC_FAIL("out of memory");
+      }
+      memset(&vecs[n_vecs], 0, sizeof vecs[n_vecs]);
+      parse_vector(o, &vecs[n_vecs++]);
+    }
+    json_decref(o);
+  }
+  free(line);
+  int status = pclose(p);
+  if (status != 0) SC_FAIL("`%s` failed (status %d): is node installed?", cmd, status);
+  ASSERT_EQ(end_count, (long long)n_vecs);
+}
+
+/* The generator must have given every kind we check, or a test could pass
+ * on nothing. */
+static void test_vector_coverage(void)
+{
+  int per_mode[DV_MODE_COUNT] = {0}, seal[DV_MODE_COUNT] = {0}, rtcp = 0, bad = 0, ext = 0;
+  int csrc = 0, pad = 0;
+  for (size_t i = 0; i < n_vecs; i++) {
+    vec_t *v = &vecs[i];
+    per_mode[v->mode]++;
+    seal[v->mode] += v->seal;
+    rtcp += v->hdr.is_rtcp;
+    bad += v->error != 0;
+    ext += v->ext_len_off >= 0;
+    csrc += !v->hdr.is_rtcp && (v->packet[0] & 0x0F) != 0;
+    pad += !v->hdr.is_rtcp && (v->packet[0] & 0x20) != 0 && v->error == 0;
+  }
+  for (int m = 0; m < DV_MODE_COUNT; m++) {
+    ASSERT_TRUE(per_mode[m] >= 30);
+    ASSERT_TRUE(seal[m] >= 15);
+  }
+  ASSERT_TRUE(rtcp >= 6 && bad >= 4 && ext >= 6 && csrc >= 6 && pad >= 6);
+}
+
+static void expect_open(const vec_t *v, dv_cipher_t *c, const uint8_t *pkt, size_t len)
+{
+  uint8_t plain[MAX_PKT];
+  sc_media_pkt_t out;
+  int rc = dv_cipher_open(c, pkt, len, plain, sizeof plain, &out);
+  if (rc != v->error) SC_FAIL("%s: open() = %d, want %d", v->name, rc, v->error);
+  if (rc) return;
+  ASSERT_EQ(out.is_rtcp, v->hdr.is_rtcp);
+  ASSERT_EQ(out.marker_pt, v->hdr.marker_pt);
+  ASSERT_EQ(out.seq, v->hdr.seq);
+  ASSERT_EQ(out.timestamp, v->hdr.timestamp);
+  ASSERT_EQ(out.ssrc, v->hdr.ssrc);
+  ASSERT_EQ(out.payload_len, v->hdr.payload_len);
+  ASSERT_TRUE(out.payload >= plain && out.payload + out.payload_len <= plain + sizeof plain);
+  ASSERT_MEMEQ(out.payload, v->payload, v->hdr.payload_len);
+}
+
+static void test_open_vectors(void)
+{
+  for (size_t i = 0; i < n_vecs; i++) {
+    vec_t *v = &vecs[i];
+    dv_cipher_t *c = dv_cipher_new(v->mode, v->key);
+    ASSERT_TRUE(c != NULL);
+    expect_open(v, c, v->packet, v->packet_len);
+    if (v->error == 0) {
+      uint8_t plain[MAX_PKT];
+      sc_media_pkt_t out;
+      ASSERT_EQ(dv_cipher_open(c, v->packet, v->packet_len, plain, sizeof plain, &out),
+                -EALREADY);
+    }
+    dv_cipher_free(c);
+  }
+}
+
+static void test_seal_vectors(void)
+{
+  for (size_t i = 0; i < n_vecs; i++) {
+    vec_t *v = &vecs[i];
+    if (!v->seal) continue;
+    dv_cipher_t *c = dv_cipher_new(v->mode, v->key);
+    uint8_t out[MAX_PKT];
+    sc_media_pkt_t in = v->hdr;
+    in.payload = v->payload;
+    dv_cipher_set_send_counter(c, v->counter - 1);
+    /* A refused seal must not use up a nonce. */
+    ASSERT_EQ(dv_cipher_seal(c, &in, out, v->packet_len - 1), -ENOSPC);
+    int n = dv_cipher_seal(c, &in, out, sizeof out);
+    if (n != (int)v->packet_len) SC_FAIL("%s: seal() = %d, want %zu", v->name, n, v->packet_len);
+    ASSERT_MEMEQ(out, v->packet, v->packet_len);
+    dv_cipher_free(c);
+  }
+}
+
+/* Flips one bit at off; the result must be an authentication failure
+ * (or, for the extension length field, possibly a framing error). */
+static void expect_tampered(const vec_t *v, dv_cipher_t *c, size_t off, uint8_t bit)
+{
+  uint8_t pkt[MAX_PKT], plain[MAX_PKT];
+  sc_media_pkt_t out;
+  memcpy(pkt, v->packet, v->packet_len);
+  pkt[off] ^= bit;
+  int rc = dv_cipher_open(c, pkt, v->packet_len, plain, sizeof plain, &out);
+  int ext_len = v->ext_len_off >= 0 && (off == (size_t)v->ext_len_off ||
+                                        off == (size_t)v->ext_len_off + 1);
+  if (rc != -EBADMSG && !(ext_len && rc == -EINVAL))
+    SC_FAIL("%s: flipped bit 0x%02x at %zu: open() = %d", v->name, bit, off, rc);
+  sc_test_checks++;
+}
+
+static void test_tamper(void)
+{
+  for (size_t i = 0; i < n_vecs; i++) {
+    vec_t *v = &vecs[i];
+    dv_cipher_t *c = dv_cipher_new(v->mode, v->key);
+    size_t len = v->packet_len, ct_len = len - v->aad_len - 20;
+    expect_tampered(v, c, 0, 0x20); /* P bit: framing bit, authenticated */
+    for (size_t off = 1; off < v->aad_len; off++) expect_tampered(v, c, off, 0x01);
+    if (ct_len) {
+      expect_tampered(v, c, v->aad_len, 0x80);
+      expect_tampered(v, c, v->aad_len + ct_len - 1, 0x01);
+    }
+    for (size_t off = len - 20; off < len; off++) expect_tampered(v, c, off, 0x04);
+    /* Failed attempts leave the window alone: the real packet still opens. */
+    expect_open(v, c, v->packet, v->packet_len);
+    dv_cipher_free(c);
+  }
+}
+
+static void test_truncated(void)
+{
+  for (size_t i = 0; i < n_vecs; i++) {
+    vec_t *v = &vecs[i];
+    dv_cipher_t *c = dv_cipher_new(v->mode, v->key);
+    uint8_t plain[MAX_PKT];
+    sc_media_pkt_t out;
+    size_t min = v->aad_len + 20, ct_len = v->packet_len - min;
+    for (size_t n = 0; n < min; n++)
+      ASSERT_EQ(dv_cipher_open(c, v->packet, n, plain, sizeof plain, &out), -EINVAL);
+    if (ct_len) {
+      ASSERT_EQ(dv_cipher_open(c, v->packet, v->packet_len - 1, plain, sizeof plain, &out),
+                -EBADMSG);
+      ASSERT_EQ(dv_cipher_open(c, v->packet, v->packet_len, plain, ct_len - 1, &out), -EINVAL);
+    }
+    expect_open(v, c, v->packet, v->packet_len);
+    dv_cipher_free(c);
+  }
+}
+
+static const uint8_t test_key[DV_KEY_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+
+static int seal_with(dv_cipher_t *tx, uint32_t ctr, uint16_t seq, uint8_t *out)
+{
+  static const uint8_t opus[] = {0xf8, 0xff, 0xfe, 0x01, 0x02};
+  sc_media_pkt_t in = {.marker_pt = 0x78, .seq = seq, .timestamp = 960u * seq,
+                       .ssrc = 0xabcdef01, .payload = opus, .payload_len = sizeof opus};
+  dv_cipher_set_send_counter(tx, ctr - 1);
+  return dv_cipher_seal(tx, &in, out, MAX_PKT);
+}
+
+/* Seals a packet with nonce counter ctr and returns what rx.open says. */
+static int open_ctr(dv_cipher_t *tx, dv_cipher_t *rx, uint32_t ctr)
+{
+  uint8_t pkt[MAX_PKT], plain[MAX_PKT];
+  sc_media_pkt_t out;
+  int n = seal_with(tx, ctr, (uint16_t)ctr, pkt);
+  ASSERT_TRUE(n > 0);
+  return dv_cipher_open(rx, pkt, (size_t)n, plain, sizeof plain, &out);
+}
+
+static void test_replay_window(void)
+{
+  for (int m = 0; m < DV_MODE_COUNT; m++) {
+    dv_cipher_t *tx = dv_cipher_new((dv_mode_t)m, test_key);
+    dv_cipher_t *rx = dv_cipher_new((dv_mode_t)m, test_key);
+    ASSERT_EQ(open_ctr(tx, rx, 100), 0);
+    ASSERT_EQ(open_ctr(tx, rx, 102), 0);
+    ASSERT_EQ(open_ctr(tx, rx, 101), 0); /* late, in window: accepted once */
+    ASSERT_EQ(open_ctr(tx, rx, 101), -EALREADY);
+    ASSERT_EQ(open_ctr(tx, rx, 100), -EALREADY);
+    ASSERT_EQ(open_ctr(tx, rx, 166), 0);        /* window now 103..166 */
+    ASSERT_EQ(open_ctr(tx, rx, 102), -EALREADY); /* 64 behind: too old */
+    ASSERT_EQ(open_ctr(tx, rx, 103), 0);        /* 63 behind, unseen */
+    ASSERT_EQ(open_ctr(tx, rx, 103), -EALREADY);
+    ASSERT_EQ(open_ctr(tx, rx, 1000), 0); /* big jump clears the window */
+    for (uint32_t ctr = 999; ctr > 1000 - 64; ctr--) ASSERT_EQ(open_ctr(tx, rx, ctr), 0);
+    ASSERT_EQ(open_ctr(tx, rx, 1000 - 64), -EALREADY);
+    ASSERT_EQ(open_ctr(tx, rx, 166), -EALREADY);
+    dv_cipher_free(tx);
+    dv_cipher_free(rx);
+  }
+}
+
+static void test_replay_wrap(void)
+{
+  dv_cipher_t *tx = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
+  dv_cipher_t *rx = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
+  ASSERT_EQ(open_ctr(tx, rx, 0xFFFFFFFEu), 0);
+  ASSERT_EQ(open_ctr(tx, rx, 1), 0); /* counter 0 is skipped: still ahead */
+  ASSERT_EQ(open_ctr(tx, rx, 0xFFFFFFFFu), 0);
+  ASSERT_EQ(open_ctr(tx, rx, 0xFFFFFFFFu), -EALREADY);
+  ASSERT_EQ(open_ctr(tx, rx, 0xFFFFFFFEu), -EALREADY);
+  ASSERT_EQ(open_ctr(tx, rx, 2), 0);
+  ASSERT_EQ(open_ctr(tx, rx, 0xFFFFFFC0u), -EALREADY); /* 66 behind 2 */
+  dv_cipher_free(tx);
+  dv_cipher_free(rx);
+}
+
+/* A forged packet with a far-ahead counter must not slide the window. */
+static void test_forgery_keeps_window(void)
+{
+  dv_cipher_t *tx = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, test_key);
+  dv_cipher_t *rx = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, test_key);
+  uint8_t pkt[MAX_PKT], plain[MAX_PKT];
+  sc_media_pkt_t out;
+  ASSERT_EQ(open_ctr(tx, rx, 100), 0);
+  int n = seal_with(tx, 5000, 1, pkt);
+  pkt[n - 5] ^= 1; /* tag */
+  ASSERT_EQ(dv_cipher_open(rx, pkt, (size_t)n, plain, sizeof plain, &out), -EBADMSG);
+  ASSERT_EQ(open_ctr(tx, rx, 99), 0);
+  dv_cipher_free(tx);
+  dv_cipher_free(rx);
+}
+
+/* An XChaCha RTCP packet under test_key with nonce counter ctr, built
+ * with libsodium directly (seal() never makes RTCP). */
+static size_t rtcp_packet(uint32_t ctr, uint8_t *pkt)
+{
+  static const uint8_t hdr[8] = {0x80, 201, 0, 1, 0xab, 0xcd, 0xef, 0x01};
+  uint8_t nonce[24] = {(uint8_t)(ctr >> 24), (uint8_t)(ctr >> 16), (uint8_t)(ctr >> 8),
+                       (uint8_t)ctr};
+  const uint8_t body[4] = {1, 2, 3, 4};
+  memcpy(pkt, hdr, 8);
+  crypto_aead_xchacha20poly1305_ietf_encrypt_detached(pkt + 8, pkt + 12, NULL, body, 4, hdr, 8,
+                                                      NULL, nonce, test_key);
+  memcpy(pkt + 28, nonce, 4);
+  return 32;
+}
+
+/* RTP and RTCP counters may be one sequence or two: a far-ahead RTCP
+ * counter must not make the RTP stream look replayed, and vice versa. */
+static void test_rtcp_own_window(void)
+{
+  dv_cipher_t *tx = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
+  dv_cipher_t *rx = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
+  uint8_t pkt[MAX_PKT], plain[MAX_PKT];
+  sc_media_pkt_t out;
+  ASSERT_EQ(open_ctr(tx, rx, 100), 0);
+  size_t n = rtcp_packet(5000, pkt);
+  ASSERT_EQ(dv_cipher_open(rx, pkt, n, plain, sizeof plain, &out), 0);
+  ASSERT_EQ(out.is_rtcp, 1);
+  ASSERT_EQ(out.marker_pt, 201);
+  ASSERT_EQ(out.ssrc, 0xabcdef01);
+  ASSERT_EQ(out.payload_len, 4);
+  ASSERT_EQ(open_ctr(tx, rx, 101), 0);
+  ASSERT_EQ(dv_cipher_open(rx, pkt, n, plain, sizeof plain, &out), -EALREADY);
+  n = rtcp_packet(4999, pkt); /* late but within the RTCP window */
+  ASSERT_EQ(dv_cipher_open(rx, pkt, n, plain, sizeof plain, &out), 0);
+  n = rtcp_packet(5001, pkt);
+  ASSERT_EQ(dv_cipher_open(rx, pkt, n, plain, sizeof plain, &out), 0);
+  ASSERT_EQ(open_ctr(tx, rx, 5001), 0);
+  dv_cipher_free(tx);
+  dv_cipher_free(rx);
+}
+
+static void test_roundtrip(void)
+{
+  for (int m = 0; m < DV_MODE_COUNT; m++) {
+    dv_cipher_t *a = dv_cipher_new((dv_mode_t)m, test_key);
+    dv_cipher_t *b = dv_cipher_new((dv_mode_t)m, test_key);
+    uint8_t payload[1000], pkt[MAX_PKT], plain[MAX_PKT];
+    for (size_t i = 0; i < sizeof payload; i++) payload[i] = (uint8_t)(i * 7 + m);
+    for (uint16_t k = 0; k < 20; k++) {
+      sc_media_pkt_t in = {.marker_pt = (uint8_t)(k == 0 ? 0xF8 : 0x78), .seq = (uint16_t)(65530 + k),
+                           .timestamp = 960u * k, .ssrc = 42, .payload = payload,
+                           .payload_len = (size_t)k * 50};
+      int n = dv_cipher_seal(a, &in, pkt, sizeof pkt);
+      ASSERT_EQ(n, (int)(in.payload_len + DV_SEAL_OVERHEAD));
+      ASSERT_EQ(pkt[0], 0x80);
+      ASSERT_EQ(pkt[n - 1], k + 1); /* first nonce is 1, then +1 per packet */
+      sc_media_pkt_t out;
+      ASSERT_EQ(dv_cipher_open(b, pkt, (size_t)n, plain, sizeof plain, &out), 0);
+      ASSERT_EQ(out.is_rtcp, 0);
+      ASSERT_EQ(out.marker_pt, in.marker_pt);
+      ASSERT_EQ(out.seq, in.seq);
+      ASSERT_EQ(out.timestamp, in.timestamp);
+      ASSERT_EQ(out.ssrc, 42);
+      ASSERT_EQ(out.payload_len, in.payload_len);
+      ASSERT_MEMEQ(out.payload, payload, in.payload_len);
+    }
+    dv_cipher_free(a);
+    dv_cipher_free(b);
+  }
+}
+
+/* Same key, other mode or other key: nothing opens. */
+static void test_wrong_key_or_mode(void)
+{
+  uint8_t other_key[DV_KEY_LEN] = {9};
+  dv_cipher_t *gcm = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, test_key);
+  dv_cipher_t *xc = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
+  dv_cipher_t *gcm2 = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, other_key);
+  ASSERT_EQ(open_ctr(gcm, xc, 1), -EBADMSG);
+  ASSERT_EQ(open_ctr(xc, gcm, 1), -EBADMSG);
+  ASSERT_EQ(open_ctr(gcm, gcm2, 1), -EBADMSG);
+  dv_cipher_free(gcm);
+  dv_cipher_free(xc);
+  dv_cipher_free(gcm2);
+}
+
+static void test_malformed(void)
+{
+  dv_cipher_t *tx = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, test_key);
+  dv_cipher_t *rx = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, test_key);
+  uint8_t pkt[MAX_PKT], bad[MAX_PKT], plain[MAX_PKT];
+  sc_media_pkt_t out;
+  int n = seal_with(tx, 1, 1, pkt);
+  memcpy(bad, pkt, (size_t)n);
+  bad[0] = 0x40; /* version 1 */
+  ASSERT_EQ(dv_cipher_open(rx, bad, (size_t)n, plain, sizeof plain, &out), -EINVAL);
+  bad[0] = 0x8F; /* 15 CSRCs: 72-byte header in a 37-byte packet */
+  ASSERT_EQ(dv_cipher_open(rx, bad, (size_t)n, plain, sizeof plain, &out), -EINVAL);
+  bad[0] = 0x90; /* extension preamble BE DE FF FF: body beyond the packet */
+  memcpy(bad + 12, "\xbe\xde\xff\xff", 4);
+  ASSERT_EQ(dv_cipher_open(rx, bad, (size_t)n, plain, sizeof plain, &out), -EINVAL);
+  ASSERT_EQ(dv_cipher_open(rx, pkt, (size_t)n, plain, sizeof plain, &out), 0);
+
+  sc_media_pkt_t rtcp = {.is_rtcp = 1, .marker_pt = 200, .ssrc = 1};
+  ASSERT_EQ(dv_cipher_seal(tx, &rtcp, pkt, sizeof pkt), -EINVAL);
+  dv_cipher_set_send_counter(tx, 0xFFFFFFFEu);
+  sc_media_pkt_t empty = {.marker_pt = 0x78};
+  ASSERT_EQ(dv_cipher_seal(tx, &empty, pkt, sizeof pkt), DV_SEAL_OVERHEAD);
+  ASSERT_EQ(dv_cipher_seal(tx, &empty, pkt, sizeof pkt), -EOVERFLOW); /* no wrap to 0 */
+  dv_cipher_free(tx);
+  dv_cipher_free(rx);
+}
+
+static void test_modes_and_ops(void)
+{
+  ASSERT_EQ(dv_mode_from_name("aead_aes256_gcm_rtpsize"), DV_MODE_AES256_GCM_RTPSIZE);
+  ASSERT_EQ(dv_mode_from_name("aead_xchacha20_poly1305_rtpsize"),
+            DV_MODE_XCHACHA20_POLY1305_RTPSIZE);
+  ASSERT_EQ(dv_mode_from_name("xsalsa20_poly1305_lite_rtpsize"), -1);
+  ASSERT_EQ(dv_mode_from_name(""), -1);
+  ASSERT_EQ(dv_mode_from_name(NULL), -1);
+  for (int m = 0; m < DV_MODE_COUNT; m++)
+    ASSERT_EQ(dv_mode_from_name(dv_mode_name((dv_mode_t)m)), m);
+  ASSERT_TRUE(dv_mode_name(DV_MODE_COUNT) == NULL);
+  ASSERT_TRUE(dv_cipher_new(DV_MODE_COUNT, test_key) == NULL);
+
+  /* Through the media plane's vtable, as a worker would. */
+  void *a = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
+  void *b = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
+  uint8_t pkt[MAX_PKT], plain[MAX_PKT];
+  const uint8_t opus[] = {1, 2, 3};
+  sc_media_pkt_t in = {.marker_pt = 0x78, .seq = 7, .ssrc = 9, .payload = opus,
+                       .payload_len = 3}, out;
+  int n = dv_cipher_ops.seal(a, &in, pkt, sizeof pkt);
+  ASSERT_EQ(n, 3 + DV_SEAL_OVERHEAD);
+  ASSERT_EQ(dv_cipher_ops.open(b, pkt, (size_t)n, plain, sizeof plain, &out), 0);
+  ASSERT_EQ(out.seq, 7);
+  ASSERT_MEMEQ(out.payload, opus, 3);
+  dv_cipher_ops.free(a);
+  dv_cipher_ops.free(b);
+}
+
+int main(void)
+{
+  load_vectors();
+  RUN_TEST(test_vector_coverage);
+  RUN_TEST(test_open_vectors);
+  RUN_TEST(test_seal_vectors);
+  RUN_TEST(test_tamper);
+  RUN_TEST(test_truncated);
+  RUN_TEST(test_replay_window);
+  RUN_TEST(test_replay_wrap);
+  RUN_TEST(test_forgery_keeps_window);
+  RUN_TEST(test_rtcp_own_window);
+  RUN_TEST(test_roundtrip);
+  RUN_TEST(test_wrong_key_or_mode);
+  RUN_TEST(test_malformed);
+  RUN_TEST(test_modes_and_ops);
+  free(vecs);
+  SC_TEST_DONE();
+}
