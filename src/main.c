@@ -47,6 +47,10 @@ static int prepare_state(sc_app_t *app) {
     }
     if (created) printf("Generated self-signed TLS certificate: %s\n", c->tls_cert);
   }
+  if (!c->no_tls && sc_server_check_tls(c->tls_cert, c->tls_key, msg, sizeof msg) < 0) {
+    fail(msg);
+    return -1;
+  }
   return 0;
 }
 
@@ -68,12 +72,8 @@ static int resolve_ready_ip(sc_app_t *app) {
 
 static int start_frontends(sc_app_t *app, const sc_frontend_t **fe, int n) {
   for (int i = 0; i < n; i++) {
-    if (fe[i]->start && fe[i]->start(app, i) < 0) {
-      char msg[128];
-      snprintf(msg, sizeof msg, "cannot start the %s front end (see the log above)", fe[i]->name);
-      fail(msg);
-      return -1;
-    }
+    /* A front end that fails has logged its one-line reason. */
+    if (fe[i]->start && fe[i]->start(app, i) < 0) return -1;
   }
   return 0;
 }
@@ -126,10 +126,7 @@ int main(int argc, char **argv) {
   int n_fe = sc_frontend_list(fe, SC_MAX_FRONTENDS);
   app.media = sc_media_create(app.cfg.udp_listen.host, app.cfg.udp_listen.port,
                               app.cfg.media_workers, find_datagram_fn(fe, n_fe));
-  if (!app.media) {
-    fail("cannot open the UDP media socket (see the log above)");
-    return 1;
-  }
+  if (!app.media) return 1; /* the reason is logged */
   app.registry = sc_registry_create(app.media);
   int rc = 1;
   if (app.registry && sc_server_create(&app) == 0 && start_frontends(&app, fe, n_fe) == 0 &&

@@ -604,7 +604,7 @@ static int open_socket(const char *host, uint16_t port) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
     if (bind(fd, res->ai_addr, res->ai_addrlen) < 0) {
-      sc_log_error("media", "udp bind %s:%u: %s", host, port, strerror(errno));
+      sc_log_error("media", "cannot listen on UDP %s:%u: %s", host, port, strerror(errno));
       close(fd);
       fd = -1;
     }

@@ -30,6 +30,24 @@ static void lws_log_emit(int level, const char *line) {
   sc_log_write(level == LLL_ERR ? SC_LOG_ERROR : SC_LOG_WARN, "lws", "%s", buf);
 }
 
+int sc_server_check_tls(const char *cert, const char *key, char *why, size_t why_size) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+  const char *problem = NULL;
+  if (!ctx) problem = "cannot create a TLS context";
+  else if (access(cert, R_OK) != 0) problem = "cannot read the TLS certificate";
+  else if (access(key, R_OK) != 0) problem = "cannot read the TLS key";
+  else if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
+    problem = "the TLS certificate is not a valid PEM certificate";
+  else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+    problem = "the TLS key is not a valid PEM private key";
+  else if (SSL_CTX_check_private_key(ctx) != 1)
+    problem = "the TLS key does not match the certificate";
+  if (problem) snprintf(why, why_size, "%s (%s, %s)", problem, cert, key);
+  ERR_clear_error();
+  SSL_CTX_free(ctx);
+  return problem ? -1 : 0;
+}
+
 int sc_server_create(sc_app_t *app) {
   struct lws_context_creation_info info;
   memset(&info, 0, sizeof info);

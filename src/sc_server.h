@@ -11,11 +11,18 @@
 #ifndef SC_SERVER_H
 #define SC_SERVER_H
 
+#include <stddef.h>
+
 #include "sc_app.h"
 
 struct lws;
 struct lws_protocols;
 struct lws_vhost;
+
+/* Loads cert and key with OpenSSL and checks that they match, so a bad
+ * file is reported in one line before any listener starts. Returns 0, or
+ * -1 with the reason in why. */
+int sc_server_check_tls(const char *cert, const char *key, char *why, size_t why_size);
 
 /* Creates the lws context with no listeners yet. 0 or -1 (logged). */
 int sc_server_create(sc_app_t *app);
