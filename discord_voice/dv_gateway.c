@@ -71,9 +71,9 @@ static void send_speaking(dv_conn_t *c, const sc_vstate_t *peer) {
 
 static void on_ended(void *conn, sc_end_reason_t why) {
   dv_conn_t *c = conn;
-  c->vs = NULL; /* the registry frees it after this returns */
   close_with(c, why == SC_END_SHUTDOWN ? DV_CLOSE_SERVER_CRASH : DV_CLOSE_DISCONNECTED,
              why == SC_END_SHUTDOWN ? "server restarting" : "disconnected");
+  c->vs = NULL; /* the registry frees it after this returns */
 }
 
 static void on_peer_join(void *conn, const sc_vstate_t *peer) {
