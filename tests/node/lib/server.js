@@ -1,0 +1,240 @@
+'use strict';
+/*
+ * Launching litecord-voice (and node children that must trust its
+ * self-signed certificate) from node tests.
+ *
+ *   const srv = await startServer({ buildDir, modes, secret });
+ *   // srv.ports.{lvsp,gateway,udp}, srv.certPath, srv.lvspUrl, srv.endpoint
+ *   const child = spawnNode(script, args, { caFile: srv.certPath });
+ *   await srv.stop();
+ *
+ * Every process started here is killed when the test process exits, even
+ * on an uncaught exception, so a failing test never leaves a server behind.
+ * The server's stdout+stderr go to <stateDir>/server.log; the last lines
+ * are kept in memory for failure messages (srv.tail()).
+ */
+const { spawn } = require('node:child_process');
+const crypto = require('node:crypto');
+const dgram = require('node:dgram');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const HOST = '127.0.0.1';
+const TAIL_LINES = 200;
+const live = new Set();
+
+process.on('exit', () => {
+  for (const p of live) {
+    try { p.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+});
+// Signals skip 'exit' handlers unless turned into an exit.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(sig, () => process.exit(128 + os.constants.signals[sig]));
+}
+
+function track(proc) {
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
+  return proc;
+}
+
+/* A TCP port that was free a moment ago (bind to 0, read, close). */
+function freeTcpPort(host = HOST) {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function freeUdpPort(host = HOST) {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket('udp4');
+    sock.once('error', reject);
+    sock.bind(0, host, () => {
+      const { port } = sock.address();
+      sock.close(() => resolve(port));
+    });
+  });
+}
+
+/* Distinct free ports: lvsp, gateway (TCP) and udp. */
+async function pickPorts(host = HOST) {
+  const lvsp = await freeTcpPort(host);
+  let gateway = await freeTcpPort(host);
+  while (gateway === lvsp) gateway = await freeTcpPort(host);
+  const udp = await freeUdpPort(host);
+  return { lvsp, gateway, udp };
+}
+
+function tryConnect(host, port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => { s.destroy(); resolve(false); });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/* Retries a TCP connect until it works, the process exits or time runs out. */
+async function waitForTcp(host, port, { timeoutMs = 10000, proc } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc && proc.exitCode !== null) return false;
+    if (await tryConnect(host, port)) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+function serverArgs({ ports, stateDir, modes, logLevel, extraArgs }) {
+  const args = [
+    '--lvsp-listen', `${HOST}:${ports.lvsp}`,
+    '--gateway-listen', `${HOST}:${ports.gateway}`,
+    '--udp-listen', `${HOST}:${ports.udp}`,
+    '--public-host', HOST,
+    '--state-dir', stateDir,
+    '--log-level', logLevel,
+  ];
+  if (modes) args.push('--modes', modes);
+  return args.concat(extraArgs);
+}
+
+/* Collects a child's output lines into a file and an in-memory tail. */
+function captureOutput(proc, logPath) {
+  const out = fs.createWriteStream(logPath);
+  const lines = [];
+  let partial = '';
+  const onData = (chunk) => {
+    out.write(chunk);
+    const parts = (partial + chunk.toString()).split('\n');
+    partial = parts.pop();
+    for (const l of parts) {
+      lines.push(l);
+      if (lines.length > TAIL_LINES) lines.shift();
+    }
+  };
+  proc.stdout.on('data', onData);
+  proc.stderr.on('data', onData);
+  proc.once('exit', () => { if (partial) lines.push(partial); out.end(); });
+  return lines;
+}
+
+function exitPromise(proc) {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      resolve({ code: proc.exitCode, signal: proc.signalCode });
+      return;
+    }
+    proc.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+/*
+ * Starts build/litecord-voice on fresh ports with a fresh state dir and
+ * waits until its LVSP port accepts TCP and the certificate exists.
+ * options: buildDir | binary, secret (random if absent), modes (string or
+ * null for the default), logLevel, extraArgs, env, readyTimeoutMs.
+ */
+async function startServer(options = {}) {
+  const binary = options.binary || path.join(options.buildDir, 'litecord-voice');
+  if (!fs.existsSync(binary)) throw new Error(`server binary not found: ${binary}`);
+  const secret = options.secret || crypto.randomBytes(24).toString('hex');
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lcv-state-'));
+  const ports = await pickPorts();
+  const args = serverArgs({
+    ports, stateDir, modes: options.modes, logLevel: options.logLevel || 'debug',
+    extraArgs: options.extraArgs || [],
+  });
+  const proc = track(spawn(binary, args, {
+    env: { ...process.env, ...options.env, LVSP_SECRET: secret },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }));
+  const logPath = path.join(stateDir, 'server.log');
+  const lines = captureOutput(proc, logPath);
+  const srv = new ServerHandle({ proc, binary, args, secret, stateDir, ports, logPath, lines });
+  const ok = await waitForTcp(HOST, ports.lvsp, { timeoutMs: options.readyTimeoutMs || 15000, proc });
+  if (!ok || !fs.existsSync(srv.certPath)) {
+    await srv.stop();
+    throw new Error(`server did not become ready (exit ${JSON.stringify(srv.exit)}, ` +
+      `cert ${fs.existsSync(srv.certPath) ? 'present' : 'missing'}):\n${srv.tail(40)}`);
+  }
+  return srv;
+}
+
+class ServerHandle {
+  constructor(f) {
+    Object.assign(this, f);
+    this.certPath = path.join(f.stateDir, 'cert.pem');
+    this.keyPath = path.join(f.stateDir, 'key.pem');
+    this.lvspUrl = `wss://${HOST}:${f.ports.lvsp}/`;
+    this.endpoint = `${HOST}:${f.ports.gateway}`;
+    this.exit = null;
+    this.stopping = false;
+    this.exited = exitPromise(f.proc).then((e) => { this.exit = e; return e; });
+  }
+
+  /* True if the server exited although nobody asked it to. */
+  diedUnexpectedly() {
+    return this.exit !== null && !this.stopping;
+  }
+
+  /* For runs that passed: their logs are not needed any more. */
+  removeStateDir() {
+    fs.rmSync(this.stateDir, { recursive: true, force: true });
+  }
+
+  tail(n = 60) {
+    return this.lines.slice(-n).join('\n');
+  }
+
+  /* SIGTERM, then SIGKILL after graceMs; resolves with {code, signal}. */
+  async stop(graceMs = 3000) {
+    this.stopping = true;
+    if (this.exit) return this.exit;
+    this.proc.kill('SIGTERM');
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+    const e = await this.exited;
+    clearTimeout(timer);
+    return e;
+  }
+}
+
+/*
+ * Spawns `node script ...args`. caFile becomes NODE_EXTRA_CA_CERTS, which
+ * node reads only at start-up: that is why clients of the server's
+ * self-signed certificate (djs offers no TLS options) run in a child.
+ * Resolves { code, signal, stdout } when the child exits; onLine(line)
+ * sees each stdout line as it arrives; stderr is passed through.
+ */
+function spawnNode(script, args, { caFile, env, onLine } = {}) {
+  const childEnv = { ...process.env, ...env };
+  if (caFile) childEnv.NODE_EXTRA_CA_CERTS = caFile;
+  const proc = track(spawn(process.execPath, [script, ...args], {
+    env: childEnv, stdio: ['ignore', 'pipe', 'inherit'],
+  }));
+  let stdout = '';
+  let partial = '';
+  proc.stdout.on('data', (chunk) => {
+    stdout += chunk;
+    const parts = (partial + chunk.toString()).split('\n');
+    partial = parts.pop();
+    for (const l of parts) if (onLine) onLine(l);
+  });
+  const done = exitPromise(proc).then((e) => {
+    if (partial && onLine) onLine(partial);
+    return { ...e, stdout };
+  });
+  return { proc, done };
+}
+
+module.exports = {
+  HOST, freeTcpPort, freeUdpPort, pickPorts, waitForTcp, startServer, spawnNode, sleep,
+};
