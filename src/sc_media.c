@@ -19,10 +19,10 @@
 
 #include "sc_log.h"
 
-#define RX_BATCH 32          /* datagrams per recvmmsg */
-#define RX_MAX_BATCHES 16    /* batches per wake-up before yielding to commands */
-#define TX_BATCH 64          /* datagrams per sendmmsg */
-#define PKT_MAX 2048         /* largest datagram handled */
+#define RX_BATCH 32       /* datagrams per recvmmsg */
+#define RX_MAX_BATCHES 16 /* batches per wake-up before yielding to commands */
+#define TX_BATCH 64       /* datagrams per sendmmsg */
+#define PKT_MAX 2048      /* largest datagram handled */
 #define SOCK_BUF (4 << 20)
 
 typedef struct member member_t;
@@ -31,16 +31,17 @@ typedef struct room room_t;
 /* Owned by the worker thread; allocated when its ADD command is applied. */
 struct member {
   uint32_t ssrc;
-  unsigned flags;                 /* SC_MEMBER_* */
-  int bound;                      /* addr came from the member's own datagram */
-  int has_addr;                   /* addr usable for sending (bound or hint) */
+  unsigned flags; /* SC_MEMBER_* */
+  int bound;      /* addr came from the member's own datagram */
+  int has_addr;   /* addr usable for sending (bound or hint) */
   struct sockaddr_storage addr;
   socklen_t addr_len;
-  const sc_cipher_ops_t *ops;     /* NULL until Select Protocol */
+  const sc_cipher_ops_t *ops; /* NULL until Select Protocol */
   void *cipher;
   room_t *room;
   member_t *room_next, *room_prev;
-  member_t *hash_next;            /* SSRC bucket chain */
+  member_t *hash_next;      /* SSRC bucket chain */
+  sc_member_stats_t *stats; /* shared with the registry; never NULL */
 };
 
 struct room {
@@ -62,15 +63,15 @@ typedef struct cmd {
   const sc_cipher_ops_t *ops;
   void *state;
   struct sockaddr_storage addr;
-  sem_t *done;                    /* CMD_SYNC */
+  sem_t *done;              /* CMD_SYNC */
+  sc_member_stats_t *stats; /* CMD_ADD: a reference the member takes over */
 } cmd_t;
 
 /* Statistics: written by the worker, read by anyone (relaxed atomics). */
 typedef struct {
   _Atomic uint64_t v[sizeof(sc_media_stats_t) / sizeof(uint64_t)];
 } stats_t;
-#define STAT(w, field) \
-  (w)->stats.v[offsetof(sc_media_stats_t, field) / sizeof(uint64_t)]
+#define STAT(w, field) (w)->stats.v[offsetof(sc_media_stats_t, field) / sizeof(uint64_t)]
 #define COUNT(w, field) atomic_fetch_add_explicit(&STAT(w, field), 1, memory_order_relaxed)
 
 /* Outgoing batch: filled during a receive batch, flushed with sendmmsg. */
@@ -92,12 +93,12 @@ typedef struct {
 struct sc_media_worker {
   sc_media_t *media;
   int index;
-  int fd;                         /* UDP socket */
-  int efd;                        /* eventfd: commands pending / stop */
+  int fd;  /* UDP socket */
+  int efd; /* eventfd: commands pending / stop */
   uint16_t port;
   pthread_t thread;
   int started;
-  pthread_mutex_t lock;           /* guards the command list only */
+  pthread_mutex_t lock; /* guards the command list only */
   cmd_t *cmd_head, *cmd_tail;
   _Atomic int cmd_pending;
   _Atomic int stop;
@@ -117,6 +118,25 @@ struct sc_media {
   int n_workers;
   sc_media_worker_t **workers;
 };
+
+/* ---- shared per-member statistics -------------------------------------- */
+
+sc_member_stats_t *sc_member_stats_new(void) {
+  sc_member_stats_t *s = calloc(1, sizeof *s);
+  if (s) atomic_init(&s->refs, 1);
+  return s;
+}
+
+sc_member_stats_t *sc_member_stats_ref(sc_member_stats_t *s) {
+  atomic_fetch_add(&s->refs, 1);
+  return s;
+}
+
+void sc_member_stats_release(sc_member_stats_t *s) {
+  if (s && atomic_fetch_sub(&s->refs, 1) == 1) free(s);
+}
+
+#define MCOUNT(m, field, n) atomic_fetch_add_explicit(&(m)->stats->field, (n), memory_order_relaxed)
 
 /* ---- addresses ---------------------------------------------------------- */
 
@@ -199,18 +219,22 @@ static void drop_room_if_empty(sc_media_worker_t *w, room_t *r) {
   free(r);
 }
 
-static void add_member(sc_media_worker_t *w, const cmd_t *c) {
+static void add_member(sc_media_worker_t *w, cmd_t *c) {
   if (find_member(w, c->ssrc)) {
     sc_log_warn("media", "worker %d: ssrc %u already present", w->index, c->ssrc);
     return;
   }
   room_t *r = get_room(w, c->room_id, 1);
   member_t *m = r ? calloc(1, sizeof *m) : NULL;
-  if (!m) {
+  if (m && !c->stats) c->stats = sc_member_stats_new();
+  if (!m || !c->stats) {
     sc_log_error("media", "worker %d: out of memory adding ssrc %u", w->index, c->ssrc);
+    free(m);
     if (r) drop_room_if_empty(w, r);
     return;
   }
+  m->stats = c->stats;
+  c->stats = NULL; /* the member owns the reference now */
   m->ssrc = c->ssrc;
   m->room = r;
   m->room_next = r->members;
@@ -238,12 +262,15 @@ static void remove_member(sc_media_worker_t *w, member_t *m) {
     }
   }
   room_t *r = m->room;
-  if (m->room_prev) m->room_prev->room_next = m->room_next;
-  else r->members = m->room_next;
+  if (m->room_prev)
+    m->room_prev->room_next = m->room_next;
+  else
+    r->members = m->room_next;
   if (m->room_next) m->room_next->room_prev = m->room_prev;
   r->n_members--;
   w->n_members--;
   release_cipher(m);
+  sc_member_stats_release(m->stats);
   free(m);
   drop_room_if_empty(w, r);
 }
@@ -253,34 +280,30 @@ static void remove_member(sc_media_worker_t *w, member_t *m) {
 static void apply_command(sc_media_worker_t *w, cmd_t *c) {
   member_t *m = c->type == CMD_ADD || c->type == CMD_SYNC ? NULL : find_member(w, c->ssrc);
   switch (c->type) {
-  case CMD_ADD:
-    add_member(w, c);
-    break;
-  case CMD_CIPHER:
-    if (!m) {
-      if (c->ops && c->state) c->ops->free(c->state); /* ownership came with it */
+    case CMD_ADD: add_member(w, c); break;
+    case CMD_CIPHER:
+      if (!m) {
+        if (c->ops && c->state) c->ops->free(c->state); /* ownership came with it */
+        break;
+      }
+      release_cipher(m);
+      m->ops = c->ops;
+      m->cipher = c->state;
       break;
-    }
-    release_cipher(m);
-    m->ops = c->ops;
-    m->cipher = c->state;
-    break;
-  case CMD_FLAGS:
-    if (m) m->flags = c->flags;
-    break;
-  case CMD_HINT:
-    if (m && !m->bound) {
-      m->addr = c->addr;
-      m->addr_len = addr_len(&c->addr);
-      m->has_addr = 1;
-    }
-    break;
-  case CMD_REMOVE:
-    if (m) remove_member(w, m);
-    break;
-  case CMD_SYNC:
-    sem_post(c->done);
-    break;
+    case CMD_FLAGS:
+      if (m) m->flags = c->flags;
+      break;
+    case CMD_HINT:
+      if (m && !m->bound) {
+        m->addr = c->addr;
+        m->addr_len = addr_len(&c->addr);
+        m->has_addr = 1;
+      }
+      break;
+    case CMD_REMOVE:
+      if (m) remove_member(w, m);
+      break;
+    case CMD_SYNC: sem_post(c->done); break;
   }
 }
 
@@ -293,6 +316,7 @@ static void apply_commands(sc_media_worker_t *w) {
   while (c) {
     cmd_t *next = c->next;
     apply_command(w, c);
+    if (c->stats) sc_member_stats_release(c->stats); /* an ADD that did not take */
     free(c);
     c = next;
   }
@@ -300,8 +324,10 @@ static void apply_commands(sc_media_worker_t *w) {
 
 static int post(sc_media_worker_t *w, cmd_t *c) {
   pthread_mutex_lock(&w->lock);
-  if (w->cmd_tail) w->cmd_tail->next = c;
-  else w->cmd_head = c;
+  if (w->cmd_tail)
+    w->cmd_tail->next = c;
+  else
+    w->cmd_head = c;
   w->cmd_tail = c;
   atomic_store(&w->cmd_pending, 1);
   pthread_mutex_unlock(&w->lock);
@@ -315,8 +341,7 @@ static sc_media_worker_t *worker_for(const sc_media_t *m, uint64_t room_id) {
   return m->workers[room_id % (uint64_t)m->n_workers];
 }
 
-static int post_new(sc_media_t *m, cmd_type_t type, uint64_t room_id, uint32_t ssrc,
-                    cmd_t **out) {
+static int post_new(sc_media_t *m, cmd_type_t type, uint64_t room_id, uint32_t ssrc, cmd_t **out) {
   cmd_t *c = calloc(1, sizeof *c);
   if (!c) return -ENOMEM;
   c->type = type;
@@ -327,14 +352,15 @@ static int post_new(sc_media_t *m, cmd_type_t type, uint64_t room_id, uint32_t s
   return 0;
 }
 
-int sc_media_post_add(sc_media_t *m, uint64_t room_id, uint32_t ssrc) {
+int sc_media_post_add(sc_media_t *m, uint64_t room_id, uint32_t ssrc, sc_member_stats_t *stats) {
   cmd_t *c;
   if (post_new(m, CMD_ADD, room_id, ssrc, &c) < 0) return -ENOMEM;
+  c->stats = stats ? sc_member_stats_ref(stats) : NULL;
   return post(worker_for(m, room_id), c);
 }
 
-int sc_media_post_cipher(sc_media_t *m, uint64_t room_id, uint32_t ssrc,
-                         const sc_cipher_ops_t *ops, void *state) {
+int sc_media_post_cipher(sc_media_t *m, uint64_t room_id, uint32_t ssrc, const sc_cipher_ops_t *ops,
+                         void *state) {
   cmd_t *c;
   if (post_new(m, CMD_CIPHER, room_id, ssrc, &c) < 0) {
     ops->free(state);
@@ -439,6 +465,8 @@ static void fan_out(sc_media_worker_t *w, const member_t *from, const sc_media_p
     int n = to->ops->seal(to->cipher, pkt, w->tx.bufs[slot], PKT_MAX);
     if (n <= 0) continue;
     tx_commit(w, slot, (size_t)n, &to->addr);
+    MCOUNT(to, tx_packets, 1);
+    MCOUNT(to, tx_bytes, (uint64_t)n);
   }
 }
 
@@ -460,29 +488,38 @@ static void handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
     return;
   }
   if (!source_ok(m, from)) {
-    COUNT(w, drop_foreign_addr);
+    COUNT(w, drop_foreign_addr); /* not the member's: not counted against it */
     return;
   }
   if (!m->cipher) {
     COUNT(w, drop_no_cipher);
+    MCOUNT(m, drops, 1);
     return;
   }
   sc_media_pkt_t pkt;
   int rc = m->ops->open(m->cipher, buf, len, w->plain, sizeof w->plain, &pkt);
   if (rc < 0) {
-    if (rc == -EBADMSG) COUNT(w, drop_auth);
-    else if (rc == -EALREADY) COUNT(w, drop_replay);
-    else COUNT(w, drop_malformed);
+    if (rc == -EBADMSG)
+      COUNT(w, drop_auth);
+    else if (rc == -EALREADY)
+      COUNT(w, drop_replay);
+    else
+      COUNT(w, drop_malformed);
+    MCOUNT(m, drops, 1);
     return;
   }
   m->bound = 1;
   if (pkt.is_rtcp) {
     COUNT(w, rx_rtcp);
+    MCOUNT(m, rx_rtcp, 1);
     return;
   }
   COUNT(w, rx_rtp);
+  MCOUNT(m, rx_packets, 1);
+  MCOUNT(m, rx_bytes, len);
   if (m->flags & SC_MEMBER_MUTED) {
     COUNT(w, drop_muted);
+    MCOUNT(m, drops, 1);
     return;
   }
   pkt.ssrc = m->ssrc;
@@ -503,8 +540,10 @@ static void handle_datagram(sc_media_worker_t *w, const uint8_t *buf, size_t len
   int slot = tx_slot(w);
   int n = w->on_datagram(w, buf, len, from, w->tx.bufs[slot], PKT_MAX);
   if (n < 0) {
-    if (n == -ENOENT) COUNT(w, drop_unknown_ssrc);
-    else COUNT(w, drop_malformed);
+    if (n == -ENOENT)
+      COUNT(w, drop_unknown_ssrc);
+    else
+      COUNT(w, drop_malformed);
   } else if (n > 0) {
     tx_commit(w, slot, (size_t)n, from);
   }
@@ -570,8 +609,7 @@ static void *worker_main(void *arg) {
 
 /* ---- helpers for the datagram handler (worker thread) ------------------ */
 
-int sc_media_worker_bind(sc_media_worker_t *w, uint32_t ssrc,
-                         const struct sockaddr_storage *from) {
+int sc_media_worker_bind(sc_media_worker_t *w, uint32_t ssrc, const struct sockaddr_storage *from) {
   member_t *m = find_member(w, ssrc);
   if (!m) return -ENOENT;
   if (m->bound) return addr_equal(&m->addr, from) ? 0 : -EEXIST;
@@ -582,14 +620,18 @@ int sc_media_worker_bind(sc_media_worker_t *w, uint32_t ssrc,
   return 0;
 }
 
-void sc_media_worker_count_keepalive(sc_media_worker_t *w) { COUNT(w, keepalives); }
-void sc_media_worker_count_discovery(sc_media_worker_t *w) { COUNT(w, discovery); }
+void sc_media_worker_count_keepalive(sc_media_worker_t *w) {
+  COUNT(w, keepalives);
+}
+void sc_media_worker_count_discovery(sc_media_worker_t *w) {
+  COUNT(w, discovery);
+}
 
 /* ---- lifecycle (control thread) ---------------------------------------- */
 
 static int open_socket(const char *host, uint16_t port) {
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
-                           .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+  struct addrinfo hints = {
+      .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
   struct addrinfo *res = NULL;
   char service[8];
   snprintf(service, sizeof service, "%u", port);
@@ -613,8 +655,8 @@ static int open_socket(const char *host, uint16_t port) {
   return fd;
 }
 
-static sc_media_worker_t *worker_create(sc_media_t *m, int index, const char *host,
-                                        uint16_t port, sc_datagram_fn fn) {
+static sc_media_worker_t *worker_create(sc_media_t *m, int index, const char *host, uint16_t port,
+                                        sc_datagram_fn fn) {
   sc_media_worker_t *w = calloc(1, sizeof *w);
   if (!w) return NULL;
   w->media = m;

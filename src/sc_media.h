@@ -73,6 +73,26 @@ enum {
   SC_MEMBER_DEAF = 1u << 1,  /* server deafen: receives nothing */
 };
 
+/* Per-member counters, shared by the two planes: the worker that owns the
+ * member increments them (relaxed atomics), the control thread reads them
+ * (admin state). Reference-counted because either side may be done first:
+ * the registry holds one reference for the voice state, the worker one for
+ * the member; whoever releases the last frees it. */
+typedef struct {
+  _Atomic uint64_t rx_packets; /* authenticated RTP from the member */
+  _Atomic uint64_t rx_bytes;
+  _Atomic uint64_t rx_rtcp;
+  _Atomic uint64_t tx_packets; /* RTP sent to the member */
+  _Atomic uint64_t tx_bytes;
+  _Atomic uint64_t drops;      /* its datagrams dropped (auth, replay, address, muted) */
+  _Atomic int refs;
+} sc_member_stats_t;
+
+/* A zeroed block with one reference, or NULL. */
+sc_member_stats_t *sc_member_stats_new(void);
+sc_member_stats_t *sc_member_stats_ref(sc_member_stats_t *s);
+void sc_member_stats_release(sc_member_stats_t *s);
+
 /* Counters for the whole media plane (sum over workers). */
 typedef struct {
   uint64_t rx_datagrams;
@@ -105,8 +125,9 @@ void sc_media_destroy(sc_media_t *m);
 uint16_t sc_media_port_for_room(const sc_media_t *m, uint64_t room_id);
 
 /* Commands (control thread). Each returns 0 or -ENOMEM. Members are keyed
- * by SSRC, which the control plane keeps unique. */
-int sc_media_post_add(sc_media_t *m, uint64_t room_id, uint32_t ssrc);
+ * by SSRC, which the control plane keeps unique. sc_media_post_add takes a
+ * new reference to `stats` (may be NULL) for the member's lifetime. */
+int sc_media_post_add(sc_media_t *m, uint64_t room_id, uint32_t ssrc, sc_member_stats_t *stats);
 int sc_media_post_cipher(sc_media_t *m, uint64_t room_id, uint32_t ssrc,
                          const sc_cipher_ops_t *ops, void *state);
 int sc_media_post_flags(sc_media_t *m, uint64_t room_id, uint32_t ssrc, unsigned flags);

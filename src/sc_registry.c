@@ -12,10 +12,10 @@
 
 struct sc_registry {
   sc_media_t *media;
-  sc_hmap_t channels;   /* channel id -> sc_channel_t */
-  sc_hmap_t sessions;   /* session id -> sc_vstate_t */
-  sc_hmap_t users;      /* "user/server" -> sc_vstate_t */
-  sc_hmap_t ssrcs;      /* decimal SSRC -> sc_vstate_t (uniqueness) */
+  sc_hmap_t channels; /* channel id -> sc_channel_t */
+  sc_hmap_t sessions; /* session id -> sc_vstate_t */
+  sc_hmap_t users;    /* "user/server" -> sc_vstate_t */
+  sc_hmap_t ssrcs;    /* decimal SSRC -> sc_vstate_t (uniqueness) */
   uint64_t next_room_id;
   size_t n_states;
 };
@@ -28,7 +28,7 @@ int sc_registry_valid_id(const char *id) {
   return 1;
 }
 
-sc_registry_t *sc_registry_create(struct sc_media *media) {
+sc_registry_t *sc_registry_create(sc_media_t *media) {
   sc_registry_t *r = calloc(1, sizeof *r);
   if (!r) return NULL;
   r->media = media;
@@ -66,8 +66,7 @@ sc_channel_t *sc_registry_find_channel(sc_registry_t *r, const char *channel_id)
   return channel_id ? sc_hmap_get(&r->channels, channel_id) : NULL;
 }
 
-sc_channel_t *sc_registry_channel(sc_registry_t *r, const char *channel_id,
-                                  const char *guild_id) {
+sc_channel_t *sc_registry_channel(sc_registry_t *r, const char *channel_id, const char *guild_id) {
   if (!sc_registry_valid_id(channel_id)) return NULL;
   if (guild_id && *guild_id && !sc_registry_valid_id(guild_id)) return NULL;
   sc_channel_t *ch = sc_registry_find_channel(r, channel_id);
@@ -120,8 +119,10 @@ static void link_into_channel(sc_channel_t *ch, sc_vstate_t *vs) {
 
 static void unlink_from_channel(sc_vstate_t *vs) {
   sc_channel_t *ch = vs->channel;
-  if (vs->ch_prev) vs->ch_prev->ch_next = vs->ch_next;
-  else ch->states = vs->ch_next;
+  if (vs->ch_prev)
+    vs->ch_prev->ch_next = vs->ch_next;
+  else
+    ch->states = vs->ch_next;
   if (vs->ch_next) vs->ch_next->ch_prev = vs->ch_prev;
   ch->n_states--;
   vs->channel = NULL;
@@ -138,8 +139,11 @@ static sc_vstate_t *new_state(sc_registry_t *r, const char *user_id, sc_channel_
   snprintf(vs->guild_id, sizeof vs->guild_id, "%s", ch->guild_id);
   snprintf(vs->server_id, sizeof vs->server_id, "%s", ch->guild_id[0] ? ch->guild_id : ch->id);
   snprintf(vs->user_key, sizeof vs->user_key, "%s/%s", vs->user_id, vs->server_id);
-  if (sc_token_random_hex(vs->session_id, sizeof vs->session_id, SC_SESSION_ID_LEN / 2) < 0 ||
+  vs->stats = sc_member_stats_new();
+  if (!vs->stats ||
+      sc_token_random_hex(vs->session_id, sizeof vs->session_id, SC_SESSION_ID_LEN / 2) < 0 ||
       sc_token_random_alnum(vs->token, sizeof vs->token, SC_VOICE_TOKEN_LEN) < 0) {
+    sc_member_stats_release(vs->stats);
     free(vs);
     return NULL;
   }
@@ -147,8 +151,8 @@ static sc_vstate_t *new_state(sc_registry_t *r, const char *user_id, sc_channel_
   return vs;
 }
 
-sc_vstate_t *sc_registry_create_state(sc_registry_t *r, const char *user_id,
-                                      const char *channel_id, const char *guild_id) {
+sc_vstate_t *sc_registry_create_state(sc_registry_t *r, const char *user_id, const char *channel_id,
+                                      const char *guild_id) {
   if (!sc_registry_valid_id(user_id)) return NULL;
   sc_channel_t *ch = sc_registry_channel(r, channel_id, guild_id);
   if (!ch) return NULL;
@@ -160,11 +164,12 @@ sc_vstate_t *sc_registry_create_state(sc_registry_t *r, const char *user_id,
   if (old) sc_registry_end_state(r, old, SC_END_REPLACED);
   if (index_state(r, vs) < 0) {
     unlink_from_channel(vs);
+    sc_member_stats_release(vs->stats);
     free(vs);
     goto fail;
   }
   r->n_states++;
-  if (r->media && sc_media_post_add(r->media, ch->room_id, vs->ssrc) < 0)
+  if (r->media && sc_media_post_add(r->media, ch->room_id, vs->ssrc, vs->stats) < 0)
     sc_log_error("registry", "media plane refused member ssrc=%u", vs->ssrc);
   return vs;
 fail:
@@ -176,8 +181,7 @@ sc_vstate_t *sc_registry_find_session(sc_registry_t *r, const char *session_id) 
   return session_id ? sc_hmap_get(&r->sessions, session_id) : NULL;
 }
 
-sc_vstate_t *sc_registry_find_user(sc_registry_t *r, const char *user_id,
-                                   const char *server_id) {
+sc_vstate_t *sc_registry_find_user(sc_registry_t *r, const char *user_id, const char *server_id) {
   char key[2 * SC_ID_MAX];
   if (!sc_registry_valid_id(user_id) || !sc_registry_valid_id(server_id)) return NULL;
   snprintf(key, sizeof key, "%s/%s", user_id, server_id);
@@ -227,12 +231,12 @@ void sc_registry_end_state(sc_registry_t *r, sc_vstate_t *vs, sc_end_reason_t wh
   if (r->media) sc_media_post_remove(r->media, ch->room_id, vs->ssrc);
   unlink_from_channel(vs);
   r->n_states--;
+  sc_member_stats_release(vs->stats);
   free(vs);
   if (!ch->n_states) free_channel(r, ch);
 }
 
-int sc_registry_attach(sc_registry_t *r, sc_vstate_t *vs, const sc_attach_ops_t *ops,
-                       void *conn) {
+int sc_registry_attach(sc_registry_t *r, sc_vstate_t *vs, const sc_attach_ops_t *ops, void *conn) {
   (void)r;
   if (vs->ops) return -EBUSY;
   vs->ops = ops;
@@ -256,10 +260,11 @@ void sc_registry_set_speaking(sc_registry_t *r, sc_vstate_t *vs, unsigned speaki
   notify_peers(vs, ev_speaking, speaking);
 }
 
-void sc_registry_each_peer(sc_channel_t *ch, const sc_vstate_t *self, sc_vstate_fn fn,
-                           void *arg) {
+void sc_registry_each_peer(sc_channel_t *ch, const sc_vstate_t *self, sc_vstate_fn fn, void *arg) {
   for (sc_vstate_t *p = ch->states; p; p = p->ch_next)
     if (p != self && p->ops) fn(p, arg);
 }
 
-size_t sc_registry_count_states(const sc_registry_t *r) { return r->n_states; }
+size_t sc_registry_count_states(const sc_registry_t *r) {
+  return r->n_states;
+}

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sc_media.h"
+
 #define SC_ID_MAX 24      /* snowflakes: up to 20 digits */
 #define SC_SESSION_ID_LEN 32
 #define SC_VOICE_TOKEN_LEN 40
@@ -60,6 +62,7 @@ struct sc_vstate {
   uint32_t ssrc;              /* assigned at creation, unique in the process */
   unsigned speaking;          /* last Speaking flags (0 = silent) */
   sc_channel_t *channel;
+  sc_member_stats_t *stats;   /* media counters (one reference held here) */
   const sc_attach_ops_t *ops; /* NULL while no connection is attached */
   void *conn;
   /* registry private: channel list links and hash keys */
@@ -80,8 +83,7 @@ struct sc_channel {
 /* media may be NULL (unit tests): then no media commands are posted.
  * Otherwise each state is a media member from creation to end (SSRC added
  * at creation, removed at end) and flag changes are posted to it. */
-struct sc_media;
-sc_registry_t *sc_registry_create(struct sc_media *media);
+sc_registry_t *sc_registry_create(sc_media_t *media);
 /* Ends every state (SC_END_SHUTDOWN) and frees everything. */
 void sc_registry_destroy(sc_registry_t *r);
 

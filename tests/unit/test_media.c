@@ -21,6 +21,7 @@ typedef struct {
   uint32_t ssrc;
   uint64_t room;
   dv_cipher_t *cipher; /* the client's side of the member's key */
+  sc_member_stats_t *stats;
   uint16_t seq;
 } client_t;
 
@@ -37,7 +38,8 @@ static void client_init(client_t *c, uint32_t ssrc, uint64_t room, dv_mode_t mod
   sc_token_random(key, sizeof key);
   c->cipher = dv_cipher_new(mode, key);
   ASSERT_TRUE(c->cipher != NULL);
-  ASSERT_EQ(sc_media_post_add(media, room, ssrc), 0);
+  c->stats = sc_member_stats_new();
+  ASSERT_EQ(sc_media_post_add(media, room, ssrc, c->stats), 0);
   ASSERT_EQ(sc_media_post_cipher(media, room, ssrc, &dv_cipher_ops, dv_cipher_new(mode, key)), 0);
 }
 
@@ -60,11 +62,13 @@ static sc_media_stats_t stats(void) {
   return s;
 }
 
-/* Waits until the worker has read `n` datagrams in total, so that
- * anything it would send for them has been sent. */
+/* Waits until the worker has read `n` datagrams in total and finished
+ * that batch (a sync command is applied only between batches), so that
+ * anything it would send for them has been sent and counted. */
 static void wait_rx(uint64_t n) {
   for (int i = 0; i < 400 && stats().rx_datagrams < n; i++) usleep(5000);
   ASSERT_EQ(stats().rx_datagrams, n);
+  sc_media_sync(media);
 }
 
 static void discover(client_t *c) {
@@ -85,6 +89,7 @@ static void discover(client_t *c) {
   ASSERT_EQ(ssrc, c->ssrc);
   ASSERT_STREQ(ip, "127.0.0.1");
   ASSERT_EQ(port, ntohs(self.sin_port));
+  sc_media_sync(media); /* the reply's batch is finished and counted */
 }
 
 /* Builds an RTP packet from c carrying `payload`, as its client would. */
@@ -152,6 +157,12 @@ static void test_forwarding_per_receiver(void) {
   expect_nothing(&a);                     /* never echoed */
   expect_nothing(&c);                     /* other channel */
   ASSERT_EQ(stats().tx_packets, tx + 2);
+  /* Per-member counters, as the admin state reads them. */
+  ASSERT_EQ(atomic_load(&a.stats->rx_packets), 1);
+  ASSERT_EQ(atomic_load(&a.stats->tx_packets), 0);
+  ASSERT_EQ(atomic_load(&b.stats->tx_packets), 1);
+  ASSERT_EQ(atomic_load(&d.stats->tx_packets), 1);
+  ASSERT_TRUE(atomic_load(&d.stats->tx_bytes) > strlen("hello from a"));
   speak(&c, "alone in room 2");
   expect_nothing(&a);
   expect_nothing(&b);
@@ -165,10 +176,11 @@ static void test_bad_auth_dropped(void) {
   uint8_t pkt[2048];
   int n = make_packet(&a, "tampered", pkt, sizeof pkt);
   pkt[14] ^= 0x01; /* a ciphertext bit */
-  uint64_t drops = stats().drop_auth;
+  uint64_t drops = stats().drop_auth, member_drops = atomic_load(&a.stats->drops);
   send_to_media(a.fd, pkt, (size_t)n);
   wait_rx(++sent);
   ASSERT_EQ(stats().drop_auth, drops + 1);
+  ASSERT_EQ(atomic_load(&a.stats->drops), member_drops + 1);
   expect_nothing(&b);
   expect_nothing(&d);
 }
@@ -255,7 +267,7 @@ static void test_no_cipher_and_remove(void) {
   client_t e = {.fd = socket(AF_INET, SOCK_DGRAM, 0), .ssrc = 0x5555, .room = 1};
   uint8_t key[DV_KEY_LEN] = {1};
   e.cipher = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, key);
-  ASSERT_EQ(sc_media_post_add(media, 1, e.ssrc), 0);
+  ASSERT_EQ(sc_media_post_add(media, 1, e.ssrc, NULL), 0);
   discover(&e);
   sent++;
   uint64_t nc = stats().drop_no_cipher;
@@ -287,6 +299,7 @@ int main(void) {
   client_t *all[] = {&a, &b, &c, &d};
   for (int i = 0; i < 4; i++) {
     dv_cipher_free(all[i]->cipher);
+    sc_member_stats_release(all[i]->stats); /* the worker released its own */
     close(all[i]->fd);
   }
   SC_TEST_DONE();
