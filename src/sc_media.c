@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "sc_log.h"
+#include "sc_rtp.h"
 
 #define RX_BATCH 32       /* datagrams per recvmmsg */
 #define RX_MAX_BATCHES 16 /* batches per wake-up before yielding to commands */
@@ -479,9 +480,12 @@ static int source_ok(member_t *m, const struct sockaddr_storage *from) {
 
 static void handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
                        const struct sockaddr_storage *from) {
-  int is_rtcp = buf[1] >= 200 && buf[1] <= 204;
-  const uint8_t *p = buf + (is_rtcp ? 4 : 8);
-  uint32_t ssrc = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+  sc_rtp_info_t info;
+  if (sc_rtp_parse(buf, len, &info) < 0) {
+    COUNT(w, drop_malformed);
+    return;
+  }
+  uint32_t ssrc = info.ssrc;
   member_t *m = find_member(w, ssrc);
   if (!m) {
     COUNT(w, drop_unknown_ssrc);
@@ -529,7 +533,7 @@ static void handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
 static void handle_datagram(sc_media_worker_t *w, const uint8_t *buf, size_t len,
                             const struct sockaddr_storage *from) {
   COUNT(w, rx_datagrams);
-  if (len >= 12 && (buf[0] >> 6) == 2) {
+  if (len >= 12 && sc_rtp_looks_like_rtp(buf, len)) {
     handle_rtp(w, buf, len, from);
     return;
   }
