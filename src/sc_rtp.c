@@ -1,11 +1,9 @@
 #include "sc_rtp.h"
 
+#include "sc_bytes.h"
+
 #include <errno.h>
 #include <string.h>
-
-static uint32_t be32(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 int sc_rtp_looks_like_rtp(const uint8_t *buf, size_t len) {
   return len >= 8 && (buf[0] >> 6) == 2;
@@ -14,7 +12,7 @@ int sc_rtp_looks_like_rtp(const uint8_t *buf, size_t len) {
 static int parse_rtcp(const uint8_t *buf, size_t len, sc_rtp_info_t *out) {
   if (len < 8) return -EINVAL;
   out->is_rtcp = 1;
-  out->ssrc = be32(buf + 4);
+  out->ssrc = sc_rd32(buf + 4);
   out->clear_len = 8;
   return 0;
 }
@@ -29,8 +27,8 @@ int sc_rtp_parse(const uint8_t *buf, size_t len, sc_rtp_info_t *out) {
   out->extension = (buf[0] >> 4) & 1;
   out->csrc_count = buf[0] & 0x0f;
   out->seq = (uint16_t)(buf[2] << 8 | buf[3]);
-  out->timestamp = be32(buf + 4);
-  out->ssrc = be32(buf + 8);
+  out->timestamp = sc_rd32(buf + 4);
+  out->ssrc = sc_rd32(buf + 8);
   size_t clear = 12 + 4 * (size_t)out->csrc_count;
   if (out->extension) {
     if (len < clear + 4) return -EINVAL;

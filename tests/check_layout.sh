@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Architecture guard: the rules of docs/ARCHITECTURE.md that a machine can
+# check. Usage: check_layout.sh SOURCE_DIR BUILD_DIR
+set -u
+src=$1 build=$2
+fail=0
+
+# 1. The core never includes a protocol front end.
+if grep -nE '#include "(lvsp|dv)_' "$src"/src/*.c "$src"/src/*.h; then
+  echo "FAIL: src/ includes a front-end header (above)"; fail=1
+fi
+
+# 2. No source file past the hard cap (the soft limit, 800, is reviewed).
+while read -r n f; do
+  [[ $f == total ]] && continue
+  if (( n > 1500 )); then echo "FAIL: $f has $n lines (cap 1500)"; fail=1; fi
+done < <(wc -l "$src"/src/*.[ch] "$src"/lvsp/*.[ch] "$src"/discord_voice/*.[ch])
+
+# 3. Every exported symbol carries its module's prefix.
+objs=$(find "$build/CMakeFiles/sc_core.dir" "$build/CMakeFiles/lvsp.dir" \
+            "$build/CMakeFiles/discord_voice.dir" -name '*.o' 2>/dev/null)
+if [[ -z $objs ]]; then echo "FAIL: no objects under $build"; exit 1; fi
+bad=$(nm -g --defined-only $objs | awk 'NF==3 {print $3}' \
+      | grep -vE '^(sc_|sc__|lvsp_|dv_)' | sort -u)
+if [[ -n $bad ]]; then echo "FAIL: exported symbols without a module prefix:"; echo "$bad"; fail=1; fi
+
+if (( fail )); then echo "layout: 0 passed, 1 failed"; exit 1; fi
+echo "layout: 1 passed, 0 failed"
