@@ -232,6 +232,7 @@ static void op_select_protocol(dv_conn_t *c, json_t *d) {
   }
   c->mode = (dv_mode_t)mode;
   c->selected = 1;
+  snprintf(c->vs->transport, sizeof c->vs->transport, "%s", dv_mode_name(c->mode));
   if (c->app->media) {
     post_peer_hint(c, data);
     /* Posted before op 4 goes out: the key is in force before the client

@@ -4,12 +4,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lvsp_link.h"
 #include "lvsp_proto.h"
+#include "sc_load.h"
 #include "sc_log.h"
 #include "sc_server.h"
 #include "sc_wsq.h"
 
 #define LOG "lvsp"
+#define SAMPLE_US (2 * LWS_USEC_PER_SEC) /* health sampling period */
+#define QUEUE_SLACK 256                  /* queue bound above a burst */
+
+/* The front end's own state (app->frontend_state[slot]). */
+typedef struct {
+  struct lws_vhost *vhost;
+  sc_app_t *app;
+  lvsp_link_t link;
+  lws_sorted_usec_list_t sampler; /* the health sampling timer */
+} lvsp_front_t;
 
 /* One Litecord connection: lws's per-session data (zeroed by lws, freed
  * by lws after LWS_CALLBACK_CLOSED). */
@@ -28,6 +40,7 @@ typedef struct {
   lvsp_session_t *head;
   size_t count;
   int stopping; /* stop() ran: the registry is about to go away */
+  lvsp_front_t *front; /* set by start() right after the vhost exists */
 } lvsp_vhost_t;
 
 static int lvsp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
@@ -51,6 +64,13 @@ static int io_send(void *ctx, const char *data, size_t len) {
 static void io_close(void *ctx, int code, const char *reason) {
   lvsp_session_t *s = ctx;
   sc_wsq_close(&s->q, code, reason);
+}
+
+/* A replay or snapshot may exceed the usual bound; it is still bounded
+ * by the state it describes. */
+static void io_reserve(void *ctx, size_t n) {
+  lvsp_session_t *s = ctx;
+  if (s->q.max_count < s->q.count + n + QUEUE_SLACK) s->q.max_count = s->q.count + n + QUEUE_SLACK;
 }
 
 static const lvsp_io_t lvsp_lws_io = {io_send, io_close};
@@ -81,10 +101,22 @@ static void session_unlink(lvsp_vhost_t *vh, lvsp_session_t *s) {
 
 /* === Callbacks ========================================================== */
 
+/* The vhost's storage, allocated on first use: start() needs it before
+ * lws runs PROTOCOL_INIT (which happens once the loop is serviced). */
+static lvsp_vhost_t *vhost_priv(struct lws_vhost *vhost) {
+  const struct lws_protocols *p = &lvsp_protocols[0];
+  lvsp_vhost_t *vh = lws_protocol_vh_priv_get(vhost, p);
+  return vh ? vh : lws_protocol_vh_priv_zalloc(vhost, p, sizeof(lvsp_vhost_t));
+}
+
 static int on_protocol_init(struct lws *wsi) {
-  void *p = lws_protocol_vh_priv_zalloc(lws_get_vhost(wsi), lws_get_protocol(wsi),
-                                        sizeof(lvsp_vhost_t));
-  return p ? 0 : -1;
+  return vhost_priv(lws_get_vhost(wsi)) ? 0 : -1;
+}
+
+/* Re-arms the silence timer (if configured). */
+static void arm_timeout(struct lws *wsi) {
+  uint32_t ms = sc_server_app(wsi)->cfg.lvsp_heartbeat_timeout_ms;
+  if (ms) lws_set_timer_usecs(wsi, (lws_usec_t)ms * 1000);
 }
 
 static int on_established(struct lws *wsi, lvsp_session_t *s) {
@@ -92,10 +124,15 @@ static int on_established(struct lws *wsi, lvsp_session_t *s) {
   lws_get_peer_simple(wsi, peer, sizeof peer);
   sc_wsq_init(&s->q, wsi, 0);
   lvsp_vhost_t *vh = vhost_state(wsi);
-  if (vh) session_link(vh, s);
+  if (!vh || !vh->front) return -1;
+  session_link(vh, s);
   sc_log_info(LOG, "Litecord connected from %s", peer);
+  arm_timeout(wsi);
   /* On failure a close is already queued; the writeable callback ends it. */
-  if (lvsp_conn_open(&s->conn, sc_server_app(wsi), &lvsp_lws_io, s) == 0 && vh && vh->stopping)
+  int rc = lvsp_conn_open_on(&s->conn, sc_server_app(wsi), &vh->front->link, &lvsp_lws_io, s);
+  s->conn.reserve = io_reserve;
+  snprintf(s->conn.peer, sizeof s->conn.peer, "%s", peer);
+  if (rc == 0 && vh->stopping)
     lvsp_conn_close(&s->conn, LVSP_CLOSE_GENERAL, "server shutting down");
   return 0;
 }
@@ -121,6 +158,7 @@ static int reassemble(struct lws *wsi, lvsp_session_t *s, const char *in, size_t
 static void on_receive(struct lws *wsi, lvsp_session_t *s, const char *in, size_t len) {
   /* After a close only the queue drains; late input is dropped. */
   if (s->conn.closed) return;
+  arm_timeout(wsi);
   if (!s->rx_len && lws_is_final_fragment(wsi)) {
     lvsp_handle_text(&s->conn, in, len); /* whole message: no copy */
     return;
@@ -134,9 +172,15 @@ static void on_receive(struct lws *wsi, lvsp_session_t *s, const char *in, size_
   }
 }
 
+static void on_timer(lvsp_session_t *s) {
+  sc_log_warn(LOG, "no message from Litecord within --lvsp-heartbeat-timeout-ms");
+  lvsp_conn_close(&s->conn, LVSP_CLOSE_GENERAL, "heartbeat timeout");
+}
+
 static void on_closed(struct lws *wsi, lvsp_session_t *s) {
   lvsp_vhost_t *vh = vhost_state(wsi);
   if (vh) session_unlink(vh, s);
+  if (s->conn.link) lvsp_conn_gone(&s->conn);
   sc_wsq_clear(&s->q);
   free(s->rx);
   s->rx = NULL;
@@ -151,6 +195,7 @@ static int lvsp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
   case LWS_CALLBACK_ESTABLISHED: return on_established(wsi, s);
   case LWS_CALLBACK_RECEIVE: on_receive(wsi, s, in, len); return 0;
   case LWS_CALLBACK_SERVER_WRITEABLE: return sc_wsq_on_writeable(&s->q);
+  case LWS_CALLBACK_TIMER: on_timer(s); return 0;
   case LWS_CALLBACK_CLOSED: on_closed(wsi, s); return 0;
   default: return 0;
   }
@@ -158,15 +203,31 @@ static int lvsp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 
 /* === Front end ========================================================== */
 
+static void sample_load(lws_sorted_usec_list_t *sul) {
+  lvsp_front_t *f = lws_container_of(sul, lvsp_front_t, sampler);
+  sc_load_sample(&f->link.load, f->app->media, f->app->cfg.media_workers);
+  lws_sul_schedule(f->app->lws, 0, &f->sampler, sample_load, SAMPLE_US);
+}
+
 static int lvsp_start(sc_app_t *app, int slot) {
   if (!app->cfg.lvsp_secret[0]) {
     sc_log_error(LOG, "no LVSP secret configured: refusing to start");
     return -1;
   }
-  struct lws_vhost *vh =
-      sc_server_add_listener(app, "lvsp", &app->cfg.lvsp_listen, lvsp_protocols);
+  lvsp_front_t *f = calloc(1, sizeof *f);
+  if (!f || lvsp_link_init(&f->link, app->cfg.lvsp_replay) < 0) {
+    free(f);
+    sc_log_error(LOG, "out of memory for the LVSP replay buffer");
+    return -1;
+  }
+  f->app = app;
+  app->frontend_state[slot] = f;
+  f->vhost = sc_server_add_listener(app, "lvsp", &app->cfg.lvsp_listen, lvsp_protocols);
+  if (!f->vhost) return -1; /* destroy() frees f */
+  lvsp_vhost_t *vh = vhost_priv(f->vhost);
   if (!vh) return -1;
-  app->frontend_state[slot] = vh;
+  vh->front = f;
+  sample_load(&f->sampler);
   return 0;
 }
 
@@ -175,8 +236,10 @@ static int lvsp_start(sc_app_t *app, int slot) {
  * registry is destroyed meanwhile, so connections accepted from now on
  * are closed right after HELLO and never reach a handler that uses it. */
 static void lvsp_stop(sc_app_t *app, int slot) {
-  struct lws_vhost *vhost = app->frontend_state[slot];
-  lvsp_vhost_t *vh = vhost ? lws_protocol_vh_priv_get(vhost, &lvsp_protocols[0]) : NULL;
+  lvsp_front_t *f = app->frontend_state[slot];
+  if (!f) return;
+  lws_sul_cancel(&f->sampler);
+  lvsp_vhost_t *vh = f->vhost ? lws_protocol_vh_priv_get(f->vhost, &lvsp_protocols[0]) : NULL;
   if (!vh) return;
   vh->stopping = 1;
   for (lvsp_session_t *s = vh->head; s; s = s->next)
@@ -184,7 +247,17 @@ static void lvsp_stop(sc_app_t *app, int slot) {
 }
 
 /* The vhost (and its per-vhost storage) went with the lws context. */
-static void lvsp_destroy(sc_app_t *app, int slot) { app->frontend_state[slot] = NULL; }
+static void lvsp_destroy(sc_app_t *app, int slot) {
+  lvsp_front_t *f = app->frontend_state[slot];
+  if (f) lvsp_link_free(&f->link);
+  free(f);
+  app->frontend_state[slot] = NULL;
+}
+
+static json_t *lvsp_status(sc_app_t *app, int slot) {
+  lvsp_front_t *f = app->frontend_state[slot];
+  return f ? lvsp_status_json(&f->link, app) : NULL;
+}
 
 const sc_frontend_t lvsp_frontend = {
     .name = "lvsp",
@@ -193,5 +266,6 @@ const sc_frontend_t lvsp_frontend = {
     .start = lvsp_start,
     .stop = lvsp_stop,
     .destroy = lvsp_destroy,
+    .status = lvsp_status,
 };
 SC_FRONTEND_REGISTER(lvsp_frontend);

@@ -8,13 +8,18 @@
  * vhost keeps the list of live sessions in lws per-vhost protocol storage,
  * so stop() can close them all with 4000 ("reconnect").
  *
+ * What outlives connections (lvsp_link_t: sequence numbers, replay
+ * buffer, live connection, health sampler) is in an lvsp_front_t that
+ * start() allocates and app->frontend_state[slot] holds until destroy().
+ * A 2 s timer samples media load for the health figure. With
+ * --lvsp-heartbeat-timeout-ms, a connection that sends nothing for that
+ * long is closed with 4000 (voice is never touched).
+ *
  * Threads: control (lws) thread only.
  * Memory: lws allocates and frees the per-session record and the per-vhost
  * storage; the reassembly buffer and queued messages are freed on
- * LWS_CALLBACK_CLOSED. app->frontend_state[slot] holds the vhost pointer
- * (owned by the lws context) from start() until destroy() clears it.
- * After stop(), new connections get HELLO and then close 4000 at once:
- * the core destroys the registry while the closes drain.
+ * LWS_CALLBACK_CLOSED. After stop(), new connections get HELLO and then
+ * close 4000 at once: the core destroys the registry while the closes drain.
  */
 #ifndef LVSP_SERVER_H
 #define LVSP_SERVER_H

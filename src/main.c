@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sc_admin.h"
+#include "sc_admin_cli.h"
 #include "sc_app.h"
 #include "sc_config.h"
 #include "sc_frontend.h"
@@ -93,6 +95,9 @@ static void print_banner(const sc_app_t *app) {
   printf("  voice gateway:        %s://%s/\n", scheme, app->endpoint);
   printf("  UDP media:            %s:%u (%d worker%s)\n", app->ready_ip, c->udp_listen.port,
          c->media_workers, c->media_workers == 1 ? "" : "s");
+  char admin[SC_HOST_MAX + 32];
+  sc_admin_url(app, admin, sizeof admin);
+  printf("  admin (read-only):    %s/state  (litecord-voice status)\n", admin);
   fflush(stdout);
 }
 
@@ -100,9 +105,14 @@ static void shutdown_app(sc_app_t *app, const sc_frontend_t **fe, int n) {
   for (int i = n - 1; i >= 0; i--)
     if (fe[i]->stop) fe[i]->stop(app, i);
   if (app->registry) sc_registry_destroy(app->registry); /* clients get 4015 */
-  app->registry = NULL;
+  /* 4015 makes clients reconnect at once, some within the drain below: an
+   * empty registry answers them (Identify fails cleanly) where a freed or
+   * NULL one would crash the process on its way out. */
+  app->registry = sc_registry_create(NULL);
   sc_server_drain(app, 300);
   sc_server_destroy(app);
+  if (app->registry) sc_registry_destroy(app->registry);
+  app->registry = NULL;
   for (int i = n - 1; i >= 0; i--)
     if (fe[i]->destroy) fe[i]->destroy(app, i);
   sc_media_destroy(app->media);
@@ -111,6 +121,8 @@ static void shutdown_app(sc_app_t *app, const sc_frontend_t **fe, int n) {
 
 int main(int argc, char **argv) {
   static sc_app_t app; /* large (paths); static storage, passed explicitly */
+  if (argc > 1 && strcmp(argv[1], "status") == 0)
+    return sc_admin_status_main(argc - 1, argv + 1, stdout, stderr);
   switch (sc_config_parse(&app.cfg, argc, argv, stdout, stderr)) {
   case SC_CONFIG_EXIT_OK: return 0;
   case SC_CONFIG_EXIT_ERROR: return 2;
@@ -121,7 +133,8 @@ int main(int argc, char **argv) {
     fail("libsodium initialisation failed");
     return 1;
   }
-  if (prepare_state(&app) < 0 || resolve_ready_ip(&app) < 0) return 1;
+  if (prepare_state(&app) < 0 || sc_admin_prepare(&app) < 0 || resolve_ready_ip(&app) < 0)
+    return 1;
   const sc_frontend_t *fe[SC_MAX_FRONTENDS];
   int n_fe = sc_frontend_list(fe, SC_MAX_FRONTENDS);
   app.media = sc_media_create(app.cfg.udp_listen.host, app.cfg.udp_listen.port,
@@ -130,6 +143,7 @@ int main(int argc, char **argv) {
   app.registry = sc_registry_create(app.media);
   int rc = 1;
   if (app.registry && sc_server_create(&app) == 0 && start_frontends(&app, fe, n_fe) == 0 &&
+      sc_admin_start(&app) == 0 &&
       sc_media_start(app.media) == 0) {
     print_banner(&app);
     rc = sc_server_run(&app) == 0 ? 0 : 1;

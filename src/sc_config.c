@@ -213,8 +213,28 @@ static const sc_flag_t flags[] = {
      3600000, ACT_SET, "LVSP heartbeat interval in ms"},
     {"gw-heartbeat-ms", "N", &K_U32, OFF(gw_heartbeat_ms), 0, 10, 3600000,
      ACT_SET, "voice gateway heartbeat interval in ms"},
+    {"gw-heartbeat-timeout-ms", "N", &K_U32, OFF(gw_heartbeat_timeout_ms), 0, 0, 86400000,
+     ACT_SET, "close a voice socket with 4009 after N ms without heartbeat (0 = 2x interval + 5 s)"},
+    {"gw-resume-grace-ms", "N", &K_U32, OFF(gw_resume_grace_ms), 0, 0, 3600000, ACT_SET,
+     "keep a voice session this long after its socket is gone, for resume"},
+    {"gw-resume-buffer", "N", &K_U32, OFF(gw_resume_buffer), 0, 16, 16384, ACT_SET,
+     "voice gateway messages kept per session for resume"},
+    {"gw-rate-limit", "N", &K_U32, OFF(gw_rate_limit), 0, 1, 1000000, ACT_SET,
+     "voice gateway messages per rate window per socket (more: close 4021)"},
+    {"gw-rate-window-ms", "N", &K_U32, OFF(gw_rate_window_ms), 0, 1, 3600000, ACT_SET,
+     "voice gateway rate window in ms"},
+    {"gw-max-message", "N", &K_U32, OFF(gw_max_message), 0, 1024, 1048576, ACT_SET,
+     "largest voice gateway message in bytes (more: close 4020)"},
     {"capacity", "N", &K_U32, OFF(capacity), 0, 1, 1000000, ACT_SET,
      "sessions this server is sized for"},
+    {"lvsp-replay", "N", &K_U32, OFF(lvsp_replay), 0, 0, 1000000, ACT_SET,
+     "INFO messages kept for LVSP RESUME"},
+    {"lvsp-heartbeat-timeout-ms", "N", &K_U32, OFF(lvsp_heartbeat_timeout_ms), 0, 0,
+     86400000, ACT_SET, "close a silent LVSP link after N ms (0 = never; voice stays)"},
+    {"admin-listen", "HOST:PORT", &K_HOSTPORT, OFF(admin_listen), 0, 0, 0, ACT_SET,
+     "read-only admin HTTP API (plain HTTP on loopback, else TLS)"},
+    {"admin-token", "TOKEN", &K_STRING, OFF(admin_token), SZ(admin_token), 0, 0, ACT_SET,
+     "admin bearer token (default: <state-dir>/admin_token, generated)"},
     {"log-level", "LEVEL", &K_LEVEL, 0, 0, 0, 0, ACT_SET, "error, warn, info or debug"},
     {"help", NULL, &K_SWITCH, NOFIELD, 0, 0, 0, ACT_HELP, "print this help and exit"},
     {"version", NULL, &K_SWITCH, NOFIELD, 0, 0, 0, ACT_VERSION, "print the version and exit"},
@@ -242,7 +262,15 @@ static void config_defaults(sc_config_t *cfg) {
   cfg->n_modes = 2;
   cfg->lvsp_heartbeat_ms = 45000;
   cfg->gw_heartbeat_ms = 41250;
+  cfg->gw_resume_grace_ms = 60000;
+  cfg->gw_resume_buffer = 512;
+  cfg->gw_rate_limit = 120;
+  cfg->gw_rate_window_ms = 10000;
+  cfg->gw_max_message = 16384;
   cfg->capacity = 1000;
+  cfg->lvsp_replay = 1024;
+  cfg->lvsp_heartbeat_timeout_ms = 0;
+  set_hostport(&cfg->admin_listen, "127.0.0.1", 7703);
   cfg->log_level = SC_LOG_INFO;
 }
 

@@ -40,7 +40,17 @@ typedef struct {
   int n_modes;
   uint32_t lvsp_heartbeat_ms;   /* HELLO heartbeat_interval given to Litecord */
   uint32_t gw_heartbeat_ms;     /* voice gateway Hello heartbeat_interval */
+  uint32_t gw_heartbeat_timeout_ms; /* no heartbeat for this long: 4009 (0 = 2x interval + 5 s) */
+  uint32_t gw_resume_grace_ms;  /* a voice session without socket ends after this */
+  uint32_t gw_resume_buffer;    /* numbered gateway messages kept per session for resume */
+  uint32_t gw_rate_limit;       /* gateway messages per --gw-rate-window-ms; more: 4021 */
+  uint32_t gw_rate_window_ms;
+  uint32_t gw_max_message;      /* bytes per gateway message; more: 4020 */
   uint32_t capacity;            /* sessions this server is sized for (health) */
+  uint32_t lvsp_replay;         /* --lvsp-replay: INFO frames kept for RESUME */
+  uint32_t lvsp_heartbeat_timeout_ms; /* close a silent LVSP link after this; 0 = never */
+  sc_hostport_t admin_listen;   /* --admin-listen: read-only admin HTTP API */
+  char admin_token[SC_SECRET_MAX]; /* --admin-token ("" = <state-dir>/admin_token) */
   int log_level;                /* sc_log_level_t */
 } sc_config_t;
 

@@ -29,6 +29,9 @@ typedef struct sc_frontend {
   void (*stop)(sc_app_t *app, int slot);
   /* After the lws context is gone (no more callbacks): free the state. */
   void (*destroy)(sc_app_t *app, int slot);
+  /* Optional, for the admin view: a new JSON object (jansson json_t)
+   * describing the front end's state, or NULL. Control thread. */
+  struct json_t *(*status)(sc_app_t *app, int slot);
 } sc_frontend_t;
 
 #define SC_FRONTEND_REGISTER(fe)                                                \

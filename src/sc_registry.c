@@ -80,7 +80,8 @@ sc_channel_t *sc_registry_channel(sc_registry_t *r, const char *channel_id, cons
   snprintf(ch->id, sizeof ch->id, "%s", channel_id);
   snprintf(ch->guild_id, sizeof ch->guild_id, "%s", guild_id ? guild_id : "");
   ch->room_id = r->next_room_id++;
-  if (sc_hmap_put(&r->channels, ch->id, ch) < 0) {
+  if (sc_token_random_hex(ch->token, sizeof ch->token, SC_CHANNEL_TOKEN_LEN / 2) < 0 ||
+      sc_hmap_put(&r->channels, ch->id, ch) < 0) {
     free(ch);
     return NULL;
   }
@@ -173,7 +174,7 @@ sc_vstate_t *sc_registry_create_state(sc_registry_t *r, const char *user_id, con
     sc_log_error("registry", "media plane refused member ssrc=%u", vs->ssrc);
   return vs;
 fail:
-  if (!ch->n_states) free_channel(r, ch);
+  if (!ch->n_states && !ch->pinned) free_channel(r, ch);
   return NULL;
 }
 
@@ -233,7 +234,7 @@ void sc_registry_end_state(sc_registry_t *r, sc_vstate_t *vs, sc_end_reason_t wh
   r->n_states--;
   sc_member_stats_release(vs->stats);
   free(vs);
-  if (!ch->n_states) free_channel(r, ch);
+  if (!ch->n_states && !ch->pinned) free_channel(r, ch);
 }
 
 int sc_registry_attach(sc_registry_t *r, sc_vstate_t *vs, const sc_attach_ops_t *ops, void *conn) {
@@ -265,6 +266,43 @@ void sc_registry_each_peer(sc_channel_t *ch, const sc_vstate_t *self, sc_vstate_
     if (p != self && p->ops) fn(p, arg);
 }
 
+void sc_registry_destroy_channel(sc_registry_t *r, sc_channel_t *ch) {
+  /* Pinned, so ending the last state does not free it under us. */
+  ch->pinned = 1;
+  while (ch->states) sc_registry_end_state(r, ch->states, SC_END_CHANNEL_GONE);
+  free_channel(r, ch);
+}
+
+sc_vstate_t *sc_registry_move_state(sc_registry_t *r, sc_vstate_t *vs, const char *channel_id) {
+  char user[SC_ID_MAX], guild[SC_ID_MAX], key[sizeof vs->user_key];
+  sc_vflags_t flags = vs->flags;
+  snprintf(user, sizeof user, "%s", vs->user_id);
+  snprintf(guild, sizeof guild, "%s", vs->guild_id);
+  snprintf(key, sizeof key, "%s", vs->user_key);
+  /* In a guild the new state has the same user key and replaces vs inside
+   * create_state; a DM call's key is per channel, so vs is ended here. */
+  sc_vstate_t *moved = sc_registry_create_state(r, user, channel_id, guild[0] ? guild : NULL);
+  if (!moved) return NULL;
+  if (strcmp(moved->user_key, key) != 0) sc_registry_end_state(r, vs, SC_END_REPLACED);
+  if (memcmp(&flags, &moved->flags, sizeof flags) != 0) sc_registry_set_flags(r, moved, &flags);
+  return moved;
+}
+
+void sc_registry_each_channel(sc_registry_t *r, sc_channel_fn fn, void *arg) {
+  for (size_t i = 0; i < r->channels.cap; i++) {
+    sc_hmap_slot_t *s = &r->channels.slots[i];
+    if (s->value) fn(s->value, arg);
+  }
+}
+
+void sc_registry_each_state(sc_channel_t *ch, sc_vstate_fn fn, void *arg) {
+  for (sc_vstate_t *p = ch->states; p; p = p->ch_next) fn(p, arg);
+}
+
 size_t sc_registry_count_states(const sc_registry_t *r) {
   return r->n_states;
+}
+
+size_t sc_registry_count_channels(const sc_registry_t *r) {
+  return r->channels.used;
 }

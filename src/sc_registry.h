@@ -12,7 +12,9 @@
  * Memory: the registry owns every channel and voice state. A state is freed
  * by sc_registry_end_state(); its attached connection is told through
  * ops->on_ended *before* the free and must drop its pointer there. A channel
- * is freed when its last state ends (its settings are kept until then).
+ * that only exists because a state named it is freed with its last state; a
+ * channel Litecord announced (pinned) lives, empty or not, until
+ * sc_registry_destroy_channel().
  */
 #ifndef SC_REGISTRY_H
 #define SC_REGISTRY_H
@@ -25,6 +27,8 @@
 #define SC_ID_MAX 24      /* snowflakes: up to 20 digits */
 #define SC_SESSION_ID_LEN 32
 #define SC_VOICE_TOKEN_LEN 40
+#define SC_CHANNEL_TOKEN_LEN 32 /* hex, 128 bits */
+#define SC_TRANSPORT_MAX 48
 
 typedef struct sc_registry sc_registry_t;
 typedef struct sc_channel sc_channel_t;
@@ -61,6 +65,9 @@ struct sc_vstate {
   sc_vflags_t flags;
   uint32_t ssrc;              /* assigned at creation, unique in the process */
   unsigned speaking;          /* last Speaking flags (0 = silent) */
+  /* How the attached client's media is protected (for Discord: the
+   * encryption mode name), set by the front end; "" = not chosen yet. */
+  char transport[SC_TRANSPORT_MAX];
   sc_channel_t *channel;
   sc_member_stats_t *stats;   /* media counters (one reference held here) */
   const sc_attach_ops_t *ops; /* NULL while no connection is attached */
@@ -76,6 +83,10 @@ struct sc_channel {
   char guild_id[SC_ID_MAX];
   uint64_t room_id;           /* media-plane room for this channel */
   int bitrate;                /* bits/s; 0 = not told */
+  int user_limit;             /* 0 = not told (advisory, like bitrate) */
+  int pinned;                 /* announced by Litecord: kept while empty */
+  /* Opaque per-channel token (CSPRNG) sent in CHANNEL_ASSIGN. */
+  char token[SC_CHANNEL_TOKEN_LEN + 1];
   int n_states;
   sc_vstate_t *states;        /* list head via ch_next */
 };
@@ -87,7 +98,9 @@ sc_registry_t *sc_registry_create(sc_media_t *media);
 /* Ends every state (SC_END_SHUTDOWN) and frees everything. */
 void sc_registry_destroy(sc_registry_t *r);
 
-/* Finds or creates the channel record. Returns NULL on bad id / ENOMEM. */
+/* Finds or creates the channel record (with a fresh token). Returns NULL
+ * on bad id / ENOMEM. A front end sets ch->pinned when Litecord announced
+ * the channel itself. */
 sc_channel_t *sc_registry_channel(sc_registry_t *r, const char *channel_id,
                                   const char *guild_id);
 sc_channel_t *sc_registry_find_channel(sc_registry_t *r, const char *channel_id);
@@ -126,7 +139,28 @@ typedef void (*sc_vstate_fn)(sc_vstate_t *peer, void *arg);
 void sc_registry_each_peer(sc_channel_t *ch, const sc_vstate_t *self, sc_vstate_fn fn,
                            void *arg);
 
+/* Ends every state of the channel (SC_END_CHANNEL_GONE: their connections
+ * are told, their peers see them leave) and frees the channel, pinned or
+ * not. `ch` is invalid afterwards. */
+void sc_registry_destroy_channel(sc_registry_t *r, sc_channel_t *ch);
+
+/* Moves the user of `vs` to channel_id (same guild): a new state with a
+ * fresh session id, token and SSRC and the same flags is created there,
+ * and `vs` ends with SC_END_REPLACED (its connection is closed, its old
+ * room sees it leave), since the client must connect anew with the new
+ * credentials. Returns the new state, or NULL (bad id, ENOMEM) with `vs`
+ * left as it was. `vs` is invalid after a successful move. */
+sc_vstate_t *sc_registry_move_state(sc_registry_t *r, sc_vstate_t *vs, const char *channel_id);
+
+/* Iteration for snapshots and the admin view. The callbacks must not
+ * create or end states or channels. Channel order is the hash order;
+ * states are listed newest first. */
+typedef void (*sc_channel_fn)(sc_channel_t *ch, void *arg);
+void sc_registry_each_channel(sc_registry_t *r, sc_channel_fn fn, void *arg);
+void sc_registry_each_state(sc_channel_t *ch, sc_vstate_fn fn, void *arg);
+
 size_t sc_registry_count_states(const sc_registry_t *r);
+size_t sc_registry_count_channels(const sc_registry_t *r);
 
 /* 1 if id is a valid snowflake string (1..20 decimal digits). */
 int sc_registry_valid_id(const char *id);

@@ -154,10 +154,23 @@ static int create_secret(const char *path, char *out, size_t out_size) {
 }
 
 int sc_statedir_secret(const char *dir, char *out, size_t out_size, int *created) {
+  return sc_statedir_named_secret(dir, "lvsp_secret", out, out_size, created);
+}
+
+int sc_statedir_read_named_secret(const char *dir, const char *name, char *out,
+                                  size_t out_size) {
   char path[4096];
-  if (!dir || !out || out_size == 0) return -EINVAL;
+  if (!dir || !name || !out || out_size == 0) return -EINVAL;
+  int rc = join_path(path, sizeof path, dir, name);
+  return rc < 0 ? rc : read_secret(path, out, out_size);
+}
+
+int sc_statedir_named_secret(const char *dir, const char *name, char *out, size_t out_size,
+                             int *created) {
+  char path[4096];
+  if (!dir || !name || !out || out_size == 0) return -EINVAL;
   if (created) *created = 0;
-  int rc = join_path(path, sizeof path, dir, "lvsp_secret");
+  int rc = join_path(path, sizeof path, dir, name);
   if (rc < 0) return rc;
   rc = read_secret(path, out, out_size);
   if (rc != -ENOENT) return rc;

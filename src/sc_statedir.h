@@ -1,6 +1,6 @@
 /*
  * sc_statedir: the state directory (LVSP secret, self-signed TLS pair,
- * admin token later).
+ * admin token).
  *
  * Owns: the files it creates inside the directory (mode 0600 for secrets).
  * Threads: start-up only, on the main thread, before the loops run.
@@ -22,6 +22,13 @@ int sc_statedir_ensure(const char *dir);
  * A new file is written under a temporary name and link()ed into place, so
  * concurrent first starts all end up with the one secret that won. */
 int sc_statedir_secret(const char *dir, char *out, size_t out_size, int *created);
+
+/* The same for "<dir>/<name>" (e.g. "admin_token"). */
+int sc_statedir_named_secret(const char *dir, const char *name, char *out, size_t out_size,
+                             int *created);
+/* Reads "<dir>/<name>" without creating it: 0, -ENOENT or another -errno. */
+int sc_statedir_read_named_secret(const char *dir, const char *name, char *out,
+                                  size_t out_size);
 
 /* Ensures "<dir>/cert.pem" and "<dir>/key.pem" exist; if either is
  * missing, generates a fresh ECDSA P-256 key and a self-signed X.509 v3

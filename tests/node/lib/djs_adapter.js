@@ -54,7 +54,8 @@ function feed(methods, vi, d) {
 }
 
 /*
- * Joins with a fresh adapter. Returns { conn, debugLines, payloads }:
+ * Joins with a fresh adapter (info: a VoiceInfo, or a function returning
+ * the current one). Returns { conn, debugLines, payloads }:
  * debugLines collects djs's debug output (every WS frame in and out).
  * options: group (must be unique per connection of one process),
  * selfDeaf (default false, so the receiver works), onDebug(line).
@@ -62,10 +63,11 @@ function feed(methods, vi, d) {
 function join(info, { group, selfDeaf = false, onDebug } = {}) {
   const debugLines = [];
   const payloads = [];
+  const first = typeof info === 'function' ? info() : info;
   const conn = voice.joinVoiceChannel({
-    guildId: info.guild_id,
-    channelId: info.channel_id,
-    group: group || `g-${info.user_id}`,
+    guildId: first.guild_id,
+    channelId: first.channel_id,
+    group: group || `g-${first.user_id}`,
     selfDeaf,
     selfMute: false,
     debug: true,

@@ -2,8 +2,10 @@
 /*
  * LVSP stand-in: the Litecord side of the control link, as a WebSocket
  * client. Speaks the seed dialect (INFO bodies carry "info"; voice states
- * are created with VST_REQUEST) and can authenticate either with the plain
- * secret (seed) or with the HMAC of the HELLO nonce (Litecord's revision).
+ * are created with VST_REQUEST) and the later one (INFO bodies carry
+ * "data": CHANNEL_REQ, VST_CREATE, ...), and can authenticate either with
+ * the plain secret (seed) or with the HMAC of the HELLO nonce (later).
+ * It tracks the server's frame sequence numbers ("s") for RESUME.
  *
  * Frames the server sends are kept in an inbox until a waiter consumes
  * them, so a reply that arrives before next() is called is not lost.
@@ -13,6 +15,11 @@
  *   await c.heartbeat(1);
  *   c.endVoiceState({ user_id, session_id });
  *   await c.close();
+ *
+ *   const r = await LvspClient.open(url, { ca });       // HELLO only
+ *   const { replayed } = await r.resume({ secret, auth, seq: c.maxSeq });
+ *   const assign = await r.channelReq({ channel_id, guild_id });
+ *   const vst = await r.vstCreate({ user_id, channel_id, guild_id });
  */
 const crypto = require('node:crypto');
 const { EventEmitter } = require('node:events');
@@ -30,6 +37,17 @@ const OP = Object.freeze({
 });
 
 const INFO_TYPE = Object.freeze({ CHANNEL: 0, VST: 1 });
+
+/* The later dialect's InfoType (Litecord's client code numbering). */
+const INFO_LATER = Object.freeze({
+  CHANNEL_REQ: 0,
+  CHANNEL_ASSIGN: 1,
+  CHANNEL_UPDATE: 2,
+  CHANNEL_DESTROY: 3,
+  VST_CREATE: 4,
+  VST_UPDATE: 5,
+  VST_LEAVE: 6,
+});
 
 const CLOSE = Object.freeze({ GENERAL: 4000, AUTH: 4001, BAD_JSON: 4002 });
 
@@ -75,6 +93,8 @@ class LvspClient extends EventEmitter {
     this.hello = null;
     this.ready = null;
     this.closeInfo = null;
+    this.frames = []; // every frame received, in order
+    this.maxSeq = 0; // highest "s" seen, HELLO excluded (what RESUME sends)
     this.closed = new Promise((resolve) => {
       ws.on('close', (code, reason) => {
         this.closeInfo = { code, reason: reason.toString() };
@@ -92,7 +112,13 @@ class LvspClient extends EventEmitter {
    * auth ('hmac' | 'plain'), ca (PEM, optional), timeoutMs, log(line).
    */
   static async connect(url, options) {
-    const { secret, auth = 'hmac', ca, timeoutMs = 10000, log } = options;
+    const client = await LvspClient.open(url, options);
+    await client.identify(options);
+    return client;
+  }
+
+  /* Opens the link and waits for HELLO. options: ca, timeoutMs, log. */
+  static async open(url, { ca, timeoutMs = 10000, log } = {}) {
     const ws = new WebSocket(url, ca ? { ca } : {});
     const client = new LvspClient(ws, { log });
     await new Promise((resolve, reject) => {
@@ -101,9 +127,28 @@ class LvspClient extends EventEmitter {
       client.closed.then((c) => reject(new Error(`LVSP closed before open: ${c.code}`)));
     });
     client.hello = (await client.next(OP.HELLO, null, timeoutMs)).d;
-    client.send(OP.IDENTIFY, { token: identifyToken(auth, secret, client.hello) });
-    client.ready = (await client.next(OP.READY, null, timeoutMs)).d;
     return client;
+  }
+
+  /* IDENTIFY -> READY; resolves with READY's d. */
+  async identify({ secret, auth = 'hmac', timeoutMs = 10000 }) {
+    this.send(OP.IDENTIFY, { token: identifyToken(auth, secret, this.hello) });
+    this.ready = (await this.next(OP.READY, null, timeoutMs)).d;
+    return this.ready;
+  }
+
+  /* RESUME {token, seq}; resolves with { replayed: [frames before READY],
+   * ready } or rejects when the server closes (stale seq: 4000). */
+  async resume({ secret, auth = 'hmac', seq, timeoutMs = 10000 }) {
+    const start = this.frames.length;
+    this.send(OP.RESUME, { token: identifyToken(auth, secret, this.hello), seq });
+    this.ready = (await this.next(OP.READY, null, timeoutMs)).d;
+    const replayed = this.frames.slice(start).filter((m) => m.op !== OP.READY);
+    for (const m of replayed) {
+      const i = this.inbox.indexOf(m);
+      if (i >= 0) this.inbox.splice(i, 1);
+    }
+    return { replayed, ready: this.ready };
   }
 
   onMessage(data, isBinary) {
@@ -117,6 +162,8 @@ class LvspClient extends EventEmitter {
       this.emit('protocolError', err);
       return;
     }
+    this.frames.push(msg);
+    if (msg.op !== OP.HELLO && Number.isInteger(msg.s)) this.maxSeq = Math.max(this.maxSeq, msg.s);
     this.emit('frame', msg);
     const i = this.waiters.findIndex((w) => w.match(msg));
     if (i < 0) {
@@ -185,6 +232,38 @@ class LvspClient extends EventEmitter {
     this.sendVoiceState({ user_id, channel_id: null, session_id });
   }
 
+  /* Later dialect: INFO {type, data}. */
+  info(type, data) {
+    this.send(OP.INFO, { type, data });
+  }
+
+  /* CHANNEL_REQ -> CHANNEL_ASSIGN; resolves with the assign frame. */
+  async channelReq(data, timeoutMs = 10000) {
+    this.info(INFO_LATER.CHANNEL_REQ, data);
+    return this.next(OP.INFO, (d) => d.type === INFO_LATER.CHANNEL_ASSIGN && d.data &&
+      d.data.channel_id === String(data.channel_id), timeoutMs);
+  }
+
+  /* VST_CREATE (or a VST_UPDATE that moves) -> the VST_CREATE-shaped
+   * reply; resolves with the frame. */
+  async vstCreate(data, timeoutMs = 10000, type = INFO_LATER.VST_CREATE) {
+    this.info(type, data);
+    return this.next(OP.INFO, (d) => d.type === INFO_LATER.VST_CREATE && d.data &&
+      d.data.user_id === String(data.user_id) && d.data.channel_id === String(data.channel_id),
+    timeoutMs);
+  }
+
+  /* Drops the TCP connection without a close frame (a crash, a cut cable). */
+  kill() {
+    this.ws.terminate();
+  }
+
+  /* Stops reading the socket: what the server sends from now on is never
+   * seen by this client (it stays in kernel buffers until kill()). */
+  pauseReading() {
+    this.ws._socket.pause();
+  }
+
   async close(code = 1000) {
     if (!this.closeInfo) this.ws.close(code);
     const timer = setTimeout(() => this.ws.terminate(), 2000);
@@ -194,5 +273,5 @@ class LvspClient extends EventEmitter {
 }
 
 module.exports = {
-  OP, INFO_TYPE, CLOSE, encodeFrame, decodeFrame, hmacToken, LvspClient,
+  OP, INFO_TYPE, INFO_LATER, CLOSE, encodeFrame, decodeFrame, hmacToken, LvspClient,
 };

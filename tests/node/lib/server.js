@@ -4,7 +4,8 @@
  * self-signed certificate) from node tests.
  *
  *   const srv = await startServer({ buildDir, modes, secret });
- *   // srv.ports.{lvsp,gateway,udp}, srv.certPath, srv.lvspUrl, srv.endpoint
+ *   // srv.ports.{lvsp,gateway,udp,admin}, srv.certPath, srv.lvspUrl, srv.endpoint,
+ *   // srv.adminUrl, srv.adminToken() (read from the state dir)
  *   const child = spawnNode(script, args, { caFile: srv.certPath });
  *   await srv.stop();
  *
@@ -12,6 +13,14 @@
  * on an uncaught exception, so a failing test never leaves a server behind.
  * The server's stdout+stderr go to <stateDir>/server.log; the last lines
  * are kept in memory for failure messages (srv.tail()).
+ *
+ * Memory errors fail the test: every line a server prints is checked for
+ * ASan/LSan/UBSan/valgrind reports (srv.sanitizerReports); if any server of
+ * this test process reported one, the process exits non-zero whatever the
+ * test itself decided, after printing the reports. SC_SERVER_WRAPPER (e.g.
+ * "valgrind --error-exitcode=99 --leak-check=full") runs the server under
+ * that command, with start and stop timeouts scaled by SC_TIMEOUT_SCALE
+ * (default 10 with a wrapper, else 1).
  */
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -25,9 +34,20 @@ const HOST = '127.0.0.1';
 const TAIL_LINES = 200;
 const live = new Set();
 
+/* Lines that mean a sanitizer or valgrind found a memory error. */
+const SANITIZER_RE = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: UndefinedBehaviorSanitizer|ERROR SUMMARY: [1-9]|WARNING: ThreadSanitizer/;
+const sanitizerReports = [];
+const wrapper = (process.env.SC_SERVER_WRAPPER || '').split(/\s+/).filter(Boolean);
+const TIME_SCALE = Number(process.env.SC_TIMEOUT_SCALE) || (wrapper.length ? 10 : 1);
+
 process.on('exit', () => {
   for (const p of live) {
     try { p.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+  if (sanitizerReports.length) {
+    console.error(`FAIL: the server reported ${sanitizerReports.length} memory error line(s):`);
+    for (const r of sanitizerReports.slice(0, 20)) console.error(`  ${r}`);
+    process.exitCode = 1;
   }
 });
 // Signals skip 'exit' handlers unless turned into an exit.
@@ -64,13 +84,15 @@ function freeUdpPort(host = HOST) {
   });
 }
 
-/* Distinct free ports: lvsp, gateway (TCP) and udp. */
+/* Distinct free ports: lvsp, gateway, admin (TCP) and udp. */
 async function pickPorts(host = HOST) {
   const lvsp = await freeTcpPort(host);
   let gateway = await freeTcpPort(host);
   while (gateway === lvsp) gateway = await freeTcpPort(host);
+  let admin = await freeTcpPort(host);
+  while (admin === lvsp || admin === gateway) admin = await freeTcpPort(host);
   const udp = await freeUdpPort(host);
-  return { lvsp, gateway, udp };
+  return { lvsp, gateway, udp, admin };
 }
 
 function tryConnect(host, port) {
@@ -99,6 +121,7 @@ function serverArgs({ ports, stateDir, modes, logLevel, extraArgs }) {
     '--lvsp-listen', `${HOST}:${ports.lvsp}`,
     '--gateway-listen', `${HOST}:${ports.gateway}`,
     '--udp-listen', `${HOST}:${ports.udp}`,
+    '--admin-listen', `${HOST}:${ports.admin}`,
     '--public-host', HOST,
     '--state-dir', stateDir,
     '--log-level', logLevel,
@@ -119,6 +142,7 @@ function captureOutput(proc, logPath) {
     for (const l of parts) {
       lines.push(l);
       if (lines.length > TAIL_LINES) lines.shift();
+      if (SANITIZER_RE.test(l)) sanitizerReports.push(`${logPath}: ${l}`);
     }
   };
   proc.stdout.on('data', onData);
@@ -141,26 +165,29 @@ function exitPromise(proc) {
  * Starts build/litecord-voice on fresh ports with a fresh state dir and
  * waits until its LVSP port accepts TCP and the certificate exists.
  * options: buildDir | binary, secret (random if absent), modes (string or
- * null for the default), logLevel, extraArgs, env, readyTimeoutMs.
+ * null for the default), logLevel, extraArgs, env, readyTimeoutMs,
+ * stateDir (an existing directory to use; with --tls-cert, put the
+ * certificate there as cert.pem so srv.certPath names it).
  */
 async function startServer(options = {}) {
   const binary = options.binary || path.join(options.buildDir, 'litecord-voice');
   if (!fs.existsSync(binary)) throw new Error(`server binary not found: ${binary}`);
   const secret = options.secret || crypto.randomBytes(24).toString('hex');
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lcv-state-'));
+  const stateDir = options.stateDir || fs.mkdtempSync(path.join(os.tmpdir(), 'lcv-state-'));
   const ports = await pickPorts();
   const args = serverArgs({
     ports, stateDir, modes: options.modes, logLevel: options.logLevel || 'debug',
     extraArgs: options.extraArgs || [],
   });
-  const proc = track(spawn(binary, args, {
+  const cmd = wrapper.length ? [...wrapper, binary, ...args] : [binary, ...args];
+  const proc = track(spawn(cmd[0], cmd.slice(1), {
     env: { ...process.env, ...options.env, LVSP_SECRET: secret },
     stdio: ['ignore', 'pipe', 'pipe'],
   }));
   const logPath = path.join(stateDir, 'server.log');
   const lines = captureOutput(proc, logPath);
   const srv = new ServerHandle({ proc, binary, args, secret, stateDir, ports, logPath, lines });
-  const ok = await waitForTcp(HOST, ports.lvsp, { timeoutMs: options.readyTimeoutMs || 15000, proc });
+  const ok = await waitForTcp(HOST, ports.lvsp, { timeoutMs: (options.readyTimeoutMs || 15000) * TIME_SCALE, proc });
   if (!ok || !fs.existsSync(srv.certPath)) {
     await srv.stop();
     throw new Error(`server did not become ready (exit ${JSON.stringify(srv.exit)}, ` +
@@ -176,9 +203,15 @@ class ServerHandle {
     this.keyPath = path.join(f.stateDir, 'key.pem');
     this.lvspUrl = `wss://${HOST}:${f.ports.lvsp}/`;
     this.endpoint = `${HOST}:${f.ports.gateway}`;
+    this.adminUrl = `http://${HOST}:${f.ports.admin}`;
     this.exit = null;
     this.stopping = false;
     this.exited = exitPromise(f.proc).then((e) => { this.exit = e; return e; });
+  }
+
+  /* The admin API's bearer token (generated in the state dir at start). */
+  adminToken() {
+    return fs.readFileSync(path.join(this.stateDir, 'admin_token'), 'utf8').trim();
   }
 
   /* True if the server exited although nobody asked it to. */
@@ -195,12 +228,17 @@ class ServerHandle {
     return this.lines.slice(-n).join('\n');
   }
 
+  /* Memory-error lines this server printed so far. */
+  get sanitizerReports() {
+    return sanitizerReports.filter((r) => r.startsWith(`${this.logPath}: `));
+  }
+
   /* SIGTERM, then SIGKILL after graceMs; resolves with {code, signal}. */
   async stop(graceMs = 3000) {
     this.stopping = true;
     if (this.exit) return this.exit;
     this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs * TIME_SCALE);
     const e = await this.exited;
     clearTimeout(timer);
     return e;
@@ -213,12 +251,13 @@ class ServerHandle {
  * self-signed certificate (djs offers no TLS options) run in a child.
  * Resolves { code, signal, stdout } when the child exits; onLine(line)
  * sees each stdout line as it arrives; stderr is passed through.
+ * stdin: 'ignore' (default) or 'pipe' (then write to proc.stdin).
  */
-function spawnNode(script, args, { caFile, env, onLine } = {}) {
+function spawnNode(script, args, { caFile, env, onLine, stdin = 'ignore' } = {}) {
   const childEnv = { ...process.env, ...env };
   if (caFile) childEnv.NODE_EXTRA_CA_CERTS = caFile;
   const proc = track(spawn(process.execPath, [script, ...args], {
-    env: childEnv, stdio: ['ignore', 'pipe', 'inherit'],
+    env: childEnv, stdio: [stdin, 'pipe', 'inherit'],
   }));
   let stdout = '';
   let partial = '';
@@ -237,4 +276,5 @@ function spawnNode(script, args, { caFile, env, onLine } = {}) {
 
 module.exports = {
   HOST, freeTcpPort, freeUdpPort, pickPorts, waitForTcp, startServer, spawnNode, sleep,
+  sanitizerReports, TIME_SCALE,
 };

@@ -1,0 +1,231 @@
+#include "sc_admin.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sc_admin_state.h"
+#include "sc_log.h"
+#include "sc_server.h"
+#include "sc_statedir.h"
+#include "sc_token.h"
+
+#define LOG "admin"
+#define CHUNK 16384
+#define TOKEN_FILE "admin_token"
+#define DEFAULT_HOST "127.0.0.1" /* --admin-listen's default (sc_config.c) */
+#define DEFAULT_PORT 7703
+
+/* One HTTP connection: the response being written (lws per-session data,
+ * zeroed by lws). */
+typedef struct {
+  char *body; /* NULL when no response is pending */
+  size_t len, off;
+} admin_sess_t;
+
+typedef json_t *(*route_fn)(sc_app_t *app);
+
+static const struct {
+  const char *path;
+  route_fn fn;
+} routes[] = {
+    {"/state", sc_admin_state_json},
+    {"/health", sc_admin_health_json},
+};
+
+/* === Start-up =========================================================== */
+
+int sc_admin_is_loopback(const char *host) {
+  struct in_addr a4;
+  if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0) return 1;
+  return inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+void sc_admin_url(const sc_app_t *app, char *out, size_t size) {
+  const sc_hostport_t *l = &app->cfg.admin_listen;
+  int tls = !sc_admin_is_loopback(l->host) && !app->cfg.no_tls;
+  int v6 = strchr(l->host, ':') != NULL;
+  snprintf(out, size, "%s://%s%s%s:%u", tls ? "https" : "http", v6 ? "[" : "", l->host,
+           v6 ? "]" : "", l->port);
+}
+
+int sc_admin_prepare(sc_app_t *app) {
+  sc_config_t *c = &app->cfg;
+  int created = 0;
+  if (c->admin_token[0]) return 0;
+  if (sc_statedir_named_secret(c->state_dir, TOKEN_FILE, c->admin_token, sizeof c->admin_token,
+                               &created) < 0) {
+    fprintf(stderr, "litecord-voice: cannot read or create %s/%s\n", c->state_dir, TOKEN_FILE);
+    return -1;
+  }
+  if (created) printf("Generated admin token: %s/%s\n", c->state_dir, TOKEN_FILE);
+  return 0;
+}
+
+/* === Requests =========================================================== */
+
+/* "Bearer <token>", compared in constant time. */
+static int authorized(struct lws *wsi, const sc_app_t *app) {
+  char hdr[SC_SECRET_MAX + 16];
+  int n = lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION);
+  if (n <= 7 || strncasecmp(hdr, "Bearer ", 7) != 0) return 0;
+  return app->cfg.admin_token[0] && sc_token_equal(app->cfg.admin_token, hdr + 7);
+}
+
+static json_t *error_body(const char *why) { return json_pack("{s:s}", "error", why); }
+
+/* Decides status and body for one request. */
+static unsigned route(struct lws *wsi, const char *uri, json_t **body) {
+  sc_app_t *app = sc_server_app(wsi);
+  if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
+    *body = error_body("only GET");
+    return HTTP_STATUS_METHOD_NOT_ALLOWED;
+  }
+  if (!authorized(wsi, app)) {
+    *body = error_body("bearer token required");
+    return HTTP_STATUS_UNAUTHORIZED;
+  }
+  for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+    if (strcmp(uri, routes[i].path) != 0) continue;
+    *body = routes[i].fn(app);
+    if (*body) return HTTP_STATUS_OK;
+    *body = error_body("out of memory");
+    return HTTP_STATUS_INTERNAL_SERVER_ERROR;
+  }
+  *body = error_body("not found: try /state or /health");
+  return HTTP_STATUS_NOT_FOUND;
+}
+
+static int add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
+                      unsigned char *end) {
+  return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+                                     (const unsigned char *)value, (int)strlen(value), p, end);
+}
+
+static int write_headers(struct lws *wsi, unsigned status, size_t len) {
+  unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start;
+  unsigned char *end = buf + sizeof buf - 1;
+  if (lws_add_http_common_headers(wsi, status, "application/json", (lws_filepos_t)len, &p, end) ||
+      add_header(wsi, "cache-control:", "no-store", &p, end))
+    return -1;
+  if (status == HTTP_STATUS_UNAUTHORIZED &&
+      add_header(wsi, "www-authenticate:", "Bearer realm=\"litecord-voice admin\"", &p, end))
+    return -1;
+  if (status == HTTP_STATUS_METHOD_NOT_ALLOWED &&
+      (add_header(wsi, "allow:", "GET", &p, end) || add_header(wsi, "connection:", "close", &p, end)))
+    return -1;
+  return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
+}
+
+/* A request with a body (not GET): answered at once, whole, and the
+ * connection closed, rather than reading a body nobody wants. */
+static int refuse_now(struct lws *wsi, const char *text, size_t len) {
+  unsigned char buf[LWS_PRE + 256];
+  if (len > sizeof buf - LWS_PRE ||
+      write_headers(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, len) < 0)
+    return -1;
+  memcpy(buf + LWS_PRE, text, len);
+  lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
+  return -1;
+}
+
+static int on_http(struct lws *wsi, admin_sess_t *s, const char *uri) {
+  json_t *body = NULL;
+  unsigned status = route(wsi, uri ? uri : "", &body);
+  char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  json_decref(body);
+  if (!text) return -1;
+  sc_log_debug(LOG, "%s -> %u", uri ? uri : "", status);
+  if (status == HTTP_STATUS_METHOD_NOT_ALLOWED) {
+    int rc = refuse_now(wsi, text, strlen(text));
+    free(text);
+    return rc;
+  }
+  free(s->body);
+  s->body = text;
+  s->len = strlen(text);
+  s->off = 0;
+  if (write_headers(wsi, status, s->len) < 0) return -1;
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
+/* One chunk per writable callback, copied behind LWS_PRE headroom. */
+static int on_writeable(struct lws *wsi, admin_sess_t *s) {
+  unsigned char buf[LWS_PRE + CHUNK];
+  if (!s->body) return 0;
+  size_t n = s->len - s->off < CHUNK ? s->len - s->off : CHUNK;
+  int final = s->off + n == s->len;
+  memcpy(buf + LWS_PRE, s->body + s->off, n);
+  if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)
+    return -1;
+  s->off += n;
+  if (!final) {
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  free(s->body);
+  s->body = NULL;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int admin_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                          void *in, size_t len) {
+  admin_sess_t *s = user;
+  switch (reason) {
+  case LWS_CALLBACK_HTTP: return on_http(wsi, s, in);
+  case LWS_CALLBACK_HTTP_WRITEABLE: return on_writeable(wsi, s);
+  case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return -1; /* no WebSockets here */
+  case LWS_CALLBACK_CLOSED_HTTP:
+    if (s) {
+      free(s->body);
+      s->body = NULL;
+    }
+    return 0;
+  default: return lws_callback_http_dummy(wsi, reason, user, in, len);
+  }
+}
+
+static const struct lws_protocols admin_protocols[] = {
+    {"http", admin_callback, sizeof(admin_sess_t), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* === Listener ============================================================ */
+
+int sc_admin_start(sc_app_t *app) {
+  const sc_config_t *c = &app->cfg;
+  const sc_hostport_t *l = &c->admin_listen;
+  int tls = !sc_admin_is_loopback(l->host) && !c->no_tls;
+  struct lws_context_creation_info info;
+  memset(&info, 0, sizeof info);
+  info.vhost_name = "admin";
+  info.port = l->port;
+  info.iface = strcmp(l->host, "0.0.0.0") == 0 ? NULL : l->host;
+  info.protocols = admin_protocols;
+  info.user = app;
+  if (tls) {
+    info.ssl_cert_filepath = c->tls_cert;
+    info.ssl_private_key_filepath = c->tls_key;
+  } else if (!sc_admin_is_loopback(l->host)) {
+    sc_log_warn(LOG, "admin API in plain HTTP on %s (--no-tls): keep it behind TLS", l->host);
+  }
+  if (!lws_create_vhost(app->lws, &info)) {
+    /* Launchers that predate the admin API pick free ports for the other
+     * listeners only; several servers on one host must not fail for it. */
+    if (strcmp(l->host, DEFAULT_HOST) == 0 && l->port == DEFAULT_PORT) {
+      sc_log_warn(LOG, "admin API disabled: %s:%u is busy (give --admin-listen)", l->host, l->port);
+      return 0;
+    }
+    sc_log_error(LOG, "cannot listen on %s:%u for the admin API (address in use?)", l->host,
+                 l->port);
+    return -1;
+  }
+  char url[SC_HOST_MAX + 32];
+  sc_admin_url(app, url, sizeof url);
+  sc_log_info(LOG, "admin API on %s/state (bearer token)", url);
+  return 0;
+}

@@ -1,0 +1,44 @@
+/*
+ * sc_admin: the read-only admin API, an HTTP listener of its own
+ * (--admin-listen, default 127.0.0.1:7703) on the control loop.
+ *
+ *   GET /state   everything sc_admin_state_json() describes
+ *   GET /health  the same without the channel list
+ * Every request needs "Authorization: Bearer <token>"; the token is
+ * --admin-token or <state-dir>/admin_token (generated on first start:
+ * 32 bytes from the CSPRNG, hex, mode 0600) and is compared in constant
+ * time. Wrong or missing: 401. Only GET; nothing can be changed here.
+ *
+ * Transport: plain HTTP when the listen address is loopback (only local
+ * users can reach it; `litecord-voice status` needs no certificate);
+ * otherwise HTTPS with the server's certificate, unless --no-tls (a
+ * TLS-terminating proxy in front), which is logged as a warning.
+ *
+ * Threads: control (lws) thread only. Memory: each request's response is
+ * allocated when the request arrives and freed when it was written or
+ * the connection closed (lws per-session data).
+ */
+#ifndef SC_ADMIN_H
+#define SC_ADMIN_H
+
+#include <stdio.h>
+
+#include "sc_app.h"
+
+/* Start-up, before the loops run: fills cfg.admin_token from the state
+ * directory when no --admin-token was given. 0, or -1 after printing a
+ * one-line reason. */
+int sc_admin_prepare(sc_app_t *app);
+
+/* Creates the listener on the lws context. 0, or -1 after logging. The
+ * default address being busy (another instance on this host) only
+ * disables the API, with a warning; an explicit address must work. */
+int sc_admin_start(sc_app_t *app);
+
+/* 1 if plain HTTP is used on this listen host (loopback). */
+int sc_admin_is_loopback(const char *host);
+
+/* The base URL of the admin API ("http://127.0.0.1:7703"). */
+void sc_admin_url(const sc_app_t *app, char *out, size_t size);
+
+#endif

@@ -1,0 +1,86 @@
+#include "sc_admin_print.h"
+
+#include <time.h>
+
+static json_int_t int_at(json_t *o, const char *key) {
+  return json_integer_value(json_object_get(o, key));
+}
+
+static const char *str_at(json_t *o, const char *key, const char *dflt) {
+  const char *s = json_string_value(json_object_get(o, key));
+  return s ? s : dflt;
+}
+
+/* "12 s ago" from a unix-ms timestamp, relative to `now` (ms). */
+static void ago(char *buf, size_t n, json_t *ms, json_int_t now) {
+  if (!json_is_integer(ms)) {
+    snprintf(buf, n, "never");
+    return;
+  }
+  json_int_t d = (now - json_integer_value(ms)) / 1000;
+  snprintf(buf, n, "%lld s ago", (long long)(d < 0 ? 0 : d));
+}
+
+static void print_lvsp(FILE *out, json_t *l, json_int_t now) {
+  char hb[32], since[32];
+  if (!json_is_object(l)) return;
+  int up = json_is_true(json_object_get(l, "connected"));
+  ago(hb, sizeof hb, json_object_get(l, "last_heartbeat"), now);
+  ago(since, sizeof since, json_object_get(l, up ? "up_since" : "down_since"), now);
+  fprintf(out, "LVSP: %s", up ? "connected" : "not connected");
+  if (up)
+    fprintf(out, " (%s dialect, from %s)", str_at(l, "dialect", "?"), str_at(l, "peer", "?"));
+  fprintf(out, ", %s since %s; last heartbeat %s; seq %lld; health %.3f\n", up ? "up" : "down",
+          since, hb, (long long)int_at(l, "seq"),
+          json_number_value(json_object_get(l, "health")));
+}
+
+static void print_media(FILE *out, json_t *m) {
+  if (!json_is_object(m)) return;
+  json_t *d = json_object_get(m, "drops");
+  json_int_t drops = 0;
+  const char *k;
+  json_t *v;
+  json_object_foreach(d, k, v) drops += json_integer_value(v);
+  fprintf(out, "media: %lld worker(s), %.2f s CPU; rx %lld datagrams, tx %lld packets; %lld dropped\n",
+          (long long)int_at(m, "workers"), json_number_value(json_object_get(m, "cpu_seconds")),
+          (long long)int_at(m, "rx_datagrams"), (long long)int_at(m, "tx_packets"),
+          (long long)drops);
+}
+
+static void print_member(FILE *out, json_t *m) {
+  json_t *f = json_object_get(m, "flags"), *st = json_object_get(m, "stats");
+  fprintf(out, "  user %-20s ssrc %-10lld %-9s %-32s speaking %lld", str_at(m, "user_id", "?"),
+          (long long)int_at(m, "ssrc"),
+          json_is_true(json_object_get(m, "connected")) ? "connected" : "waiting",
+          str_at(m, "mode", "-"), (long long)int_at(m, "speaking"));
+  static const char *const flags[] = {"mute", "deaf", "self_mute", "self_deaf", "suppress"};
+  for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+    if (json_is_true(json_object_get(f, flags[i]))) fprintf(out, " %s", flags[i]);
+  fprintf(out, "\n      in %lld pkts / %lld B, out %lld pkts / %lld B, %lld dropped\n",
+          (long long)int_at(st, "rx_packets"), (long long)int_at(st, "rx_bytes"),
+          (long long)int_at(st, "tx_packets"), (long long)int_at(st, "tx_bytes"),
+          (long long)int_at(st, "drops"));
+}
+
+static void print_channel(FILE *out, json_t *ch) {
+  json_t *members = json_object_get(ch, "members");
+  fprintf(out, "channel %s (guild %s): bitrate %lld, %zu member(s)\n", str_at(ch, "id", "?"),
+          str_at(ch, "guild_id", "-"), (long long)int_at(ch, "bitrate"),
+          json_array_size(members));
+  size_t i;
+  json_t *m;
+  json_array_foreach(members, i, m) print_member(out, m);
+}
+
+void sc_admin_print_summary(FILE *out, json_t *s) {
+  json_int_t now = int_at(s, "now");
+  fprintf(out, "litecord-voice %s: %lld voice state(s) in %lld channel(s), capacity %lld\n",
+          str_at(s, "version", "?"), (long long)int_at(s, "voice_states"),
+          (long long)int_at(s, "channel_count"), (long long)int_at(s, "capacity"));
+  print_lvsp(out, json_object_get(json_object_get(s, "frontends"), "lvsp"), now);
+  print_media(out, json_object_get(s, "media"));
+  size_t i;
+  json_t *ch;
+  json_array_foreach(json_object_get(s, "channels"), i, ch) print_channel(out, ch);
+}

@@ -1,0 +1,16 @@
+/*
+ * sc_admin_print: the human-readable form of the admin API's /state (or
+ * /health) JSON, printed by `litecord-voice status`.
+ *
+ * Pure formatting: reads the JSON, writes text to `out`; tolerant of
+ * missing fields (a newer or older server). No allocation kept.
+ */
+#ifndef SC_ADMIN_PRINT_H
+#define SC_ADMIN_PRINT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+void sc_admin_print_summary(FILE *out, json_t *state);
+
+#endif

@@ -1,0 +1,110 @@
+#include "sc_admin_state.h"
+
+#include <stdatomic.h>
+#include <time.h>
+
+#include "sc_frontend.h"
+#include "sc_load.h"
+#include "sc_registry.h"
+
+#ifndef SC_VERSION
+#define SC_VERSION "dev"
+#endif
+
+#define LOADED(field) ((json_int_t)atomic_load_explicit(&(field), memory_order_relaxed))
+
+static json_t *flags_json(const sc_vflags_t *f) {
+  return json_pack("{s:b,s:b,s:b,s:b,s:b}", "mute", f->mute, "deaf", f->deaf, "self_mute",
+                   f->self_mute, "self_deaf", f->self_deaf, "suppress", f->suppress);
+}
+
+static json_t *member_stats_json(sc_member_stats_t *s) {
+  if (!s) return json_null();
+  return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "rx_packets", LOADED(s->rx_packets), "rx_bytes",
+                   LOADED(s->rx_bytes), "rx_rtcp", LOADED(s->rx_rtcp), "tx_packets",
+                   LOADED(s->tx_packets), "tx_bytes", LOADED(s->tx_bytes), "drops",
+                   LOADED(s->drops));
+}
+
+static void add_member(sc_vstate_t *vs, void *arg) {
+  json_t *m = json_pack("{s:s,s:s?,s:s,s:I,s:b,s:s?,s:i,s:o,s:o}", "user_id", vs->user_id,
+                        "guild_id", vs->guild_id[0] ? vs->guild_id : NULL, "session_id",
+                        vs->session_id, "ssrc", (json_int_t)vs->ssrc, "connected",
+                        vs->ops != NULL, "mode", vs->transport[0] ? vs->transport : NULL,
+                        "speaking", (int)vs->speaking, "flags", flags_json(&vs->flags), "stats",
+                        member_stats_json(vs->stats));
+  if (m) json_array_append_new(arg, m);
+}
+
+typedef struct {
+  sc_app_t *app;
+  json_t *list;
+} channels_ctx_t;
+
+static void add_channel(sc_channel_t *ch, void *arg) {
+  channels_ctx_t *cx = arg;
+  json_t *members = json_array();
+  if (members) sc_registry_each_state(ch, add_member, members);
+  int port = cx->app->media ? sc_media_port_for_room(cx->app->media, ch->room_id) : 0;
+  json_t *o = json_pack("{s:s,s:s?,s:i,s:i,s:b,s:I,s:i,s:o*}", "id", ch->id, "guild_id",
+                        ch->guild_id[0] ? ch->guild_id : NULL, "bitrate", ch->bitrate,
+                        "user_limit", ch->user_limit, "pinned", ch->pinned, "room_id",
+                        (json_int_t)ch->room_id, "udp_port", port, "members", members);
+  if (o) json_array_append_new(cx->list, o);
+}
+
+static json_t *media_json(const sc_app_t *app) {
+  if (!app->media) return json_null();
+  sc_media_stats_t st;
+  sc_media_get_stats(app->media, &st);
+  return json_pack(
+      "{s:i,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I}", "workers",
+      app->cfg.media_workers, "cpu_seconds", sc_load_media_cpu_seconds(), "rx_datagrams",
+      (json_int_t)st.rx_datagrams, "rx_rtp", (json_int_t)st.rx_rtp, "rx_rtcp",
+      (json_int_t)st.rx_rtcp, "tx_packets", (json_int_t)st.tx_packets, "tx_bytes",
+      (json_int_t)st.tx_bytes, "discovery", (json_int_t)st.discovery, "keepalives",
+      (json_int_t)st.keepalives, "drops", "unknown_ssrc", (json_int_t)st.drop_unknown_ssrc,
+      "foreign_addr", (json_int_t)st.drop_foreign_addr, "auth", (json_int_t)st.drop_auth,
+      "replay", (json_int_t)st.drop_replay, "malformed", (json_int_t)st.drop_malformed,
+      "no_cipher", (json_int_t)st.drop_no_cipher, "muted", (json_int_t)st.drop_muted,
+      "send_errors", (json_int_t)st.send_errors);
+}
+
+static json_t *frontends_json(sc_app_t *app) {
+  const sc_frontend_t *fe[SC_MAX_FRONTENDS];
+  int n = sc_frontend_list(fe, SC_MAX_FRONTENDS);
+  json_t *o = json_object();
+  for (int i = 0; o && i < n; i++) {
+    json_t *st = fe[i]->status ? fe[i]->status(app, i) : NULL;
+    if (st) json_object_set_new(o, fe[i]->name, st);
+  }
+  return o;
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+json_t *sc_admin_health_json(sc_app_t *app) {
+  sc_registry_t *r = app->registry;
+  return json_pack("{s:s,s:I,s:I,s:I,s:I,s:o*,s:o*}", "version", SC_VERSION, "now",
+                   (json_int_t)now_ms(), "capacity", (json_int_t)app->cfg.capacity,
+                   "voice_states", (json_int_t)(r ? sc_registry_count_states(r) : 0),
+                   "channel_count", (json_int_t)(r ? sc_registry_count_channels(r) : 0), "frontends",
+                   frontends_json(app), "media", media_json(app));
+}
+
+json_t *sc_admin_state_json(sc_app_t *app) {
+  json_t *o = sc_admin_health_json(app);
+  channels_ctx_t cx = {app, json_array()};
+  if (!o || !cx.list) {
+    json_decref(o);
+    json_decref(cx.list);
+    return NULL;
+  }
+  if (app->registry) sc_registry_each_channel(app->registry, add_channel, &cx);
+  json_object_set_new(o, "channels", cx.list);
+  return o;
+}

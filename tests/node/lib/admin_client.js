@@ -1,0 +1,47 @@
+'use strict';
+/*
+ * Reading litecord-voice's admin API (plain HTTP on loopback).
+ *
+ *   const r = await adminGet(srv.adminUrl, '/state', srv.adminToken());
+ *   // r.status, r.headers, r.json (null if the body is not JSON), r.text
+ *   const st = await adminState(srv.adminUrl, token);   // throws unless 200
+ *   const m = findMember(st, user_id);                  // {channel, member}
+ */
+const http = require('node:http');
+
+function adminGet(baseUrl, path, token, { method = 'GET', timeoutMs = 5000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const headers = token === undefined ? {} : { Authorization: `Bearer ${token}` };
+    const req = http.request(`${baseUrl}${path}`, { method, headers, timeout: timeoutMs }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        let json = null;
+        try { json = JSON.parse(text); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode, headers: res.headers, json, text });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`admin ${path}: no answer in ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function adminState(baseUrl, token) {
+  const r = await adminGet(baseUrl, '/state', token);
+  if (r.status !== 200 || !r.json) throw new Error(`admin /state: HTTP ${r.status} ${r.text}`);
+  return r.json;
+}
+
+/* The member entry of user_id (in channel_id, if given) and its channel. */
+function findMember(state, userId, channelId) {
+  for (const channel of state.channels || []) {
+    if (channelId && channel.id !== channelId) continue;
+    const member = (channel.members || []).find((m) => m.user_id === userId);
+    if (member) return { channel, member };
+  }
+  return null;
+}
+
+module.exports = { adminGet, adminState, findMember };

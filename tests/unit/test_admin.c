@@ -1,0 +1,177 @@
+/*
+ * test_admin: the admin API's pieces that need no socket: the /state JSON
+ * built from a real registry (no media plane), the status command's URL
+ * and HTTP response parsers (pure), the loopback rule that decides plain
+ * HTTP, and the printed summary.
+ */
+#include <errno.h>
+#include <jansson.h>
+
+#include "sc_admin.h"
+#include "sc_admin_cli.h"
+#include "sc_admin_print.h"
+#include "sc_admin_state.h"
+#include "sc_registry.h"
+#include "sc_test.h"
+#include "sc_token.h"
+
+static json_t *member_of(json_t *st, const char *user) {
+  size_t i, j;
+  json_t *ch, *m;
+  json_array_foreach(json_object_get(st, "channels"), i, ch) {
+    json_array_foreach(json_object_get(ch, "members"), j, m) {
+      if (strcmp(json_string_value(json_object_get(m, "user_id")), user) == 0) return m;
+    }
+  }
+  return NULL;
+}
+
+static void test_state_json(void) {
+  sc_app_t app;
+  memset(&app, 0, sizeof app);
+  app.cfg.capacity = 10;
+  app.registry = sc_registry_create(NULL);
+  sc_channel_t *ch = sc_registry_channel(app.registry, "200", "300");
+  ch->bitrate = 64000;
+  ch->pinned = 1;
+  sc_registry_channel(app.registry, "201", NULL)->pinned = 1; /* empty */
+  sc_vstate_t *a = sc_registry_create_state(app.registry, "1", "200", "300");
+  sc_registry_create_state(app.registry, "2", "200", "300");
+  snprintf(a->transport, sizeof a->transport, "aead_aes256_gcm_rtpsize");
+  a->speaking = 1;
+  sc_vflags_t f = {.mute = 1, .self_deaf = 1};
+  sc_registry_set_flags(app.registry, a, &f);
+  a->stats->rx_packets = 7;
+  a->stats->tx_bytes = 1234;
+  a->stats->drops = 2;
+  json_t *st = sc_admin_state_json(&app);
+  ASSERT_TRUE(st != NULL);
+  ASSERT_EQ(json_integer_value(json_object_get(st, "voice_states")), 2);
+  ASSERT_EQ(json_integer_value(json_object_get(st, "channel_count")), 2);
+  ASSERT_EQ(json_array_size(json_object_get(st, "channels")), 2);
+  ASSERT_TRUE(json_is_null(json_object_get(st, "media")));
+  json_t *m = member_of(st, "1");
+  ASSERT_TRUE(m != NULL);
+  ASSERT_EQ(json_integer_value(json_object_get(m, "ssrc")), a->ssrc);
+  ASSERT_STREQ(json_string_value(json_object_get(m, "mode")), "aead_aes256_gcm_rtpsize");
+  ASSERT_STREQ(json_string_value(json_object_get(m, "session_id")), a->session_id);
+  ASSERT_EQ(json_integer_value(json_object_get(m, "speaking")), 1);
+  ASSERT_TRUE(json_is_false(json_object_get(m, "connected")));
+  json_t *fl = json_object_get(m, "flags");
+  ASSERT_TRUE(json_is_true(json_object_get(fl, "mute")) && json_is_true(json_object_get(fl, "self_deaf")));
+  ASSERT_TRUE(json_is_false(json_object_get(fl, "deaf")));
+  json_t *s = json_object_get(m, "stats");
+  ASSERT_EQ(json_integer_value(json_object_get(s, "rx_packets")), 7);
+  ASSERT_EQ(json_integer_value(json_object_get(s, "tx_bytes")), 1234);
+  ASSERT_EQ(json_integer_value(json_object_get(s, "drops")), 2);
+  ASSERT_TRUE(json_is_null(json_object_get(member_of(st, "2"), "mode")));
+  /* No voice token anywhere. */
+  char *text = json_dumps(st, JSON_COMPACT);
+  ASSERT_TRUE(strstr(text, a->token) == NULL);
+  ASSERT_TRUE(strstr(text, "\"bitrate\":64000") != NULL);
+  free(text);
+  json_t *h = sc_admin_health_json(&app);
+  ASSERT_TRUE(json_object_get(h, "channels") == NULL);
+  ASSERT_EQ(json_integer_value(json_object_get(h, "capacity")), 10);
+  /* The summary names channels, users and modes. */
+  char *out = NULL;
+  size_t out_len = 0;
+  FILE *mem = open_memstream(&out, &out_len);
+  sc_admin_print_summary(mem, st);
+  fclose(mem);
+  ASSERT_TRUE(strstr(out, "2 voice state(s) in 2 channel(s)") != NULL);
+  ASSERT_TRUE(strstr(out, "channel 200 (guild 300): bitrate 64000, 2 member(s)") != NULL);
+  ASSERT_TRUE(strstr(out, "aead_aes256_gcm_rtpsize") != NULL);
+  ASSERT_TRUE(strstr(out, " mute self_deaf") != NULL);
+  free(out);
+  json_decref(h);
+  json_decref(st);
+  sc_registry_destroy(app.registry);
+}
+
+static void test_parse_url(void) {
+  sc_admin_url_t u;
+  ASSERT_EQ(sc_admin_parse_url("http://127.0.0.1:7703", &u), 0);
+  ASSERT_EQ(u.tls, 0);
+  ASSERT_STREQ(u.host, "127.0.0.1");
+  ASSERT_STREQ(u.port, "7703");
+  ASSERT_STREQ(u.path, "");
+  ASSERT_EQ(sc_admin_parse_url("https://voice.example.org/health", &u), 0);
+  ASSERT_EQ(u.tls, 1);
+  ASSERT_STREQ(u.host, "voice.example.org");
+  ASSERT_STREQ(u.port, "443");
+  ASSERT_STREQ(u.path, "/health");
+  ASSERT_EQ(sc_admin_parse_url("http://[::1]:8080/state", &u), 0);
+  ASSERT_STREQ(u.host, "::1");
+  ASSERT_STREQ(u.port, "8080");
+  ASSERT_EQ(sc_admin_parse_url("http://[::1]/", &u), 0);
+  ASSERT_STREQ(u.port, "80");
+  ASSERT_EQ(sc_admin_parse_url("ftp://x:1", &u), -EINVAL);
+  ASSERT_EQ(sc_admin_parse_url("http://", &u), -EINVAL);
+  ASSERT_EQ(sc_admin_parse_url("http://h:99999", &u), -EINVAL);
+  ASSERT_EQ(sc_admin_parse_url("http://h:0", &u), -EINVAL);
+  ASSERT_EQ(sc_admin_parse_url("http://a:1:2", &u), -EINVAL);
+}
+
+static int parse(const char *text, int *status, char *body, size_t cap) {
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s", text);
+  const char *b;
+  size_t n;
+  int rc = sc_admin_parse_response(buf, strlen(buf), status, &b, &n);
+  if (rc == 0) snprintf(body, cap, "%.*s", (int)n, b);
+  return rc;
+}
+
+static void test_parse_response(void) {
+  int status;
+  char body[128];
+  ASSERT_EQ(parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}trailing", &status, body, sizeof body), 0);
+  ASSERT_EQ(status, 200);
+  ASSERT_STREQ(body, "{}");
+  ASSERT_EQ(parse("HTTP/1.0 401 Unauthorized\r\ncontent-type: x\r\n\r\nno", &status, body, sizeof body), 0);
+  ASSERT_EQ(status, 401);
+  ASSERT_STREQ(body, "no"); /* read to close */
+  ASSERT_EQ(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+                  &status, body, sizeof body), 0);
+  ASSERT_STREQ(body, "abcde");
+  ASSERT_EQ(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nff\r\nabc", &status, body,
+                  sizeof body), -EBADMSG);
+  ASSERT_EQ(parse("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n{}", &status, body, sizeof body), -EBADMSG);
+  ASSERT_EQ(parse("HTTP/1.1 200 OK\r\n", &status, body, sizeof body), -EBADMSG);
+  ASSERT_EQ(parse("SSH-2.0-x\r\n\r\n", &status, body, sizeof body), -EBADMSG);
+  ASSERT_EQ(parse("HTTP/1.1 999 What\r\n\r\n", &status, body, sizeof body), -EBADMSG);
+}
+
+static void test_loopback(void) {
+  ASSERT_TRUE(sc_admin_is_loopback("127.0.0.1"));
+  ASSERT_TRUE(sc_admin_is_loopback("127.1.2.3"));
+  ASSERT_TRUE(sc_admin_is_loopback("::1"));
+  ASSERT_TRUE(sc_admin_is_loopback("localhost"));
+  ASSERT_TRUE(!sc_admin_is_loopback("0.0.0.0"));
+  ASSERT_TRUE(!sc_admin_is_loopback("10.0.0.1"));
+  ASSERT_TRUE(!sc_admin_is_loopback("128.0.0.1"));
+  ASSERT_TRUE(!sc_admin_is_loopback("::"));
+  sc_app_t app;
+  memset(&app, 0, sizeof app);
+  char url[300];
+  snprintf(app.cfg.admin_listen.host, sizeof app.cfg.admin_listen.host, "10.1.2.3");
+  app.cfg.admin_listen.port = 7703;
+  sc_admin_url(&app, url, sizeof url);
+  ASSERT_STREQ(url, "https://10.1.2.3:7703");
+  app.cfg.no_tls = 1;
+  sc_admin_url(&app, url, sizeof url);
+  ASSERT_STREQ(url, "http://10.1.2.3:7703");
+  snprintf(app.cfg.admin_listen.host, sizeof app.cfg.admin_listen.host, "::1");
+  sc_admin_url(&app, url, sizeof url);
+  ASSERT_STREQ(url, "http://[::1]:7703");
+}
+
+int main(void) {
+  ASSERT_EQ(sc_token_init(), 0);
+  RUN_TEST(test_state_json);
+  RUN_TEST(test_parse_url);
+  RUN_TEST(test_parse_response);
+  RUN_TEST(test_loopback);
+  SC_TEST_DONE();
+}

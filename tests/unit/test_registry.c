@@ -1,0 +1,242 @@
+/*
+ * test_registry: the control plane's channels and voice states
+ * (src/sc_registry) without a media plane: creation, replacement, channel
+ * destruction, moves, pinned channels and the iteration used by LVSP
+ * snapshots and the admin view. Fake connections record every callback,
+ * so the tests check what a voice client would be told.
+ */
+#include <errno.h>
+
+#include "sc_registry.h"
+#include "sc_test.h"
+#include "sc_token.h"
+
+#define MAX_EVENTS 32
+
+/* One fake attached connection: what the registry told it. */
+typedef struct {
+  const char *name;
+  int ended;               /* on_ended calls */
+  sc_end_reason_t why;
+  int flags_calls;
+  char joined[MAX_EVENTS][SC_ID_MAX];
+  int n_joined;
+  char left[MAX_EVENTS][SC_ID_MAX];
+  int n_left;
+  sc_vstate_t *vs;         /* cleared on on_ended, like a real connection */
+} fake_conn_t;
+
+static void on_ended(void *conn, sc_end_reason_t why) {
+  fake_conn_t *c = conn;
+  c->ended++;
+  c->why = why;
+  c->vs = NULL;
+}
+static void on_flags(void *conn, const sc_vstate_t *self) {
+  (void)self;
+  ((fake_conn_t *)conn)->flags_calls++;
+}
+static void on_join(void *conn, const sc_vstate_t *peer) {
+  fake_conn_t *c = conn;
+  ASSERT_TRUE(c->n_joined < MAX_EVENTS);
+  snprintf(c->joined[c->n_joined++], SC_ID_MAX, "%s", peer->user_id);
+}
+static void on_leave(void *conn, const sc_vstate_t *peer) {
+  fake_conn_t *c = conn;
+  ASSERT_TRUE(c->n_left < MAX_EVENTS);
+  snprintf(c->left[c->n_left++], SC_ID_MAX, "%s", peer->user_id);
+}
+
+static const sc_attach_ops_t fake_ops = {on_ended, on_flags, on_join, on_leave, NULL};
+
+static sc_vstate_t *make(sc_registry_t *r, const char *user, const char *ch, const char *guild,
+                         fake_conn_t *conn) {
+  sc_vstate_t *vs = sc_registry_create_state(r, user, ch, guild);
+  ASSERT_TRUE(vs != NULL);
+  if (conn) {
+    ASSERT_EQ(sc_registry_attach(r, vs, &fake_ops, conn), 0);
+    conn->vs = vs;
+  }
+  return vs;
+}
+
+static void test_create_and_find(void) {
+  sc_registry_t *r = sc_registry_create(NULL);
+  sc_vstate_t *vs = make(r, "11", "21", "31", NULL);
+  ASSERT_STREQ(vs->server_id, "31");
+  ASSERT_STREQ(vs->transport, "");
+  ASSERT_EQ(strlen(vs->session_id), SC_SESSION_ID_LEN);
+  ASSERT_TRUE(sc_registry_find_session(r, vs->session_id) == vs);
+  ASSERT_TRUE(sc_registry_find_user(r, "11", "31") == vs);
+  sc_channel_t *ch = sc_registry_find_channel(r, "21");
+  ASSERT_TRUE(ch == vs->channel);
+  ASSERT_EQ(strlen(ch->token), SC_CHANNEL_TOKEN_LEN);
+  ASSERT_EQ(ch->pinned, 0);
+  /* Same user in another guild: a second, independent state. */
+  sc_vstate_t *other = make(r, "11", "22", "32", NULL);
+  ASSERT_TRUE(sc_registry_find_user(r, "11", "31") == vs);
+  ASSERT_TRUE(sc_registry_find_user(r, "11", "32") == other);
+  ASSERT_EQ(sc_registry_count_states(r), 2);
+  ASSERT_EQ(sc_registry_count_channels(r), 2);
+  ASSERT_TRUE(sc_registry_create_state(r, "x", "21", NULL) == NULL);
+  ASSERT_TRUE(sc_registry_channel(r, "21", "bad") == NULL);
+  sc_registry_destroy(r);
+}
+
+static void test_channel_lifetime(void) {
+  sc_registry_t *r = sc_registry_create(NULL);
+  /* Implicit channel: freed with its last state. */
+  sc_vstate_t *vs = make(r, "1", "100", NULL, NULL);
+  sc_registry_end_state(r, vs, SC_END_LEFT);
+  ASSERT_TRUE(sc_registry_find_channel(r, "100") == NULL);
+  /* Pinned: kept empty, with its settings and token. */
+  sc_channel_t *ch = sc_registry_channel(r, "200", "9");
+  ch->pinned = 1;
+  ch->bitrate = 64000;
+  char token[SC_CHANNEL_TOKEN_LEN + 1];
+  snprintf(token, sizeof token, "%s", ch->token);
+  vs = make(r, "1", "200", "9", NULL);
+  sc_registry_end_state(r, vs, SC_END_LEFT);
+  ch = sc_registry_find_channel(r, "200");
+  ASSERT_TRUE(ch != NULL);
+  ASSERT_EQ(ch->bitrate, 64000);
+  ASSERT_STREQ(ch->token, token);
+  ASSERT_TRUE(sc_registry_channel(r, "200", NULL) == ch);
+  /* Tokens differ between channels. */
+  sc_channel_t *ch2 = sc_registry_channel(r, "201", "9");
+  ASSERT_TRUE(strcmp(ch2->token, ch->token) != 0);
+  sc_registry_destroy_channel(r, ch);
+  ASSERT_TRUE(sc_registry_find_channel(r, "200") == NULL);
+  ASSERT_EQ(sc_registry_count_channels(r), 1);
+  sc_registry_destroy(r);
+}
+
+static void test_destroy_channel_ends_everyone(void) {
+  sc_registry_t *r = sc_registry_create(NULL);
+  fake_conn_t a = {.name = "a"}, b = {.name = "b"}, x = {.name = "x"};
+  make(r, "1", "300", "9", &a);
+  make(r, "2", "300", "9", &b);
+  make(r, "3", "301", "9", NULL);
+  sc_vstate_t *vx = make(r, "4", "302", "9", &x);
+  ASSERT_EQ(a.n_joined, 1); /* b joined after a */
+  sc_registry_destroy_channel(r, sc_registry_find_channel(r, "300"));
+  ASSERT_EQ(a.ended, 1);
+  ASSERT_EQ(a.why, SC_END_CHANNEL_GONE);
+  ASSERT_EQ(b.ended, 1);
+  ASSERT_EQ(b.why, SC_END_CHANNEL_GONE);
+  ASSERT_TRUE(a.vs == NULL && b.vs == NULL);
+  ASSERT_EQ(sc_registry_count_states(r), 2);
+  ASSERT_TRUE(sc_registry_find_user(r, "1", "9") == NULL);
+  ASSERT_TRUE(sc_registry_find_channel(r, "300") == NULL);
+  /* Other channels are untouched. */
+  ASSERT_EQ(x.ended, 0);
+  ASSERT_TRUE(sc_registry_find_user(r, "4", "9") == vx);
+  ASSERT_TRUE(sc_registry_find_user(r, "3", "9") != NULL);
+  sc_registry_destroy(r);
+  ASSERT_EQ(x.ended, 1);
+  ASSERT_EQ(x.why, SC_END_SHUTDOWN);
+}
+
+static void test_move_in_guild(void) {
+  sc_registry_t *r = sc_registry_create(NULL);
+  fake_conn_t a = {.name = "a"}, b = {.name = "b"}, c = {.name = "c"};
+  sc_vstate_t *va = make(r, "1", "400", "9", &a);
+  make(r, "2", "400", "9", &b);
+  make(r, "3", "401", "9", &c);
+  sc_vflags_t f = {.mute = 1, .self_deaf = 1};
+  sc_registry_set_flags(r, va, &f);
+  char old_session[SC_SESSION_ID_LEN + 1];
+  snprintf(old_session, sizeof old_session, "%s", va->session_id);
+  uint32_t old_ssrc = va->ssrc;
+  sc_vstate_t *moved = sc_registry_move_state(r, va, "401");
+  ASSERT_TRUE(moved != NULL);
+  /* The old connection is told, the old room sees it leave. */
+  ASSERT_EQ(a.ended, 1);
+  ASSERT_EQ(a.why, SC_END_REPLACED);
+  ASSERT_EQ(b.n_left, 1);
+  ASSERT_STREQ(b.left[0], "1");
+  ASSERT_EQ(c.n_left, 0);
+  /* New credentials in the new room, same flags. */
+  ASSERT_STREQ(moved->channel->id, "401");
+  ASSERT_TRUE(strcmp(moved->session_id, old_session) != 0);
+  ASSERT_TRUE(moved->ssrc != old_ssrc);
+  ASSERT_TRUE(sc_registry_find_session(r, old_session) == NULL);
+  ASSERT_TRUE(sc_registry_find_user(r, "1", "9") == moved);
+  ASSERT_EQ(moved->flags.mute, 1);
+  ASSERT_EQ(moved->flags.self_deaf, 1);
+  ASSERT_EQ(sc_registry_find_channel(r, "400")->n_states, 1);
+  ASSERT_EQ(sc_registry_find_channel(r, "401")->n_states, 2);
+  ASSERT_EQ(sc_registry_count_states(r), 3);
+  /* A failed move leaves the state alone. */
+  ASSERT_TRUE(sc_registry_move_state(r, moved, "nope") == NULL);
+  ASSERT_TRUE(sc_registry_find_user(r, "1", "9") == moved);
+  sc_registry_destroy(r);
+}
+
+static void test_move_dm(void) {
+  sc_registry_t *r = sc_registry_create(NULL);
+  fake_conn_t a = {.name = "a"}, b = {.name = "b"};
+  sc_vstate_t *va = make(r, "1", "500", NULL, &a);
+  make(r, "2", "500", NULL, &b);
+  sc_vstate_t *moved = sc_registry_move_state(r, va, "501");
+  ASSERT_TRUE(moved != NULL);
+  ASSERT_EQ(a.ended, 1);
+  ASSERT_EQ(a.why, SC_END_REPLACED);
+  ASSERT_EQ(b.n_left, 1);
+  ASSERT_TRUE(sc_registry_find_user(r, "1", "500") == NULL);
+  ASSERT_TRUE(sc_registry_find_user(r, "1", "501") == moved);
+  ASSERT_EQ(sc_registry_count_states(r), 2);
+  sc_registry_destroy(r);
+}
+
+typedef struct {
+  int channels, states;
+  char seen[8][SC_ID_MAX];
+} tally_t;
+
+static void count_state(sc_vstate_t *vs, void *arg) {
+  (void)vs;
+  ((tally_t *)arg)->states++;
+}
+static void count_channel(sc_channel_t *ch, void *arg) {
+  tally_t *t = arg;
+  ASSERT_TRUE(t->channels < 8);
+  snprintf(t->seen[t->channels++], SC_ID_MAX, "%s", ch->id);
+  sc_registry_each_state(ch, count_state, arg);
+}
+
+static void test_iteration(void) {
+  sc_registry_t *r = sc_registry_create(NULL);
+  tally_t t = {0};
+  sc_registry_each_channel(r, count_channel, &t);
+  ASSERT_EQ(t.channels, 0);
+  /* Many channels at once, and an empty pinned one. */
+  char ch[SC_ID_MAX], user[SC_ID_MAX];
+  for (int i = 0; i < 5; i++) {
+    snprintf(ch, sizeof ch, "%d", 600 + i);
+    for (int u = 0; u <= i; u++) {
+      snprintf(user, sizeof user, "%d", 10 * i + u + 1);
+      make(r, user, ch, "9", NULL);
+    }
+  }
+  sc_registry_channel(r, "700", "9")->pinned = 1;
+  sc_registry_each_channel(r, count_channel, &t);
+  ASSERT_EQ(t.channels, 6);
+  ASSERT_EQ(t.states, 15);
+  ASSERT_EQ(sc_registry_count_channels(r), 6);
+  int found = 0;
+  for (int i = 0; i < t.channels; i++) found += strcmp(t.seen[i], "700") == 0;
+  ASSERT_EQ(found, 1);
+  sc_registry_destroy(r);
+}
+
+int main(void) {
+  ASSERT_EQ(sc_token_init(), 0);
+  RUN_TEST(test_create_and_find);
+  RUN_TEST(test_channel_lifetime);
+  RUN_TEST(test_destroy_channel_ends_everyone);
+  RUN_TEST(test_move_in_guild);
+  RUN_TEST(test_move_dm);
+  RUN_TEST(test_iteration);
+  SC_TEST_DONE();
+}
