@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what litecord-voice needs on Debian 12: build tools and the
 # libraries it links. With --test, also what the test suite needs (clang
-# for the sanitizer build, Node.js for the real-client tests).
+# for the sanitizer build, Node.js and discord.py for the real-client tests).
 # Only installs what is missing, so repeated runs are quick.
 set -euo pipefail
 
@@ -9,6 +9,8 @@ pkgs=(build-essential cmake pkg-config libwebsockets-dev libjansson-dev libsodiu
       libssl-dev libopus-dev libsrtp2-dev openssl)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(clang libclang-rt-14-dev iproute2)
+  # a real older voice client (gateway v4, xsalsa20 modes): discord.py 2.2.2
+  pkgs+=(python3 python3-discord python3-nacl)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
 

@@ -1,8 +1,10 @@
 /*
- * dv_crypto: see dv_crypto.h. A mode is one row of dv_modes: its AEAD
- * primitive (detached: ciphertext and tag apart) and its wire layout. The
- * two rtpsize modes share one layout and differ only in the primitive; the
- * legacy xsalsa20 modes will bring their own layout functions.
+ * dv_crypto: see dv_crypto.h. A mode is one row of dv_modes: its primitive
+ * (detached: ciphertext and tag apart), whether it is an AEAD over the
+ * clear header ("rtpsize") or a secretbox with the tag first, and where its
+ * nonce comes from (counter, random suffix, or the clear header). One open
+ * and one seal path serve every mode; the header itself is read by the
+ * core's RTP parser (sc_rtp).
  */
 #include "dv_crypto.h"
 
@@ -14,15 +16,24 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "sc_bytes.h"
+#include "sc_rtp.h"
+#include "sc_token.h"
+
 #define DV_MAX_NONCE 24
 #define DV_REPLAY_WINDOW 64
+#define DV_SUFFIX_RECENT 64   /* suffix nonces remembered for replay checks */
+#define DV_SUFFIX_PREFIX 16   /* random part of our own suffix nonces */
 /* Largest UDP payload; also keeps every length below INT_MAX for OpenSSL. */
 #define DV_MAX_DATAGRAM 65535
 #define DV_RTP_HEADER 12
 #define DV_RTCP_HEADER 8
 
-/* One AEAD call. nonce is zero beyond the 4 counter bytes; tag is output
- * of encrypt and input of decrypt (a copy, so the packet stays const). */
+typedef enum { NONCE_COUNTER, NONCE_SUFFIX, NONCE_HEADER } dv_nonce_kind_t;
+
+/* One AEAD/secretbox call. nonce is zero beyond the bytes the mode fills;
+ * tag is output of encrypt and input of decrypt (a copy, so the packet
+ * stays const). aad is ignored by secretbox. */
 typedef struct {
   uint8_t nonce[DV_MAX_NONCE];
   const uint8_t *aad;
@@ -33,32 +44,31 @@ typedef struct {
   uint8_t tag[DV_TAG_LEN];
 } dv_aead_io_t;
 
-/* Where the clear header ends and what the plaintext carries besides the
- * payload, as read from the clear header of one received packet. */
-typedef struct {
-  int is_rtcp;
-  int padded;
-  size_t clear_len; /* authenticated-only prefix */
-  size_t ext_body;  /* encrypted extension body at the plaintext's start */
-} dv_layout_t;
-
 typedef struct {
   const char *name;
+  int aead;              /* 1: rtpsize AEAD; 0: secretbox (tag before ciphertext) */
+  dv_nonce_kind_t nonce;
+  size_t wire_nonce;     /* nonce bytes at the end of the datagram */
   int (*init)(dv_cipher_t *c, const uint8_t key[DV_KEY_LEN]);
   void (*fini)(dv_cipher_t *c);
   int (*encrypt)(dv_cipher_t *c, dv_aead_io_t *io);
   int (*decrypt)(dv_cipher_t *c, dv_aead_io_t *io); /* 0 or -EBADMSG */
-  int (*open)(dv_cipher_t *c, const uint8_t *pkt, size_t len, uint8_t *plain, size_t cap,
-              sc_media_pkt_t *out);
-  int (*seal)(dv_cipher_t *c, const sc_media_pkt_t *in, uint8_t *out, size_t cap);
 } dv_mode_desc_t;
 
-/* Sliding window over one stream's 32-bit nonce counters. */
+/* Sliding window over one stream's 32-bit counters. */
 typedef struct {
   int any;         /* top is valid */
   uint32_t top;    /* highest counter accepted */
   uint64_t window; /* bit i set: counter top - i accepted */
 } dv_replay_t;
+
+/* Where the parts of one received datagram are. */
+typedef struct {
+  sc_rtp_info_t rtp;
+  size_t clear;              /* bytes before the sealed part */
+  const uint8_t *ct, *tag, *wire_nonce;
+  size_t ct_len;
+} dv_frame_t;
 
 /* Worker thread only (control thread until handed over). */
 struct dv_cipher {
@@ -67,31 +77,14 @@ struct dv_cipher {
   EVP_CIPHER_CTX *dec;
   uint8_t key[DV_KEY_LEN]; /* libsodium modes */
   uint64_t send_counter;   /* last nonce counter seal used; 64-bit to see exhaustion */
+  uint8_t suffix_prefix[DV_SUFFIX_PREFIX];
   /* [0] RTP, [1] RTCP: whether a client numbers both from one counter or
-   * from two, one stream can never push the other out of its window. */
+   * from two, one stream can never push the other out of its window.
+   * xsalsa20_poly1305 uses [0] over extended RTP sequence numbers. */
   dv_replay_t rx[2];
+  uint64_t recent[DV_SUFFIX_RECENT]; /* suffix: folds of recent nonces */
+  unsigned recent_next, recent_n;
 };
-
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
-static uint32_t rd32(const uint8_t *p)
-{
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
-}
 
 /* ---- AES-256-GCM (OpenSSL): per packet only IV, AAD, data and tag ---- */
 
@@ -140,16 +133,17 @@ static int gcm_decrypt(dv_cipher_t *c, dv_aead_io_t *io)
   return EVP_DecryptFinal_ex(x, fin, &n) > 0 ? 0 : -EBADMSG;
 }
 
-/* ---- XChaCha20-Poly1305 IETF (libsodium) ---- */
+/* ---- libsodium: XChaCha20-Poly1305 IETF and XSalsa20-Poly1305 ---- */
 
-static int xchacha_init(dv_cipher_t *c, const uint8_t key[DV_KEY_LEN])
+static int sodium_key_init(dv_cipher_t *c, const uint8_t key[DV_KEY_LEN])
 {
   if (sodium_init() < 0) return -EIO;
   memcpy(c->key, key, DV_KEY_LEN);
+  sc_token_random(c->suffix_prefix, sizeof c->suffix_prefix);
   return 0;
 }
 
-static void xchacha_fini(dv_cipher_t *c) { (void)c; /* key wiped by dv_cipher_free */ }
+static void sodium_key_fini(dv_cipher_t *c) { (void)c; /* key wiped by dv_cipher_free */ }
 
 static int xchacha_encrypt(dv_cipher_t *c, dv_aead_io_t *io)
 {
@@ -167,7 +161,36 @@ static int xchacha_decrypt(dv_cipher_t *c, dv_aead_io_t *io)
   return rc == 0 ? 0 : -EBADMSG;
 }
 
-/* ---- replay window over the sender's 32-bit nonce counter ----
+static int secretbox_encrypt(dv_cipher_t *c, dv_aead_io_t *io)
+{
+  return crypto_secretbox_detached(io->out, io->tag, io->in, io->len, io->nonce, c->key) == 0
+             ? 0
+             : -EIO;
+}
+
+static int secretbox_decrypt(dv_cipher_t *c, dv_aead_io_t *io)
+{
+  int rc = crypto_secretbox_open_detached(io->out, io->in, io->tag, io->len, io->nonce, c->key);
+  return rc == 0 ? 0 : -EBADMSG;
+}
+
+static const dv_mode_desc_t dv_modes[DV_MODE_COUNT] = {
+    [DV_MODE_AES256_GCM_RTPSIZE] = {"aead_aes256_gcm_rtpsize", 1, NONCE_COUNTER, 4, gcm_init,
+                                    gcm_fini, gcm_encrypt, gcm_decrypt},
+    [DV_MODE_XCHACHA20_POLY1305_RTPSIZE] = {"aead_xchacha20_poly1305_rtpsize", 1, NONCE_COUNTER,
+                                            4, sodium_key_init, sodium_key_fini,
+                                            xchacha_encrypt, xchacha_decrypt},
+    [DV_MODE_XSALSA20_POLY1305_LITE] = {"xsalsa20_poly1305_lite", 0, NONCE_COUNTER, 4,
+                                        sodium_key_init, sodium_key_fini, secretbox_encrypt,
+                                        secretbox_decrypt},
+    [DV_MODE_XSALSA20_POLY1305_SUFFIX] = {"xsalsa20_poly1305_suffix", 0, NONCE_SUFFIX, 24,
+                                          sodium_key_init, sodium_key_fini, secretbox_encrypt,
+                                          secretbox_decrypt},
+    [DV_MODE_XSALSA20_POLY1305] = {"xsalsa20_poly1305", 0, NONCE_HEADER, 0, sodium_key_init,
+                                   sodium_key_fini, secretbox_encrypt, secretbox_decrypt},
+};
+
+/* ---- replay protection ----
  * Counters compare modulo 2^32 (serial-number arithmetic), so the window
  * slides across the wrap from 0xFFFFFFFF to 0. */
 
@@ -195,110 +218,179 @@ static void replay_mark(dv_replay_t *r, uint32_t ctr)
   }
 }
 
-/* ---- rtpsize layout: clear header || ciphertext || tag16 || nonce4 ---- */
-
-static int rtpsize_layout(const uint8_t *pkt, size_t len, dv_layout_t *l)
+static int replay_window(dv_replay_t *r, uint32_t ctr)
 {
-  memset(l, 0, sizeof *l);
-  if (len < DV_RTCP_HEADER || (pkt[0] >> 6) != 2) return -EINVAL;
-  if (pkt[1] >= 200 && pkt[1] <= 204) {
-    l->is_rtcp = 1;
-    l->clear_len = DV_RTCP_HEADER;
-    return 0;
-  }
-  if (len < DV_RTP_HEADER) return -EINVAL;
-  l->clear_len = DV_RTP_HEADER + 4u * (pkt[0] & 0x0Fu);
-  l->padded = (pkt[0] & 0x20) != 0;
-  if (pkt[0] & 0x10) {
-    if (len < l->clear_len + 4) return -EINVAL;
-    l->ext_body = 4u * rd16(pkt + l->clear_len + 2);
-    l->clear_len += 4;
-  }
+  if (replay_seen(r, ctr)) return -EALREADY;
+  replay_mark(r, ctr);
   return 0;
 }
 
-/* Strips extension body and padding from an authentic plaintext of n
- * bytes and fills *out from the clear header. */
-static int rtpsize_fill(const uint8_t *pkt, const dv_layout_t *l, const uint8_t *plain,
-                        size_t n, sc_media_pkt_t *out)
+/* A 16-bit RTP sequence number placed next to the highest one accepted,
+ * so the 32-bit window also works for xsalsa20_poly1305. */
+static uint32_t extend_seq(const dv_replay_t *r, uint16_t seq)
 {
-  size_t body = n - l->ext_body;
-  if (l->padded) {
+  if (!r->any) return seq;
+  return r->top + (uint32_t)(int32_t)(int16_t)(uint16_t)(seq - (uint16_t)r->top);
+}
+
+/* Remembers a 64-bit fold of each nonce: any byte of it may be the one
+ * that varies (clients: random; ours: a counter at the end). */
+static int replay_suffix(dv_cipher_t *c, const uint8_t *nonce)
+{
+  uint64_t v = 0;
+  for (int i = 0; i < 24; i++) v ^= (uint64_t)nonce[i] << (8 * (i % 8));
+  for (unsigned i = 0; i < c->recent_n; i++)
+    if (c->recent[i] == v) return -EALREADY;
+  c->recent[c->recent_next] = v;
+  c->recent_next = (c->recent_next + 1) % DV_SUFFIX_RECENT;
+  if (c->recent_n < DV_SUFFIX_RECENT) c->recent_n++;
+  return 0;
+}
+
+/* Only authentic packets get here: forged ones cannot move any window. */
+static int replay_check(dv_cipher_t *c, const dv_frame_t *f)
+{
+  switch (c->mode->nonce) {
+  case NONCE_COUNTER: return replay_window(&c->rx[f->rtp.is_rtcp], sc_rd32(f->wire_nonce));
+  case NONCE_SUFFIX: return replay_suffix(c, f->wire_nonce);
+  case NONCE_HEADER:
+    return f->rtp.is_rtcp ? 0 : replay_window(&c->rx[0], extend_seq(&c->rx[0], f->rtp.seq));
+  }
+  return -EINVAL;
+}
+
+/* ---- receive ---- */
+
+static int locate(const dv_mode_desc_t *d, const uint8_t *pkt, size_t len, dv_frame_t *f)
+{
+  if (len > DV_MAX_DATAGRAM) return -EINVAL;
+  int rc = sc_rtp_parse(pkt, len, &f->rtp);
+  if (rc) return rc;
+  /* rtpsize: CSRCs and the extension preamble are clear (and AAD);
+   * secretbox modes encrypt everything after the fixed header. */
+  f->clear = d->aead ? f->rtp.clear_len : f->rtp.is_rtcp ? DV_RTCP_HEADER : DV_RTP_HEADER;
+  size_t fixed = f->clear + DV_TAG_LEN + d->wire_nonce;
+  if (len < fixed) return -EINVAL;
+  f->ct_len = len - fixed;
+  const uint8_t *sealed = pkt + f->clear;
+  f->tag = d->aead ? sealed + f->ct_len : sealed;
+  f->ct = d->aead ? sealed : sealed + DV_TAG_LEN;
+  f->wire_nonce = pkt + len - d->wire_nonce;
+  if (d->aead && f->rtp.ext_body_len > f->ct_len) return -EINVAL;
+  return 0;
+}
+
+/* Bytes of an authentic RTP plaintext before the media payload: the
+ * extension body (rtpsize), or CSRCs plus the whole extension (legacy). */
+static int payload_skip(const dv_mode_desc_t *d, const dv_frame_t *f, const uint8_t *plain,
+                        size_t n, size_t *skip)
+{
+  if (f->rtp.is_rtcp || d->aead) {
+    *skip = f->rtp.is_rtcp ? 0 : f->rtp.ext_body_len;
+    return 0;
+  }
+  size_t s = 4u * (size_t)f->rtp.csrc_count;
+  if (f->rtp.extension) {
+    if (n < s + 4) return -EINVAL;
+    s += 4 + 4u * sc_rd16(plain + s + 2);
+  }
+  if (s > n) return -EINVAL;
+  *skip = s;
+  return 0;
+}
+
+/* Strips what precedes the payload and any padding from an authentic
+ * plaintext of n bytes and fills *out from the clear header. */
+static int fill(const dv_mode_desc_t *d, const uint8_t *pkt, const dv_frame_t *f,
+                const uint8_t *plain, size_t n, sc_media_pkt_t *out)
+{
+  size_t skip;
+  if (payload_skip(d, f, plain, n, &skip)) return -EINVAL;
+  size_t body = n - skip;
+  if (f->rtp.padding && !f->rtp.is_rtcp) {
     uint8_t pad = body ? plain[n - 1] : 0;
     if (pad == 0 || pad > body) return -EINVAL;
     body -= pad;
   }
   memset(out, 0, sizeof *out);
-  out->is_rtcp = l->is_rtcp;
+  out->is_rtcp = f->rtp.is_rtcp;
   out->marker_pt = pkt[1];
-  if (l->is_rtcp) {
-    out->ssrc = rd32(pkt + 4);
-  } else {
-    out->seq = rd16(pkt + 2);
-    out->timestamp = rd32(pkt + 4);
-    out->ssrc = rd32(pkt + 8);
+  out->ssrc = f->rtp.ssrc;
+  if (!f->rtp.is_rtcp) {
+    out->seq = f->rtp.seq;
+    out->timestamp = f->rtp.timestamp;
   }
-  out->payload = plain + l->ext_body;
+  out->payload = plain + skip;
   out->payload_len = body;
   return 0;
 }
 
-static int rtpsize_open(dv_cipher_t *c, const uint8_t *pkt, size_t len, uint8_t *plain,
-                        size_t cap, sc_media_pkt_t *out)
+int dv_cipher_open(dv_cipher_t *c, const uint8_t *pkt, size_t len, uint8_t *plain,
+                   size_t cap, sc_media_pkt_t *out)
 {
-  dv_layout_t l;
-  int rc = rtpsize_layout(pkt, len, &l);
+  const dv_mode_desc_t *d = c->mode;
+  dv_frame_t f;
+  int rc = locate(d, pkt, len, &f);
   if (rc) return rc;
-  if (len > DV_MAX_DATAGRAM || len < l.clear_len + DV_TAG_LEN + DV_WIRE_NONCE_LEN)
-    return -EINVAL;
-  size_t ct_len = len - l.clear_len - DV_TAG_LEN - DV_WIRE_NONCE_LEN;
-  if (l.ext_body > ct_len || ct_len > cap) return -EINVAL;
-  dv_aead_io_t io = {.aad = pkt, .aad_len = l.clear_len, .in = pkt + l.clear_len,
-                     .out = plain, .len = ct_len};
-  memcpy(io.tag, pkt + l.clear_len + ct_len, DV_TAG_LEN);
-  memcpy(io.nonce, pkt + len - DV_WIRE_NONCE_LEN, DV_WIRE_NONCE_LEN);
-  rc = c->mode->decrypt(c, &io);
+  if (f.ct_len > cap) return -EINVAL;
+  dv_aead_io_t io = {.aad = pkt, .aad_len = f.clear, .in = f.ct, .out = plain,
+                     .len = f.ct_len};
+  memcpy(io.tag, f.tag, DV_TAG_LEN);
+  if (d->nonce == NONCE_HEADER)
+    memcpy(io.nonce, pkt, f.clear);
+  else
+    memcpy(io.nonce, f.wire_nonce, d->wire_nonce);
+  rc = d->decrypt(c, &io);
   if (rc) return rc;
-  /* Only an authentic counter may move the window, or forged packets
-   * could push real ones out of it. */
-  uint32_t ctr = rd32(pkt + len - DV_WIRE_NONCE_LEN);
-  dv_replay_t *r = &c->rx[l.is_rtcp];
-  if (replay_seen(r, ctr)) return -EALREADY;
-  replay_mark(r, ctr);
-  return rtpsize_fill(pkt, &l, plain, ct_len, out);
+  rc = replay_check(c, &f);
+  if (rc) return rc;
+  return fill(d, pkt, &f, plain, f.ct_len, out);
 }
 
-static int rtpsize_seal(dv_cipher_t *c, const sc_media_pkt_t *in, uint8_t *out, size_t cap)
+/* ---- send: header || sealed payload || wire nonce ---- */
+
+/* Fills nonce for the next packet and writes its wire form to `wire`. */
+static void next_nonce(dv_cipher_t *c, const uint8_t *hdr, uint8_t *nonce, uint8_t *wire)
 {
+  switch (c->mode->nonce) {
+  case NONCE_COUNTER: sc_wr32(nonce, (uint32_t)++c->send_counter); break;
+  case NONCE_SUFFIX: {
+    uint64_t ctr = ++c->send_counter;
+    memcpy(nonce, c->suffix_prefix, DV_SUFFIX_PREFIX);
+    sc_wr32(nonce + DV_SUFFIX_PREFIX, (uint32_t)(ctr >> 32));
+    sc_wr32(nonce + DV_SUFFIX_PREFIX + 4, (uint32_t)ctr);
+    break;
+  }
+  case NONCE_HEADER: memcpy(nonce, hdr, DV_RTP_HEADER); break;
+  }
+  memcpy(wire, nonce, c->mode->wire_nonce);
+}
+
+int dv_cipher_seal(dv_cipher_t *c, const sc_media_pkt_t *in, uint8_t *out, size_t cap)
+{
+  const dv_mode_desc_t *d = c->mode;
   if (in->is_rtcp) return -EINVAL;
-  size_t n = in->payload_len;
-  if (n > cap || cap - n < DV_SEAL_OVERHEAD) return -ENOSPC;
-  if (n > DV_MAX_DATAGRAM - DV_SEAL_OVERHEAD) return -EMSGSIZE;
-  /* Never wrap: a repeated nonce under the same key breaks both AEADs. */
-  if (c->send_counter >= UINT32_MAX) return -EOVERFLOW;
-  uint32_t ctr = (uint32_t)++c->send_counter;
+  size_t n = in->payload_len, over = DV_RTP_HEADER + DV_TAG_LEN + d->wire_nonce;
+  if (n > cap || cap - n < over) return -ENOSPC;
+  if (n > DV_MAX_DATAGRAM - over) return -EMSGSIZE;
+  /* Never wrap: a repeated nonce under the same key breaks every mode. */
+  if (d->nonce == NONCE_COUNTER && c->send_counter >= UINT32_MAX) return -EOVERFLOW;
   out[0] = 0x80;
   out[1] = in->marker_pt;
-  wr16(out + 2, in->seq);
-  wr32(out + 4, in->timestamp);
-  wr32(out + 8, in->ssrc);
+  sc_wr16(out + 2, in->seq);
+  sc_wr32(out + 4, in->timestamp);
+  sc_wr32(out + 8, in->ssrc);
+  uint8_t *sealed = out + DV_RTP_HEADER;
   dv_aead_io_t io = {.aad = out, .aad_len = DV_RTP_HEADER, .in = in->payload,
-                     .out = out + DV_RTP_HEADER, .len = n};
-  wr32(io.nonce, ctr);
-  int rc = c->mode->encrypt(c, &io);
+                     .out = d->aead ? sealed : sealed + DV_TAG_LEN, .len = n};
+  next_nonce(c, out, io.nonce, sealed + DV_TAG_LEN + n);
+  int rc = d->encrypt(c, &io);
   if (rc) return rc;
-  memcpy(out + DV_RTP_HEADER + n, io.tag, DV_TAG_LEN);
-  wr32(out + DV_RTP_HEADER + n + DV_TAG_LEN, ctr);
-  return (int)(n + DV_SEAL_OVERHEAD);
+  memcpy(d->aead ? sealed + n : sealed, io.tag, DV_TAG_LEN);
+  return (int)(n + over);
 }
 
-static const dv_mode_desc_t dv_modes[DV_MODE_COUNT] = {
-    [DV_MODE_AES256_GCM_RTPSIZE] = {"aead_aes256_gcm_rtpsize", gcm_init, gcm_fini,
-                                    gcm_encrypt, gcm_decrypt, rtpsize_open, rtpsize_seal},
-    [DV_MODE_XCHACHA20_POLY1305_RTPSIZE] = {"aead_xchacha20_poly1305_rtpsize", xchacha_init,
-                                            xchacha_fini, xchacha_encrypt, xchacha_decrypt,
-                                            rtpsize_open, rtpsize_seal},
-};
+/* ---- modes, lifetime, vtable ---- */
 
 int dv_mode_from_name(const char *name)
 {
@@ -312,6 +404,12 @@ const char *dv_mode_name(dv_mode_t mode)
 {
   if ((unsigned)mode >= DV_MODE_COUNT) return NULL;
   return dv_modes[mode].name;
+}
+
+size_t dv_mode_overhead(dv_mode_t mode)
+{
+  if ((unsigned)mode >= DV_MODE_COUNT) return 0;
+  return DV_RTP_HEADER + DV_TAG_LEN + dv_modes[mode].wire_nonce;
 }
 
 dv_cipher_t *dv_cipher_new(dv_mode_t mode, const uint8_t key[DV_KEY_LEN])
@@ -333,17 +431,6 @@ void dv_cipher_free(dv_cipher_t *c)
   c->mode->fini(c);
   sodium_memzero(c, sizeof *c);
   free(c);
-}
-
-int dv_cipher_open(dv_cipher_t *c, const uint8_t *pkt, size_t len, uint8_t *plain,
-                   size_t cap, sc_media_pkt_t *out)
-{
-  return c->mode->open(c, pkt, len, plain, cap, out);
-}
-
-int dv_cipher_seal(dv_cipher_t *c, const sc_media_pkt_t *in, uint8_t *out, size_t cap)
-{
-  return c->mode->seal(c, in, out, cap);
 }
 
 void dv_cipher_set_send_counter(dv_cipher_t *c, uint32_t next_minus_one)

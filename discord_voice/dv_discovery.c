@@ -9,6 +9,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "sc_bytes.h"
+
 #define DV_DISC_TYPE_REQUEST 1
 #define DV_DISC_TYPE_RESPONSE 2
 #define DV_DISC_BODY_LEN 70 /* the length field: bytes after type and length */
@@ -16,32 +18,11 @@
 #define DV_DISC_ADDR_LEN 64
 #define DV_DISC_PORT_OFF 72
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
-static uint32_t rd32(const uint8_t *p)
-{
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
-}
-
 static int parse_header(const uint8_t *buf, size_t len, uint16_t type, uint32_t *ssrc)
 {
-  if (len != DV_DISCOVERY_LEN || rd16(buf) != type || rd16(buf + 2) != DV_DISC_BODY_LEN)
+  if (len != DV_DISCOVERY_LEN || sc_rd16(buf) != type || sc_rd16(buf + 2) != DV_DISC_BODY_LEN)
     return -EINVAL;
-  *ssrc = rd32(buf + 4);
+  *ssrc = sc_rd32(buf + 4);
   return 0;
 }
 
@@ -77,11 +58,11 @@ int dv_discovery_build_response(uint32_t ssrc, const struct sockaddr_storage *fr
   int rc = addr_text(from, text, &port);
   if (rc) return rc;
   memset(out, 0, DV_DISCOVERY_LEN);
-  wr16(out, DV_DISC_TYPE_RESPONSE);
-  wr16(out + 2, DV_DISC_BODY_LEN);
-  wr32(out + 4, ssrc);
+  sc_wr16(out, DV_DISC_TYPE_RESPONSE);
+  sc_wr16(out + 2, DV_DISC_BODY_LEN);
+  sc_wr32(out + 4, ssrc);
   memcpy(out + DV_DISC_ADDR_OFF, text, DV_DISC_ADDR_LEN);
-  wr16(out + DV_DISC_PORT_OFF, port);
+  sc_wr16(out + DV_DISC_PORT_OFF, port);
   return 0;
 }
 
@@ -97,7 +78,7 @@ int dv_discovery_parse_response(const uint8_t *buf, size_t len, uint32_t *ssrc, 
   if (n + 1 > ip_size) return -ENOSPC;
   memcpy(ip, addr, n + 1);
   *ssrc = s;
-  *port = rd16(buf + DV_DISC_PORT_OFF);
+  *port = sc_rd16(buf + DV_DISC_PORT_OFF);
   return 0;
 }
 

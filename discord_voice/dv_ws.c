@@ -1,5 +1,6 @@
 #include "dv_ws.h"
 
+#include <errno.h>
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 #include "sc_wsq.h"
 
 typedef struct {
-  dv_modes_t modes;
+  dv_gw_t *gw;
   struct lws_protocols protocols[2];
 } dv_ws_state_t;
 
@@ -26,7 +27,13 @@ typedef struct {
 } pss_t;
 
 static int io_send_text(void *ctx, const char *text, size_t len) {
-  return sc_wsq_push_text(&((pss_t *)ctx)->q, text, len);
+  pss_t *p = ctx;
+  int rc = sc_wsq_push_text(&p->q, text, len);
+  /* Not reading its queue: the peer's close frame could never get out
+   * either, so the socket is dropped without one. */
+  if (rc == -ENOBUFS || rc == -ENOMEM)
+    lws_set_timeout(p->q.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  return rc;
 }
 
 static void io_close(void *ctx, int code, const char *reason) {
@@ -41,34 +48,40 @@ static void on_established(struct lws *wsi, pss_t *p, dv_ws_state_t *st) {
   int version = dv_gateway_version(v);
   sc_wsq_init(&p->q, wsi, 0);
   p->open = 1;
-  dv_conn_open(&p->conn, sc_server_app(wsi), &st->modes, version < 0 ? 4 : version, &ws_io, p);
-  if (version < 0) io_close(p, DV_CLOSE_BAD_REQUEST, "unsupported gateway version");
+  dv_conn_open(&p->conn, st->gw, version < 0 ? 4 : version, &ws_io, p);
+  if (version < 0) dv_conn_close(&p->conn, DV_CLOSE_BAD_REQUEST, "unsupported gateway version");
 }
 
-/* Reassembles fragments; hands complete text messages to the protocol. */
-static void on_receive(struct lws *wsi, pss_t *p, const char *in, size_t len) {
-  if (lws_frame_is_binary(wsi)) return; /* DAVE binary frames: not spoken here */
-  if (p->rx_len + len > DV_WS_MAX_MESSAGE) {
-    io_close(p, DV_CLOSE_BAD_REQUEST, "message too large");
-    p->conn.closing = 1;
+static void deliver(struct lws *wsi, pss_t *p, const char *buf, size_t len) {
+  if (lws_frame_is_binary(wsi))
+    dv_conn_handle_binary(&p->conn, (const uint8_t *)buf, len);
+  else
+    dv_conn_handle_text(&p->conn, buf, len);
+}
+
+/* Reassembles fragments; hands complete messages to the protocol. */
+static void on_receive(struct lws *wsi, pss_t *p, dv_ws_state_t *st, const char *in, size_t len) {
+  if (p->conn.closing) return;
+  if (p->rx_len + len > dv_gw_limits(st->gw)->max_message) {
+    dv_conn_oversize(&p->conn);
     return;
   }
   int whole = lws_is_first_fragment(wsi) && lws_is_final_fragment(wsi) &&
               !lws_remaining_packet_payload(wsi);
   if (whole && !p->rx_len) {
-    dv_conn_handle_text(&p->conn, in, len);
+    deliver(wsi, p, in, len);
     return;
   }
   char *grown = realloc(p->rx, p->rx_len + len);
   if (!grown) {
-    io_close(p, DV_CLOSE_BAD_REQUEST, "out of memory");
+    dv_conn_close(&p->conn, DV_CLOSE_BAD_REQUEST, "out of memory");
     return;
   }
   p->rx = grown;
   memcpy(p->rx + p->rx_len, in, len);
   p->rx_len += len;
   if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
-    dv_conn_handle_text(&p->conn, p->rx, p->rx_len);
+    deliver(wsi, p, p->rx, p->rx_len);
     p->rx_len = 0;
   }
 }
@@ -89,7 +102,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   dv_ws_state_t *st = proto ? proto->user : NULL;
   switch (reason) {
   case LWS_CALLBACK_ESTABLISHED: on_established(wsi, p, st); break;
-  case LWS_CALLBACK_RECEIVE: on_receive(wsi, p, in, len); break;
+  case LWS_CALLBACK_RECEIVE: on_receive(wsi, p, st, in, len); break;
   case LWS_CALLBACK_SERVER_WRITEABLE: return p->open ? sc_wsq_on_writeable(&p->q) : 0;
   case LWS_CALLBACK_CLOSED: on_closed(p); break;
   default: break;
@@ -101,7 +114,8 @@ static int dv_start(sc_app_t *app, int slot) {
   dv_ws_state_t *st = calloc(1, sizeof *st);
   if (!st) return -1;
   app->frontend_state[slot] = st;
-  if (dv_modes_from_config(&app->cfg, &st->modes) < 0) return -1;
+  st->gw = dv_gw_create(app, app->lws);
+  if (!st->gw) return -1;
   st->protocols[0] = (struct lws_protocols){
       .name = "discord-voice",
       .callback = callback,
@@ -114,8 +128,17 @@ static int dv_start(sc_app_t *app, int slot) {
              : -1;
 }
 
+/* Before the registry ends every state (4015): sockets that close from
+ * now on leave no resumable session behind. */
+static void dv_stop(sc_app_t *app, int slot) {
+  dv_ws_state_t *st = app->frontend_state[slot];
+  if (st && st->gw) dv_gw_stop(st->gw);
+}
+
 static void dv_destroy(sc_app_t *app, int slot) {
-  free(app->frontend_state[slot]);
+  dv_ws_state_t *st = app->frontend_state[slot];
+  if (st) dv_gw_destroy(st->gw);
+  free(st);
   app->frontend_state[slot] = NULL;
 }
 
@@ -124,7 +147,7 @@ static const sc_frontend_t dv_frontend = {
     .order = 20,
     .datagram_fn = dv_udp_on_datagram,
     .start = dv_start,
-    .stop = NULL, /* the registry's shutdown closes attached sockets (4015) */
+    .stop = dv_stop, /* then the registry's shutdown closes attached sockets (4015) */
     .destroy = dv_destroy,
 };
 SC_FRONTEND_REGISTER(dv_frontend);

@@ -2,16 +2,18 @@
  * dv_ws: the voice gateway's WebSocket listener (libwebsockets glue) and
  * the discord_voice front-end registration.
  *
- * Owns: the listener's state (offered modes, the lws protocol table),
- * stored in app->frontend_state[slot]; per-connection data (a dv_conn_t,
- * its outbound queue and a reassembly buffer) lives in lws per-session
- * memory and is released on LWS_CALLBACK_CLOSED.
+ * Owns: the gateway (dv_gw_t: sessions, timers on the lws loop, offered
+ * modes, limits) and the lws protocol table, stored in
+ * app->frontend_state[slot]; per-connection data (a dv_conn_t, its
+ * outbound queue and a reassembly buffer) lives in lws per-session memory
+ * and is released on LWS_CALLBACK_CLOSED.
  * Threads: control (lws) thread only.
+ *
+ * A message is reassembled from its fragments up to --gw-max-message
+ * bytes (larger: close 4020); a peer that does not read its queue is
+ * dropped at once (its session may resume).
  */
 #ifndef DV_WS_H
 #define DV_WS_H
-
-/* Largest accepted gateway message; bigger ones are closed with 4020. */
-#define DV_WS_MAX_MESSAGE (16 * 1024)
 
 #endif

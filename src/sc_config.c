@@ -259,7 +259,10 @@ static void config_defaults(sc_config_t *cfg) {
   cfg->media_workers = 1;
   snprintf(cfg->modes[0], SC_MODE_NAME_MAX, "aead_aes256_gcm_rtpsize");
   snprintf(cfg->modes[1], SC_MODE_NAME_MAX, "aead_xchacha20_poly1305_rtpsize");
-  cfg->n_modes = 2;
+  snprintf(cfg->modes[2], SC_MODE_NAME_MAX, "xsalsa20_poly1305_lite");
+  snprintf(cfg->modes[3], SC_MODE_NAME_MAX, "xsalsa20_poly1305_suffix");
+  snprintf(cfg->modes[4], SC_MODE_NAME_MAX, "xsalsa20_poly1305");
+  cfg->n_modes = 5;
   cfg->lvsp_heartbeat_ms = 45000;
   cfg->gw_heartbeat_ms = 41250;
   cfg->gw_resume_grace_ms = 60000;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "sc_log.h"
+#include "sc_mtable.h"
 #include "sc_rtp.h"
 
 #define RX_BATCH 32       /* datagrams per recvmmsg */
@@ -26,33 +27,11 @@
 #define PKT_MAX 2048      /* largest datagram handled */
 #define SOCK_BUF (4 << 20)
 
-typedef struct member member_t;
-typedef struct room room_t;
+typedef sc_mmember_t member_t;
 
-/* Owned by the worker thread; allocated when its ADD command is applied. */
-struct member {
-  uint32_t ssrc;
-  unsigned flags; /* SC_MEMBER_* */
-  int bound;      /* addr came from the member's own datagram */
-  int has_addr;   /* addr usable for sending (bound or hint) */
-  struct sockaddr_storage addr;
-  socklen_t addr_len;
-  const sc_cipher_ops_t *ops; /* NULL until Select Protocol */
-  void *cipher;
-  room_t *room;
-  member_t *room_next, *room_prev;
-  member_t *hash_next;      /* SSRC bucket chain */
-  sc_member_stats_t *stats; /* shared with the registry; never NULL */
-};
-
-struct room {
-  uint64_t id;
-  int n_members;
-  member_t *members;
-  room_t *hash_next;
-};
-
-typedef enum { CMD_ADD, CMD_CIPHER, CMD_FLAGS, CMD_HINT, CMD_REMOVE, CMD_SYNC } cmd_type_t;
+typedef enum {
+  CMD_ADD, CMD_CIPHER, CMD_FLAGS, CMD_HINT, CMD_ALIAS, CMD_RESET, CMD_REMOVE, CMD_SYNC
+} cmd_type_t;
 
 /* A command from the control thread; freed by the worker once applied. */
 typedef struct cmd {
@@ -60,6 +39,7 @@ typedef struct cmd {
   cmd_type_t type;
   uint64_t room_id;
   uint32_t ssrc;
+  uint32_t extra; /* CMD_ALIAS */
   unsigned flags;
   const sc_cipher_ops_t *ops;
   void *state;
@@ -104,13 +84,11 @@ struct sc_media_worker {
   _Atomic int cmd_pending;
   _Atomic int stop;
   /* worker-thread state */
-  member_t **ssrc_buckets;
-  size_t n_buckets, n_members;
-  room_t **room_buckets;
-  size_t n_room_buckets, n_rooms;
+  sc_mtable_t table;
   stats_t stats;
   sc_datagram_fn on_datagram;
   uint8_t plain[PKT_MAX];
+  uint8_t rtcp[PKT_MAX + 8]; /* an RTCP packet reassembled for parsing */
   rxq_t rx;
   txq_t tx;
 };
@@ -156,97 +134,24 @@ static int addr_equal(const struct sockaddr_storage *a, const struct sockaddr_st
          memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
 }
 
-/* ---- member and room tables (worker thread) ---------------------------- */
-
-static size_t ssrc_slot(const sc_media_worker_t *w, uint32_t ssrc) {
-  return (ssrc * 2654435761u) & (w->n_buckets - 1);
-}
-
-static member_t *find_member(const sc_media_worker_t *w, uint32_t ssrc) {
-  for (member_t *m = w->ssrc_buckets[ssrc_slot(w, ssrc)]; m; m = m->hash_next)
-    if (m->ssrc == ssrc) return m;
-  return NULL;
-}
-
-/* Doubles the bucket array when the table gets full, so lookups stay O(1).
- * Runs while applying a command, never per packet. */
-static void grow_ssrc_table(sc_media_worker_t *w) {
-  if (w->n_members < w->n_buckets) return;
-  size_t n = w->n_buckets * 2;
-  member_t **b = calloc(n, sizeof *b);
-  if (!b) return; /* keep the old table: slower, still correct */
-  member_t **old = w->ssrc_buckets;
-  size_t old_n = w->n_buckets;
-  w->ssrc_buckets = b;
-  w->n_buckets = n;
-  for (size_t i = 0; i < old_n; i++) {
-    for (member_t *m = old[i], *next; m; m = next) {
-      next = m->hash_next;
-      size_t s = ssrc_slot(w, m->ssrc);
-      m->hash_next = b[s];
-      b[s] = m;
-    }
-  }
-  free(old);
-}
-
-static room_t **room_slot(sc_media_worker_t *w, uint64_t id) {
-  return &w->room_buckets[(id * 11400714819323198485ull) >> 54 & (w->n_room_buckets - 1)];
-}
-
-static room_t *get_room(sc_media_worker_t *w, uint64_t id, int create) {
-  room_t **slot = room_slot(w, id);
-  for (room_t *r = *slot; r; r = r->hash_next)
-    if (r->id == id) return r;
-  if (!create) return NULL;
-  room_t *r = calloc(1, sizeof *r);
-  if (!r) return NULL;
-  r->id = id;
-  r->hash_next = *slot;
-  *slot = r;
-  w->n_rooms++;
-  return r;
-}
-
-static void drop_room_if_empty(sc_media_worker_t *w, room_t *r) {
-  if (r->n_members) return;
-  for (room_t **p = room_slot(w, r->id); *p; p = &(*p)->hash_next) {
-    if (*p == r) {
-      *p = r->hash_next;
-      break;
-    }
-  }
-  w->n_rooms--;
-  free(r);
-}
+/* ---- members (worker thread) ---------------------------------------------- */
 
 static void add_member(sc_media_worker_t *w, cmd_t *c) {
-  if (find_member(w, c->ssrc)) {
-    sc_log_warn("media", "worker %d: ssrc %u already present", w->index, c->ssrc);
+  if (!c->stats) c->stats = sc_member_stats_new();
+  int err = -ENOMEM;
+  member_t *m = c->stats ? sc_mtable_add(&w->table, c->room_id, c->ssrc, c->stats, &err) : NULL;
+  if (!m) {
+    sc_log_warn("media", "worker %d: ssrc %u not added: %s", w->index, c->ssrc, strerror(-err));
     return;
   }
-  room_t *r = get_room(w, c->room_id, 1);
-  member_t *m = r ? calloc(1, sizeof *m) : NULL;
-  if (m && !c->stats) c->stats = sc_member_stats_new();
-  if (!m || !c->stats) {
-    sc_log_error("media", "worker %d: out of memory adding ssrc %u", w->index, c->ssrc);
-    free(m);
-    if (r) drop_room_if_empty(w, r);
-    return;
-  }
-  m->stats = c->stats;
   c->stats = NULL; /* the member owns the reference now */
-  m->ssrc = c->ssrc;
-  m->room = r;
-  m->room_next = r->members;
-  if (r->members) r->members->room_prev = m;
-  r->members = m;
-  r->n_members++;
-  size_t s = ssrc_slot(w, m->ssrc);
-  m->hash_next = w->ssrc_buckets[s];
-  w->ssrc_buckets[s] = m;
-  w->n_members++;
-  grow_ssrc_table(w);
+}
+
+static void add_alias(sc_media_worker_t *w, member_t *m, uint32_t ssrc) {
+  int rc = sc_mtable_alias(&w->table, m, ssrc);
+  if (rc < 0)
+    sc_log_warn("media", "worker %d: ssrc %u not added as an alias of %u: %s", w->index, ssrc,
+                m->ssrc, rc == -EEXIST ? "in use" : "too many");
 }
 
 static void release_cipher(member_t *m) {
@@ -256,30 +161,24 @@ static void release_cipher(member_t *m) {
 }
 
 static void remove_member(sc_media_worker_t *w, member_t *m) {
-  for (member_t **p = &w->ssrc_buckets[ssrc_slot(w, m->ssrc)]; *p; p = &(*p)->hash_next) {
-    if (*p == m) {
-      *p = m->hash_next;
-      break;
-    }
-  }
-  room_t *r = m->room;
-  if (m->room_prev)
-    m->room_prev->room_next = m->room_next;
-  else
-    r->members = m->room_next;
-  if (m->room_next) m->room_next->room_prev = m->room_prev;
-  r->n_members--;
-  w->n_members--;
   release_cipher(m);
   sc_member_stats_release(m->stats);
-  free(m);
-  drop_room_if_empty(w, r);
+  sc_mtable_remove(&w->table, m);
+}
+
+/* A new client for the member: it must prove its address and key anew. */
+static void reset_member(sc_media_worker_t *w, member_t *m) {
+  sc_mtable_drop_aliases(&w->table, m);
+  release_cipher(m);
+  m->bound = 0;
+  m->has_addr = 0;
 }
 
 /* ---- commands (posted by the control thread, applied by the worker) ---- */
 
 static void apply_command(sc_media_worker_t *w, cmd_t *c) {
-  member_t *m = c->type == CMD_ADD || c->type == CMD_SYNC ? NULL : find_member(w, c->ssrc);
+  member_t *m =
+      c->type == CMD_ADD || c->type == CMD_SYNC ? NULL : sc_mtable_member(&w->table, c->ssrc);
   switch (c->type) {
     case CMD_ADD: add_member(w, c); break;
     case CMD_CIPHER:
@@ -300,6 +199,12 @@ static void apply_command(sc_media_worker_t *w, cmd_t *c) {
         m->addr_len = addr_len(&c->addr);
         m->has_addr = 1;
       }
+      break;
+    case CMD_ALIAS:
+      if (m) add_alias(w, m, c->extra);
+      break;
+    case CMD_RESET:
+      if (m) reset_member(w, m);
       break;
     case CMD_REMOVE:
       if (m) remove_member(w, m);
@@ -384,6 +289,20 @@ int sc_media_post_peer_hint(sc_media_t *m, uint64_t room_id, uint32_t ssrc,
   cmd_t *c;
   if (post_new(m, CMD_HINT, room_id, ssrc, &c) < 0) return -ENOMEM;
   c->addr = *addr;
+  return post(worker_for(m, room_id), c);
+}
+
+int sc_media_post_alias(sc_media_t *m, uint64_t room_id, uint32_t member_ssrc,
+                        uint32_t extra_ssrc) {
+  cmd_t *c;
+  if (post_new(m, CMD_ALIAS, room_id, member_ssrc, &c) < 0) return -ENOMEM;
+  c->extra = extra_ssrc;
+  return post(worker_for(m, room_id), c);
+}
+
+int sc_media_post_reset(sc_media_t *m, uint64_t room_id, uint32_t ssrc) {
+  cmd_t *c;
+  if (post_new(m, CMD_RESET, room_id, ssrc, &c) < 0) return -ENOMEM;
   return post(worker_for(m, room_id), c);
 }
 
@@ -478,6 +397,29 @@ static int source_ok(member_t *m, const struct sockaddr_storage *from) {
   return m->has_addr && addr_equal(&m->addr, from);
 }
 
+#define MSET(m, field, v) atomic_store_explicit(&(m)->stats->field, (v), memory_order_relaxed)
+
+/* RTCP is never forwarded; its reports become the member's statistics.
+ * The parser wants the packet whole: clear header, then the decrypted rest. */
+static void account_rtcp(sc_media_worker_t *w, member_t *m, const uint8_t *hdr,
+                         const sc_media_pkt_t *pkt) {
+  sc_rtcp_report_t r;
+  if (pkt->payload_len > PKT_MAX) return;
+  memcpy(w->rtcp, hdr, 8);
+  memcpy(w->rtcp + 8, pkt->payload, pkt->payload_len);
+  if (sc_rtcp_parse(w->rtcp, 8 + pkt->payload_len, &r) < 0) {
+    MCOUNT(m, rtcp_malformed, 1);
+    return;
+  }
+  MCOUNT(m, rtcp_sr, (uint64_t)r.n_sr);
+  MCOUNT(m, rtcp_rr, (uint64_t)r.n_rr);
+  if (!r.n_blocks) return;
+  MSET(m, rtcp_fraction_lost, r.worst_fraction_lost);
+  MSET(m, rtcp_cumulative_lost, r.total_cumulative_lost);
+  MSET(m, rtcp_jitter, r.worst_jitter);
+  MSET(m, rtcp_sources, (uint32_t)r.n_blocks);
+}
+
 static void handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
                        const struct sockaddr_storage *from) {
   sc_rtp_info_t info;
@@ -485,12 +427,12 @@ static void handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
     COUNT(w, drop_malformed);
     return;
   }
-  uint32_t ssrc = info.ssrc;
-  member_t *m = find_member(w, ssrc);
-  if (!m) {
+  sc_mentry_t *e = sc_mtable_find(&w->table, info.ssrc);
+  if (!e) {
     COUNT(w, drop_unknown_ssrc);
     return;
   }
+  member_t *m = e->m;
   if (!source_ok(m, from)) {
     COUNT(w, drop_foreign_addr); /* not the member's: not counted against it */
     return;
@@ -516,6 +458,7 @@ static void handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
   if (pkt.is_rtcp) {
     COUNT(w, rx_rtcp);
     MCOUNT(m, rx_rtcp, 1);
+    account_rtcp(w, m, buf, &pkt);
     return;
   }
   COUNT(w, rx_rtp);
@@ -526,7 +469,7 @@ static void handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
     MCOUNT(m, drops, 1);
     return;
   }
-  pkt.ssrc = m->ssrc;
+  pkt.ssrc = e->ssrc; /* video/RTX keep their own SSRC */
   fan_out(w, m, &pkt);
 }
 
@@ -614,7 +557,7 @@ static void *worker_main(void *arg) {
 /* ---- helpers for the datagram handler (worker thread) ------------------ */
 
 int sc_media_worker_bind(sc_media_worker_t *w, uint32_t ssrc, const struct sockaddr_storage *from) {
-  member_t *m = find_member(w, ssrc);
+  member_t *m = sc_mtable_member(&w->table, ssrc); /* discovery names its own SSRC */
   if (!m) return -ENOENT;
   if (m->bound) return addr_equal(&m->addr, from) ? 0 : -EEXIST;
   m->addr = *from;
@@ -667,10 +610,7 @@ static sc_media_worker_t *worker_create(sc_media_t *m, int index, const char *ho
   w->index = index;
   w->port = port;
   w->on_datagram = fn;
-  w->n_buckets = 1024;
-  w->n_room_buckets = 1024;
-  w->ssrc_buckets = calloc(w->n_buckets, sizeof *w->ssrc_buckets);
-  w->room_buckets = calloc(w->n_room_buckets, sizeof *w->room_buckets);
+  int table_rc = sc_mtable_init(&w->table);
   w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   w->fd = open_socket(host, port);
   pthread_mutex_init(&w->lock, NULL);
@@ -679,12 +619,11 @@ static sc_media_worker_t *worker_create(sc_media_t *m, int index, const char *ho
   if (w->fd >= 0 && getsockname(w->fd, (struct sockaddr *)&local, &local_len) == 0)
     w->port = ntohs(local.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&local)->sin6_port
                                                 : ((struct sockaddr_in *)&local)->sin_port);
-  if (!w->ssrc_buckets || !w->room_buckets || w->efd < 0 || w->fd < 0) {
+  if (table_rc < 0 || w->efd < 0 || w->fd < 0) {
     if (w->fd >= 0) close(w->fd);
     if (w->efd >= 0) close(w->efd);
     pthread_mutex_destroy(&w->lock);
-    free(w->ssrc_buckets);
-    free(w->room_buckets);
+    sc_mtable_fini(&w->table);
     free(w);
     return NULL;
   }
@@ -693,13 +632,11 @@ static sc_media_worker_t *worker_create(sc_media_t *m, int index, const char *ho
 
 static void worker_destroy(sc_media_worker_t *w) {
   apply_commands(w); /* frees cipher states still in flight */
-  for (size_t i = 0; i < w->n_buckets; i++)
-    while (w->ssrc_buckets[i]) remove_member(w, w->ssrc_buckets[i]);
+  for (member_t *m; (m = sc_mtable_any(&w->table));) remove_member(w, m);
   close(w->fd);
   close(w->efd);
   pthread_mutex_destroy(&w->lock);
-  free(w->ssrc_buckets);
-  free(w->room_buckets);
+  sc_mtable_fini(&w->table);
   free(w);
 }
 

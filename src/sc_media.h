@@ -79,12 +79,21 @@ enum {
  * the registry holds one reference for the voice state, the worker one for
  * the member; whoever releases the last frees it. */
 typedef struct {
-  _Atomic uint64_t rx_packets; /* authenticated RTP from the member */
+  _Atomic uint64_t rx_packets; /* authenticated RTP from the member (all its SSRCs) */
   _Atomic uint64_t rx_bytes;
   _Atomic uint64_t rx_rtcp;
   _Atomic uint64_t tx_packets; /* RTP sent to the member */
   _Atomic uint64_t tx_bytes;
   _Atomic uint64_t drops;      /* its datagrams dropped (auth, replay, address, muted) */
+  /* RTCP from the member (sc_rtcp_parse): how well it receives the room.
+   * The last four hold the member's latest report that had blocks. */
+  _Atomic uint64_t rtcp_sr;        /* sender report packets */
+  _Atomic uint64_t rtcp_rr;        /* receiver report packets */
+  _Atomic uint64_t rtcp_malformed; /* authentic but unparseable */
+  _Atomic uint32_t rtcp_fraction_lost; /* worst block, 1/256 units */
+  _Atomic int64_t rtcp_cumulative_lost; /* sum over its blocks */
+  _Atomic uint32_t rtcp_jitter;    /* worst block, RTP timestamp units (Opus: 48 per ms) */
+  _Atomic uint32_t rtcp_sources;   /* blocks (sources reported on) */
   _Atomic int refs;
 } sc_member_stats_t;
 
@@ -134,6 +143,17 @@ int sc_media_post_flags(sc_media_t *m, uint64_t room_id, uint32_t ssrc, unsigned
 /* Address to send to until the member's first datagram binds one. */
 int sc_media_post_peer_hint(sc_media_t *m, uint64_t room_id, uint32_t ssrc,
                             const struct sockaddr_storage *addr);
+/* Another SSRC of the member (video, RTX): its packets authenticate under
+ * the member's cipher, from the member's address, and are forwarded like
+ * audio but keep their own SSRC and payload type. Ignored (logged) if the
+ * SSRC is in use on the worker or the member has SC_MEDIA_MAX_ALIASES. */
+#define SC_MEDIA_MAX_ALIASES 8
+int sc_media_post_alias(sc_media_t *m, uint64_t room_id, uint32_t member_ssrc,
+                        uint32_t extra_ssrc);
+/* A new client takes the member over: its address binding, cipher and
+ * aliases are dropped (the client does IP discovery and Select Protocol
+ * anew); its counters stay. */
+int sc_media_post_reset(sc_media_t *m, uint64_t room_id, uint32_t ssrc);
 int sc_media_post_remove(sc_media_t *m, uint64_t room_id, uint32_t ssrc);
 
 /* Blocks until every command posted so far has been applied (tests and

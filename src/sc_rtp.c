@@ -39,3 +39,62 @@ int sc_rtp_parse(const uint8_t *buf, size_t len, sc_rtp_info_t *out) {
   out->clear_len = clear;
   return 0;
 }
+
+/* ---- RTCP reports ------------------------------------------------------- */
+
+#define RTCP_SR 200
+#define RTCP_RR 201
+#define RTCP_BLOCK_LEN 24
+#define RTCP_SENDER_INFO_LEN 20
+
+static void add_block(const uint8_t *p, sc_rtcp_report_t *out) {
+  sc_rtcp_block_t b;
+  b.ssrc = sc_rd32(p);
+  b.fraction_lost = p[4];
+  uint32_t lost = (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+  b.cumulative_lost = (int32_t)(lost & 0x800000u ? lost | 0xFF000000u : lost);
+  b.highest_seq = sc_rd32(p + 8);
+  b.jitter = sc_rd32(p + 12);
+  if (out->n_blocks < SC_RTCP_MAX_BLOCKS) out->blocks[out->n_blocks] = b;
+  out->n_blocks++;
+  if (b.fraction_lost > out->worst_fraction_lost) out->worst_fraction_lost = b.fraction_lost;
+  out->total_cumulative_lost += b.cumulative_lost;
+  if (b.jitter > out->worst_jitter) out->worst_jitter = b.jitter;
+}
+
+/* One SR or RR of `len` bytes (its header included). */
+static int parse_report(const uint8_t *p, size_t len, sc_rtcp_report_t *out) {
+  size_t off = 8, rc = p[0] & 0x1Fu;
+  if (p[1] == RTCP_SR) {
+    if (len < off + RTCP_SENDER_INFO_LEN) return -EINVAL;
+    out->has_sender_info = 1;
+    out->sender_packets = sc_rd32(p + off + 12);
+    out->sender_octets = sc_rd32(p + off + 16);
+    off += RTCP_SENDER_INFO_LEN;
+    out->n_sr++;
+  } else {
+    out->n_rr++;
+  }
+  if (len < off + rc * RTCP_BLOCK_LEN) return -EINVAL;
+  for (size_t i = 0; i < rc; i++) add_block(p + off + i * RTCP_BLOCK_LEN, out);
+  return 0;
+}
+
+int sc_rtcp_parse(const uint8_t *buf, size_t len, sc_rtcp_report_t *out) {
+  memset(out, 0, sizeof *out);
+  if (len < 8) return -EINVAL;
+  out->sender_ssrc = sc_rd32(buf + 4);
+  for (size_t off = 0; off < len;) {
+    const uint8_t *p = buf + off;
+    if (len - off < 4 || (p[0] >> 6) != 2) return -EINVAL;
+    size_t plen = 4 * ((size_t)sc_rd16(p + 2) + 1);
+    if (plen > len - off) return -EINVAL;
+    if (p[1] == RTCP_SR || p[1] == RTCP_RR) {
+      if (plen < 8 || parse_report(p, plen, out) < 0) return -EINVAL;
+    } else {
+      out->n_other++;
+    }
+    off += plen;
+  }
+  return 0;
+}

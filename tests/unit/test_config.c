@@ -91,9 +91,14 @@ static void test_defaults(void) {
   ASSERT_STREQ(r.cfg.state_dir, SC_DEFAULT_STATE_DIR);
   ASSERT_STREQ(r.cfg.lvsp_secret, "");
   ASSERT_EQ(r.cfg.media_workers, 1);
-  ASSERT_EQ(r.cfg.n_modes, 2);
+  ASSERT_EQ(r.cfg.n_modes, 5);
   ASSERT_STREQ(r.cfg.modes[0], "aead_aes256_gcm_rtpsize");
   ASSERT_STREQ(r.cfg.modes[1], "aead_xchacha20_poly1305_rtpsize");
+  ASSERT_STREQ(r.cfg.modes[2], "xsalsa20_poly1305_lite");
+  ASSERT_STREQ(r.cfg.modes[3], "xsalsa20_poly1305_suffix");
+  ASSERT_STREQ(r.cfg.modes[4], "xsalsa20_poly1305");
+  ASSERT_EQ(r.cfg.gw_resume_grace_ms, 60000);
+  ASSERT_EQ(r.cfg.gw_heartbeat_timeout_ms, 0);
   ASSERT_EQ(r.cfg.lvsp_heartbeat_ms, 45000);
   ASSERT_EQ(r.cfg.gw_heartbeat_ms, 41250);
   ASSERT_EQ(r.cfg.capacity, 1000);

@@ -1,8 +1,9 @@
 /*
  * test_dv_crypto: dv_crypto against vectors from independent
  * implementations (tests/node/crypto_vectors.js: Node's crypto for
- * AES-256-GCM, @noble/ciphers for XChaCha20-Poly1305), plus tamper,
- * truncation, replay-window and round-trip checks.
+ * AES-256-GCM, @noble/ciphers for XChaCha20-Poly1305 and for the legacy
+ * XSalsa20-Poly1305 modes), plus tamper, truncation, replay and
+ * round-trip checks.
  * Needs node and SC_NODE_DIR (set by ctest).
  */
 #include <errno.h>
@@ -25,7 +26,10 @@ typedef struct {
   uint32_t counter;
   uint8_t packet[MAX_PKT];
   size_t packet_len;
-  size_t aad_len;
+  size_t clear_len;   /* bytes before the sealed part */
+  int header_auth;    /* the clear header is authenticated (AAD or nonce) */
+  size_t nonce_len;   /* wire nonce at the end */
+  int tag_first;      /* secretbox layout: tag16 || ciphertext */
   long ext_len_off;
   sc_media_pkt_t hdr; /* expected fields; .payload unset (vecs moves) */
   uint8_t payload[MAX_PKT];
@@ -71,7 +75,10 @@ static void parse_vector(json_t *o, vec_t *v)
   if (unhex(jstr(o, "key"), v->key, sizeof v->key) != DV_KEY_LEN) SC_FAIL("key length");
   v->counter = (uint32_t)jint(o, "counter");
   v->packet_len = unhex(jstr(o, "packet"), v->packet, sizeof v->packet);
-  v->aad_len = (size_t)jint(o, "aad_len");
+  v->clear_len = (size_t)jint(o, "clear_len");
+  v->header_auth = (int)jint(o, "header_auth");
+  v->nonce_len = (size_t)jint(o, "nonce_len");
+  v->tag_first = (int)jint(o, "tag_first");
   v->ext_len_off = (long)jint(o, "ext_len_off");
   v->hdr.is_rtcp = (int)jint(o, "is_rtcp");
   v->hdr.marker_pt = (uint8_t)jint(o, "marker_pt");
@@ -143,9 +150,10 @@ static void test_vector_coverage(void)
   }
   for (int m = 0; m < DV_MODE_COUNT; m++) {
     ASSERT_TRUE(per_mode[m] >= 30);
-    ASSERT_TRUE(seal[m] >= 15);
+    /* suffix nonces are random: our seal output cannot be a vector */
+    if (m != DV_MODE_XSALSA20_POLY1305_SUFFIX) ASSERT_TRUE(seal[m] >= 15);
   }
-  ASSERT_TRUE(rtcp >= 6 && bad >= 4 && ext >= 6 && csrc >= 6 && pad >= 6);
+  ASSERT_TRUE(rtcp >= 15 && bad >= 10 && ext >= 6 && csrc >= 15 && pad >= 15);
 }
 
 static void expect_open(const vec_t *v, dv_cipher_t *c, const uint8_t *pkt, size_t len)
@@ -175,8 +183,9 @@ static void test_open_vectors(void)
     if (v->error == 0) {
       uint8_t plain[MAX_PKT];
       sc_media_pkt_t out;
-      ASSERT_EQ(dv_cipher_open(c, v->packet, v->packet_len, plain, sizeof plain, &out),
-                -EALREADY);
+      /* xsalsa20_poly1305 RTCP has no counter to check replays against */
+      int again = v->mode == DV_MODE_XSALSA20_POLY1305 && v->hdr.is_rtcp ? 0 : -EALREADY;
+      ASSERT_EQ(dv_cipher_open(c, v->packet, v->packet_len, plain, sizeof plain, &out), again);
     }
     dv_cipher_free(c);
   }
@@ -217,19 +226,26 @@ static void expect_tampered(const vec_t *v, dv_cipher_t *c, size_t off, uint8_t 
   sc_test_checks++;
 }
 
+/* Every authenticated byte: the header where the mode covers it (as AAD
+ * or as the nonce), both ends of the ciphertext, the tag, the wire nonce. */
 static void test_tamper(void)
 {
   for (size_t i = 0; i < n_vecs; i++) {
     vec_t *v = &vecs[i];
     dv_cipher_t *c = dv_cipher_new(v->mode, v->key);
-    size_t len = v->packet_len, ct_len = len - v->aad_len - 20;
-    expect_tampered(v, c, 0, 0x20); /* P bit: framing bit, authenticated */
-    for (size_t off = 1; off < v->aad_len; off++) expect_tampered(v, c, off, 0x01);
-    if (ct_len) {
-      expect_tampered(v, c, v->aad_len, 0x80);
-      expect_tampered(v, c, v->aad_len + ct_len - 1, 0x01);
+    size_t len = v->packet_len, ct_len = len - v->clear_len - DV_TAG_LEN - v->nonce_len;
+    size_t ct_off = v->clear_len + (v->tag_first ? DV_TAG_LEN : 0);
+    size_t tag_off = v->tag_first ? v->clear_len : v->clear_len + ct_len;
+    if (v->header_auth) {
+      expect_tampered(v, c, 0, 0x20); /* P bit: framing bit, authenticated */
+      for (size_t off = 1; off < v->clear_len; off++) expect_tampered(v, c, off, 0x01);
     }
-    for (size_t off = len - 20; off < len; off++) expect_tampered(v, c, off, 0x04);
+    if (ct_len) {
+      expect_tampered(v, c, ct_off, 0x80);
+      expect_tampered(v, c, ct_off + ct_len - 1, 0x01);
+    }
+    for (size_t off = tag_off; off < tag_off + DV_TAG_LEN; off++) expect_tampered(v, c, off, 0x04);
+    for (size_t off = len - v->nonce_len; off < len; off++) expect_tampered(v, c, off, 0x04);
     /* Failed attempts leave the window alone: the real packet still opens. */
     expect_open(v, c, v->packet, v->packet_len);
     dv_cipher_free(c);
@@ -243,7 +259,7 @@ static void test_truncated(void)
     dv_cipher_t *c = dv_cipher_new(v->mode, v->key);
     uint8_t plain[MAX_PKT];
     sc_media_pkt_t out;
-    size_t min = v->aad_len + 20, ct_len = v->packet_len - min;
+    size_t min = v->clear_len + DV_TAG_LEN + v->nonce_len, ct_len = v->packet_len - min;
     for (size_t n = 0; n < min; n++)
       ASSERT_EQ(dv_cipher_open(c, v->packet, n, plain, sizeof plain, &out), -EINVAL);
     if (ct_len) {
@@ -277,9 +293,12 @@ static int open_ctr(dv_cipher_t *tx, dv_cipher_t *rx, uint32_t ctr)
   return dv_cipher_open(rx, pkt, (size_t)n, plain, sizeof plain, &out);
 }
 
+/* Counter modes slide over the nonce counter, xsalsa20_poly1305 over the
+ * RTP sequence number (seal_with uses seq = counter). */
 static void test_replay_window(void)
 {
   for (int m = 0; m < DV_MODE_COUNT; m++) {
+    if (m == DV_MODE_XSALSA20_POLY1305_SUFFIX) continue; /* test_suffix_replay */
     dv_cipher_t *tx = dv_cipher_new((dv_mode_t)m, test_key);
     dv_cipher_t *rx = dv_cipher_new((dv_mode_t)m, test_key);
     ASSERT_EQ(open_ctr(tx, rx, 100), 0);
@@ -384,9 +403,10 @@ static void test_roundtrip(void)
                            .timestamp = 960u * k, .ssrc = 42, .payload = payload,
                            .payload_len = (size_t)k * 50};
       int n = dv_cipher_seal(a, &in, pkt, sizeof pkt);
-      ASSERT_EQ(n, (int)(in.payload_len + DV_SEAL_OVERHEAD));
+      ASSERT_EQ(n, (int)(in.payload_len + dv_mode_overhead((dv_mode_t)m)));
       ASSERT_EQ(pkt[0], 0x80);
-      ASSERT_EQ(pkt[n - 1], k + 1); /* first nonce is 1, then +1 per packet */
+      if (dv_mode_overhead((dv_mode_t)m) == DV_SEAL_OVERHEAD) /* counter modes */
+        ASSERT_EQ(pkt[n - 1], k + 1); /* first nonce is 1, then +1 per packet */
       sc_media_pkt_t out;
       ASSERT_EQ(dv_cipher_open(b, pkt, (size_t)n, plain, sizeof plain, &out), 0);
       ASSERT_EQ(out.is_rtcp, 0);
@@ -402,19 +422,81 @@ static void test_roundtrip(void)
   }
 }
 
-/* Same key, other mode or other key: nothing opens. */
+/* Same key, other mode or other key: nothing opens (a cross-mode packet
+ * may also be malformed for the other layout, never accepted). */
 static void test_wrong_key_or_mode(void)
 {
   uint8_t other_key[DV_KEY_LEN] = {9};
-  dv_cipher_t *gcm = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, test_key);
-  dv_cipher_t *xc = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
-  dv_cipher_t *gcm2 = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, other_key);
-  ASSERT_EQ(open_ctr(gcm, xc, 1), -EBADMSG);
-  ASSERT_EQ(open_ctr(xc, gcm, 1), -EBADMSG);
-  ASSERT_EQ(open_ctr(gcm, gcm2, 1), -EBADMSG);
-  dv_cipher_free(gcm);
-  dv_cipher_free(xc);
-  dv_cipher_free(gcm2);
+  for (int m = 0; m < DV_MODE_COUNT; m++) {
+    dv_cipher_t *tx = dv_cipher_new((dv_mode_t)m, test_key);
+    for (int r = 0; r < DV_MODE_COUNT; r++) {
+      dv_cipher_t *rx = dv_cipher_new((dv_mode_t)r, r == m ? other_key : test_key);
+      int rc = open_ctr(tx, rx, 1);
+      if (rc != -EBADMSG && rc != -EINVAL) SC_FAIL("mode %d opened as %d: %d", m, r, rc);
+      sc_test_checks++;
+      dv_cipher_free(rx);
+    }
+    dv_cipher_free(tx);
+  }
+}
+
+/* suffix: random nonces, so replays are caught by remembering the last
+ * 64 of them; our own seal never repeats a nonce. */
+static void test_suffix_replay(void)
+{
+  dv_cipher_t *tx = dv_cipher_new(DV_MODE_XSALSA20_POLY1305_SUFFIX, test_key);
+  dv_cipher_t *rx = dv_cipher_new(DV_MODE_XSALSA20_POLY1305_SUFFIX, test_key);
+  uint8_t first[MAX_PKT], pkt[MAX_PKT], plain[MAX_PKT];
+  sc_media_pkt_t out;
+  int n0 = seal_with(tx, 1, 1, first);
+  ASSERT_EQ(dv_cipher_open(rx, first, (size_t)n0, plain, sizeof plain, &out), 0);
+  ASSERT_EQ(dv_cipher_open(rx, first, (size_t)n0, plain, sizeof plain, &out), -EALREADY);
+  for (uint32_t k = 2; k <= 64; k++) ASSERT_EQ(open_ctr(tx, rx, k), 0);
+  /* 63 newer nonces: the first is still remembered */
+  ASSERT_EQ(dv_cipher_open(rx, first, (size_t)n0, plain, sizeof plain, &out), -EALREADY);
+  ASSERT_EQ(open_ctr(tx, rx, 65), 0);
+  /* 64 newer: forgotten, the documented limit of this mode */
+  ASSERT_EQ(dv_cipher_open(rx, first, (size_t)n0, plain, sizeof plain, &out), 0);
+  /* Two seals of the same packet: different nonces, both authentic for
+   * libsodium's own secretbox (tag || ciphertext, nonce = last 24 bytes). */
+  static const uint8_t opus[] = {0xf8, 0xff, 0xfe, 0x01, 0x02};
+  sc_media_pkt_t in = {.marker_pt = 0x78, .seq = 9, .ssrc = 1, .payload = opus, .payload_len = 5};
+  int n1 = dv_cipher_seal(tx, &in, first, MAX_PKT), n2 = dv_cipher_seal(tx, &in, pkt, MAX_PKT);
+  ASSERT_EQ(n1, n2);
+  ASSERT_EQ(n1, (int)(5 + dv_mode_overhead(DV_MODE_XSALSA20_POLY1305_SUFFIX)));
+  ASSERT_TRUE(memcmp(first + n1 - 24, pkt + n2 - 24, 24) != 0);
+  uint8_t m[16];
+  ASSERT_EQ(crypto_secretbox_open_easy(m, first + 12, (size_t)n1 - 12 - 24, first + n1 - 24,
+                                       test_key), 0);
+  ASSERT_MEMEQ(m, "\xf8\xff\xfe\x01\x02", 5);
+  dv_cipher_free(tx);
+  dv_cipher_free(rx);
+}
+
+/* Legacy modes leave the header unauthenticated except as a nonce: lite
+ * and suffix accept a rewritten sequence number (the counter/nonce still
+ * stops replays), xsalsa20_poly1305 does not. Bad inner extensions and
+ * CSRC lists are malformed. */
+static void test_legacy_header(void)
+{
+  const dv_mode_t modes[] = {DV_MODE_XSALSA20_POLY1305_LITE, DV_MODE_XSALSA20_POLY1305_SUFFIX,
+                             DV_MODE_XSALSA20_POLY1305};
+  for (int i = 0; i < 3; i++) {
+    dv_cipher_t *tx = dv_cipher_new(modes[i], test_key);
+    dv_cipher_t *rx = dv_cipher_new(modes[i], test_key);
+    uint8_t pkt[MAX_PKT], plain[MAX_PKT];
+    sc_media_pkt_t out;
+    int n = seal_with(tx, 5, 5, pkt);
+    pkt[3] ^= 0x40; /* sequence number */
+    ASSERT_EQ(dv_cipher_open(rx, pkt, (size_t)n, plain, sizeof plain, &out),
+              modes[i] == DV_MODE_XSALSA20_POLY1305 ? -EBADMSG : 0);
+    n = seal_with(tx, 6, 6, pkt);
+    pkt[0] = 0x82; /* 2 CSRCs announced: 8 bytes, in a 5-byte plaintext */
+    ASSERT_EQ(dv_cipher_open(rx, pkt, (size_t)n, plain, sizeof plain, &out),
+              modes[i] == DV_MODE_XSALSA20_POLY1305 ? -EBADMSG : -EINVAL);
+    dv_cipher_free(tx);
+    dv_cipher_free(rx);
+  }
 }
 
 static void test_malformed(void)
@@ -450,6 +532,13 @@ static void test_modes_and_ops(void)
   ASSERT_EQ(dv_mode_from_name("aead_xchacha20_poly1305_rtpsize"),
             DV_MODE_XCHACHA20_POLY1305_RTPSIZE);
   ASSERT_EQ(dv_mode_from_name("xsalsa20_poly1305_lite_rtpsize"), -1);
+  ASSERT_EQ(dv_mode_from_name("xsalsa20_poly1305_lite"), DV_MODE_XSALSA20_POLY1305_LITE);
+  ASSERT_EQ(dv_mode_from_name("xsalsa20_poly1305_suffix"), DV_MODE_XSALSA20_POLY1305_SUFFIX);
+  ASSERT_EQ(dv_mode_from_name("xsalsa20_poly1305"), DV_MODE_XSALSA20_POLY1305);
+  ASSERT_EQ(dv_mode_overhead(DV_MODE_XSALSA20_POLY1305), 28);
+  ASSERT_EQ(dv_mode_overhead(DV_MODE_XSALSA20_POLY1305_SUFFIX), 52);
+  ASSERT_EQ(dv_mode_overhead(DV_MODE_XSALSA20_POLY1305_LITE), DV_SEAL_OVERHEAD);
+  ASSERT_EQ(dv_mode_overhead(DV_MODE_COUNT), 0);
   ASSERT_EQ(dv_mode_from_name(""), -1);
   ASSERT_EQ(dv_mode_from_name(NULL), -1);
   for (int m = 0; m < DV_MODE_COUNT; m++)
@@ -487,6 +576,8 @@ int main(void)
   RUN_TEST(test_rtcp_own_window);
   RUN_TEST(test_roundtrip);
   RUN_TEST(test_wrong_key_or_mode);
+  RUN_TEST(test_suffix_replay);
+  RUN_TEST(test_legacy_header);
   RUN_TEST(test_malformed);
   RUN_TEST(test_modes_and_ops);
   free(vecs);

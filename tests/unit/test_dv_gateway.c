@@ -1,86 +1,11 @@
 /*
- * The voice gateway's message handling, driven directly: each test
- * connection is a dv_conn_t whose output is captured, on a real registry
- * whose voice states are created as LVSP creates them.
+ * The voice gateway's message handling, driven directly (dv_gw_harness.h):
+ * handshake, every close code, heartbeat shapes, Select Protocol in every
+ * mode, room events, takeover, video and client announcements. Sessions
+ * that outlive their sockets (resume) are in test_dv_session.c.
  */
-#include <jansson.h>
-#include <stdarg.h>
-
-#include "dv_gateway.h"
-#include "sc_registry.h"
-#include "sc_test.h"
-#include "sc_token.h"
-
-#define MAX_MSGS 64
-
-typedef struct {
-  dv_conn_t conn;
-  json_t *msgs[MAX_MSGS];
-  int n, next;   /* captured, and next one to read */
-  int close_code;
-} client_t;
-
-static int cap_send(void *ctx, const char *text, size_t len) {
-  client_t *c = ctx;
-  json_error_t err;
-  json_t *m = json_loadb(text, len, 0, &err);
-  if (!m) SC_FAIL("server sent invalid JSON: %.*s", (int)len, text);
-  if (c->n == MAX_MSGS) SC_FAIL("too many messages");
-  c->msgs[c->n++] = m;
-  return 0;
-}
-
-static void cap_close(void *ctx, int code, const char *reason) {
-  (void)reason;
-  client_t *c = ctx;
-  if (!c->close_code) c->close_code = code;
-}
-
-static const dv_io_t cap_io = {cap_send, cap_close};
-static sc_app_t app;
-static dv_modes_t modes;
-
-static void client_open(client_t *c, int version) {
-  memset(c, 0, sizeof *c);
-  dv_conn_open(&c->conn, &app, &modes, version, &cap_io, c);
-}
-
-static void client_free(client_t *c) {
-  dv_conn_closed(&c->conn);
-  for (int i = 0; i < c->n; i++) json_decref(c->msgs[i]);
-}
-
-/* Next captured message; asserts its op. */
-static json_t *expect_op(client_t *c, int op) {
-  if (c->next >= c->n) SC_FAIL("expected op %d, nothing was sent", op);
-  json_t *m = c->msgs[c->next++];
-  ASSERT_EQ(json_integer_value(json_object_get(m, "op")), op);
-  ASSERT_TRUE(json_object_get(m, "d") != NULL); /* always present */
-  return json_object_get(m, "d");
-}
-
-static void expect_silence(client_t *c) { ASSERT_EQ(c->n - c->next, 0); }
-
-static void send_json(client_t *c, const char *fmt, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  dv_conn_handle_text(&c->conn, buf, strlen(buf));
-}
-
-static void identify(client_t *c, const sc_vstate_t *vs) {
-  send_json(c, "{\"op\":0,\"d\":{\"server_id\":\"%s\",\"user_id\":\"%s\",\"session_id\":\"%s\","
-               "\"token\":\"%s\",\"max_dave_protocol_version\":1}}",
-            vs->server_id, vs->user_id, vs->session_id, vs->token);
-}
-
-static sc_vstate_t *state(const char *user, const char *channel) {
-  sc_vstate_t *vs = sc_registry_create_state(app.registry, user, channel, "500");
-  ASSERT_TRUE(vs != NULL);
-  return vs;
-}
+#include "dv_gw_harness.h"
+#include "dv_session.h"
 
 static void test_hello_and_ready(void) {
   client_t c;
@@ -96,31 +21,42 @@ static void test_hello_and_ready(void) {
   ASSERT_STREQ(json_string_value(json_object_get(ready, "ip")), "127.0.0.1");
   ASSERT_EQ(json_integer_value(json_object_get(ready, "port")), 7702);
   json_t *m = json_object_get(ready, "modes");
-  ASSERT_EQ(json_array_size(m), 2);
-  ASSERT_STREQ(json_string_value(json_array_get(m, 0)), "aead_aes256_gcm_rtpsize");
-  ASSERT_STREQ(json_string_value(json_array_get(m, 1)), "aead_xchacha20_poly1305_rtpsize");
+  const char *want[] = {"aead_aes256_gcm_rtpsize", "aead_xchacha20_poly1305_rtpsize",
+                        "xsalsa20_poly1305_lite", "xsalsa20_poly1305_suffix", "xsalsa20_poly1305"};
+  ASSERT_EQ(json_array_size(m), 5); /* AEAD first, legacy after, in this order */
+  for (size_t i = 0; i < 5; i++) ASSERT_STREQ(json_string_value(json_array_get(m, i)), want[i]);
+  ASSERT_EQ(json_array_size(json_object_get(ready, "streams")), 0);
   ASSERT_EQ(json_integer_value(json_object_get(c.msgs[1], "seq")), 1); /* v8 seq from 1 */
   expect_silence(&c);                                                  /* nobody else here */
   client_free(&c);
   sc_registry_end_state(app.registry, vs, SC_END_LEFT);
 }
 
+/* 4004: credentials that do not match a session we have, or any on a
+ * server where we hold voice states; 4011: no voice state on that server. */
 static void test_bad_identify(void) {
   sc_vstate_t *vs = state("11", "101");
-  const char *variants[][4] = {
-      {"500", "11", "nosuchsession", NULL}, /* unknown session */
-      {"500", "12", NULL, NULL},            /* wrong user */
-      {"501", "11", NULL, NULL},            /* wrong server */
-      {"500", "11", NULL, "wrongtoken"},    /* wrong token */
+  const struct {
+    const char *server, *user, *session, *token;
+    int code;
+  } variants[] = {
+      {"500", "11", "nosuchsession", NULL, DV_CLOSE_AUTH_FAILED}, /* stale session id */
+      {"500", "12", NULL, NULL, DV_CLOSE_AUTH_FAILED},            /* wrong user */
+      {"501", "11", NULL, NULL, DV_CLOSE_AUTH_FAILED},            /* wrong server */
+      {"500", "11", NULL, "wrongtoken", DV_CLOSE_AUTH_FAILED},    /* wrong token */
+      {"500", "13", "nosuchsession", "x", DV_CLOSE_AUTH_FAILED},      /* a stranger */
+      {"999", "11", "nosuchsession", "x", DV_CLOSE_SERVER_NOT_FOUND}, /* no state there */
+      {"101", "11", "nosuchsession", "x", DV_CLOSE_SERVER_NOT_FOUND}, /* a channel id */
   };
-  for (int i = 0; i < 4; i++) {
+  for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
     client_t c;
     client_open(&c, 4);
     send_json(&c, "{\"op\":0,\"d\":{\"server_id\":\"%s\",\"user_id\":\"%s\",\"session_id\":\"%s\","
                   "\"token\":\"%s\"}}",
-              variants[i][0], variants[i][1], variants[i][2] ? variants[i][2] : vs->session_id,
-              variants[i][3] ? variants[i][3] : vs->token);
-    ASSERT_EQ(c.close_code, DV_CLOSE_AUTH_FAILED);
+              variants[i].server, variants[i].user,
+              variants[i].session ? variants[i].session : vs->session_id,
+              variants[i].token ? variants[i].token : vs->token);
+    if (c.close_code != variants[i].code) SC_FAIL("variant %zu: close %d", i, c.close_code);
     ASSERT_TRUE(vs->ops == NULL); /* not attached */
     client_free(&c);
   }
@@ -144,13 +80,17 @@ static void test_close_codes(void) {
       {"{\"op\":-1,\"d\":{}}", DV_CLOSE_UNKNOWN_OPCODE},
       {"{\"op\":1,\"d\":{\"protocol\":\"udp\",\"data\":{}}}", DV_CLOSE_NOT_AUTHENTICATED},
       {"{\"op\":5,\"d\":{\"speaking\":1}}", DV_CLOSE_NOT_AUTHENTICATED},
-      {"{\"op\":7,\"d\":{}}", DV_CLOSE_SESSION_INVALID},
+      {"{\"op\":7,\"d\":{}}", DV_CLOSE_BAD_REQUEST},
+      {"{\"op\":7,\"d\":{\"server_id\":\"500\",\"session_id\":\"nope\",\"token\":\"x\"}}",
+       DV_CLOSE_SESSION_INVALID},
+      {"{\"op\":0,\"d\":{\"server_id\":500}}", DV_CLOSE_BAD_REQUEST},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     client_t c;
     client_open(&c, 4);
     dv_conn_handle_text(&c.conn, cases[i].msg, strlen(cases[i].msg));
-    if (c.close_code != cases[i].code) SC_FAIL("%s: close %d, want %d", cases[i].msg, c.close_code, cases[i].code);
+    if (c.close_code != cases[i].code)
+      SC_FAIL("%s: close %d, want %d", cases[i].msg, c.close_code, cases[i].code);
     client_free(&c);
   }
   /* Ops real clients send that a version-0 server ignores: never 4001. */
@@ -158,7 +98,12 @@ static void test_close_codes(void) {
   client_open(&c, 8);
   const int ignored[] = {12, 14, 15, 16, 17, 18, 19, 20, 23, 31};
   for (int i = 0; i < 10; i++) send_json(&c, "{\"op\":%d,\"d\":{}}", ignored[i]);
+  send_json(&c, "{\"op\":12,\"d\":{\"audio_ssrc\":5}}"); /* pre-2023 "client connect" */
+  const uint8_t dave[] = {26, 0, 1, 2}; /* binary DAVE key package */
+  dv_conn_handle_binary(&c.conn, dave, sizeof dave);
   ASSERT_EQ(c.close_code, 0);
+  expect_op(&c, 8);
+  expect_silence(&c);
   client_free(&c);
 }
 
@@ -180,7 +125,8 @@ static void test_heartbeat_shapes(void) {
 
 static void test_select_protocol(void) {
   sc_vstate_t *vs = state("20", "102");
-  const char *bad[][2] = {{"webrtc", "aead_aes256_gcm_rtpsize"}, {"udp", "xsalsa20_poly1305"}};
+  const char *bad[][2] = {{"webrtc", "aead_aes256_gcm_rtpsize"},
+                          {"udp", "xsalsa20_poly1305_lite_rtpsize"}};
   const int want[] = {DV_CLOSE_UNKNOWN_PROTOCOL, DV_CLOSE_UNKNOWN_MODE};
   for (int i = 0; i < 2; i++) {
     client_t c;
@@ -211,9 +157,23 @@ static void test_select_protocol(void) {
     nonzero += b != 0;
   }
   ASSERT_TRUE(nonzero > 16); /* 32 CSPRNG bytes, not a constant */
+  ASSERT_STREQ(vs->transport, "aead_xchacha20_poly1305_rtpsize");
   send_json(&c, "{\"op\":0,\"d\":{}}");
   ASSERT_EQ(c.close_code, DV_CLOSE_ALREADY_AUTHENTICATED);
   client_free(&c);
+  /* Every mode offered can be selected; op 4 names it. */
+  for (int m = 0; m < DV_MODE_COUNT; m++) {
+    client_open(&c, 4);
+    identify(&c, vs);
+    skip_all(&c);
+    send_json(&c, "{\"op\":1,\"d\":{\"protocol\":\"udp\",\"data\":{\"address\":\"127.0.0.1\","
+                  "\"port\":5000,\"mode\":\"%s\"}}}", dv_mode_name((dv_mode_t)m));
+    sd = expect_op(&c, 4);
+    ASSERT_STREQ(json_string_value(json_object_get(sd, "mode")), dv_mode_name((dv_mode_t)m));
+    ASSERT_STREQ(vs->transport, dv_mode_name((dv_mode_t)m));
+    ASSERT_EQ(c.close_code, 0);
+    client_free(&c);
+  }
   sc_registry_end_state(app.registry, vs, SC_END_LEFT);
 }
 
@@ -261,13 +221,12 @@ static void test_room_events(void) {
   ASSERT_STREQ(json_string_value(json_object_get(dc, "user_id")), "31");
   expect_silence(&x);
   client_free(&b);
-  /* A's socket goes away: the state stays (Litecord owns it). */
+  /* A's socket goes away: the state stays (Litecord owns it) and so does
+   * A's session, waiting for a resume (test_dv_session.c). */
   client_free(&a);
   ASSERT_TRUE(sc_registry_find_session(app.registry, va->session_id) == va);
-  ASSERT_TRUE(va->ops == NULL);
-  client_free(&x);
-  sc_registry_end_state(app.registry, va, SC_END_LEFT);
-  sc_registry_end_state(app.registry, vx, SC_END_LEFT);
+  ASSERT_TRUE(va->ops == &dv_session_attach_ops);
+  teardown((client_t *[]){&x, NULL}, (sc_vstate_t *[]){va, vx, NULL});
 }
 
 static void test_takeover_and_replace(void) {
@@ -279,9 +238,11 @@ static void test_takeover_and_replace(void) {
   identify(&fresh, vs); /* a reconnect wins over a stale socket */
   ASSERT_EQ(old.close_code, DV_CLOSE_SESSION_INVALID);
   ASSERT_EQ(fresh.close_code, 0);
-  ASSERT_TRUE(vs->conn == &fresh.conn);
+  dv_session_t *s = vs->conn;
+  ASSERT_TRUE(s->conn == &fresh.conn);
   client_free(&old);
-  ASSERT_TRUE(vs->conn == &fresh.conn); /* the old socket's close changes nothing */
+  ASSERT_TRUE(vs->conn == s && s->conn == &fresh.conn); /* the old close changes nothing */
+  ASSERT_EQ(dv_gw_session_count(gw), 1);
   /* A new state for the same user and guild replaces this one. */
   sc_vstate_t *moved = state("40", "106");
   ASSERT_EQ(fresh.close_code, DV_CLOSE_DISCONNECTED);
@@ -303,13 +264,158 @@ static void test_versions(void) {
   ASSERT_EQ(dv_modes_from_config(&cfg, &m), -1);
 }
 
+/* 4020 for a message over --gw-max-message, 4021 past the rate limit;
+ * binary frames count too. An identified socket's session ends with it. */
+static void test_limits(void) {
+  dv_limits_t saved = *dv_gw_limits(gw);
+  dv_gw_limits(gw)->rate_limit = 5;
+  dv_gw_limits(gw)->rate_window_ms = 1000;
+  dv_gw_limits(gw)->max_message = 1024;
+  client_t c;
+  client_open(&c, 8);
+  char big[1100];
+  memset(big, ' ', sizeof big);
+  memcpy(big, "{\"op\":3,\"d\":1}", 14);
+  dv_conn_handle_text(&c.conn, big, sizeof big);
+  ASSERT_EQ(c.close_code, DV_CLOSE_BAD_REQUEST);
+  client_free(&c);
+  client_open(&c, 8);
+  dv_conn_oversize(&c.conn); /* as dv_ws reports a long fragmented message */
+  ASSERT_EQ(c.close_code, DV_CLOSE_BAD_REQUEST);
+  client_free(&c);
+  /* 5 per second: a burst of 5 passes, the 6th is refused... */
+  sc_vstate_t *va = state("50", "107"), *vb = state("51", "107");
+  client_t a, b;
+  join(&a, 8, va);
+  join(&b, 8, vb); /* Identify: b's first message */
+  skip_all(&a);
+  const uint8_t bin[] = {23, 0};
+  dv_conn_handle_binary(&b.conn, bin, sizeof bin);
+  for (int i = 0; i < 3; i++) send_json(&b, "{\"op\":3,\"d\":%d}", i);
+  ASSERT_EQ(b.close_code, 0);
+  /* ...unless time refills the bucket: 200 ms give one message back. */
+  advance(200);
+  send_json(&b, "{\"op\":3,\"d\":9}");
+  ASSERT_EQ(b.close_code, 0);
+  send_json(&b, "{\"op\":3,\"d\":10}");
+  ASSERT_EQ(b.close_code, DV_CLOSE_RATE_LIMITED);
+  json_t *dc = expect_op(&a, 13); /* b's session ended with its socket */
+  ASSERT_STREQ(json_string_value(json_object_get(dc, "user_id")), "51");
+  ASSERT_TRUE(vb->ops == NULL);
+  teardown((client_t *[]){&b, &a, NULL}, (sc_vstate_t *[]){va, vb, NULL});
+  *dv_gw_limits(gw) = saved;
+}
+
+/* No heartbeat within --gw-heartbeat-timeout-ms: 4009, and the session
+ * ends (not resumable). Heartbeats in time keep the socket. */
+static void test_heartbeat_timeout(void) {
+  uint32_t timeout = dv_gw_limits(gw)->hb_timeout_ms;
+  ASSERT_EQ(timeout, 2 * 41250 + 5000); /* the default: 2 intervals + 5 s */
+  client_t anon;
+  client_open(&anon, 4);
+  advance(timeout - 1);
+  ASSERT_EQ(anon.close_code, 0);
+  advance(1);
+  ASSERT_EQ(anon.close_code, DV_CLOSE_SESSION_TIMEOUT);
+  client_free(&anon);
+  sc_vstate_t *va = state("52", "108"), *vb = state("53", "108");
+  client_t a, b;
+  join(&a, 8, va);
+  join(&b, 4, vb);
+  for (int i = 0; i < 3; i++) {
+    advance(timeout - 1000);
+    send_json(&a, "{\"op\":3,\"d\":{\"t\":%d,\"seq_ack\":-1}}", i);
+    send_json(&b, "{\"op\":3,\"d\":%d}", i);
+  }
+  ASSERT_EQ(a.close_code, 0);
+  ASSERT_EQ(b.close_code, 0);
+  skip_all(&a);
+  advance(timeout - 1000);
+  send_json(&a, "{\"op\":3,\"d\":{\"t\":9,\"seq_ack\":-1}}");
+  advance(1000);
+  ASSERT_EQ(b.close_code, DV_CLOSE_SESSION_TIMEOUT);
+  ASSERT_EQ(a.close_code, 0);
+  expect_op(&a, 6);
+  expect_op(&a, 13);
+  ASSERT_TRUE(vb->ops == NULL);
+  teardown((client_t *[]){&a, &b, NULL}, (sc_vstate_t *[]){va, vb, NULL});
+}
+
+/* 4014 when Litecord ends the state, 4015 when the server shuts down. */
+static void test_end_codes(void) {
+  sc_vstate_t *va = state("54", "109");
+  client_t a;
+  join(&a, 8, va);
+  sc_registry_end_state(app.registry, va, SC_END_SHUTDOWN);
+  ASSERT_EQ(a.close_code, DV_CLOSE_SERVER_CRASH);
+  ASSERT_EQ(dv_gw_session_count(gw), 0);
+  client_free(&a);
+  va = state("54", "109");
+  join(&a, 8, va);
+  sc_registry_end_state(app.registry, va, SC_END_CHANNEL_GONE);
+  ASSERT_EQ(a.close_code, DV_CLOSE_DISCONNECTED);
+  client_free(&a);
+}
+
+/* Op 12 with video SSRCs is relayed with user_id (and the sender's audio
+ * SSRC) and re-told to newcomers; ops 18 and 20 likewise. Streams asked for
+ * in Identify get server-chosen SSRCs in Ready. */
+static void test_video_and_announcements(void) {
+  sc_vstate_t *va = state("60", "110"), *vb = state("61", "110"), *vc = state("62", "110");
+  client_t a, b, c;
+  join(&a, 8, va);
+  join(&b, 8, vb);
+  skip_all(&a);
+  send_json(&a, "{\"op\":12,\"d\":{\"audio_ssrc\":1,\"video_ssrc\":4000,\"rtx_ssrc\":4001,"
+                "\"streams\":[{\"type\":\"video\",\"rid\":\"100\",\"ssrc\":4000,"
+                "\"rtx_ssrc\":4001,\"active\":true,\"quality\":100}]}}");
+  send_json(&a, "{\"op\":18,\"d\":{\"flags\":2}}");
+  send_json(&a, "{\"op\":20,\"d\":{\"platform\":1}}");
+  ASSERT_EQ(a.close_code, 0);
+  expect_silence(&a); /* nothing echoed */
+  json_t *v = expect_op(&b, 12);
+  ASSERT_STREQ(json_string_value(json_object_get(v, "user_id")), "60");
+  ASSERT_EQ(json_integer_value(json_object_get(v, "audio_ssrc")), va->ssrc);
+  ASSERT_EQ(json_integer_value(json_object_get(v, "video_ssrc")), 4000);
+  ASSERT_EQ(json_integer_value(json_object_get(v, "rtx_ssrc")), 4001);
+  ASSERT_EQ(json_array_size(json_object_get(v, "streams")), 1);
+  json_t *f = expect_op(&b, 18);
+  ASSERT_STREQ(json_string_value(json_object_get(f, "user_id")), "60");
+  ASSERT_EQ(json_integer_value(json_object_get(f, "flags")), 2);
+  json_t *p = expect_op(&b, 20);
+  ASSERT_EQ(json_integer_value(json_object_get(p, "platform")), 1);
+  dv_session_t *sa = va->conn;
+  ASSERT_EQ(sa->n_aliases, 2); /* 4000 and 4001, once each */
+  /* A newcomer asking for a video stream gets SSRCs for it in Ready, then
+   * hears who is here and what they announced. */
+  client_open(&c, 8);
+  send_json(&c, "{\"op\":0,\"d\":{\"server_id\":\"500\",\"user_id\":\"62\",\"session_id\":\"%s\","
+                "\"token\":\"%s\",\"video\":true,\"streams\":[{\"type\":\"video\",\"rid\":\"100\","
+                "\"quality\":100}]}}", vc->session_id, vc->token);
+  expect_op(&c, 8);
+  json_t *ready = expect_op(&c, 2);
+  json_t *st = json_array_get(json_object_get(ready, "streams"), 0);
+  json_int_t vs_ssrc = json_integer_value(json_object_get(st, "ssrc"));
+  json_int_t rtx = json_integer_value(json_object_get(st, "rtx_ssrc"));
+  ASSERT_TRUE(vs_ssrc > 0 && rtx > 0 && vs_ssrc != rtx && vs_ssrc != vc->ssrc);
+  ASSERT_STREQ(json_string_value(json_object_get(st, "rid")), "100");
+  ASSERT_EQ(((dv_session_t *)vc->conn)->n_aliases, 2);
+  expect_op(&c, 11);
+  int seen12 = 0, seen18 = 0, seen20 = 0;
+  while (c.next < c.n) {
+    json_t *m = c.msgs[c.next++];
+    json_int_t op = json_integer_value(json_object_get(m, "op"));
+    const char *uid = json_string_value(json_object_get(json_object_get(m, "d"), "user_id"));
+    seen12 += op == 12 && uid && !strcmp(uid, "60");
+    seen18 += op == 18 && uid && !strcmp(uid, "60");
+    seen20 += op == 20 && uid && !strcmp(uid, "60");
+  }
+  ASSERT_TRUE(seen12 == 1 && seen18 == 1 && seen20 == 1);
+  teardown((client_t *[]){&a, &b, &c, NULL}, (sc_vstate_t *[]){va, vb, vc, NULL});
+}
+
 int main(void) {
-  ASSERT_EQ(sc_token_init(), 0);
-  ASSERT_EQ(sc_config_parse(&app.cfg, 1, (char *[]){"litecord-voice", NULL}, stdout, stderr),
-            SC_CONFIG_RUN);
-  strcpy(app.ready_ip, "127.0.0.1");
-  app.registry = sc_registry_create(NULL);
-  ASSERT_EQ(dv_modes_from_config(&app.cfg, &modes), 0);
+  harness_init();
   RUN_TEST(test_hello_and_ready);
   RUN_TEST(test_bad_identify);
   RUN_TEST(test_close_codes);
@@ -318,7 +424,10 @@ int main(void) {
   RUN_TEST(test_room_events);
   RUN_TEST(test_takeover_and_replace);
   RUN_TEST(test_versions);
-  ASSERT_EQ(sc_registry_count_states(app.registry), 0);
-  sc_registry_destroy(app.registry);
+  RUN_TEST(test_limits);
+  RUN_TEST(test_heartbeat_timeout);
+  RUN_TEST(test_end_codes);
+  RUN_TEST(test_video_and_announcements);
+  harness_fini();
   SC_TEST_DONE();
 }

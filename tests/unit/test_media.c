@@ -3,10 +3,13 @@
  * worker thread, real Discord ciphers (dv_crypto) and the Discord datagram
  * handler (IP discovery). Each "client" is a UDP socket plus its own copy
  * of its member's cipher, exactly as a voice client holds its secret key.
+ * Covers mixed encryption modes in one room (every legacy mode too), video
+ * SSRC aliases, RTCP statistics and member reset.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -21,6 +24,8 @@ typedef struct {
   uint32_t ssrc;
   uint64_t room;
   dv_cipher_t *cipher; /* the client's side of the member's key */
+  uint8_t key[DV_KEY_LEN];
+  dv_mode_t mode;
   sc_member_stats_t *stats;
   uint16_t seq;
 } client_t;
@@ -34,13 +39,23 @@ static void client_init(client_t *c, uint32_t ssrc, uint64_t room, dv_mode_t mod
   ASSERT_EQ(bind(c->fd, (struct sockaddr *)&a, sizeof a), 0);
   c->ssrc = ssrc;
   c->room = room;
-  uint8_t key[DV_KEY_LEN];
-  sc_token_random(key, sizeof key);
-  c->cipher = dv_cipher_new(mode, key);
+  c->mode = mode;
+  sc_token_random(c->key, sizeof c->key);
+  c->cipher = dv_cipher_new(mode, c->key);
   ASSERT_TRUE(c->cipher != NULL);
   c->stats = sc_member_stats_new();
   ASSERT_EQ(sc_media_post_add(media, room, ssrc, c->stats), 0);
-  ASSERT_EQ(sc_media_post_cipher(media, room, ssrc, &dv_cipher_ops, dv_cipher_new(mode, key)), 0);
+  ASSERT_EQ(sc_media_post_cipher(media, room, ssrc, &dv_cipher_ops, dv_cipher_new(mode, c->key)),
+            0);
+}
+
+/* A new key for the member (what Select Protocol does). */
+static void new_cipher(client_t *c) {
+  dv_cipher_free(c->cipher);
+  sc_token_random(c->key, sizeof c->key);
+  c->cipher = dv_cipher_new(c->mode, c->key);
+  ASSERT_EQ(sc_media_post_cipher(media, c->room, c->ssrc, &dv_cipher_ops,
+                                 dv_cipher_new(c->mode, c->key)), 0);
 }
 
 static void send_to_media(int fd, const uint8_t *buf, size_t len) {
@@ -111,6 +126,19 @@ static void expect_packet(client_t *rx, const client_t *sender, const char *payl
   ASSERT_EQ(dv_cipher_open(rx->cipher, buf, (size_t)n, plain, sizeof plain, &p), 0);
   ASSERT_EQ(p.ssrc, sender->ssrc);
   ASSERT_EQ(p.seq, sender->seq);
+  ASSERT_EQ(p.payload_len, strlen(payload));
+  ASSERT_MEMEQ(p.payload, payload, p.payload_len);
+}
+
+/* Expects a packet under `ssrc` with payload type byte `pt`. */
+static void expect_media(client_t *rx, uint32_t ssrc, uint8_t pt, const char *payload) {
+  uint8_t buf[2048], plain[2048];
+  int n = recv_within(rx->fd, buf, sizeof buf, 2000);
+  ASSERT_TRUE(n > 0);
+  sc_media_pkt_t p;
+  ASSERT_EQ(dv_cipher_open(rx->cipher, buf, (size_t)n, plain, sizeof plain, &p), 0);
+  ASSERT_EQ(p.ssrc, ssrc);
+  ASSERT_EQ(p.marker_pt, pt);
   ASSERT_EQ(p.payload_len, strlen(payload));
   ASSERT_MEMEQ(p.payload, payload, p.payload_len);
 }
@@ -284,6 +312,157 @@ static void test_no_cipher_and_remove(void) {
   close(e.fd);
 }
 
+
+/* Members in every mode share room 3: each receives in its own mode. */
+static void test_legacy_modes_mixed(void) {
+  static client_t m[DV_MODE_COUNT];
+  for (int i = 0; i < DV_MODE_COUNT; i++) {
+    client_init(&m[i], 0x6000u + (uint32_t)i, 3, (dv_mode_t)i);
+    /* Our receive side checks replays per cipher, not per sender: keep
+     * the senders' sequence numbers apart for the xsalsa20_poly1305 one. */
+    m[i].seq = (uint16_t)(1000 * i);
+    discover(&m[i]);
+    sent++;
+  }
+  for (int i = 0; i < DV_MODE_COUNT; i++) {
+    char text[64];
+    snprintf(text, sizeof text, "spoken in %s", dv_mode_name((dv_mode_t)i));
+    speak(&m[i], text);
+    for (int j = 0; j < DV_MODE_COUNT; j++) {
+      if (j == i) expect_nothing(&m[j]);
+      else expect_packet(&m[j], &m[i], text);
+    }
+    expect_nothing(&a); /* room 1 hears nothing of room 3 */
+  }
+  for (int i = 0; i < DV_MODE_COUNT; i++) {
+    ASSERT_EQ(sc_media_post_remove(media, 3, m[i].ssrc), 0);
+    dv_cipher_free(m[i].cipher);
+    sc_member_stats_release(m[i].stats);
+    close(m[i].fd);
+  }
+  sc_media_sync(media);
+}
+
+/* Video: a's extra SSRCs are sealed with a's key and forwarded to every
+ * receiver in its own mode, keeping their SSRC and payload type. */
+static void test_video_alias(void) {
+  const uint32_t video = 0xA11A5, rtx = 0xA11A6;
+  ASSERT_EQ(sc_media_post_alias(media, 1, a.ssrc, video), 0);
+  ASSERT_EQ(sc_media_post_alias(media, 1, a.ssrc, rtx), 0);
+  ASSERT_EQ(sc_media_post_alias(media, 1, a.ssrc, b.ssrc), 0); /* b's own: refused */
+  ASSERT_EQ(sc_media_post_alias(media, 1, d.ssrc, video), 0);  /* a's alias: refused */
+  sc_media_sync(media);
+  const struct { uint32_t ssrc; uint8_t pt; const char *text; } pkts[] = {
+      {video, 0x80 | 101, "VP8 keyframe part"}, {rtx, 102, "RTX retransmission"}};
+  for (int i = 0; i < 2; i++) {
+    sc_media_pkt_t p = {.marker_pt = pkts[i].pt, .seq = (uint16_t)(7 + i), .timestamp = 90000,
+                        .ssrc = pkts[i].ssrc, .payload = (const uint8_t *)pkts[i].text,
+                        .payload_len = strlen(pkts[i].text)};
+    uint8_t buf[2048];
+    int n = dv_cipher_seal(a.cipher, &p, buf, sizeof buf);
+    send_to_media(a.fd, buf, (size_t)n);
+    wait_rx(++sent);
+    expect_media(&b, pkts[i].ssrc, pkts[i].pt, pkts[i].text);
+    expect_media(&d, pkts[i].ssrc, pkts[i].pt, pkts[i].text); /* XChaCha for d */
+    expect_nothing(&a);
+    expect_nothing(&c);
+  }
+  /* The video SSRC is a's: from d's address (or d's key) it is dropped. */
+  sc_media_pkt_t p = {.marker_pt = 101, .seq = 9, .ssrc = video,
+                      .payload = (const uint8_t *)"x", .payload_len = 1};
+  uint8_t buf[2048];
+  int n = dv_cipher_seal(d.cipher, &p, buf, sizeof buf);
+  uint64_t foreign = stats().drop_foreign_addr;
+  send_to_media(d.fd, buf, (size_t)n);
+  wait_rx(++sent);
+  ASSERT_EQ(stats().drop_foreign_addr, foreign + 1);
+  expect_nothing(&b);
+  /* b's own SSRC was not taken over: b still speaks as itself. */
+  speak(&b, "still b");
+  expect_packet(&a, &b, "still b");
+  expect_packet(&d, &b, "still b");
+}
+
+/* An XChaCha RTCP packet from d: 8-byte clear header (AAD), then the
+ * encrypted rest, tag, nonce counter. */
+static size_t rtcp_from(const client_t *c, const uint8_t *rtcp, size_t len, uint32_t ctr,
+                        uint8_t *out) {
+  uint8_t nonce[24] = {(uint8_t)(ctr >> 24), (uint8_t)(ctr >> 16), (uint8_t)(ctr >> 8),
+                       (uint8_t)ctr};
+  memcpy(out, rtcp, 8);
+  crypto_aead_xchacha20poly1305_ietf_encrypt_detached(out + 8, out + len, NULL, rtcp + 8, len - 8,
+                                                      rtcp, 8, NULL, nonce, c->key);
+  memcpy(out + len + 16, nonce, 4);
+  return len + 20;
+}
+
+static void test_rtcp_counted_not_forwarded(void) {
+  /* RR from d with two report blocks: 10/256 and 40/256 lost, jitter
+   * 96 and 480, cumulative 3 and 5. */
+  uint8_t rr[8 + 48] = {0x82, 201, 0, 13};
+  rr[4] = (uint8_t)(d.ssrc >> 24), rr[5] = (uint8_t)(d.ssrc >> 16);
+  rr[6] = (uint8_t)(d.ssrc >> 8), rr[7] = (uint8_t)d.ssrc;
+  const uint8_t frac[2] = {10, 40}, lost[2] = {3, 5};
+  const uint16_t jitter[2] = {96, 480};
+  for (int i = 0; i < 2; i++) {
+    uint8_t *blk = rr + 8 + 24 * i;
+    blk[3] = (uint8_t)(0x11 + i);
+    blk[4] = frac[i], blk[7] = lost[i];
+    blk[14] = (uint8_t)(jitter[i] >> 8), blk[15] = (uint8_t)jitter[i];
+  }
+  uint8_t pkt[128];
+  size_t n = rtcp_from(&d, rr, sizeof rr, 77, pkt);
+  uint64_t rtcp = stats().rx_rtcp, tx = stats().tx_packets;
+  send_to_media(d.fd, pkt, n);
+  wait_rx(++sent);
+  ASSERT_EQ(stats().rx_rtcp, rtcp + 1);
+  ASSERT_EQ(stats().tx_packets, tx); /* never forwarded */
+  expect_nothing(&a);
+  expect_nothing(&b);
+  ASSERT_EQ(atomic_load(&d.stats->rx_rtcp), 1);
+  ASSERT_EQ(atomic_load(&d.stats->rtcp_rr), 1);
+  ASSERT_EQ(atomic_load(&d.stats->rtcp_sr), 0);
+  ASSERT_EQ(atomic_load(&d.stats->rtcp_sources), 2);
+  ASSERT_EQ(atomic_load(&d.stats->rtcp_fraction_lost), 40);
+  ASSERT_EQ(atomic_load(&d.stats->rtcp_cumulative_lost), 8);
+  ASSERT_EQ(atomic_load(&d.stats->rtcp_jitter), 480);
+  /* Authentic but malformed (RC 3 with room for 2): counted as such. */
+  rr[0] = 0x83;
+  n = rtcp_from(&d, rr, sizeof rr, 78, pkt);
+  send_to_media(d.fd, pkt, n);
+  wait_rx(++sent);
+  ASSERT_EQ(atomic_load(&d.stats->rtcp_malformed), 1);
+  ASSERT_EQ(atomic_load(&d.stats->rtcp_fraction_lost), 40); /* kept */
+}
+
+/* A new client takes a over: old address, key and aliases are gone until
+ * it discovers and selects again. */
+static void test_reset(void) {
+  ASSERT_EQ(sc_media_post_reset(media, 1, a.ssrc), 0);
+  sc_media_sync(media);
+  uint64_t foreign = stats().drop_foreign_addr;
+  speak(&a, "after reset, before discovery");
+  ASSERT_EQ(stats().drop_foreign_addr, foreign + 1);
+  expect_nothing(&d);
+  uint8_t buf[2048];
+  sc_media_pkt_t p = {.marker_pt = 101, .seq = 1, .ssrc = 0xA11A5,
+                      .payload = (const uint8_t *)"v", .payload_len = 1};
+  int n = dv_cipher_seal(a.cipher, &p, buf, sizeof buf);
+  uint64_t unknown = stats().drop_unknown_ssrc;
+  send_to_media(a.fd, buf, (size_t)n);
+  wait_rx(++sent);
+  ASSERT_EQ(stats().drop_unknown_ssrc, unknown + 1); /* alias dropped too */
+  discover(&a);
+  sent++;
+  uint64_t nc = stats().drop_no_cipher;
+  speak(&a, "bound, no key yet");
+  ASSERT_EQ(stats().drop_no_cipher, nc + 1);
+  new_cipher(&a);
+  sc_media_sync(media);
+  speak(&a, "new key");
+  expect_packet(&d, &a, "new key");
+}
+
 int main(void) {
   ASSERT_EQ(sc_token_init(), 0);
   RUN_TEST(test_setup_and_discovery);
@@ -294,7 +473,11 @@ int main(void) {
   RUN_TEST(test_unknown_and_garbage);
   RUN_TEST(test_keepalive);
   RUN_TEST(test_server_mute_and_deaf);
+  RUN_TEST(test_legacy_modes_mixed);
+  RUN_TEST(test_video_alias);
+  RUN_TEST(test_rtcp_counted_not_forwarded);
   RUN_TEST(test_no_cipher_and_remove);
+  RUN_TEST(test_reset);
   sc_media_destroy(media);
   client_t *all[] = {&a, &b, &c, &d};
   for (int i = 0; i < 4; i++) {

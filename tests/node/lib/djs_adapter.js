@@ -112,6 +112,31 @@ function gatewayFrames(debugLines, dir = '<<') {
   return frames;
 }
 
+/* Plays Opus packets on the 20 ms grid; resolves with how many djs sent
+ * (it sends nothing while not Ready, e.g. while resuming). */
+async function playOpus(conn, packets) {
+  const t0 = performance.now();
+  let sent = 0;
+  for (let i = 0; i < packets.length; i++) {
+    const wait = t0 + i * 20 - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (conn.playOpusPacket(packets[i])) sent++;
+  }
+  conn.setSpeaking(false);
+  return sent;
+}
+
+/* Subscribes conn to userId's audio until the connection ends; returns
+ * {packets, times}: the Opus packets and their arrival times
+ * (performance.now()), filled as they come. */
+function collectOpus(conn, userId) {
+  const got = { packets: [], times: [] };
+  const stream = conn.receiver.subscribe(userId, { end: { behavior: voice.EndBehaviorType.Manual } });
+  stream.on('data', (p) => { got.packets.push(Buffer.from(p)); got.times.push(performance.now()); });
+  return got;
+}
+
 module.exports = {
   voice, createAdapterCreator, join, connectionData, encryptionMode, udpSocket, gatewayFrames,
+  playOpus, collectOpus,
 };

@@ -61,4 +61,16 @@ function opusTool(buildDir) {
   };
 }
 
-module.exports = { readPackets, writePackets, opusTool };
+/* Encodes the two test tones (440 and 660 Hz, `frames` 20 ms frames each)
+ * into dir; returns {tone440, tone660} (file paths). */
+function toneFiles(buildDir, dir, frames) {
+  const tool = opusTool(buildDir);
+  const out = {};
+  for (const hz of [440, 660]) {
+    out[`tone${hz}`] = path.join(dir, `tone${hz}.opus`);
+    tool.encode(hz, frames, out[`tone${hz}`]);
+  }
+  return out;
+}
+
+module.exports = { readPackets, writePackets, opusTool, toneFiles };

@@ -1,0 +1,64 @@
+/*
+ * dv_resume: the numbered server messages one voice session keeps for
+ * re-delivery (gateway v8 buffered resume).
+ *
+ * Numbering: internally a 32-bit count from 1; on the wire (JSON "seq",
+ * and the u16 prefix of binary frames if any were ever sent) the count
+ * cycles through 1..65535, skipping 0 because clients ignore seq 0. The
+ * buffer holds at most `cap` messages (cap < 32768, so a wire number maps
+ * back to at most one kept message); when full, the oldest is dropped and
+ * a resume that still needs it fails. A client's seq_ack trims it.
+ *
+ * Threads: control thread only. Pure data structure, no I/O.
+ * Memory: the buffer owns copies of the messages; dv_resume_free
+ * releases them.
+ */
+#ifndef DV_RESUME_H
+#define DV_RESUME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DV_RESUME_MAX_CAP 16384
+
+typedef struct {
+  uint32_t seq; /* internal number */
+  char *text;
+  size_t len;
+} dv_resume_msg_t;
+
+typedef struct {
+  dv_resume_msg_t *ring;
+  size_t cap, head, count; /* head: the oldest kept */
+  uint32_t last;           /* internal number of the last message (0: none yet) */
+} dv_resume_t;
+
+/* cap in 1..DV_RESUME_MAX_CAP. 0 or -EINVAL/-ENOMEM. */
+int dv_resume_init(dv_resume_t *b, size_t cap);
+void dv_resume_free(dv_resume_t *b);
+
+/* Numbers the next message: returns its internal number. */
+uint32_t dv_resume_next(dv_resume_t *b);
+/* The wire form of an internal number: 1..65535. */
+uint16_t dv_resume_wire(uint32_t seq);
+
+/* Keeps a copy of message `seq` (from dv_resume_next, in order). When the
+ * buffer is full the oldest message is dropped. 0 or -ENOMEM (then the
+ * message is not kept, which a later resume will notice). */
+int dv_resume_keep(dv_resume_t *b, uint32_t seq, const char *text, size_t len);
+
+/* The client has seen everything up to wire number `ack`: drops those.
+ * An ack that names no message we could still have is ignored. */
+void dv_resume_ack(dv_resume_t *b, long long ack);
+/* Drops every kept message. */
+void dv_resume_clear(dv_resume_t *b);
+
+/* For a resume with seq_ack `ack` (-1: nothing seen): sets *first to the
+ * index (0 = oldest kept) of the first message to re-send, so messages
+ * first..count-1 follow in order. Returns 0, or -ESTALE when a message
+ * after `ack` is no longer kept or `ack` names nothing we sent. */
+int dv_resume_from(const dv_resume_t *b, long long ack, size_t *first);
+const dv_resume_msg_t *dv_resume_at(const dv_resume_t *b, size_t i);
+size_t dv_resume_count(const dv_resume_t *b);
+
+#endif

@@ -1,0 +1,245 @@
+#include "dv_session.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_log.h"
+#include "sc_media.h"
+
+static void on_grace_expired(dv_timer_t *t);
+static void session_free(dv_session_t *s);
+
+/* ---- lifetime ------------------------------------------------------------ */
+
+dv_session_t *dv_session_create(dv_gw_t *gw, sc_vstate_t *vs, int version) {
+  dv_session_t *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  if (dv_resume_init(&s->out, gw->lim.resume_buffer) < 0) {
+    free(s);
+    return NULL;
+  }
+  s->gw = gw;
+  s->vs = vs;
+  s->version = version;
+  snprintf(s->id, sizeof s->id, "%s", vs->session_id);
+  dv_timer_init(&s->grace, &gw->timers, on_grace_expired);
+  if (sc_hmap_put(&gw->sessions, s->id, s) < 0) {
+    dv_resume_free(&s->out);
+    free(s);
+    return NULL;
+  }
+  if (sc_registry_attach(gw->app->registry, vs, &dv_session_attach_ops, s) < 0) {
+    session_free(s); /* the caller made sure nobody holds vs: not reached */
+    return NULL;
+  }
+  return s;
+}
+
+/* Unindexes and frees; the registry link is the caller's business. */
+static void session_free(dv_session_t *s) {
+  dv_timer_cancel(&s->grace);
+  if (s->conn) s->conn->session = NULL;
+  sc_hmap_del(&s->gw->sessions, s->id);
+  dv_resume_free(&s->out);
+  for (int i = 0; i < DV_ANNOUNCE_COUNT; i++) json_decref(s->announce[i]);
+  free(s);
+}
+
+void dv_session_end(dv_session_t *s, int code, const char *why) {
+  sc_app_t *app = s->gw->app;
+  sc_log_info("gateway", "session of user %s ends: %s", s->vs->user_id, why);
+  if (s->conn && code) dv_conn_close(s->conn, code, why);
+  sc_vstate_t *vs = s->vs;
+  if (app->registry) sc_registry_detach(app->registry, vs);
+  /* Nobody may send or receive under this session's key any more. */
+  if (app->media) sc_media_post_reset(app->media, vs->channel->room_id, vs->ssrc);
+  vs->transport[0] = '\0';
+  session_free(s);
+}
+
+dv_session_t *dv_session_find(dv_gw_t *gw, const char *session_id) {
+  return session_id ? sc_hmap_get(&gw->sessions, session_id) : NULL;
+}
+
+void dv_session_bind(dv_session_t *s, dv_conn_t *c) {
+  dv_timer_cancel(&s->grace);
+  s->conn = c;
+  c->session = s;
+  s->version = c->version;
+}
+
+void dv_session_unbind(dv_session_t *s) {
+  if (s->conn) s->conn->session = NULL;
+  s->conn = NULL;
+  s->unbound_at = s->out.last;
+  if (s->gw->stopping || !s->gw->lim.resume_grace_ms) {
+    dv_session_end(s, 0, "socket closed");
+    return;
+  }
+  sc_log_info("gateway", "user %s lost its socket; resumable for %u ms", s->vs->user_id,
+              s->gw->lim.resume_grace_ms);
+  dv_timer_arm(&s->grace, s->gw->lim.resume_grace_ms);
+}
+
+static void on_grace_expired(dv_timer_t *t) {
+  dv_session_t *s = (dv_session_t *)((char *)t - offsetof(dv_session_t, grace));
+  dv_session_end(s, 0, "not resumed within the grace period");
+}
+
+/* ---- sending ------------------------------------------------------------- */
+
+void dv_session_send(dv_session_t *s, int op, json_t *d) {
+  uint32_t seq = dv_resume_next(&s->out);
+  json_t *msg = json_pack("{s:i, s:o}", "op", op, "d", d ? d : json_null());
+  if (msg && s->version >= 8) json_object_set_new(msg, "seq", json_integer(dv_resume_wire(seq)));
+  char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+  json_decref(msg);
+  if (!text) {
+    dv_resume_clear(&s->out); /* a gap: resumes must fail from here on */
+    return;
+  }
+  size_t len = strlen(text);
+  int sent = s->conn && !s->conn->closing && dv_conn_send_text(s->conn, text, len) == 0;
+  /* v8 clients acknowledge what they got; older ones cannot, so for them
+   * only what could not be sent is kept. */
+  if (s->version >= 8 || !sent)
+    dv_resume_keep(&s->out, seq, text, len);
+  else
+    dv_resume_clear(&s->out);
+  free(text);
+}
+
+void dv_session_ack(dv_session_t *s, long long ack) { dv_resume_ack(&s->out, ack); }
+
+int dv_session_resume(dv_session_t *s, dv_conn_t *c, int has_ack, long long ack) {
+  /* Clients without seq_ack (v<8) saw what was sent while they were here. */
+  uint32_t seen = s->conn ? s->out.last : s->unbound_at;
+  if (!has_ack) ack = seen ? dv_resume_wire(seen) : -1;
+  size_t first;
+  if (dv_resume_from(&s->out, ack, &first) < 0) return -ESTALE;
+  if (s->conn) { /* the old socket is half dead: this one wins */
+    dv_conn_close(s->conn, DV_CLOSE_SESSION_INVALID, "session resumed on another socket");
+    s->conn->session = NULL;
+  }
+  dv_session_bind(s, c);
+  json_t *msg = json_pack("{s:i, s:n}", "op", DV_OP_RESUMED, "d");
+  char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+  json_decref(msg);
+  if (text) dv_conn_send_text(c, text, strlen(text));
+  free(text);
+  size_t n = dv_resume_count(&s->out);
+  for (size_t i = first; i < n && !c->closing; i++) {
+    const dv_resume_msg_t *m = dv_resume_at(&s->out, i);
+    dv_conn_send_text(c, m->text, m->len);
+  }
+  if (s->version < 8) dv_resume_clear(&s->out);
+  sc_log_info("gateway", "user %s resumed; %zu message(s) re-sent", s->vs->user_id, n - first);
+  return 0;
+}
+
+/* ---- the room ------------------------------------------------------------ */
+
+static dv_session_t *peer_session(const sc_vstate_t *peer) {
+  return peer->ops == &dv_session_attach_ops ? peer->conn : NULL;
+}
+
+static void send_speaking(dv_session_t *s, const sc_vstate_t *peer) {
+  dv_session_send(s, DV_OP_SPEAKING,
+                  json_pack("{s:s, s:I, s:i}", "user_id", peer->user_id, "ssrc",
+                            (json_int_t)peer->ssrc, "speaking", (int)peer->speaking));
+}
+
+static void collect_peer(sc_vstate_t *peer, void *arg) {
+  json_array_append_new(arg, json_string(peer->user_id));
+}
+
+static void greet_with_peer(sc_vstate_t *peer, void *arg) {
+  dv_session_t *s = arg, *ps = peer_session(peer);
+  send_speaking(s, peer);
+  static const int ops[DV_ANNOUNCE_COUNT] = {DV_OP_VIDEO, DV_OP_CLIENT_FLAGS,
+                                             DV_OP_CLIENT_PLATFORM};
+  for (int k = 0; ps && k < DV_ANNOUNCE_COUNT; k++)
+    if (ps->announce[k]) dv_session_send(s, ops[k], json_deep_copy(ps->announce[k]));
+}
+
+void dv_session_greet(dv_session_t *s) {
+  json_t *ids = json_array();
+  sc_registry_each_peer(s->vs->channel, s->vs, collect_peer, ids);
+  if (json_array_size(ids))
+    dv_session_send(s, DV_OP_CLIENTS_CONNECT, json_pack("{s:o}", "user_ids", ids));
+  else
+    json_decref(ids);
+  sc_registry_each_peer(s->vs->channel, s->vs, greet_with_peer, s);
+}
+
+typedef struct {
+  int op;
+  json_t *d;
+} relay_t;
+
+static void relay_to_peer(sc_vstate_t *peer, void *arg) {
+  relay_t *r = arg;
+  dv_session_t *ps = peer_session(peer);
+  if (ps) dv_session_send(ps, r->op, json_deep_copy(r->d));
+}
+
+void dv_session_relay(dv_session_t *s, int op, json_t *d) {
+  relay_t r = {op, d};
+  sc_registry_each_peer(s->vs->channel, s->vs, relay_to_peer, &r);
+  json_decref(d);
+}
+
+void dv_session_announce(dv_session_t *s, int kind, int op, json_t *d) {
+  json_object_set_new(d, "user_id", json_string(s->vs->user_id));
+  json_decref(s->announce[kind]);
+  s->announce[kind] = json_incref(d);
+  dv_session_relay(s, op, d);
+}
+
+void dv_session_alias(dv_session_t *s, uint32_t ssrc) {
+  if (!ssrc || ssrc == s->vs->ssrc || s->n_aliases == SC_MEDIA_MAX_ALIASES) return;
+  for (int i = 0; i < s->n_aliases; i++)
+    if (s->aliases[i] == ssrc) return;
+  s->aliases[s->n_aliases++] = ssrc;
+  sc_media_t *media = s->gw->app->media;
+  if (media) sc_media_post_alias(media, s->vs->channel->room_id, s->vs->ssrc, ssrc);
+}
+
+/* ---- registry callbacks (the room talks to this session) ---------------- */
+
+static void on_ended(void *conn, sc_end_reason_t why) {
+  dv_session_t *s = conn;
+  int shutdown = why == SC_END_SHUTDOWN;
+  if (s->conn)
+    dv_conn_close(s->conn, shutdown ? DV_CLOSE_SERVER_CRASH : DV_CLOSE_DISCONNECTED,
+                  shutdown ? "server restarting" : "disconnected");
+  /* The registry detached us and frees the state (and its media member). */
+  session_free(s);
+}
+
+static void on_peer_join(void *conn, const sc_vstate_t *peer) {
+  dv_session_t *s = conn;
+  dv_session_send(s, DV_OP_CLIENTS_CONNECT, json_pack("{s:[s]}", "user_ids", peer->user_id));
+  /* Map the newcomer's SSRC now: its first packets may beat its Speaking. */
+  send_speaking(s, peer);
+}
+
+static void on_peer_leave(void *conn, const sc_vstate_t *peer) {
+  dv_session_send(conn, DV_OP_CLIENT_DISCONNECT, json_pack("{s:s}", "user_id", peer->user_id));
+}
+
+static void on_peer_speaking(void *conn, const sc_vstate_t *peer, unsigned speaking) {
+  (void)speaking;
+  send_speaking(conn, peer);
+}
+
+const sc_attach_ops_t dv_session_attach_ops = {
+    .on_ended = on_ended,
+    .on_flags = NULL, /* server mute/deaf is enforced on the media path */
+    .on_peer_join = on_peer_join,
+    .on_peer_leave = on_peer_leave,
+    .on_peer_speaking = on_peer_speaking,
+};

@@ -1,0 +1,116 @@
+/*
+ * dv_session: one authenticated voice session of the gateway (see
+ * dv_gateway.h for the session/socket split) and the gateway object that
+ * owns the sessions.
+ *
+ * A session is attached to its voice state in the registry from creation
+ * to end, so the room talks to it (peers joining, leaving, speaking) with
+ * or without a socket. Every message it sends is numbered (dv_resume) and
+ * kept until the client acknowledges it (v8) or, for older clients, while
+ * no socket is bound; a resume re-sends what the client has not seen.
+ *
+ * Threads: control (lws) thread only.
+ * Memory: sessions are heap objects owned by the gateway (its table by
+ * session id). A session ends (and is freed) by dv_session_end, by its
+ * grace timer, or when the registry ends its voice state (on_ended). The
+ * socket side (dv_gateway.c) holds a pointer only while bound.
+ */
+#ifndef DV_SESSION_H
+#define DV_SESSION_H
+
+#include <jansson.h>
+
+#include "dv_gateway.h"
+#include "dv_resume.h"
+#include "sc_hmap.h"
+#include "sc_registry.h"
+
+/* Gateway opcodes. */
+enum {
+  DV_OP_IDENTIFY = 0,
+  DV_OP_SELECT_PROTOCOL = 1,
+  DV_OP_READY = 2,
+  DV_OP_HEARTBEAT = 3,
+  DV_OP_SESSION_DESCRIPTION = 4,
+  DV_OP_SPEAKING = 5,
+  DV_OP_HEARTBEAT_ACK = 6,
+  DV_OP_RESUME = 7,
+  DV_OP_HELLO = 8,
+  DV_OP_RESUMED = 9,
+  DV_OP_CLIENTS_CONNECT = 11,
+  DV_OP_VIDEO = 12,
+  DV_OP_CLIENT_DISCONNECT = 13,
+  DV_OP_CLIENT_FLAGS = 18,
+  DV_OP_CLIENT_PLATFORM = 20,
+  DV_OP_MAX = 32,
+};
+
+struct dv_gw {
+  sc_app_t *app;
+  dv_modes_t modes;
+  dv_limits_t lim;
+  dv_timers_t timers;
+  sc_hmap_t sessions; /* session id -> dv_session_t */
+  int stopping;
+};
+
+/* What a member announced about itself, re-told to newcomers. */
+enum { DV_ANNOUNCE_VIDEO, DV_ANNOUNCE_FLAGS, DV_ANNOUNCE_PLATFORM, DV_ANNOUNCE_COUNT };
+
+struct dv_session {
+  dv_gw_t *gw;
+  sc_vstate_t *vs;
+  char id[SC_SESSION_ID_LEN + 1];
+  dv_conn_t *conn;      /* bound socket, or NULL while waiting for a resume */
+  int version;          /* of the socket that identified or resumed last */
+  dv_mode_t mode;
+  int selected;         /* Select Protocol done */
+  dv_resume_t out;      /* numbered messages kept for re-delivery */
+  uint32_t unbound_at;  /* out.last when the socket went away (v<8 resume) */
+  dv_timer_t grace;
+  uint32_t aliases[SC_MEDIA_MAX_ALIASES];
+  int n_aliases;
+  json_t *announce[DV_ANNOUNCE_COUNT]; /* op 12/18/20 payloads as relayed */
+};
+
+extern const sc_attach_ops_t dv_session_attach_ops;
+
+/* New session for vs (which no dv session holds), attached to it in the
+ * registry (peers are told) and indexed. NULL on ENOMEM. */
+dv_session_t *dv_session_create(dv_gw_t *gw, sc_vstate_t *vs, int version);
+/* Ends the session: closes a bound socket with `code` (0: leave it), detaches
+ * it from its voice state (peers get op 13), drops its media binding and
+ * key (its voice state stays, owned by Litecord) and frees it. */
+void dv_session_end(dv_session_t *s, int code, const char *why);
+dv_session_t *dv_session_find(dv_gw_t *gw, const char *session_id);
+
+void dv_session_bind(dv_session_t *s, dv_conn_t *c);
+/* The bound socket went away: wait for a resume (or end at once when the
+ * grace period is 0 or the gateway is stopping). */
+void dv_session_unbind(dv_session_t *s);
+
+/* Sends a numbered message (steals d), keeping it for re-delivery. */
+void dv_session_send(dv_session_t *s, int op, json_t *d);
+/* After Ready: who is here (op 11), their SSRCs (op 5) and what they
+ * announced (ops 12, 18, 20). */
+void dv_session_greet(dv_session_t *s);
+/* Sends op with payload d (steals it) to every attached peer. */
+void dv_session_relay(dv_session_t *s, int op, json_t *d);
+/* Stores what the member announced (steals d) and relays a copy. */
+void dv_session_announce(dv_session_t *s, int kind, int op, json_t *d);
+/* Registers another SSRC of the member with the media plane (at most
+ * SC_MEDIA_MAX_ALIASES; repeats and the member's own SSRC are skipped). */
+void dv_session_alias(dv_session_t *s, uint32_t ssrc);
+
+/* v8 heartbeat seq_ack. */
+void dv_session_ack(dv_session_t *s, long long ack);
+/* Resume on socket c: has_ack/ack from the Resume payload. Binds c, sends
+ * Resumed and the messages the client has not seen. Returns 0, or -ESTALE
+ * when some of them are gone (nothing was sent; the caller ends it). */
+int dv_session_resume(dv_session_t *s, dv_conn_t *c, int has_ack, long long ack);
+
+/* Socket-side helper the session uses (dv_gateway.c): queues a text frame;
+ * 0, or negative when the socket is closing or its queue is full. */
+int dv_conn_send_text(dv_conn_t *c, const char *text, size_t len);
+
+#endif

@@ -1,0 +1,193 @@
+/*
+ * dv_resume (the messages a voice session keeps for resume), dv_limits
+ * (the message-rate bucket) and dv_timer (manual clock, and the lws_sul
+ * clock on a real lws context).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "dv_limits.h"
+#include "dv_resume.h"
+#include "dv_timer.h"
+#include "sc_server.h"
+#include "sc_test.h"
+
+static void push(dv_resume_t *b, int n) {
+  for (int i = 0; i < n; i++) {
+    char text[32];
+    uint32_t seq = dv_resume_next(b);
+    int len = snprintf(text, sizeof text, "msg %u", seq);
+    ASSERT_EQ(dv_resume_keep(b, seq, text, (size_t)len), 0);
+  }
+}
+
+static void test_wire_numbers(void) {
+  ASSERT_EQ(dv_resume_wire(1), 1);
+  ASSERT_EQ(dv_resume_wire(65535), 65535);
+  ASSERT_EQ(dv_resume_wire(65536), 1); /* never 0: clients ignore seq 0 */
+  ASSERT_EQ(dv_resume_wire(65537), 2);
+  dv_resume_t b;
+  ASSERT_EQ(dv_resume_init(&b, 0), -EINVAL);
+  ASSERT_EQ(dv_resume_init(&b, DV_RESUME_MAX_CAP + 1), -EINVAL);
+}
+
+static void test_keep_ack_replay(void) {
+  dv_resume_t b;
+  ASSERT_EQ(dv_resume_init(&b, 8), 0);
+  size_t first;
+  ASSERT_EQ(dv_resume_from(&b, -1, &first), 0); /* nothing sent, nothing seen */
+  ASSERT_EQ(first, 0);
+  push(&b, 5);
+  ASSERT_EQ(dv_resume_from(&b, -1, &first), 0);
+  ASSERT_EQ(first, 0);
+  ASSERT_EQ(dv_resume_from(&b, 3, &first), 0);
+  ASSERT_EQ(first, 3);
+  ASSERT_STREQ(dv_resume_at(&b, first)->text, "msg 4");
+  ASSERT_EQ(dv_resume_from(&b, 5, &first), 0);
+  ASSERT_EQ(first, 5); /* up to date: nothing to re-send */
+  ASSERT_EQ(dv_resume_from(&b, 6, &first), -ESTALE); /* never sent */
+  ASSERT_EQ(dv_resume_from(&b, 0, &first), -ESTALE);
+  dv_resume_ack(&b, 2);
+  ASSERT_EQ(dv_resume_count(&b), 3);
+  ASSERT_EQ(dv_resume_from(&b, 2, &first), 0);
+  ASSERT_EQ(first, 0);
+  ASSERT_EQ(dv_resume_from(&b, 1, &first), -ESTALE); /* msg 2 is gone */
+  ASSERT_EQ(dv_resume_from(&b, -1, &first), -ESTALE);
+  dv_resume_ack(&b, 1); /* an old ack changes nothing */
+  dv_resume_ack(&b, 999);
+  ASSERT_EQ(dv_resume_count(&b), 3);
+  /* Overflow drops the oldest. */
+  push(&b, 7); /* 3 + 7 > 8: msgs 3 and 4 dropped */
+  ASSERT_EQ(dv_resume_count(&b), 8);
+  ASSERT_STREQ(dv_resume_at(&b, 0)->text, "msg 5");
+  ASSERT_EQ(dv_resume_from(&b, 3, &first), -ESTALE);
+  ASSERT_EQ(dv_resume_from(&b, 4, &first), 0);
+  ASSERT_EQ(first, 0);
+  ASSERT_TRUE(dv_resume_at(&b, 8) == NULL);
+  dv_resume_clear(&b);
+  ASSERT_EQ(dv_resume_from(&b, 12, &first), 0);
+  ASSERT_EQ(dv_resume_from(&b, 11, &first), -ESTALE);
+  dv_resume_free(&b);
+}
+
+/* Across the wire wrap (65535 -> 1) acks still name the right message. */
+static void test_wrap(void) {
+  dv_resume_t b;
+  ASSERT_EQ(dv_resume_init(&b, 16), 0);
+  push(&b, 65530);
+  dv_resume_ack(&b, 65530);
+  push(&b, 10); /* internal 65531..65540 = wire 65531..65535, 1..5 */
+  size_t first;
+  ASSERT_EQ(dv_resume_from(&b, 65534, &first), 0);
+  ASSERT_EQ(first, 4);
+  ASSERT_EQ(dv_resume_at(&b, first)->seq, 65535u);
+  ASSERT_EQ(dv_resume_from(&b, 2, &first), 0);
+  ASSERT_EQ(dv_resume_at(&b, first)->seq, 65538u);
+  dv_resume_ack(&b, 3);
+  ASSERT_EQ(dv_resume_count(&b), 2);
+  ASSERT_EQ(dv_resume_from(&b, 65535, &first), -ESTALE);
+  dv_resume_free(&b);
+}
+
+static void test_rate(void) {
+  dv_rate_t r = {0};
+  for (int i = 0; i < 10; i++) ASSERT_EQ(dv_rate_take(&r, 10, 1000, 5000), 0);
+  ASSERT_EQ(dv_rate_take(&r, 10, 1000, 5000), -1);
+  ASSERT_EQ(dv_rate_take(&r, 10, 1000, 5099), -1); /* 99 ms: not yet one message */
+  ASSERT_EQ(dv_rate_take(&r, 10, 1000, 5100), 0);
+  ASSERT_EQ(dv_rate_take(&r, 10, 1000, 5100), -1);
+  /* A long pause refills to the burst size, never beyond. */
+  for (int i = 0; i < 10; i++) ASSERT_EQ(dv_rate_take(&r, 10, 1000, 900000), 0);
+  ASSERT_EQ(dv_rate_take(&r, 10, 1000, 900000), -1);
+  /* The clock never goes back, but a step back must not refill. */
+  ASSERT_EQ(dv_rate_take(&r, 10, 1000, 1), -1);
+  sc_config_t cfg = {.gw_heartbeat_ms = 1000, .gw_max_message = 7};
+  dv_limits_t l;
+  dv_limits_from_config(&cfg, &l);
+  ASSERT_EQ(l.hb_timeout_ms, 7000);
+  ASSERT_EQ(l.max_message, 7);
+  cfg.gw_heartbeat_timeout_ms = 1234;
+  dv_limits_from_config(&cfg, &l);
+  ASSERT_EQ(l.hb_timeout_ms, 1234);
+}
+
+typedef struct {
+  dv_timer_t t;
+  int fired;
+  uint64_t at;
+  dv_timer_t *rearm; /* armed by this one's callback */
+} probe_t;
+
+static void on_probe(dv_timer_t *t) {
+  probe_t *p = (probe_t *)t;
+  p->fired++;
+  p->at = dv_timers_now(t->hub);
+  if (p->rearm) dv_timer_arm(p->rearm, 10);
+}
+
+static void test_manual_timers(void) {
+  dv_timers_t h;
+  dv_timers_init(&h, NULL);
+  probe_t a = {0}, b = {0}, c = {0};
+  dv_timer_init(&a.t, &h, on_probe);
+  dv_timer_init(&b.t, &h, on_probe);
+  dv_timer_init(&c.t, &h, on_probe);
+  a.rearm = &c.t;
+  dv_timer_arm(&b.t, 50);
+  dv_timer_arm(&a.t, 30);
+  dv_timer_arm(&b.t, 40); /* re-arming moves it */
+  dv_timers_advance(&h, 39);
+  ASSERT_EQ(a.fired, 1);
+  ASSERT_EQ(a.at, 30);
+  ASSERT_EQ(b.fired, 0);
+  ASSERT_EQ(c.fired, 0); /* due at 40 */
+  dv_timers_advance(&h, 100);
+  ASSERT_EQ(b.fired, 1);
+  ASSERT_EQ(b.at, 40);
+  ASSERT_EQ(c.fired, 1);
+  ASSERT_EQ(c.at, 40);
+  ASSERT_EQ(dv_timers_now(&h), 139);
+  dv_timer_arm(&a.t, 5);
+  dv_timer_cancel(&a.t);
+  dv_timers_advance(&h, 100);
+  ASSERT_EQ(a.fired, 1);
+}
+
+/* The same timers on the server's lws loop (lws_sul), as sc_server makes it. */
+static void test_lws_timers(void) {
+  static sc_app_t app;
+  ASSERT_EQ(sc_config_parse(&app.cfg, 1, (char *[]){"litecord-voice", NULL}, stdout, stderr),
+            SC_CONFIG_RUN);
+  ASSERT_EQ(sc_server_create(&app), 0);
+  dv_timers_t h;
+  dv_timers_init(&h, app.lws);
+  probe_t a = {0}, b = {0};
+  dv_timer_init(&a.t, &h, on_probe);
+  dv_timer_init(&b.t, &h, on_probe);
+  uint64_t start = dv_timers_now(&h);
+  dv_timer_arm(&a.t, 20);
+  dv_timer_arm(&b.t, 30);
+  dv_timer_cancel(&b.t);
+  /* A negative timeout never blocks in poll(), so the loop cannot sleep
+   * past the timer on a context with nothing else to do. */
+  while (!a.fired && dv_timers_now(&h) < start + 5000) {
+    lws_service(app.lws, -1);
+    usleep(1000);
+  }
+  ASSERT_EQ(a.fired, 1);
+  ASSERT_TRUE(a.at >= start + 20);
+  ASSERT_EQ(b.fired, 0);
+  ASSERT_EQ(a.t.armed, 0);
+  sc_server_destroy(&app);
+}
+
+int main(void) {
+  RUN_TEST(test_wire_numbers);
+  RUN_TEST(test_keep_ack_replay);
+  RUN_TEST(test_wrap);
+  RUN_TEST(test_rate);
+  RUN_TEST(test_manual_timers);
+  RUN_TEST(test_lws_timers);
+  SC_TEST_DONE();
+}
