@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Benchmark of litecord-voice on this machine, over loopback only. Builds a
+# Release build, runs the scenario matrix with the load generator
+# (tests/bench/lcv_loadgen) against litecord-voice and against the raw
+# reflector (lcv_reflector, the baseline), profiles the server with
+# callgrind (and perf when it is installed), and writes docs/BENCHMARKS.md.
+#
+#   bash contrib/bench.sh [--quick] [--no-profile] [--doc FILE]
+#
+# About 15 minutes (--quick: about 5). Raw results stay in
+# $BENCH_BUILD_DIR/bench (default build-release/bench): results.jsonl (one
+# JSON line per step and per scenario), the servers' logs, the profiles.
+# Run it on an otherwise idle machine: every process shares the same cores.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BENCH_BUILD_DIR:-$root/build-release}
+out=$build/bench
+doc=$root/docs/BENCHMARKS.md
+quick=0
+profile=1
+while (($#)); do
+  case "$1" in
+    --quick) quick=1 ;;
+    --no-profile) profile=0 ;;
+    --doc) doc=$2; shift ;;
+    *) echo "usage: $0 [--quick] [--no-profile] [--doc FILE]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+bash "$root/contrib/install-deps.sh"
+missing=()
+for p in valgrind python3; do command -v "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# -g only adds symbols (for the profiles); the code is the Release code.
+bash "$root/contrib/build.sh" "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-g
+
+lg=$build/tests/bench/lcv_loadgen
+srv=$build/litecord-voice
+refl=$build/tests/bench/lcv_reflector
+rm -rf "$out"
+mkdir -p "$out"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true # one TCP connection per simulated client
+
+# Room shape: 5 members, 2 speakers at 50 packets/s of 160 bytes (20 ms Opus).
+shape=(--members 5 --speakers 2 --rate 50 --payload 160)
+if ((quick)); then
+  step=1.5 half=2 start=100 side_rooms=300 base_rooms=800
+else
+  step=3 half=5 start=50 side_rooms=500 base_rooms=1500
+fi
+
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit: ${BENCH_COMMIT:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(
+    git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')}"
+  echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo "kernel: $(uname -r)"
+  echo "openssl: $(openssl version)"
+  echo "loadavg before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "quick: $quick"
+} >"$out/system.txt"
+
+# scenario LABEL ARGS...: one generator run; its JSON lines go to results.jsonl.
+scenario() {
+  local label=$1
+  shift
+  echo "== $label" >&2
+  local before
+  before=$(wc -l <"$out/progress.log" 2>/dev/null || echo 0)
+  if ! "$lg" --label "$label" --log-dir "$out" "$@" >>"$out/results.jsonl" 2>>"$out/progress.log"; then
+    echo "   $label did not complete (see $out/progress.log and $out/$label.log)" >&2
+    echo "{\"kind\":\"error\",\"label\":\"$label\"}" >>"$out/results.jsonl"
+  fi
+  tail -n "+$((before + 1))" "$out/progress.log" | grep -v '^sending command' | tail -n 4 |
+    sed 's/^/   /' >&2
+}
+
+ramp=(--ramp-start "$start" --ramp-factor 1.25 --step-seconds "$step" --half-seconds "$half")
+for w in 1 2; do
+  scenario "baseline-${w}w" --raw --target "$refl" --workers "$w" --rooms "$base_rooms" \
+    "${shape[@]}" "${ramp[@]}"
+  for mode in aes xchacha; do
+    scenario "${mode}-${w}w" --target "$srv" --mode "$mode" --workers "$w" \
+      --rooms "$side_rooms" --inflight 128 "${shape[@]}" "${ramp[@]}"
+  done
+done
+
+# Join time: VST_REQUEST -> Session Description with 200 joins at once (40
+# rooms of 5; one room of 200; without TLS).
+joins=(--target "$srv" --join-only --inflight 200 --setup-timeout 30)
+scenario join-200 "${joins[@]}" --rooms 40 "${shape[@]}"
+scenario join-200-1room "${joins[@]}" --rooms 1 --members 200 --speakers 1
+scenario join-200-notls "${joins[@]}" --rooms 40 --no-tls "${shape[@]}"
+
+if ((profile)); then
+  # User-space instructions per forwarded packet: a fixed short run under
+  # callgrind, counters zeroed when the step starts and dumped when it ends,
+  # one profile per thread (main = control plane, then the media worker).
+  scenario callgrind --target "$srv" --mode aes --rooms 5 --step-seconds 5 --setup-timeout 300 \
+    --wrapper "valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file=$out/callgrind.out" \
+    --step-start-cmd "callgrind_control -z %p >/dev/null 2>&1" \
+    --step-end-cmd "callgrind_control -d step %p >/dev/null 2>&1" "${shape[@]}"
+  for f in "$out"/callgrind.out.1-*; do
+    [[ -s $f ]] || continue
+    callgrind_annotate --threshold=100 --inclusive=yes "$f" >"$f.inclusive.txt" 2>&1 || true
+    callgrind_annotate --threshold=100 "$f" >"$f.self.txt" 2>&1 || true
+  done
+  # CPU time with the kernel, by library and symbol, and syscalls per
+  # forwarded packet: perf samples and counts the server, then the baseline,
+  # for 5 s of a step at about half of what one worker sustains.
+  if command -v perf >/dev/null 2>&1 && perf record -e cpu-clock -o /dev/null true >/dev/null 2>&1; then
+    half_rooms=$(python3 -c 'import json,sys
+best = [json.loads(l) for l in open(sys.argv[1]) if "\"aes-1w\"" in l and "\"scenario\"" in l]
+print(max(10, best[0]["max_rooms"] // 2) if best else 100)' "$out/results.jsonl")
+    events=syscalls:sys_enter_sendmmsg,syscalls:sys_enter_recvmmsg,syscalls:sys_enter_epoll_wait
+    events+=,syscalls:sys_enter_poll,syscalls:sys_enter_read,syscalls:sys_enter_write
+    hooks() {
+      echo "perf record -e cpu-clock -g -p %p -o $out/perf-$1.data -- sleep 5 >/dev/null 2>&1 &" \
+        "perf stat -x, -e $events -p %p -o $out/syscalls-$1.txt -- sleep 5 >/dev/null 2>&1 &"
+    }
+    scenario perf --target "$srv" --mode aes --rooms "$half_rooms" --step-seconds 6 \
+      --step-start-cmd "$(hooks sidecar)" "${shape[@]}"
+    scenario perf-baseline --raw --target "$refl" --rooms "$half_rooms" --step-seconds 6 \
+      --step-start-cmd "$(hooks baseline)" "${shape[@]}"
+    sleep 1
+    for who in sidecar baseline; do
+      [[ -s $out/perf-$who.data ]] || continue
+      perf report -i "$out/perf-$who.data" --stdio --no-children --sort dso -g none \
+        >"$out/perf-dso-$who.txt" 2>/dev/null || true
+      perf report -i "$out/perf-$who.data" --stdio --no-children --sort dso,sym -g none \
+        >"$out/perf-sym-$who.txt" 2>/dev/null || true
+      perf report -i "$out/perf-$who.data" --stdio --children --sort sym -g none \
+        >"$out/perf-children-$who.txt" 2>/dev/null || true
+    done
+  fi
+fi
+
+echo "loadavg after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/system.txt"
+python3 "$root/tests/bench/report.py" "$out" >"$doc"
+echo "wrote $doc (raw results in $out)"

@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""Turns a contrib/bench.sh result directory into docs/BENCHMARKS.md (stdout).
+
+Reads results.jsonl (lines written by lcv_loadgen), system.txt and, when
+present, the callgrind and perf summaries. Pure formatting: every number in
+the document comes from those files.
+"""
+import json
+import os
+import re
+import sys
+
+PROFILES = ("callgrind", "perf", "perf-baseline")  # profiling runs: not in the tables
+SYSCALLS = ["sendmmsg", "recvmmsg", "epoll_wait", "poll", "read", "write"]
+# Frames that were live when callgrind's counters were zeroed: they show the
+# whole thread's cost as their own, which says nothing.
+THREAD_ROOTS = ("clone", "start_thread")
+STAGES = ["lvsp", "connect", "identify", "discovery", "select"]
+MODES = {"aead_aes256_gcm_rtpsize": "AES-256-GCM", "aead_xchacha20_poly1305_rtpsize": "XChaCha20",
+         "none": "none (plain RTP)"}
+
+
+def load(out):
+    """Step lines, scenario lines by label, and the labels whose run failed."""
+    steps, scen, errors = [], {}, []
+    with open(os.path.join(out, "results.jsonl")) as f:
+        for line in f:
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            d = json.loads(line)
+            if d.get("kind") == "step":
+                steps.append(d)
+            elif d.get("kind") == "scenario":
+                scen[d["label"]] = d
+            elif d.get("kind") == "error":
+                errors.append(d["label"])
+    return steps, scen, errors
+
+
+def fmt_int(x):
+    return f"{x:,.0f}".replace(",", " ")
+
+
+def us(x):
+    return "–" if not x else (f"{x / 1000:.1f} ms" if x >= 1000 else f"{x:.0f} µs")
+
+
+def pct(x):
+    return f"{100 * x:.3f} %"
+
+
+def best_step(steps, label):
+    """The step the scenario's summary calls its highest loss-free level."""
+    ok = [s for s in steps if s["label"] == label and s["pass"] and s["phase"] != "half"]
+    return max(ok, key=lambda s: s["rooms"]) if ok else None
+
+
+def results_table(steps, scen):
+    rows = ["| scenario | workers | mode | rooms | pps in | pps out | loss | p50 / p99 | "
+            "p50 / p99 at half rate | server CPU µs per fwd pkt (user+sys) | RSS per idle session | "
+            "ratio to baseline: pps / CPU |",
+            "|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for label, d in scen.items():
+        if d.get("kind") != "scenario" or d.get("steps", 0) == 0 or label in PROFILES:
+            continue
+        b = best_step(steps, label)
+        base = scen.get(f"baseline-{d['workers']}w")
+        ratio = "–"
+        if d["target"] == "sidecar" and base and base.get("max_pps_out"):
+            ratio = f"{d['max_pps_out'] / base['max_pps_out']:.2f}"
+            if d.get("max_cpu_us_per_fwd") and base.get("max_cpu_us_per_fwd"):
+                ratio += f" / {base['max_cpu_us_per_fwd'] / d['max_cpu_us_per_fwd']:.2f}"
+        elif d["target"] == "baseline":
+            ratio = "1 / 1"
+        cpu = "–"
+        if b:
+            cpu = f"{b['cpu_us_per_fwd']:.2f} ({1e6 * b['srv_user_s'] / max(b['received'], 1):.2f}+" \
+                  f"{1e6 * b['srv_sys_s'] / max(b['received'], 1):.2f})"
+        rss = f"{d['rss_per_session_kib']:.1f} KiB" if d["target"] == "sidecar" else "–"
+        rows.append(
+            f"| {label} | {d['workers']} | {MODES.get(d['mode'], d['mode'])} | {d['max_rooms']} | "
+            f"{fmt_int(d['max_pps_in'])} | {fmt_int(d['max_pps_out'])} | "
+            f"{pct(b['loss']) if b else '–'} | {us(d['max_p50_us'])} / {us(d['max_p99_us'])} | "
+            f"{us(d['half_p50_us'])} / {us(d['half_p99_us'])} | {cpu} | {rss} | {ratio} |")
+    return "\n".join(rows)
+
+
+def join_table(scen):
+    rows = ["| scenario | clients | joined | wall | p50 | p99 | max | "
+            "server / generator CPU per join | RSS per session | " + " | ".join(f"{s} p50 / p99" for s in STAGES) + " |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|" + "--:|" * len(STAGES)]
+    for label, d in scen.items():
+        if d.get("kind") != "scenario" or d["target"] != "sidecar" or not d.get("joined"):
+            continue
+        if label in PROFILES:
+            continue
+        p50, p99 = d.get("join_stage_p50_ms", {}), d.get("join_stage_p99_ms", {})
+        stages = " | ".join(f"{p50.get(s, 0):.1f} / {p99.get(s, 0):.1f}" for s in STAGES)
+        per_join = 1000 * d.get("srv_join_cpu_s", 0) / max(d["joined"], 1)
+        gen_join = 1000 * d.get("gen_join_cpu_s", 0) / max(d["joined"], 1)
+        rows.append(f"| {label} | {d['clients']} | {d['joined']} | {d['join_wall_s']:.2f} s | "
+                    f"{d['join_p50_ms']:.1f} ms | {d['join_p99_ms']:.1f} ms | {d['join_max_ms']:.1f} ms | "
+                    f"{per_join:.2f} / {gen_join:.2f} ms | {d['rss_per_session_kib']:.1f} KiB | {stages} |")
+    return "\n".join(rows)
+
+
+def ramp_table(steps):
+    rows = ["| scenario | phase | rooms | pps out | loss | p50 | p99 | max | srv CPU util | "
+            "µs/pkt | gen CPU util | socket drops server / generator | pass |",
+            "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"]
+    for s in steps:
+        if s["label"] in PROFILES:
+            continue
+        rows.append(f"| {s['label']} | {s['phase']} | {s['rooms']} | {fmt_int(s['pps_out'])} | "
+                    f"{pct(s['loss'])} | {us(s['p50_us'])} | {us(s['p99_us'])} | {us(s['max_us'])} | "
+                    f"{s['srv_cpu_util']:.2f} | {s['cpu_us_per_fwd']:.2f} | {s['gen_cpu_util']:.2f} | "
+                    f"{s['srv_sock_drops']} / {s['gen_sock_drops']} | {'yes' if s['pass'] else 'no'} |")
+    return "\n".join(rows)
+
+
+LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(.*?)\s*$")
+def callgrind_rows(path):
+    """(Ir, percent, function) rows of a callgrind_annotate listing, and the total.
+    File names are dropped and rows of the same function merged (inlined code
+    shows up under several file names)."""
+    rows, total, seen = [], None, {}
+    with open(path) as f:
+        for line in f:
+            m = LINE.match(line)
+            if not m:
+                continue
+            ir, share, name = int(m.group(1).replace(",", "")), float(m.group(2)), m.group(3)
+            if "PROGRAM TOTALS" in name:
+                total = ir
+                continue
+            name = re.sub(r"\s*\[[^\]]*\]$", "", name).split(":")[-1]
+            if name in seen or name in THREAD_ROOTS:
+                continue
+            seen[name] = True
+            rows.append((ir, share, name))
+    return rows, total
+
+
+def thread_profiles(out):
+    """{thread number: (inclusive rows, total, self rows)} of the step's dump."""
+    prof = {}
+    for fn in sorted(os.listdir(out)):
+        m = re.match(r"callgrind\.out\.1-(\d+)\.inclusive\.txt$", fn)
+        if not m:
+            continue
+        inc, total = callgrind_rows(os.path.join(out, fn))
+        self_path = os.path.join(out, fn.replace(".inclusive.", ".self."))
+        selfrows = callgrind_rows(self_path)[0] if os.path.exists(self_path) else []
+        prof[int(m.group(1))] = (inc, total or 0, selfrows)
+    return prof
+
+
+def table(rows, limit, total):
+    text = ["| Ir | share | function |", "|--:|--:|---|"]
+    for ir, _, name in rows[:limit]:
+        text.append(f"| {fmt_int(ir)} | {100 * ir / max(total, 1):.1f} % | `{name}` |")
+    return text
+
+
+def callgrind_section(out, steps):
+    prof = thread_profiles(out)
+    fwd = sum(s["received"] for s in steps if s["label"] == "callgrind")
+    if not prof or not fwd:
+        return "Not run (valgrind missing, or `--no-profile`)."
+    media = [t for t, p in prof.items() if any(r[2] == "worker_main" for r in p[0])]
+    media = media or [t for t in prof if t != 1]  # thread 1 is main (control plane)
+    all_ir = sum(p[1] for p in prof.values())
+    media_ir = sum(prof[t][1] for t in media)
+    text = [f"Fixed run under callgrind: 5 rooms x 5 members, 2 speakers, AES-GCM, one worker, "
+            f"counters zeroed at the start of a 5 s step and dumped at its end; "
+            f"{fmt_int(fwd)} packets forwarded and verified in the step.\n",
+            f"**User-space instructions per forwarded packet: {media_ir / fwd:,.0f} on the media "
+            f"thread**, {all_ir / fwd:,.0f} for the whole process (the control thread adds "
+            f"{(all_ir - media_ir) / fwd:,.0f}). Kernel work (the syscalls themselves) is not "
+            f"counted by callgrind: see perf below.\n"]
+    for t in media:
+        inc, total, selfrows = prof[t]
+        text.append(f"Media thread (thread {t}), top functions by inclusive cost:\n")
+        text += table(inc, 25, total)
+        text.append(f"\nMedia thread, top functions by self cost:\n")
+        text += table(selfrows, 20, total)
+    return "\n".join(text)
+
+
+PERF = re.compile(r"^\s*([\d.]+)%\s+(\S.*?)\s*$")
+
+
+def perf_rows(path, limit):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            m = PERF.match(line)
+            if m and not line.startswith("#") and len(rows) < limit:
+                rows.append(f"| {m.group(1)} % | `{' '.join(m.group(2).split())}` |")
+    return rows
+
+
+def syscalls(out, who):
+    """{syscall name: count} from `perf stat -x,` over the 5 s window."""
+    path = os.path.join(out, f"syscalls-{who}.txt")
+    counts = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                parts = line.strip().split(",")
+                if len(parts) > 2 and parts[2].startswith("syscalls:sys_enter_") and parts[0].isdigit():
+                    counts[parts[2][len("syscalls:sys_enter_"):]] = int(parts[0])
+    return counts
+
+
+def syscall_table(out, steps):
+    """Syscalls per forwarded packet, server and baseline at the same load."""
+    rows = []
+    for who, label in (("sidecar", "perf"), ("baseline", "perf-baseline")):
+        counts = syscalls(out, who)
+        step = next((s for s in steps if s["label"] == label), None)
+        if not counts or not step or not step["pps_out"]:
+            continue
+        fwd = step["pps_out"] * 5  # perf counted for 5 s of the step
+        cells = " | ".join(f"{counts.get(k, 0) / fwd:.3f}" for k in SYSCALLS)
+        rows.append(f"| {label} | {fmt_int(step['pps_out'])} | {cells} | "
+                    f"{fwd / max(counts.get('sendmmsg', 0), 1):.1f} |")
+    if not rows:
+        return []
+    return (["\nSyscalls per forwarded packet (perf stat, same 5 s window, same load):\n",
+             "| scenario | pps out | " + " | ".join(SYSCALLS) + " | packets per sendmmsg |",
+             "|---|--:|" + "--:|" * len(SYSCALLS) + "--:|"] + rows)
+
+
+def perf_section(out, steps):
+    dso = os.path.join(out, "perf-dso-sidecar.txt")
+    if not os.path.exists(dso):
+        return "Not run (perf not installed, or `--no-profile`)."
+    text = ["5 s of samples (cpu-clock) of the server process, all threads, kernel included, "
+            "at a fixed load of about half of what one worker sustains (scenario `perf`), and of "
+            "the baseline at the same load (`perf-baseline`). In this VM the samples have no NMI: "
+            "time in the kernel piles up where interrupts are re-enabled "
+            "(`finish_task_switch`, `_raw_spin_unlock_irqrestore`), so read those as "
+            "\"somewhere in the kernel\".\n",
+            "By library, server:\n", "| share | library |", "|--:|---|"] + perf_rows(dso, 12)
+    base = os.path.join(out, "perf-dso-baseline.txt")
+    if os.path.exists(base):
+        text += ["\nBy library, baseline:\n", "| share | library |", "|--:|---|"] + perf_rows(base, 6)
+    text += syscall_table(out, steps)
+    sym = os.path.join(out, "perf-sym-sidecar.txt")
+    if os.path.exists(sym):
+        text += ["\nServer, top symbols (self):\n", "| share | library, symbol |", "|--:|---|"]
+        text += perf_rows(sym, 30)
+    children = os.path.join(out, "perf-children-sidecar.txt")
+    if os.path.exists(children):
+        text += ["\nServer, top symbols including what they call (children):\n",
+                 "| share (children) | share (self) | symbol |", "|--:|--:|---|"]
+        n = 0
+        with open(children) as f:
+            for line in f:
+                m = re.match(r"^\s*([\d.]+)%\s+([\d.]+)%\s+(\S.*?)\s*$", line)
+                if m and n < 40:
+                    text.append(f"| {m.group(1)} % | {m.group(2)} % | `{' '.join(m.group(3).split())}` |")
+                    n += 1
+    return "\n".join(text)
+
+
+def targets(scen):
+    out = []
+
+    def get(label, key):
+        d = scen.get(label)
+        return d.get(key) if d and d.get("kind") == "scenario" else None
+
+    for mode in ("aes", "xchacha"):
+        for w in (1, 2):
+            s, b = get(f"{mode}-{w}w", "max_pps_out"), get(f"baseline-{w}w", "max_pps_out")
+            sc, bc = get(f"{mode}-{w}w", "max_cpu_us_per_fwd"), get(f"baseline-{w}w", "max_cpu_us_per_fwd")
+            if s and b:
+                out.append(f"- {mode}, {w} worker(s): {100 * s / b:.0f} % of the baseline's "
+                           f"loss-free rate (target ≥ 85 %)"
+                           + (f"; by CPU per forwarded packet {100 * bc / sc:.0f} %." if sc and bc else "."))
+            h = get(f"{mode}-{w}w", "half_p99_us")
+            hb = get(f"baseline-{w}w", "half_p99_us")
+            if h:
+                out.append(f"- {mode}, {w} worker(s): p99 at half the maximum rate {us(h)}"
+                           + (f" (baseline {us(hb)}; target: added ≤ 1 ms)." if hb else "."))
+        one, two = get(f"{mode}-1w", "max_pps_out"), get(f"{mode}-2w", "max_pps_out")
+        if one and two:
+            out.append(f"- {mode}: 2 workers / 1 worker = {two / one:.2f}x (target ≥ 1.8x where "
+                       f"the machine allows; see the note on 2 cores).")
+    rss = [d["rss_per_session_kib"] for k, d in scen.items() if k not in PROFILES
+           and d.get("kind") == "scenario" and d["target"] == "sidecar" and d.get("steps")]
+    if rss:
+        out.append(f"- RSS per idle session: {min(rss):.1f}–{max(rss):.1f} KiB (target ≤ 16 KiB).")
+    j = get("join-200", "join_p99_ms")
+    if j:
+        out.append(f"- Join p99 with 200 concurrent joins: {j:.1f} ms (target ≤ 20 ms).")
+    return "\n".join(out)
+
+
+def main():
+    out = sys.argv[1]
+    steps, scen, failed = load(out)
+    with open(os.path.join(out, "system.txt")) as f:
+        system = f.read().strip()
+    template = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "BENCHMARKS.md.in")).read()
+    errors = ", ".join(failed) or "none"
+    print(template.format(system=system, targets=targets(scen), results=results_table(steps, scen),
+                          joins=join_table(scen), callgrind=callgrind_section(out, steps),
+                          perf=perf_section(out, steps), ramp=ramp_table(steps), errors=errors), end="")
+
+
+if __name__ == "__main__":
+    main()
