@@ -9,9 +9,23 @@
 int dv_resume_init(dv_resume_t *b, size_t cap) {
   memset(b, 0, sizeof *b);
   if (cap < 1 || cap > DV_RESUME_MAX_CAP) return -EINVAL;
-  b->ring = calloc(cap, sizeof *b->ring);
-  if (!b->ring) return -ENOMEM;
+  /* Slots are allocated as messages arrive: an idle session whose client
+   * acknowledges what it got holds a handful, not the whole bound. */
+  b->max = cap;
+  return 0;
+}
+
+/* Doubles the ring (up to max), keeping the messages in order from 0. */
+static int grow(dv_resume_t *b) {
+  size_t cap = b->cap ? b->cap * 2 : 8;
+  if (cap > b->max) cap = b->max;
+  dv_resume_msg_t *ring = calloc(cap, sizeof *ring);
+  if (!ring) return -ENOMEM;
+  for (size_t i = 0; i < b->count; i++) ring[i] = b->ring[(b->head + i) % b->cap];
+  free(b->ring);
+  b->ring = ring;
   b->cap = cap;
+  b->head = 0;
   return 0;
 }
 
@@ -41,7 +55,13 @@ int dv_resume_keep(dv_resume_t *b, uint32_t seq, const char *text, size_t len) {
   }
   memcpy(copy, text, len);
   copy[len] = '\0';
-  if (b->count == b->cap) drop_oldest(b);
+  if (b->count == b->cap && (b->cap == b->max || grow(b) < 0)) {
+    if (!b->count) { /* no slot at all */
+      free(copy);
+      return -ENOMEM;
+    }
+    drop_oldest(b);
+  }
   b->ring[(b->head + b->count) % b->cap] = (dv_resume_msg_t){seq, copy, len};
   b->count++;
   return 0;

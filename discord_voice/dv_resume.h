@@ -29,7 +29,8 @@ typedef struct {
 
 typedef struct {
   dv_resume_msg_t *ring;
-  size_t cap, head, count; /* head: the oldest kept */
+  size_t cap, head, count; /* cap: slots allocated; head: the oldest kept */
+  size_t max;              /* configured bound; the ring grows to it on demand */
   uint32_t last;           /* internal number of the last message (0: none yet) */
 } dv_resume_t;
 

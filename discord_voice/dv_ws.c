@@ -46,6 +46,7 @@ static void on_established(struct lws *wsi, pss_t *p, dv_ws_state_t *st) {
   char buf[32];
   const char *v = lws_get_urlarg_by_name(wsi, "v=", buf, sizeof buf);
   int version = dv_gateway_version(v);
+  sc_server_conn_opened(wsi);
   sc_wsq_init(&p->q, wsi, 0);
   p->open = 1;
   dv_conn_open(&p->conn, st->gw, version < 0 ? 4 : version, &ws_io, p);
@@ -82,6 +83,8 @@ static void on_receive(struct lws *wsi, pss_t *p, dv_ws_state_t *st, const char 
   p->rx_len += len;
   if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
     deliver(wsi, p, p->rx, p->rx_len);
+    free(p->rx); /* rare (large or fragmented messages): don't keep it idle */
+    p->rx = NULL;
     p->rx_len = 0;
   }
 }
@@ -120,7 +123,9 @@ static int dv_start(sc_app_t *app, int slot) {
       .name = "discord-voice",
       .callback = callback,
       .per_session_data_size = sizeof(pss_t),
-      .rx_buffer_size = 4096,
+      /* Per-connection receive buffer. Gateway messages are small; larger
+       * ones arrive in pieces and are reassembled in on_receive. */
+      .rx_buffer_size = 1024,
       .user = st,
   };
   return sc_server_add_listener(app, "voice gateway", &app->cfg.gateway_listen, st->protocols)

@@ -121,6 +121,11 @@ struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
   return vh;
 }
 
+void sc_server_conn_opened(struct lws *wsi) {
+  SSL *ssl = lws_get_ssl(wsi);
+  if (ssl) SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+}
+
 sc_app_t *sc_server_app(struct lws *wsi) {
   return lws_context_user(lws_get_context(wsi));
 }

@@ -36,6 +36,11 @@ struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
                                          const sc_hostport_t *listen,
                                          const struct lws_protocols *protocols);
 
+/* Per-connection set-up every listener does when a WebSocket opens: an
+ * idle TLS connection gives its read and write buffers back to the
+ * allocator (SSL_MODE_RELEASE_BUFFERS). */
+void sc_server_conn_opened(struct lws *wsi);
+
 /* The app a callback's wsi belongs to. */
 sc_app_t *sc_server_app(struct lws *wsi);
 

@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SC_WSQ_DEFAULT_MAX 256
+/* A newcomer to a 200-member room is sent ~400 messages at once (op 11,
+ * op 5 per member); bound by bytes so that fits while a peer that stopped
+ * reading is still cut off. */
+#define SC_WSQ_DEFAULT_MAX 4096
+#define SC_WSQ_MAX_BYTES (1u << 20)
 
 /* One queued text frame, with the LWS_PRE headroom lws_write needs. */
 struct sc_wsq_msg {
@@ -19,11 +23,12 @@ void sc_wsq_init(sc_wsq_t *q, struct lws *wsi, size_t max_count) {
   memset(q, 0, sizeof *q);
   q->wsi = wsi;
   q->max_count = max_count ? max_count : SC_WSQ_DEFAULT_MAX;
+  q->max_bytes = SC_WSQ_MAX_BYTES;
 }
 
 int sc_wsq_push_text(sc_wsq_t *q, const char *data, size_t len) {
   if (q->close_code) return -EPIPE;
-  if (q->count >= q->max_count) return -ENOBUFS;
+  if (q->count >= q->max_count || q->bytes + len > q->max_bytes) return -ENOBUFS;
   sc_wsq_msg_t *m = malloc(sizeof *m + LWS_PRE + len);
   if (!m) return -ENOMEM;
   m->next = NULL;
@@ -33,6 +38,7 @@ int sc_wsq_push_text(sc_wsq_t *q, const char *data, size_t len) {
   else q->head = m;
   q->tail = m;
   q->count++;
+  q->bytes += len;
   if (q->wsi) lws_callback_on_writable(q->wsi);
   return 0;
 }
@@ -50,6 +56,7 @@ int sc_wsq_on_writeable(sc_wsq_t *q) {
     q->head = m->next;
     if (!q->head) q->tail = NULL;
     q->count--;
+    q->bytes -= m->len;
     int n = lws_write(q->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
     int failed = n < (int)m->len;
     free(m);
@@ -73,4 +80,5 @@ void sc_wsq_clear(sc_wsq_t *q) {
   }
   q->tail = NULL;
   q->count = 0;
+  q->bytes = 0;
 }

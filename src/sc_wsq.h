@@ -24,7 +24,9 @@ typedef struct sc_wsq_msg sc_wsq_msg_t;
 typedef struct {
   sc_wsq_msg_t *head, *tail;
   size_t count;
-  size_t max_count;     /* bound; 0 = default (256) */
+  size_t max_count;     /* bound on messages; 0 = default (4096) */
+  size_t bytes;         /* payload bytes queued */
+  size_t max_bytes;     /* bound on bytes (1 MiB): a large room's join burst fits */
   int close_code;       /* 0 = no close pending */
   char close_reason[64];
   struct lws *wsi;
@@ -33,7 +35,7 @@ typedef struct {
 void sc_wsq_init(sc_wsq_t *q, struct lws *wsi, size_t max_count);
 
 /* Queues a text frame (copied) and requests a writable callback.
- * Returns 0, -ENOBUFS when the queue is full, -ENOMEM, or -EPIPE once a
+ * Returns 0, -ENOBUFS when the queue is full (messages or bytes), -ENOMEM, or -EPIPE once a
  * close is pending (nothing is sent after a close). */
 int sc_wsq_push_text(sc_wsq_t *q, const char *data, size_t len);
 
