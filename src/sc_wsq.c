@@ -50,18 +50,32 @@ void sc_wsq_close(sc_wsq_t *q, int code, const char *reason) {
   if (q->wsi) lws_callback_on_writable(q->wsi);
 }
 
-int sc_wsq_on_writeable(sc_wsq_t *q) {
+/* Messages written per writable callback at most: enough that a burst (a
+ * join storm's LVSP replies) leaves in one pass of the loop instead of one
+ * message per pass behind every other connection's TLS work, few enough
+ * that one connection cannot hold the loop. */
+#define SC_WSQ_BURST 64
+
+/* Writes the head message; 0, or -1 if the write failed. */
+static int write_head(sc_wsq_t *q) {
   sc_wsq_msg_t *m = q->head;
-  if (m) {
-    q->head = m->next;
-    if (!q->head) q->tail = NULL;
-    q->count--;
-    q->bytes -= m->len;
-    int n = lws_write(q->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
-    int failed = n < (int)m->len;
-    free(m);
-    if (failed) return -1;
-    if (q->head || q->close_code) lws_callback_on_writable(q->wsi);
+  q->head = m->next;
+  if (!q->head) q->tail = NULL;
+  q->count--;
+  q->bytes -= m->len;
+  int n = lws_write(q->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+  int failed = n < (int)m->len;
+  free(m);
+  return failed ? -1 : 0;
+}
+
+int sc_wsq_on_writeable(sc_wsq_t *q) {
+  for (int i = 0; q->head && i < SC_WSQ_BURST; i++) {
+    if (write_head(q) < 0) return -1;
+    if (lws_send_pipe_choked(q->wsi)) break;
+  }
+  if (q->head) {
+    lws_callback_on_writable(q->wsi);
     return 0;
   }
   if (q->close_code) {

@@ -2,9 +2,9 @@
  * sc_wsq: a bounded outbound message queue for one WebSocket connection,
  * and the deferred close that follows it.
  *
- * libwebsockets allows one write per LWS_CALLBACK_SERVER_WRITEABLE, so a
- * connection queues what it wants to send, asks for a writable callback,
- * and writes one message per callback (sc_wsq_write_one). A peer that does
+ * A connection queues what it wants to send, asks for a writable
+ * callback, and writes from the queue there (sc_wsq_on_writeable) while
+ * lws reports the socket not choked. A peer that does
  * not read fills its queue; sc_wsq_push then fails and the owner closes it.
  * A close is also queued: once the messages before it are written, the
  * connection is closed with the stored code.
@@ -43,7 +43,8 @@ int sc_wsq_push_text(sc_wsq_t *q, const char *data, size_t len);
  * first close wins. */
 void sc_wsq_close(sc_wsq_t *q, int code, const char *reason);
 
-/* For LWS_CALLBACK_SERVER_WRITEABLE: writes one message. Returns 0 to keep
+/* For LWS_CALLBACK_SERVER_WRITEABLE: writes queued messages while the
+ * socket takes them (a bounded burst). Returns 0 to keep
  * the connection, -1 when the callback must return -1 (close now: a
  * queued close was reached, with lws_close_reason already set, or a write
  * failed). Requests another callback when more is queued. */
