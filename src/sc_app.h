@@ -31,6 +31,7 @@ typedef struct sc_app {
   /* "host:port" told to Litecord as the voice endpoint. */
   char endpoint[SC_HOST_MAX + 8];
   volatile sig_atomic_t stop_requested;
+  volatile sig_atomic_t reload_requested; /* SIGHUP: reload the TLS pair */
   void *frontend_state[SC_MAX_FRONTENDS];
 } sc_app_t;
 

@@ -11,14 +11,18 @@
 
 #include "sc_log.h"
 
+/* TLS 1.2 suites (1.3 keeps OpenSSL's, all AEAD with forward secrecy). */
+#define SC_TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
+
 /* The app pointer for signal handlers: the only process-wide pointer, set
  * once before the loop runs, because a signal handler has no argument. */
 static sc_app_t *signal_app;
 
-static void on_stop_signal(int sig) {
-  (void)sig;
+/* Only flags are set here; the loop acts on them (async-signal safety). */
+static void on_signal(int sig) {
   if (!signal_app) return;
-  signal_app->stop_requested = 1;
+  if (sig == SIGHUP) signal_app->reload_requested = 1;
+  else signal_app->stop_requested = 1;
   if (signal_app->lws) lws_cancel_service(signal_app->lws);
 }
 
@@ -64,9 +68,10 @@ int sc_server_create(sc_app_t *app) {
   signal_app = app;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_stop_signal;
+  sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
   return 0;
 }
@@ -112,6 +117,11 @@ struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.ssl_cert_filepath = app->cfg.tls_cert;
     info.ssl_private_key_filepath = app->cfg.tls_key;
+    /* Our floor, whatever the system's OpenSSL configuration says:
+     * TLS 1.2+, forward-secret AEAD suites only, no renegotiation. */
+    info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
+                           SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION;
+    info.ssl_cipher_list = SC_TLS12_CIPHERS;
   }
   struct lws_vhost *vh = lws_create_vhost(app->lws, &info);
   if (!vh) sc_log_error("server", "cannot create the %s listener on %s:%u", name, listen->host,
@@ -123,15 +133,40 @@ struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
 
 void sc_server_conn_opened(struct lws *wsi) {
   SSL *ssl = lws_get_ssl(wsi);
-  if (ssl) SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+  if (!ssl) return;
+  SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
 }
 
 sc_app_t *sc_server_app(struct lws *wsi) {
   return lws_context_user(lws_get_context(wsi));
 }
 
+int sc_server_reload_tls(sc_app_t *app) {
+  const sc_config_t *c = &app->cfg;
+  char why[2 * SC_PATH_MAX + 128];
+  if (c->no_tls) {
+    sc_log_info("server", "SIGHUP: --no-tls, no certificate to reload");
+    return 0;
+  }
+  /* Checked first: lws loads the certificate and then the key into the
+   * live context, so a bad pair would leave new connections failing. */
+  if (sc_server_check_tls(c->tls_cert, c->tls_key, why, sizeof why) < 0) {
+    sc_log_error("server", "SIGHUP: keeping the current certificate: %s", why);
+    return -1;
+  }
+  /* Every vhost created with this pair gets it in its SSL_CTX; existing
+   * connections keep the certificate they were accepted with. */
+  lws_tls_cert_updated(app->lws, c->tls_cert, c->tls_key, NULL, 0, NULL, 0);
+  sc_log_info("server", "SIGHUP: TLS certificate reloaded from %s", c->tls_cert);
+  return 0;
+}
+
 int sc_server_run(sc_app_t *app) {
   while (!app->stop_requested) {
+    if (app->reload_requested) {
+      app->reload_requested = 0;
+      sc_server_reload_tls(app);
+    }
     if (lws_service(app->lws, 0) < 0) {
       sc_log_error("server", "event loop failed");
       return -1;

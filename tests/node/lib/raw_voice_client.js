@@ -105,9 +105,10 @@ class RawVoiceClient {
 /*
  * Joins with a VoiceInfo (user_id, guild_id, session_id, token, endpoint).
  * options: ca (PEM), mode (default: the server's first offer), version
- * (gateway ?v=, default 8), timeoutMs per step.
+ * (gateway ?v=, default 8), timeoutMs per step, via ({ip, port}: send IP
+ * discovery there instead of to Ready's address, e.g. a UDP proxy).
  */
-async function rawJoin(info, { ca, mode, version = 8, timeoutMs = 10000 } = {}) {
+async function rawJoin(info, { ca, mode, version = 8, timeoutMs = 10000, via } = {}) {
   const ws = new WebSocket(`wss://${info.endpoint}/?v=${version}`, ca ? { ca } : {});
   const vc = new RawVoiceClient(ws);
   const now = () => performance.now();
@@ -124,7 +125,8 @@ async function rawJoin(info, { ca, mode, version = 8, timeoutMs = 10000 } = {}) 
     vc.next(8, timeoutMs).then(() => { vc.times.hello = now(); }, () => {});
     vc.ready = (await vc.next(2, timeoutMs)).d;
     vc.times.ready = now();
-    vc.discovered = await vc.discover(vc.ready.ip, vc.ready.port, vc.ready.ssrc, timeoutMs);
+    const media = via || { ip: vc.ready.ip, port: vc.ready.port };
+    vc.discovered = await vc.discover(media.ip, media.port, vc.ready.ssrc, timeoutMs);
     vc.times.discovery = now();
     vc.mode = mode || vc.ready.modes[0];
     vc.send(1, { protocol: 'udp', data: { address: vc.discovered.ip, port: vc.discovered.port, mode: vc.mode } });

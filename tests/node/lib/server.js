@@ -37,6 +37,7 @@ const live = new Set();
 /* Lines that mean a sanitizer or valgrind found a memory error. */
 const SANITIZER_RE = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: UndefinedBehaviorSanitizer|ERROR SUMMARY: [1-9]|WARNING: ThreadSanitizer/;
 const sanitizerReports = [];
+const SANITIZER_EXIT_CODES = [86, 99];
 const wrapper = (process.env.SC_SERVER_WRAPPER || '').split(/\s+/).filter(Boolean);
 const TIME_SCALE = Number(process.env.SC_TIMEOUT_SCALE) || (wrapper.length ? 10 : 1);
 
@@ -206,7 +207,12 @@ class ServerHandle {
     this.adminUrl = `http://${HOST}:${f.ports.admin}`;
     this.exit = null;
     this.stopping = false;
-    this.exited = exitPromise(f.proc).then((e) => { this.exit = e; return e; });
+    this.exited = exitPromise(f.proc).then((e) => {
+      this.exit = e;
+      // contrib/test.sh makes ASan exit with 86; valgrind is told 99.
+      if (SANITIZER_EXIT_CODES.includes(e.code)) sanitizerReports.push(`${f.logPath}: exit status ${e.code}`);
+      return e;
+    });
   }
 
   /* The admin API's bearer token (generated in the state dir at start). */
