@@ -89,7 +89,9 @@ struct dv_cipher {
    * from two, one stream can never push the other out of its window.
    * xsalsa20_poly1305 uses [0] over extended RTP sequence numbers. */
   dv_replay_t rx[2];
-  uint64_t recent[DV_SUFFIX_RECENT]; /* suffix: folds of recent nonces */
+  /* suffix mode only (512 bytes that every other mode's member would
+   * carry for nothing): folds of recent nonces */
+  uint64_t *recent;
   unsigned recent_next, recent_n;
 };
 
@@ -174,6 +176,15 @@ static int sodium_key_init(dv_cipher_t *c, const uint8_t key[DV_KEY_LEN])
 
 static void sodium_key_fini(dv_cipher_t *c) { (void)c; /* key wiped by dv_cipher_free */ }
 
+static int suffix_init(dv_cipher_t *c, const uint8_t key[DV_KEY_LEN])
+{
+  c->recent = calloc(DV_SUFFIX_RECENT, sizeof *c->recent);
+  if (!c->recent) return -ENOMEM;
+  return sodium_key_init(c, key);
+}
+
+static void suffix_fini(dv_cipher_t *c) { free(c->recent); }
+
 static int xchacha_encrypt(dv_cipher_t *c, dv_aead_io_t *io)
 {
   unsigned long long taglen;
@@ -213,7 +224,7 @@ static const dv_mode_desc_t dv_modes[DV_MODE_COUNT] = {
                                         sodium_key_init, sodium_key_fini, secretbox_encrypt,
                                         secretbox_decrypt},
     [DV_MODE_XSALSA20_POLY1305_SUFFIX] = {"xsalsa20_poly1305_suffix", 0, NONCE_SUFFIX, 24,
-                                          sodium_key_init, sodium_key_fini, secretbox_encrypt,
+                                          suffix_init, suffix_fini, secretbox_encrypt,
                                           secretbox_decrypt},
     [DV_MODE_XSALSA20_POLY1305] = {"xsalsa20_poly1305", 0, NONCE_HEADER, 0, sodium_key_init,
                                    sodium_key_fini, secretbox_encrypt, secretbox_decrypt},

@@ -370,17 +370,15 @@ static int tx_slot(sc_media_worker_t *w) {
   return w->tx.n;
 }
 
+/* The slots' pointers are set once (batch_init); a packet fills in only its
+ * length and destination, copying just the bytes of the address family. */
 static void tx_commit(sc_media_worker_t *w, int slot, size_t len,
                       const struct sockaddr_storage *to) {
   txq_t *t = &w->tx;
-  t->addrs[slot] = *to;
-  t->iov[slot].iov_base = t->bufs[slot];
+  socklen_t alen = addr_len(to);
+  memcpy(&t->addrs[slot], to, alen);
   t->iov[slot].iov_len = len;
-  memset(&t->msgs[slot], 0, sizeof t->msgs[slot]);
-  t->msgs[slot].msg_hdr.msg_name = &t->addrs[slot];
-  t->msgs[slot].msg_hdr.msg_namelen = addr_len(to);
-  t->msgs[slot].msg_hdr.msg_iov = &t->iov[slot];
-  t->msgs[slot].msg_hdr.msg_iovlen = 1;
+  t->msgs[slot].msg_hdr.msg_namelen = alen;
   t->n++;
 }
 
@@ -510,19 +508,14 @@ static void drain_socket(sc_media_worker_t *w) {
     /* Commands first: a member added before its client was answered must
      * exist before that client's datagram is read. */
     if (atomic_load_explicit(&w->cmd_pending, memory_order_acquire)) apply_commands(w);
-    for (int i = 0; i < RX_BATCH; i++) {
-      r->iov[i].iov_base = r->bufs[i];
-      r->iov[i].iov_len = PKT_MAX;
-      memset(&r->msgs[i].msg_hdr, 0, sizeof r->msgs[i].msg_hdr);
-      r->msgs[i].msg_hdr.msg_name = &r->addrs[i];
-      r->msgs[i].msg_hdr.msg_namelen = sizeof r->addrs[i];
-      r->msgs[i].msg_hdr.msg_iov = &r->iov[i];
-      r->msgs[i].msg_hdr.msg_iovlen = 1;
-    }
     int n = recvmmsg(w->fd, r->msgs, RX_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0) break;
     for (int i = 0; i < n; i++) {
-      if (r->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+      /* The kernel wrote the address length (and flags) of the slots it
+       * filled; everything else in the headers is as batch_init left it. */
+      int truncated = r->msgs[i].msg_hdr.msg_flags & MSG_TRUNC;
+      r->msgs[i].msg_hdr.msg_namelen = sizeof r->addrs[i];
+      if (truncated) {
         COUNT(w, rx_datagrams);
         COUNT(w, drop_malformed);
         continue;
@@ -622,6 +615,25 @@ static int open_socket(const char *host, uint16_t port) {
   return fd;
 }
 
+/* Points every receive and send slot at its buffer and address once: the
+ * packet path then touches only what changes per datagram. */
+static void batch_init(sc_media_worker_t *w) {
+  rxq_t *r = &w->rx;
+  for (int i = 0; i < RX_BATCH; i++) {
+    r->iov[i] = (struct iovec){.iov_base = r->bufs[i], .iov_len = PKT_MAX};
+    r->msgs[i].msg_hdr = (struct msghdr){.msg_name = &r->addrs[i],
+                                         .msg_namelen = sizeof r->addrs[i],
+                                         .msg_iov = &r->iov[i],
+                                         .msg_iovlen = 1};
+  }
+  txq_t *t = &w->tx;
+  for (int i = 0; i < TX_BATCH; i++) {
+    t->iov[i] = (struct iovec){.iov_base = t->bufs[i], .iov_len = 0};
+    t->msgs[i].msg_hdr = (struct msghdr){.msg_name = &t->addrs[i], .msg_iov = &t->iov[i],
+                                         .msg_iovlen = 1};
+  }
+}
+
 static sc_media_worker_t *worker_create(sc_media_t *m, int index, const char *host, uint16_t port,
                                         sc_datagram_fn fn) {
   sc_media_worker_t *w = calloc(1, sizeof *w);
@@ -630,6 +642,7 @@ static sc_media_worker_t *worker_create(sc_media_t *m, int index, const char *ho
   w->index = index;
   w->port = port;
   w->on_datagram = fn;
+  batch_init(w);
   int table_rc = sc_mtable_init(&w->table);
   w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   w->fd = open_socket(host, port);
