@@ -28,6 +28,7 @@
 #define STOP_GRACE_MS 5000
 #define REFINE_STEPS 2
 #define LEVEL_TRIES 3
+#define HALF_TRIES 3
 #define STOP_GRACE_WRAPPED_MS 120000 /* valgrind writes its profile on exit */
 
 typedef struct {
@@ -327,13 +328,29 @@ static void ramp(bench_t *b) {
   }
 }
 
+/* The step at half the best rate, run HALF_TRIES times: the one with the
+ * median p99 is reported. One window's p99 on a shared 2-core machine is
+ * mostly whichever other process ran then; the median of three is the
+ * server's. */
 static void half_rate(bench_t *b) {
-  measured_t m;
+  measured_t m[HALF_TRIES];
   if (b->o->half_seconds <= 0 || b->best_rooms < 1) return;
   int rooms = b->best_rooms / 2 > 0 ? b->best_rooms / 2 : 1;
-  run_one(b, "half", rooms, b->o->half_seconds, &m);
-  b->half = m.r;
-  b->half_cpu_us = cpu_us_per_fwd(&m);
+  int n = 0;
+  for (int k = 0; k < HALF_TRIES; k++)
+    if (run_one(b, "half", rooms, b->o->half_seconds, &m[n]) >= 0) n++;
+  if (!n) return;
+  int order[HALF_TRIES];
+  for (int i = 0; i < n; i++) order[i] = i;
+  for (int i = 1; i < n; i++) /* insertion sort by p99 */
+    for (int j = i; j > 0 && m[order[j]].r.p99_us < m[order[j - 1]].r.p99_us; j--) {
+      int t = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = t;
+    }
+  const measured_t *mid = &m[order[n / 2]];
+  b->half = mid->r;
+  b->half_cpu_us = cpu_us_per_fwd(mid);
 }
 
 /* ---- summary and main ---------------------------------------------------- */
