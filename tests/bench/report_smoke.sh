@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Smoke test of the benchmark pipeline (contrib/bench.sh in miniature):
+# lcv_loadgen runs a tiny ramp against the reflector and the server and a
+# small join burst, then report.py turns the results into the BENCHMARKS
+# document. Checks that every scenario completed and that the document has
+# its sections and a row per scenario. No thresholds.
+#   report_smoke.sh LOADGEN SERVER REFLECTOR OUT_DIR
+set -euo pipefail
+lg=$1 srv=$2 refl=$3 out=$4
+here=$(cd "$(dirname "$0")" && pwd)
+py=/usr/bin/python3
+[[ -x $py ]] || py=python3
+rm -rf "$out"
+mkdir -p "$out"
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "cpu: $(nproc) x smoke"
+  echo "quick: smoke"
+} >"$out/system.txt"
+shape=(--members 3 --speakers 2 --rate 50 --payload 160 --log-dir "$out")
+ramp=(--ramp-start 2 --ramp-factor 2 --step-seconds 1 --half-seconds 1 --rooms 4)
+"$lg" --label baseline-1w --raw --target "$refl" "${shape[@]}" "${ramp[@]}" >>"$out/results.jsonl"
+"$lg" --label aes-1w --target "$srv" --mode aes "${shape[@]}" "${ramp[@]}" >>"$out/results.jsonl"
+"$lg" --label join-200-notls --target "$srv" --join-only --no-tls --inflight 12 --rooms 4 \
+  "${shape[@]}" >>"$out/results.jsonl"
+"$py" "$here/report.py" "$out" >"$out/BENCHMARKS.md"
+fail=0
+for want in "## Targets" "## Results" "## Join time" "| baseline-1w |" "| aes-1w |" \
+  "| join-200-notls |" "p99 at half the maximum rate" "Join p99 with 12 concurrent joins"; do
+  if ! grep -qF -- "$want" "$out/BENCHMARKS.md"; then
+    echo "report: missing \"$want\"" >&2
+    fail=1
+  fi
+done
+if grep -q '"setup_ok":false' "$out/results.jsonl"; then
+  echo "report: a scenario did not set up" >&2
+  fail=1
+fi
+((fail == 0)) && echo "report: $(wc -l <"$out/BENCHMARKS.md") lines, every section present"
+exit $fail
