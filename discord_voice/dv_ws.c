@@ -108,6 +108,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   case LWS_CALLBACK_RECEIVE: on_receive(wsi, p, st, in, len); break;
   case LWS_CALLBACK_SERVER_WRITEABLE: return p->open ? sc_wsq_on_writeable(&p->q) : 0;
   case LWS_CALLBACK_CLOSED: on_closed(p); break;
+  case LWS_CALLBACK_HTTP: return sc_server_refuse_http(wsi);
   default: break;
   }
   return 0;

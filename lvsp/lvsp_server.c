@@ -197,6 +197,7 @@ static int lvsp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
   case LWS_CALLBACK_SERVER_WRITEABLE: return sc_wsq_on_writeable(&s->q);
   case LWS_CALLBACK_TIMER: on_timer(s); return 0;
   case LWS_CALLBACK_CLOSED: on_closed(wsi, s); return 0;
+  case LWS_CALLBACK_HTTP: return sc_server_refuse_http(wsi);
   default: return 0;
   }
 }

@@ -185,6 +185,14 @@ void sc_server_drain(sc_app_t *app, int ms) {
   }
 }
 
+int sc_server_refuse_http(struct lws *wsi) {
+  /* Unanswered, lws keeps such a connection until its own timeout and,
+   * once the peer has closed, polls it in a busy loop meanwhile: a plain
+   * GET cost seconds of the control thread. Answer and close at once. */
+  lws_return_http_status(wsi, 426, "WebSocket only");
+  return -1;
+}
+
 void sc_server_destroy(sc_app_t *app) {
   if (app->lws) lws_context_destroy(app->lws);
   app->lws = NULL;

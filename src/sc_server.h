@@ -41,6 +41,10 @@ struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
  * idle TLS connection gives its read and write buffers back to the
  * allocator (SSL_MODE_RELEASE_BUFFERS: ~30 KiB less per idle session). */
 void sc_server_conn_opened(struct lws *wsi);
+/* For LWS_CALLBACK_HTTP on a WebSocket-only listener (the front ends call
+ * it): answers 426 Upgrade Required at once and returns what the callback
+ * must return (non-zero: lws closes the connection). */
+int sc_server_refuse_http(struct lws *wsi);
 
 /* The app a callback's wsi belongs to. */
 sc_app_t *sc_server_app(struct lws *wsi);

@@ -11,7 +11,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
 const tls = require('node:tls');
-const { runSuite, gwProbe, voiceState, identifyData } = require('./lib/hostile');
+const { runSuite, gwProbe, voiceState, identifyData, httpWithoutUpgrade } = require('./lib/hostile');
 const { rawJoin } = require('./lib/raw_voice_client');
 const { HOST, sleep } = require('./lib/server');
 
@@ -188,6 +188,9 @@ const tlsCases = [
   { id: 'T6', what: 'POST with a 100 MB Content-Length', expect: 'refused',
     run: async (ctx) => refusedOrClosed(await rawExchange(ctx, 'POST / HTTP/1.1\r\nHost: x\r\n' +
       'Content-Length: 100000000\r\n\r\nabc', { useTls: true })) },
+  { id: 'T11', what: 'HTTPS GET without an upgrade, client gone at once', expect:
+      'HTTP/1.1 426, control thread idle',
+    run: (ctx) => httpWithoutUpgrade(ctx, Number(ctx.srv.endpoint.split(':')[1])) },
   ...[['T7', 'TLS 1.1', 'TLSv1.1', 'DEFAULT@SECLEVEL=0', 'refused'],
     ['T8', 'TLS 1.2 without forward secrecy (AES256-GCM-SHA384)', 'TLSv1.2', 'AES256-GCM-SHA384', 'refused'],
     ['T9', 'TLS 1.2 with a CBC suite (ECDHE-ECDSA-AES128-SHA)', 'TLSv1.2', 'ECDHE-ECDSA-AES128-SHA', 'refused'],

@@ -8,7 +8,7 @@
  * everything else (structure, phase, unknown op, bad field, too large).
  */
 const crypto = require('node:crypto');
-const { runSuite, lvspProbe } = require('./lib/hostile');
+const { runSuite, lvspProbe, httpWithoutUpgrade } = require('./lib/hostile');
 const { hmacToken } = require('./lib/lvsp_client');
 
 const HUGE = 70 * 1024; // over LVSP_MAX_FRAME (64 KiB)
@@ -76,6 +76,9 @@ const cases = [
     run: (ctx) => lvspProbe(ctx, ['']) },
   { id: 'L30', what: 'op that overflows a 64-bit integer', expect: 'close 4002',
     run: (ctx) => lvspProbe(ctx, ['{"op":18446744073709551617,"d":{}}']) },
+  { id: 'L31', what: 'HTTPS GET without an upgrade, client gone at once', expect:
+      'HTTP/1.1 426, control thread idle',
+    run: (ctx) => httpWithoutUpgrade(ctx, Number(new URL(ctx.srv.lvspUrl).port)) },
 ];
 for (const c of cases) c.plane = 'lvsp';
 

@@ -271,6 +271,38 @@ async function runSuite({ name, cases, setup, teardown }) {
   process.exit(failed ? 1 : 0);
 }
 
+/* CPU ticks (1/100 s) the server's main thread (the control plane: lws,
+ * LVSP, gateway) has used so far. */
+function controlTicks(srv) {
+  const f = fs.readFileSync(`/proc/${srv.proc.pid}/task/${srv.proc.pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); /* utime, stime */
+}
+
+/* A plain HTTP GET (no WebSocket upgrade) over TLS to `port`; the client
+ * reads the first line for up to 1 s and closes. Then 1.5 s of watching
+ * the control thread: a server that left the request unanswered used to
+ * poll the closed connection in a busy loop until lws's own timeout.
+ * Resolves "<status line or closed>, control thread idle|busy (N ticks)". */
+async function httpWithoutUpgrade(ctx, port) {
+  const t0 = controlTicks(ctx.srv);
+  const line = await new Promise((resolve) => {
+    const s = require('node:tls').connect({ host: '127.0.0.1', port, ca: ctx.ca });
+    let got = '';
+    const done = () => { clearTimeout(timer); s.destroy(); resolve(got.split('\r\n')[0] || 'closed'); };
+    const timer = setTimeout(done, 1000);
+    s.on('error', () => {});
+    s.once('secureConnect', () => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    s.on('data', (d) => { got += d.toString('latin1'); if (got.includes('\r\n')) done(); });
+    s.on('close', done);
+  });
+  await sleep(1500);
+  const used = controlTicks(ctx.srv) - t0;
+  /* A busy loop burns ~150 ticks here; an idle control thread ~0. */
+  return `${line.replace(/\s+$/, '')}, control thread ${used < 50 ? 'idle' : `busy (${used} ticks)`}`;
+}
+
 module.exports = {
   runSuite, lvspProbe, gwProbe, wsOpen, sendAndWaitClose, identifyData, voiceState, snowflake,
+  httpWithoutUpgrade,
 };
