@@ -9,9 +9,14 @@
  * back to at most one kept message); when full, the oldest is dropped and
  * a resume that still needs it fails. A client's seq_ack trims it.
  *
+ * Storage: one allocation per kept message (header and text together) in
+ * a list from the oldest; the buffer itself allocates nothing. An idle
+ * session whose client acknowledged everything holds no memory here (a v8
+ * client acknowledges with every heartbeat).
+ *
  * Threads: control thread only. Pure data structure, no I/O.
- * Memory: the buffer owns copies of the messages; dv_resume_free
- * releases them.
+ * Memory: the buffer owns the kept messages; dv_resume_free (or ack,
+ * clear) releases them.
  */
 #ifndef DV_RESUME_H
 #define DV_RESUME_H
@@ -21,17 +26,18 @@
 
 #define DV_RESUME_MAX_CAP 16384
 
-typedef struct {
-  uint32_t seq; /* internal number */
-  char *text;
-  size_t len;
-} dv_resume_msg_t;
+typedef struct dv_resume_msg dv_resume_msg_t;
+struct dv_resume_msg {
+  dv_resume_msg_t *next; /* the next newer kept message, or NULL */
+  uint32_t seq;          /* internal number */
+  uint32_t len;
+  char text[];           /* len bytes and a NUL */
+};
 
 typedef struct {
-  dv_resume_msg_t *ring;
-  size_t cap, head, count; /* cap: slots allocated; head: the oldest kept */
-  size_t max;              /* configured bound; the ring grows to it on demand */
-  uint32_t last;           /* internal number of the last message (0: none yet) */
+  dv_resume_msg_t *head, *tail; /* oldest and newest kept */
+  size_t count, max;            /* max: the configured bound */
+  uint32_t last;                /* internal number of the last message (0: none yet) */
 } dv_resume_t;
 
 /* cap in 1..DV_RESUME_MAX_CAP. 0 or -EINVAL/-ENOMEM. */
@@ -44,8 +50,9 @@ uint32_t dv_resume_next(dv_resume_t *b);
 uint16_t dv_resume_wire(uint32_t seq);
 
 /* Keeps a copy of message `seq` (from dv_resume_next, in order). When the
- * buffer is full the oldest message is dropped. 0 or -ENOMEM (then the
- * message is not kept, which a later resume will notice). */
+ * buffer is full the oldest message is dropped. 0, or -ENOMEM or
+ * -EMSGSIZE (4 GiB or more): then everything kept is dropped, so a resume
+ * that needs the message fails instead of skipping it. */
 int dv_resume_keep(dv_resume_t *b, uint32_t seq, const char *text, size_t len);
 
 /* The client has seen everything up to wire number `ack`: drops those.
@@ -55,11 +62,10 @@ void dv_resume_ack(dv_resume_t *b, long long ack);
 void dv_resume_clear(dv_resume_t *b);
 
 /* For a resume with seq_ack `ack` (-1: nothing seen): sets *first to the
- * index (0 = oldest kept) of the first message to re-send, so messages
- * first..count-1 follow in order. Returns 0, or -ESTALE when a message
- * after `ack` is no longer kept or `ack` names nothing we sent. */
-int dv_resume_from(const dv_resume_t *b, long long ack, size_t *first);
-const dv_resume_msg_t *dv_resume_at(const dv_resume_t *b, size_t i);
+ * first message to re-send (NULL: none); the rest follow through ->next.
+ * Returns 0, or -ESTALE when a message after `ack` is no longer kept or
+ * `ack` names nothing we sent. */
+int dv_resume_from(const dv_resume_t *b, long long ack, const dv_resume_msg_t **first);
 size_t dv_resume_count(const dv_resume_t *b);
 
 #endif

@@ -118,8 +118,8 @@ int dv_session_resume(dv_session_t *s, dv_conn_t *c, int has_ack, long long ack)
   /* Clients without seq_ack (v<8) saw what was sent while they were here. */
   uint32_t seen = s->conn ? s->out.last : s->unbound_at;
   if (!has_ack) ack = seen ? dv_resume_wire(seen) : -1;
-  size_t first;
-  if (dv_resume_from(&s->out, ack, &first) < 0) return -ESTALE;
+  const dv_resume_msg_t *m;
+  if (dv_resume_from(&s->out, ack, &m) < 0) return -ESTALE;
   if (s->conn) { /* the old socket is half dead: this one wins */
     dv_conn_close(s->conn, DV_CLOSE_SESSION_INVALID, "session resumed on another socket");
     s->conn->session = NULL;
@@ -130,13 +130,10 @@ int dv_session_resume(dv_session_t *s, dv_conn_t *c, int has_ack, long long ack)
   json_decref(msg);
   if (text) dv_conn_send_text(c, text, strlen(text));
   free(text);
-  size_t n = dv_resume_count(&s->out);
-  for (size_t i = first; i < n && !c->closing; i++) {
-    const dv_resume_msg_t *m = dv_resume_at(&s->out, i);
-    dv_conn_send_text(c, m->text, m->len);
-  }
+  size_t n = 0;
+  for (; m && !c->closing; m = m->next, n++) dv_conn_send_text(c, m->text, m->len);
   if (s->version < 8) dv_resume_clear(&s->out);
-  sc_log_info("gateway", "user %s resumed; %zu message(s) re-sent", s->vs->user_id, n - first);
+  sc_log_info("gateway", "user %s resumed; %zu message(s) re-sent", s->vs->user_id, n);
   return 0;
 }
 

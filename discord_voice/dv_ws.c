@@ -12,6 +12,8 @@
 #include "sc_server.h"
 #include "sc_wsq.h"
 
+enum { DV_WS_RX_BUFFER = 256, DV_WS_TX_PACKET = 16384 /* one TLS record */ };
+
 typedef struct {
   dv_gw_t *gw;
   struct lws_protocols protocols[2];
@@ -108,6 +110,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   case LWS_CALLBACK_RECEIVE: on_receive(wsi, p, st, in, len); break;
   case LWS_CALLBACK_SERVER_WRITEABLE: return p->open ? sc_wsq_on_writeable(&p->q) : 0;
   case LWS_CALLBACK_CLOSED: on_closed(p); break;
+  case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: sc_server_tls_ctx_setup(user); break;
   case LWS_CALLBACK_HTTP: return sc_server_refuse_http(wsi);
   default: break;
   }
@@ -124,10 +127,15 @@ static int dv_start(sc_app_t *app, int slot) {
       .name = "discord-voice",
       .callback = callback,
       .per_session_data_size = sizeof(pss_t),
-      /* Per-connection receive buffer. Gateway messages are small; larger
-       * ones arrive in pieces and are reassembled in on_receive. */
-      .rx_buffer_size = 1024,
+      /* Per-connection receive buffer, held by every idle session: big
+       * enough for heartbeats, Speaking and control frames (<= 125 bytes);
+       * larger messages (Identify, Select Protocol) arrive in pieces and
+       * are reassembled in on_receive. */
+      .rx_buffer_size = DV_WS_RX_BUFFER,
       .user = st,
+      /* Without it lws cuts every send at rx_buffer_size and copies the
+       * rest aside for later writable callbacks. */
+      .tx_packet_size = DV_WS_TX_PACKET,
   };
   return sc_server_add_listener(app, "voice gateway", &app->cfg.gateway_listen, st->protocols)
              ? 0

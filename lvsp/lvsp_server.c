@@ -198,6 +198,7 @@ static int lvsp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
   case LWS_CALLBACK_TIMER: on_timer(s); return 0;
   case LWS_CALLBACK_CLOSED: on_closed(wsi, s); return 0;
   case LWS_CALLBACK_HTTP: return sc_server_refuse_http(wsi);
+  case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: sc_server_tls_ctx_setup(user); return 0;
   default: return 0;
   }
 }

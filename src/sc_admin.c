@@ -179,6 +179,7 @@ static int admin_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
   case LWS_CALLBACK_HTTP: return on_http(wsi, s, in);
   case LWS_CALLBACK_HTTP_WRITEABLE: return on_writeable(wsi, s);
   case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return -1; /* no WebSockets here */
+  case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: sc_server_tls_ctx_setup(user); return 0;
   case LWS_CALLBACK_CLOSED_HTTP:
     if (s) {
       free(s->body);

@@ -11,8 +11,16 @@
 
 #include "sc_log.h"
 
-/* TLS 1.2 suites (1.3 keeps OpenSSL's, all AEAD with forward secrecy). */
-#define SC_TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
+/* Forward-secret AEAD suites only; 1.3 has OpenSSL's three. ChaCha20-
+ * Poly1305 comes first (lws makes the server's order win): its record
+ * state is ~0.4 KiB smaller per connection than AES-GCM's, held by every
+ * idle session, while AES-NI's speed buys nothing at the few messages a
+ * voice gateway socket carries. Clients without it get AES-GCM. */
+#define SC_TLS12_CIPHERS "ECDHE+CHACHA20:ECDHE+AESGCM"
+#define SC_TLS13_CIPHERS \
+  "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256"
+/* TLS 1.3 session tickets sent per connection (sc_server_tls_ctx_setup). */
+#define SC_TLS13_TICKETS 1
 
 /* The app pointer for signal handlers: the only process-wide pointer, set
  * once before the loop runs, because a signal handler has no argument. */
@@ -122,6 +130,7 @@ struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
     info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
                            SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION;
     info.ssl_cipher_list = SC_TLS12_CIPHERS;
+    info.tls1_3_plus_cipher_list = SC_TLS13_CIPHERS;
   }
   struct lws_vhost *vh = lws_create_vhost(app->lws, &info);
   if (!vh) sc_log_error("server", "cannot create the %s listener on %s:%u", name, listen->host,
@@ -135,6 +144,10 @@ void sc_server_conn_opened(struct lws *wsi) {
   SSL *ssl = lws_get_ssl(wsi);
   if (!ssl) return;
   SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+}
+
+void sc_server_tls_ctx_setup(struct ssl_ctx_st *ctx) {
+  if (ctx) SSL_CTX_set_num_tickets(ctx, SC_TLS13_TICKETS);
 }
 
 sc_app_t *sc_server_app(struct lws *wsi) {

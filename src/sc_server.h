@@ -46,6 +46,16 @@ void sc_server_conn_opened(struct lws *wsi);
  * must return (non-zero: lws closes the connection). */
 int sc_server_refuse_http(struct lws *wsi);
 
+/* What lws has no option for, on a listener's TLS context: one TLS 1.3
+ * session ticket per connection instead of OpenSSL's two (a voice client
+ * holds one connection at a time, and resuming consumes one ticket while
+ * the new connection brings a fresh one; each ticket adds ~7 % to the
+ * server's CPU per handshake). A front end calls it from its protocol callback on
+ * LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS (`user` is the
+ * SSL_CTX); a certificate reload (SIGHUP) keeps it. */
+struct ssl_ctx_st;
+void sc_server_tls_ctx_setup(struct ssl_ctx_st *ctx);
+
 /* The app a callback's wsi belongs to. */
 sc_app_t *sc_server_app(struct lws *wsi);
 

@@ -35,23 +35,25 @@ static void test_wire_numbers(void) {
 static void test_keep_ack_replay(void) {
   dv_resume_t b;
   ASSERT_EQ(dv_resume_init(&b, 8), 0);
-  size_t first;
+  const dv_resume_msg_t *first;
   ASSERT_EQ(dv_resume_from(&b, -1, &first), 0); /* nothing sent, nothing seen */
-  ASSERT_EQ(first, 0);
+  ASSERT_TRUE(first == NULL);
   push(&b, 5);
   ASSERT_EQ(dv_resume_from(&b, -1, &first), 0);
-  ASSERT_EQ(first, 0);
+  ASSERT_STREQ(first->text, "msg 1");
   ASSERT_EQ(dv_resume_from(&b, 3, &first), 0);
-  ASSERT_EQ(first, 3);
-  ASSERT_STREQ(dv_resume_at(&b, first)->text, "msg 4");
+  ASSERT_STREQ(first->text, "msg 4");
+  ASSERT_EQ(first->len, 5);
+  ASSERT_STREQ(first->next->text, "msg 5");
+  ASSERT_TRUE(first->next->next == NULL);
   ASSERT_EQ(dv_resume_from(&b, 5, &first), 0);
-  ASSERT_EQ(first, 5); /* up to date: nothing to re-send */
+  ASSERT_TRUE(first == NULL); /* up to date: nothing to re-send */
   ASSERT_EQ(dv_resume_from(&b, 6, &first), -ESTALE); /* never sent */
   ASSERT_EQ(dv_resume_from(&b, 0, &first), -ESTALE);
   dv_resume_ack(&b, 2);
   ASSERT_EQ(dv_resume_count(&b), 3);
   ASSERT_EQ(dv_resume_from(&b, 2, &first), 0);
-  ASSERT_EQ(first, 0);
+  ASSERT_STREQ(first->text, "msg 3");
   ASSERT_EQ(dv_resume_from(&b, 1, &first), -ESTALE); /* msg 2 is gone */
   ASSERT_EQ(dv_resume_from(&b, -1, &first), -ESTALE);
   dv_resume_ack(&b, 1); /* an old ack changes nothing */
@@ -60,15 +62,46 @@ static void test_keep_ack_replay(void) {
   /* Overflow drops the oldest. */
   push(&b, 7); /* 3 + 7 > 8: msgs 3 and 4 dropped */
   ASSERT_EQ(dv_resume_count(&b), 8);
-  ASSERT_STREQ(dv_resume_at(&b, 0)->text, "msg 5");
+  ASSERT_STREQ(b.head->text, "msg 5");
+  ASSERT_STREQ(b.tail->text, "msg 12");
   ASSERT_EQ(dv_resume_from(&b, 3, &first), -ESTALE);
   ASSERT_EQ(dv_resume_from(&b, 4, &first), 0);
-  ASSERT_EQ(first, 0);
-  ASSERT_TRUE(dv_resume_at(&b, 8) == NULL);
+  int n = 0;
+  for (; first; first = first->next) ASSERT_EQ(first->seq, 5u + (uint32_t)n++);
+  ASSERT_EQ(n, 8);
   dv_resume_clear(&b);
   ASSERT_EQ(dv_resume_from(&b, 12, &first), 0);
   ASSERT_EQ(dv_resume_from(&b, 11, &first), -ESTALE);
   dv_resume_free(&b);
+}
+
+/* Acknowledged messages are freed, and an empty buffer holds no memory at
+ * all (an idle v8 session acknowledges with every heartbeat). */
+static void test_ack_releases_everything(void) {
+  dv_resume_t b;
+  ASSERT_EQ(dv_resume_init(&b, 4), 0);
+  ASSERT_TRUE(b.head == NULL && b.tail == NULL);
+  push(&b, 6); /* 3..6 kept */
+  ASSERT_EQ(dv_resume_count(&b), 4);
+  dv_resume_ack(&b, 5);
+  ASSERT_EQ(dv_resume_count(&b), 1);
+  ASSERT_TRUE(b.head == b.tail);
+  dv_resume_ack(&b, 6);
+  ASSERT_EQ(dv_resume_count(&b), 0);
+  ASSERT_TRUE(b.head == NULL && b.tail == NULL);
+  /* Still numbered on from 7 and resumable from 6. */
+  push(&b, 2);
+  const dv_resume_msg_t *first;
+  ASSERT_EQ(dv_resume_from(&b, 6, &first), 0);
+  ASSERT_STREQ(first->text, "msg 7");
+  ASSERT_STREQ(b.tail->text, "msg 8");
+  /* Text is kept byte for byte, NUL-terminated after len. */
+  uint32_t seq = dv_resume_next(&b);
+  ASSERT_EQ(dv_resume_keep(&b, seq, "a\0b", 3), 0);
+  ASSERT_EQ(b.tail->len, 3);
+  ASSERT_MEMEQ(b.tail->text, "a\0b", 4);
+  dv_resume_free(&b);
+  ASSERT_TRUE(b.head == NULL && dv_resume_count(&b) == 0);
 }
 
 /* Across the wire wrap (65535 -> 1) acks still name the right message. */
@@ -78,12 +111,11 @@ static void test_wrap(void) {
   push(&b, 65530);
   dv_resume_ack(&b, 65530);
   push(&b, 10); /* internal 65531..65540 = wire 65531..65535, 1..5 */
-  size_t first;
+  const dv_resume_msg_t *first;
   ASSERT_EQ(dv_resume_from(&b, 65534, &first), 0);
-  ASSERT_EQ(first, 4);
-  ASSERT_EQ(dv_resume_at(&b, first)->seq, 65535u);
+  ASSERT_EQ(first->seq, 65535u);
   ASSERT_EQ(dv_resume_from(&b, 2, &first), 0);
-  ASSERT_EQ(dv_resume_at(&b, first)->seq, 65538u);
+  ASSERT_EQ(first->seq, 65538u);
   dv_resume_ack(&b, 3);
   ASSERT_EQ(dv_resume_count(&b), 2);
   ASSERT_EQ(dv_resume_from(&b, 65535, &first), -ESTALE);
@@ -185,6 +217,7 @@ static void test_lws_timers(void) {
 int main(void) {
   RUN_TEST(test_wire_numbers);
   RUN_TEST(test_keep_ack_replay);
+  RUN_TEST(test_ack_releases_everything);
   RUN_TEST(test_wrap);
   RUN_TEST(test_rate);
   RUN_TEST(test_manual_timers);

@@ -88,6 +88,7 @@ static void test_seq_ack_and_stale_resume(void) {
   long long seen = last_seq(&b);
   send_json(&b, "{\"op\":3,\"d\":{\"t\":1,\"seq_ack\":%lld}}", seen);
   ASSERT_EQ(dv_resume_count(&sb->out), 0);
+  ASSERT_TRUE(sb->out.head == NULL); /* acknowledged: nothing held */
   send_json(&a, "{\"op\":5,\"d\":{\"speaking\":1,\"delay\":0}}");
   send_json(&a, "{\"op\":5,\"d\":{\"speaking\":0,\"delay\":0}}");
   ASSERT_EQ(dv_resume_count(&sb->out), 2);
