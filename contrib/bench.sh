@@ -52,7 +52,7 @@ shape=(--members 5 --speakers 2 --rate 50 --payload 160)
 if ((quick)); then
   step=1.5 half=2 start=100 side_rooms=300 base_rooms=800
 else
-  step=3 half=5 start=50 side_rooms=500 base_rooms=1500
+  step=3 half=5 start=50 side_rooms=900 base_rooms=1500
 fi
 
 {
