@@ -58,7 +58,7 @@ fi
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit: ${BENCH_COMMIT:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(
-    git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')}"
+    git -C "$root" diff --quiet HEAD -- . ':!docs/BENCHMARKS.md' 2>/dev/null || echo ' (with local changes)')}"
   echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
   echo "kernel: $(uname -r)"
   echo "openssl: $(openssl version)"
