@@ -173,8 +173,13 @@ async function scenario(cfg, c, djs, lvsp, peers) {
   for (const [rx, tx, sub] of [['B', 'A', subs.bFromA], ['A', 'B', subs.aFromB]]) {
     const sent = new Set(tones[tx].map((p) => p.toString('hex')));
     const intact = sub.packets.filter((p) => sent.has(p.toString('hex'))).length;
+    /* Which packet was not one of the tone's frames, to tell a client's own
+     * frame (e.g. silence) from a damaged one. */
+    const odd = sub.packets.findIndex((p) => !sent.has(p.toString('hex')));
+    const oddText = odd < 0 ? '' : `; first other packet #${odd} of ${sub.packets.length}, ` +
+      `${sub.packets[odd].length} bytes: ${sub.packets[odd].subarray(0, 48).toString('hex')}`;
     c.ok(sub.packets.length > 300 && intact === sub.packets.length,
-      `${rx} received ${sub.packets.length} packets of ${tx} (${play[tx].sent} dispatched), ${intact} byte-identical`);
+      `${rx} received ${sub.packets.length} packets of ${tx} (${play[tx].sent} dispatched), ${intact} byte-identical${oddText}`);
   }
   /* Across three resumes B got every numbered message once, in order. */
   const seqs = djs.gatewayFrames(B.debugLines, '<<').filter((f) => f.seq).map((f) => f.seq);
