@@ -11,7 +11,9 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
 const tls = require('node:tls');
-const { runSuite, gwProbe, voiceState, identifyData, httpWithoutUpgrade } = require('./lib/hostile');
+const {
+  runSuite, gwProbe, voiceState, identifyData, httpWithoutUpgrade, rawExchange,
+} = require('./lib/hostile');
 const { rawJoin } = require('./lib/raw_voice_client');
 const { HOST, sleep } = require('./lib/server');
 
@@ -141,22 +143,9 @@ async function halfOpen(ctx) {
     : `still held: fds ${after}, ${closedByServer} closed`;
 }
 
-/* Sends raw bytes over TCP (or TLS); resolves with the server's first
- * line, "closed" if it closed without answering, or "held" if it kept the
- * connection past IDLE_CLOSE_MS. */
-function rawExchange(ctx, bytes, { useTls }) {
-  const port = Number(ctx.srv.endpoint.split(':')[1]);
-  return new Promise((resolve) => {
-    const s = useTls ? tls.connect({ host: HOST, port, ca: ctx.ca }) : net.connect({ host: HOST, port });
-    let got = '';
-    const first = () => got.split('\r\n')[0];
-    const timer = setTimeout(() => { s.destroy(); resolve(got ? first() : 'held'); }, IDLE_CLOSE_MS);
-    s.on('error', () => {});
-    s.once(useTls ? 'secureConnect' : 'connect', () => s.write(bytes));
-    s.on('data', (d) => { got += d.toString('latin1'); });
-    s.on('close', () => { clearTimeout(timer); resolve(got ? first() : 'closed'); });
-  });
-}
+/* rawExchange on the gateway's port, waiting up to IDLE_CLOSE_MS. */
+const gwExchange = (ctx, bytes, { useTls }) =>
+  rawExchange(ctx, Number(ctx.srv.endpoint.split(':')[1]), bytes, { useTls, waitMs: IDLE_CLOSE_MS });
 
 /* A TLS handshake limited to one version and a cipher list. */
 function handshake(ctx, version, ciphers) {
@@ -177,16 +166,16 @@ const tlsCases = [
   { id: 'T1', what: `${HALF_OPEN} half-open TCP/TLS connections while a client joins`,
     expect: 'served, then dropped by the server', run: halfOpen },
   { id: 'T2', what: 'plain HTTP (not TLS) on the TLS port', expect: 'closed',
-    run: (ctx) => rawExchange(ctx, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { useTls: false }) },
+    run: (ctx) => gwExchange(ctx, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { useTls: false }) },
   { id: 'T3', what: 'HTTPS GET without a WebSocket upgrade', expect: 'refused',
-    run: async (ctx) => refusedOrClosed(await rawExchange(ctx, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { useTls: true })) },
+    run: async (ctx) => refusedOrClosed(await gwExchange(ctx, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { useTls: true })) },
   { id: 'T4', what: 'WebSocket upgrade without Sec-WebSocket-Key', expect: 'refused',
-    run: async (ctx) => refusedOrClosed(await rawExchange(ctx, 'GET /?v=8 HTTP/1.1\r\nHost: x\r\n' +
+    run: async (ctx) => refusedOrClosed(await gwExchange(ctx, 'GET /?v=8 HTTP/1.1\r\nHost: x\r\n' +
       'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n', { useTls: true })) },
   { id: 'T5', what: 'request headers that never end (slowloris)', expect: 'refused',
-    run: async (ctx) => refusedOrClosed(await rawExchange(ctx, 'GET /?v=8 HTTP/1.1\r\nHost: x\r\n', { useTls: true })) },
+    run: async (ctx) => refusedOrClosed(await gwExchange(ctx, 'GET /?v=8 HTTP/1.1\r\nHost: x\r\n', { useTls: true })) },
   { id: 'T6', what: 'POST with a 100 MB Content-Length', expect: 'refused',
-    run: async (ctx) => refusedOrClosed(await rawExchange(ctx, 'POST / HTTP/1.1\r\nHost: x\r\n' +
+    run: async (ctx) => refusedOrClosed(await gwExchange(ctx, 'POST / HTTP/1.1\r\nHost: x\r\n' +
       'Content-Length: 100000000\r\n\r\nabc', { useTls: true })) },
   { id: 'T11', what: 'HTTPS GET without an upgrade, client gone at once', expect:
       'HTTP/1.1 426, control thread idle',

@@ -21,11 +21,13 @@
  */
 const fs = require('node:fs');
 const http = require('node:http');
+const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const tls = require('node:tls');
 const WebSocket = require('ws');
 
-const { startServer, sleep } = require('./server');
+const { HOST, startServer, sleep } = require('./server');
 const { LvspClient } = require('./lvsp_client');
 const { startTalkers } = require('./talkers');
 const { rawJoin } = require('./raw_voice_client');
@@ -279,23 +281,31 @@ function controlTicks(srv) {
   return Number(fields[11]) + Number(fields[12]); /* utime, stime */
 }
 
+/* Sends raw bytes over TCP (or TLS) to `port`; resolves with the server's
+ * first line, "closed" if it closed without answering, or "held" if it
+ * kept the connection past waitMs (then the client closes). */
+function rawExchange(ctx, port, bytes, { useTls, waitMs }) {
+  return new Promise((resolve) => {
+    const s = useTls ? tls.connect({ host: HOST, port, ca: ctx.ca }) : net.connect({ host: HOST, port });
+    let got = '';
+    const first = () => got.split('\r\n')[0];
+    const timer = setTimeout(() => { s.destroy(); resolve(got ? first() : 'held'); }, waitMs);
+    s.on('error', () => {});
+    s.once(useTls ? 'secureConnect' : 'connect', () => s.write(bytes));
+    s.on('data', (d) => { got += d.toString('latin1'); });
+    s.on('close', () => { clearTimeout(timer); resolve(got ? first() : 'closed'); });
+  });
+}
+
 /* A plain HTTP GET (no WebSocket upgrade) over TLS to `port`; the client
- * reads the first line for up to 1 s and closes. Then 1.5 s of watching
- * the control thread: a server that left the request unanswered used to
- * poll the closed connection in a busy loop until lws's own timeout.
- * Resolves "<status line or closed>, control thread idle|busy (N ticks)". */
+ * gives up after 1 s. Then 1.5 s of watching the control thread: a server
+ * that left the request unanswered used to poll the closed connection in
+ * a busy loop until lws's own timeout.
+ * Resolves "<status line, closed or held>, control thread idle|busy (N ticks)". */
 async function httpWithoutUpgrade(ctx, port) {
   const t0 = controlTicks(ctx.srv);
-  const line = await new Promise((resolve) => {
-    const s = require('node:tls').connect({ host: '127.0.0.1', port, ca: ctx.ca });
-    let got = '';
-    const done = () => { clearTimeout(timer); s.destroy(); resolve(got.split('\r\n')[0] || 'closed'); };
-    const timer = setTimeout(done, 1000);
-    s.on('error', () => {});
-    s.once('secureConnect', () => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
-    s.on('data', (d) => { got += d.toString('latin1'); if (got.includes('\r\n')) done(); });
-    s.on('close', done);
-  });
+  const line = await rawExchange(ctx, port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n',
+    { useTls: true, waitMs: 1000 });
   await sleep(1500);
   const used = controlTicks(ctx.srv) - t0;
   /* A busy loop burns ~150 ticks here; an idle control thread ~0. */
@@ -304,5 +314,5 @@ async function httpWithoutUpgrade(ctx, port) {
 
 module.exports = {
   runSuite, lvspProbe, gwProbe, wsOpen, sendAndWaitClose, identifyData, voiceState, snowflake,
-  httpWithoutUpgrade,
+  httpWithoutUpgrade, rawExchange,
 };
