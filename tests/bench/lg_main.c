@@ -332,6 +332,11 @@ static void ramp(bench_t *b) {
  * median p99 is reported. One window's p99 on a shared 2-core machine is
  * mostly whichever other process ran then; the median of three is the
  * server's. */
+static int by_p99(const void *a, const void *b) {
+  double x = ((const measured_t *)a)->r.p99_us, y = ((const measured_t *)b)->r.p99_us;
+  return (x > y) - (x < y);
+}
+
 static void half_rate(bench_t *b) {
   measured_t m[HALF_TRIES];
   if (b->o->half_seconds <= 0 || b->best_rooms < 1) return;
@@ -340,15 +345,8 @@ static void half_rate(bench_t *b) {
   for (int k = 0; k < HALF_TRIES; k++)
     if (run_one(b, "half", rooms, b->o->half_seconds, &m[n]) >= 0) n++;
   if (!n) return;
-  int order[HALF_TRIES];
-  for (int i = 0; i < n; i++) order[i] = i;
-  for (int i = 1; i < n; i++) /* insertion sort by p99 */
-    for (int j = i; j > 0 && m[order[j]].r.p99_us < m[order[j - 1]].r.p99_us; j--) {
-      int t = order[j];
-      order[j] = order[j - 1];
-      order[j - 1] = t;
-    }
-  const measured_t *mid = &m[order[n / 2]];
+  qsort(m, (size_t)n, sizeof m[0], by_p99);
+  const measured_t *mid = &m[n / 2];
   b->half = mid->r;
   b->half_cpu_us = cpu_us_per_fwd(mid);
 }
