@@ -406,6 +406,17 @@ static void next_nonce(dv_cipher_t *c, const uint8_t *hdr, uint8_t *nonce, uint8
   memcpy(wire, nonce, c->mode->wire_nonce);
 }
 
+/* Our header never sets X, so bytes 12-13 are sealed bytes. Receivers
+ * that look for the extension preamble BE DE there without checking the X
+ * bit (@discordjs/voice 0.19.2, VoiceReceiver.parsePacket) would then strip
+ * "4 * len" bytes and deliver an empty or cut Opus frame: 1 packet in
+ * 65,536 at random. Where the nonce is ours to choose, seal again with the
+ * next one; where it is the header (xsalsa20_poly1305) it cannot change. */
+static int looks_like_extension(const dv_mode_desc_t *d, const uint8_t *out)
+{
+  return d->nonce != NONCE_HEADER && out[DV_RTP_HEADER] == 0xBE && out[DV_RTP_HEADER + 1] == 0xDE;
+}
+
 int dv_cipher_seal(dv_cipher_t *c, const sc_media_pkt_t *in, uint8_t *out, size_t cap)
 {
   const dv_mode_desc_t *d = c->mode;
@@ -413,8 +424,8 @@ int dv_cipher_seal(dv_cipher_t *c, const sc_media_pkt_t *in, uint8_t *out, size_
   size_t n = in->payload_len, over = DV_RTP_HEADER + DV_TAG_LEN + d->wire_nonce;
   if (n > cap || cap - n < over) return -ENOSPC;
   if (n > DV_MAX_DATAGRAM - over) return -EMSGSIZE;
-  /* Never wrap: a repeated nonce under the same key breaks every mode. */
-  if (d->nonce == NONCE_COUNTER && c->send_counter >= UINT32_MAX) return -EOVERFLOW;
+  /* Never wrap: a repeated nonce under the same key breaks every mode
+   * (checked before every nonce, see the reseal loop below). */
   out[0] = 0x80;
   out[1] = in->marker_pt;
   sc_wr16(out + 2, in->seq);
@@ -423,10 +434,13 @@ int dv_cipher_seal(dv_cipher_t *c, const sc_media_pkt_t *in, uint8_t *out, size_
   uint8_t *sealed = out + DV_RTP_HEADER;
   dv_aead_io_t io = {.aad = out, .aad_len = DV_RTP_HEADER, .in = in->payload,
                      .out = d->aead ? sealed : sealed + DV_TAG_LEN, .len = n};
-  next_nonce(c, out, io.nonce, sealed + DV_TAG_LEN + n);
-  int rc = d->encrypt(c, &io);
-  if (rc) return rc;
-  memcpy(d->aead ? sealed + n : sealed, io.tag, DV_TAG_LEN);
+  do {
+    if (d->nonce == NONCE_COUNTER && c->send_counter >= UINT32_MAX) return -EOVERFLOW;
+    next_nonce(c, out, io.nonce, sealed + DV_TAG_LEN + n);
+    int rc = d->encrypt(c, &io);
+    if (rc) return rc;
+    memcpy(d->aead ? sealed + n : sealed, io.tag, DV_TAG_LEN);
+  } while (looks_like_extension(d, out));
   return (int)(n + over);
 }
 

@@ -96,7 +96,10 @@ int dv_cipher_open(dv_cipher_t *c, const uint8_t *pkt, size_t len, uint8_t *plai
                    size_t cap, sc_media_pkt_t *out);
 
 /* Builds the datagram to the member: fresh 12-byte RTP header from *in,
- * payload encrypted under the member's key and the mode's next nonce.
+ * payload encrypted under the member's key and the mode's next nonce. In
+ * every mode whose nonce is not the header, bytes 12-13 are never BE DE
+ * (a receiver that ignores the X bit would read an extension there): such
+ * a packet is sealed again with the following nonce (1 in 65,536).
  * Returns the datagram length, -ENOSPC if cap is too small, -EINVAL for an
  * RTCP packet, -EOVERFLOW once the 32-bit send counter is used up. */
 int dv_cipher_seal(dv_cipher_t *c, const sc_media_pkt_t *in, uint8_t *out, size_t cap);

@@ -426,6 +426,53 @@ static void test_roundtrip(void)
   }
 }
 
+/* The first nonce counter >= 1 under which XChaCha20-Poly1305 (IETF)
+ * turns payload's first two bytes into BE DE; 0 if none below 2^24. The
+ * AAD does not change the ciphertext, so the header is left out. */
+static uint32_t counter_giving_bede(const uint8_t *payload, size_t len)
+{
+  uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES] = {0};
+  uint8_t ct[64], tag[crypto_aead_xchacha20poly1305_ietf_ABYTES];
+  for (uint32_t ctr = 1; ctr < (1u << 24); ctr++) {
+    nonce[0] = (uint8_t)(ctr >> 24); nonce[1] = (uint8_t)(ctr >> 16);
+    nonce[2] = (uint8_t)(ctr >> 8); nonce[3] = (uint8_t)ctr;
+    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(ct, tag, NULL, payload, len, NULL, 0,
+                                                         NULL, nonce, test_key);
+    if (ct[0] == 0xBE && ct[1] == 0xDE) return ctr;
+  }
+  return 0;
+}
+
+/* @discordjs/voice reads bytes 12-13 as an extension preamble whatever the
+ * X bit says: a sealed packet must never start its ciphertext with BE DE.
+ * The nonce that would produce it is skipped; the packet still opens. */
+static void test_no_bede_at_12(void)
+{
+  static const uint8_t opus[] = {0xfc, 0xff, 0xfe, 0x11, 0x22, 0x33};
+  uint32_t bad = counter_giving_bede(opus, sizeof opus);
+  ASSERT_TRUE(bad != 0);
+  dv_cipher_t *tx = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
+  dv_cipher_t *rx = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
+  uint8_t pkt[MAX_PKT], plain[MAX_PKT];
+  sc_media_pkt_t in = {.marker_pt = 0x78, .seq = 7, .timestamp = 960, .ssrc = 99,
+                       .payload = opus, .payload_len = sizeof opus}, out;
+  dv_cipher_set_send_counter(tx, bad - 1);
+  int n = dv_cipher_seal(tx, &in, pkt, sizeof pkt);
+  ASSERT_EQ(n, (int)(sizeof opus + DV_SEAL_OVERHEAD));
+  ASSERT_TRUE(!(pkt[12] == 0xBE && pkt[13] == 0xDE));
+  uint32_t used = (uint32_t)pkt[n - 4] << 24 | (uint32_t)pkt[n - 3] << 16 |
+                  (uint32_t)pkt[n - 2] << 8 | pkt[n - 1];
+  ASSERT_EQ(used, bad + 1);
+  ASSERT_EQ(dv_cipher_open(rx, pkt, (size_t)n, plain, sizeof plain, &out), 0);
+  ASSERT_EQ(out.payload_len, sizeof opus);
+  ASSERT_MEMEQ(out.payload, opus, sizeof opus);
+  /* The next packet goes on from there: no nonce is used twice. */
+  n = dv_cipher_seal(tx, &in, pkt, sizeof pkt);
+  ASSERT_EQ(pkt[n - 1], (uint8_t)(bad + 2));
+  dv_cipher_free(tx);
+  dv_cipher_free(rx);
+}
+
 /* Same key, other mode or other key: nothing opens (a cross-mode packet
  * may also be malformed for the other layout, never accepted). */
 static void test_wrong_key_or_mode(void)
@@ -579,6 +626,7 @@ int main(void)
   RUN_TEST(test_forgery_keeps_window);
   RUN_TEST(test_rtcp_own_window);
   RUN_TEST(test_roundtrip);
+  RUN_TEST(test_no_bede_at_12);
   RUN_TEST(test_wrong_key_or_mode);
   RUN_TEST(test_suffix_replay);
   RUN_TEST(test_legacy_header);
