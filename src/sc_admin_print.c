@@ -46,6 +46,11 @@ static void print_media(FILE *out, json_t *m) {
           (long long)int_at(m, "workers"), json_number_value(json_object_get(m, "cpu_seconds")),
           (long long)int_at(m, "rx_datagrams"), (long long)int_at(m, "tx_packets"),
           (long long)drops);
+  json_t *fd = json_object_get(m, "forward_delay");
+  if (int_at(fd, "count") > 0)
+    fprintf(out, "forwarding delay since start: p50 < %lld us, p99 < %lld us, p99.9 < %lld us (%lld packets)\n",
+            (long long)int_at(fd, "p50_us"), (long long)int_at(fd, "p99_us"),
+            (long long)int_at(fd, "p999_us"), (long long)int_at(fd, "count"));
 }
 
 static void print_member(FILE *out, json_t *m) {

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "sc_frontend.h"
+#include "sc_lathist.h"
 #include "sc_load.h"
 #include "sc_registry.h"
 
@@ -53,12 +54,31 @@ static void add_channel(sc_channel_t *ch, void *arg) {
   if (o) json_array_append_new(cx->list, o);
 }
 
+/* Forwarding delay since start: count, quantiles (bucket upper bounds, us)
+ * and the non-empty buckets as [upper_us, count] (the last one open,
+ * upper_us null), so a tool can diff two readings. */
+static json_t *fwd_delay_json(const sc_media_stats_t *st) {
+  const uint64_t *h = st->fwd_delay_hist;
+  json_t *buckets = json_array();
+  for (unsigned b = 0; buckets && b < SC_LATHIST_BUCKETS; b++) {
+    if (!h[b]) continue;
+    uint64_t up = sc_lathist_upper_us(b);
+    json_t *pair = up == UINT64_MAX ? json_pack("[n,I]", (json_int_t)h[b])
+                                    : json_pack("[I,I]", (json_int_t)up, (json_int_t)h[b]);
+    if (pair) json_array_append_new(buckets, pair);
+  }
+  return json_pack("{s:I,s:I,s:I,s:I,s:o*}", "count", (json_int_t)sc_lathist_total(h), "p50_us",
+                   (json_int_t)sc_lathist_quantile_us(h, 0.50), "p99_us",
+                   (json_int_t)sc_lathist_quantile_us(h, 0.99), "p999_us",
+                   (json_int_t)sc_lathist_quantile_us(h, 0.999), "buckets", buckets);
+}
+
 static json_t *media_json(const sc_app_t *app) {
   if (!app->media) return json_null();
   sc_media_stats_t st;
   sc_media_get_stats(app->media, &st);
   return json_pack(
-      "{s:i,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I}", "workers",
+      "{s:i,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I,s:o*}", "workers",
       app->cfg.media_workers, "cpu_seconds", sc_load_media_cpu_seconds(), "rx_datagrams",
       (json_int_t)st.rx_datagrams, "rx_rtp", (json_int_t)st.rx_rtp, "rx_rtcp",
       (json_int_t)st.rx_rtcp, "tx_packets", (json_int_t)st.tx_packets, "tx_bytes",
@@ -67,7 +87,7 @@ static json_t *media_json(const sc_app_t *app) {
       "foreign_addr", (json_int_t)st.drop_foreign_addr, "auth", (json_int_t)st.drop_auth,
       "replay", (json_int_t)st.drop_replay, "malformed", (json_int_t)st.drop_malformed,
       "no_cipher", (json_int_t)st.drop_no_cipher, "muted", (json_int_t)st.drop_muted,
-      "send_errors", (json_int_t)st.send_errors);
+      "send_errors", (json_int_t)st.send_errors, "forward_delay", fwd_delay_json(&st));
 }
 
 static json_t *frontends_json(sc_app_t *app) {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sc_log.h"
@@ -75,7 +76,14 @@ typedef struct {
   struct mmsghdr msgs[RX_BATCH];
   struct iovec iov[RX_BATCH];
   struct sockaddr_storage addrs[RX_BATCH];
+  /* SO_TIMESTAMPNS control messages, aligned as cmsg needs. */
+  union {
+    struct cmsghdr align;
+    uint8_t buf[CMSG_SPACE(sizeof(struct timespec))];
+  } ctrl[RX_BATCH];
   uint8_t bufs[RX_BATCH][PKT_MAX];
+  int64_t fwd_rx_ns[RX_BATCH]; /* receive times of the batch's forwarded packets */
+  int n_fwd;
 } rxq_t;
 
 struct sc_media_worker {
@@ -98,6 +106,7 @@ struct sc_media_worker {
   uint8_t rtcp[PKT_MAX + 8]; /* an RTCP packet reassembled for parsing */
   rxq_t rx;
   txq_t tx;
+  uint64_t fanned; /* copies queued by fan_out, ever (tells handle_rtp it forwarded) */
 };
 
 struct sc_media {
@@ -390,6 +399,7 @@ static void fan_out(sc_media_worker_t *w, const member_t *from, const sc_media_p
     int n = to->ops->seal(to->cipher, pkt, w->tx.bufs[slot], PKT_MAX);
     if (n <= 0) continue;
     tx_commit(w, slot, (size_t)n, &to->addr);
+    w->fanned++;
     MCOUNT(to, tx_packets, 1);
     MCOUNT(to, tx_bytes, (uint64_t)n);
   }
@@ -501,6 +511,37 @@ static void handle_datagram(sc_media_worker_t *w, const uint8_t *buf, size_t len
   }
 }
 
+/* The kernel's receive time of datagram i (ns, CLOCK_REALTIME); 0 if the
+ * socket gave none. Resets the slot's control length for the next read. */
+static int64_t rx_time_ns(rxq_t *r, int i) {
+  struct msghdr *h = &r->msgs[i].msg_hdr;
+  int64_t ns = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      struct timespec ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    }
+  }
+  h->msg_controllen = sizeof r->ctrl[i];
+  return ns;
+}
+
+/* After the batch's last sendmmsg: one delay sample per forwarded packet. */
+static void account_delays(sc_media_worker_t *w) {
+  rxq_t *r = &w->rx;
+  if (!r->n_fwd) return;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  for (int i = 0; i < r->n_fwd; i++) {
+    int64_t d = now - r->fwd_rx_ns[i]; /* < 0 only if the clock was stepped */
+    unsigned b = sc_lathist_bucket(d > 0 ? (uint64_t)d / 1000 : 0);
+    bump(&(&STAT(w, fwd_delay_hist))[b], 1);
+  }
+  r->n_fwd = 0;
+}
+
 /* Reads up to RX_MAX_BATCHES batches; returns when the socket is empty. */
 static void drain_socket(sc_media_worker_t *w) {
   rxq_t *r = &w->rx;
@@ -515,14 +556,18 @@ static void drain_socket(sc_media_worker_t *w) {
        * filled; everything else in the headers is as batch_init left it. */
       int truncated = r->msgs[i].msg_hdr.msg_flags & MSG_TRUNC;
       r->msgs[i].msg_hdr.msg_namelen = sizeof r->addrs[i];
+      int64_t rx_ns = rx_time_ns(r, i);
       if (truncated) {
         COUNT(w, rx_datagrams);
         COUNT(w, drop_malformed);
         continue;
       }
+      uint64_t fanned = w->fanned;
       handle_datagram(w, r->bufs[i], r->msgs[i].msg_len, &r->addrs[i]);
+      if (w->fanned != fanned && rx_ns) r->fwd_rx_ns[r->n_fwd++] = rx_ns;
     }
     tx_flush(w);
+    account_delays(w);
     if (n < RX_BATCH) break;
   }
 }
@@ -605,6 +650,11 @@ static int open_socket(const char *host, uint16_t port) {
       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0)
       setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    /* Kernel receive timestamps, for the forwarding-delay histogram. */
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) < 0)
+      sc_log_warn("media", "no receive timestamps (forwarding delay not measured): %s",
+                  strerror(errno));
     if (bind(fd, res->ai_addr, res->ai_addrlen) < 0) {
       sc_log_error("media", "cannot listen on UDP %s:%u: %s", host, port, strerror(errno));
       close(fd);
@@ -624,7 +674,9 @@ static void batch_init(sc_media_worker_t *w) {
     r->msgs[i].msg_hdr = (struct msghdr){.msg_name = &r->addrs[i],
                                          .msg_namelen = sizeof r->addrs[i],
                                          .msg_iov = &r->iov[i],
-                                         .msg_iovlen = 1};
+                                         .msg_iovlen = 1,
+                                         .msg_control = r->ctrl[i].buf,
+                                         .msg_controllen = sizeof r->ctrl[i]};
   }
   txq_t *t = &w->tx;
   for (int i = 0; i < TX_BATCH; i++) {

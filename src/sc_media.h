@@ -28,6 +28,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "sc_lathist.h"
+
 typedef struct sc_media sc_media_t;
 typedef struct sc_media_worker sc_media_worker_t;
 
@@ -119,6 +121,11 @@ typedef struct {
   uint64_t drop_no_cipher;  /* RTP before Select Protocol finished */
   uint64_t drop_muted;      /* from a muted member: not forwarded */
   uint64_t send_errors;
+  /* Forwarding delay per forwarded RTP packet: from the kernel's receive
+   * timestamp (SO_TIMESTAMPNS) to the return of the sendmmsg that carried
+   * the last copy of its batch (an upper bound: socket queueing, decrypt,
+   * re-encrypt, the send call). sc_lathist buckets, summed over workers. */
+  uint64_t fwd_delay_hist[SC_LATHIST_BUCKETS];
 } sc_media_stats_t;
 
 /* Creates (does not start) n_workers workers bound to host:base_port+i

@@ -143,6 +143,11 @@ function checkState(st, ids, s) {
   c.ok(st.voice_states === 3 && st.capacity === 50, `voice_states ${st.voice_states}, capacity ${st.capacity}`);
   c.ok(st.media && st.media.rx_rtp >= N_PACKETS && st.media.drops.auth >= 1 && st.media.tx_packets >= N_PACKETS,
     `media totals: rx_rtp ${st.media && st.media.rx_rtp}, auth drops ${st.media && st.media.drops.auth}, tx ${st.media && st.media.tx_packets}`);
+  const fd = st.media && st.media.forward_delay;
+  const inBuckets = fd ? fd.buckets.reduce((n, [, k]) => n + k, 0) : -1;
+  c.ok(fd && fd.count === N_PACKETS && inBuckets === fd.count && fd.p50_us > 0 &&
+    fd.p50_us <= fd.p99_us && fd.p99_us <= fd.p999_us && fd.buckets.every(([up], i, a) => i === 0 || up === null || up > a[i - 1][0]),
+  `forwarding delay: ${fd && fd.count} samples (want ${N_PACKETS}: A's packets, each forwarded to B), ${inBuckets} in buckets, p50 < ${fd && fd.p50_us} us, p99 < ${fd && fd.p99_us} us`);
   const leaked = Object.values(s.info).filter((i) => text.includes(i.token));
   c.ok(leaked.length === 0, 'no voice token appears in /state');
 }
@@ -151,7 +156,8 @@ async function checkCli(srv, ids) {
   const dirArgs = ['--admin-url', srv.adminUrl, '--state-dir', srv.stateDir];
   const sum = await runStatus(dirArgs);
   c.ok(sum.code === 0 && sum.stdout.includes(ids.C1) && sum.stdout.includes(ids.A) &&
-    sum.stdout.includes(MODE_XCHACHA) && /LVSP: connected \(later dialect/.test(sum.stdout),
+    sum.stdout.includes(MODE_XCHACHA) && /LVSP: connected \(later dialect/.test(sum.stdout) &&
+    /forwarding delay since start: p50 < \d+ us, p99 < \d+ us/.test(sum.stdout),
   `status (token from the state dir): exit ${sum.code}\n${sum.stdout}${sum.stderr}`);
   const js = await runStatus([...dirArgs, '--json']);
   let parsed = null;
