@@ -131,6 +131,10 @@ static int spawn_reflector(bench_t *b) {
 
 static int setup_raw(bench_t *b) {
   lg_run_t *run = b->run;
+  if (b->o->raw_crypto && lg_run_raw_keys(run) < 0) {
+    fprintf(stderr, "lcv_loadgen: cannot create the raw-crypto ciphers\n");
+    return -1;
+  }
   for (int i = 0; i < run->n_clients; i++) {
     lg_client_t *c = &run->clients[i];
     c->ssrc = (uint32_t)i + 1;
@@ -379,7 +383,7 @@ static void print_summary(const bench_t *b, int setup_ok, int exit_code) {
       "\"half_rooms\":%d,\"half_pps_out\":%.0f,\"half_loss\":%.6f,\"half_p50_us\":%.1f,"
       "\"half_p99_us\":%.1f,\"half_max_us\":%.1f,\"half_cpu_us_per_fwd\":%.3f,"
       "\"dropped_connections\":%d,\"target_exit\":%d,\"checks_failed\":%d",
-      o->label, o->raw ? "baseline" : "sidecar", o->raw ? "none" : o->mode, o->workers, o->rooms,
+      o->label, o->raw ? "baseline" : "sidecar", o->raw && !o->raw_crypto ? "none" : o->mode, o->workers, o->rooms,
       o->members, o->speakers, o->rate, o->payload, b->run->n_clients, setup_ok ? "true" : "false",
       o->raw ? b->run->n_clients : b->join.joined, b->join.failed, b->join.wall_s, b->join.p50_ms,
       b->join.p99_ms, b->join.max_ms, b->rss0_kib, b->rss1_kib, per_session, b->steps,

@@ -113,7 +113,7 @@ static void queue_packet(lg_media_t *m, int idx) {
   size_t plen = (size_t)run->opt.payload;
   lg_payload_t p = {.sender = (uint32_t)idx, .seq = seq, .sent_ns = lg_now_ns()};
   int len;
-  if (run->opt.raw) {
+  if (run->opt.raw && !run->opt.raw_crypto) {
     wr_rtp(out, RTP_PT_OPUS, (uint16_t)seq, seq * 960u, c->ssrc);
     lg_payload_fill(out + 12, plen, &p);
     memset(out + 12 + plen, 0, RAW_TAIL);
@@ -194,16 +194,18 @@ static void rx_hello(lg_media_t *m, int sock, const uint8_t *buf, size_t len, in
 }
 
 /* The payload inside one forwarded datagram, decrypted if need be. */
-static int open_payload(lg_media_t *m, lg_client_t *to, const uint8_t *buf, size_t len,
-                        const uint8_t **pl, size_t *pl_len) {
-  if (m->run->opt.raw) {
+static int open_payload(lg_media_t *m, const lg_client_t *from, lg_client_t *to,
+                        const uint8_t *buf, size_t len, const uint8_t **pl, size_t *pl_len) {
+  dv_cipher_t *key = m->run->opt.raw ? NULL : to->cipher;
+  if (m->run->opt.raw_crypto) key = to->raw_rx[from->slot];
+  if (!key) {
     if (len < 12 + RAW_TAIL) return -EBADMSG;
     *pl = buf + 12;
     *pl_len = len - 12 - RAW_TAIL;
     return 0;
   }
   sc_media_pkt_t out;
-  int rc = dv_cipher_open(to->cipher, buf, len, m->plain, sizeof m->plain, &out);
+  int rc = dv_cipher_open(key, buf, len, m->plain, sizeof m->plain, &out);
   if (rc < 0) return rc;
   *pl = out.payload;
   *pl_len = out.payload_len;
@@ -215,14 +217,15 @@ static void rx_step(lg_media_t *m, int sock, const uint8_t *buf, size_t len, int
   int si = len >= 12 && (buf[0] >> 6) == 2 ? lg_run_map_find(run, rd32(buf + 8)) : -1;
   lg_client_t *from = si >= 0 ? &run->clients[si] : NULL;
   lg_client_t *to = from ? lg_run_receiver(run, from, sock) : NULL;
-  if (!to || to == from || (!run->opt.raw && !to->cipher)) {
+  if (!to || to == from || (!run->opt.raw && !to->cipher) ||
+      (run->opt.raw_crypto && (from->slot >= run->opt.speakers || !to->raw_rx[from->slot]))) {
     m->res.unknown++;
     return;
   }
   const uint8_t *pl;
   size_t pl_len;
   lg_payload_t p;
-  int rc = open_payload(m, to, buf, len, &pl, &pl_len);
+  int rc = open_payload(m, from, to, buf, len, &pl, &pl_len);
   if (rc == -EALREADY) {
     m->seen.dups++; /* authentic, but its nonce was seen: a duplicate */
     return;

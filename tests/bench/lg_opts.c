@@ -22,6 +22,8 @@ static const opt_def_t defs[] = {
     {"--target", T_STR, OFF(target), 0, 0, "PATH  litecord-voice (or lcv_reflector with --raw)"},
     {"--raw", T_FLAG, OFF(raw), 0, 0,
      "      drive the raw reflector (plain RTP, no control plane)"},
+    {"--raw-crypto", T_FLAG, OFF(raw_crypto), 0, 0,
+     "      with --raw: seal sends and open receives under --mode"},
     {"--wrapper", T_STR, OFF(wrapper), 0, 0, "CMD  prefix for the target (e.g. valgrind ...)"},
     {"--label", T_STR, OFF(label), 0, 0, "NAME  scenario name in the output"},
     {"--log-dir", T_STR, OFF(log_dir), 0, 0, "DIR  where the target's output goes (/tmp)"},
@@ -123,10 +125,12 @@ static int validate(lg_opts_t *o, FILE *err) {
     why = "--target is required";
   else if (o->speakers > o->members)
     why = "--speakers must not exceed --members";
-  else if (!o->raw && dv_mode_from_name(o->mode) < 0)
+  else if ((!o->raw || o->raw_crypto) && dv_mode_from_name(o->mode) < 0)
     why = "unknown --mode";
   else if (o->ramp_start > o->rooms)
     why = "--ramp-start must not exceed --rooms";
+  else if (o->raw_crypto && !o->raw)
+    why = "--raw-crypto needs --raw";
   else if (o->raw && o->join_only)
     why = "--join-only needs the real server";
   if (why) fprintf(err, "lcv_loadgen: %s\n", why);

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 /* Large buffers: a step's receive bursts must not be dropped by the
  * generator's own sockets (root may exceed rmem_max with *FORCE). */
 #define LG_SOCK_BUF (16 << 20)
@@ -78,9 +80,40 @@ lg_run_t *lg_run_new(const lg_opts_t *opt) {
   return run;
 }
 
+int lg_run_raw_keys(lg_run_t *run) {
+  int mode = dv_mode_from_name(run->opt.mode), S = run->opt.speakers;
+  if (sodium_init() < 0) return -1;
+  for (int i = 0; i < run->n_clients; i++) {
+    lg_client_t *c = &run->clients[i];
+    c->raw_rx = calloc((size_t)S, sizeof *c->raw_rx);
+    if (!c->raw_rx) return -1;
+  }
+  for (int i = 0; i < run->n_clients; i++) {
+    lg_client_t *c = &run->clients[i];
+    if (c->slot >= S) continue;
+    uint8_t key[DV_KEY_LEN];
+    randombytes_buf(key, sizeof key);
+    c->cipher = dv_cipher_new((dv_mode_t)mode, key);
+    if (!c->cipher) return -1;
+    for (int j = 0; j < run->opt.members; j++) {
+      lg_client_t *to = lg_run_client(run, c->room, j);
+      if (to == c) continue;
+      to->raw_rx[c->slot] = dv_cipher_new((dv_mode_t)mode, key);
+      if (!to->raw_rx[c->slot]) return -1;
+    }
+    sodium_memzero(key, sizeof key);
+  }
+  return 0;
+}
+
 void lg_run_free(lg_run_t *run) {
   if (!run) return;
-  for (int i = 0; run->clients && i < run->n_clients; i++) dv_cipher_free(run->clients[i].cipher);
+  for (int i = 0; run->clients && i < run->n_clients; i++) {
+    lg_client_t *c = &run->clients[i];
+    dv_cipher_free(c->cipher);
+    for (int s = 0; c->raw_rx && s < run->opt.speakers; s++) dv_cipher_free(c->raw_rx[s]);
+    free(c->raw_rx);
+  }
   for (int i = 0; run->socks && i < run->n_socks; i++)
     if (run->socks[i] >= 0) close(run->socks[i]);
   free(run->socks);

@@ -35,6 +35,9 @@ typedef struct {
   int sock;                 /* index into lg_run_t.socks */
   struct sockaddr_in media; /* where this client sends its RTP */
   dv_cipher_t *cipher;      /* NULL in raw mode and until Session Description */
+  /* --raw-crypto: the sender's key, one state per (sender slot, this
+   * receiver) so each receiver keeps its own replay window; NULL else. */
+  dv_cipher_t **raw_rx;
 } lg_client_t;
 
 typedef struct {
@@ -67,6 +70,10 @@ static inline lg_client_t *lg_run_client(lg_run_t *run, int room, int slot) {
 /* The receiver of a datagram for `sender` that arrived on socket `sock`
  * (NULL if that socket has no member in the sender's room). */
 lg_client_t *lg_run_receiver(lg_run_t *run, const lg_client_t *sender, int sock);
+
+/* --raw-crypto: a random key per speaker, its sealing state and one
+ * opening state in every other member of its room. 0 or -1. */
+int lg_run_raw_keys(lg_run_t *run);
 
 /* SSRC map. Insert returns 0, -EEXIST or -ENOSPC; find returns the index
  * or -1. */
