@@ -7,7 +7,7 @@
 #
 #   bash contrib/bench.sh [--quick] [--no-profile] [--doc FILE]
 #
-# About 15 minutes (--quick: about 5). Raw results stay in
+# About 30 minutes (--quick: about 10). Raw results stay in
 # $BENCH_BUILD_DIR/bench (default build-release/bench): results.jsonl (one
 # JSON line per step and per scenario), the servers' logs, the profiles.
 # Run it on an otherwise idle machine: every process shares the same cores.
@@ -81,13 +81,32 @@ scenario() {
     sed 's/^/   /' >&2
 }
 
+# half_rooms LABEL: the active rooms of that scenario's half-rate steps.
+half_rooms() {
+  python3 -c 'import json,sys
+d = [json.loads(l) for l in open(sys.argv[1]) if "\"scenario\"" in l and "\"%s\"" % sys.argv[2] in l]
+print(d[-1]["half_rooms"] if d and d[-1].get("half_rooms") else 0)' "$out/results.jsonl" "$1"
+}
+
+# Per worker count: the plain baseline (reflector; the generator sends plain
+# RTP and reads it back), then per mode the baseline whose generator seals
+# and opens every packet as in the server runs (the fair comparison: the
+# generator shares the cores), the server, and that baseline once more at
+# the server's half rate (p99 added at the same load).
 ramp=(--ramp-start "$start" --ramp-factor 1.25 --step-seconds "$step" --half-seconds "$half")
 for w in 1 2; do
   scenario "baseline-${w}w" --raw --target "$refl" --workers "$w" --rooms "$base_rooms" \
     "${shape[@]}" "${ramp[@]}"
   for mode in aes xchacha; do
+    scenario "baseline-${mode}-${w}w" --raw --raw-crypto --mode "$mode" --target "$refl" \
+      --workers "$w" --rooms "$base_rooms" "${shape[@]}" "${ramp[@]}"
     scenario "${mode}-${w}w" --target "$srv" --mode "$mode" --workers "$w" \
       --rooms "$side_rooms" --inflight 128 "${shape[@]}" "${ramp[@]}"
+    at=$(half_rooms "${mode}-${w}w")
+    if ((at > 0)); then
+      scenario "baseline-${mode}-${w}w-at-half" --raw --raw-crypto --mode "$mode" --target "$refl" \
+        --workers "$w" --rooms "$at" --half-at "$at" --half-seconds "$half" "${shape[@]}"
+    fi
   done
 done
 

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lg_admin.h"
 #include "lg_control.h"
 #include "lg_media.h"
 #include "lg_opts.h"
@@ -37,7 +38,9 @@ typedef struct {
   lg_run_t *run;
   lg_media_t *media;
   lg_control_t *ctl;
-  int lvsp_port, gw_port, udp_base;
+  int lvsp_port, gw_port, udp_base, admin_port;
+  lg_admin_t admin;
+  int has_admin;
   char secret[65];
   char state_dir[64];
   long rss0_kib, rss1_kib;
@@ -46,6 +49,7 @@ typedef struct {
   lg_step_result_t best, half;
   double best_cpu_us, half_cpu_us;
   int steps, failed_checks, any_received, dropped;
+  double half_srv_p50_us, half_srv_p99_us; /* medians over the half-rate runs */
   double join_cpu_s;     /* server CPU while the clients joined */
   double gen_join_cpu_s; /* ours, in the same time (the client side of TLS etc.) */
 } bench_t;
@@ -87,11 +91,14 @@ static int spawn(bench_t *b, const char **fixed, size_t nf, char **env, const ch
 
 static int spawn_server(bench_t *b) {
   const lg_opts_t *o = b->o;
-  char lvsp[32], gw[32], udp[32], workers[16], env_secret[80], log[320];
+  char lvsp[32], gw[32], udp[32], admin[32], workers[16], env_secret[80], log[320];
   b->lvsp_port = lg_free_tcp_port();
   do b->gw_port = lg_free_tcp_port();
   while (b->gw_port == b->lvsp_port);
   b->udp_base = lg_free_udp_ports(o->workers);
+  do b->admin_port = lg_free_tcp_port();
+  while (b->admin_port == b->lvsp_port || b->admin_port == b->gw_port);
+  snprintf(admin, sizeof admin, "127.0.0.1:%d", b->admin_port);
   snprintf(b->state_dir, sizeof b->state_dir, "/tmp/lcv-bench-XXXXXX");
   if (b->lvsp_port < 0 || b->gw_port < 0 || b->udp_base < 0 || !mkdtemp(b->state_dir)) return -1;
   snprintf(lvsp, sizeof lvsp, "127.0.0.1:%d", b->lvsp_port);
@@ -109,7 +116,8 @@ static int spawn_server(bench_t *b) {
                          b->state_dir, "--log-level",
                          "warn",       "--media-workers",
                          workers,      "--modes",
-                         o->mode,      o->no_tls ? "--no-tls" : NULL};
+                         o->mode,      "--admin-listen",
+                         admin,        o->no_tls ? "--no-tls" : NULL};
   char *env[] = {env_secret, NULL};
   return spawn(b, fixed, sizeof fixed / sizeof fixed[0] - (o->no_tls ? 0 : 1), env, log);
 }
@@ -159,6 +167,8 @@ static int setup_server(bench_t *b) {
             b->o->label);
     return -1;
   }
+  b->has_admin = lg_admin_init(&b->admin, b->admin_port, b->state_dir) == 0;
+  if (!b->has_admin) fprintf(stderr, "lcv_loadgen: no admin token: server delay not measured\n");
   lg_control_cfg_t cfg = {b->lvsp_port, b->secret, !b->o->no_tls};
   b->ctl = lg_control_new(b->run, &cfg);
   if (!b->ctl || lg_control_connect(b->ctl, timeout) < 0) return -1;
@@ -208,8 +218,21 @@ static void run_hook(const bench_t *b, const char *cmd) {
   if (rc != 0) fprintf(stderr, "lcv_loadgen: hook \"%s\" returned %d\n", buf, rc);
 }
 
+/* The server's forwarding delay over the step: the difference of two
+ * readings of its histogram. */
+static void server_delay(const uint64_t *h0, const uint64_t *h1, lg_step_result_t *r) {
+  uint64_t d[SC_LATHIST_BUCKETS];
+  for (int i = 0; i < SC_LATHIST_BUCKETS; i++) d[i] = h1[i] >= h0[i] ? h1[i] - h0[i] : 0;
+  r->srv_fwd_count = (double)sc_lathist_total(d);
+  r->srv_fwd_p50_us = (double)sc_lathist_quantile_us(d, 0.50);
+  r->srv_fwd_p99_us = (double)sc_lathist_quantile_us(d, 0.99);
+  r->srv_fwd_p999_us = (double)sc_lathist_quantile_us(d, 0.999);
+}
+
 static int measure(bench_t *b, int rooms, double seconds, measured_t *m) {
   lg_step_cfg_t cfg = {rooms, seconds};
+  uint64_t h0[SC_LATHIST_BUCKETS], h1[SC_LATHIST_BUCKETS];
+  int delay_ok = b->has_admin && lg_admin_fwd_hist(&b->admin, h0) == 0;
   run_hook(b, b->o->step_start_cmd);
   int64_t t0 = lg_now_ns();
   lg_proc_cpu(b->proc.pid, &m->cpu0);
@@ -226,6 +249,8 @@ static int measure(bench_t *b, int rooms, double seconds, measured_t *m) {
   m->gen_drops = lg_udp_drops(b->run->sock_ports, b->run->n_socks) - gen0;
   m->wall_s = (double)(lg_now_ns() - t0) / 1e9;
   run_hook(b, b->o->step_end_cmd);
+  m->r.srv_fwd_count = m->r.srv_fwd_p50_us = m->r.srv_fwd_p99_us = m->r.srv_fwd_p999_us = -1;
+  if (rc == 0 && delay_ok && lg_admin_fwd_hist(&b->admin, h1) == 0) server_delay(h0, h1, &m->r);
   b->steps++;
   return rc;
 }
@@ -257,7 +282,8 @@ static void print_step(const bench_t *b, const char *phase, const measured_t *m,
       "\"srv_cpu_util\":%.3f,\"cpu_us_per_fwd\":%.3f,\"gen_cpu_s\":%.3f,"
       "\"gen_cpu_util\":%.3f,\"max_send_lag_ms\":%.3f,\"udp_rcvbuf_errors\":%llu,"
       "\"udp_sndbuf_errors\":%llu,\"softnet_drops\":%llu,\"srv_sock_drops\":%llu,"
-      "\"gen_sock_drops\":%llu,\"pass\":%s}\n",
+      "\"gen_sock_drops\":%llu,\"srv_fwd_count\":%.0f,\"srv_fwd_p50_us\":%.0f,"
+      "\"srv_fwd_p99_us\":%.0f,\"srv_fwd_p999_us\":%.0f,\"pass\":%s}\n",
       o->label, phase, r->rooms, r->send_s, (unsigned long long)r->sent,
       (unsigned long long)r->expected, (unsigned long long)r->received, (unsigned long long)r->lost,
       r->expected ? (double)r->lost / (double)r->expected : 0, (unsigned long long)r->dups,
@@ -269,8 +295,8 @@ static void print_step(const bench_t *b, const char *phase, const measured_t *m,
       cpu_us_per_fwd(m), r->gen_cpu_s, r->gen_cpu_s / m->wall_s, r->max_lag_ms,
       m->net1.udp_rcvbuf_errors - m->net0.udp_rcvbuf_errors,
       m->net1.udp_sndbuf_errors - m->net0.udp_sndbuf_errors,
-      m->net1.softnet_drops - m->net0.softnet_drops, m->srv_drops, m->gen_drops,
-      pass ? "true" : "false");
+      m->net1.softnet_drops - m->net0.softnet_drops, m->srv_drops, m->gen_drops, r->srv_fwd_count,
+      r->srv_fwd_p50_us, r->srv_fwd_p99_us, r->srv_fwd_p999_us, pass ? "true" : "false");
   fflush(stdout);
   fprintf(stderr, "lcv_loadgen: %s %s rooms %d: out %.0f pps, loss %.4f%%, p99 %.0f us, %s\n",
           o->label, phase, r->rooms, (double)r->received / s,
@@ -341,14 +367,28 @@ static int by_p99(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+static int by_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
 static void half_rate(bench_t *b) {
   measured_t m[HALF_TRIES];
-  if (b->o->half_seconds <= 0 || b->best_rooms < 1) return;
-  int rooms = b->best_rooms / 2 > 0 ? b->best_rooms / 2 : 1;
+  if (b->o->half_seconds <= 0 || (b->best_rooms < 1 && !b->o->half_at)) return;
+  int rooms = b->o->half_at ? b->o->half_at : b->best_rooms / 2 > 0 ? b->best_rooms / 2 : 1;
   int n = 0;
   for (int k = 0; k < HALF_TRIES; k++)
     if (run_one(b, "half", rooms, b->o->half_seconds, &m[n]) >= 0) n++;
   if (!n) return;
+  double p50[HALF_TRIES], p99[HALF_TRIES];
+  for (int k = 0; k < n; k++) {
+    p50[k] = m[k].r.srv_fwd_p50_us;
+    p99[k] = m[k].r.srv_fwd_p99_us;
+  }
+  qsort(p50, (size_t)n, sizeof p50[0], by_double);
+  qsort(p99, (size_t)n, sizeof p99[0], by_double);
+  b->half_srv_p50_us = p50[n / 2];
+  b->half_srv_p99_us = p99[n / 2];
   qsort(m, (size_t)n, sizeof m[0], by_p99);
   const measured_t *mid = &m[n / 2];
   b->half = mid->r;
@@ -393,7 +433,10 @@ static void print_summary(const bench_t *b, int setup_ok, int exit_code) {
       b->half_cpu_us, b->dropped, exit_code, b->failed_checks);
   print_stages("join_stage_p50_ms", b->join.stage_p50_ms);
   print_stages("join_stage_p99_ms", b->join.stage_p99_ms);
-  printf(",\"srv_join_cpu_s\":%.3f,\"gen_join_cpu_s\":%.3f}\n", b->join_cpu_s, b->gen_join_cpu_s);
+  printf(",\"srv_join_cpu_s\":%.3f,\"gen_join_cpu_s\":%.3f,\"half_srv_fwd_p50_us\":%.0f,"
+         "\"half_srv_fwd_p99_us\":%.0f,\"max_srv_fwd_p99_us\":%.0f}\n",
+         b->join_cpu_s, b->gen_join_cpu_s, b->half.rooms ? b->half_srv_p50_us : -1,
+         b->half.rooms ? b->half_srv_p99_us : -1, b->best_rooms ? x->srv_fwd_p99_us : -1);
   fflush(stdout);
 }
 
@@ -443,7 +486,7 @@ int main(int argc, char **argv) {
   if (!b.run) return 1;
   int setup_ok = setup(&b) == 0;
   if (setup_ok && !o.join_only) {
-    ramp(&b);
+    if (!o.half_at) ramp(&b);
     half_rate(&b);
   }
   int code = teardown(&b);

@@ -48,6 +48,11 @@ typedef struct {
   double p50_us, p99_us, p999_us, max_us; /* send -> verified receive */
   double max_lag_ms;                      /* worst delay of a send behind its schedule */
   double gen_cpu_s;                       /* the media thread's CPU time during the step */
+  /* The server's own forwarding delay in the step (its admin API: kernel
+   * receive to sendmmsg, bucket upper bounds); -1 for the reflector. Filled
+   * by lcv_loadgen's main thread, not by lg_media. */
+  double srv_fwd_p50_us, srv_fwd_p99_us, srv_fwd_p999_us;
+  double srv_fwd_count;
 } lg_step_result_t;
 
 /* Non-RTP datagram during setup (media thread). */

@@ -41,6 +41,8 @@ static const opt_def_t defs[] = {
     {"--ramp-factor", T_DOUBLE, OFF(ramp_factor), 1.01, 10, "F  rooms grow by F per step (1.3)"},
     {"--step-seconds", T_DOUBLE, OFF(step_seconds), 0.2, 120, "S  sending time per step (3)"},
     {"--half-seconds", T_DOUBLE, OFF(half_seconds), 0, 120, "S  step at half the max rate (0)"},
+    {"--half-at", T_INT, OFF(half_at), 0, 20000,
+     "R  no ramp: the half-rate steps at R rooms (another run's half rate)"},
     {"--loss-limit", T_DOUBLE, OFF(loss_limit), 0, 1, "F  loss-free means loss <= F (0.001)"},
     {"--p50-limit-ms", T_DOUBLE, OFF(p50_limit_ms), 0.01, 10000, "MS  ... and p50 <= MS (5)"},
     {"--p99-limit-ms", T_DOUBLE, OFF(p99_limit_ms), 0, 10000, "MS  ... and p99 <= MS (0: off)"},
@@ -127,6 +129,10 @@ static int validate(lg_opts_t *o, FILE *err) {
     why = "--speakers must not exceed --members";
   else if ((!o->raw || o->raw_crypto) && dv_mode_from_name(o->mode) < 0)
     why = "unknown --mode";
+  else if (o->half_at > o->rooms)
+    why = "--half-at must not exceed --rooms";
+  else if (o->half_at && o->half_seconds <= 0)
+    why = "--half-at needs --half-seconds";
   else if (o->ramp_start > o->rooms)
     why = "--ramp-start must not exceed --rooms";
   else if (o->raw_crypto && !o->raw)

@@ -32,6 +32,8 @@ typedef struct {
   double ramp_factor;  /* next step = ceil(rooms * factor) */
   double step_seconds; /* sending time of one step */
   double half_seconds; /* step at half the highest loss-free rate; 0 = skip */
+  int half_at;         /* no ramp: the half-rate steps at this many rooms (to
+                          compare two targets at the same load); 0 = off */
   double loss_limit;   /* a step is loss-free if loss <= this fraction */
   double p50_limit_ms; /* ... its median latency is below this (a standing queue) */
   double p99_limit_ms; /* ... and its p99 below this (0 = not checked: transient

@@ -20,13 +20,20 @@ mkdir -p "$out"
 shape=(--members 3 --speakers 2 --rate 50 --payload 160 --log-dir "$out")
 ramp=(--ramp-start 2 --ramp-factor 2 --step-seconds 1 --half-seconds 1 --rooms 4)
 "$lg" --label baseline-1w --raw --target "$refl" "${shape[@]}" "${ramp[@]}" >>"$out/results.jsonl"
+"$lg" --label baseline-aes-1w --raw --raw-crypto --mode aes --target "$refl" "${shape[@]}" "${ramp[@]}" \
+  >>"$out/results.jsonl"
 "$lg" --label aes-1w --target "$srv" --mode aes "${shape[@]}" "${ramp[@]}" >>"$out/results.jsonl"
+"$lg" --label baseline-aes-1w-at-half --raw --raw-crypto --mode aes --target "$refl" "${shape[@]}" \
+  --rooms 2 --half-at 2 --half-seconds 1 >>"$out/results.jsonl"
 "$lg" --label join-200-notls --target "$srv" --join-only --no-tls --inflight 12 --rooms 4 \
   "${shape[@]}" >>"$out/results.jsonl"
 "$py" "$here/report.py" "$out" >"$out/BENCHMARKS.md"
 fail=0
 for want in "## Targets" "## Results" "## Join time" "| baseline-1w |" "| aes-1w |" \
-  "| join-200-notls |" "p99 at half the maximum rate" "Join p99 with 12 concurrent joins"; do
+  "| join-200-notls |" "p99 at half the maximum rate" "Join p99 with 12 concurrent joins" \
+  "| baseline-aes-1w |" "the baseline at the same load with the same generator" \
+  "the server's own forwarding delay (kernel receive to sendmmsg) p99 <" \
+  "of the baseline's (generator doing the same crypto) loss-free rate"; do
   if ! grep -qF -- "$want" "$out/BENCHMARKS.md"; then
     echo "report: missing \"$want\"" >&2
     fail=1

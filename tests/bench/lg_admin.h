@@ -1,0 +1,28 @@
+/*
+ * lg_admin: reads the server's forwarding-delay histogram (media.
+ * forward_delay in GET /health of its admin API, plain HTTP on loopback)
+ * so a step can report the delay the server itself adds, free of the
+ * generator's own scheduling.
+ *
+ * Owns: the bearer token it read. Threads: main thread only. Blocking
+ * calls with a short timeout, outside the measured sending time.
+ */
+#ifndef LG_ADMIN_H
+#define LG_ADMIN_H
+
+#include <stdint.h>
+
+#include "sc_lathist.h"
+
+typedef struct {
+  int port;
+  char token[128];
+} lg_admin_t;
+
+/* Reads STATE_DIR/admin_token. 0, or -1 if it is not there (yet). */
+int lg_admin_init(lg_admin_t *a, int port, const char *state_dir);
+
+/* Fills counts with the server's histogram since its start. 0 or -1. */
+int lg_admin_fwd_hist(const lg_admin_t *a, uint64_t counts[SC_LATHIST_BUCKETS]);
+
+#endif
