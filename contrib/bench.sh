@@ -72,7 +72,8 @@ scenario() {
   shift
   echo "== $label" >&2
   local before
-  before=$(wc -l <"$out/progress.log" 2>/dev/null || echo 0)
+  touch "$out/progress.log"
+  before=$(wc -l <"$out/progress.log")
   if ! "$lg" --label "$label" --log-dir "$out" "$@" >>"$out/results.jsonl" 2>>"$out/progress.log"; then
     echo "   $label did not complete (see $out/progress.log and $out/$label.log)" >&2
     echo "{\"kind\":\"error\",\"label\":\"$label\"}" >>"$out/results.jsonl"
@@ -105,7 +106,7 @@ for w in 1 2; do
     at=$(half_rooms "${mode}-${w}w")
     if ((at > 0)); then
       scenario "baseline-${mode}-${w}w-at-half" --raw --raw-crypto --mode "$mode" --target "$refl" \
-        --workers "$w" --rooms "$at" --half-at "$at" --half-seconds "$half" "${shape[@]}"
+        --workers "$w" --rooms "$side_rooms" --half-at "$at" --half-seconds "$half" "${shape[@]}"
     fi
   done
 done

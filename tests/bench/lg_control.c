@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "dv_discovery.h"
 #include "lg_ws.h"
@@ -24,6 +25,7 @@
 #define DISC_TRIES 10
 #define GW_PATH "/?v=8"
 #define SCAN_NS 5000000LL
+#define STEP_PUMP_MS 100 /* lg_control_pump_quiet: one pass per this many ms */
 
 /* Join stages, as in lg_join_stats_t.stage_*: each ends where the next begins. */
 enum { T_VST, T_INFO, T_OPEN, T_READY, T_SELECT, T_DONE };
@@ -59,6 +61,7 @@ struct lg_control {
   client_t *clients;
   int next_client, in_flight, joined, failed, dropped, shutting_down;
   int64_t last_scan;
+  int64_t last_quiet; /* lg_control_pump_quiet: last pass */
   pthread_mutex_t lock; /* guards disc[] (media thread -> main) */
   disc_t *disc;
   int disc_n, disc_cap;
@@ -388,6 +391,25 @@ void lg_control_pump(void *ctx, int ms) {
     lg_wsctx_service(c->ws);
     periodic(c, 0);
   } while (lg_now_ns() < until);
+}
+
+void lg_control_pump_quiet(void *ctx, int ms) {
+  lg_control_t *c = ctx;
+  int64_t now = lg_now_ns(), until = now + ms_to_ns(ms);
+  while (now < until) {
+    if (now - c->last_quiet >= ms_to_ns(STEP_PUMP_MS)) {
+      c->last_quiet = now;
+      lg_wsctx_poll(c->ws);
+      periodic(c, 0);
+    }
+    int64_t next = c->last_quiet + ms_to_ns(STEP_PUMP_MS);
+    int64_t nap = (next < until ? next : until) - lg_now_ns();
+    if (nap > 0) {
+      struct timespec ts = {(time_t)(nap / 1000000000), (long)(nap % 1000000000)};
+      nanosleep(&ts, NULL);
+    }
+    now = lg_now_ns();
+  }
 }
 
 /* ---- API ----------------------------------------------------------------- */

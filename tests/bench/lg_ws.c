@@ -166,6 +166,10 @@ void lg_wsctx_service(lg_wsctx_t *x) {
   lws_service(x->lws, 0);
 }
 
+void lg_wsctx_poll(lg_wsctx_t *x) {
+  lws_service(x->lws, -1);
+}
+
 void lg_wsctx_wake(lg_wsctx_t *x) {
   lws_cancel_service(x->lws);
 }

@@ -47,6 +47,8 @@ lg_wsctx_t *lg_wsctx_new(int tls, void (*on_wake)(void *), void *wake_ctx);
 void lg_wsctx_free(lg_wsctx_t *x);
 /* Services pending events; returns within ~10 ms even when idle. */
 void lg_wsctx_service(lg_wsctx_t *x);
+/* Services what is pending now and returns without waiting. */
+void lg_wsctx_poll(lg_wsctx_t *x);
 void lg_wsctx_wake(lg_wsctx_t *x);
 
 /* Starts connecting to ws(s)://host:port/path. Returns 0, or -1 if lws
