@@ -1,12 +1,13 @@
 /*
  * The media plane: worker threads, their command queues, rooms, members
- * and the receive -> authenticate -> fan-out -> send path. See sc_media.h
- * for the threading contract.
+ * and the receive -> authenticate -> fan-out -> send path. The socket and
+ * the datagram batches are sc_udp's. See sc_media.h for the threading
+ * contract.
  */
 #include "sc_media.h"
 
 #include <errno.h>
-#include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -21,12 +22,10 @@
 #include "sc_log.h"
 #include "sc_mtable.h"
 #include "sc_rtp.h"
+#include "sc_udp.h"
 
-#define RX_BATCH 32       /* datagrams per recvmmsg */
 #define RX_MAX_BATCHES 16 /* batches per wake-up before yielding to commands */
-#define TX_BATCH 64       /* datagrams per sendmmsg */
-#define PKT_MAX 2048      /* largest datagram handled */
-#define SOCK_BUF (4 << 20)
+#define PKT_MAX SC_UDP_PKT_MAX
 
 typedef sc_mmember_t member_t;
 
@@ -63,29 +62,6 @@ static inline void bump(_Atomic uint64_t *c, uint64_t n) {
 }
 #define COUNT(w, field) bump(&STAT(w, field), 1)
 
-/* Outgoing batch: filled during a receive batch, flushed with sendmmsg. */
-typedef struct {
-  struct mmsghdr msgs[TX_BATCH];
-  struct iovec iov[TX_BATCH];
-  struct sockaddr_storage addrs[TX_BATCH];
-  uint8_t bufs[TX_BATCH][PKT_MAX];
-  int n;
-} txq_t;
-
-typedef struct {
-  struct mmsghdr msgs[RX_BATCH];
-  struct iovec iov[RX_BATCH];
-  struct sockaddr_storage addrs[RX_BATCH];
-  /* SO_TIMESTAMPNS control messages, aligned as cmsg needs. */
-  union {
-    struct cmsghdr align;
-    uint8_t buf[CMSG_SPACE(sizeof(struct timespec))];
-  } ctrl[RX_BATCH];
-  uint8_t bufs[RX_BATCH][PKT_MAX];
-  int64_t fwd_rx_ns[RX_BATCH]; /* receive times of the batch's forwarded packets */
-  int n_fwd;
-} rxq_t;
-
 struct sc_media_worker {
   sc_media_t *media;
   int index;
@@ -104,9 +80,11 @@ struct sc_media_worker {
   sc_datagram_fn on_datagram;
   uint8_t plain[PKT_MAX];
   uint8_t rtcp[PKT_MAX + 8]; /* an RTCP packet reassembled for parsing */
-  rxq_t rx;
-  txq_t tx;
-  uint64_t fanned; /* copies queued by fan_out, ever (tells handle_rtp it forwarded) */
+  sc_udp_rx_t rx;
+  sc_udp_tx_t tx;       /* filled during a receive batch, flushed with sendmmsg */
+  uint64_t fanned;      /* copies queued by fan_out, ever (tells drain_socket it forwarded) */
+  int64_t fwd_rx_ns[SC_UDP_RX_BATCH]; /* receive times of the batch's forwarded packets */
+  int n_fwd;
 };
 
 struct sc_media {
@@ -134,10 +112,6 @@ void sc_member_stats_release(sc_member_stats_t *s) {
 #define MCOUNT(m, field, n) bump(&(m)->stats->field, (n))
 
 /* ---- addresses ---------------------------------------------------------- */
-
-static socklen_t addr_len(const struct sockaddr_storage *a) {
-  return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
 
 static int addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
   if (a->ss_family != b->ss_family) return 0;
@@ -212,7 +186,7 @@ static void apply_command(sc_media_worker_t *w, cmd_t *c) {
     case CMD_HINT:
       if (m && !m->bound) {
         m->addr = c->addr;
-        m->addr_len = addr_len(&c->addr);
+        m->addr_len = sc_udp_addr_len(&c->addr);
         m->has_addr = 1;
       }
       break;
@@ -354,41 +328,16 @@ void sc_media_sync(sc_media_t *m) {
 /* ---- the packet path (worker thread) ----------------------------------- */
 
 static void tx_flush(sc_media_worker_t *w) {
-  txq_t *t = &w->tx;
-  int sent = 0;
-  while (sent < t->n) {
-    int n = sendmmsg(w->fd, t->msgs + sent, (unsigned)(t->n - sent), MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      /* Full socket buffer or an unreachable peer: drop the rest, count it. */
-      bump(&STAT(w, send_errors), (uint64_t)(t->n - sent));
-      break;
-    }
-    uint64_t bytes = 0;
-    for (int i = sent; i < sent + n; i++) bytes += t->msgs[i].msg_len;
-    bump(&STAT(w, tx_bytes), bytes);
-    bump(&STAT(w, tx_packets), (uint64_t)n);
-    sent += n;
-  }
-  t->n = 0;
+  sc_udp_sent_t r = sc_udp_tx_flush(&w->tx, w->fd);
+  bump(&STAT(w, tx_packets), r.sent);
+  bump(&STAT(w, tx_bytes), r.bytes);
+  if (r.failed) bump(&STAT(w, send_errors), r.failed);
 }
 
 /* Next free output slot; flushes first when the batch is full. */
 static int tx_slot(sc_media_worker_t *w) {
-  if (w->tx.n == TX_BATCH) tx_flush(w);
+  if (w->tx.n == SC_UDP_TX_BATCH) tx_flush(w);
   return w->tx.n;
-}
-
-/* The slots' pointers are set once (batch_init); a packet fills in only its
- * length and destination, copying just the bytes of the address family. */
-static void tx_commit(sc_media_worker_t *w, int slot, size_t len,
-                      const struct sockaddr_storage *to) {
-  txq_t *t = &w->tx;
-  socklen_t alen = addr_len(to);
-  memcpy(&t->addrs[slot], to, alen);
-  t->iov[slot].iov_len = len;
-  t->msgs[slot].msg_hdr.msg_namelen = alen;
-  t->n++;
 }
 
 /* Re-encrypts pkt for every other member of the sender's room. */
@@ -398,7 +347,7 @@ static void fan_out(sc_media_worker_t *w, const member_t *from, const sc_media_p
     int slot = tx_slot(w);
     int n = to->ops->seal(to->cipher, pkt, w->tx.bufs[slot], PKT_MAX);
     if (n <= 0) continue;
-    tx_commit(w, slot, (size_t)n, &to->addr);
+    sc_udp_tx_commit(&w->tx, (size_t)n, &to->addr);
     w->fanned++;
     MCOUNT(to, tx_packets, 1);
     MCOUNT(to, tx_bytes, (uint64_t)n);
@@ -507,56 +456,36 @@ static void handle_datagram(sc_media_worker_t *w, const uint8_t *buf, size_t len
     else
       COUNT(w, drop_malformed);
   } else if (n > 0) {
-    tx_commit(w, slot, (size_t)n, from);
+    sc_udp_tx_commit(&w->tx, (size_t)n, from);
   }
-}
-
-/* The kernel's receive time of datagram i (ns, CLOCK_REALTIME); 0 if the
- * socket gave none. Resets the slot's control length for the next read. */
-static int64_t rx_time_ns(rxq_t *r, int i) {
-  struct msghdr *h = &r->msgs[i].msg_hdr;
-  int64_t ns = 0;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-      struct timespec ts;
-      memcpy(&ts, CMSG_DATA(c), sizeof ts);
-      ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    }
-  }
-  h->msg_controllen = sizeof r->ctrl[i];
-  return ns;
 }
 
 /* After the batch's last sendmmsg: one delay sample per forwarded packet. */
 static void account_delays(sc_media_worker_t *w) {
-  rxq_t *r = &w->rx;
-  if (!r->n_fwd) return;
+  if (!w->n_fwd) return;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-  for (int i = 0; i < r->n_fwd; i++) {
-    int64_t d = now - r->fwd_rx_ns[i]; /* < 0 only if the clock was stepped */
+  for (int i = 0; i < w->n_fwd; i++) {
+    int64_t d = now - w->fwd_rx_ns[i]; /* < 0 only if the clock was stepped */
     unsigned b = sc_lathist_bucket(d > 0 ? (uint64_t)d / 1000 : 0);
     bump(&(&STAT(w, fwd_delay_hist))[b], 1);
   }
-  r->n_fwd = 0;
+  w->n_fwd = 0;
 }
 
 /* Reads up to RX_MAX_BATCHES batches; returns when the socket is empty. */
 static void drain_socket(sc_media_worker_t *w) {
-  rxq_t *r = &w->rx;
+  sc_udp_rx_t *r = &w->rx;
   for (int b = 0; b < RX_MAX_BATCHES; b++) {
     /* Commands first: a member added before its client was answered must
      * exist before that client's datagram is read. */
     if (atomic_load_explicit(&w->cmd_pending, memory_order_acquire)) apply_commands(w);
-    int n = recvmmsg(w->fd, r->msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+    int n = recvmmsg(w->fd, r->msgs, SC_UDP_RX_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0) break;
     for (int i = 0; i < n; i++) {
-      /* The kernel wrote the address length (and flags) of the slots it
-       * filled; everything else in the headers is as batch_init left it. */
-      int truncated = r->msgs[i].msg_hdr.msg_flags & MSG_TRUNC;
-      r->msgs[i].msg_hdr.msg_namelen = sizeof r->addrs[i];
-      int64_t rx_ns = rx_time_ns(r, i);
+      int truncated;
+      int64_t rx_ns = sc_udp_rx_take(r, i, &truncated);
       if (truncated) {
         COUNT(w, rx_datagrams);
         COUNT(w, drop_malformed);
@@ -564,11 +493,11 @@ static void drain_socket(sc_media_worker_t *w) {
       }
       uint64_t fanned = w->fanned;
       handle_datagram(w, r->bufs[i], r->msgs[i].msg_len, &r->addrs[i]);
-      if (w->fanned != fanned && rx_ns) r->fwd_rx_ns[r->n_fwd++] = rx_ns;
+      if (w->fanned != fanned && rx_ns) w->fwd_rx_ns[w->n_fwd++] = rx_ns;
     }
     tx_flush(w);
     account_delays(w);
-    if (n < RX_BATCH) break;
+    if (n < SC_UDP_RX_BATCH) break;
   }
 }
 
@@ -615,7 +544,7 @@ int sc_media_worker_bind(sc_media_worker_t *w, uint32_t ssrc, const struct socka
   if (!m) return -ENOENT;
   if (m->bound) return addr_equal(&m->addr, from) ? 0 : -EEXIST;
   m->addr = *from;
-  m->addr_len = addr_len(from);
+  m->addr_len = sc_udp_addr_len(from);
   m->has_addr = 1;
   m->bound = 1;
   return 0;
@@ -630,62 +559,6 @@ void sc_media_worker_count_discovery(sc_media_worker_t *w) {
 
 /* ---- lifecycle (control thread) ---------------------------------------- */
 
-static int open_socket(const char *host, uint16_t port) {
-  struct addrinfo hints = {
-      .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-  struct addrinfo *res = NULL;
-  char service[8];
-  snprintf(service, sizeof service, "%u", port);
-  int rc = getaddrinfo(host, service, &hints, &res);
-  if (rc != 0) {
-    sc_log_error("media", "udp listen address %s: %s", host, gai_strerror(rc));
-    return -1;
-  }
-  int fd = socket(res->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd >= 0) {
-    /* Large buffers ride out scheduling stalls; the FORCE variants (root or
-     * CAP_NET_ADMIN) go past net.core.rmem_max/wmem_max. */
-    int size = SOCK_BUF;
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
-      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0)
-      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-    /* Kernel receive timestamps, for the forwarding-delay histogram. */
-    int on = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) < 0)
-      sc_log_warn("media", "no receive timestamps (forwarding delay not measured): %s",
-                  strerror(errno));
-    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0) {
-      sc_log_error("media", "cannot listen on UDP %s:%u: %s", host, port, strerror(errno));
-      close(fd);
-      fd = -1;
-    }
-  }
-  freeaddrinfo(res);
-  return fd;
-}
-
-/* Points every receive and send slot at its buffer and address once: the
- * packet path then touches only what changes per datagram. */
-static void batch_init(sc_media_worker_t *w) {
-  rxq_t *r = &w->rx;
-  for (int i = 0; i < RX_BATCH; i++) {
-    r->iov[i] = (struct iovec){.iov_base = r->bufs[i], .iov_len = PKT_MAX};
-    r->msgs[i].msg_hdr = (struct msghdr){.msg_name = &r->addrs[i],
-                                         .msg_namelen = sizeof r->addrs[i],
-                                         .msg_iov = &r->iov[i],
-                                         .msg_iovlen = 1,
-                                         .msg_control = r->ctrl[i].buf,
-                                         .msg_controllen = sizeof r->ctrl[i]};
-  }
-  txq_t *t = &w->tx;
-  for (int i = 0; i < TX_BATCH; i++) {
-    t->iov[i] = (struct iovec){.iov_base = t->bufs[i], .iov_len = 0};
-    t->msgs[i].msg_hdr = (struct msghdr){.msg_name = &t->addrs[i], .msg_iov = &t->iov[i],
-                                         .msg_iovlen = 1};
-  }
-}
-
 static sc_media_worker_t *worker_create(sc_media_t *m, int index, const char *host, uint16_t port,
                                         sc_datagram_fn fn) {
   sc_media_worker_t *w = calloc(1, sizeof *w);
@@ -694,10 +567,11 @@ static sc_media_worker_t *worker_create(sc_media_t *m, int index, const char *ho
   w->index = index;
   w->port = port;
   w->on_datagram = fn;
-  batch_init(w);
+  sc_udp_rx_init(&w->rx);
+  sc_udp_tx_init(&w->tx);
   int table_rc = sc_mtable_init(&w->table);
   w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  w->fd = open_socket(host, port);
+  w->fd = sc_udp_open(host, port);
   pthread_mutex_init(&w->lock, NULL);
   struct sockaddr_storage local;
   socklen_t local_len = sizeof local;

@@ -1,0 +1,71 @@
+/*
+ * sc_udp: the media workers' UDP socket and their fixed datagram batches.
+ * The socket gets large buffers and kernel receive timestamps; a receive
+ * batch (recvmmsg) carries one SO_TIMESTAMPNS control message per slot, a
+ * send batch (sendmmsg) one buffer per outgoing datagram. Every slot's
+ * header, iovec, address and buffer pointers are set once (init); per
+ * datagram only what the kernel overwrote or the packet changes is written.
+ *
+ * Owns: nothing but the structs, which the worker embeds (no allocation).
+ * Threads: the socket is opened on the control thread; a batch is used by
+ * the one worker thread that owns it.
+ */
+#ifndef SC_UDP_H
+#define SC_UDP_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define SC_UDP_RX_BATCH 32   /* datagrams per recvmmsg */
+#define SC_UDP_TX_BATCH 64   /* datagrams per sendmmsg */
+#define SC_UDP_PKT_MAX 2048  /* largest datagram handled */
+
+typedef struct {
+  struct mmsghdr msgs[SC_UDP_RX_BATCH];
+  struct iovec iov[SC_UDP_RX_BATCH];
+  struct sockaddr_storage addrs[SC_UDP_RX_BATCH];
+  /* SO_TIMESTAMPNS control messages, aligned as cmsg needs. */
+  union {
+    struct cmsghdr align;
+    uint8_t buf[CMSG_SPACE(sizeof(struct timespec))];
+  } ctrl[SC_UDP_RX_BATCH];
+  uint8_t bufs[SC_UDP_RX_BATCH][SC_UDP_PKT_MAX];
+} sc_udp_rx_t;
+
+typedef struct {
+  struct mmsghdr msgs[SC_UDP_TX_BATCH];
+  struct iovec iov[SC_UDP_TX_BATCH];
+  struct sockaddr_storage addrs[SC_UDP_TX_BATCH];
+  uint8_t bufs[SC_UDP_TX_BATCH][SC_UDP_PKT_MAX];
+  int n; /* slots filled */
+} sc_udp_tx_t;
+
+/* A non-blocking UDP socket bound to host:port with 4 MiB buffers and
+ * receive timestamps (a warning if the kernel refuses them: the
+ * forwarding delay is then not measured). -1 (logged) on failure. */
+int sc_udp_open(const char *host, uint16_t port);
+
+/* Bytes of the address in a: sockaddr_in6 for AF_INET6, else sockaddr_in. */
+socklen_t sc_udp_addr_len(const struct sockaddr_storage *a);
+
+void sc_udp_rx_init(sc_udp_rx_t *r);
+/* After recvmmsg filled slot i: the kernel's receive time of its datagram
+ * (ns, CLOCK_REALTIME; 0 if none came) and whether it was truncated. The
+ * slot's address and control lengths are reset for the next read. */
+int64_t sc_udp_rx_take(sc_udp_rx_t *r, int i, int *truncated);
+
+void sc_udp_tx_init(sc_udp_tx_t *t);
+/* Completes slot t->n (its buffer already written): length and
+ * destination, copying only the bytes of the address family. */
+void sc_udp_tx_commit(sc_udp_tx_t *t, size_t len, const struct sockaddr_storage *to);
+
+typedef struct {
+  uint64_t sent, bytes, failed;
+} sc_udp_sent_t;
+/* Sends every filled slot with sendmmsg (retrying on EINTR) and empties
+ * the batch. What the kernel refused (full buffer, unreachable peer) is
+ * dropped and counted in failed. */
+sc_udp_sent_t sc_udp_tx_flush(sc_udp_tx_t *t, int fd);
+
+#endif
