@@ -25,7 +25,6 @@
 #include "sc_udp.h"
 
 #define RX_MAX_BATCHES 16 /* batches per wake-up before yielding to commands */
-#define PKT_MAX SC_UDP_PKT_MAX
 
 typedef sc_mmember_t member_t;
 
@@ -78,11 +77,10 @@ struct sc_media_worker {
   sc_mtable_t table;
   stats_t stats;
   sc_datagram_fn on_datagram;
-  uint8_t plain[PKT_MAX];
-  uint8_t rtcp[PKT_MAX + 8]; /* an RTCP packet reassembled for parsing */
+  uint8_t plain[SC_UDP_PKT_MAX];
+  uint8_t rtcp[SC_UDP_PKT_MAX + 8]; /* an RTCP packet reassembled for parsing */
   sc_udp_rx_t rx;
   sc_udp_tx_t tx;       /* filled during a receive batch, flushed with sendmmsg */
-  uint64_t fanned;      /* copies queued by fan_out, ever (tells drain_socket it forwarded) */
   int64_t fwd_rx_ns[SC_UDP_RX_BATCH]; /* receive times of the batch's forwarded packets */
   int n_fwd;
 };
@@ -340,18 +338,21 @@ static int tx_slot(sc_media_worker_t *w) {
   return w->tx.n;
 }
 
-/* Re-encrypts pkt for every other member of the sender's room. */
-static void fan_out(sc_media_worker_t *w, const member_t *from, const sc_media_pkt_t *pkt) {
+/* Re-encrypts pkt for every other member of the sender's room. Returns
+ * the copies queued. */
+static int fan_out(sc_media_worker_t *w, const member_t *from, const sc_media_pkt_t *pkt) {
+  int copies = 0;
   for (member_t *to = from->room->members; to; to = to->room_next) {
     if (to == from || (to->flags & SC_MEMBER_DEAF) || !to->cipher || !to->has_addr) continue;
     int slot = tx_slot(w);
-    int n = to->ops->seal(to->cipher, pkt, w->tx.bufs[slot], PKT_MAX);
+    int n = to->ops->seal(to->cipher, pkt, w->tx.bufs[slot], SC_UDP_PKT_MAX);
     if (n <= 0) continue;
     sc_udp_tx_commit(&w->tx, (size_t)n, &to->addr);
-    w->fanned++;
+    copies++;
     MCOUNT(to, tx_packets, 1);
     MCOUNT(to, tx_bytes, (uint64_t)n);
   }
+  return copies;
 }
 
 /* Binds the member's address on its first authenticated packet when it
@@ -368,7 +369,7 @@ static int source_ok(member_t *m, const struct sockaddr_storage *from) {
 static void account_rtcp(sc_media_worker_t *w, member_t *m, const uint8_t *hdr,
                          const sc_media_pkt_t *pkt) {
   sc_rtcp_report_t r;
-  if (pkt->payload_len > PKT_MAX) return;
+  if (pkt->payload_len > SC_UDP_PKT_MAX) return;
   memcpy(w->rtcp, hdr, 8);
   memcpy(w->rtcp + 8, pkt->payload, pkt->payload_len);
   if (sc_rtcp_parse(w->rtcp, 8 + pkt->payload_len, &r) < 0) {
@@ -384,27 +385,28 @@ static void account_rtcp(sc_media_worker_t *w, member_t *m, const uint8_t *hdr,
   MSET(m, rtcp_sources, (uint32_t)r.n_blocks);
 }
 
-static void handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
+/* Returns the copies forwarded (0: dropped, RTCP, or nobody to send to). */
+static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
                        const struct sockaddr_storage *from) {
   sc_rtp_info_t info;
   if (sc_rtp_parse(buf, len, &info) < 0) {
     COUNT(w, drop_malformed);
-    return;
+    return 0;
   }
   sc_mentry_t *e = sc_mtable_find(&w->table, info.ssrc);
   if (!e) {
     COUNT(w, drop_unknown_ssrc);
-    return;
+    return 0;
   }
   member_t *m = e->m;
   if (!source_ok(m, from)) {
     COUNT(w, drop_foreign_addr); /* not the member's: not counted against it */
-    return;
+    return 0;
   }
   if (!m->cipher) {
     COUNT(w, drop_no_cipher);
     MCOUNT(m, drops, 1);
-    return;
+    return 0;
   }
   sc_media_pkt_t pkt;
   int rc = m->ops->open(m->cipher, buf, len, w->plain, sizeof w->plain, &pkt);
@@ -416,14 +418,14 @@ static void handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
     else
       COUNT(w, drop_malformed);
     MCOUNT(m, drops, 1);
-    return;
+    return 0;
   }
   m->bound = 1;
   if (pkt.is_rtcp) {
     COUNT(w, rx_rtcp);
     MCOUNT(m, rx_rtcp, 1);
     account_rtcp(w, m, buf, &pkt);
-    return;
+    return 0;
   }
   COUNT(w, rx_rtp);
   MCOUNT(m, rx_packets, 1);
@@ -431,25 +433,23 @@ static void handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
   if (m->flags & SC_MEMBER_MUTED) {
     COUNT(w, drop_muted);
     MCOUNT(m, drops, 1);
-    return;
+    return 0;
   }
   pkt.ssrc = e->ssrc; /* video/RTX keep their own SSRC */
-  fan_out(w, m, &pkt);
+  return fan_out(w, m, &pkt);
 }
 
-static void handle_datagram(sc_media_worker_t *w, const uint8_t *buf, size_t len,
+/* Returns the RTP copies forwarded (0 for everything else). */
+static int handle_datagram(sc_media_worker_t *w, const uint8_t *buf, size_t len,
                             const struct sockaddr_storage *from) {
   COUNT(w, rx_datagrams);
-  if (len >= 12 && sc_rtp_looks_like_rtp(buf, len)) {
-    handle_rtp(w, buf, len, from);
-    return;
-  }
+  if (len >= 12 && sc_rtp_looks_like_rtp(buf, len)) return handle_rtp(w, buf, len, from);
   if (!w->on_datagram) {
     COUNT(w, drop_malformed);
-    return;
+    return 0;
   }
   int slot = tx_slot(w);
-  int n = w->on_datagram(w, buf, len, from, w->tx.bufs[slot], PKT_MAX);
+  int n = w->on_datagram(w, buf, len, from, w->tx.bufs[slot], SC_UDP_PKT_MAX);
   if (n < 0) {
     if (n == -ENOENT)
       COUNT(w, drop_unknown_ssrc);
@@ -458,6 +458,7 @@ static void handle_datagram(sc_media_worker_t *w, const uint8_t *buf, size_t len
   } else if (n > 0) {
     sc_udp_tx_commit(&w->tx, (size_t)n, from);
   }
+  return 0;
 }
 
 /* After the batch's last sendmmsg: one delay sample per forwarded packet. */
@@ -491,9 +492,8 @@ static void drain_socket(sc_media_worker_t *w) {
         COUNT(w, drop_malformed);
         continue;
       }
-      uint64_t fanned = w->fanned;
-      handle_datagram(w, r->bufs[i], r->msgs[i].msg_len, &r->addrs[i]);
-      if (w->fanned != fanned && rx_ns) w->fwd_rx_ns[w->n_fwd++] = rx_ns;
+      int copies = handle_datagram(w, r->bufs[i], r->msgs[i].msg_len, &r->addrs[i]);
+      if (copies > 0 && rx_ns) w->fwd_rx_ns[w->n_fwd++] = rx_ns;
     }
     tx_flush(w);
     account_delays(w);
