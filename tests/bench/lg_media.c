@@ -193,11 +193,19 @@ static void rx_hello(lg_media_t *m, int sock, const uint8_t *buf, size_t len, in
   }
 }
 
-/* The payload inside one forwarded datagram, decrypted if need be. */
-static int open_payload(lg_media_t *m, const lg_client_t *from, lg_client_t *to,
-                        const uint8_t *buf, size_t len, const uint8_t **pl, size_t *pl_len) {
-  dv_cipher_t *key = m->run->opt.raw ? NULL : to->cipher;
-  if (m->run->opt.raw_crypto) key = to->raw_rx[from->slot];
+/* The state `to` opens a datagram from `from` with: its own (server
+ * runs) or its copy of the sender's key (--raw-crypto); NULL when it has
+ * none, or for plain raw runs. */
+static dv_cipher_t *opener(const lg_run_t *run, const lg_client_t *from, const lg_client_t *to) {
+  if (!run->opt.raw) return to->cipher;
+  if (!run->opt.raw_crypto || from->slot >= run->opt.speakers) return NULL;
+  return to->raw_rx[from->slot];
+}
+
+/* The payload inside one forwarded datagram, decrypted under key (NULL:
+ * plain RTP). */
+static int open_payload(lg_media_t *m, dv_cipher_t *key, const uint8_t *buf, size_t len,
+                        const uint8_t **pl, size_t *pl_len) {
   if (!key) {
     if (len < 12 + RAW_TAIL) return -EBADMSG;
     *pl = buf + 12;
@@ -217,15 +225,15 @@ static void rx_step(lg_media_t *m, int sock, const uint8_t *buf, size_t len, int
   int si = len >= 12 && (buf[0] >> 6) == 2 ? lg_run_map_find(run, rd32(buf + 8)) : -1;
   lg_client_t *from = si >= 0 ? &run->clients[si] : NULL;
   lg_client_t *to = from ? lg_run_receiver(run, from, sock) : NULL;
-  if (!to || to == from || (!run->opt.raw && !to->cipher) ||
-      (run->opt.raw_crypto && (from->slot >= run->opt.speakers || !to->raw_rx[from->slot]))) {
+  dv_cipher_t *key = to ? opener(run, from, to) : NULL;
+  if (!to || to == from || (!key && !(run->opt.raw && !run->opt.raw_crypto))) {
     m->res.unknown++;
     return;
   }
   const uint8_t *pl;
   size_t pl_len;
   lg_payload_t p;
-  int rc = open_payload(m, from, to, buf, len, &pl, &pl_len);
+  int rc = open_payload(m, key, buf, len, &pl, &pl_len);
   if (rc == -EALREADY) {
     m->seen.dups++; /* authentic, but its nonce was seen: a duplicate */
     return;

@@ -10,6 +10,8 @@
 
 #include <sodium.h>
 
+#include "sc_token.h"
+
 /* Large buffers: a step's receive bursts must not be dropped by the
  * generator's own sockets (root may exceed rmem_max with *FORCE). */
 #define LG_SOCK_BUF (16 << 20)
@@ -82,7 +84,6 @@ lg_run_t *lg_run_new(const lg_opts_t *opt) {
 
 int lg_run_raw_keys(lg_run_t *run) {
   int mode = dv_mode_from_name(run->opt.mode), S = run->opt.speakers;
-  if (sodium_init() < 0) return -1;
   for (int i = 0; i < run->n_clients; i++) {
     lg_client_t *c = &run->clients[i];
     c->raw_rx = calloc((size_t)S, sizeof *c->raw_rx);
@@ -92,7 +93,7 @@ int lg_run_raw_keys(lg_run_t *run) {
     lg_client_t *c = &run->clients[i];
     if (c->slot >= S) continue;
     uint8_t key[DV_KEY_LEN];
-    randombytes_buf(key, sizeof key);
+    sc_token_random(key, sizeof key);
     c->cipher = dv_cipher_new((dv_mode_t)mode, key);
     if (!c->cipher) return -1;
     for (int j = 0; j < run->opt.members; j++) {

@@ -72,7 +72,8 @@ static inline lg_client_t *lg_run_client(lg_run_t *run, int room, int slot) {
 lg_client_t *lg_run_receiver(lg_run_t *run, const lg_client_t *sender, int sock);
 
 /* --raw-crypto: a random key per speaker, its sealing state and one
- * opening state in every other member of its room. 0 or -1. */
+ * opening state in every other member of its room. Needs sc_token_init().
+ * 0 or -1. */
 int lg_run_raw_keys(lg_run_t *run);
 
 /* SSRC map. Insert returns 0, -EEXIST or -ENOSPC; find returns the index
