@@ -8,6 +8,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "sc_admin_cli.h"
+
 #define RESPONSE_MAX (256 << 10)
 
 int lg_admin_init(lg_admin_t *a, int port, const char *state_dir) {
@@ -23,8 +25,8 @@ int lg_admin_init(lg_admin_t *a, int port, const char *state_dir) {
   return ok && a->token[0] ? 0 : -1;
 }
 
-/* GET path over HTTP/1.0; the body (NUL-terminated) into buf. Returns its
- * length or -1. */
+/* GET path over HTTP/1.0; the body (NUL-terminated) moved to the start
+ * of buf. Returns its length, or -1 unless the answer is a whole 200. */
 static int http_get(const lg_admin_t *a, const char *path, char *buf, size_t cap) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
@@ -43,12 +45,12 @@ static int http_get(const lg_admin_t *a, const char *path, char *buf, size_t cap
     while (got + 1 < cap && (r = read(fd, buf + got, cap - 1 - got)) > 0) got += (size_t)r;
   }
   close(fd);
-  buf[got] = '\0';
-  char *body = strstr(buf, "\r\n\r\n");
-  if (strncmp(buf, "HTTP/1.", 7) != 0 || !strstr(buf, " 200 ") || !body) return -1;
-  body += 4;
-  size_t len = got - (size_t)(body - buf);
-  memmove(buf, body, len + 1);
+  int status;
+  const char *body;
+  size_t len;
+  if (sc_admin_parse_response(buf, got, &status, &body, &len) < 0 || status != 200) return -1;
+  memmove(buf, body, len);
+  buf[len] = '\0';
   return (int)len;
 }
 
