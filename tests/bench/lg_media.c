@@ -65,6 +65,11 @@ struct lg_media {
   struct iovec tx_iov[TX_BATCH];
   uint8_t tx_buf[TX_BATCH][PKT_MAX];
   int tx_n, tx_sock;
+  /* The send schedule of the running step (sending = 1 during send_phase). */
+  int sending;
+  int64_t t0, max_lag;
+  uint64_t n_sent, total;
+  double interval;
   struct mmsghdr rx_msgs[RX_BATCH];
   struct iovec rx_iov[RX_BATCH];
   uint8_t rx_buf[RX_BATCH][PKT_MAX];
@@ -144,6 +149,8 @@ static void queue_packet(lg_media_t *m, int idx) {
 
 /* ---- receiving ----------------------------------------------------------- */
 
+static void send_due(lg_media_t *m);
+
 static void drain_socket(lg_media_t *m, int sock) {
   int fd = m->run->socks[sock];
   for (int b = 0; b < RX_BATCHES_PER_SOCKET; b++) {
@@ -158,6 +165,11 @@ static void drain_socket(lg_media_t *m, int sock) {
     int64_t now = lg_now_ns();
     m->last_rx = now;
     for (int i = 0; i < n; i++) m->on_rx(m, sock, m->rx_buf[i], m->rx_msgs[i].msg_len, now);
+    /* Between batches, not only between wake-ups: a wake-up can find
+     * hundreds of packets over several sockets, and sends held back behind
+     * them would leave late and in a burst, which queues in the server and
+     * inflates the latency measured. */
+    if (m->sending) send_due(m);
     if (n < RX_BATCH) return;
   }
 }
@@ -273,31 +285,39 @@ static int prepare_step(lg_media_t *m) {
   return lg_seen_init(&m->seen, pairs, bits);
 }
 
+/* Sends every packet due by now (at most MAX_BURST, so receiving goes on
+ * when the generator has fallen far behind). */
+static void send_due(lg_media_t *m) {
+  int64_t now = lg_now_ns();
+  uint64_t due = (uint64_t)((double)(now - m->t0) / m->interval) + 1;
+  if (due > m->total) due = m->total;
+  if (due <= m->n_sent) return;
+  int64_t lag = now - m->t0 - (int64_t)((double)m->n_sent * m->interval);
+  if (lag > m->max_lag) m->max_lag = lag;
+  for (int k = 0; m->n_sent < due && k < MAX_BURST; k++, m->n_sent++)
+    queue_packet(m, m->speakers[m->n_sent % (uint64_t)m->n_speakers]);
+  if (m->tx_n) tx_flush(m);
+}
+
 /* Sends on schedule for cfg.seconds while receiving. */
 static void send_phase(lg_media_t *m) {
-  uint64_t total = (uint64_t)(m->cfg.seconds * m->run->opt.rate * m->n_speakers);
-  double interval = 1e9 / ((double)m->run->opt.rate * m->n_speakers);
-  int64_t t0 = lg_now_ns(), max_lag = 0;
-  uint64_t n = 0;
-  while (n < total) {
-    int64_t now = lg_now_ns();
-    uint64_t due = (uint64_t)((double)(now - t0) / interval) + 1;
-    if (due > total) due = total;
-    if (due > n) {
-      int64_t lag = now - t0 - (int64_t)((double)n * interval);
-      if (lag > max_lag) max_lag = lag;
-      for (int k = 0; n < due && k < MAX_BURST; k++, n++)
-        queue_packet(m, m->speakers[n % (uint64_t)m->n_speakers]);
-      if (m->tx_n) tx_flush(m);
-    }
-    int64_t wait = t0 + (int64_t)((double)n * interval) - lg_now_ns();
+  m->total = (uint64_t)(m->cfg.seconds * m->run->opt.rate * m->n_speakers);
+  m->interval = 1e9 / ((double)m->run->opt.rate * m->n_speakers);
+  m->t0 = lg_now_ns();
+  m->max_lag = 0;
+  m->n_sent = 0;
+  m->sending = 1;
+  while (m->n_sent < m->total) {
+    send_due(m);
+    int64_t wait = m->t0 + (int64_t)((double)m->n_sent * m->interval) - lg_now_ns();
     /* Already due (a burst was cut short): just look at the sockets. */
     if (wait > 0 && wait < MIN_TICK_NS) wait = MIN_TICK_NS;
-    poll_rx(m, n < total && wait > 0 ? wait : 0);
+    poll_rx(m, m->n_sent < m->total && wait > 0 ? wait : 0);
   }
-  m->res.sent = total;
-  m->res.send_s = (double)(lg_now_ns() - t0) / 1e9;
-  m->res.max_lag_ms = (double)max_lag / 1e6;
+  m->sending = 0;
+  m->res.sent = m->total;
+  m->res.send_s = (double)(lg_now_ns() - m->t0) / 1e9;
+  m->res.max_lag_ms = (double)m->max_lag / 1e6;
 }
 
 /* Until the server has been quiet for a while (bounded). */
