@@ -477,10 +477,12 @@ static int teardown(bench_t *b) {
 }
 
 /* From the first step on, the main thread (the clients' connections: a
- * pass over all of them every 100 ms, 2-3 ms with 4,500 TLS connections)
+ * pass over all of them every second, 2-3 ms with 4,500 TLS connections)
  * runs only when a CPU would otherwise idle. At normal priority each pass
  * held up the media thread, which then sent the late packets in a burst
- * that queued in the server: the latency measured was the generator's. */
+ * that queued in the server: the latency measured was the generator's.
+ * SCHED_IDLE does not cut a pass short (the kernel does not preempt the
+ * poll() inside it), which is why passes are also rare (lg_control.c). */
 static void quiet_main_thread(void) {
   struct sched_param sp = {0};
   int rc = pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
