@@ -5,8 +5,9 @@
 # Only installs what is missing, so repeated runs are quick.
 set -euo pipefail
 
-pkgs=(build-essential cmake pkg-config libwebsockets-dev libjansson-dev libsodium-dev
-      libssl-dev libopus-dev libsrtp2-dev openssl)
+# libev + lws's libev plugin: the control plane's event loop (src/sc_server.c).
+pkgs=(build-essential cmake pkg-config libwebsockets-dev libwebsockets-evlib-ev libev-dev
+      libjansson-dev libsodium-dev libssl-dev libopus-dev libsrtp2-dev openssl)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(clang libclang-rt-14-dev iproute2)
   # a real older voice client (gateway v4, xsalsa20 modes): discord.py 2.2.2

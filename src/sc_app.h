@@ -18,12 +18,14 @@
 #include "sc_registry.h"
 
 struct lws_context;
+struct ev_loop;
 
 #define SC_MAX_FRONTENDS 8
 
 typedef struct sc_app {
   sc_config_t cfg;
   struct lws_context *lws;
+  struct ev_loop *loop; /* the control thread's event loop (libev), lws runs in it */
   sc_registry_t *registry;
   sc_media_t *media;
   /* IPv4 literal told to clients in Ready (public_host resolved once). */

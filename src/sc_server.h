@@ -1,13 +1,15 @@
 /*
  * sc_server: the control plane's event loop. One lws context, run on the
- * main thread; each front end adds its own listener (vhost) to it.
+ * main thread inside a libev loop (epoll: a wake-up costs what is ready,
+ * not a walk over every connection); each front end adds its own
+ * listener (vhost) to it.
  *
- * Owns: the lws context (stored in app->lws) and the signal handling that
- * turns SIGINT/SIGTERM into an orderly stop and SIGHUP into a reload of
- * the TLS certificate.
+ * Owns: the event loop (app->loop), the lws context (app->lws) and the
+ * signal handling that turns SIGINT/SIGTERM into an orderly stop and
+ * SIGHUP into a reload of the TLS certificate.
  * Threads: main thread only. Other threads wake the loop only through
  * lws_cancel_service() (LWS_CALLBACK_EVENT_WAIT_CANCELLED).
- * Memory: the context is destroyed by sc_server_destroy.
+ * Memory: the loop and the context are destroyed by sc_server_destroy.
  */
 #ifndef SC_SERVER_H
 #define SC_SERVER_H
@@ -65,6 +67,11 @@ sc_app_t *sc_server_app(struct lws *wsi);
  * not load or match is refused with a logged reason and the current one
  * stays. Runs on the loop thread when SIGHUP arrived. 0 or -1. */
 int sc_server_reload_tls(sc_app_t *app);
+
+/* One pass of the loop: what is ready now (wait = 0), or after sleeping
+ * until something is (a socket, an lws timer, lws_cancel_service).
+ * Returns 0. For sc_server_run, sc_server_drain and tests. */
+int sc_server_service(sc_app_t *app, int wait);
 
 /* Runs the loop until app->stop_requested, then returns 0. SIGHUP
  * (app->reload_requested) reloads the TLS pair in between. */

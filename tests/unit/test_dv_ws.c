@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ev.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <libwebsockets.h>
@@ -31,7 +32,7 @@ typedef struct {
 
 /* Runs the server's loop for about one millisecond. */
 static void pump(void) {
-  lws_service(app.lws, -1);
+  sc_server_service(&app, 0);
   usleep(1000);
 }
 
@@ -53,6 +54,10 @@ static void start_gateway(int port) {
   ASSERT_EQ(sc_token_init(), 0);
   app.registry = sc_registry_create(NULL);
   ASSERT_EQ(sc_server_create(&app), 0);
+  /* The control loop is libev's epoll, not lws's poll() over every
+   * connection (sc_server.h). */
+  ASSERT_TRUE(app.loop != NULL);
+  ASSERT_EQ(ev_backend(app.loop), EVBACKEND_EPOLL);
   const sc_frontend_t *all[SC_MAX_FRONTENDS];
   int n = sc_frontend_list(all, SC_MAX_FRONTENDS);
   for (int i = 0; i < n; i++) {
