@@ -50,9 +50,9 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true # one TCP connection per simulated
 # Room shape: 5 members, 2 speakers at 50 packets/s of 160 bytes (20 ms Opus).
 shape=(--members 5 --speakers 2 --rate 50 --payload 160)
 if ((quick)); then
-  step=1.5 half=2 start=100 side_rooms=300 base_rooms=800
+  step=1.5 half=2 start=100 side_rooms=300 base_rooms=800 idle=8
 else
-  step=3 half=5 start=50 side_rooms=900 base_rooms=1500
+  step=3 half=5 start=50 side_rooms=900 base_rooms=1500 idle=30
 fi
 
 {
@@ -117,6 +117,9 @@ joins=(--target "$srv" --join-only --inflight 200 --setup-timeout 30)
 scenario join-200 "${joins[@]}" --rooms 40 "${shape[@]}"
 scenario join-200-1room "${joins[@]}" --rooms 1 --members 200 --speakers 1
 scenario join-200-notls "${joins[@]}" --rooms 40 --no-tls "${shape[@]}"
+# The control plane with every session idle: heartbeats only.
+scenario "idle-$((side_rooms * 5))" --target "$srv" --join-only --inflight 128 --rooms "$side_rooms" \
+  --idle-seconds "$idle" "${shape[@]}"
 
 if ((profile)); then
   # User-space instructions per forwarded packet: a fixed short run under

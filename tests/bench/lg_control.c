@@ -26,7 +26,7 @@
 #define GW_PATH "/?v=8"
 #define SCAN_NS 5000000LL
 /* lg_control_pump_quiet: one pass per this many ms. Heartbeats are due
- * every 13.75 s, so a second is plenty; a pass is one poll() over every
+ * every 41.25 s (the server's default), so a second is plenty; a pass is one poll() over every
  * connection (2-3 ms with 4,500), which a non-preemptive kernel lets hold
  * its CPU to the end, delaying the packets of whoever waits for that CPU
  * (at 100 ms the server's half-rate p99 was twice as high). */
@@ -67,6 +67,7 @@ struct lg_control {
   int next_client, in_flight, joined, failed, dropped, shutting_down;
   int64_t last_scan;
   int64_t last_quiet; /* lg_control_pump_quiet: last pass */
+  uint64_t heartbeats; /* voice gateway heartbeats sent */
   pthread_mutex_t lock; /* guards disc[] (media thread -> main) */
   disc_t *disc;
   int disc_n, disc_cap;
@@ -191,7 +192,10 @@ static void gw_hello(client_t *cl, json_t *d) {
   int64_t ms = json_is_number(hb) ? (int64_t)json_number_value(hb) : 0;
   if (ms < 100) ms = 100; /* never spin on a nonsense interval */
   cl->hb_ns = ms_to_ns(ms);
-  cl->next_hb = lg_now_ns() + cl->hb_ns;
+  /* The first one anywhere in the interval: clients that joined together
+   * would otherwise beat together for good, while real ones, which join
+   * at different times, reach the server spread out. */
+  cl->next_hb = lg_now_ns() + (int64_t)((double)rand() / ((double)RAND_MAX + 1) * (double)cl->hb_ns);
 }
 
 static void gw_on_text(void *owner, const char *text, size_t len) {
@@ -354,7 +358,7 @@ static void on_wake(void *ctx) {
 static void heartbeat(lg_control_t *c, client_t *cl, int64_t now) {
   if (cl->state != S_JOINED || !cl->hb_ns || now < cl->next_hb) return;
   cl->next_hb = now + cl->hb_ns;
-  (void)c;
+  c->heartbeats++;
   send_op(
       &cl->ws, 3,
       json_pack("{s:I, s:I}", "t", (json_int_t)(now / 1000000), "seq_ack", (json_int_t)cl->seq));
@@ -507,6 +511,10 @@ int lg_control_join(lg_control_t *c, int inflight, int timeout_ms, lg_join_stats
 
 int lg_control_dropped(const lg_control_t *c) {
   return c->dropped;
+}
+
+uint64_t lg_control_heartbeats(const lg_control_t *c) {
+  return c->heartbeats;
 }
 
 void lg_control_free(lg_control_t *c) {

@@ -52,6 +52,8 @@ int lg_control_connect(lg_control_t *c, int timeout_ms);
 int lg_control_join(lg_control_t *c, int inflight, int timeout_ms, lg_join_stats_t *out);
 /* Gateway connections that closed after their client had joined. */
 int lg_control_dropped(const lg_control_t *c);
+/* Voice gateway heartbeats sent so far. */
+uint64_t lg_control_heartbeats(const lg_control_t *c);
 /* lg_pump_fn: services the connections for about ms milliseconds. */
 void lg_control_pump(void *c, int ms);
 /* lg_pump_fn for measuring steps: the same work (heartbeats, answers) in

@@ -54,6 +54,9 @@ typedef struct {
   double half_srv_p50_us, half_srv_p99_us; /* medians over the half-rate runs */
   double join_cpu_s;     /* server CPU while the clients joined */
   double gen_join_cpu_s; /* ours, in the same time (the client side of TLS etc.) */
+  /* --idle-seconds: the server's CPU while every session only heartbeats */
+  double idle_wall_s, idle_cpu_s;
+  uint64_t idle_heartbeats;
 } bench_t;
 
 typedef struct {
@@ -193,6 +196,24 @@ static int join_all(bench_t *b) {
   fprintf(stderr, "lcv_loadgen: %s: %d clients joined, join p50 %.2f ms p99 %.2f ms\n", b->o->label,
           b->join.joined, b->join.p50_ms, b->join.p99_ms);
   return rc;
+}
+
+/* The control plane's cost of sessions that only stay connected: the
+ * server's CPU while the clients send nothing but heartbeats (spread over
+ * the interval, as clients that joined at different times would). */
+static void measure_idle(bench_t *b) {
+  lg_cpu_t c0, c1;
+  uint64_t hb0 = lg_control_heartbeats(b->ctl);
+  int64_t t0 = lg_now_ns();
+  lg_proc_cpu(b->proc.pid, &c0);
+  sleep_pump(b, (int)(b->o->idle_seconds * 1000));
+  lg_proc_cpu(b->proc.pid, &c1);
+  b->idle_wall_s = (double)(lg_now_ns() - t0) / 1e9;
+  b->idle_cpu_s = c1.user_s + c1.sys_s - c0.user_s - c0.sys_s;
+  b->idle_heartbeats = lg_control_heartbeats(b->ctl) - hb0;
+  fprintf(stderr, "lcv_loadgen: %s: %d idle sessions, %llu heartbeats in %.1f s, server CPU %.3f s\n",
+          b->o->label, b->join.joined, (unsigned long long)b->idle_heartbeats, b->idle_wall_s,
+          b->idle_cpu_s);
 }
 
 /* ---- steps --------------------------------------------------------------- */
@@ -436,9 +457,12 @@ static void print_summary(const bench_t *b, int setup_ok, int exit_code) {
   print_stages("join_stage_p50_ms", b->join.stage_p50_ms);
   print_stages("join_stage_p99_ms", b->join.stage_p99_ms);
   printf(",\"srv_join_cpu_s\":%.3f,\"gen_join_cpu_s\":%.3f,\"half_srv_fwd_p50_us\":%.0f,"
-         "\"half_srv_fwd_p99_us\":%.0f,\"max_srv_fwd_p99_us\":%.0f}\n",
+         "\"half_srv_fwd_p99_us\":%.0f,\"max_srv_fwd_p99_us\":%.0f,\"idle_s\":%.1f,"
+         "\"idle_srv_cpu_s\":%.3f,\"idle_heartbeats\":%llu,\"tls\":%s}\n",
          b->join_cpu_s, b->gen_join_cpu_s, b->half.rooms ? b->half_srv_p50_us : -1,
-         b->half.rooms ? b->half_srv_p99_us : -1, b->best_rooms ? x->srv_fwd_p99_us : -1);
+         b->half.rooms ? b->half_srv_p99_us : -1, b->best_rooms ? x->srv_fwd_p99_us : -1,
+         b->idle_wall_s, b->idle_cpu_s, (unsigned long long)b->idle_heartbeats,
+         o->raw || o->no_tls ? "false" : "true");
   fflush(stdout);
 }
 
@@ -458,7 +482,10 @@ static int setup(bench_t *b) {
   if (!b->o->raw && setup_server(b) < 0) return -1;
   b->media = lg_media_new(b->run, b->ctl ? lg_control_on_datagram : NULL, b->ctl);
   if (!b->media || lg_media_start(b->media) < 0) return -1;
-  return b->o->raw ? setup_raw(b) : join_all(b);
+  if (b->o->raw) return setup_raw(b);
+  if (join_all(b) < 0) return -1;
+  if (b->o->idle_seconds > 0) measure_idle(b);
+  return 0;
 }
 
 /* Stops everything; returns the target's exit code. */

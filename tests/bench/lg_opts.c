@@ -51,6 +51,8 @@ static const opt_def_t defs[] = {
     {"--per-client-sockets", T_FLAG, OFF(per_client_sockets), 0, 0,
      "      one UDP socket per client (default: one per slot)"},
     {"--join-only", T_FLAG, OFF(join_only), 0, 0, "      joins and RSS only, no media"},
+    {"--idle-seconds", T_DOUBLE, OFF(idle_seconds), 0, 600,
+     "S  after the joins: the server's CPU with every session idle (heartbeats only)"},
     {"--check", T_FLAG, OFF(check), 0, 0, "      exit 1 unless packets flowed, all verified"},
     {"--setup-timeout", T_INT, OFF(setup_timeout_s), 1, 3600, "S  bound on setup (120)"},
 };

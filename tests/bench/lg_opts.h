@@ -42,6 +42,7 @@ typedef struct {
   int no_tls;
   int per_client_sockets; /* one UDP socket per client instead of per slot */
   int join_only;          /* set up, measure joins and RSS, no media */
+  double idle_seconds;    /* after the joins: server CPU with idle sessions; 0 = skip */
   int check;              /* smoke: exit 1 unless packets were forwarded and all verified */
   int setup_timeout_s;
   char **target_args; /* after "--": extra arguments for the target */

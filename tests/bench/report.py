@@ -131,6 +131,20 @@ def join_table(scen):
     return "\n".join(rows)
 
 
+def idle_lines(scen):
+    """The control plane's CPU with sessions that only heartbeat."""
+    out = []
+    for label, d in scen.items():
+        if d.get("kind") != "scenario" or d["target"] != "sidecar" or not d.get("idle_s"):
+            continue
+        hb, cpu, secs = d.get("idle_heartbeats", 0), d["idle_srv_cpu_s"], d["idle_s"]
+        per_hb = f"{1e6 * cpu / hb:.0f} µs of server CPU per heartbeat" if hb else "no heartbeats"
+        out.append(f"- {label}: {d['joined']} idle sessions ({'TLS' if d.get('tls', True) else 'no TLS'}), "
+                   f"{hb} heartbeats in {secs:.0f} s: server CPU {100 * cpu / secs:.1f} % of one core "
+                   f"({per_hb}); RSS per session {d['rss_per_session_kib']:.1f} KiB.")
+    return "\n".join(out) if out else "(no idle run)"
+
+
 def ramp_table(steps):
     rows = ["| scenario | phase | rooms | pps out | loss | p50 | p99 | max | server's own p99 | "
             "srv CPU util | µs/pkt | gen CPU util | socket drops server / generator | pass |",
@@ -395,7 +409,7 @@ def main():
     m = re.search(r"^cpu: (\d+) x", system, re.M)
     ncpu = int(m.group(1)) if m else os.cpu_count()
     print(template.format(system=system, targets=targets(steps, scen, ncpu), results=results_table(steps, scen),
-                          joins=join_table(scen), callgrind=callgrind_section(out, steps),
+                          joins=join_table(scen), idle=idle_lines(scen), callgrind=callgrind_section(out, steps),
                           perf=perf_section(out, steps), ramp=ramp_table(steps), errors=errors), end="")
 
 

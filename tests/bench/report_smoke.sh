@@ -25,20 +25,29 @@ ramp=(--ramp-start 2 --ramp-factor 2 --step-seconds 1 --half-seconds 1 --rooms 4
 "$lg" --label aes-1w --target "$srv" --mode aes "${shape[@]}" "${ramp[@]}" >>"$out/results.jsonl"
 "$lg" --label baseline-aes-1w-at-half --raw --raw-crypto --mode aes --target "$refl" "${shape[@]}" \
   --rooms 2 --half-at 2 --half-seconds 1 >>"$out/results.jsonl"
+# With heartbeats every 400 ms, the idle window sees every client beat.
 "$lg" --label join-200-notls --target "$srv" --join-only --no-tls --inflight 12 --rooms 4 \
-  "${shape[@]}" >>"$out/results.jsonl"
+  --idle-seconds 2 "${shape[@]}" -- --gw-heartbeat-ms 400 >>"$out/results.jsonl"
 "$py" "$here/report.py" "$out" >"$out/BENCHMARKS.md"
 fail=0
 for want in "## Targets" "## Results" "## Join time" "| baseline-1w |" "| aes-1w |" \
   "| join-200-notls |" "p99 at half the maximum rate" "Join p99 with 12 concurrent joins" \
   "| baseline-aes-1w |" "the baseline at the same load with the same generator" \
   "the server's own forwarding delay (kernel receive to sendmmsg) p99 <" \
-  "of the baseline's (generator doing the same crypto) loss-free rate"; do
+  "of the baseline's (generator doing the same crypto) loss-free rate" \
+  "## Idle sessions" "- join-200-notls: 12 idle sessions (no TLS)"; do
   if ! grep -qF -- "$want" "$out/BENCHMARKS.md"; then
     echo "report: missing \"$want\"" >&2
     fail=1
   fi
 done
+# 12 clients beating every 0.4 s for 2 s: about 60 heartbeats counted.
+hb=$(grep '"kind":"scenario","label":"join-200-notls"' "$out/results.jsonl" |
+  grep -o '"idle_heartbeats":[0-9]*' | cut -d: -f2)
+if [[ -z $hb ]] || ((hb < 24)); then
+  echo "report: idle window counted ${hb:-no} heartbeats (expected about 60)" >&2
+  fail=1
+fi
 if grep -q '"setup_ok":false' "$out/results.jsonl"; then
   echo "report: a scenario did not set up" >&2
   fail=1
