@@ -497,6 +497,7 @@ void dv_gw_destroy(dv_gw_t *gw) {
       dv_session_end(slot->value, DV_CLOSE_SERVER_CRASH, "gateway stopping");
   }
   sc_hmap_free(&gw->sessions);
+  dv_timers_free(&gw->timers);
   free(gw);
 }
 

@@ -184,6 +184,58 @@ static void test_manual_timers(void) {
   dv_timer_cancel(&a.t);
   dv_timers_advance(&h, 100);
   ASSERT_EQ(a.fired, 1);
+  dv_timers_free(&h);
+}
+
+/* Many timers, armed, re-armed (earlier and later) and cancelled in a
+ * pseudo-random order: each fires exactly once, at its last due time, in
+ * due-time order, and a cancelled one never fires (the hub's heap). */
+#define HEAP_N 1000
+typedef struct {
+  dv_timer_t t;
+  uint64_t due;     /* expected due time; 0 = cancelled */
+  int fired;
+  uint64_t at;
+} heap_probe_t;
+static uint64_t heap_last_at;
+static int heap_order_ok = 1;
+
+static void on_heap_probe(dv_timer_t *t) {
+  heap_probe_t *p = (heap_probe_t *)t;
+  p->fired++;
+  p->at = dv_timers_now(t->hub);
+  if (p->at < heap_last_at) heap_order_ok = 0;
+  heap_last_at = p->at;
+}
+
+static void test_timer_heap(void) {
+  static heap_probe_t p[HEAP_N];
+  dv_timers_t h;
+  dv_timers_init(&h, NULL);
+  uint32_t x = 12345;
+  for (int i = 0; i < HEAP_N; i++) dv_timer_init(&p[i].t, &h, on_heap_probe);
+  for (int round = 0; round < 5 * HEAP_N; round++) {
+    x = x * 1103515245u + 12345u;
+    int i = (int)((x >> 8) % HEAP_N);
+    uint32_t ms = 1 + (x >> 20) % 5000;
+    if ((x & 7) == 0) {
+      dv_timer_cancel(&p[i].t);
+      p[i].due = 0;
+    } else {
+      dv_timer_arm(&p[i].t, ms);
+      p[i].due = ms; /* the clock stands at 0 while arming */
+    }
+  }
+  dv_timers_advance(&h, 2500);
+  dv_timers_advance(&h, 2600);
+  ASSERT_TRUE(heap_order_ok);
+  ASSERT_EQ(h.n, 0);
+  for (int i = 0; i < HEAP_N; i++) {
+    ASSERT_EQ(p[i].fired, p[i].due ? 1 : 0);
+    if (p[i].due) ASSERT_EQ(p[i].at, p[i].due);
+    ASSERT_EQ(p[i].t.armed, 0);
+  }
+  dv_timers_free(&h);
 }
 
 /* The same timers on the server's lws loop (lws_sul), as sc_server makes it. */
@@ -211,6 +263,7 @@ static void test_lws_timers(void) {
   ASSERT_TRUE(a.at >= start + 20);
   ASSERT_EQ(b.fired, 0);
   ASSERT_EQ(a.t.armed, 0);
+  dv_timers_free(&h);
   sc_server_destroy(&app);
 }
 
@@ -221,6 +274,7 @@ int main(void) {
   RUN_TEST(test_wrap);
   RUN_TEST(test_rate);
   RUN_TEST(test_manual_timers);
+  RUN_TEST(test_timer_heap);
   RUN_TEST(test_lws_timers);
   SC_TEST_DONE();
 }
