@@ -497,7 +497,7 @@ void dv_gw_destroy(dv_gw_t *gw) {
       dv_session_end(slot->value, DV_CLOSE_SERVER_CRASH, "gateway stopping");
   }
   sc_hmap_free(&gw->sessions);
-  dv_timers_free(&gw->timers);
+  dv_timers_free(&gw->timers, gw->app && gw->app->lws); /* NULL after sc_server_destroy */
   free(gw);
 }
 

@@ -9,8 +9,8 @@ void dv_timers_init(dv_timers_t *h, struct lws_context *lws) {
   h->lws = lws;
 }
 
-void dv_timers_free(dv_timers_t *h) {
-  if (h->lws && h->sul_due_ms) lws_sul_cancel(&h->sul);
+void dv_timers_free(dv_timers_t *h, int lws_alive) {
+  if (h->lws && lws_alive && h->sul_due_ms) lws_sul_cancel(&h->sul);
   for (size_t i = 0; i < h->n; i++) {
     h->heap[i]->slot = 0;
     h->heap[i]->armed = 0;

@@ -56,9 +56,12 @@ struct dv_timers {
 };
 
 void dv_timers_init(dv_timers_t *h, struct lws_context *lws);
-/* Releases the heap and the hub's lws timer. Armed timers are dropped
- * (their owners are gone by then). */
-void dv_timers_free(dv_timers_t *h);
+/* Releases the heap; armed timers are dropped (their owners are gone by
+ * then). The hub's lws timer is cancelled if the lws context still exists
+ * (lws_alive); once it is destroyed, that timer went with it, and
+ * touching it would write into freed memory (the server destroys the
+ * front ends after the context). */
+void dv_timers_free(dv_timers_t *h, int lws_alive);
 /* Monotonic milliseconds (manual hubs: the manual clock, from 0). */
 uint64_t dv_timers_now(const dv_timers_t *h);
 /* Manual hubs: moves the clock forward by ms, firing every timer that

@@ -184,7 +184,7 @@ static void test_manual_timers(void) {
   dv_timer_cancel(&a.t);
   dv_timers_advance(&h, 100);
   ASSERT_EQ(a.fired, 1);
-  dv_timers_free(&h);
+  dv_timers_free(&h, 0);
 }
 
 /* Many timers, armed, re-armed (earlier and later) and cancelled in a
@@ -235,7 +235,7 @@ static void test_timer_heap(void) {
     if (p[i].due) ASSERT_EQ(p[i].at, p[i].due);
     ASSERT_EQ(p[i].t.armed, 0);
   }
-  dv_timers_free(&h);
+  dv_timers_free(&h, 0);
 }
 
 /* The same timers on the server's lws loop (lws_sul), as sc_server makes it. */
@@ -263,7 +263,7 @@ static void test_lws_timers(void) {
   ASSERT_TRUE(a.at >= start + 20);
   ASSERT_EQ(b.fired, 0);
   ASSERT_EQ(a.t.armed, 0);
-  dv_timers_free(&h);
+  dv_timers_free(&h, 1);
   sc_server_destroy(&app);
 }
 
