@@ -250,8 +250,9 @@ static void test_lws_timers(void) {
   dv_timer_init(&a.t, &h, on_probe);
   dv_timer_init(&b.t, &h, on_probe);
   uint64_t start = dv_timers_now(&h);
-  dv_timer_arm(&a.t, 20);
+  /* b first: arming a then moves the hub's one lws timer earlier. */
   dv_timer_arm(&b.t, 30);
+  dv_timer_arm(&a.t, 20);
   dv_timer_cancel(&b.t);
   /* A pass that does not wait cannot sleep past the timer on a context
    * with nothing else to do. */
