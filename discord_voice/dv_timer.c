@@ -154,8 +154,10 @@ void dv_timer_arm(dv_timer_t *t, uint32_t ms) {
      * pushing its deadline back) is one sift down. */
     uint64_t old = t->due_ms;
     t->due_ms = due;
-    if (due > old) sift_down(h, t->slot - 1);
-    else sift_up(h, t->slot - 1);
+    if (due > old)
+      sift_down(h, t->slot - 1);
+    else
+      sift_up(h, t->slot - 1);
     schedule_hub(h);
     return;
   }

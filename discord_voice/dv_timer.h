@@ -47,9 +47,9 @@ struct dv_timer {
 };
 
 struct dv_timers {
-  struct lws_context *lws;    /* NULL: manual clock */
-  uint64_t now_ms;            /* manual clock */
-  dv_timer_t **heap;          /* min-heap by due_ms */
+  struct lws_context *lws; /* NULL: manual clock */
+  uint64_t now_ms;         /* manual clock */
+  dv_timer_t **heap;       /* min-heap by due_ms */
   size_t n, cap;
   lws_sorted_usec_list_t sul; /* lws hubs: wakes the hub for heap[0] */
   uint64_t sul_due_ms;        /* what sul is armed for; 0 = not armed */

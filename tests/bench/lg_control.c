@@ -26,10 +26,11 @@
 #define GW_PATH "/?v=8"
 #define SCAN_NS 5000000LL
 /* lg_control_pump_quiet: one pass per this many ms. Heartbeats are due
- * every 41.25 s (the server's default), so a second is plenty; a pass is one poll() over every
- * connection (2-3 ms with 4,500), which a non-preemptive kernel lets hold
- * its CPU to the end, delaying the packets of whoever waits for that CPU
- * (at 100 ms the server's half-rate p99 was twice as high). */
+ * every 41.25 s (the server's default), so a second is plenty; a pass is
+ * one poll() over every connection (2-3 ms with 4,500), which a
+ * non-preemptive kernel lets hold its CPU to the end, delaying the packets
+ * of whoever waits for that CPU (at 100 ms the server's half-rate p99 was
+ * twice as high). */
 #define STEP_PUMP_MS 1000
 
 /* Join stages, as in lg_join_stats_t.stage_*: each ends where the next begins. */
@@ -195,7 +196,8 @@ static void gw_hello(client_t *cl, json_t *d) {
   /* The first one anywhere in the interval: clients that joined together
    * would otherwise beat together for good, while real ones, which join
    * at different times, reach the server spread out. */
-  cl->next_hb = lg_now_ns() + (int64_t)((double)rand() / ((double)RAND_MAX + 1) * (double)cl->hb_ns);
+  cl->next_hb =
+      lg_now_ns() + (int64_t)((double)rand() / ((double)RAND_MAX + 1) * (double)cl->hb_ns);
 }
 
 static void gw_on_text(void *owner, const char *text, size_t len) {

@@ -211,7 +211,8 @@ static void measure_idle(bench_t *b) {
   b->idle_wall_s = (double)(lg_now_ns() - t0) / 1e9;
   b->idle_cpu_s = c1.user_s + c1.sys_s - c0.user_s - c0.sys_s;
   b->idle_heartbeats = lg_control_heartbeats(b->ctl) - hb0;
-  fprintf(stderr, "lcv_loadgen: %s: %d idle sessions, %llu heartbeats in %.1f s, server CPU %.3f s\n",
+  fprintf(stderr,
+          "lcv_loadgen: %s: %d idle sessions, %llu heartbeats in %.1f s, server CPU %.3f s\n",
           b->o->label, b->join.joined, (unsigned long long)b->idle_heartbeats, b->idle_wall_s,
           b->idle_cpu_s);
 }
