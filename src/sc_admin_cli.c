@@ -201,9 +201,8 @@ static void conn_close(conn_t *c) {
   if (c->fd >= 0) close(c->fd);
 }
 
-/* GET url+path with the token; returns the raw response or NULL. */
-static char *http_get(const sc_admin_url_t *u, const char *path, const char *token,
-                      const char *ca, size_t *len, FILE *err) {
+char *sc_admin_http_get(const sc_admin_url_t *u, const char *path, const char *token,
+                        const char *ca, size_t *len, FILE *err) {
   conn_t c = {.fd = tcp_connect(u, err)};
   char *resp = NULL;
   if (c.fd >= 0 && (!u->tls || tls_start(&c, u, ca, err) == 0)) {
@@ -304,7 +303,7 @@ int sc_admin_status_main(int argc, char **argv, FILE *out, FILE *err) {
   if (!o.ca && access(ca, R_OK) == 0) o.ca = ca;
   const char *path = o.path ? o.path : u.path[0] && strcmp(u.path, "/") ? u.path : "/state";
   size_t len = 0;
-  char *resp = http_get(&u, path, token, o.ca, &len, err);
+  char *resp = sc_admin_http_get(&u, path, token, o.ca, &len, err);
   int rc = resp ? report(&o, resp, len, out, err) : 1;
   free(resp);
   return rc;

@@ -41,4 +41,10 @@ int sc_admin_parse_url(const char *url, sc_admin_url_t *out);
 int sc_admin_parse_response(char *buf, size_t len, int *status, const char **body,
                             size_t *body_len);
 
+/* GET u + path with the bearer token (TLS when u is https, verified
+ * against ca or the system store). The raw response, NUL-terminated, in
+ * *len bytes (malloc'd: the caller frees), or NULL with the reason on err. */
+char *sc_admin_http_get(const sc_admin_url_t *u, const char *path, const char *token,
+                        const char *ca, size_t *len, FILE *err);
+
 #endif

@@ -1,66 +1,40 @@
 #include "lg_admin.h"
 
-#include <arpa/inet.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
-#include "sc_admin_cli.h"
-
-#define RESPONSE_MAX (256 << 10)
+#include "sc_statedir.h"
 
 int lg_admin_init(lg_admin_t *a, int port, const char *state_dir) {
-  char path[256];
-  memset(a, 0, sizeof *a);
-  a->port = port;
-  snprintf(path, sizeof path, "%s/admin_token", state_dir);
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  int ok = fgets(a->token, sizeof a->token, f) != NULL;
-  fclose(f);
-  a->token[strcspn(a->token, "\r\n")] = '\0';
-  return ok && a->token[0] ? 0 : -1;
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+  if (sc_admin_parse_url(url, &a->url) < 0) return -1;
+  return sc_statedir_read_named_secret(state_dir, "admin_token", a->token, sizeof a->token) < 0
+             ? -1
+             : 0;
 }
 
-/* GET path over HTTP/1.0; the body (NUL-terminated) moved to the start
- * of buf. Returns its length, or -1 unless the answer is a whole 200. */
-static int http_get(const lg_admin_t *a, const char *path, char *buf, size_t cap) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  struct timeval tv = {2, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)a->port),
-                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  char req[512];
-  int n = snprintf(req, sizeof req,
-                   "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
-                   "Connection: close\r\n\r\n", path, a->token);
-  size_t got = 0;
-  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 && write(fd, req, (size_t)n) == n) {
-    ssize_t r;
-    while (got + 1 < cap && (r = read(fd, buf + got, cap - 1 - got)) > 0) got += (size_t)r;
-  }
-  close(fd);
+/* GET /health: the parsed body, or NULL unless the answer is a whole 200. */
+static json_t *get_health(const lg_admin_t *a) {
+  size_t len = 0;
+  char *resp = sc_admin_http_get(&a->url, "/health", a->token, NULL, &len, stderr);
   int status;
   const char *body;
-  size_t len;
-  if (sc_admin_parse_response(buf, got, &status, &body, &len) < 0 || status != 200) return -1;
-  memmove(buf, body, len);
-  buf[len] = '\0';
-  return (int)len;
+  size_t body_len;
+  json_t *root = NULL;
+  if (resp && sc_admin_parse_response(resp, len, &status, &body, &body_len) == 0 && status == 200)
+    root = json_loadb(body, body_len, 0, NULL);
+  free(resp);
+  return root;
 }
 
 int lg_admin_fwd_hist(const lg_admin_t *a, uint64_t counts[SC_LATHIST_BUCKETS]) {
-  static char buf[RESPONSE_MAX];
   memset(counts, 0, sizeof(uint64_t) * SC_LATHIST_BUCKETS);
-  if (http_get(a, "/health", buf, sizeof buf) < 0) return -1;
-  json_t *root = json_loads(buf, 0, NULL);
-  json_t *buckets = json_object_get(json_object_get(json_object_get(root, "media"),
-                                                    "forward_delay"), "buckets");
+  json_t *root = get_health(a);
+  json_t *media = json_object_get(root, "media");
+  json_t *buckets = json_object_get(json_object_get(media, "forward_delay"), "buckets");
   int rc = json_is_array(buckets) ? 0 : -1;
   size_t i;
   json_t *pair;

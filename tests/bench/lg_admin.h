@@ -4,19 +4,23 @@
  * so a step can report the delay the server itself adds, free of the
  * generator's own scheduling.
  *
+ * The request is sc_admin_cli's (the one `litecord-voice status` makes).
+ *
  * Owns: the bearer token it read. Threads: main thread only. Blocking
- * calls with a short timeout, outside the measured sending time.
+ * calls (sc_admin_cli's timeout), outside the measured sending time.
  */
 #ifndef LG_ADMIN_H
 #define LG_ADMIN_H
 
 #include <stdint.h>
 
+#include "sc_admin_cli.h"
+#include "sc_config.h"
 #include "sc_lathist.h"
 
 typedef struct {
-  int port;
-  char token[128];
+  sc_admin_url_t url; /* http://127.0.0.1:port */
+  char token[SC_SECRET_MAX];
 } lg_admin_t;
 
 /* Reads STATE_DIR/admin_token. 0, or -1 if it is not there (yet). */
