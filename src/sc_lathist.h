@@ -17,8 +17,7 @@
 #define SC_LATHIST_BUCKETS 81
 
 /* Bucket of a duration of `us` microseconds. */
-static inline unsigned sc_lathist_bucket(uint64_t us)
-{
+static inline unsigned sc_lathist_bucket(uint64_t us) {
   if (us < 8) return (unsigned)us;
   unsigned e = 63u - (unsigned)__builtin_clzll(us); /* 2^e <= us, e >= 3 */
   unsigned b = 8 + (e - 3) * 4 + (unsigned)((us >> (e - 2)) & 3);

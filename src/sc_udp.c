@@ -82,8 +82,8 @@ int64_t sc_udp_rx_take(sc_udp_rx_t *r, int i, int *truncated) {
 void sc_udp_tx_init(sc_udp_tx_t *t) {
   for (int i = 0; i < SC_UDP_TX_BATCH; i++) {
     t->iov[i] = (struct iovec){.iov_base = t->bufs[i], .iov_len = 0};
-    t->msgs[i].msg_hdr = (struct msghdr){.msg_name = &t->addrs[i], .msg_iov = &t->iov[i],
-                                         .msg_iovlen = 1};
+    t->msgs[i].msg_hdr =
+        (struct msghdr){.msg_name = &t->addrs[i], .msg_iov = &t->iov[i], .msg_iovlen = 1};
   }
   t->n = 0;
 }

@@ -17,9 +17,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define SC_UDP_RX_BATCH 32   /* datagrams per recvmmsg */
-#define SC_UDP_TX_BATCH 64   /* datagrams per sendmmsg */
-#define SC_UDP_PKT_MAX 2048  /* largest datagram handled */
+#define SC_UDP_RX_BATCH 32  /* datagrams per recvmmsg */
+#define SC_UDP_TX_BATCH 64  /* datagrams per sendmmsg */
+#define SC_UDP_PKT_MAX 2048 /* largest datagram handled */
 
 typedef struct {
   struct mmsghdr msgs[SC_UDP_RX_BATCH];

@@ -11,9 +11,8 @@ int lg_admin_init(lg_admin_t *a, int port, const char *state_dir) {
   char url[64];
   snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
   if (sc_admin_parse_url(url, &a->url) < 0) return -1;
-  return sc_statedir_read_named_secret(state_dir, "admin_token", a->token, sizeof a->token) < 0
-             ? -1
-             : 0;
+  return sc_statedir_read_named_secret(state_dir, "admin_token", a->token, sizeof a->token) < 0 ? -1
+                                                                                                : 0;
 }
 
 /* GET /health: the parsed body, or NULL unless the answer is a whole 200. */

@@ -6,10 +6,11 @@
 #include "sc_lathist.h"
 #include "sc_test.h"
 
-static uint64_t lower_us(unsigned b) { return b ? sc_lathist_upper_us(b - 1) : 0; }
+static uint64_t lower_us(unsigned b) {
+  return b ? sc_lathist_upper_us(b - 1) : 0;
+}
 
-static void test_bounds(void)
-{
+static void test_bounds(void) {
   for (uint64_t us = 0; us < (1u << 22); us += 1 + us / 64) {
     unsigned b = sc_lathist_bucket(us);
     ASSERT_TRUE(b < SC_LATHIST_BUCKETS);
@@ -27,8 +28,7 @@ static void test_bounds(void)
   ASSERT_EQ(sc_lathist_upper_us(SC_LATHIST_BUCKETS - 1), UINT64_MAX);
 }
 
-static void test_quantiles(void)
-{
+static void test_quantiles(void) {
   uint64_t c[SC_LATHIST_BUCKETS] = {0};
   ASSERT_EQ(sc_lathist_quantile_us(c, 0.99), 0);
   /* 990 packets at 100 us, 9 at 1500 us, 1 at 40 ms. */
@@ -45,8 +45,7 @@ static void test_quantiles(void)
   ASSERT_EQ(sc_lathist_quantile_us(c, 0.99), (uint64_t)1 << 21);
 }
 
-int main(void)
-{
+int main(void) {
   RUN_TEST(test_bounds);
   RUN_TEST(test_quantiles);
   SC_TEST_DONE();
