@@ -447,23 +447,24 @@ static void print_summary(const bench_t *b, int setup_ok, int exit_code) {
       "\"half_rooms\":%d,\"half_pps_out\":%.0f,\"half_loss\":%.6f,\"half_p50_us\":%.1f,"
       "\"half_p99_us\":%.1f,\"half_max_us\":%.1f,\"half_cpu_us_per_fwd\":%.3f,"
       "\"dropped_connections\":%d,\"target_exit\":%d,\"checks_failed\":%d",
-      o->label, o->raw ? "baseline" : "sidecar", o->raw && !o->raw_crypto ? "none" : o->mode, o->workers, o->rooms,
-      o->members, o->speakers, o->rate, o->payload, b->run->n_clients, setup_ok ? "true" : "false",
-      o->raw ? b->run->n_clients : b->join.joined, b->join.failed, b->join.wall_s, b->join.p50_ms,
-      b->join.p99_ms, b->join.max_ms, b->rss0_kib, b->rss1_kib, per_session, b->steps,
-      b->best_rooms, (double)x->sent / xs, (double)x->received / xs, x->p50_us, x->p99_us,
-      b->best_cpu_us, h->rooms, h->send_s > 0 ? (double)h->received / h->send_s : 0,
+      o->label, o->raw ? "baseline" : "sidecar", o->raw && !o->raw_crypto ? "none" : o->mode,
+      o->workers, o->rooms, o->members, o->speakers, o->rate, o->payload, b->run->n_clients,
+      setup_ok ? "true" : "false", o->raw ? b->run->n_clients : b->join.joined, b->join.failed,
+      b->join.wall_s, b->join.p50_ms, b->join.p99_ms, b->join.max_ms, b->rss0_kib, b->rss1_kib,
+      per_session, b->steps, b->best_rooms, (double)x->sent / xs, (double)x->received / xs,
+      x->p50_us, x->p99_us, b->best_cpu_us, h->rooms,
+      h->send_s > 0 ? (double)h->received / h->send_s : 0,
       h->expected ? (double)h->lost / (double)h->expected : 0, h->p50_us, h->p99_us, h->max_us,
       b->half_cpu_us, b->dropped, exit_code, b->failed_checks);
   print_stages("join_stage_p50_ms", b->join.stage_p50_ms);
   print_stages("join_stage_p99_ms", b->join.stage_p99_ms);
-  printf(",\"srv_join_cpu_s\":%.3f,\"gen_join_cpu_s\":%.3f,\"half_srv_fwd_p50_us\":%.0f,"
-         "\"half_srv_fwd_p99_us\":%.0f,\"max_srv_fwd_p99_us\":%.0f,\"idle_s\":%.1f,"
-         "\"idle_srv_cpu_s\":%.3f,\"idle_heartbeats\":%llu,\"tls\":%s}\n",
-         b->join_cpu_s, b->gen_join_cpu_s, b->half.rooms ? b->half_srv_p50_us : -1,
-         b->half.rooms ? b->half_srv_p99_us : -1, b->best_rooms ? x->srv_fwd_p99_us : -1,
-         b->idle_wall_s, b->idle_cpu_s, (unsigned long long)b->idle_heartbeats,
-         o->raw || o->no_tls ? "false" : "true");
+  printf(
+      ",\"srv_join_cpu_s\":%.3f,\"gen_join_cpu_s\":%.3f,\"half_srv_fwd_p50_us\":%.0f,"
+      "\"half_srv_fwd_p99_us\":%.0f,\"idle_s\":%.1f,"
+      "\"idle_srv_cpu_s\":%.3f,\"idle_heartbeats\":%llu,\"tls\":%s}\n",
+      b->join_cpu_s, b->gen_join_cpu_s, b->half.rooms ? b->half_srv_p50_us : -1,
+      b->half.rooms ? b->half_srv_p99_us : -1, b->idle_wall_s, b->idle_cpu_s,
+      (unsigned long long)b->idle_heartbeats, o->raw || o->no_tls ? "false" : "true");
   fflush(stdout);
 }
 
