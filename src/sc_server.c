@@ -192,11 +192,8 @@ int sc_server_reload_tls(sc_app_t *app) {
   return 0;
 }
 
-int sc_server_service(sc_app_t *app, int wait) {
-  /* One pass: handles what is ready (and, with wait, first sleeps until
-   * something is: a socket, an lws timer or lws_cancel_service). */
+void sc_server_service(sc_app_t *app, int wait) {
   ev_run(app->loop, wait ? EVRUN_ONCE : EVRUN_NOWAIT);
-  return 0;
 }
 
 int sc_server_run(sc_app_t *app) {

@@ -70,8 +70,8 @@ int sc_server_reload_tls(sc_app_t *app);
 
 /* One pass of the loop: what is ready now (wait = 0), or after sleeping
  * until something is (a socket, an lws timer, lws_cancel_service).
- * Returns 0. For sc_server_run, sc_server_drain and tests. */
-int sc_server_service(sc_app_t *app, int wait);
+ * For sc_server_run, sc_server_drain and tests. */
+void sc_server_service(sc_app_t *app, int wait);
 
 /* Runs the loop until app->stop_requested, then returns 0. SIGHUP
  * (app->reload_requested) reloads the TLS pair in between. */
