@@ -137,7 +137,9 @@ static int dv_start(sc_app_t *app, int slot) {
        * rest aside for later writable callbacks. */
       .tx_packet_size = DV_WS_TX_PACKET,
   };
-  return sc_server_add_listener(app, "voice gateway", &app->cfg.gateway_listen, st->protocols)
+  /* Every session has its heartbeat deadline (dv_timer). */
+  return sc_server_add_listener(app, "voice gateway", &app->cfg.gateway_listen, st->protocols,
+                                SC_LISTENER_OWN_LIVENESS)
              ? 0
              : -1;
 }

@@ -224,7 +224,9 @@ static int lvsp_start(sc_app_t *app, int slot) {
   }
   f->app = app;
   app->frontend_state[slot] = f;
-  f->vhost = sc_server_add_listener(app, "lvsp", &app->cfg.lvsp_listen, lvsp_protocols);
+  /* lws's validity ping stays on here: --lvsp-heartbeat-timeout-ms is off
+   * by default, and the one link costs nothing to track. */
+  f->vhost = sc_server_add_listener(app, "lvsp", &app->cfg.lvsp_listen, lvsp_protocols, 0);
   if (!f->vhost) return -1; /* destroy() frees f */
   lvsp_vhost_t *vh = vhost_priv(f->vhost);
   if (!vh) return -1;

@@ -30,14 +30,23 @@ int sc_server_check_tls(const char *cert, const char *key, char *why, size_t why
 /* Creates the lws context with no listeners yet. 0 or -1 (logged). */
 int sc_server_create(sc_app_t *app);
 
+/* Listener flags. */
+enum {
+  /* The front end closes silent peers with its own timers, so lws's
+   * per-connection "validity" timer (ping after 300 s, close at 310 s) is
+   * turned off: lws re-arms it in one sorted list of every connection,
+   * a walk over all of them per re-arm. */
+  SC_LISTENER_OWN_LIVENESS = 1u << 0,
+};
+
 /* Adds a listener for `protocols` on listen (TLS with the configured
  * certificate unless --no-tls). The first protocol is used for clients
- * that name none. `user` is handed to callbacks via lws_get_vhost_user /
- * lws_context_user... (see sc_server_vhost_app). Returns NULL and logs on
- * failure (port in use, bad certificate). */
+ * that name none; callbacks reach the app with sc_server_app. `flags`:
+ * SC_LISTENER_*. Returns NULL and logs on failure (port in use, bad
+ * certificate). */
 struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
                                          const sc_hostport_t *listen,
-                                         const struct lws_protocols *protocols);
+                                         const struct lws_protocols *protocols, unsigned flags);
 
 /* Per-connection set-up every listener does when a WebSocket opens: an
  * idle TLS connection gives its read and write buffers back to the
