@@ -131,6 +131,10 @@ static void on_tick(lws_sorted_usec_list_t *sul) {
   lws_sul_schedule(x->lws, 0, &x->tick, on_tick, TICK_US);
 }
 
+/* No lws validity timer per connection (as in the server, src/sc_server.c):
+ * lws re-arms it on every frame in one sorted list of all connections. */
+static const lws_retry_bo_t no_validity_timer = {.secs_since_valid_hangup = 0};
+
 lg_wsctx_t *lg_wsctx_new(int tls, void (*on_wake)(void *), void *wake_ctx) {
   lg_wsctx_t *x = calloc(1, sizeof *x);
   if (!x) return NULL;
@@ -145,6 +149,7 @@ lg_wsctx_t *lg_wsctx_new(int tls, void (*on_wake)(void *), void *wake_ctx) {
   info.protocols = x->protocols;
   info.options = tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
   info.user = x;
+  info.retry_and_idle_policy = &no_validity_timer;
   lws_set_log_level(LLL_ERR, NULL);
   x->lws = lws_create_context(&info);
   if (!x->lws) {
