@@ -70,41 +70,75 @@ typedef struct {
   size_t ct_len;
 } dv_frame_t;
 
-/* Worker thread only (control thread until handed over). */
+/* Bytes of libsodium's AES-GCM state that a packet reads: 1.0.18's
+ * AES-NI code keeps H and the 15 round keys at the front of its 512-byte
+ * state. Only the prefetch range depends on it (a hint; a wrong value
+ * costs speed, never correctness). */
+#define DV_AES_STATE_HOT (16 + 15 * 16) /* H, then rkeys[0..14] */
+
+/* Worker thread only (control thread until handed over).
+ * Layout: the media plane prefetches one range of a receiver's cipher
+ * before sealing for a room (dv_cipher_ops.hot_range), so what every
+ * packet reads sits together: one cache line of per-packet fields, then
+ * the key material right after it. Fields for creation, the OpenSSL
+ * fallback and the suffix mode come first, outside the range. */
 struct dv_cipher {
-  const dv_mode_desc_t *mode;
-  /* AES-GCM, fast path: libsodium's AES-NI/PCLMUL implementation with the
-   * key schedule and GHASH table expanded once (crypto_aead_aes256gcm
-   * beforenm), so a packet costs only the cipher work. OpenSSL 3's EVP
-   * sequence spends about half its per-packet instructions in parameter
-   * handling (docs/BENCHMARKS.md), so it is only the fallback. */
-  crypto_aead_aes256gcm_state *sgcm;
   int portable;        /* 1: use EVP even where the fast path is available */
   EVP_CIPHER_CTX *enc; /* AES-GCM fallback: key schedule set once at creation */
   EVP_CIPHER_CTX *dec;
-  uint8_t key[DV_KEY_LEN]; /* libsodium modes */
-  uint64_t send_counter;   /* last nonce counter seal used; 64-bit to see exhaustion */
   uint8_t suffix_prefix[DV_SUFFIX_PREFIX];
-  /* [0] RTP, [1] RTCP: whether a client numbers both from one counter or
-   * from two, one stream can never push the other out of its window.
-   * xsalsa20_poly1305 uses [0] over extended RTP sequence numbers. */
-  dv_replay_t rx[2];
   /* suffix mode only (512 bytes that every other mode's member would
    * carry for nothing): folds of recent nonces */
   uint64_t *recent;
   unsigned recent_next, recent_n;
+
+  /* ---- read by every packet: one cache line ---- */
+  _Alignas(64) const dv_mode_desc_t *mode;
+  uint64_t send_counter; /* last nonce counter seal used; 64-bit to see exhaustion */
+  /* [0] RTP, [1] RTCP: whether a client numbers both from one counter or
+   * from two, one stream can never push the other out of its window.
+   * xsalsa20_poly1305 uses [0] over extended RTP sequence numbers. */
+  dv_replay_t rx[2];
+  uint32_t key_len; /* bytes of key material (key_of) */
+  uint32_t key_hot; /* of which a packet reads (for the prefetch range) */
+  /* The key material follows on the next cache line (key_of): for
+   * AES-GCM on the fast path libsodium's state (AES-NI/PCLMUL, key
+   * schedule and GHASH key expanded once by crypto_aead_aes256gcm_beforenm,
+   * so a packet costs only the cipher work; OpenSSL 3's EVP sequence spends
+   * about half its per-packet instructions in parameter handling,
+   * docs/BENCHMARKS.md, so it is only the fallback); for the libsodium
+   * modes the 32-byte key; nothing for the EVP fallback. */
 };
+
+/* Where the key material starts: the first cache line after the struct
+ * (16-byte alignment is what libsodium's AES state needs). */
+#define DV_KEY_OFFSET ((sizeof(dv_cipher_t) + 63) / 64 * 64)
+
+static uint8_t *key_of(const dv_cipher_t *c)
+{
+  return (uint8_t *)c + DV_KEY_OFFSET;
+}
+
+/* Bytes of key material a mode needs (0: the EVP fallback). */
+static size_t key_bytes(dv_mode_t mode, int portable)
+{
+  if (mode != DV_MODE_AES256_GCM_RTPSIZE) return DV_KEY_LEN;
+  if (portable || sodium_init() < 0 || !crypto_aead_aes256gcm_is_available()) return 0;
+  return sizeof(crypto_aead_aes256gcm_state);
+}
+
+/* For an AES-GCM cipher: the libsodium state, or NULL when it runs
+ * through EVP. */
+static crypto_aead_aes256gcm_state *sodium_gcm(dv_cipher_t *c)
+{
+  return c->key_len ? (crypto_aead_aes256gcm_state *)(void *)key_of(c) : NULL;
+}
 
 /* ---- AES-256-GCM (OpenSSL): per packet only IV, AAD, data and tag ---- */
 
 static int gcm_init(dv_cipher_t *c, const uint8_t key[DV_KEY_LEN])
 {
-  if (!c->portable && sodium_init() >= 0 && crypto_aead_aes256gcm_is_available()) {
-    /* The state needs 16-byte alignment; sodium_malloc would add guard pages. */
-    c->sgcm = aligned_alloc(16, sizeof *c->sgcm);
-    if (!c->sgcm) return -ENOMEM;
-    return crypto_aead_aes256gcm_beforenm(c->sgcm, key) == 0 ? 0 : -EIO;
-  }
+  if (sodium_gcm(c)) return crypto_aead_aes256gcm_beforenm(sodium_gcm(c), key) == 0 ? 0 : -EIO;
   c->enc = EVP_CIPHER_CTX_new();
   c->dec = EVP_CIPHER_CTX_new();
   if (!c->enc || !c->dec) return -ENOMEM;
@@ -116,20 +150,16 @@ static int gcm_init(dv_cipher_t *c, const uint8_t key[DV_KEY_LEN])
 
 static void gcm_fini(dv_cipher_t *c)
 {
-  if (c->sgcm) {
-    sodium_memzero(c->sgcm, sizeof *c->sgcm);
-    free(c->sgcm);
-  }
   EVP_CIPHER_CTX_free(c->enc); /* also cleanses the key schedule */
   EVP_CIPHER_CTX_free(c->dec);
 }
 
 static int gcm_encrypt(dv_cipher_t *c, dv_aead_io_t *io)
 {
-  if (c->sgcm) {
+  crypto_aead_aes256gcm_state *st = sodium_gcm(c);
+  if (st) {
     crypto_aead_aes256gcm_encrypt_detached_afternm(io->out, io->tag, NULL, io->in, io->len,
-                                                   io->aad, io->aad_len, NULL, io->nonce,
-                                                   c->sgcm);
+                                                   io->aad, io->aad_len, NULL, io->nonce, st);
     return 0;
   }
   EVP_CIPHER_CTX *x = c->enc;
@@ -146,10 +176,11 @@ static int gcm_encrypt(dv_cipher_t *c, dv_aead_io_t *io)
 
 static int gcm_decrypt(dv_cipher_t *c, dv_aead_io_t *io)
 {
-  if (c->sgcm)
+  crypto_aead_aes256gcm_state *st = sodium_gcm(c);
+  if (st)
     return crypto_aead_aes256gcm_decrypt_detached_afternm(io->out, NULL, io->in, io->len,
                                                           io->tag, io->aad, io->aad_len,
-                                                          io->nonce, c->sgcm) == 0
+                                                          io->nonce, st) == 0
                ? 0
                : -EBADMSG;
   EVP_CIPHER_CTX *x = c->dec;
@@ -169,7 +200,7 @@ static int gcm_decrypt(dv_cipher_t *c, dv_aead_io_t *io)
 static int sodium_key_init(dv_cipher_t *c, const uint8_t key[DV_KEY_LEN])
 {
   if (sodium_init() < 0) return -EIO;
-  memcpy(c->key, key, DV_KEY_LEN);
+  memcpy(key_of(c), key, DV_KEY_LEN);
   sc_token_random(c->suffix_prefix, sizeof c->suffix_prefix);
   return 0;
 }
@@ -190,27 +221,27 @@ static int xchacha_encrypt(dv_cipher_t *c, dv_aead_io_t *io)
   unsigned long long taglen;
   crypto_aead_xchacha20poly1305_ietf_encrypt_detached(io->out, io->tag, &taglen, io->in,
                                                       io->len, io->aad, io->aad_len, NULL,
-                                                      io->nonce, c->key);
+                                                      io->nonce, key_of(c));
   return 0;
 }
 
 static int xchacha_decrypt(dv_cipher_t *c, dv_aead_io_t *io)
 {
   int rc = crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
-      io->out, NULL, io->in, io->len, io->tag, io->aad, io->aad_len, io->nonce, c->key);
+      io->out, NULL, io->in, io->len, io->tag, io->aad, io->aad_len, io->nonce, key_of(c));
   return rc == 0 ? 0 : -EBADMSG;
 }
 
 static int secretbox_encrypt(dv_cipher_t *c, dv_aead_io_t *io)
 {
-  return crypto_secretbox_detached(io->out, io->tag, io->in, io->len, io->nonce, c->key) == 0
+  return crypto_secretbox_detached(io->out, io->tag, io->in, io->len, io->nonce, key_of(c)) == 0
              ? 0
              : -EIO;
 }
 
 static int secretbox_decrypt(dv_cipher_t *c, dv_aead_io_t *io)
 {
-  int rc = crypto_secretbox_open_detached(io->out, io->in, io->tag, io->len, io->nonce, c->key);
+  int rc = crypto_secretbox_open_detached(io->out, io->in, io->tag, io->len, io->nonce, key_of(c));
   return rc == 0 ? 0 : -EBADMSG;
 }
 
@@ -469,9 +500,15 @@ size_t dv_mode_overhead(dv_mode_t mode)
 static dv_cipher_t *cipher_new(dv_mode_t mode, const uint8_t key[DV_KEY_LEN], int portable)
 {
   if ((unsigned)mode >= DV_MODE_COUNT || !key) return NULL;
-  dv_cipher_t *c = calloc(1, sizeof *c);
+  size_t klen = key_bytes(mode, portable), align = _Alignof(dv_cipher_t);
+  /* aligned_alloc wants a multiple of the alignment */
+  size_t size = (DV_KEY_OFFSET + klen + align - 1) / align * align;
+  dv_cipher_t *c = aligned_alloc(align, size);
   if (!c) return NULL;
+  memset(c, 0, size);
   c->portable = portable;
+  c->key_len = (uint32_t)klen;
+  c->key_hot = mode == DV_MODE_AES256_GCM_RTPSIZE && klen ? DV_AES_STATE_HOT : (uint32_t)klen;
   c->mode = &dv_modes[mode];
   if (c->mode->init(c, key) != 0) {
     dv_cipher_free(c);
@@ -494,7 +531,7 @@ void dv_cipher_free(dv_cipher_t *c)
 {
   if (!c) return;
   c->mode->fini(c);
-  sodium_memzero(c, sizeof *c);
+  sodium_memzero(c, DV_KEY_OFFSET + c->key_len);
   free(c);
 }
 
@@ -516,4 +553,12 @@ static int ops_seal(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t 
 
 static void ops_free(void *state) { dv_cipher_free(state); }
 
-const sc_cipher_ops_t dv_cipher_ops = {ops_open, ops_seal, ops_free};
+/* The per-packet line and the part of the key material a packet reads. */
+static void ops_hot_range(const void *state, const void **base, size_t *len)
+{
+  const dv_cipher_t *c = state;
+  *base = &c->mode;
+  *len = DV_KEY_OFFSET - offsetof(dv_cipher_t, mode) + c->key_hot;
+}
+
+const sc_cipher_ops_t dv_cipher_ops = {ops_open, ops_seal, ops_free, ops_hot_range};

@@ -109,18 +109,7 @@ void sc_member_stats_release(sc_member_stats_t *s) {
 
 #define MCOUNT(m, field, n) bump(&(m)->stats->field, (n))
 
-/* ---- addresses ---------------------------------------------------------- */
-
-static int addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
-  if (a->ss_family != b->ss_family) return 0;
-  if (a->ss_family == AF_INET) {
-    const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-  }
-  const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-  return x->sin6_port == y->sin6_port &&
-         memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
-}
+#define SC_CACHE_LINE 64 /* x86-64 and most ARM64; only prefetch strides use it */
 
 /* ---- members (worker thread) ---------------------------------------------- */
 
@@ -146,6 +135,21 @@ static void release_cipher(member_t *m) {
   if (m->ops && m->cipher) m->ops->free(m->cipher);
   m->ops = NULL;
   m->cipher = NULL;
+  m->cipher_hot = NULL;
+  m->cipher_hot_lines = 0;
+}
+
+static void install_cipher(member_t *m, const sc_cipher_ops_t *ops, void *state) {
+  release_cipher(m);
+  m->ops = ops;
+  m->cipher = state;
+  if (!ops || !state || !ops->hot_range) return;
+  const void *base = NULL;
+  size_t len = 0;
+  ops->hot_range(state, &base, &len);
+  m->cipher_hot = base;
+  size_t lines = base ? (len + SC_CACHE_LINE - 1) / SC_CACHE_LINE : 0;
+  m->cipher_hot_lines = (uint16_t)(lines < 16 ? lines : 16); /* a hint, kept short */
 }
 
 static void remove_member(sc_media_worker_t *w, member_t *m) {
@@ -174,17 +178,14 @@ static void apply_command(sc_media_worker_t *w, cmd_t *c) {
         if (c->ops && c->state) c->ops->free(c->state); /* ownership came with it */
         break;
       }
-      release_cipher(m);
-      m->ops = c->ops;
-      m->cipher = c->state;
+      install_cipher(m, c->ops, c->state);
       break;
     case CMD_FLAGS:
-      if (m) m->flags = c->flags;
+      if (m) m->flags = (uint8_t)c->flags;
       break;
     case CMD_HINT:
       if (m && !m->bound) {
-        m->addr = c->addr;
-        m->addr_len = sc_udp_addr_len(&c->addr);
+        sc_udp_addr_set(&m->addr, &c->addr);
         m->has_addr = 1;
       }
       break;
@@ -338,16 +339,30 @@ static int tx_slot(sc_media_worker_t *w) {
   return w->tx.n;
 }
 
+/* Asks for every receiver's key material and counters before the first
+ * seal, so that their cache misses overlap instead of queueing behind
+ * one another (see sc_cipher_ops_t.hot_range). */
+static void prefetch_receivers(const member_t *from) {
+  for (const member_t *to = from->room->members; to; to = to->room_next) {
+    if (to == from) continue;
+    __builtin_prefetch(&to->addr);
+    for (unsigned i = 0; i < to->cipher_hot_lines; i++)
+      __builtin_prefetch(to->cipher_hot + (size_t)i * SC_CACHE_LINE);
+    __builtin_prefetch(to->stats, 1);
+  }
+}
+
 /* Re-encrypts pkt for every other member of the sender's room. Returns
  * the copies queued. */
 static int fan_out(sc_media_worker_t *w, const member_t *from, const sc_media_pkt_t *pkt) {
   int copies = 0;
+  prefetch_receivers(from);
   for (member_t *to = from->room->members; to; to = to->room_next) {
     if (to == from || (to->flags & SC_MEMBER_DEAF) || !to->cipher || !to->has_addr) continue;
     int slot = tx_slot(w);
     int n = to->ops->seal(to->cipher, pkt, w->tx.bufs[slot], SC_UDP_PKT_MAX);
     if (n <= 0) continue;
-    sc_udp_tx_commit(&w->tx, (size_t)n, &to->addr);
+    sc_udp_tx_commit(&w->tx, (size_t)n, &to->addr.sa);
     copies++;
     MCOUNT(to, tx_packets, 1);
     MCOUNT(to, tx_bytes, (uint64_t)n);
@@ -358,8 +373,8 @@ static int fan_out(sc_media_worker_t *w, const member_t *from, const sc_media_pk
 /* Binds the member's address on its first authenticated packet when it
  * skipped IP discovery and came from the address Select Protocol named. */
 static int source_ok(member_t *m, const struct sockaddr_storage *from) {
-  if (m->bound) return addr_equal(&m->addr, from);
-  return m->has_addr && addr_equal(&m->addr, from);
+  if (m->bound) return sc_udp_addr_equal(&m->addr, from);
+  return m->has_addr && sc_udp_addr_equal(&m->addr, from);
 }
 
 #define MSET(m, field, v) atomic_store_explicit(&(m)->stats->field, (v), memory_order_relaxed)
@@ -456,7 +471,7 @@ static int handle_datagram(sc_media_worker_t *w, const uint8_t *buf, size_t len,
     else
       COUNT(w, drop_malformed);
   } else if (n > 0) {
-    sc_udp_tx_commit(&w->tx, (size_t)n, from);
+    sc_udp_tx_commit(&w->tx, (size_t)n, (const struct sockaddr *)from);
   }
   return 0;
 }
@@ -542,9 +557,8 @@ static void *worker_main(void *arg) {
 int sc_media_worker_bind(sc_media_worker_t *w, uint32_t ssrc, const struct sockaddr_storage *from) {
   member_t *m = sc_mtable_member(&w->table, ssrc); /* discovery names its own SSRC */
   if (!m) return -ENOENT;
-  if (m->bound) return addr_equal(&m->addr, from) ? 0 : -EEXIST;
-  m->addr = *from;
-  m->addr_len = sc_udp_addr_len(from);
+  if (m->bound) return sc_udp_addr_equal(&m->addr, from) ? 0 : -EEXIST;
+  sc_udp_addr_set(&m->addr, from);
   m->has_addr = 1;
   m->bound = 1;
   return 0;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define INITIAL_BUCKETS 1024 /* powers of two */
 
@@ -152,7 +153,9 @@ sc_mmember_t *sc_mtable_add(sc_mtable_t *t, uint64_t room_id, uint32_t ssrc,
     return NULL;
   }
   sc_mroom_t *r = get_room(t, room_id);
-  sc_mmember_t *m = r ? calloc(1, sizeof *m) : NULL;
+  /* sizeof is a multiple of the struct's (cache-line) alignment */
+  sc_mmember_t *m = r ? aligned_alloc(_Alignof(sc_mmember_t), sizeof *m) : NULL;
+  if (m) memset(m, 0, sizeof *m);
   if (!m) {
     if (r) drop_room_if_empty(t, r);
     *err = -ENOMEM;

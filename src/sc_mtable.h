@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "sc_media.h"
+#include "sc_udp.h"
 
 typedef struct sc_mmember sc_mmember_t;
 typedef struct sc_mroom sc_mroom_t;
@@ -30,21 +31,27 @@ typedef struct sc_mentry {
   struct sc_mentry *next; /* bucket chain */
 } sc_mentry_t;
 
+/* Laid out for the packet path: the first cache line holds what fan-out
+ * reads for every receiver (and the sender's checks), the second its
+ * address; the SSRC entries and list links the commands use come after.
+ * Allocated on a cache-line boundary. */
 struct sc_mmember {
-  uint32_t ssrc;
-  /* [0] is the member's own SSRC, then its aliases (dense). */
-  sc_mentry_t entries[1 + SC_MEDIA_MAX_ALIASES];
-  int n_entries;
-  unsigned flags; /* SC_MEMBER_* */
-  int bound;      /* addr came from the member's own datagram */
-  int has_addr;   /* addr usable for sending (bound or hint) */
-  struct sockaddr_storage addr;
-  socklen_t addr_len;
+  sc_mmember_t *room_next;
   const sc_cipher_ops_t *ops; /* NULL until Select Protocol */
   void *cipher;
-  sc_mroom_t *room;
-  sc_mmember_t *room_next, *room_prev;
+  const char *cipher_hot;   /* ops->hot_range, prefetched before sealing */
   sc_member_stats_t *stats; /* shared with the registry; never NULL */
+  sc_mroom_t *room;
+  uint16_t cipher_hot_lines; /* cache lines from cipher_hot (0: none) */
+  uint8_t flags;             /* SC_MEMBER_* */
+  uint8_t bound;             /* addr came from the member's own datagram */
+  uint8_t has_addr;          /* addr usable for sending (bound or hint) */
+  _Alignas(64) sc_udp_addr_t addr;
+  uint32_t ssrc;
+  int n_entries;
+  sc_mmember_t *room_prev;
+  /* [0] is the member's own SSRC, then its aliases (dense). */
+  sc_mentry_t entries[1 + SC_MEDIA_MAX_ALIASES];
 };
 
 struct sc_mroom {

@@ -46,8 +46,24 @@ int sc_udp_open(const char *host, uint16_t port) {
   return fd;
 }
 
-socklen_t sc_udp_addr_len(const struct sockaddr_storage *a) {
-  return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+socklen_t sc_udp_addr_len(const struct sockaddr *a) {
+  return a->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+void sc_udp_addr_set(sc_udp_addr_t *dst, const struct sockaddr_storage *src) {
+  memset(dst, 0, sizeof *dst);
+  memcpy(dst, src, sc_udp_addr_len((const struct sockaddr *)src));
+}
+
+int sc_udp_addr_equal(const sc_udp_addr_t *a, const struct sockaddr_storage *b) {
+  if (a->sa.sa_family != b->ss_family) return 0;
+  if (b->ss_family == AF_INET) {
+    const struct sockaddr_in *y = (const void *)b;
+    return a->in.sin_port == y->sin_port && a->in.sin_addr.s_addr == y->sin_addr.s_addr;
+  }
+  const struct sockaddr_in6 *y = (const void *)b;
+  return a->in6.sin6_port == y->sin6_port &&
+         memcmp(&a->in6.sin6_addr, &y->sin6_addr, sizeof y->sin6_addr) == 0;
 }
 
 void sc_udp_rx_init(sc_udp_rx_t *r) {
@@ -88,7 +104,7 @@ void sc_udp_tx_init(sc_udp_tx_t *t) {
   t->n = 0;
 }
 
-void sc_udp_tx_commit(sc_udp_tx_t *t, size_t len, const struct sockaddr_storage *to) {
+void sc_udp_tx_commit(sc_udp_tx_t *t, size_t len, const struct sockaddr *to) {
   int slot = t->n;
   socklen_t alen = sc_udp_addr_len(to);
   memcpy(&t->addrs[slot], to, alen);

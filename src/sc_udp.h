@@ -13,6 +13,7 @@
 #ifndef SC_UDP_H
 #define SC_UDP_H
 
+#include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -20,6 +21,15 @@
 #define SC_UDP_RX_BATCH 32  /* datagrams per recvmmsg */
 #define SC_UDP_TX_BATCH 64  /* datagrams per sendmmsg */
 #define SC_UDP_PKT_MAX 2048 /* largest datagram handled */
+
+/* An IPv4 or IPv6 peer in 28 bytes, where sockaddr_storage takes 128: a
+ * member's address shares its cache line with what else the packet path
+ * reads (src/sc_mtable.h). */
+typedef union {
+  struct sockaddr sa;
+  struct sockaddr_in in;
+  struct sockaddr_in6 in6;
+} sc_udp_addr_t;
 
 typedef struct {
   struct mmsghdr msgs[SC_UDP_RX_BATCH];
@@ -36,7 +46,7 @@ typedef struct {
 typedef struct {
   struct mmsghdr msgs[SC_UDP_TX_BATCH];
   struct iovec iov[SC_UDP_TX_BATCH];
-  struct sockaddr_storage addrs[SC_UDP_TX_BATCH];
+  sc_udp_addr_t addrs[SC_UDP_TX_BATCH];
   uint8_t bufs[SC_UDP_TX_BATCH][SC_UDP_PKT_MAX];
   int n; /* slots filled */
 } sc_udp_tx_t;
@@ -47,7 +57,11 @@ typedef struct {
 int sc_udp_open(const char *host, uint16_t port);
 
 /* Bytes of the address in a: sockaddr_in6 for AF_INET6, else sockaddr_in. */
-socklen_t sc_udp_addr_len(const struct sockaddr_storage *a);
+socklen_t sc_udp_addr_len(const struct sockaddr *a);
+/* *dst = the IPv4 or IPv6 address in src (only the family's bytes). */
+void sc_udp_addr_set(sc_udp_addr_t *dst, const struct sockaddr_storage *src);
+/* Same family, address and port. */
+int sc_udp_addr_equal(const sc_udp_addr_t *a, const struct sockaddr_storage *b);
 
 void sc_udp_rx_init(sc_udp_rx_t *r);
 /* After recvmmsg filled slot i: the kernel's receive time of its datagram
@@ -58,7 +72,7 @@ int64_t sc_udp_rx_take(sc_udp_rx_t *r, int i, int *truncated);
 void sc_udp_tx_init(sc_udp_tx_t *t);
 /* Completes slot t->n (its buffer already written): length and
  * destination, copying only the bytes of the address family. */
-void sc_udp_tx_commit(sc_udp_tx_t *t, size_t len, const struct sockaddr_storage *to);
+void sc_udp_tx_commit(sc_udp_tx_t *t, size_t len, const struct sockaddr *to);
 
 typedef struct {
   uint64_t sent, bytes, failed;

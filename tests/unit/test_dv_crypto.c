@@ -613,6 +613,34 @@ static void test_modes_and_ops(void)
   dv_cipher_ops.free(b);
 }
 
+/* The range the media plane prefetches before sealing: the per-packet
+ * line and the key material right after it, starting on a cache line,
+ * for every mode and both AES-GCM implementations. */
+static void test_hot_range(void)
+{
+  for (int portable = 0; portable < 2; portable++)
+    for (int m = 0; m < DV_MODE_COUNT; m++) {
+      dv_cipher_t *c = portable ? dv_cipher_new_portable((dv_mode_t)m, test_key)
+                                : dv_cipher_new((dv_mode_t)m, test_key);
+      ASSERT_TRUE(c != NULL);
+      const void *base = NULL;
+      size_t len = 0;
+      dv_cipher_ops.hot_range(c, &base, &len);
+      ASSERT_TRUE(base != NULL);
+      ASSERT_EQ((uintptr_t)base % 64, 0);
+      ASSERT_TRUE((const char *)base >= (const char *)c);
+      /* The line, then: the 32-byte key; nothing (the key schedule lives in
+       * OpenSSL's context); H and the round keys of libsodium's state. */
+      if (m != DV_MODE_AES256_GCM_RTPSIZE)
+        ASSERT_EQ(len, 64 + DV_KEY_LEN);
+      else if (portable || !crypto_aead_aes256gcm_is_available())
+        ASSERT_EQ(len, 64);
+      else
+        ASSERT_TRUE(len >= 64 + 256 && len <= 64 + sizeof(crypto_aead_aes256gcm_state));
+      dv_cipher_free(c);
+    }
+}
+
 int main(void)
 {
   load_vectors();
@@ -632,6 +660,7 @@ int main(void)
   RUN_TEST(test_legacy_header);
   RUN_TEST(test_malformed);
   RUN_TEST(test_modes_and_ops);
+  RUN_TEST(test_hot_range);
   new_cipher = dv_cipher_new_portable; /* AES-GCM through OpenSSL EVP */
   RUN_TEST(test_open_vectors);
   RUN_TEST(test_seal_vectors);

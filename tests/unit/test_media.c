@@ -18,6 +18,7 @@
 #include "sc_media.h"
 #include "sc_test.h"
 #include "sc_token.h"
+#include "sc_udp.h"
 
 typedef struct {
   int fd;
@@ -156,6 +157,49 @@ static void speak(client_t *from, const char *payload) {
   int n = make_packet(from, payload, pkt, sizeof pkt);
   send_to_media(from->fd, pkt, (size_t)n);
   wait_rx(++sent);
+}
+
+/* A member's address is kept in 28 bytes (sc_udp_addr_t): both families
+ * must survive the copy, compare by address and port, and reach sendmmsg
+ * with their own length. */
+static void test_compact_addresses(void) {
+  ASSERT_EQ(sizeof(sc_udp_addr_t), sizeof(struct sockaddr_in6));
+  struct sockaddr_storage v4 = {0}, v6 = {0};
+  struct sockaddr_in *a4 = (struct sockaddr_in *)&v4;
+  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&v6;
+  a4->sin_family = AF_INET;
+  a4->sin_port = htons(5000);
+  a4->sin_addr.s_addr = htonl(0x7f000001);
+  a6->sin6_family = AF_INET6;
+  a6->sin6_port = htons(5000);
+  ASSERT_EQ(inet_pton(AF_INET6, "2001:db8::7", &a6->sin6_addr), 1);
+  sc_udp_addr_t m4, m6;
+  sc_udp_addr_set(&m4, &v4);
+  sc_udp_addr_set(&m6, &v6);
+  ASSERT_TRUE(sc_udp_addr_equal(&m4, &v4));
+  ASSERT_TRUE(sc_udp_addr_equal(&m6, &v6));
+  ASSERT_TRUE(!sc_udp_addr_equal(&m4, &v6));
+  ASSERT_TRUE(!sc_udp_addr_equal(&m6, &v4));
+  ASSERT_MEMEQ(&m6.in6.sin6_addr, &a6->sin6_addr, 16);
+  struct sockaddr_storage other = v6;
+  ((struct sockaddr_in6 *)&other)->sin6_port = htons(5001);
+  ASSERT_TRUE(!sc_udp_addr_equal(&m6, &other));
+  other = v6;
+  ((struct sockaddr_in6 *)&other)->sin6_addr.s6_addr[15] ^= 1;
+  ASSERT_TRUE(!sc_udp_addr_equal(&m6, &other));
+  other = v4;
+  ((struct sockaddr_in *)&other)->sin_addr.s_addr ^= htonl(1);
+  ASSERT_TRUE(!sc_udp_addr_equal(&m4, &other));
+
+  static sc_udp_tx_t tx;
+  sc_udp_tx_init(&tx);
+  sc_udp_tx_commit(&tx, 10, &m4.sa);
+  sc_udp_tx_commit(&tx, 20, &m6.sa);
+  ASSERT_EQ(tx.n, 2);
+  ASSERT_EQ(tx.msgs[0].msg_hdr.msg_namelen, sizeof(struct sockaddr_in));
+  ASSERT_EQ(tx.msgs[1].msg_hdr.msg_namelen, sizeof(struct sockaddr_in6));
+  ASSERT_MEMEQ(tx.msgs[1].msg_hdr.msg_name, a6, sizeof *a6);
+  ASSERT_EQ(tx.iov[1].iov_len, 20);
 }
 
 static void test_setup_and_discovery(void) {
@@ -465,6 +509,7 @@ static void test_reset(void) {
 
 int main(void) {
   ASSERT_EQ(sc_token_init(), 0);
+  RUN_TEST(test_compact_addresses);
   RUN_TEST(test_setup_and_discovery);
   RUN_TEST(test_forwarding_per_receiver);
   RUN_TEST(test_bad_auth_dropped);
