@@ -18,8 +18,13 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define SC_UDP_RX_BATCH 32  /* datagrams per recvmmsg */
-#define SC_UDP_TX_BATCH 64  /* datagrams per sendmmsg */
+/* At saturation every call is full: a receive batch of 64 fans out to 256
+ * copies in rooms of 5, one sendmmsg, which also wakes each receiving
+ * socket once per 256 packets rather than per 64 (measured at 267,000
+ * forwarded pps: 3.70 us per packet and loss-free, against 3.77 us and a
+ * standing queue with 32 / 64). */
+#define SC_UDP_RX_BATCH 64  /* datagrams per recvmmsg */
+#define SC_UDP_TX_BATCH 256 /* datagrams per sendmmsg */
 #define SC_UDP_PKT_MAX 2048 /* largest datagram handled */
 
 /* An IPv4 or IPv6 peer in 28 bytes, where sockaddr_storage takes 128: a
