@@ -93,7 +93,7 @@ struct dv_cipher {
   unsigned recent_next, recent_n;
 
   /* ---- read by every packet: one cache line ---- */
-  _Alignas(64) const dv_mode_desc_t *mode;
+  _Alignas(SC_CACHE_LINE) const dv_mode_desc_t *mode;
   uint64_t send_counter; /* last nonce counter seal used; 64-bit to see exhaustion */
   /* [0] RTP, [1] RTCP: whether a client numbers both from one counter or
    * from two, one stream can never push the other out of its window.
@@ -112,7 +112,7 @@ struct dv_cipher {
 
 /* Where the key material starts: the first cache line after the struct
  * (16-byte alignment is what libsodium's AES state needs). */
-#define DV_KEY_OFFSET ((sizeof(dv_cipher_t) + 63) / 64 * 64)
+#define DV_KEY_OFFSET ((sizeof(dv_cipher_t) + SC_CACHE_LINE - 1) / SC_CACHE_LINE * SC_CACHE_LINE)
 
 static uint8_t *key_of(const dv_cipher_t *c)
 {

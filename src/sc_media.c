@@ -109,8 +109,6 @@ void sc_member_stats_release(sc_member_stats_t *s) {
 
 #define MCOUNT(m, field, n) bump(&(m)->stats->field, (n))
 
-#define SC_CACHE_LINE 64 /* x86-64 and most ARM64; only prefetch strides use it */
-
 /* ---- members (worker thread) ---------------------------------------------- */
 
 static void add_member(sc_media_worker_t *w, cmd_t *c) {

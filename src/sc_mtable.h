@@ -46,7 +46,7 @@ struct sc_mmember {
   uint8_t flags;             /* SC_MEMBER_* */
   uint8_t bound;             /* addr came from the member's own datagram */
   uint8_t has_addr;          /* addr usable for sending (bound or hint) */
-  _Alignas(64) sc_udp_addr_t addr;
+  _Alignas(SC_CACHE_LINE) sc_udp_addr_t addr;
   uint32_t ssrc;
   int n_entries;
   sc_mmember_t *room_prev;
