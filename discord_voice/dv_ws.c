@@ -106,6 +106,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   const struct lws_protocols *proto = lws_get_protocol(wsi);
   dv_ws_state_t *st = proto ? proto->user : NULL;
   switch (reason) {
+  case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return sc_server_admit(wsi, in, SC_ADMIT_CLIENT);
   case LWS_CALLBACK_ESTABLISHED: on_established(wsi, p, st); break;
   case LWS_CALLBACK_RECEIVE: on_receive(wsi, p, st, in, len); break;
   case LWS_CALLBACK_SERVER_WRITEABLE: return p->open ? sc_wsq_on_writeable(&p->q) : 0;

@@ -192,6 +192,7 @@ static int lvsp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
   lvsp_session_t *s = user;
   switch (reason) {
   case LWS_CALLBACK_PROTOCOL_INIT: return on_protocol_init(wsi);
+  case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return sc_server_admit(wsi, in, SC_ADMIT_CONTROL);
   case LWS_CALLBACK_ESTABLISHED: return on_established(wsi, s);
   case LWS_CALLBACK_RECEIVE: on_receive(wsi, s, in, len); return 0;
   case LWS_CALLBACK_SERVER_WRITEABLE: return sc_wsq_on_writeable(&s->q);

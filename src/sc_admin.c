@@ -176,6 +176,7 @@ static int admin_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
                           void *in, size_t len) {
   admin_sess_t *s = user;
   switch (reason) {
+  case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return sc_server_admit(wsi, in, SC_ADMIT_CONTROL);
   case LWS_CALLBACK_HTTP: return on_http(wsi, s, in);
   case LWS_CALLBACK_HTTP_WRITEABLE: return on_writeable(wsi, s);
   case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return -1; /* no WebSockets here */

@@ -101,6 +101,11 @@ static json_t *frontends_json(sc_app_t *app) {
   return o;
 }
 
+static json_t *connections_json(const sc_fdlimit_t *l) {
+  return json_pack("{s:I,s:I,s:I}", "max", (json_int_t)l->connections, "fd_limit",
+                   (json_int_t)l->soft, "refused", (json_int_t)l->refused);
+}
+
 static int64_t now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -109,11 +114,12 @@ static int64_t now_ms(void) {
 
 json_t *sc_admin_health_json(sc_app_t *app) {
   sc_registry_t *r = app->registry;
-  return json_pack("{s:s,s:I,s:I,s:I,s:I,s:o*,s:o*}", "version", SC_VERSION, "now",
+  return json_pack("{s:s,s:I,s:I,s:I,s:I,s:o*,s:o*,s:o*}", "version", SC_VERSION, "now",
                    (json_int_t)now_ms(), "capacity", (json_int_t)app->cfg.capacity,
                    "voice_states", (json_int_t)(r ? sc_registry_count_states(r) : 0),
                    "channel_count", (json_int_t)(r ? sc_registry_count_channels(r) : 0), "frontends",
-                   frontends_json(app), "media", media_json(app));
+                   frontends_json(app), "media", media_json(app), "connections",
+                   connections_json(&app->fdlimit));
 }
 
 json_t *sc_admin_state_json(sc_app_t *app) {

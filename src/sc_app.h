@@ -14,6 +14,7 @@
 #include <signal.h>
 
 #include "sc_config.h"
+#include "sc_fdlimit.h"
 #include "sc_media.h"
 #include "sc_registry.h"
 
@@ -26,6 +27,7 @@ typedef struct sc_app {
   sc_config_t cfg;
   struct lws_context *lws;
   struct ev_loop *loop; /* the control thread's event loop (libev), lws runs in it */
+  sc_fdlimit_t fdlimit; /* fd limit and connection admission (sc_server_create) */
   sc_registry_t *registry;
   sc_media_t *media;
   /* IPv4 literal told to clients in Ready (public_host resolved once). */

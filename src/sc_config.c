@@ -227,6 +227,9 @@ static const sc_flag_t flags[] = {
      "largest voice gateway message in bytes (more: close 4020)"},
     {"capacity", "N", &K_U32, OFF(capacity), 0, 1, 1000000, ACT_SET,
      "sessions this server is sized for"},
+    {"max-connections", "N", &K_U32, OFF(max_connections), 0, 0, SC_CONNECTIONS_MAX, ACT_SET,
+     "voice connections held at once; more are closed at accept "
+     "(0 = 4 x --capacity)"},
     {"lvsp-replay", "N", &K_U32, OFF(lvsp_replay), 0, 0, 1000000, ACT_SET,
      "INFO messages kept for LVSP RESUME"},
     {"lvsp-heartbeat-timeout-ms", "N", &K_U32, OFF(lvsp_heartbeat_timeout_ms), 0, 0,
@@ -426,4 +429,10 @@ int sc_config_parse_hostport(const char *text, sc_hostport_t *out) {
   snprintf(out->host, sizeof out->host, "%s", hlen ? h : "0.0.0.0");
   out->port = port;
   return 0;
+}
+
+uint32_t sc_config_max_connections(const sc_config_t *cfg) {
+  if (cfg->max_connections) return cfg->max_connections;
+  uint64_t n = (uint64_t)cfg->capacity * SC_CONNS_PER_CAPACITY;
+  return n > SC_CONNECTIONS_MAX ? SC_CONNECTIONS_MAX : (uint32_t)n;
 }

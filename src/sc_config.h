@@ -47,6 +47,7 @@ typedef struct {
   uint32_t gw_rate_window_ms;
   uint32_t gw_max_message;      /* bytes per gateway message; more: 4020 */
   uint32_t capacity;            /* sessions this server is sized for (health) */
+  uint32_t max_connections;     /* connections held at once (0 = SC_CONNS_PER_CAPACITY x capacity) */
   uint32_t lvsp_replay;         /* --lvsp-replay: INFO frames kept for RESUME */
   uint32_t lvsp_heartbeat_timeout_ms; /* close a silent LVSP link after this; 0 = never */
   sc_hostport_t admin_listen;   /* --admin-listen: read-only admin HTTP API */
@@ -73,6 +74,14 @@ sc_config_result_t sc_config_parse(sc_config_t *cfg, int argc, char **argv, FILE
  * must be in brackets (and is stored without them); zone ids ("%eth0")
  * are not accepted. HOST is not resolved. Pure: no I/O. */
 int sc_config_parse_hostport(const char *text, sc_hostport_t *out);
+
+/* --max-connections 0: this many connections per --capacity session
+ * (room for reconnects and resumes past the sized load). */
+#define SC_CONNS_PER_CAPACITY 4
+#define SC_CONNECTIONS_MAX 1000000
+
+/* --max-connections as given, or its default from --capacity. */
+uint32_t sc_config_max_connections(const sc_config_t *cfg);
 
 /* The state directory used when --state-dir is absent. */
 #define SC_DEFAULT_STATE_DIR "./litecord-voice-state"

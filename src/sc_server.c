@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sc_log.h"
@@ -75,6 +76,12 @@ int sc_server_create(sc_app_t *app) {
   app->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
   if (!app->loop) {
     sc_log_error("server", "cannot create the event loop (libev)");
+    return -1;
+  }
+  /* Before the context: lws sizes its fd table by the soft limit. */
+  if (sc_fdlimit_apply(&app->fdlimit, sc_config_max_connections(&app->cfg)) < 0) {
+    ev_loop_destroy(app->loop);
+    app->loop = NULL;
     return -1;
   }
   void *foreign_loops[1] = {app->loop};
@@ -165,6 +172,17 @@ struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
   else sc_log_info("server", "%s listening on %s://%s:%u/", name, app->cfg.no_tls ? "ws" : "wss",
                    listen->host, listen->port);
   return vh;
+}
+
+static int64_t monotonic_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int sc_server_admit(struct lws *wsi, void *in, sc_admit_class_t cls) {
+  int fd = (int)(intptr_t)in;
+  return sc_fdlimit_admit(&sc_server_app(wsi)->fdlimit, fd, cls, monotonic_ms()) ? 0 : -1;
 }
 
 void sc_server_conn_opened(struct lws *wsi) {

@@ -48,6 +48,15 @@ struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
                                          const sc_hostport_t *listen,
                                          const struct lws_protocols *protocols, unsigned flags);
 
+/* For LWS_CALLBACK_FILTER_NETWORK_CONNECTION (the front ends call it
+ * with the callback's `in`, the accepted fd): returns what the callback
+ * must return, 0 to keep the connection or -1 (lws closes it at once)
+ * when it would take an fd kept for control links or files
+ * (sc_fdlimit.h; counted and logged there). Voice clients are
+ * SC_ADMIT_CLIENT; LVSP and admin SC_ADMIT_CONTROL, which may use the
+ * spare kept for them. */
+int sc_server_admit(struct lws *wsi, void *in, sc_admit_class_t cls);
+
 /* Per-connection set-up every listener does when a WebSocket opens: an
  * idle TLS connection gives its read and write buffers back to the
  * allocator (SSL_MODE_RELEASE_BUFFERS: ~30 KiB less per idle session). */
