@@ -96,7 +96,7 @@ static int spawn(bench_t *b, const char **fixed, size_t nf, char **env, const ch
 
 static int spawn_server(bench_t *b) {
   const lg_opts_t *o = b->o;
-  char lvsp[32], gw[32], udp[32], admin[32], workers[16], env_secret[80], log[320];
+  char lvsp[32], gw[32], udp[32], admin[32], workers[16], conns[16], env_secret[80], log[320];
   b->lvsp_port = lg_free_tcp_port();
   do b->gw_port = lg_free_tcp_port();
   while (b->gw_port == b->lvsp_port);
@@ -110,6 +110,9 @@ static int spawn_server(bench_t *b) {
   snprintf(gw, sizeof gw, "127.0.0.1:%d", b->gw_port);
   snprintf(udp, sizeof udp, "127.0.0.1:%d", b->udp_base);
   snprintf(workers, sizeof workers, "%d", o->workers);
+  /* Every client holds one gateway connection; the margin is for the
+   * generator's LVSP link and admin polls. */
+  snprintf(conns, sizeof conns, "%d", o->rooms * o->members + 64);
   sc_token_random_hex(b->secret, sizeof b->secret, 24);
   snprintf(env_secret, sizeof env_secret, "LVSP_SECRET=%s", b->secret);
   snprintf(log, sizeof log, "%s/%s.log", o->log_dir, o->label);
@@ -122,7 +125,8 @@ static int spawn_server(bench_t *b) {
                          "warn",       "--media-workers",
                          workers,      "--modes",
                          o->mode,      "--admin-listen",
-                         admin,        o->no_tls ? "--no-tls" : NULL};
+                         admin,        "--max-connections",
+                         conns,        o->no_tls ? "--no-tls" : NULL};
   char *env[] = {env_secret, NULL};
   return spawn(b, fixed, sizeof fixed / sizeof fixed[0] - (o->no_tls ? 0 : 1), env, log);
 }
