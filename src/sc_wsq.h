@@ -4,7 +4,8 @@
  *
  * A connection queues what it wants to send, asks for a writable
  * callback, and writes from the queue there (sc_wsq_on_writeable) while
- * lws reports the socket not choked. A peer that does
+ * lws reports the socket not choked; messages queued together leave in
+ * one write (framed here). A peer that does
  * not read fills its queue; sc_wsq_push then fails and the owner closes it.
  * A close is also queued: once the messages before it are written, the
  * connection is closed with the stored code.
@@ -49,6 +50,10 @@ void sc_wsq_close(sc_wsq_t *q, int code, const char *reason);
  * queued close was reached, with lws_close_reason already set, or a write
  * failed). Requests another callback when more is queued. */
 int sc_wsq_on_writeable(sc_wsq_t *q);
+
+/* Writes the RFC 6455 header of one unmasked final text frame of `len`
+ * bytes into h (room for 10) and returns its size (2, 4 or 10). Pure. */
+size_t sc_wsq_text_header(unsigned char *h, size_t len);
 
 /* Frees queued messages (on LWS_CALLBACK_CLOSED). */
 void sc_wsq_clear(sc_wsq_t *q);
