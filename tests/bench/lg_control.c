@@ -434,7 +434,7 @@ lg_control_t *lg_control_new(lg_run_t *run, const lg_control_cfg_t *cfg) {
   c->disc_cap = run->n_clients * 2 + 64;
   c->disc = calloc((size_t)c->disc_cap, sizeof *c->disc);
   pthread_mutex_init(&c->lock, NULL);
-  c->ws = c->clients && c->disc ? lg_wsctx_new(cfg->tls, on_wake, c) : NULL;
+  c->ws = c->clients && c->disc ? lg_wsctx_new(cfg->tls, cfg->ca_file, on_wake, c) : NULL;
   if (!c->ws) {
     lg_control_free(c);
     return NULL;

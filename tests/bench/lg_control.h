@@ -29,6 +29,7 @@ typedef struct {
   int lvsp_port;
   const char *secret;
   int tls;
+  const char *ca_file; /* with tls: the server's certificate, verified as a client would */
 } lg_control_cfg_t;
 
 /* A join in stages: VST_REQUEST -> INFO (lvsp), -> WebSocket open (TCP,

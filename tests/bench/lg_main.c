@@ -178,7 +178,10 @@ static int setup_server(bench_t *b) {
   }
   b->has_admin = lg_admin_init(&b->admin, b->admin_port, b->state_dir) == 0;
   if (!b->has_admin) fprintf(stderr, "lcv_loadgen: no admin token: server delay not measured\n");
-  lg_control_cfg_t cfg = {b->lvsp_port, b->secret, !b->o->no_tls};
+  char ca[96];
+  snprintf(ca, sizeof ca, "%s/cert.pem", b->state_dir);
+  lg_control_cfg_t cfg = {b->lvsp_port, b->secret, !b->o->no_tls,
+                          access(ca, R_OK) == 0 ? ca : NULL};
   b->ctl = lg_control_new(b->run, &cfg);
   if (!b->ctl || lg_control_connect(b->ctl, timeout) < 0) return -1;
   return 0;

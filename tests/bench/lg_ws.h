@@ -41,9 +41,11 @@ typedef struct {
   int state; /* private: idle, connecting, open, closing, closed */
 } lg_ws_t;
 
-/* A client context; tls = 0 for plain ws://. on_wake (may be NULL) runs on
+/* A client context; tls = 0 for plain ws://. ca_file (with tls, may be
+ * NULL): the only CA trusted, with full verification; NULL accepts any
+ * certificate. on_wake (may be NULL) runs on
  * the service thread after another thread called lg_wsctx_wake. */
-lg_wsctx_t *lg_wsctx_new(int tls, void (*on_wake)(void *), void *wake_ctx);
+lg_wsctx_t *lg_wsctx_new(int tls, const char *ca_file, void (*on_wake)(void *), void *wake_ctx);
 void lg_wsctx_free(lg_wsctx_t *x);
 /* Services pending events; returns within ~10 ms even when idle. */
 void lg_wsctx_service(lg_wsctx_t *x);
