@@ -20,6 +20,7 @@
 
 struct lws_context;
 struct ev_loop;
+struct ev_prepare;
 
 #define SC_MAX_FRONTENDS 8
 
@@ -28,6 +29,7 @@ typedef struct sc_app {
   struct lws_context *lws;
   struct ev_loop *loop; /* the control thread's event loop (libev), lws runs in it */
   sc_fdlimit_t fdlimit; /* fd limit and connection admission (sc_server_create) */
+  struct ev_prepare *media_flush; /* end of each loop pass: wake media workers owed one */
   sc_registry_t *registry;
   sc_media_t *media;
   /* IPv4 literal told to clients in Ready (public_host resolved once). */

@@ -72,6 +72,7 @@ struct sc_media_worker {
   pthread_mutex_t lock; /* guards the command list only */
   cmd_t *cmd_head, *cmd_tail;
   _Atomic int cmd_pending;
+  int wake_owed; /* control thread: commands posted, eventfd not written yet */
   _Atomic int stop;
   /* worker-thread state */
   sc_mtable_t table;
@@ -88,6 +89,7 @@ struct sc_media_worker {
 struct sc_media {
   int n_workers;
   sc_media_worker_t **workers;
+  int defer_wakeups; /* control thread: see sc_media_defer_wakeups */
 };
 
 /* ---- shared per-member statistics -------------------------------------- */
@@ -215,6 +217,13 @@ static void apply_commands(sc_media_worker_t *w) {
   }
 }
 
+static void wake(sc_media_worker_t *w) {
+  uint64_t one = 1;
+  w->wake_owed = 0;
+  if (write(w->efd, &one, sizeof one) < 0 && errno != EAGAIN)
+    sc_log_warn("media", "eventfd write: %s", strerror(errno));
+}
+
 static int post(sc_media_worker_t *w, cmd_t *c) {
   pthread_mutex_lock(&w->lock);
   if (w->cmd_tail)
@@ -224,10 +233,24 @@ static int post(sc_media_worker_t *w, cmd_t *c) {
   w->cmd_tail = c;
   atomic_store(&w->cmd_pending, 1);
   pthread_mutex_unlock(&w->lock);
-  uint64_t one = 1;
-  if (write(w->efd, &one, sizeof one) < 0 && errno != EAGAIN)
-    sc_log_warn("media", "eventfd write: %s", strerror(errno));
+  if (w->media->defer_wakeups) w->wake_owed = 1;
+  else wake(w);
   return 0;
+}
+
+void sc_media_defer_wakeups(sc_media_t *m, int on) {
+  m->defer_wakeups = on;
+  if (!on) sc_media_flush_wakeups(m);
+}
+
+int sc_media_flush_wakeups(sc_media_t *m) {
+  int woken = 0;
+  for (int i = 0; i < m->n_workers; i++) {
+    if (!m->workers[i]->wake_owed) continue;
+    wake(m->workers[i]);
+    woken++;
+  }
+  return woken;
 }
 
 static sc_media_worker_t *worker_for(const sc_media_t *m, uint64_t room_id) {
@@ -316,6 +339,7 @@ void sc_media_sync(sc_media_t *m) {
     c->type = CMD_SYNC;
     c->done = &done;
     post(w, c);
+    wake(w); /* now, whether or not wake-ups are deferred */
     while (sem_wait(&done) < 0 && errno == EINTR) {
     }
     sem_destroy(&done);

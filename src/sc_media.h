@@ -175,6 +175,17 @@ int sc_media_post_alias(sc_media_t *m, uint64_t room_id, uint32_t member_ssrc,
 int sc_media_post_reset(sc_media_t *m, uint64_t room_id, uint32_t ssrc);
 int sc_media_post_remove(sc_media_t *m, uint64_t room_id, uint32_t ssrc);
 
+/* Wake-ups deferred (on = 1, control thread): a command then only marks
+ * its worker as owed a wake-up, and sc_media_flush_wakeups writes one
+ * eventfd per owed worker. The control loop flushes once per pass, so a
+ * join burst's commands (add, cipher, flags: ~5 per join) wake a worker
+ * once per pass instead of once each. A worker applies pending commands
+ * before each batch of datagrams anyway, so nothing a client sends can
+ * overtake a command posted before it. Turning it off flushes. */
+void sc_media_defer_wakeups(sc_media_t *m, int on);
+/* Wakes every worker owed a wake-up; returns how many. Control thread. */
+int sc_media_flush_wakeups(sc_media_t *m);
+
 /* Blocks until every command posted so far has been applied (tests and
  * orderly shutdown; never called on a hot path). */
 void sc_media_sync(sc_media_t *m);

@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +63,33 @@ int sc_server_check_tls(const char *cert, const char *key, char *why, size_t why
   return problem ? -1 : 0;
 }
 
+/* Runs once per loop pass, before the loop sleeps: one eventfd write per
+ * media worker that was sent commands during the pass. */
+static void flush_media_wakeups(struct ev_loop *loop, ev_prepare *w, int revents) {
+  (void)loop;
+  (void)revents;
+  sc_media_flush_wakeups(((sc_app_t *)w->data)->media);
+}
+
+static int start_media_flush(sc_app_t *app) {
+  if (!app->media) return 0;
+  app->media_flush = malloc(sizeof *app->media_flush);
+  if (!app->media_flush) return -1;
+  ev_prepare_init(app->media_flush, flush_media_wakeups);
+  app->media_flush->data = app;
+  ev_prepare_start(app->loop, app->media_flush);
+  sc_media_defer_wakeups(app->media, 1);
+  return 0;
+}
+
+static void stop_media_flush(sc_app_t *app) {
+  if (!app->media_flush) return;
+  ev_prepare_stop(app->loop, app->media_flush);
+  free(app->media_flush);
+  app->media_flush = NULL;
+  sc_media_defer_wakeups(app->media, 0); /* flushes what is owed */
+}
+
 int sc_server_create(sc_app_t *app) {
   struct lws_context_creation_info info;
   memset(&info, 0, sizeof info);
@@ -79,7 +107,8 @@ int sc_server_create(sc_app_t *app) {
     return -1;
   }
   /* Before the context: lws sizes its fd table by the soft limit. */
-  if (sc_fdlimit_apply(&app->fdlimit, sc_config_max_connections(&app->cfg)) < 0) {
+  if (sc_fdlimit_apply(&app->fdlimit, sc_config_max_connections(&app->cfg)) < 0 ||
+      start_media_flush(app) < 0) {
     ev_loop_destroy(app->loop);
     app->loop = NULL;
     return -1;
@@ -94,6 +123,7 @@ int sc_server_create(sc_app_t *app) {
   if (!app->lws) {
     sc_log_error("server", "cannot create the libwebsockets context (libev event library: "
                            "package libwebsockets-evlib-ev)");
+    stop_media_flush(app);
     ev_loop_destroy(app->loop);
     app->loop = NULL;
     return -1;
@@ -252,6 +282,7 @@ int sc_server_refuse_http(struct lws *wsi) {
 void sc_server_destroy(sc_app_t *app) {
   if (app->lws) lws_context_destroy(app->lws);
   app->lws = NULL;
+  stop_media_flush(app);
   if (app->loop) ev_loop_destroy(app->loop);
   app->loop = NULL;
   signal_app = NULL;

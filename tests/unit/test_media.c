@@ -479,6 +479,28 @@ static void test_rtcp_counted_not_forwarded(void) {
   ASSERT_EQ(atomic_load(&d.stats->rtcp_fraction_lost), 40); /* kept */
 }
 
+/* Deferred wake-ups (what the server's control loop does): a command only
+ * marks its worker as owed a wake-up until the flush, and a command
+ * posted before a datagram is applied before that datagram even when no
+ * wake-up was written for it. */
+static void test_deferred_wakeups(void) {
+  sc_media_defer_wakeups(media, 1);
+  ASSERT_EQ(sc_media_flush_wakeups(media), 0);
+  ASSERT_EQ(sc_media_post_flags(media, 1, a.ssrc, SC_MEMBER_MUTED), 0);
+  ASSERT_EQ(sc_media_post_flags(media, 1, d.ssrc, 0), 0);
+  ASSERT_EQ(sc_media_flush_wakeups(media), 1); /* one worker, one write */
+  ASSERT_EQ(sc_media_flush_wakeups(media), 0);
+  uint64_t muted = stats().drop_muted;
+  speak(&a, "muted, flushed");
+  ASSERT_EQ(stats().drop_muted, muted + 1);
+  expect_nothing(&d);
+  ASSERT_EQ(sc_media_post_flags(media, 1, a.ssrc, 0), 0); /* not flushed */
+  speak(&a, "unmuted by the command before it");
+  expect_packet(&d, &a, "unmuted by the command before it");
+  sc_media_defer_wakeups(media, 0); /* flushes what is owed */
+  ASSERT_EQ(sc_media_flush_wakeups(media), 0);
+}
+
 /* A new client takes a over: old address, key and aliases are gone until
  * it discovers and selects again. */
 static void test_reset(void) {
@@ -522,6 +544,7 @@ int main(void) {
   RUN_TEST(test_video_alias);
   RUN_TEST(test_rtcp_counted_not_forwarded);
   RUN_TEST(test_no_cipher_and_remove);
+  RUN_TEST(test_deferred_wakeups);
   RUN_TEST(test_reset);
   sc_media_destroy(media);
   client_t *all[] = {&a, &b, &c, &d};
