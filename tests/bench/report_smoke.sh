@@ -35,7 +35,7 @@ for want in "## Targets" "## Results" "## Join time" "| baseline-1w |" "| aes-1w
   "| baseline-aes-1w |" "the baseline at the same load with the same generator" \
   "the server's own forwarding delay (kernel receive to sendmmsg) p99 <" \
   "of the baseline's (generator doing the same crypto) loss-free rate" \
-  "the highest both passed) the baseline spends" \
+  "the highest both passed)" \
   "## Idle sessions" "- join-200-notls: 12 idle sessions (no TLS)"; do
   if ! grep -qF -- "$want" "$out/BENCHMARKS.md"; then
     echo "report: missing \"$want\"" >&2
