@@ -83,6 +83,11 @@ void sc_admin_print_summary(FILE *out, json_t *s) {
   fprintf(out, "litecord-voice %s: %lld voice state(s) in %lld channel(s), capacity %lld\n",
           str_at(s, "version", "?"), (long long)int_at(s, "voice_states"),
           (long long)int_at(s, "channel_count"), (long long)int_at(s, "capacity"));
+  json_t *conns = json_object_get(s, "connections");
+  if (conns)
+    fprintf(out, "connections: up to %lld (fd limit %lld), %lld refused at the limit\n",
+            (long long)int_at(conns, "max"), (long long)int_at(conns, "fd_limit"),
+            (long long)int_at(conns, "refused"));
   print_lvsp(out, json_object_get(json_object_get(s, "frontends"), "lvsp"), now);
   print_media(out, json_object_get(s, "media"));
   size_t i;

@@ -157,7 +157,8 @@ async function checkCli(srv, ids) {
   const sum = await runStatus(dirArgs);
   c.ok(sum.code === 0 && sum.stdout.includes(ids.C1) && sum.stdout.includes(ids.A) &&
     sum.stdout.includes(MODE_XCHACHA) && /LVSP: connected \(later dialect/.test(sum.stdout) &&
-    /forwarding delay since start: p50 < \d+ us, p99 < \d+ us/.test(sum.stdout),
+    /forwarding delay since start: p50 < \d+ us, p99 < \d+ us/.test(sum.stdout) &&
+    /connections: up to 200 \(fd limit \d+\), 0 refused at the limit/.test(sum.stdout),
   `status (token from the state dir): exit ${sum.code}\n${sum.stdout}${sum.stderr}`);
   const js = await runStatus([...dirArgs, '--json']);
   let parsed = null;

@@ -10,10 +10,12 @@
  *    this, accept() hit EMFILE and lws retried it in a busy loop: a full
  *    core and a log line per retry) nor floods its log;
  *  - while the gateway is full, Litecord's LVSP link still connects and
- *    gets voice states, and the admin API answers, showing the refusals;
+ *    gets voice states, and the admin API and `litecord-voice status`
+ *    answer, showing the refusals;
  *  - once the clients leave, a voice client joins end to end.
  * Env: SC_BUILD_DIR. Prints "N passed, N failed".
  */
+const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
@@ -98,6 +100,13 @@ async function main() {
   });
   const full = await adminState(srv.adminUrl, token);
   c.ok(full.connections.refused >= refused, `/state connections while full: ${JSON.stringify(full.connections)}`);
+  const status = await new Promise((resolve) => {
+    execFile(path.join(build, 'litecord-voice'), ['status', '--admin-url', srv.adminUrl, '--state-dir', srv.stateDir],
+      { timeout: 20000 }, (err, stdout) => resolve({ code: err ? err.code : 0, stdout }));
+  });
+  const m = /connections: up to (\d+) \(fd limit (\d+)\), (\d+) refused at the limit/.exec(status.stdout);
+  c.ok(status.code === 0 && m && Number(m[1]) >= MAX && Number(m[2]) === soft && Number(m[3]) >= refused,
+    `litecord-voice status while full: ${m ? m[0] : status.stdout}`);
 
   for (const x of conns) x.s.destroy();
   await sleep(500);
