@@ -16,7 +16,6 @@
 int sc_fdlimit_plan(uint32_t want, int in_use, uint64_t hard, sc_fdlimit_t *out) {
   memset(out, 0, sizeof *out);
   out->asked = want;
-  out->hard = hard;
   int64_t base = (int64_t)(in_use > 0 ? in_use : 0) + SC_FD_LATE_OPENS;
   int64_t ceiling = hard < (uint64_t)SC_FD_SOFT_MAX ? (int64_t)hard : SC_FD_SOFT_MAX;
   int64_t soft = base + want + SC_FD_CONTROL_SPARE + SC_FD_FILE_SPARE;

@@ -43,7 +43,6 @@ typedef enum { SC_ADMIT_CLIENT = 0, SC_ADMIT_CONTROL = 1 } sc_admit_class_t;
 typedef struct sc_fdlimit {
   uint32_t connections; /* client connections the plan holds (asked, or what fits) */
   uint32_t asked;       /* --max-connections as resolved */
-  uint64_t hard;        /* the hard RLIMIT_NOFILE seen */
   int soft;             /* the soft RLIMIT_NOFILE set (lws sizes its table by it) */
   int client_below;     /* a voice client's connection stays while its fd < this */
   int control_below;    /* an LVSP or admin connection: while its fd < this */

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sc_log.h"
@@ -204,15 +203,10 @@ struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
   return vh;
 }
 
-static int64_t monotonic_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int sc_server_admit(struct lws *wsi, void *in, sc_admit_class_t cls) {
   int fd = (int)(intptr_t)in;
-  return sc_fdlimit_admit(&sc_server_app(wsi)->fdlimit, fd, cls, monotonic_ms()) ? 0 : -1;
+  int64_t now_ms = (int64_t)(lws_now_usecs() / 1000); /* CLOCK_MONOTONIC */
+  return sc_fdlimit_admit(&sc_server_app(wsi)->fdlimit, fd, cls, now_ms) ? 0 : -1;
 }
 
 void sc_server_conn_opened(struct lws *wsi) {
