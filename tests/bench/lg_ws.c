@@ -149,10 +149,10 @@ lg_wsctx_t *lg_wsctx_new(int tls, const char *ca_file, void (*on_wake)(void *), 
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = x->protocols;
   info.options = tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
-  /* Clients trust the server's certificate alone, held in memory, as node
-   * clients do with their CA list. OpenSSL 3's default verify paths
-   * include a store lookup that lists /etc/ssl/certs on every
-   * verification: ~8 % of the generator's CPU per TLS join. */
+  /* Clients trust the server's certificate alone, loaded once, as node
+   * clients trust their in-memory CA list. With OpenSSL's default verify
+   * paths the generator listed a directory (getdents on ext4) on every
+   * handshake: 1.16 -> 0.95 ms of its CPU per TLS join without them. */
   if (tls && ca_file) {
     info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
     info.client_ssl_ca_filepath = ca_file;
@@ -204,9 +204,9 @@ int lg_ws_connect(lg_wsctx_t *x, lg_ws_t *ws, const char *host, int port, const 
   i.path = path;
   i.host = host;
   i.origin = host;
-  /* With the server's certificate as the CA: full verification, host
-   * name included; without it, any certificate (a --tls-cert of the
-   * user's own). */
+  /* With the server's certificate as the CA: no self-signed or host-name
+   * exemption; without it, any certificate (a --tls-cert of the user's
+   * own). */
   i.ssl_connection = !x->tls     ? 0
                      : x->verify ? LCCSCF_USE_SSL
                                  : LCCSCF_USE_SSL | LCCSCF_ALLOW_SELFSIGNED |
