@@ -22,8 +22,8 @@
 
 #define DV_MAX_NONCE 24
 #define DV_REPLAY_WINDOW 64
-#define DV_SUFFIX_RECENT 64   /* suffix nonces remembered for replay checks */
-#define DV_SUFFIX_PREFIX 16   /* random part of our own suffix nonces */
+#define DV_SUFFIX_RECENT 64 /* suffix nonces remembered for replay checks */
+#define DV_SUFFIX_PREFIX 16 /* random part of our own suffix nonces */
 /* Largest UDP payload; also keeps every length below INT_MAX for OpenSSL. */
 #define DV_MAX_DATAGRAM 65535
 #define DV_RTP_HEADER 12
@@ -46,9 +46,9 @@ typedef struct {
 
 typedef struct {
   const char *name;
-  int aead;              /* 1: rtpsize AEAD; 0: secretbox (tag before ciphertext) */
+  int aead; /* 1: rtpsize AEAD; 0: secretbox (tag before ciphertext) */
   dv_nonce_kind_t nonce;
-  size_t wire_nonce;     /* nonce bytes at the end of the datagram */
+  size_t wire_nonce; /* nonce bytes at the end of the datagram */
   int (*init)(dv_cipher_t *c, const uint8_t key[DV_KEY_LEN]);
   void (*fini)(dv_cipher_t *c);
   int (*encrypt)(dv_cipher_t *c, dv_aead_io_t *io);
@@ -65,7 +65,7 @@ typedef struct {
 /* Where the parts of one received datagram are. */
 typedef struct {
   sc_rtp_info_t rtp;
-  size_t clear;              /* bytes before the sealed part */
+  size_t clear; /* bytes before the sealed part */
   const uint8_t *ct, *tag, *wire_nonce;
   size_t ct_len;
 } dv_frame_t;
@@ -114,14 +114,12 @@ struct dv_cipher {
  * (16-byte alignment is what libsodium's AES state needs). */
 #define DV_KEY_OFFSET ((sizeof(dv_cipher_t) + SC_CACHE_LINE - 1) / SC_CACHE_LINE * SC_CACHE_LINE)
 
-static uint8_t *key_of(const dv_cipher_t *c)
-{
+static uint8_t *key_of(const dv_cipher_t *c) {
   return (uint8_t *)c + DV_KEY_OFFSET;
 }
 
 /* Bytes of key material a mode needs (0: the EVP fallback). */
-static size_t key_bytes(dv_mode_t mode, int portable)
-{
+static size_t key_bytes(dv_mode_t mode, int portable) {
   if (mode != DV_MODE_AES256_GCM_RTPSIZE) return DV_KEY_LEN;
   if (portable || sodium_init() < 0 || !crypto_aead_aes256gcm_is_available()) return 0;
   return sizeof(crypto_aead_aes256gcm_state);
@@ -129,15 +127,13 @@ static size_t key_bytes(dv_mode_t mode, int portable)
 
 /* For an AES-GCM cipher: the libsodium state, or NULL when it runs
  * through EVP. */
-static crypto_aead_aes256gcm_state *sodium_gcm(dv_cipher_t *c)
-{
+static crypto_aead_aes256gcm_state *sodium_gcm(dv_cipher_t *c) {
   return c->key_len ? (crypto_aead_aes256gcm_state *)(void *)key_of(c) : NULL;
 }
 
 /* ---- AES-256-GCM (OpenSSL): per packet only IV, AAD, data and tag ---- */
 
-static int gcm_init(dv_cipher_t *c, const uint8_t key[DV_KEY_LEN])
-{
+static int gcm_init(dv_cipher_t *c, const uint8_t key[DV_KEY_LEN]) {
   if (sodium_gcm(c)) return crypto_aead_aes256gcm_beforenm(sodium_gcm(c), key) == 0 ? 0 : -EIO;
   c->enc = EVP_CIPHER_CTX_new();
   c->dec = EVP_CIPHER_CTX_new();
@@ -148,39 +144,34 @@ static int gcm_init(dv_cipher_t *c, const uint8_t key[DV_KEY_LEN])
   return 0;
 }
 
-static void gcm_fini(dv_cipher_t *c)
-{
+static void gcm_fini(dv_cipher_t *c) {
   EVP_CIPHER_CTX_free(c->enc); /* also cleanses the key schedule */
   EVP_CIPHER_CTX_free(c->dec);
 }
 
-static int gcm_encrypt(dv_cipher_t *c, dv_aead_io_t *io)
-{
+static int gcm_encrypt(dv_cipher_t *c, dv_aead_io_t *io) {
   crypto_aead_aes256gcm_state *st = sodium_gcm(c);
   if (st) {
-    crypto_aead_aes256gcm_encrypt_detached_afternm(io->out, io->tag, NULL, io->in, io->len,
-                                                   io->aad, io->aad_len, NULL, io->nonce, st);
+    crypto_aead_aes256gcm_encrypt_detached_afternm(io->out, io->tag, NULL, io->in, io->len, io->aad,
+                                                   io->aad_len, NULL, io->nonce, st);
     return 0;
   }
   EVP_CIPHER_CTX *x = c->enc;
   uint8_t fin[DV_TAG_LEN];
   int n;
   if (EVP_EncryptInit_ex(x, NULL, NULL, NULL, io->nonce) != 1) return -EIO;
-  if (io->aad_len && EVP_EncryptUpdate(x, NULL, &n, io->aad, (int)io->aad_len) != 1)
-    return -EIO;
+  if (io->aad_len && EVP_EncryptUpdate(x, NULL, &n, io->aad, (int)io->aad_len) != 1) return -EIO;
   if (io->len && EVP_EncryptUpdate(x, io->out, &n, io->in, (int)io->len) != 1) return -EIO;
   if (EVP_EncryptFinal_ex(x, fin, &n) != 1) return -EIO;
   if (EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, DV_TAG_LEN, io->tag) != 1) return -EIO;
   return 0;
 }
 
-static int gcm_decrypt(dv_cipher_t *c, dv_aead_io_t *io)
-{
+static int gcm_decrypt(dv_cipher_t *c, dv_aead_io_t *io) {
   crypto_aead_aes256gcm_state *st = sodium_gcm(c);
   if (st)
-    return crypto_aead_aes256gcm_decrypt_detached_afternm(io->out, NULL, io->in, io->len,
-                                                          io->tag, io->aad, io->aad_len,
-                                                          io->nonce, st) == 0
+    return crypto_aead_aes256gcm_decrypt_detached_afternm(io->out, NULL, io->in, io->len, io->tag,
+                                                          io->aad, io->aad_len, io->nonce, st) == 0
                ? 0
                : -EBADMSG;
   EVP_CIPHER_CTX *x = c->dec;
@@ -189,58 +180,54 @@ static int gcm_decrypt(dv_cipher_t *c, dv_aead_io_t *io)
   if (EVP_DecryptInit_ex(x, NULL, NULL, NULL, io->nonce) != 1) return -EIO;
   if (io->aad_len && EVP_DecryptUpdate(x, NULL, &n, io->aad, (int)io->aad_len) != 1)
     return -EBADMSG;
-  if (io->len && EVP_DecryptUpdate(x, io->out, &n, io->in, (int)io->len) != 1)
-    return -EBADMSG;
+  if (io->len && EVP_DecryptUpdate(x, io->out, &n, io->in, (int)io->len) != 1) return -EBADMSG;
   if (EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, DV_TAG_LEN, io->tag) != 1) return -EIO;
   return EVP_DecryptFinal_ex(x, fin, &n) > 0 ? 0 : -EBADMSG;
 }
 
 /* ---- libsodium: XChaCha20-Poly1305 IETF and XSalsa20-Poly1305 ---- */
 
-static int sodium_key_init(dv_cipher_t *c, const uint8_t key[DV_KEY_LEN])
-{
+static int sodium_key_init(dv_cipher_t *c, const uint8_t key[DV_KEY_LEN]) {
   if (sodium_init() < 0) return -EIO;
   memcpy(key_of(c), key, DV_KEY_LEN);
   sc_token_random(c->suffix_prefix, sizeof c->suffix_prefix);
   return 0;
 }
 
-static void sodium_key_fini(dv_cipher_t *c) { (void)c; /* key wiped by dv_cipher_free */ }
+static void sodium_key_fini(dv_cipher_t *c) {
+  (void)c; /* key wiped by dv_cipher_free */
+}
 
-static int suffix_init(dv_cipher_t *c, const uint8_t key[DV_KEY_LEN])
-{
+static int suffix_init(dv_cipher_t *c, const uint8_t key[DV_KEY_LEN]) {
   c->recent = calloc(DV_SUFFIX_RECENT, sizeof *c->recent);
   if (!c->recent) return -ENOMEM;
   return sodium_key_init(c, key);
 }
 
-static void suffix_fini(dv_cipher_t *c) { free(c->recent); }
+static void suffix_fini(dv_cipher_t *c) {
+  free(c->recent);
+}
 
-static int xchacha_encrypt(dv_cipher_t *c, dv_aead_io_t *io)
-{
+static int xchacha_encrypt(dv_cipher_t *c, dv_aead_io_t *io) {
   unsigned long long taglen;
-  crypto_aead_xchacha20poly1305_ietf_encrypt_detached(io->out, io->tag, &taglen, io->in,
-                                                      io->len, io->aad, io->aad_len, NULL,
-                                                      io->nonce, key_of(c));
+  crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
+      io->out, io->tag, &taglen, io->in, io->len, io->aad, io->aad_len, NULL, io->nonce, key_of(c));
   return 0;
 }
 
-static int xchacha_decrypt(dv_cipher_t *c, dv_aead_io_t *io)
-{
+static int xchacha_decrypt(dv_cipher_t *c, dv_aead_io_t *io) {
   int rc = crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
       io->out, NULL, io->in, io->len, io->tag, io->aad, io->aad_len, io->nonce, key_of(c));
   return rc == 0 ? 0 : -EBADMSG;
 }
 
-static int secretbox_encrypt(dv_cipher_t *c, dv_aead_io_t *io)
-{
+static int secretbox_encrypt(dv_cipher_t *c, dv_aead_io_t *io) {
   return crypto_secretbox_detached(io->out, io->tag, io->in, io->len, io->nonce, key_of(c)) == 0
              ? 0
              : -EIO;
 }
 
-static int secretbox_decrypt(dv_cipher_t *c, dv_aead_io_t *io)
-{
+static int secretbox_decrypt(dv_cipher_t *c, dv_aead_io_t *io) {
   int rc = crypto_secretbox_open_detached(io->out, io->in, io->tag, io->len, io->nonce, key_of(c));
   return rc == 0 ? 0 : -EBADMSG;
 }
@@ -248,9 +235,9 @@ static int secretbox_decrypt(dv_cipher_t *c, dv_aead_io_t *io)
 static const dv_mode_desc_t dv_modes[DV_MODE_COUNT] = {
     [DV_MODE_AES256_GCM_RTPSIZE] = {"aead_aes256_gcm_rtpsize", 1, NONCE_COUNTER, 4, gcm_init,
                                     gcm_fini, gcm_encrypt, gcm_decrypt},
-    [DV_MODE_XCHACHA20_POLY1305_RTPSIZE] = {"aead_xchacha20_poly1305_rtpsize", 1, NONCE_COUNTER,
-                                            4, sodium_key_init, sodium_key_fini,
-                                            xchacha_encrypt, xchacha_decrypt},
+    [DV_MODE_XCHACHA20_POLY1305_RTPSIZE] = {"aead_xchacha20_poly1305_rtpsize", 1, NONCE_COUNTER, 4,
+                                            sodium_key_init, sodium_key_fini, xchacha_encrypt,
+                                            xchacha_decrypt},
     [DV_MODE_XSALSA20_POLY1305_LITE] = {"xsalsa20_poly1305_lite", 0, NONCE_COUNTER, 4,
                                         sodium_key_init, sodium_key_fini, secretbox_encrypt,
                                         secretbox_decrypt},
@@ -265,8 +252,7 @@ static const dv_mode_desc_t dv_modes[DV_MODE_COUNT] = {
  * Counters compare modulo 2^32 (serial-number arithmetic), so the window
  * slides across the wrap from 0xFFFFFFFF to 0. */
 
-static int replay_seen(const dv_replay_t *r, uint32_t ctr)
-{
+static int replay_seen(const dv_replay_t *r, uint32_t ctr) {
   uint32_t ahead = ctr - r->top;
   if (!r->any || (ahead != 0 && ahead < 0x80000000u)) return 0;
   uint32_t behind = r->top - ctr;
@@ -274,8 +260,7 @@ static int replay_seen(const dv_replay_t *r, uint32_t ctr)
   return (int)((r->window >> behind) & 1u);
 }
 
-static void replay_mark(dv_replay_t *r, uint32_t ctr)
-{
+static void replay_mark(dv_replay_t *r, uint32_t ctr) {
   uint32_t ahead = ctr - r->top;
   if (!r->any) {
     r->any = 1;
@@ -289,8 +274,7 @@ static void replay_mark(dv_replay_t *r, uint32_t ctr)
   }
 }
 
-static int replay_window(dv_replay_t *r, uint32_t ctr)
-{
+static int replay_window(dv_replay_t *r, uint32_t ctr) {
   if (replay_seen(r, ctr)) return -EALREADY;
   replay_mark(r, ctr);
   return 0;
@@ -298,16 +282,14 @@ static int replay_window(dv_replay_t *r, uint32_t ctr)
 
 /* A 16-bit RTP sequence number placed next to the highest one accepted,
  * so the 32-bit window also works for xsalsa20_poly1305. */
-static uint32_t extend_seq(const dv_replay_t *r, uint16_t seq)
-{
+static uint32_t extend_seq(const dv_replay_t *r, uint16_t seq) {
   if (!r->any) return seq;
   return r->top + (uint32_t)(int32_t)(int16_t)(uint16_t)(seq - (uint16_t)r->top);
 }
 
 /* Remembers a 64-bit fold of each nonce: any byte of it may be the one
  * that varies (clients: random; ours: a counter at the end). */
-static int replay_suffix(dv_cipher_t *c, const uint8_t *nonce)
-{
+static int replay_suffix(dv_cipher_t *c, const uint8_t *nonce) {
   uint64_t v = 0;
   for (int i = 0; i < 24; i++) v ^= (uint64_t)nonce[i] << (8 * (i % 8));
   for (unsigned i = 0; i < c->recent_n; i++)
@@ -319,21 +301,19 @@ static int replay_suffix(dv_cipher_t *c, const uint8_t *nonce)
 }
 
 /* Only authentic packets get here: forged ones cannot move any window. */
-static int replay_check(dv_cipher_t *c, const dv_frame_t *f)
-{
+static int replay_check(dv_cipher_t *c, const dv_frame_t *f) {
   switch (c->mode->nonce) {
-  case NONCE_COUNTER: return replay_window(&c->rx[f->rtp.is_rtcp], sc_rd32(f->wire_nonce));
-  case NONCE_SUFFIX: return replay_suffix(c, f->wire_nonce);
-  case NONCE_HEADER:
-    return f->rtp.is_rtcp ? 0 : replay_window(&c->rx[0], extend_seq(&c->rx[0], f->rtp.seq));
+    case NONCE_COUNTER: return replay_window(&c->rx[f->rtp.is_rtcp], sc_rd32(f->wire_nonce));
+    case NONCE_SUFFIX: return replay_suffix(c, f->wire_nonce);
+    case NONCE_HEADER:
+      return f->rtp.is_rtcp ? 0 : replay_window(&c->rx[0], extend_seq(&c->rx[0], f->rtp.seq));
   }
   return -EINVAL;
 }
 
 /* ---- receive ---- */
 
-static int locate(const dv_mode_desc_t *d, const uint8_t *pkt, size_t len, dv_frame_t *f)
-{
+static int locate(const dv_mode_desc_t *d, const uint8_t *pkt, size_t len, dv_frame_t *f) {
   if (len > DV_MAX_DATAGRAM) return -EINVAL;
   int rc = sc_rtp_parse(pkt, len, &f->rtp);
   if (rc) return rc;
@@ -354,8 +334,7 @@ static int locate(const dv_mode_desc_t *d, const uint8_t *pkt, size_t len, dv_fr
 /* Bytes of an authentic RTP plaintext before the media payload: the
  * extension body (rtpsize), or CSRCs plus the whole extension (legacy). */
 static int payload_skip(const dv_mode_desc_t *d, const dv_frame_t *f, const uint8_t *plain,
-                        size_t n, size_t *skip)
-{
+                        size_t n, size_t *skip) {
   if (f->rtp.is_rtcp || d->aead) {
     *skip = f->rtp.is_rtcp ? 0 : f->rtp.ext_body_len;
     return 0;
@@ -373,8 +352,7 @@ static int payload_skip(const dv_mode_desc_t *d, const dv_frame_t *f, const uint
 /* Strips what precedes the payload and any padding from an authentic
  * plaintext of n bytes and fills *out from the clear header. */
 static int fill(const dv_mode_desc_t *d, const uint8_t *pkt, const dv_frame_t *f,
-                const uint8_t *plain, size_t n, sc_media_pkt_t *out)
-{
+                const uint8_t *plain, size_t n, sc_media_pkt_t *out) {
   size_t skip;
   if (payload_skip(d, f, plain, n, &skip)) return -EINVAL;
   size_t body = n - skip;
@@ -396,16 +374,14 @@ static int fill(const dv_mode_desc_t *d, const uint8_t *pkt, const dv_frame_t *f
   return 0;
 }
 
-int dv_cipher_open(dv_cipher_t *c, const uint8_t *pkt, size_t len, uint8_t *plain,
-                   size_t cap, sc_media_pkt_t *out)
-{
+int dv_cipher_open(dv_cipher_t *c, const uint8_t *pkt, size_t len, uint8_t *plain, size_t cap,
+                   sc_media_pkt_t *out) {
   const dv_mode_desc_t *d = c->mode;
   dv_frame_t f;
   int rc = locate(d, pkt, len, &f);
   if (rc) return rc;
   if (f.ct_len > cap) return -EINVAL;
-  dv_aead_io_t io = {.aad = pkt, .aad_len = f.clear, .in = f.ct, .out = plain,
-                     .len = f.ct_len};
+  dv_aead_io_t io = {.aad = pkt, .aad_len = f.clear, .in = f.ct, .out = plain, .len = f.ct_len};
   memcpy(io.tag, f.tag, DV_TAG_LEN);
   if (d->nonce == NONCE_HEADER)
     memcpy(io.nonce, pkt, f.clear);
@@ -421,18 +397,17 @@ int dv_cipher_open(dv_cipher_t *c, const uint8_t *pkt, size_t len, uint8_t *plai
 /* ---- send: header || sealed payload || wire nonce ---- */
 
 /* Fills nonce for the next packet and writes its wire form to `wire`. */
-static void next_nonce(dv_cipher_t *c, const uint8_t *hdr, uint8_t *nonce, uint8_t *wire)
-{
+static void next_nonce(dv_cipher_t *c, const uint8_t *hdr, uint8_t *nonce, uint8_t *wire) {
   switch (c->mode->nonce) {
-  case NONCE_COUNTER: sc_wr32(nonce, (uint32_t)++c->send_counter); break;
-  case NONCE_SUFFIX: {
-    uint64_t ctr = ++c->send_counter;
-    memcpy(nonce, c->suffix_prefix, DV_SUFFIX_PREFIX);
-    sc_wr32(nonce + DV_SUFFIX_PREFIX, (uint32_t)(ctr >> 32));
-    sc_wr32(nonce + DV_SUFFIX_PREFIX + 4, (uint32_t)ctr);
-    break;
-  }
-  case NONCE_HEADER: memcpy(nonce, hdr, DV_RTP_HEADER); break;
+    case NONCE_COUNTER: sc_wr32(nonce, (uint32_t)++c->send_counter); break;
+    case NONCE_SUFFIX: {
+      uint64_t ctr = ++c->send_counter;
+      memcpy(nonce, c->suffix_prefix, DV_SUFFIX_PREFIX);
+      sc_wr32(nonce + DV_SUFFIX_PREFIX, (uint32_t)(ctr >> 32));
+      sc_wr32(nonce + DV_SUFFIX_PREFIX + 4, (uint32_t)ctr);
+      break;
+    }
+    case NONCE_HEADER: memcpy(nonce, hdr, DV_RTP_HEADER); break;
   }
   memcpy(wire, nonce, c->mode->wire_nonce);
 }
@@ -443,13 +418,11 @@ static void next_nonce(dv_cipher_t *c, const uint8_t *hdr, uint8_t *nonce, uint8
  * "4 * len" bytes and deliver an empty or cut Opus frame: 1 packet in
  * 65,536 at random. Where the nonce is ours to choose, seal again with the
  * next one; where it is the header (xsalsa20_poly1305) it cannot change. */
-static int looks_like_extension(const dv_mode_desc_t *d, const uint8_t *out)
-{
+static int looks_like_extension(const dv_mode_desc_t *d, const uint8_t *out) {
   return d->nonce != NONCE_HEADER && out[DV_RTP_HEADER] == 0xBE && out[DV_RTP_HEADER + 1] == 0xDE;
 }
 
-int dv_cipher_seal(dv_cipher_t *c, const sc_media_pkt_t *in, uint8_t *out, size_t cap)
-{
+int dv_cipher_seal(dv_cipher_t *c, const sc_media_pkt_t *in, uint8_t *out, size_t cap) {
   const dv_mode_desc_t *d = c->mode;
   if (in->is_rtcp) return -EINVAL;
   size_t n = in->payload_len, over = DV_RTP_HEADER + DV_TAG_LEN + d->wire_nonce;
@@ -463,8 +436,11 @@ int dv_cipher_seal(dv_cipher_t *c, const sc_media_pkt_t *in, uint8_t *out, size_
   sc_wr32(out + 4, in->timestamp);
   sc_wr32(out + 8, in->ssrc);
   uint8_t *sealed = out + DV_RTP_HEADER;
-  dv_aead_io_t io = {.aad = out, .aad_len = DV_RTP_HEADER, .in = in->payload,
-                     .out = d->aead ? sealed : sealed + DV_TAG_LEN, .len = n};
+  dv_aead_io_t io = {.aad = out,
+                     .aad_len = DV_RTP_HEADER,
+                     .in = in->payload,
+                     .out = d->aead ? sealed : sealed + DV_TAG_LEN,
+                     .len = n};
   do {
     if (d->nonce == NONCE_COUNTER && c->send_counter >= UINT32_MAX) return -EOVERFLOW;
     next_nonce(c, out, io.nonce, sealed + DV_TAG_LEN + n);
@@ -477,28 +453,24 @@ int dv_cipher_seal(dv_cipher_t *c, const sc_media_pkt_t *in, uint8_t *out, size_
 
 /* ---- modes, lifetime, vtable ---- */
 
-int dv_mode_from_name(const char *name)
-{
+int dv_mode_from_name(const char *name) {
   if (!name) return -1;
   for (int i = 0; i < DV_MODE_COUNT; i++)
     if (strcmp(dv_modes[i].name, name) == 0) return i;
   return -1;
 }
 
-const char *dv_mode_name(dv_mode_t mode)
-{
+const char *dv_mode_name(dv_mode_t mode) {
   if ((unsigned)mode >= DV_MODE_COUNT) return NULL;
   return dv_modes[mode].name;
 }
 
-size_t dv_mode_overhead(dv_mode_t mode)
-{
+size_t dv_mode_overhead(dv_mode_t mode) {
   if ((unsigned)mode >= DV_MODE_COUNT) return 0;
   return DV_RTP_HEADER + DV_TAG_LEN + dv_modes[mode].wire_nonce;
 }
 
-static dv_cipher_t *cipher_new(dv_mode_t mode, const uint8_t key[DV_KEY_LEN], int portable)
-{
+static dv_cipher_t *cipher_new(dv_mode_t mode, const uint8_t key[DV_KEY_LEN], int portable) {
   if ((unsigned)mode >= DV_MODE_COUNT || !key) return NULL;
   size_t klen = key_bytes(mode, portable), align = _Alignof(dv_cipher_t);
   /* aligned_alloc wants a multiple of the alignment */
@@ -517,45 +489,40 @@ static dv_cipher_t *cipher_new(dv_mode_t mode, const uint8_t key[DV_KEY_LEN], in
   return c;
 }
 
-dv_cipher_t *dv_cipher_new(dv_mode_t mode, const uint8_t key[DV_KEY_LEN])
-{
+dv_cipher_t *dv_cipher_new(dv_mode_t mode, const uint8_t key[DV_KEY_LEN]) {
   return cipher_new(mode, key, 0);
 }
 
-dv_cipher_t *dv_cipher_new_portable(dv_mode_t mode, const uint8_t key[DV_KEY_LEN])
-{
+dv_cipher_t *dv_cipher_new_portable(dv_mode_t mode, const uint8_t key[DV_KEY_LEN]) {
   return cipher_new(mode, key, 1);
 }
 
-void dv_cipher_free(dv_cipher_t *c)
-{
+void dv_cipher_free(dv_cipher_t *c) {
   if (!c) return;
   c->mode->fini(c);
   sodium_memzero(c, DV_KEY_OFFSET + c->key_len);
   free(c);
 }
 
-void dv_cipher_set_send_counter(dv_cipher_t *c, uint32_t next_minus_one)
-{
+void dv_cipher_set_send_counter(dv_cipher_t *c, uint32_t next_minus_one) {
   c->send_counter = next_minus_one;
 }
 
 static int ops_open(void *state, const uint8_t *pkt, size_t len, uint8_t *plain, size_t cap,
-                    sc_media_pkt_t *out)
-{
+                    sc_media_pkt_t *out) {
   return dv_cipher_open(state, pkt, len, plain, cap, out);
 }
 
-static int ops_seal(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t cap)
-{
+static int ops_seal(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t cap) {
   return dv_cipher_seal(state, in, out, cap);
 }
 
-static void ops_free(void *state) { dv_cipher_free(state); }
+static void ops_free(void *state) {
+  dv_cipher_free(state);
+}
 
 /* The per-packet line and the part of the key material a packet reads. */
-static void ops_hot_range(const void *state, const void **base, size_t *len)
-{
+static void ops_hot_range(const void *state, const void **base, size_t *len) {
   const dv_cipher_t *c = state;
   *base = &c->mode;
   *len = DV_KEY_OFFSET - offsetof(dv_cipher_t, mode) + c->key_hot;

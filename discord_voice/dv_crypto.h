@@ -92,8 +92,8 @@ void dv_cipher_free(dv_cipher_t *c);
  * malformed (or cap too small, or bad padding/extension), -EBADMSG if
  * authentication fails, -EALREADY for an authentic packet that is a
  * replay by the mode's rule above. */
-int dv_cipher_open(dv_cipher_t *c, const uint8_t *pkt, size_t len, uint8_t *plain,
-                   size_t cap, sc_media_pkt_t *out);
+int dv_cipher_open(dv_cipher_t *c, const uint8_t *pkt, size_t len, uint8_t *plain, size_t cap,
+                   sc_media_pkt_t *out);
 
 /* Builds the datagram to the member: fresh 12-byte RTP header from *in,
  * payload encrypted under the member's key and the mode's next nonce. In

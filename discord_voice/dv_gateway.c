@@ -298,8 +298,8 @@ static void op_resume(dv_conn_t *c, json_t *d) {
     conn_fail(c, DV_CLOSE_ALREADY_AUTHENTICATED, "already identified");
     return;
   }
-  if (json_unpack(d, "{s:s, s:s, s:s}", "server_id", &server_id, "session_id", &session_id,
-                  "token", &token) < 0) {
+  if (json_unpack(d, "{s:s, s:s, s:s}", "server_id", &server_id, "session_id", &session_id, "token",
+                  &token) < 0) {
     conn_fail(c, DV_CLOSE_BAD_REQUEST, "resume needs server_id, session_id, token");
     return;
   }
@@ -446,9 +446,9 @@ void dv_conn_open(dv_conn_t *c, dv_gw_t *gw, int version, const dv_io_t *io, voi
   c->io_ctx = io_ctx;
   dv_timer_init(&c->heartbeat, &gw->timers, on_heartbeat_deadline);
   dv_timer_arm(&c->heartbeat, gw->lim.hb_timeout_ms);
-  send_unnumbered(c, DV_OP_HELLO,
-                  json_pack("{s:i, s:i}", "v", version, "heartbeat_interval",
-                            (int)gw->lim.heartbeat_ms));
+  send_unnumbered(
+      c, DV_OP_HELLO,
+      json_pack("{s:i, s:i}", "v", version, "heartbeat_interval", (int)gw->lim.heartbeat_ms));
 }
 
 void dv_conn_closed(dv_conn_t *c) {
@@ -486,26 +486,33 @@ dv_gw_t *dv_gw_create(sc_app_t *app, struct lws_context *lws) {
   return gw;
 }
 
-void dv_gw_stop(dv_gw_t *gw) { gw->stopping = 1; }
+void dv_gw_stop(dv_gw_t *gw) {
+  gw->stopping = 1;
+}
 
 void dv_gw_destroy(dv_gw_t *gw) {
   if (!gw) return;
   for (size_t i = 0; i < gw->sessions.cap; i++) {
     sc_hmap_slot_t *slot = &gw->sessions.slots[i];
     /* Ending a session deletes its slot (deletion never moves slots). */
-    if (slot->value)
-      dv_session_end(slot->value, DV_CLOSE_SERVER_CRASH, "gateway stopping");
+    if (slot->value) dv_session_end(slot->value, DV_CLOSE_SERVER_CRASH, "gateway stopping");
   }
   sc_hmap_free(&gw->sessions);
   dv_timers_free(&gw->timers, gw->app && gw->app->lws); /* NULL after sc_server_destroy */
   free(gw);
 }
 
-dv_timers_t *dv_gw_timers(dv_gw_t *gw) { return &gw->timers; }
+dv_timers_t *dv_gw_timers(dv_gw_t *gw) {
+  return &gw->timers;
+}
 
-dv_limits_t *dv_gw_limits(dv_gw_t *gw) { return &gw->lim; }
+dv_limits_t *dv_gw_limits(dv_gw_t *gw) {
+  return &gw->lim;
+}
 
-size_t dv_gw_session_count(const dv_gw_t *gw) { return gw->sessions.used; }
+size_t dv_gw_session_count(const dv_gw_t *gw) {
+  return gw->sessions.used;
+}
 
 int dv_gateway_version(const char *value) {
   if (!value || !*value) return 4;

@@ -7,9 +7,8 @@ void dv_limits_from_config(const sc_config_t *cfg, dv_limits_t *out) {
   out->rate_limit = cfg->gw_rate_limit;
   out->rate_window_ms = cfg->gw_rate_window_ms;
   out->heartbeat_ms = cfg->gw_heartbeat_ms;
-  uint64_t hb = cfg->gw_heartbeat_timeout_ms
-                    ? cfg->gw_heartbeat_timeout_ms
-                    : 2ull * cfg->gw_heartbeat_ms + HB_TIMEOUT_SLACK_MS;
+  uint64_t hb = cfg->gw_heartbeat_timeout_ms ? cfg->gw_heartbeat_timeout_ms
+                                             : 2ull * cfg->gw_heartbeat_ms + HB_TIMEOUT_SLACK_MS;
   out->hb_timeout_ms = hb > UINT32_MAX ? UINT32_MAX : (uint32_t)hb;
   out->resume_grace_ms = cfg->gw_resume_grace_ms;
   out->resume_buffer = cfg->gw_resume_buffer;

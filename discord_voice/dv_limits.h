@@ -18,8 +18,8 @@
 #include "sc_config.h"
 
 typedef struct {
-  uint32_t max_message;     /* bytes per message (text or binary); more: 4020 */
-  uint32_t rate_limit;      /* messages per window; more: 4021 */
+  uint32_t max_message; /* bytes per message (text or binary); more: 4020 */
+  uint32_t rate_limit;  /* messages per window; more: 4021 */
   uint32_t rate_window_ms;
   uint32_t heartbeat_ms;    /* told in Hello */
   uint32_t hb_timeout_ms;   /* no heartbeat for this long: 4009 */
@@ -33,7 +33,7 @@ void dv_limits_from_config(const sc_config_t *cfg, dv_limits_t *out);
 
 typedef struct {
   int started;
-  uint64_t tokens;  /* in message x window-ms units */
+  uint64_t tokens; /* in message x window-ms units */
   uint64_t last_ms;
 } dv_rate_t;
 

@@ -13,11 +13,17 @@ int dv_resume_init(dv_resume_t *b, size_t cap) {
   return 0;
 }
 
-void dv_resume_free(dv_resume_t *b) { dv_resume_clear(b); }
+void dv_resume_free(dv_resume_t *b) {
+  dv_resume_clear(b);
+}
 
-uint32_t dv_resume_next(dv_resume_t *b) { return ++b->last; }
+uint32_t dv_resume_next(dv_resume_t *b) {
+  return ++b->last;
+}
 
-uint16_t dv_resume_wire(uint32_t seq) { return (uint16_t)((seq - 1u) % WIRE_CYCLE + 1u); }
+uint16_t dv_resume_wire(uint32_t seq) {
+  return (uint16_t)((seq - 1u) % WIRE_CYCLE + 1u);
+}
 
 static void drop_oldest(dv_resume_t *b) {
   dv_resume_msg_t *m = b->head;
@@ -40,8 +46,10 @@ int dv_resume_keep(dv_resume_t *b, uint32_t seq, const char *text, size_t len) {
   memcpy(m->text, text, len);
   m->text[len] = '\0';
   if (b->count == b->max) drop_oldest(b);
-  if (b->tail) b->tail->next = m;
-  else b->head = m;
+  if (b->tail)
+    b->tail->next = m;
+  else
+    b->head = m;
   b->tail = m;
   b->count++;
   return 0;
@@ -88,4 +96,6 @@ int dv_resume_from(const dv_resume_t *b, long long ack, const dv_resume_msg_t **
   return 0;
 }
 
-size_t dv_resume_count(const dv_resume_t *b) { return b->count; }
+size_t dv_resume_count(const dv_resume_t *b) {
+  return b->count;
+}

@@ -31,7 +31,7 @@ struct dv_resume_msg {
   dv_resume_msg_t *next; /* the next newer kept message, or NULL */
   uint32_t seq;          /* internal number */
   uint32_t len;
-  char text[];           /* len bytes and a NUL */
+  char text[]; /* len bytes and a NUL */
 };
 
 typedef struct {

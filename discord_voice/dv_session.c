@@ -112,7 +112,9 @@ void dv_session_send(dv_session_t *s, int op, json_t *d) {
   free(text);
 }
 
-void dv_session_ack(dv_session_t *s, long long ack) { dv_resume_ack(&s->out, ack); }
+void dv_session_ack(dv_session_t *s, long long ack) {
+  dv_resume_ack(&s->out, ack);
+}
 
 int dv_session_resume(dv_session_t *s, dv_conn_t *c, int has_ack, long long ack) {
   /* Clients without seq_ack (v<8) saw what was sent while they were here. */

@@ -61,12 +61,12 @@ struct dv_session {
   dv_gw_t *gw;
   sc_vstate_t *vs;
   char id[SC_SESSION_ID_LEN + 1];
-  dv_conn_t *conn;      /* bound socket, or NULL while waiting for a resume */
-  int version;          /* of the socket that identified or resumed last */
+  dv_conn_t *conn; /* bound socket, or NULL while waiting for a resume */
+  int version;     /* of the socket that identified or resumed last */
   dv_mode_t mode;
-  int selected;         /* Select Protocol done */
-  dv_resume_t out;      /* numbered messages kept for re-delivery */
-  uint32_t unbound_at;  /* out.last when the socket went away (v<8 resume) */
+  int selected;        /* Select Protocol done */
+  dv_resume_t out;     /* numbered messages kept for re-delivery */
+  uint32_t unbound_at; /* out.last when the socket went away (v<8 resume) */
   dv_timer_t grace;
   uint32_t aliases[SC_MEDIA_MAX_ALIASES];
   int n_aliases;

@@ -23,7 +23,7 @@ typedef struct {
 typedef struct {
   dv_conn_t conn;
   sc_wsq_t q;
-  char *rx;       /* message being reassembled from fragments */
+  char *rx; /* message being reassembled from fragments */
   size_t rx_len;
   int open;
 } pss_t;
@@ -106,14 +106,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   const struct lws_protocols *proto = lws_get_protocol(wsi);
   dv_ws_state_t *st = proto ? proto->user : NULL;
   switch (reason) {
-  case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return sc_server_admit(wsi, in, SC_ADMIT_CLIENT);
-  case LWS_CALLBACK_ESTABLISHED: on_established(wsi, p, st); break;
-  case LWS_CALLBACK_RECEIVE: on_receive(wsi, p, st, in, len); break;
-  case LWS_CALLBACK_SERVER_WRITEABLE: return p->open ? sc_wsq_on_writeable(&p->q) : 0;
-  case LWS_CALLBACK_CLOSED: on_closed(p); break;
-  case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: sc_server_tls_ctx_setup(user); break;
-  case LWS_CALLBACK_HTTP: return sc_server_refuse_http(wsi);
-  default: break;
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return sc_server_admit(wsi, in, SC_ADMIT_CLIENT);
+    case LWS_CALLBACK_ESTABLISHED: on_established(wsi, p, st); break;
+    case LWS_CALLBACK_RECEIVE: on_receive(wsi, p, st, in, len); break;
+    case LWS_CALLBACK_SERVER_WRITEABLE: return p->open ? sc_wsq_on_writeable(&p->q) : 0;
+    case LWS_CALLBACK_CLOSED: on_closed(p); break;
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: sc_server_tls_ctx_setup(user); break;
+    case LWS_CALLBACK_HTTP: return sc_server_refuse_http(wsi);
+    default: break;
   }
   return 0;
 }

@@ -14,8 +14,7 @@
 #define FIELDS(t) (t), sizeof(t) / sizeof((t)[0])
 
 /* The key of an INFO body in each dialect. */
-static const char *const body_key[] = {[LVSP_DIALECT_SEED] = "info",
-                                       [LVSP_DIALECT_LATER] = "data"};
+static const char *const body_key[] = {[LVSP_DIALECT_SEED] = "info", [LVSP_DIALECT_LATER] = "data"};
 
 /* === Rendering ========================================================== */
 
@@ -27,11 +26,10 @@ static json_t *info_d(lvsp_dialect_t dl, int type, json_t *body) {
 static json_t *vst_body(const lvsp_conn_t *c, const sc_vstate_t *vs) {
   const sc_vflags_t *f = &vs->flags;
   return json_pack("{s:s,s:s,s:s?,s:s,s:b,s:b,s:b,s:b,s:b,s:s,s:s}", "user_id", vs->user_id,
-                   "channel_id", vs->channel->id, "guild_id",
-                   vs->guild_id[0] ? vs->guild_id : NULL, "session_id", vs->session_id, "deaf",
-                   f->deaf, "mute", f->mute, "self_deaf", f->self_deaf, "self_mute",
-                   f->self_mute, "suppress", f->suppress, "token", vs->token, "endpoint",
-                   c->app->endpoint);
+                   "channel_id", vs->channel->id, "guild_id", vs->guild_id[0] ? vs->guild_id : NULL,
+                   "session_id", vs->session_id, "deaf", f->deaf, "mute", f->mute, "self_deaf",
+                   f->self_deaf, "self_mute", f->self_mute, "suppress", f->suppress, "token",
+                   vs->token, "endpoint", c->app->endpoint);
 }
 
 /* Seed: INFO VST. Later: the VST_CREATE type echoed with the state. */
@@ -43,11 +41,11 @@ static int send_state(lvsp_conn_t *c, lvsp_dialect_t dl, const sc_vstate_t *vs) 
 /* Seed: INFO CHANNEL. Later: CHANNEL_ASSIGN. */
 static int send_channel(lvsp_conn_t *c, lvsp_dialect_t dl, const sc_channel_t *ch) {
   const char *guild = ch->guild_id[0] ? ch->guild_id : NULL;
-  json_t *body = dl == LVSP_DIALECT_SEED
-                     ? json_pack("{s:s,s:s?,s:i}", "id", ch->id, "guild_id", guild, "bitrate",
-                                 ch->bitrate)
-                     : json_pack("{s:s,s:s?,s:s,s:i}", "channel_id", ch->id, "guild_id", guild,
-                                 "token", ch->token, "bitrate", ch->bitrate);
+  json_t *body =
+      dl == LVSP_DIALECT_SEED
+          ? json_pack("{s:s,s:s?,s:i}", "id", ch->id, "guild_id", guild, "bitrate", ch->bitrate)
+          : json_pack("{s:s,s:s?,s:s,s:i}", "channel_id", ch->id, "guild_id", guild, "token",
+                      ch->token, "bitrate", ch->bitrate);
   int type = dl == LVSP_DIALECT_SEED ? LVSP_INFO_CHANNEL : LVSP_INFO_CHANNEL_ASSIGN;
   return lvsp__send_info(c, info_d(dl, type, body));
 }
@@ -59,8 +57,7 @@ static int send_channel(lvsp_conn_t *c, lvsp_dialect_t dl, const sc_channel_t *c
 static int read_count(lvsp_conn_t *c, json_t *body, const char *key, int *out) {
   json_t *v = json_object_get(body, key);
   if (!json_is_integer(v)) return 0; /* absent or null: unchanged */
-  if (json_integer_value(v) < 0 || json_integer_value(v) > INT_MAX)
-    return lvsp__bad_field(c, key);
+  if (json_integer_value(v) < 0 || json_integer_value(v) > INT_MAX) return lvsp__bad_field(c, key);
   *out = (int)json_integer_value(v);
   return 0;
 }
@@ -71,8 +68,7 @@ static int read_count(lvsp_conn_t *c, json_t *body, const char *key, int *out) {
 static sc_channel_t *upsert_channel(lvsp_conn_t *c, json_t *body, const char *id_key) {
   char id[SC_ID_MAX], guild[SC_ID_MAX];
   int bitrate = -1, limit = -1;
-  if (read_count(c, body, "bitrate", &bitrate) < 0 ||
-      read_count(c, body, "user_limit", &limit) < 0)
+  if (read_count(c, body, "bitrate", &bitrate) < 0 || read_count(c, body, "user_limit", &limit) < 0)
     return NULL;
   lvsp_json_get_id(body, id_key, id);
   int has_guild = lvsp_json_get_id(body, "guild_id", guild) == 0;
@@ -193,7 +189,8 @@ static sc_vstate_t *find_state(lvsp_conn_t *c, json_t *body) {
  * unnamed (closed, *err set). */
 static sc_vstate_t *state_of(lvsp_conn_t *c, json_t *body, const char *what, int *err) {
   *err = 0;
-  if (!json_object_get(body, "user_id") && !json_string_value(json_object_get(body, "session_id"))) {
+  if (!json_object_get(body, "user_id") &&
+      !json_string_value(json_object_get(body, "session_id"))) {
     *err = lvsp__bad_field(c, "user_id");
     return NULL;
   }
@@ -256,8 +253,9 @@ typedef struct {
 
 #define ID_OR_NULL (LVSP_JT_ID | LVSP_JT_NULL)
 #define INT_OR_NULL (LVSP_JT_INT | LVSP_JT_NULL)
-#define FLAG_FIELD(name) {name, LVSP_JT_BOOL | LVSP_JT_NULL, 0}
-#define FLAG_FIELDS                                                            \
+#define FLAG_FIELD(name) \
+  { name, LVSP_JT_BOOL | LVSP_JT_NULL, 0 }
+#define FLAG_FIELDS                                                                         \
   FLAG_FIELD("mute"), FLAG_FIELD("deaf"), FLAG_FIELD("self_mute"), FLAG_FIELD("self_deaf"), \
       FLAG_FIELD("suppress")
 

@@ -27,13 +27,13 @@ int lvsp_json_get_id(const json_t *obj, const char *key, char out[SC_ID_MAX]) {
 
 static unsigned type_bit(const json_t *v) {
   switch (json_typeof(v)) {
-  case JSON_STRING: return LVSP_JT_STRING;
-  case JSON_INTEGER: return LVSP_JT_INT;
-  case JSON_TRUE:
-  case JSON_FALSE: return LVSP_JT_BOOL;
-  case JSON_OBJECT: return LVSP_JT_OBJECT;
-  case JSON_NULL: return LVSP_JT_NULL;
-  default: return 0; /* arrays and reals are never accepted */
+    case JSON_STRING: return LVSP_JT_STRING;
+    case JSON_INTEGER: return LVSP_JT_INT;
+    case JSON_TRUE:
+    case JSON_FALSE: return LVSP_JT_BOOL;
+    case JSON_OBJECT: return LVSP_JT_OBJECT;
+    case JSON_NULL: return LVSP_JT_NULL;
+    default: return 0; /* arrays and reals are never accepted */
   }
 }
 
@@ -43,8 +43,7 @@ static int field_ok(const json_t *v, unsigned types) {
   return (type_bit(v) & types) != 0;
 }
 
-int lvsp_json_check(const json_t *obj, const lvsp_jfield_t *fields, size_t n,
-                    const char **bad) {
+int lvsp_json_check(const json_t *obj, const lvsp_jfield_t *fields, size_t n, const char **bad) {
   for (size_t i = 0; i < n; i++) {
     const json_t *v = json_object_get(obj, fields[i].name);
     int ok = v ? field_ok(v, fields[i].types) : !(fields[i].flags & LVSP_JF_REQUIRED);

@@ -45,8 +45,7 @@ typedef struct {
 /* Checks obj (must be an object) against the n fields of the table.
  * Returns 0, or -EINVAL with *bad (if bad is not NULL) pointing at the
  * table's name of the first missing or mistyped field. */
-int lvsp_json_check(const json_t *obj, const lvsp_jfield_t *fields, size_t n,
-                    const char **bad);
+int lvsp_json_check(const json_t *obj, const lvsp_jfield_t *fields, size_t n, const char **bad);
 
 /* Writes the snowflake in v as a decimal string into out (SC_ID_MAX bytes).
  * Returns 0, or -EINVAL if v is not a valid snowflake. */

@@ -19,7 +19,9 @@ void lvsp_link_free(lvsp_link_t *l) {
   l->count = 0;
 }
 
-uint64_t lvsp_link_next_seq(lvsp_link_t *l) { return ++l->seq; }
+uint64_t lvsp_link_next_seq(lvsp_link_t *l) {
+  return ++l->seq;
+}
 
 int lvsp_link_store(lvsp_link_t *l, uint64_t s, const char *text, size_t len) {
   char *copy = l->cap ? malloc(len + 1) : NULL;

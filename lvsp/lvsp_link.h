@@ -36,12 +36,12 @@ typedef struct {
 } lvsp_frame_t;
 
 typedef struct lvsp_link {
-  uint64_t seq;            /* last "s" handed out; 0 = none yet */
-  lvsp_frame_t *ring;      /* cap slots; NULL when cap is 0 */
+  uint64_t seq;       /* last "s" handed out; 0 = none yet */
+  lvsp_frame_t *ring; /* cap slots; NULL when cap is 0 */
   size_t cap, start, count;
-  uint64_t evicted;        /* highest "s" that fell out of the ring (0 = none) */
+  uint64_t evicted;         /* highest "s" that fell out of the ring (0 = none) */
   struct lvsp_conn *active; /* the authenticated connection, or NULL */
-  sc_load_t load;          /* media CPU and drop ratio, sampled by the owner */
+  sc_load_t load;           /* media CPU and drop ratio, sampled by the owner */
   /* Status (unix ms; 0 = never) and counters for the admin view. */
   int64_t down_since_ms, last_heartbeat_ms, last_message_ms;
   uint64_t n_identify, n_resume, n_replaced, n_stale, n_connections;

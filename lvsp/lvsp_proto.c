@@ -76,12 +76,14 @@ static int send_frame(lvsp_conn_t *c, int op, json_t *d, int replayable) {
   return rc;
 }
 
-int lvsp__send_info(lvsp_conn_t *c, json_t *d) { return send_frame(c, LVSP_OP_INFO, d, 1); }
+int lvsp__send_info(lvsp_conn_t *c, json_t *d) {
+  return send_frame(c, LVSP_OP_INFO, d, 1);
+}
 
 double lvsp_health(const sc_app_t *app, const lvsp_link_t *link) {
   if (!app->registry) return 0.0; /* shutting down */
-  return sc_load_health((double)sc_registry_count_states(app->registry),
-                        (double)app->cfg.capacity, link->load.cpu_share, link->load.drop_ratio);
+  return sc_load_health((double)sc_registry_count_states(app->registry), (double)app->cfg.capacity,
+                        link->load.cpu_share, link->load.drop_ratio);
 }
 
 int lvsp_conn_open(lvsp_conn_t *c, sc_app_t *app, const lvsp_io_t *io, void *io_ctx) {
@@ -107,23 +109,25 @@ int lvsp_conn_open_on(lvsp_conn_t *c, sc_app_t *app, lvsp_link_t *link, const lv
 }
 
 /* 0 (never) becomes null. */
-static json_t *ms_or_null(int64_t ms) { return ms ? json_integer(ms) : json_null(); }
+static json_t *ms_or_null(int64_t ms) {
+  return ms ? json_integer(ms) : json_null();
+}
 
 json_t *lvsp_status_json(const lvsp_link_t *l, const sc_app_t *app) {
   const lvsp_conn_t *a = l->active;
-  json_t *o = json_pack("{s:b,s:s?,s:s?,s:o,s:o,s:o,s:o,s:I,s:f}", "connected", a != NULL,
-                        "dialect", a ? (a->dialect == LVSP_DIALECT_SEED ? "seed" : "later") : NULL,
-                        "peer", a ? a->peer : NULL, "up_since", ms_or_null(a ? a->since_ms : 0),
-                        "down_since", ms_or_null(a ? 0 : l->down_since_ms), "last_heartbeat",
-                        ms_or_null(l->last_heartbeat_ms), "last_message",
-                        ms_or_null(l->last_message_ms), "seq", (json_int_t)l->seq, "health",
-                        lvsp_health(app, l));
+  json_t *o =
+      json_pack("{s:b,s:s?,s:s?,s:o,s:o,s:o,s:o,s:I,s:f}", "connected", a != NULL, "dialect",
+                a ? (a->dialect == LVSP_DIALECT_SEED ? "seed" : "later") : NULL, "peer",
+                a ? a->peer : NULL, "up_since", ms_or_null(a ? a->since_ms : 0), "down_since",
+                ms_or_null(a ? 0 : l->down_since_ms), "last_heartbeat",
+                ms_or_null(l->last_heartbeat_ms), "last_message", ms_or_null(l->last_message_ms),
+                "seq", (json_int_t)l->seq, "health", lvsp_health(app, l));
   json_t *replay = json_pack("{s:I,s:I,s:I}", "size", (json_int_t)l->cap, "held",
                              (json_int_t)l->count, "evicted_up_to", (json_int_t)l->evicted);
-  json_t *counts = json_pack("{s:I,s:I,s:I,s:I,s:I}", "connections", (json_int_t)l->n_connections,
-                             "identify", (json_int_t)l->n_identify, "resume",
-                             (json_int_t)l->n_resume, "replaced", (json_int_t)l->n_replaced,
-                             "stale_resume", (json_int_t)l->n_stale);
+  json_t *counts =
+      json_pack("{s:I,s:I,s:I,s:I,s:I}", "connections", (json_int_t)l->n_connections, "identify",
+                (json_int_t)l->n_identify, "resume", (json_int_t)l->n_resume, "replaced",
+                (json_int_t)l->n_replaced, "stale_resume", (json_int_t)l->n_stale);
   json_t *load = json_pack("{s:f,s:f}", "media_cpu_share", l->load.cpu_share, "drop_ratio",
                            l->load.drop_ratio);
   if (o) {
@@ -175,8 +179,8 @@ static int authenticate(lvsp_conn_t *c, json_t *d) {
 
 static int send_ready(lvsp_conn_t *c) {
   c->ready = 1;
-  return send_frame(c, LVSP_OP_READY,
-                    json_pack("{s:f}", "health", lvsp_health(c->app, c->link)), 0);
+  return send_frame(c, LVSP_OP_READY, json_pack("{s:f}", "health", lvsp_health(c->app, c->link)),
+                    0);
 }
 
 /* READY, then the state of every channel and voice state: Litecord may
@@ -221,10 +225,10 @@ static int op_resume(lvsp_conn_t *c, json_t *d) {
 static int op_heartbeat(lvsp_conn_t *c, json_t *d) {
   c->link->last_heartbeat_ms = lvsp_link_now_ms();
   /* "O?" turns an absent s into null rather than failing. */
-  return send_frame(c, LVSP_OP_HEARTBEAT_ACK,
-                    json_pack("{s:O?,s:f}", "s", json_object_get(d, "s"), "health",
-                              lvsp_health(c->app, c->link)),
-                    0);
+  return send_frame(
+      c, LVSP_OP_HEARTBEAT_ACK,
+      json_pack("{s:O?,s:f}", "s", json_object_get(d, "s"), "health", lvsp_health(c->app, c->link)),
+      0);
 }
 
 /* === Dispatch =========================================================== */

@@ -86,16 +86,16 @@ typedef struct lvsp_conn {
   const lvsp_io_t *io; /* borrowed */
   void *io_ctx;
   char nonce[LVSP_NONCE_LEN + 1]; /* sent in HELLO, the HMAC message */
-  char peer[64];       /* the owner may fill in the peer address (status) */
-  int ready;  /* IDENTIFY or RESUME accepted, READY sent */
-  int closed; /* a close was issued: all further input is ignored */
-  lvsp_dialect_t dialect; /* of the IDENTIFY/RESUME token */
-  int64_t since_ms;       /* authenticated at (unix ms) */
+  char peer[64];                  /* the owner may fill in the peer address (status) */
+  int ready;                      /* IDENTIFY or RESUME accepted, READY sent */
+  int closed;                     /* a close was issued: all further input is ignored */
+  lvsp_dialect_t dialect;         /* of the IDENTIFY/RESUME token */
+  int64_t since_ms;               /* authenticated at (unix ms) */
   /* Optional, set by the owner after opening: make room for n more queued
    * messages before a burst (a replay or a snapshot) that may exceed the
    * usual queue bound. */
   void (*reserve)(void *io_ctx, size_t n);
-  lvsp_link_t own_link;   /* the link of a standalone connection */
+  lvsp_link_t own_link; /* the link of a standalone connection */
 } lvsp_conn_t;
 
 /* Initialises c on the shared link, draws a fresh nonce and sends HELLO.

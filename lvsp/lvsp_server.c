@@ -29,9 +29,9 @@ typedef struct lvsp_session lvsp_session_t;
 struct lvsp_session {
   lvsp_conn_t conn;
   sc_wsq_t q;
-  char *rx;      /* reassembly of a fragmented message, LVSP_MAX_FRAME bytes */
+  char *rx; /* reassembly of a fragmented message, LVSP_MAX_FRAME bytes */
   size_t rx_len;
-  int linked;    /* on the vhost's session list */
+  int linked; /* on the vhost's session list */
   lvsp_session_t *next, *prev;
 };
 
@@ -39,12 +39,12 @@ struct lvsp_session {
 typedef struct {
   lvsp_session_t *head;
   size_t count;
-  int stopping; /* stop() ran: the registry is about to go away */
+  int stopping;        /* stop() ran: the registry is about to go away */
   lvsp_front_t *front; /* set by start() right after the vhost exists */
 } lvsp_vhost_t;
 
-static int lvsp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                         void *in, size_t len);
+static int lvsp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                         size_t len);
 
 static const struct lws_protocols lvsp_protocols[] = {
     /* rx_buffer_size = the frame limit, so a frame within the limit
@@ -92,8 +92,10 @@ static void session_link(lvsp_vhost_t *vh, lvsp_session_t *s) {
 
 static void session_unlink(lvsp_vhost_t *vh, lvsp_session_t *s) {
   if (!s->linked) return;
-  if (s->prev) s->prev->next = s->next;
-  else vh->head = s->next;
+  if (s->prev)
+    s->prev->next = s->next;
+  else
+    vh->head = s->next;
   if (s->next) s->next->prev = s->prev;
   vh->count--;
   s->linked = 0;
@@ -187,20 +189,22 @@ static void on_closed(struct lws *wsi, lvsp_session_t *s) {
   sc_log_info(LOG, "Litecord disconnected");
 }
 
-static int lvsp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                         void *in, size_t len) {
+static int lvsp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                         size_t len) {
   lvsp_session_t *s = user;
   switch (reason) {
-  case LWS_CALLBACK_PROTOCOL_INIT: return on_protocol_init(wsi);
-  case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return sc_server_admit(wsi, in, SC_ADMIT_CONTROL);
-  case LWS_CALLBACK_ESTABLISHED: return on_established(wsi, s);
-  case LWS_CALLBACK_RECEIVE: on_receive(wsi, s, in, len); return 0;
-  case LWS_CALLBACK_SERVER_WRITEABLE: return sc_wsq_on_writeable(&s->q);
-  case LWS_CALLBACK_TIMER: on_timer(s); return 0;
-  case LWS_CALLBACK_CLOSED: on_closed(wsi, s); return 0;
-  case LWS_CALLBACK_HTTP: return sc_server_refuse_http(wsi);
-  case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: sc_server_tls_ctx_setup(user); return 0;
-  default: return 0;
+    case LWS_CALLBACK_PROTOCOL_INIT: return on_protocol_init(wsi);
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return sc_server_admit(wsi, in, SC_ADMIT_CONTROL);
+    case LWS_CALLBACK_ESTABLISHED: return on_established(wsi, s);
+    case LWS_CALLBACK_RECEIVE: on_receive(wsi, s, in, len); return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE: return sc_wsq_on_writeable(&s->q);
+    case LWS_CALLBACK_TIMER: on_timer(s); return 0;
+    case LWS_CALLBACK_CLOSED: on_closed(wsi, s); return 0;
+    case LWS_CALLBACK_HTTP: return sc_server_refuse_http(wsi);
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+      sc_server_tls_ctx_setup(user);
+      return 0;
+    default: return 0;
   }
 }
 

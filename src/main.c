@@ -20,7 +20,9 @@
 #include "sc_statedir.h"
 #include "sc_token.h"
 
-static void fail(const char *what) { fprintf(stderr, "litecord-voice: %s\n", what); }
+static void fail(const char *what) {
+  fprintf(stderr, "litecord-voice: %s\n", what);
+}
 
 /* Secret and TLS material: from flags/environment, else the state dir. */
 static int prepare_state(sc_app_t *app) {
@@ -38,8 +40,10 @@ static int prepare_state(sc_app_t *app) {
       fail(msg);
       return -1;
     }
-    if (created) printf("Generated LVSP secret: %s\n", c->lvsp_secret);
-    else printf("LVSP secret: read from %s/lvsp_secret\n", c->state_dir);
+    if (created)
+      printf("Generated LVSP secret: %s\n", c->lvsp_secret);
+    else
+      printf("LVSP secret: read from %s/lvsp_secret\n", c->state_dir);
   }
   if (!c->no_tls && !c->tls_cert[0]) {
     if (sc_statedir_tls_pair(c->state_dir, c->public_host, c->tls_cert, sizeof c->tls_cert,
@@ -124,17 +128,16 @@ int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "status") == 0)
     return sc_admin_status_main(argc - 1, argv + 1, stdout, stderr);
   switch (sc_config_parse(&app.cfg, argc, argv, stdout, stderr)) {
-  case SC_CONFIG_EXIT_OK: return 0;
-  case SC_CONFIG_EXIT_ERROR: return 2;
-  case SC_CONFIG_RUN: break;
+    case SC_CONFIG_EXIT_OK: return 0;
+    case SC_CONFIG_EXIT_ERROR: return 2;
+    case SC_CONFIG_RUN: break;
   }
   sc_log_set_level((sc_log_level_t)app.cfg.log_level);
   if (sc_token_init() < 0) {
     fail("libsodium initialisation failed");
     return 1;
   }
-  if (prepare_state(&app) < 0 || sc_admin_prepare(&app) < 0 || resolve_ready_ip(&app) < 0)
-    return 1;
+  if (prepare_state(&app) < 0 || sc_admin_prepare(&app) < 0 || resolve_ready_ip(&app) < 0) return 1;
   const sc_frontend_t *fe[SC_MAX_FRONTENDS];
   int n_fe = sc_frontend_list(fe, SC_MAX_FRONTENDS);
   app.media = sc_media_create(app.cfg.udp_listen.host, app.cfg.udp_listen.port,
@@ -143,8 +146,7 @@ int main(int argc, char **argv) {
   app.registry = sc_registry_create(app.media);
   int rc = 1;
   if (app.registry && sc_server_create(&app) == 0 && start_frontends(&app, fe, n_fe) == 0 &&
-      sc_admin_start(&app) == 0 &&
-      sc_media_start(app.media) == 0) {
+      sc_admin_start(&app) == 0 && sc_media_start(app.media) == 0) {
     print_banner(&app);
     rc = sc_server_run(&app) == 0 ? 0 : 1;
     sc_log_info("main", "stopping");

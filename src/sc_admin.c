@@ -75,7 +75,9 @@ static int authorized(struct lws *wsi, const sc_app_t *app) {
   return app->cfg.admin_token[0] && sc_token_equal(app->cfg.admin_token, hdr + 7);
 }
 
-static json_t *error_body(const char *why) { return json_pack("{s:s}", "error", why); }
+static json_t *error_body(const char *why) {
+  return json_pack("{s:s}", "error", why);
+}
 
 /* Decides status and body for one request. */
 static unsigned route(struct lws *wsi, const char *uri, json_t **body) {
@@ -101,8 +103,8 @@ static unsigned route(struct lws *wsi, const char *uri, json_t **body) {
 
 static int add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
                       unsigned char *end) {
-  return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
-                                     (const unsigned char *)value, (int)strlen(value), p, end);
+  return lws_add_http_header_by_name(wsi, (const unsigned char *)name, (const unsigned char *)value,
+                                     (int)strlen(value), p, end);
 }
 
 static int write_headers(struct lws *wsi, unsigned status, size_t len) {
@@ -115,7 +117,8 @@ static int write_headers(struct lws *wsi, unsigned status, size_t len) {
       add_header(wsi, "www-authenticate:", "Bearer realm=\"litecord-voice admin\"", &p, end))
     return -1;
   if (status == HTTP_STATUS_METHOD_NOT_ALLOWED &&
-      (add_header(wsi, "allow:", "GET", &p, end) || add_header(wsi, "connection:", "close", &p, end)))
+      (add_header(wsi, "allow:", "GET", &p, end) ||
+       add_header(wsi, "connection:", "close", &p, end)))
     return -1;
   return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
 }
@@ -124,8 +127,7 @@ static int write_headers(struct lws *wsi, unsigned status, size_t len) {
  * connection closed, rather than reading a body nobody wants. */
 static int refuse_now(struct lws *wsi, const char *text, size_t len) {
   unsigned char buf[LWS_PRE + 256];
-  if (len > sizeof buf - LWS_PRE ||
-      write_headers(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, len) < 0)
+  if (len > sizeof buf - LWS_PRE || write_headers(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, len) < 0)
     return -1;
   memcpy(buf + LWS_PRE, text, len);
   lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
@@ -172,22 +174,24 @@ static int on_writeable(struct lws *wsi, admin_sess_t *s) {
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-static int admin_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                          void *in, size_t len) {
+static int admin_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                          size_t len) {
   admin_sess_t *s = user;
   switch (reason) {
-  case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return sc_server_admit(wsi, in, SC_ADMIT_CONTROL);
-  case LWS_CALLBACK_HTTP: return on_http(wsi, s, in);
-  case LWS_CALLBACK_HTTP_WRITEABLE: return on_writeable(wsi, s);
-  case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return -1; /* no WebSockets here */
-  case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: sc_server_tls_ctx_setup(user); return 0;
-  case LWS_CALLBACK_CLOSED_HTTP:
-    if (s) {
-      free(s->body);
-      s->body = NULL;
-    }
-    return 0;
-  default: return lws_callback_http_dummy(wsi, reason, user, in, len);
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return sc_server_admit(wsi, in, SC_ADMIT_CONTROL);
+    case LWS_CALLBACK_HTTP: return on_http(wsi, s, in);
+    case LWS_CALLBACK_HTTP_WRITEABLE: return on_writeable(wsi, s);
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return -1; /* no WebSockets here */
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+      sc_server_tls_ctx_setup(user);
+      return 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+      if (s) {
+        free(s->body);
+        s->body = NULL;
+      }
+      return 0;
+    default: return lws_callback_http_dummy(wsi, reason, user, in, len);
   }
 }
 

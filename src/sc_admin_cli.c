@@ -32,9 +32,12 @@ typedef struct {
 int sc_admin_parse_url(const char *url, sc_admin_url_t *out) {
   memset(out, 0, sizeof *out);
   const char *p;
-  if (strncmp(url, "http://", 7) == 0) p = url + 7;
-  else if (strncmp(url, "https://", 8) == 0) p = url + 8, out->tls = 1;
-  else return -EINVAL;
+  if (strncmp(url, "http://", 7) == 0)
+    p = url + 7;
+  else if (strncmp(url, "https://", 8) == 0)
+    p = url + 8, out->tls = 1;
+  else
+    return -EINVAL;
   size_t auth_len = strcspn(p, "/");
   const char *path = p + auth_len;
   char hostport[300];
@@ -75,7 +78,8 @@ static long dechunk(char *b, size_t len) {
 /* The value of header `name` in the header block, or NULL. */
 static const char *header(const char *head, size_t head_len, const char *name) {
   size_t nl = strlen(name);
-  for (const char *p = head; p && p < head + head_len; p = memchr(p, '\n', (size_t)(head + head_len - p))) {
+  for (const char *p = head; p && p < head + head_len;
+       p = memchr(p, '\n', (size_t)(head + head_len - p))) {
     if (*p == '\n') p++;
     if ((size_t)(head + head_len - p) > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
       p += nl + 1;
@@ -90,8 +94,8 @@ int sc_admin_parse_response(char *buf, size_t len, int *status, const char **bod
                             size_t *body_len) {
   char *sep = memmem(buf, len, "\r\n\r\n", 4);
   int major, minor, code;
-  if (!sep || len < 12 || sscanf(buf, "HTTP/%d.%d %3d", &major, &minor, &code) != 3 ||
-      code < 100 || code > 599)
+  if (!sep || len < 12 || sscanf(buf, "HTTP/%d.%d %3d", &major, &minor, &code) != 3 || code < 100 ||
+      code > 599)
     return -EBADMSG;
   size_t head_len = (size_t)(sep - buf);
   char *b = sep + 4;
@@ -135,7 +139,8 @@ static int tcp_connect(const sc_admin_url_t *u, FILE *err) {
       fd = -1;
     }
   }
-  if (fd < 0) fprintf(err, PROG ": cannot connect to %s:%s: %s\n", u->host, u->port, strerror(errno));
+  if (fd < 0)
+    fprintf(err, PROG ": cannot connect to %s:%s: %s\n", u->host, u->port, strerror(errno));
   freeaddrinfo(res);
   return fd;
 }
@@ -223,7 +228,8 @@ char *sc_admin_http_get(const sc_admin_url_t *u, const char *path, const char *t
 /* === Command ============================================================= */
 
 static int usage(FILE *err) {
-  fprintf(err, "usage: " PROG " [--admin-url URL] [--admin-token T | --state-dir DIR]\n"
+  fprintf(err, "usage: " PROG
+               " [--admin-url URL] [--admin-token T | --state-dir DIR]\n"
                "                             [--ca FILE] [--json] [--path /state|/health]\n");
   return 2;
 }
@@ -233,8 +239,10 @@ static int parse_args(int argc, char **argv, cli_opts_t *o) {
     const char *name;
     size_t off;
   } opts[] = {
-      {"--admin-url", offsetof(cli_opts_t, url)},   {"--admin-token", offsetof(cli_opts_t, token)},
-      {"--state-dir", offsetof(cli_opts_t, state_dir)}, {"--ca", offsetof(cli_opts_t, ca)},
+      {"--admin-url", offsetof(cli_opts_t, url)},
+      {"--admin-token", offsetof(cli_opts_t, token)},
+      {"--state-dir", offsetof(cli_opts_t, state_dir)},
+      {"--ca", offsetof(cli_opts_t, ca)},
       {"--path", offsetof(cli_opts_t, path)},
   };
   for (int i = 1; i < argc; i++) {
@@ -283,8 +291,10 @@ static int report(const cli_opts_t *o, char *resp, size_t len, FILE *out, FILE *
     json_decref(j);
     return 1;
   }
-  if (o->json) fprintf(out, "%.*s\n", (int)blen, body);
-  else sc_admin_print_summary(out, j);
+  if (o->json)
+    fprintf(out, "%.*s\n", (int)blen, body);
+  else
+    sc_admin_print_summary(out, j);
   json_decref(j);
   return 0;
 }

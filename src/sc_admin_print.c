@@ -28,11 +28,9 @@ static void print_lvsp(FILE *out, json_t *l, json_int_t now) {
   ago(hb, sizeof hb, json_object_get(l, "last_heartbeat"), now);
   ago(since, sizeof since, json_object_get(l, up ? "up_since" : "down_since"), now);
   fprintf(out, "LVSP: %s", up ? "connected" : "not connected");
-  if (up)
-    fprintf(out, " (%s dialect, from %s)", str_at(l, "dialect", "?"), str_at(l, "peer", "?"));
+  if (up) fprintf(out, " (%s dialect, from %s)", str_at(l, "dialect", "?"), str_at(l, "peer", "?"));
   fprintf(out, ", %s since %s; last heartbeat %s; seq %lld; health %.3f\n", up ? "up" : "down",
-          since, hb, (long long)int_at(l, "seq"),
-          json_number_value(json_object_get(l, "health")));
+          since, hb, (long long)int_at(l, "seq"), json_number_value(json_object_get(l, "health")));
 }
 
 static void print_media(FILE *out, json_t *m) {
@@ -42,13 +40,15 @@ static void print_media(FILE *out, json_t *m) {
   const char *k;
   json_t *v;
   json_object_foreach(d, k, v) drops += json_integer_value(v);
-  fprintf(out, "media: %lld worker(s), %.2f s CPU; rx %lld datagrams, tx %lld packets; %lld dropped\n",
-          (long long)int_at(m, "workers"), json_number_value(json_object_get(m, "cpu_seconds")),
-          (long long)int_at(m, "rx_datagrams"), (long long)int_at(m, "tx_packets"),
-          (long long)drops);
+  fprintf(
+      out, "media: %lld worker(s), %.2f s CPU; rx %lld datagrams, tx %lld packets; %lld dropped\n",
+      (long long)int_at(m, "workers"), json_number_value(json_object_get(m, "cpu_seconds")),
+      (long long)int_at(m, "rx_datagrams"), (long long)int_at(m, "tx_packets"), (long long)drops);
   json_t *fd = json_object_get(m, "forward_delay");
   if (int_at(fd, "count") > 0)
-    fprintf(out, "forwarding delay since start: p50 < %lld us, p99 < %lld us, p99.9 < %lld us (%lld packets)\n",
+    fprintf(out,
+            "forwarding delay since start: p50 < %lld us, p99 < %lld us, p99.9 < %lld us (%lld "
+            "packets)\n",
             (long long)int_at(fd, "p50_us"), (long long)int_at(fd, "p99_us"),
             (long long)int_at(fd, "p999_us"), (long long)int_at(fd, "count"));
 }
@@ -71,8 +71,7 @@ static void print_member(FILE *out, json_t *m) {
 static void print_channel(FILE *out, json_t *ch) {
   json_t *members = json_object_get(ch, "members");
   fprintf(out, "channel %s (guild %s): bitrate %lld, %zu member(s)\n", str_at(ch, "id", "?"),
-          str_at(ch, "guild_id", "-"), (long long)int_at(ch, "bitrate"),
-          json_array_size(members));
+          str_at(ch, "guild_id", "-"), (long long)int_at(ch, "bitrate"), json_array_size(members));
   size_t i;
   json_t *m;
   json_array_foreach(members, i, m) print_member(out, m);

@@ -28,12 +28,12 @@ static json_t *member_stats_json(sc_member_stats_t *s) {
 }
 
 static void add_member(sc_vstate_t *vs, void *arg) {
-  json_t *m = json_pack("{s:s,s:s?,s:s,s:I,s:b,s:s?,s:i,s:o,s:o}", "user_id", vs->user_id,
-                        "guild_id", vs->guild_id[0] ? vs->guild_id : NULL, "session_id",
-                        vs->session_id, "ssrc", (json_int_t)vs->ssrc, "connected",
-                        vs->ops != NULL, "mode", vs->transport[0] ? vs->transport : NULL,
-                        "speaking", (int)vs->speaking, "flags", flags_json(&vs->flags), "stats",
-                        member_stats_json(vs->stats));
+  json_t *m =
+      json_pack("{s:s,s:s?,s:s,s:I,s:b,s:s?,s:i,s:o,s:o}", "user_id", vs->user_id, "guild_id",
+                vs->guild_id[0] ? vs->guild_id : NULL, "session_id", vs->session_id, "ssrc",
+                (json_int_t)vs->ssrc, "connected", vs->ops != NULL, "mode",
+                vs->transport[0] ? vs->transport : NULL, "speaking", (int)vs->speaking, "flags",
+                flags_json(&vs->flags), "stats", member_stats_json(vs->stats));
   if (m) json_array_append_new(arg, m);
 }
 
@@ -48,9 +48,9 @@ static void add_channel(sc_channel_t *ch, void *arg) {
   if (members) sc_registry_each_state(ch, add_member, members);
   int port = cx->app->media ? sc_media_port_for_room(cx->app->media, ch->room_id) : 0;
   json_t *o = json_pack("{s:s,s:s?,s:i,s:i,s:b,s:I,s:i,s:o*}", "id", ch->id, "guild_id",
-                        ch->guild_id[0] ? ch->guild_id : NULL, "bitrate", ch->bitrate,
-                        "user_limit", ch->user_limit, "pinned", ch->pinned, "room_id",
-                        (json_int_t)ch->room_id, "udp_port", port, "members", members);
+                        ch->guild_id[0] ? ch->guild_id : NULL, "bitrate", ch->bitrate, "user_limit",
+                        ch->user_limit, "pinned", ch->pinned, "room_id", (json_int_t)ch->room_id,
+                        "udp_port", port, "members", members);
   if (o) json_array_append_new(cx->list, o);
 }
 
@@ -77,17 +77,17 @@ static json_t *media_json(const sc_app_t *app) {
   if (!app->media) return json_null();
   sc_media_stats_t st;
   sc_media_get_stats(app->media, &st);
-  return json_pack(
-      "{s:i,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I,s:o*}", "workers",
-      app->cfg.media_workers, "cpu_seconds", sc_load_media_cpu_seconds(), "rx_datagrams",
-      (json_int_t)st.rx_datagrams, "rx_rtp", (json_int_t)st.rx_rtp, "rx_rtcp",
-      (json_int_t)st.rx_rtcp, "tx_packets", (json_int_t)st.tx_packets, "tx_bytes",
-      (json_int_t)st.tx_bytes, "discovery", (json_int_t)st.discovery, "keepalives",
-      (json_int_t)st.keepalives, "drops", "unknown_ssrc", (json_int_t)st.drop_unknown_ssrc,
-      "foreign_addr", (json_int_t)st.drop_foreign_addr, "auth", (json_int_t)st.drop_auth,
-      "replay", (json_int_t)st.drop_replay, "malformed", (json_int_t)st.drop_malformed,
-      "no_cipher", (json_int_t)st.drop_no_cipher, "muted", (json_int_t)st.drop_muted,
-      "send_errors", (json_int_t)st.send_errors, "forward_delay", fwd_delay_json(&st));
+  return json_pack("{s:i,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I,s:o*}",
+                   "workers", app->cfg.media_workers, "cpu_seconds", sc_load_media_cpu_seconds(),
+                   "rx_datagrams", (json_int_t)st.rx_datagrams, "rx_rtp", (json_int_t)st.rx_rtp,
+                   "rx_rtcp", (json_int_t)st.rx_rtcp, "tx_packets", (json_int_t)st.tx_packets,
+                   "tx_bytes", (json_int_t)st.tx_bytes, "discovery", (json_int_t)st.discovery,
+                   "keepalives", (json_int_t)st.keepalives, "drops", "unknown_ssrc",
+                   (json_int_t)st.drop_unknown_ssrc, "foreign_addr",
+                   (json_int_t)st.drop_foreign_addr, "auth", (json_int_t)st.drop_auth, "replay",
+                   (json_int_t)st.drop_replay, "malformed", (json_int_t)st.drop_malformed,
+                   "no_cipher", (json_int_t)st.drop_no_cipher, "muted", (json_int_t)st.drop_muted,
+                   "send_errors", (json_int_t)st.send_errors, "forward_delay", fwd_delay_json(&st));
 }
 
 static json_t *frontends_json(sc_app_t *app) {
@@ -115,9 +115,9 @@ static int64_t now_ms(void) {
 json_t *sc_admin_health_json(sc_app_t *app) {
   sc_registry_t *r = app->registry;
   return json_pack("{s:s,s:I,s:I,s:I,s:I,s:o*,s:o*,s:o*}", "version", SC_VERSION, "now",
-                   (json_int_t)now_ms(), "capacity", (json_int_t)app->cfg.capacity,
-                   "voice_states", (json_int_t)(r ? sc_registry_count_states(r) : 0),
-                   "channel_count", (json_int_t)(r ? sc_registry_count_channels(r) : 0), "frontends",
+                   (json_int_t)now_ms(), "capacity", (json_int_t)app->cfg.capacity, "voice_states",
+                   (json_int_t)(r ? sc_registry_count_states(r) : 0), "channel_count",
+                   (json_int_t)(r ? sc_registry_count_channels(r) : 0), "frontends",
                    frontends_json(app), "media", media_json(app), "connections",
                    connections_json(&app->fdlimit));
 }

@@ -27,8 +27,8 @@ struct ev_prepare;
 typedef struct sc_app {
   sc_config_t cfg;
   struct lws_context *lws;
-  struct ev_loop *loop; /* the control thread's event loop (libev), lws runs in it */
-  sc_fdlimit_t fdlimit; /* fd limit and connection admission (sc_server_create) */
+  struct ev_loop *loop;           /* the control thread's event loop (libev), lws runs in it */
+  sc_fdlimit_t fdlimit;           /* fd limit and connection admission (sc_server_create) */
   struct ev_prepare *media_flush; /* end of each loop pass: wake media workers owed one */
   sc_registry_t *registry;
   sc_media_t *media;

@@ -31,9 +31,9 @@ struct sc_flag {
   const char *name;    /* without the leading "--" */
   const char *metavar; /* NULL: the flag takes no value */
   const sc_kind_t *kind;
-  size_t off;          /* offsetof the field in sc_config_t */
-  size_t size;         /* for strings: the field's size (incl. NUL) */
-  uint32_t min, max;   /* for numbers */
+  size_t off;        /* offsetof the field in sc_config_t */
+  size_t size;       /* for strings: the field's size (incl. NUL) */
+  uint32_t min, max; /* for numbers */
   sc_action_t action;
   const char *help;
 };
@@ -76,8 +76,7 @@ static void show_string(const sc_config_t *cfg, const sc_flag_t *f, char *buf, s
 }
 
 /* Digits only: no sign, no blanks, no hex, so "-1" or " 5" are errors. */
-static int parse_number(const sc_flag_t *f, const char *val, uint32_t *out, char *why,
-                        size_t n) {
+static int parse_number(const sc_flag_t *f, const char *val, uint32_t *out, char *why, size_t n) {
   unsigned long long v = 0;
   const char *p = val;
   for (; *p >= '0' && *p <= '9' && v <= UINT32_MAX; p++) v = v * 10 + (unsigned)(*p - '0');
@@ -91,12 +90,13 @@ static int parse_number(const sc_flag_t *f, const char *val, uint32_t *out, char
 
 /* --tls-cert/--tls-key: unset means the pair in the state dir is used. */
 static void show_tls_file(const sc_config_t *cfg, const sc_flag_t *f, char *buf, size_t n) {
-  if (*CFIELD(f)) snprintf(buf, n, "%s", CFIELD(f));
-  else snprintf(buf, n, "<state-dir>/%s.pem, generated", f->name + strlen("tls-"));
+  if (*CFIELD(f))
+    snprintf(buf, n, "%s", CFIELD(f));
+  else
+    snprintf(buf, n, "<state-dir>/%s.pem, generated", f->name + strlen("tls-"));
 }
 
-static int parse_u32(sc_config_t *cfg, const sc_flag_t *f, const char *val, char *why,
-                     size_t n) {
+static int parse_u32(sc_config_t *cfg, const sc_flag_t *f, const char *val, char *why, size_t n) {
   return parse_number(f, val, (uint32_t *)FIELD(f), why, n);
 }
 
@@ -104,8 +104,7 @@ static void show_u32(const sc_config_t *cfg, const sc_flag_t *f, char *buf, size
   snprintf(buf, n, "%lu", (unsigned long)*(const uint32_t *)CFIELD(f));
 }
 
-static int parse_int(sc_config_t *cfg, const sc_flag_t *f, const char *val, char *why,
-                     size_t n) {
+static int parse_int(sc_config_t *cfg, const sc_flag_t *f, const char *val, char *why, size_t n) {
   uint32_t v;
   if (parse_number(f, val, &v, why, n) != 0) return -1;
   *(int *)FIELD(f) = (int)v; /* max is far below INT_MAX */
@@ -116,8 +115,7 @@ static void show_int(const sc_config_t *cfg, const sc_flag_t *f, char *buf, size
   snprintf(buf, n, "%d", *(const int *)CFIELD(f));
 }
 
-static int parse_modes(sc_config_t *cfg, const sc_flag_t *f, const char *val, char *why,
-                       size_t n) {
+static int parse_modes(sc_config_t *cfg, const sc_flag_t *f, const char *val, char *why, size_t n) {
   char modes[SC_MODES_MAX][SC_MODE_NAME_MAX];
   int count = 0;
   for (const char *p = val;; p++) {
@@ -147,8 +145,7 @@ static void show_modes(const sc_config_t *cfg, const sc_flag_t *f, char *buf, si
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
-static int parse_level(sc_config_t *cfg, const sc_flag_t *f, const char *val, char *why,
-                       size_t n) {
+static int parse_level(sc_config_t *cfg, const sc_flag_t *f, const char *val, char *why, size_t n) {
   sc_log_level_t lv;
   if (sc_log_parse_level(val, &lv) != 0) {
     snprintf(why, n, "--%s: '%s' is not one of error, warn, info, debug", f->name, val);
@@ -172,8 +169,10 @@ static int parse_switch(sc_config_t *cfg, const sc_flag_t *f, const char *val, c
 }
 
 static void show_switch(const sc_config_t *cfg, const sc_flag_t *f, char *buf, size_t n) {
-  if (f->off == (size_t)-1) buf[0] = '\0';
-  else snprintf(buf, n, "%s", *(const int *)CFIELD(f) ? "on" : "off");
+  if (f->off == (size_t)-1)
+    buf[0] = '\0';
+  else
+    snprintf(buf, n, "%s", *(const int *)CFIELD(f) ? "on" : "off");
 }
 
 static const sc_kind_t K_HOSTPORT = {parse_hostport, show_hostport};
@@ -194,8 +193,7 @@ static const sc_flag_t flags[] = {
      "LVSP WebSocket listener (Litecord connects here)"},
     {"gateway-listen", "HOST:PORT", &K_HOSTPORT, OFF(gateway_listen), 0, 0, 0, ACT_SET,
      "voice gateway WebSocket listener (clients connect here)"},
-    {"udp-listen", "HOST:PORT", &K_HOSTPORT, OFF(udp_listen), 0, 0, 0, ACT_SET,
-     "UDP media socket"},
+    {"udp-listen", "HOST:PORT", &K_HOSTPORT, OFF(udp_listen), 0, 0, 0, ACT_SET, "UDP media socket"},
     {"public-host", "HOST", &K_STRING, OFF(public_host), SZ(public_host), 0, 0, ACT_SET,
      "host/IP told to clients (endpoint and Ready ip)"},
     {"tls-cert", "FILE", &K_TLS_FILE, OFF(tls_cert), SZ(tls_cert), 0, 0, ACT_SET,
@@ -205,16 +203,15 @@ static const sc_flag_t flags[] = {
     {"no-tls", NULL, &K_SWITCH, OFF(no_tls), 0, 0, 0, ACT_SET, "serve plain ws:// (no TLS)"},
     {"state-dir", "DIR", &K_STRING, OFF(state_dir), SZ(state_dir), 0, 0, ACT_SET,
      "where the LVSP secret and TLS pair are kept"},
-    {"media-workers", "N", &K_INT, OFF(media_workers), 0, 1, 64, ACT_SET,
-     "media threads"},
+    {"media-workers", "N", &K_INT, OFF(media_workers), 0, 1, 64, ACT_SET, "media threads"},
     {"modes", "LIST", &K_MODES, 0, 0, 0, 0, ACT_SET,
      "encryption modes offered, comma-separated, in preference order"},
-    {"lvsp-heartbeat-ms", "N", &K_U32, OFF(lvsp_heartbeat_ms), 0, 10,
-     3600000, ACT_SET, "LVSP heartbeat interval in ms"},
-    {"gw-heartbeat-ms", "N", &K_U32, OFF(gw_heartbeat_ms), 0, 10, 3600000,
-     ACT_SET, "voice gateway heartbeat interval in ms"},
-    {"gw-heartbeat-timeout-ms", "N", &K_U32, OFF(gw_heartbeat_timeout_ms), 0, 0, 86400000,
-     ACT_SET, "close a voice socket with 4009 after N ms without heartbeat (0 = 2x interval + 5 s)"},
+    {"lvsp-heartbeat-ms", "N", &K_U32, OFF(lvsp_heartbeat_ms), 0, 10, 3600000, ACT_SET,
+     "LVSP heartbeat interval in ms"},
+    {"gw-heartbeat-ms", "N", &K_U32, OFF(gw_heartbeat_ms), 0, 10, 3600000, ACT_SET,
+     "voice gateway heartbeat interval in ms"},
+    {"gw-heartbeat-timeout-ms", "N", &K_U32, OFF(gw_heartbeat_timeout_ms), 0, 0, 86400000, ACT_SET,
+     "close a voice socket with 4009 after N ms without heartbeat (0 = 2x interval + 5 s)"},
     {"gw-resume-grace-ms", "N", &K_U32, OFF(gw_resume_grace_ms), 0, 0, 3600000, ACT_SET,
      "keep a voice session this long after its socket is gone, for resume"},
     {"gw-resume-buffer", "N", &K_U32, OFF(gw_resume_buffer), 0, 16, 16384, ACT_SET,
@@ -232,8 +229,8 @@ static const sc_flag_t flags[] = {
      "(0 = 4 x --capacity)"},
     {"lvsp-replay", "N", &K_U32, OFF(lvsp_replay), 0, 0, 1000000, ACT_SET,
      "INFO messages kept for LVSP RESUME"},
-    {"lvsp-heartbeat-timeout-ms", "N", &K_U32, OFF(lvsp_heartbeat_timeout_ms), 0, 0,
-     86400000, ACT_SET, "close a silent LVSP link after N ms (0 = never; voice stays)"},
+    {"lvsp-heartbeat-timeout-ms", "N", &K_U32, OFF(lvsp_heartbeat_timeout_ms), 0, 0, 86400000,
+     ACT_SET, "close a silent LVSP link after N ms (0 = never; voice stays)"},
     {"admin-listen", "HOST:PORT", &K_HOSTPORT, OFF(admin_listen), 0, 0, 0, ACT_SET,
      "read-only admin HTTP API (plain HTTP on loopback, else TLS)"},
     {"admin-token", "TOKEN", &K_STRING, OFF(admin_token), SZ(admin_token), 0, 0, ACT_SET,
@@ -297,16 +294,15 @@ static void print_help(FILE *out) {
     if (*val) fprintf(out, "\n  %-26s [default: %s]", "", val);
     fputc('\n', out);
   }
-  fprintf(out, "\nEnvironment:\n  %-26s %s\n  %-26s %s\n", "LVSP_SECRET", "shared LVSP secret",
-          "", "[default: <state-dir>/lvsp_secret, generated if missing]");
+  fprintf(out, "\nEnvironment:\n  %-26s %s\n  %-26s %s\n", "LVSP_SECRET", "shared LVSP secret", "",
+          "[default: <state-dir>/lvsp_secret, generated if missing]");
 }
 
 /* ---- argv -------------------------------------------------------------------- */
 
 static const sc_flag_t *find_flag(const char *name, size_t len) {
   for (size_t i = 0; i < N_FLAGS; i++)
-    if (strlen(flags[i].name) == len && strncmp(flags[i].name, name, len) == 0)
-      return &flags[i];
+    if (strlen(flags[i].name) == len && strncmp(flags[i].name, name, len) == 0) return &flags[i];
   return NULL;
 }
 
@@ -362,8 +358,7 @@ static int check_config(sc_config_t *cfg, char *why, size_t n) {
   return 0;
 }
 
-sc_config_result_t sc_config_parse(sc_config_t *cfg, int argc, char **argv, FILE *out,
-                                   FILE *err) {
+sc_config_result_t sc_config_parse(sc_config_t *cfg, int argc, char **argv, FILE *out, FILE *err) {
   char why[WHY_MAX];
   config_defaults(cfg);
   for (int i = 1; i < argc; i++) {

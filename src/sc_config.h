@@ -25,34 +25,34 @@ typedef struct {
 } sc_hostport_t;
 
 typedef struct {
-  sc_hostport_t lvsp_listen;    /* --lvsp-listen */
-  sc_hostport_t gateway_listen; /* --gateway-listen */
-  sc_hostport_t udp_listen;     /* --udp-listen */
-  char public_host[SC_HOST_MAX]; /* --public-host: endpoint host and Ready ip */
-  char tls_cert[SC_PATH_MAX];   /* --tls-cert ("" = generated in state dir) */
-  char tls_key[SC_PATH_MAX];    /* --tls-key */
-  int no_tls;                   /* --no-tls */
-  char state_dir[SC_PATH_MAX];  /* --state-dir */
+  sc_hostport_t lvsp_listen;       /* --lvsp-listen */
+  sc_hostport_t gateway_listen;    /* --gateway-listen */
+  sc_hostport_t udp_listen;        /* --udp-listen */
+  char public_host[SC_HOST_MAX];   /* --public-host: endpoint host and Ready ip */
+  char tls_cert[SC_PATH_MAX];      /* --tls-cert ("" = generated in state dir) */
+  char tls_key[SC_PATH_MAX];       /* --tls-key */
+  int no_tls;                      /* --no-tls */
+  char state_dir[SC_PATH_MAX];     /* --state-dir */
   char lvsp_secret[SC_SECRET_MAX]; /* LVSP_SECRET env, or from the state dir */
-  int media_workers;            /* --media-workers (default 1) */
+  int media_workers;               /* --media-workers (default 1) */
   /* --modes: the encryption modes offered, in preference order. */
   char modes[SC_MODES_MAX][SC_MODE_NAME_MAX];
   int n_modes;
-  uint32_t lvsp_heartbeat_ms;   /* HELLO heartbeat_interval given to Litecord */
-  uint32_t gw_heartbeat_ms;     /* voice gateway Hello heartbeat_interval */
+  uint32_t lvsp_heartbeat_ms;       /* HELLO heartbeat_interval given to Litecord */
+  uint32_t gw_heartbeat_ms;         /* voice gateway Hello heartbeat_interval */
   uint32_t gw_heartbeat_timeout_ms; /* no heartbeat for this long: 4009 (0 = 2x interval + 5 s) */
-  uint32_t gw_resume_grace_ms;  /* a voice session without socket ends after this */
-  uint32_t gw_resume_buffer;    /* numbered gateway messages kept per session for resume */
-  uint32_t gw_rate_limit;       /* gateway messages per --gw-rate-window-ms; more: 4021 */
+  uint32_t gw_resume_grace_ms;      /* a voice session without socket ends after this */
+  uint32_t gw_resume_buffer;        /* numbered gateway messages kept per session for resume */
+  uint32_t gw_rate_limit;           /* gateway messages per --gw-rate-window-ms; more: 4021 */
   uint32_t gw_rate_window_ms;
-  uint32_t gw_max_message;      /* bytes per gateway message; more: 4020 */
-  uint32_t capacity;            /* sessions this server is sized for (health) */
-  uint32_t max_connections;     /* connections held at once (0 = SC_CONNS_PER_CAPACITY x capacity) */
-  uint32_t lvsp_replay;         /* --lvsp-replay: INFO frames kept for RESUME */
+  uint32_t gw_max_message;  /* bytes per gateway message; more: 4020 */
+  uint32_t capacity;        /* sessions this server is sized for (health) */
+  uint32_t max_connections; /* connections held at once (0 = SC_CONNS_PER_CAPACITY x capacity) */
+  uint32_t lvsp_replay;     /* --lvsp-replay: INFO frames kept for RESUME */
   uint32_t lvsp_heartbeat_timeout_ms; /* close a silent LVSP link after this; 0 = never */
-  sc_hostport_t admin_listen;   /* --admin-listen: read-only admin HTTP API */
-  char admin_token[SC_SECRET_MAX]; /* --admin-token ("" = <state-dir>/admin_token) */
-  int log_level;                /* sc_log_level_t */
+  sc_hostport_t admin_listen;         /* --admin-listen: read-only admin HTTP API */
+  char admin_token[SC_SECRET_MAX];    /* --admin-token ("" = <state-dir>/admin_token) */
+  int log_level;                      /* sc_log_level_t */
 } sc_config_t;
 
 /* Parse result: run, or exit at once with the given status (after --help,
@@ -66,8 +66,7 @@ typedef enum { SC_CONFIG_RUN = 0, SC_CONFIG_EXIT_OK, SC_CONFIG_EXIT_ERROR } sc_c
  * "--flag=VALUE"; a repeated flag's last value wins; a separate VALUE may
  * not start with "--" (taken as a forgotten value). --no-tls together
  * with --tls-cert/--tls-key is an error. */
-sc_config_result_t sc_config_parse(sc_config_t *cfg, int argc, char **argv, FILE *out,
-                                   FILE *err);
+sc_config_result_t sc_config_parse(sc_config_t *cfg, int argc, char **argv, FILE *out, FILE *err);
 
 /* Parses "HOST:PORT", "[V6]:PORT" or ":PORT" (host 0.0.0.0). 0 or -1.
  * PORT is 0..65535, 0 meaning "any free port" (for tests). A v6 address

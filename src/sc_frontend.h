@@ -34,8 +34,8 @@ typedef struct sc_frontend {
   struct json_t *(*status)(sc_app_t *app, int slot);
 } sc_frontend_t;
 
-#define SC_FRONTEND_REGISTER(fe)                                                \
-  static const sc_frontend_t *const sc__frontend_record_##fe                   \
+#define SC_FRONTEND_REGISTER(fe)                             \
+  static const sc_frontend_t *const sc__frontend_record_##fe \
       __attribute__((used, section("sc_frontends"), aligned(sizeof(void *)))) = &(fe)
 
 /* The registered front ends, sorted by order. Returns the count. */

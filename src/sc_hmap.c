@@ -15,7 +15,9 @@ static uint64_t hash_key(const char *s) {
   return h;
 }
 
-void sc_hmap_init(sc_hmap_t *m) { memset(m, 0, sizeof *m); }
+void sc_hmap_init(sc_hmap_t *m) {
+  memset(m, 0, sizeof *m);
+}
 
 void sc_hmap_free(sc_hmap_t *m) {
   free(m->slots);

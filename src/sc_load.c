@@ -11,7 +11,9 @@
 #define MEDIA_THREAD_PREFIX "sc-media-"
 #define DROP_WEIGHT 10.0
 
-static double clamp01(double v) { return v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v; }
+static double clamp01(double v) {
+  return v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v;
+}
 
 double sc_load_health(double states, double capacity, double cpu_share, double drop_ratio) {
   double s = clamp01(states / (capacity > 0.0 ? capacity : 1.0));

@@ -28,18 +28,18 @@
 #include "sc_media.h"
 
 typedef struct {
-  double cpu_s;        /* media threads' user+system CPU seconds */
-  uint64_t handled;    /* datagrams received + sent */
-  uint64_t dropped;    /* of those: dropped for load or errors */
-  int64_t at_ms;       /* monotonic ms */
+  double cpu_s;     /* media threads' user+system CPU seconds */
+  uint64_t handled; /* datagrams received + sent */
+  uint64_t dropped; /* of those: dropped for load or errors */
+  int64_t at_ms;    /* monotonic ms */
 } sc_load_sample_t;
 
 typedef struct {
   sc_load_sample_t prev;
   int have_prev;
-  double cpu_share;    /* C of the last window */
-  double drop_ratio;   /* D of the last window */
-  double cpu_s;        /* total media CPU seconds at the last sample */
+  double cpu_share;  /* C of the last window */
+  double drop_ratio; /* D of the last window */
+  double cpu_s;      /* total media CPU seconds at the last sample */
 } sc_load_t;
 
 /* Takes a sample now and, if a previous one exists, computes C and D over

@@ -8,9 +8,13 @@
 
 static _Atomic int log_level = SC_LOG_INFO;
 
-void sc_log_set_level(sc_log_level_t level) { atomic_store(&log_level, (int)level); }
+void sc_log_set_level(sc_log_level_t level) {
+  atomic_store(&log_level, (int)level);
+}
 
-sc_log_level_t sc_log_get_level(void) { return (sc_log_level_t)atomic_load(&log_level); }
+sc_log_level_t sc_log_get_level(void) {
+  return (sc_log_level_t)atomic_load(&log_level);
+}
 
 int sc_log_parse_level(const char *name, sc_log_level_t *out) {
   static const char *const names[] = {"error", "warn", "info", "debug"};

@@ -22,8 +22,8 @@ void sc_log_write(sc_log_level_t level, const char *module, const char *fmt, ...
 #define sc_log_error(mod, ...) sc_log_write(SC_LOG_ERROR, mod, __VA_ARGS__)
 #define sc_log_warn(mod, ...) sc_log_write(SC_LOG_WARN, mod, __VA_ARGS__)
 #define sc_log_info(mod, ...) sc_log_write(SC_LOG_INFO, mod, __VA_ARGS__)
-#define sc_log_debug(mod, ...)                                                \
-  do {                                                                        \
+#define sc_log_debug(mod, ...)                                                            \
+  do {                                                                                    \
     if (sc_log_get_level() >= SC_LOG_DEBUG) sc_log_write(SC_LOG_DEBUG, mod, __VA_ARGS__); \
   } while (0)
 

@@ -29,7 +29,14 @@
 typedef sc_mmember_t member_t;
 
 typedef enum {
-  CMD_ADD, CMD_CIPHER, CMD_FLAGS, CMD_HINT, CMD_ALIAS, CMD_RESET, CMD_REMOVE, CMD_SYNC
+  CMD_ADD,
+  CMD_CIPHER,
+  CMD_FLAGS,
+  CMD_HINT,
+  CMD_ALIAS,
+  CMD_RESET,
+  CMD_REMOVE,
+  CMD_SYNC
 } cmd_type_t;
 
 /* A command from the control thread; freed by the worker once applied. */
@@ -56,8 +63,7 @@ typedef struct {
  * load and store suffices: readers see whole values, and the hot path pays
  * no locked read-modify-write per packet. */
 static inline void bump(_Atomic uint64_t *c, uint64_t n) {
-  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-                        memory_order_relaxed);
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
 }
 #define COUNT(w, field) bump(&STAT(w, field), 1)
 
@@ -81,7 +87,7 @@ struct sc_media_worker {
   uint8_t plain[SC_UDP_PKT_MAX];
   uint8_t rtcp[SC_UDP_PKT_MAX + 8]; /* an RTCP packet reassembled for parsing */
   sc_udp_rx_t rx;
-  sc_udp_tx_t tx;       /* filled during a receive batch, flushed with sendmmsg */
+  sc_udp_tx_t tx;                     /* filled during a receive batch, flushed with sendmmsg */
   int64_t fwd_rx_ns[SC_UDP_RX_BATCH]; /* receive times of the batch's forwarded packets */
   int n_fwd;
 };
@@ -233,8 +239,10 @@ static int post(sc_media_worker_t *w, cmd_t *c) {
   w->cmd_tail = c;
   atomic_store(&w->cmd_pending, 1);
   pthread_mutex_unlock(&w->lock);
-  if (w->media->defer_wakeups) w->wake_owed = 1;
-  else wake(w);
+  if (w->media->defer_wakeups)
+    w->wake_owed = 1;
+  else
+    wake(w);
   return 0;
 }
 
@@ -424,7 +432,7 @@ static void account_rtcp(sc_media_worker_t *w, member_t *m, const uint8_t *hdr,
 
 /* Returns the copies forwarded (0: dropped, RTCP, or nobody to send to). */
 static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
-                       const struct sockaddr_storage *from) {
+                      const struct sockaddr_storage *from) {
   sc_rtp_info_t info;
   if (sc_rtp_parse(buf, len, &info) < 0) {
     COUNT(w, drop_malformed);
@@ -478,7 +486,7 @@ static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
 
 /* Returns the RTP copies forwarded (0 for everything else). */
 static int handle_datagram(sc_media_worker_t *w, const uint8_t *buf, size_t len,
-                            const struct sockaddr_storage *from) {
+                           const struct sockaddr_storage *from) {
   COUNT(w, rx_datagrams);
   if (len >= 12 && sc_rtp_looks_like_rtp(buf, len)) return handle_rtp(w, buf, len, from);
   if (!w->on_datagram) {

@@ -36,8 +36,8 @@ typedef struct sc_media_worker sc_media_worker_t;
 /* One media packet between open() and seal(): the RTP fields a receiver
  * needs and the media payload (Opus, or a DAVE frame) in clear. */
 typedef struct {
-  int is_rtcp;           /* 1: RTCP, counted, never forwarded */
-  uint8_t marker_pt;     /* RTP byte 1 (marker bit | payload type) */
+  int is_rtcp;       /* 1: RTCP, counted, never forwarded */
+  uint8_t marker_pt; /* RTP byte 1 (marker bit | payload type) */
   uint16_t seq;
   uint32_t timestamp;
   uint32_t ssrc;
@@ -78,8 +78,7 @@ typedef struct {
  * return its length; 0 = handled, no reply; negative = malformed (dropped
  * and counted). Set once before sc_media_start(). */
 typedef int (*sc_datagram_fn)(sc_media_worker_t *w, const uint8_t *buf, size_t len,
-                              const struct sockaddr_storage *from, uint8_t *reply,
-                              size_t cap);
+                              const struct sockaddr_storage *from, uint8_t *reply, size_t cap);
 
 /* Member flags enforced on the media path. */
 enum {
@@ -98,16 +97,16 @@ typedef struct {
   _Atomic uint64_t rx_rtcp;
   _Atomic uint64_t tx_packets; /* RTP sent to the member */
   _Atomic uint64_t tx_bytes;
-  _Atomic uint64_t drops;      /* its datagrams dropped (auth, replay, address, muted) */
+  _Atomic uint64_t drops; /* its datagrams dropped (auth, replay, address, muted) */
   /* RTCP from the member (sc_rtcp_parse): how well it receives the room.
    * The last four hold the member's latest report that had blocks. */
-  _Atomic uint64_t rtcp_sr;        /* sender report packets */
-  _Atomic uint64_t rtcp_rr;        /* receiver report packets */
-  _Atomic uint64_t rtcp_malformed; /* authentic but unparseable */
-  _Atomic uint32_t rtcp_fraction_lost; /* worst block, 1/256 units */
+  _Atomic uint64_t rtcp_sr;             /* sender report packets */
+  _Atomic uint64_t rtcp_rr;             /* receiver report packets */
+  _Atomic uint64_t rtcp_malformed;      /* authentic but unparseable */
+  _Atomic uint32_t rtcp_fraction_lost;  /* worst block, 1/256 units */
   _Atomic int64_t rtcp_cumulative_lost; /* sum over its blocks */
-  _Atomic uint32_t rtcp_jitter;    /* worst block, RTP timestamp units (Opus: 48 per ms) */
-  _Atomic uint32_t rtcp_sources;   /* blocks (sources reported on) */
+  _Atomic uint32_t rtcp_jitter;         /* worst block, RTP timestamp units (Opus: 48 per ms) */
+  _Atomic uint32_t rtcp_sources;        /* blocks (sources reported on) */
   _Atomic int refs;
 } sc_member_stats_t;
 
@@ -121,17 +120,17 @@ typedef struct {
   uint64_t rx_datagrams;
   uint64_t rx_rtp;
   uint64_t rx_rtcp;
-  uint64_t tx_packets;      /* datagrams sent to members (forwarded RTP) */
+  uint64_t tx_packets; /* datagrams sent to members (forwarded RTP) */
   uint64_t tx_bytes;
-  uint64_t discovery;       /* IP discovery requests answered */
+  uint64_t discovery; /* IP discovery requests answered */
   uint64_t keepalives;
   uint64_t drop_unknown_ssrc;
   uint64_t drop_foreign_addr; /* SSRC known, source address not the bound one */
-  uint64_t drop_auth;       /* failed authentication / decryption */
-  uint64_t drop_replay;     /* authenticated, but its nonce was seen before */
-  uint64_t drop_malformed;  /* too short, bad version, unparseable */
-  uint64_t drop_no_cipher;  /* RTP before Select Protocol finished */
-  uint64_t drop_muted;      /* from a muted member: not forwarded */
+  uint64_t drop_auth;         /* failed authentication / decryption */
+  uint64_t drop_replay;       /* authenticated, but its nonce was seen before */
+  uint64_t drop_malformed;    /* too short, bad version, unparseable */
+  uint64_t drop_no_cipher;    /* RTP before Select Protocol finished */
+  uint64_t drop_muted;        /* from a muted member: not forwarded */
   uint64_t send_errors;
   /* Forwarding delay per forwarded RTP packet: from the kernel's receive
    * timestamp (SO_TIMESTAMPNS) to the return of the sendmmsg that carried
@@ -156,8 +155,8 @@ uint16_t sc_media_port_for_room(const sc_media_t *m, uint64_t room_id);
  * by SSRC, which the control plane keeps unique. sc_media_post_add takes a
  * new reference to `stats` (may be NULL) for the member's lifetime. */
 int sc_media_post_add(sc_media_t *m, uint64_t room_id, uint32_t ssrc, sc_member_stats_t *stats);
-int sc_media_post_cipher(sc_media_t *m, uint64_t room_id, uint32_t ssrc,
-                         const sc_cipher_ops_t *ops, void *state);
+int sc_media_post_cipher(sc_media_t *m, uint64_t room_id, uint32_t ssrc, const sc_cipher_ops_t *ops,
+                         void *state);
 int sc_media_post_flags(sc_media_t *m, uint64_t room_id, uint32_t ssrc, unsigned flags);
 /* Address to send to until the member's first datagram binds one. */
 int sc_media_post_peer_hint(sc_media_t *m, uint64_t room_id, uint32_t ssrc,
@@ -167,8 +166,7 @@ int sc_media_post_peer_hint(sc_media_t *m, uint64_t room_id, uint32_t ssrc,
  * audio but keep their own SSRC and payload type. Ignored (logged) if the
  * SSRC is in use on the worker or the member has SC_MEDIA_MAX_ALIASES. */
 #define SC_MEDIA_MAX_ALIASES 8
-int sc_media_post_alias(sc_media_t *m, uint64_t room_id, uint32_t member_ssrc,
-                        uint32_t extra_ssrc);
+int sc_media_post_alias(sc_media_t *m, uint64_t room_id, uint32_t member_ssrc, uint32_t extra_ssrc);
 /* A new client takes the member over: its address binding, cipher and
  * aliases are dropped (the client does IP discovery and Select Protocol
  * anew); its counters stay. */
@@ -196,8 +194,7 @@ void sc_media_get_stats(const sc_media_t *m, sc_media_stats_t *out);
 /* Binds ssrc's member to `from` if it has no address yet. Returns 0 if the
  * member is (now) bound to `from`, -EEXIST if bound to another address,
  * -ENOENT if no member has that SSRC on this worker. */
-int sc_media_worker_bind(sc_media_worker_t *w, uint32_t ssrc,
-                         const struct sockaddr_storage *from);
+int sc_media_worker_bind(sc_media_worker_t *w, uint32_t ssrc, const struct sockaddr_storage *from);
 /* Counts a keepalive / a discovery answer in the worker's stats. */
 void sc_media_worker_count_keepalive(sc_media_worker_t *w);
 void sc_media_worker_count_discovery(sc_media_worker_t *w);

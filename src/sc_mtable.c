@@ -35,7 +35,9 @@ sc_mentry_t *sc_mtable_find(const sc_mtable_t *t, uint32_t ssrc) {
   return NULL;
 }
 
-static int is_own(const sc_mentry_t *e) { return e == &e->m->entries[0]; }
+static int is_own(const sc_mentry_t *e) {
+  return e == &e->m->entries[0];
+}
 
 sc_mmember_t *sc_mtable_member(const sc_mtable_t *t, uint32_t ssrc) {
   sc_mentry_t *e = sc_mtable_find(t, ssrc);

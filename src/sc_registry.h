@@ -24,7 +24,7 @@
 
 #include "sc_media.h"
 
-#define SC_ID_MAX 24      /* snowflakes: up to 20 digits */
+#define SC_ID_MAX 24 /* snowflakes: up to 20 digits */
 #define SC_SESSION_ID_LEN 32
 #define SC_VOICE_TOKEN_LEN 40
 #define SC_CHANNEL_TOKEN_LEN 32 /* hex, 128 bits */
@@ -58,13 +58,13 @@ typedef struct {
 
 struct sc_vstate {
   char user_id[SC_ID_MAX];
-  char guild_id[SC_ID_MAX];   /* "" for DMs and group calls */
-  char server_id[SC_ID_MAX];  /* guild_id, or channel_id when there is none */
+  char guild_id[SC_ID_MAX];  /* "" for DMs and group calls */
+  char server_id[SC_ID_MAX]; /* guild_id, or channel_id when there is none */
   char session_id[SC_SESSION_ID_LEN + 1];
   char token[SC_VOICE_TOKEN_LEN + 1];
   sc_vflags_t flags;
-  uint32_t ssrc;              /* assigned at creation, unique in the process */
-  unsigned speaking;          /* last Speaking flags (0 = silent) */
+  uint32_t ssrc;     /* assigned at creation, unique in the process */
+  unsigned speaking; /* last Speaking flags (0 = silent) */
   /* How the attached client's media is protected (for Discord: the
    * encryption mode name), set by the front end; "" = not chosen yet. */
   char transport[SC_TRANSPORT_MAX];
@@ -81,14 +81,14 @@ struct sc_vstate {
 struct sc_channel {
   char id[SC_ID_MAX];
   char guild_id[SC_ID_MAX];
-  uint64_t room_id;           /* media-plane room for this channel */
-  int bitrate;                /* bits/s; 0 = not told */
-  int user_limit;             /* 0 = not told (advisory, like bitrate) */
-  int pinned;                 /* announced by Litecord: kept while empty */
+  uint64_t room_id; /* media-plane room for this channel */
+  int bitrate;      /* bits/s; 0 = not told */
+  int user_limit;   /* 0 = not told (advisory, like bitrate) */
+  int pinned;       /* announced by Litecord: kept while empty */
   /* Opaque per-channel token (CSPRNG) sent in CHANNEL_ASSIGN. */
   char token[SC_CHANNEL_TOKEN_LEN + 1];
   int n_states;
-  sc_vstate_t *states;        /* list head via ch_next */
+  sc_vstate_t *states; /* list head via ch_next */
 };
 
 /* media may be NULL (unit tests): then no media commands are posted.
@@ -101,21 +101,19 @@ void sc_registry_destroy(sc_registry_t *r);
 /* Finds or creates the channel record (with a fresh token). Returns NULL
  * on bad id / ENOMEM. A front end sets ch->pinned when Litecord announced
  * the channel itself. */
-sc_channel_t *sc_registry_channel(sc_registry_t *r, const char *channel_id,
-                                  const char *guild_id);
+sc_channel_t *sc_registry_channel(sc_registry_t *r, const char *channel_id, const char *guild_id);
 sc_channel_t *sc_registry_find_channel(sc_registry_t *r, const char *channel_id);
 
 /* Creates a voice state for user in channel, with a fresh session id,
  * voice token (CSPRNG) and SSRC. A previous state of the same user on the
  * same server ends first (SC_END_REPLACED). Returns NULL on ENOMEM or an
  * invalid id (ids must be 1..20 decimal digits). */
-sc_vstate_t *sc_registry_create_state(sc_registry_t *r, const char *user_id,
-                                      const char *channel_id, const char *guild_id);
+sc_vstate_t *sc_registry_create_state(sc_registry_t *r, const char *user_id, const char *channel_id,
+                                      const char *guild_id);
 
 sc_vstate_t *sc_registry_find_session(sc_registry_t *r, const char *session_id);
 /* The user's state on that server (guild id, or channel id for DMs). */
-sc_vstate_t *sc_registry_find_user(sc_registry_t *r, const char *user_id,
-                                   const char *server_id);
+sc_vstate_t *sc_registry_find_user(sc_registry_t *r, const char *user_id, const char *server_id);
 
 /* Stores new flags and tells the attached connection (on_flags). */
 void sc_registry_set_flags(sc_registry_t *r, sc_vstate_t *vs, const sc_vflags_t *flags);
@@ -126,8 +124,7 @@ void sc_registry_end_state(sc_registry_t *r, sc_vstate_t *vs, sc_end_reason_t wh
 
 /* Attaches a connection to a state and announces it to the attached peers
  * (on_peer_join). Returns -EBUSY if another connection is attached. */
-int sc_registry_attach(sc_registry_t *r, sc_vstate_t *vs, const sc_attach_ops_t *ops,
-                       void *conn);
+int sc_registry_attach(sc_registry_t *r, sc_vstate_t *vs, const sc_attach_ops_t *ops, void *conn);
 /* Detaches (connection gone); peers get on_peer_leave. */
 void sc_registry_detach(sc_registry_t *r, sc_vstate_t *vs);
 
@@ -136,8 +133,7 @@ void sc_registry_set_speaking(sc_registry_t *r, sc_vstate_t *vs, unsigned speaki
 
 /* Iterates the channel's attached states other than `self`. */
 typedef void (*sc_vstate_fn)(sc_vstate_t *peer, void *arg);
-void sc_registry_each_peer(sc_channel_t *ch, const sc_vstate_t *self, sc_vstate_fn fn,
-                           void *arg);
+void sc_registry_each_peer(sc_channel_t *ch, const sc_vstate_t *self, sc_vstate_fn fn, void *arg);
 
 /* Ends every state of the channel (SC_END_CHANNEL_GONE: their connections
  * are told, their peers see them leave) and frees the channel, pinned or

@@ -31,8 +31,10 @@ static sc_app_t *signal_app;
 /* Only flags are set here; the loop acts on them (async-signal safety). */
 static void on_signal(int sig) {
   if (!signal_app) return;
-  if (sig == SIGHUP) signal_app->reload_requested = 1;
-  else signal_app->stop_requested = 1;
+  if (sig == SIGHUP)
+    signal_app->reload_requested = 1;
+  else
+    signal_app->stop_requested = 1;
   if (signal_app->lws) lws_cancel_service(signal_app->lws);
 }
 
@@ -47,9 +49,12 @@ static void lws_log_emit(int level, const char *line) {
 int sc_server_check_tls(const char *cert, const char *key, char *why, size_t why_size) {
   SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
   const char *problem = NULL;
-  if (!ctx) problem = "cannot create a TLS context";
-  else if (access(cert, R_OK) != 0) problem = "cannot read the TLS certificate";
-  else if (access(key, R_OK) != 0) problem = "cannot read the TLS key";
+  if (!ctx)
+    problem = "cannot create a TLS context";
+  else if (access(cert, R_OK) != 0)
+    problem = "cannot read the TLS certificate";
+  else if (access(key, R_OK) != 0)
+    problem = "cannot read the TLS key";
   else if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
     problem = "the TLS certificate is not a valid PEM certificate";
   else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
@@ -92,8 +97,7 @@ static void stop_media_flush(sc_app_t *app) {
 int sc_server_create(sc_app_t *app) {
   struct lws_context_creation_info info;
   memset(&info, 0, sizeof info);
-  lws_set_log_level(LLL_ERR | (app->cfg.log_level >= SC_LOG_DEBUG ? LLL_WARN : 0),
-                    lws_log_emit);
+  lws_set_log_level(LLL_ERR | (app->cfg.log_level >= SC_LOG_DEBUG ? LLL_WARN : 0), lws_log_emit);
   /* lws's own loop is poll(): every wake-up (one heartbeat) walked every
    * connection, ~2 ms of the control thread with 4,500 TLS sessions, and
    * since both the wake-ups and the walk grow with the sessions, idle
@@ -120,8 +124,9 @@ int sc_server_create(sc_app_t *app) {
   info.user = app;
   app->lws = lws_create_context(&info);
   if (!app->lws) {
-    sc_log_error("server", "cannot create the libwebsockets context (libev event library: "
-                           "package libwebsockets-evlib-ev)");
+    sc_log_error("server",
+                 "cannot create the libwebsockets context (libev event library: "
+                 "package libwebsockets-evlib-ev)");
     stop_media_flush(app);
     ev_loop_destroy(app->loop);
     app->loop = NULL;
@@ -141,8 +146,8 @@ int sc_server_create(sc_app_t *app) {
 /* lws reports a busy port only in its own log; check first so the admin
  * gets one clear line. */
 static int check_port_free(const sc_hostport_t *l) {
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                           .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+  struct addrinfo hints = {
+      .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
   struct addrinfo *res = NULL;
   char service[8];
   snprintf(service, sizeof service, "%u", l->port);
@@ -196,10 +201,12 @@ struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
     info.tls1_3_plus_cipher_list = SC_TLS13_CIPHERS;
   }
   struct lws_vhost *vh = lws_create_vhost(app->lws, &info);
-  if (!vh) sc_log_error("server", "cannot create the %s listener on %s:%u", name, listen->host,
-                        listen->port);
-  else sc_log_info("server", "%s listening on %s://%s:%u/", name, app->cfg.no_tls ? "ws" : "wss",
-                   listen->host, listen->port);
+  if (!vh)
+    sc_log_error("server", "cannot create the %s listener on %s:%u", name, listen->host,
+                 listen->port);
+  else
+    sc_log_info("server", "%s listening on %s://%s:%u/", name, app->cfg.no_tls ? "ws" : "wss",
+                listen->host, listen->port);
   return vh;
 }
 

@@ -157,8 +157,7 @@ int sc_statedir_secret(const char *dir, char *out, size_t out_size, int *created
   return sc_statedir_named_secret(dir, "lvsp_secret", out, out_size, created);
 }
 
-int sc_statedir_read_named_secret(const char *dir, const char *name, char *out,
-                                  size_t out_size) {
+int sc_statedir_read_named_secret(const char *dir, const char *name, char *out, size_t out_size) {
   char path[4096];
   if (!dir || !name || !out || out_size == 0) return -EINVAL;
   int rc = join_path(path, sizeof path, dir, name);
@@ -246,8 +245,8 @@ static int fill_cert(X509 *x, EVP_PKEY *pkey, const char *san) {
       !X509_time_adj_ex(X509_getm_notAfter(x), CERT_DAYS, 0, NULL))
     return -1;
   if (!X509_set_pubkey(x, pkey) ||
-      !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)CERT_CN,
-                                  -1, -1, 0) ||
+      !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)CERT_CN, -1, -1,
+                                  0) ||
       !X509_set_issuer_name(x, name))
     return -1;
   if (add_ext(x, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
@@ -271,8 +270,7 @@ static int write_pem(const char *path, X509 *cert, EVP_PKEY *key) {
     unlink(tmp);
     return -EIO;
   }
-  int ok = cert ? PEM_write_X509(f, cert)
-                : PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+  int ok = cert ? PEM_write_X509(f, cert) : PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
   ok = ok && fflush(f) == 0 && fsync(fd) == 0;
   ok = (fclose(f) == 0) && ok;
   if (ok && rename(tmp, path) == 0) return 0;

@@ -27,8 +27,7 @@ int sc_statedir_secret(const char *dir, char *out, size_t out_size, int *created
 int sc_statedir_named_secret(const char *dir, const char *name, char *out, size_t out_size,
                              int *created);
 /* Reads "<dir>/<name>" without creating it: 0, -ENOENT or another -errno. */
-int sc_statedir_read_named_secret(const char *dir, const char *name, char *out,
-                                  size_t out_size);
+int sc_statedir_read_named_secret(const char *dir, const char *name, char *out, size_t out_size);
 
 /* Ensures "<dir>/cert.pem" and "<dir>/key.pem" exist; if either is
  * missing, generates a fresh ECDSA P-256 key and a self-signed X.509 v3

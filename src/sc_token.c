@@ -9,7 +9,9 @@ int sc_token_init(void) {
   return sodium_init() < 0 ? -1 : 0;
 }
 
-void sc_token_random(void *buf, size_t len) { randombytes_buf(buf, len); }
+void sc_token_random(void *buf, size_t len) {
+  randombytes_buf(buf, len);
+}
 
 uint32_t sc_token_random_u32(void) {
   uint32_t v;

@@ -35,8 +35,10 @@ int sc_wsq_push_text(sc_wsq_t *q, const char *data, size_t len) {
   m->next = NULL;
   m->len = len;
   memcpy(m->buf + LWS_PRE, data, len);
-  if (q->tail) q->tail->next = m;
-  else q->head = m;
+  if (q->tail)
+    q->tail->next = m;
+  else
+    q->head = m;
   q->tail = m;
   q->count++;
   q->bytes += len;
@@ -144,8 +146,8 @@ int sc_wsq_on_writeable(sc_wsq_t *q) {
     return 0;
   }
   if (q->close_code) {
-    lws_close_reason(q->wsi, (enum lws_close_status)q->close_code,
-                     (unsigned char *)q->close_reason, strlen(q->close_reason));
+    lws_close_reason(q->wsi, (enum lws_close_status)q->close_code, (unsigned char *)q->close_reason,
+                     strlen(q->close_reason));
     return -1;
   }
   return 0;

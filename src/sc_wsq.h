@@ -25,10 +25,10 @@ typedef struct sc_wsq_msg sc_wsq_msg_t;
 typedef struct {
   sc_wsq_msg_t *head, *tail;
   size_t count;
-  size_t max_count;     /* bound on messages; 0 = default (4096) */
-  size_t bytes;         /* payload bytes queued */
-  size_t max_bytes;     /* bound on bytes (1 MiB): a large room's join burst fits */
-  int close_code;       /* 0 = no close pending */
+  size_t max_count; /* bound on messages; 0 = default (4096) */
+  size_t bytes;     /* payload bytes queued */
+  size_t max_bytes; /* bound on bytes (1 MiB): a large room's join burst fits */
+  int close_code;   /* 0 = no close pending */
   char close_reason[64];
   struct lws *wsi;
 } sc_wsq_t;

@@ -67,8 +67,8 @@ struct lg_control {
   client_t *clients;
   int next_client, in_flight, joined, failed, dropped, shutting_down;
   int64_t last_scan;
-  int64_t last_quiet; /* lg_control_pump_quiet: last pass */
-  uint64_t heartbeats; /* voice gateway heartbeats sent */
+  int64_t last_quiet;   /* lg_control_pump_quiet: last pass */
+  uint64_t heartbeats;  /* voice gateway heartbeats sent */
   pthread_mutex_t lock; /* guards disc[] (media thread -> main) */
   disc_t *disc;
   int disc_n, disc_cap;

@@ -52,7 +52,7 @@ typedef struct {
   double best_cpu_us, half_cpu_us;
   int steps, failed_checks, any_received, dropped;
   double half_srv_p50_us, half_srv_p99_us; /* medians over the half-rate runs */
-  double join_cpu_s;     /* server CPU while the clients joined */
+  double join_cpu_s;                       /* server CPU while the clients joined */
   double gen_join_cpu_s; /* ours, in the same time (the client side of TLS etc.) */
   /* --idle-seconds: the server's CPU while every session only heartbeats */
   double idle_wall_s, idle_cpu_s;

@@ -20,11 +20,11 @@ typedef struct {
   /* Shell commands run before / after each measuring step, with %p replaced
    * by the target's pid (profilers: callgrind_control -z / -d, perf -p). */
   const char *step_start_cmd, *step_end_cmd;
-  int raw;     /* drive the raw reflector: no LVSP/gateway, plain RTP */
+  int raw;        /* drive the raw reflector: no LVSP/gateway, plain RTP */
   int raw_crypto; /* with raw: seal and open every packet under --mode as in
                      the server runs (the reflector forwards it unchanged),
                      so both runs cost the generator the same */
-  int workers; /* --media-workers of the server / reflector threads */
+  int workers;    /* --media-workers of the server / reflector threads */
   int rooms, members, speakers;
   int rate;            /* packets per second per speaker */
   int payload;         /* Opus-sized payload bytes (>= 24) */

@@ -168,8 +168,7 @@ static int one_record(state_t *s, fuzz_reader_t *r) {
     FUZZ_CHECK(dv_cipher_open(s->c, bad, (size_t)len, out_plain, sizeof out_plain, &out) != 0);
   }
   open_and_check(s, pkt, (size_t)len, clear, clear_len, is_rtcp, ctr, plain, n);
-  if (flags & 1)
-    open_and_check(s, pkt, (size_t)len, clear, clear_len, is_rtcp, ctr, plain, n);
+  if (flags & 1) open_and_check(s, pkt, (size_t)len, clear, clear_len, is_rtcp, ctr, plain, n);
   return 1;
 }
 

@@ -51,8 +51,8 @@ static void check_answer(uint32_t ssrc, const uint8_t *data, size_t size) {
     const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&from;
     int v4 = IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr);
     FUZZ_CHECK(inet_pton(v4 ? AF_INET : AF_INET6, ip, addr) == 1);
-    FUZZ_CHECK(memcmp(addr, v4 ? a6->sin6_addr.s6_addr + 12 : a6->sin6_addr.s6_addr,
-                      v4 ? 4 : 16) == 0);
+    FUZZ_CHECK(memcmp(addr, v4 ? a6->sin6_addr.s6_addr + 12 : a6->sin6_addr.s6_addr, v4 ? 4 : 16) ==
+               0);
     FUZZ_CHECK(port == ntohs(a6->sin6_port));
   }
 }

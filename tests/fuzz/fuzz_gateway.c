@@ -57,11 +57,11 @@ static int cap_send(void *ctx, const char *text, size_t len) {
 static void cap_close(void *ctx, int code, const char *reason) {
   fconn_t *c = ctx;
   static const int codes[] = {
-      DV_CLOSE_UNKNOWN_OPCODE,   DV_CLOSE_DECODE_ERROR,    DV_CLOSE_NOT_AUTHENTICATED,
-      DV_CLOSE_AUTH_FAILED,      DV_CLOSE_ALREADY_AUTHENTICATED, DV_CLOSE_SESSION_INVALID,
-      DV_CLOSE_SESSION_TIMEOUT,  DV_CLOSE_SERVER_NOT_FOUND, DV_CLOSE_UNKNOWN_PROTOCOL,
-      DV_CLOSE_DISCONNECTED,     DV_CLOSE_SERVER_CRASH,    DV_CLOSE_UNKNOWN_MODE,
-      DV_CLOSE_BAD_REQUEST,      DV_CLOSE_RATE_LIMITED};
+      DV_CLOSE_UNKNOWN_OPCODE,  DV_CLOSE_DECODE_ERROR,          DV_CLOSE_NOT_AUTHENTICATED,
+      DV_CLOSE_AUTH_FAILED,     DV_CLOSE_ALREADY_AUTHENTICATED, DV_CLOSE_SESSION_INVALID,
+      DV_CLOSE_SESSION_TIMEOUT, DV_CLOSE_SERVER_NOT_FOUND,      DV_CLOSE_UNKNOWN_PROTOCOL,
+      DV_CLOSE_DISCONNECTED,    DV_CLOSE_SERVER_CRASH,          DV_CLOSE_UNKNOWN_MODE,
+      DV_CLOSE_BAD_REQUEST,     DV_CLOSE_RATE_LIMITED};
   int known = 0;
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) known |= codes[i] == code;
   FUZZ_CHECK(!c->closed && reason != NULL && known);
@@ -119,15 +119,18 @@ static sc_vstate_t *state_of(harness_t *h, uint8_t d) {
 static int conn_event(harness_t *h, const uint8_t *line, size_t len) {
   uint8_t arg = len > 1 ? line[1] : 0;
   switch (line[0]) {
-  case 'a': case 'b': send_text(h, line[0] - 'a', line + 1, len - 1); return 1;
-  case 'x': case 'y': send_binary(h, line[0] - 'x', line + 1, len - 1); return 1;
-  case 'A': case 'B':
-    dv_conn_closed(&h->c[line[0] - 'A'].conn);
-    open_conn(h, line[0] - 'A', (char)arg);
-    return 1;
-  case 'O': dv_conn_oversize(&h->c[0].conn); return 1;
-  case 'T': dv_timers_advance(dv_gw_timers(h->gw), 1000u * (arg % 64)); return 1;
-  default: return 0;
+    case 'a':
+    case 'b': send_text(h, line[0] - 'a', line + 1, len - 1); return 1;
+    case 'x':
+    case 'y': send_binary(h, line[0] - 'x', line + 1, len - 1); return 1;
+    case 'A':
+    case 'B':
+      dv_conn_closed(&h->c[line[0] - 'A'].conn);
+      open_conn(h, line[0] - 'A', (char)arg);
+      return 1;
+    case 'O': dv_conn_oversize(&h->c[0].conn); return 1;
+    case 'T': dv_timers_advance(dv_gw_timers(h->gw), 1000u * (arg % 64)); return 1;
+    default: return 0;
   }
 }
 
@@ -136,18 +139,18 @@ static void state_event(harness_t *h, const uint8_t *line, size_t len) {
   uint8_t arg = len > 1 ? line[1] : 0, arg2 = len > 2 ? line[2] : 0;
   sc_vstate_t *vs = state_of(h, arg);
   switch (line[0]) {
-  case 'E':
-    if (!vs) break;
-    h->vs[arg - '0'] = NULL;
-    sc_registry_end_state(h->app->registry, vs, (sc_end_reason_t)(arg2 % 4));
-    break;
-  case 'R':
-    if (arg >= '1' && arg <= '0' + N_STATES) make_state(h, arg - '0');
-    break;
-  case 'F':
-    if (vs) sc_registry_set_flags(h->app->registry, vs, &(sc_vflags_t){.mute = 1, .deaf = 1});
-    break;
-  default: break;
+    case 'E':
+      if (!vs) break;
+      h->vs[arg - '0'] = NULL;
+      sc_registry_end_state(h->app->registry, vs, (sc_end_reason_t)(arg2 % 4));
+      break;
+    case 'R':
+      if (arg >= '1' && arg <= '0' + N_STATES) make_state(h, arg - '0');
+      break;
+    case 'F':
+      if (vs) sc_registry_set_flags(h->app->registry, vs, &(sc_vflags_t){.mute = 1, .deaf = 1});
+      break;
+    default: break;
   }
 }
 

@@ -34,8 +34,7 @@ static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_sto
   return memcmp(a, b, sizeof *a) == 0;
 }
 
-int sc_media_worker_bind(sc_media_worker_t *w, uint32_t ssrc,
-                         const struct sockaddr_storage *from) {
+int sc_media_worker_bind(sc_media_worker_t *w, uint32_t ssrc, const struct sockaddr_storage *from) {
   for (int i = 0; i < N_MEMBERS; i++) {
     if (w->ssrc[i] != ssrc) continue;
     if (w->bound[i]) return same_addr(&w->addr[i], from) ? 0 : -EEXIST;
@@ -46,8 +45,12 @@ int sc_media_worker_bind(sc_media_worker_t *w, uint32_t ssrc,
   return -ENOENT;
 }
 
-void sc_media_worker_count_keepalive(sc_media_worker_t *w) { w->keepalives++; }
-void sc_media_worker_count_discovery(sc_media_worker_t *w) { w->discoveries++; }
+void sc_media_worker_count_keepalive(sc_media_worker_t *w) {
+  w->keepalives++;
+}
+void sc_media_worker_count_discovery(sc_media_worker_t *w) {
+  w->discoveries++;
+}
 
 static void source(int i, struct sockaddr_storage *ss) {
   memset(ss, 0, sizeof *ss);

@@ -24,7 +24,9 @@ void fuzz_init_once(void) {
   FUZZ_CHECK(sc_token_init() == 0);
 }
 
-int fuzz_verbose(void) { return getenv("FUZZ_VERBOSE") != NULL; }
+int fuzz_verbose(void) {
+  return getenv("FUZZ_VERBOSE") != NULL;
+}
 
 /* ---- messages split at '\n' ------------------------------------------- */
 
@@ -77,7 +79,9 @@ int fuzz_take_u16(fuzz_reader_t *r, uint16_t *v) {
   return ok;
 }
 
-int fuzz_take_u32(fuzz_reader_t *r, uint32_t *v) { return take(r, 4, v); }
+int fuzz_take_u32(fuzz_reader_t *r, uint32_t *v) {
+  return take(r, 4, v);
+}
 
 size_t fuzz_take_bytes(fuzz_reader_t *r, size_t n, const uint8_t **out) {
   if (n > r->left) n = r->left;
@@ -118,8 +122,8 @@ static int gcm(int enc, const uint8_t key[32], const uint8_t nonce[12], const ui
   return ok;
 }
 
-int fuzz_seal(int mode, const uint8_t key[32], const uint8_t *clear, size_t clear_len,
-              uint32_t ctr, const uint8_t *plain, size_t plain_len, uint8_t *out, size_t cap) {
+int fuzz_seal(int mode, const uint8_t key[32], const uint8_t *clear, size_t clear_len, uint32_t ctr,
+              const uint8_t *plain, size_t plain_len, uint8_t *out, size_t cap) {
   size_t total = clear_len + plain_len + 16 + 4;
   if (total > cap || total > 65535) return -1;
   uint8_t nonce[24] = {0};
@@ -136,8 +140,8 @@ int fuzz_seal(int mode, const uint8_t key[32], const uint8_t *clear, size_t clea
   return (int)total;
 }
 
-int fuzz_open(int mode, const uint8_t key[32], const uint8_t *pkt, size_t len,
-              size_t clear_len, uint8_t *plain) {
+int fuzz_open(int mode, const uint8_t key[32], const uint8_t *pkt, size_t len, size_t clear_len,
+              uint8_t *plain) {
   if (len < clear_len + 20) return -1;
   size_t ct_len = len - clear_len - 20;
   uint8_t nonce[24] = {0}, tag[16];

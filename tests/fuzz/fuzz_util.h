@@ -24,9 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Aborts with a message when cond is false: a broken invariant is a
  * finding just like a sanitizer report. */
-#define FUZZ_CHECK(cond)                                                      \
-  do {                                                                        \
-    if (!(cond)) fuzz_fail(__FILE__, __LINE__, #cond);                        \
+#define FUZZ_CHECK(cond)                               \
+  do {                                                 \
+    if (!(cond)) fuzz_fail(__FILE__, __LINE__, #cond); \
   } while (0)
 void fuzz_fail(const char *file, int line, const char *what) __attribute__((noreturn));
 
@@ -65,13 +65,13 @@ uint8_t *fuzz_dup(const uint8_t *p, size_t len);
  * u32be(ctr), the clear header as AAD, the nonce = ctr in its first 4
  * bytes. mode 0 = aead_aes256_gcm_rtpsize, 1 = xchacha20_poly1305. Returns
  * the length, or -1 if cap is too small. */
-int fuzz_seal(int mode, const uint8_t key[32], const uint8_t *clear, size_t clear_len,
-              uint32_t ctr, const uint8_t *plain, size_t plain_len, uint8_t *out, size_t cap);
+int fuzz_seal(int mode, const uint8_t key[32], const uint8_t *clear, size_t clear_len, uint32_t ctr,
+              const uint8_t *plain, size_t plain_len, uint8_t *out, size_t cap);
 
 /* Opens what fuzz_seal built (and what the server sends); plain must hold
  * len bytes. Returns the plaintext length or -1 if it does not authenticate. */
-int fuzz_open(int mode, const uint8_t key[32], const uint8_t *pkt, size_t len,
-              size_t clear_len, uint8_t *plain);
+int fuzz_open(int mode, const uint8_t key[32], const uint8_t *pkt, size_t len, size_t clear_len,
+              uint8_t *plain);
 
 /* The oracle for what a protocol handler sends: a JSON object with an
  * integer "op" and a "d" (an object when d_object is set). Aborts if not. */

@@ -87,8 +87,10 @@ static int run_dir(const char *dir) {
     struct stat st;
     snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
     if (names[i]->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-      if (run_file(path) < 0) failed = 1;
-      else ran++;
+      if (run_file(path) < 0)
+        failed = 1;
+      else
+        ran++;
     }
     free(names[i]);
   }

@@ -21,9 +21,9 @@
 typedef struct {
   dv_conn_t conn;
   json_t *msgs[MAX_MSGS];
-  int n, next;   /* captured, and next one to read */
+  int n, next; /* captured, and next one to read */
   int close_code;
-  int open;      /* dv_conn_closed not yet called */
+  int open; /* dv_conn_closed not yet called */
 } client_t;
 
 static sc_app_t app;
@@ -64,7 +64,9 @@ static inline void harness_fini(void) {
   sc_registry_destroy(app.registry);
 }
 
-static inline void advance(uint64_t ms) { dv_timers_advance(dv_gw_timers(gw), ms); }
+static inline void advance(uint64_t ms) {
+  dv_timers_advance(dv_gw_timers(gw), ms);
+}
 
 static inline void client_open(client_t *c, int version) {
   memset(c, 0, sizeof *c);
@@ -102,9 +104,13 @@ static inline json_int_t seq_of(json_t *msg) {
   return json_integer_value(json_object_get(msg, "seq"));
 }
 
-static inline void expect_silence(client_t *c) { ASSERT_EQ(c->n - c->next, 0); }
+static inline void expect_silence(client_t *c) {
+  ASSERT_EQ(c->n - c->next, 0);
+}
 
-static inline void skip_all(client_t *c) { c->next = c->n; }
+static inline void skip_all(client_t *c) {
+  c->next = c->n;
+}
 
 static inline void send_json(client_t *c, const char *fmt, ...) {
   char buf[2048];
@@ -116,8 +122,9 @@ static inline void send_json(client_t *c, const char *fmt, ...) {
 }
 
 static inline void identify(client_t *c, const sc_vstate_t *vs) {
-  send_json(c, "{\"op\":0,\"d\":{\"server_id\":\"%s\",\"user_id\":\"%s\",\"session_id\":\"%s\","
-               "\"token\":\"%s\",\"max_dave_protocol_version\":1}}",
+  send_json(c,
+            "{\"op\":0,\"d\":{\"server_id\":\"%s\",\"user_id\":\"%s\",\"session_id\":\"%s\","
+            "\"token\":\"%s\",\"max_dave_protocol_version\":1}}",
             vs->server_id, vs->user_id, vs->session_id, vs->token);
 }
 

@@ -28,7 +28,7 @@ typedef struct {
   int n_closes;
   int close_code;
   char reason[128];
-  int fail_sends; /* make send_text fail (peer not reading) */
+  int fail_sends;  /* make send_text fail (peer not reading) */
   size_t reserved; /* sum of reserve() requests */
 } capture_t;
 
@@ -66,7 +66,9 @@ static inline void cap_close(void *ctx, int code, const char *reason) {
   snprintf(c->reason, sizeof c->reason, "%s", reason);
 }
 
-static inline void cap_reserve(void *ctx, size_t n) { ((capture_t *)ctx)->reserved += n; }
+static inline void cap_reserve(void *ctx, size_t n) {
+  ((capture_t *)ctx)->reserved += n;
+}
 
 __attribute__((unused)) static const lvsp_io_t cap_io = {cap_send, cap_close};
 
@@ -92,7 +94,9 @@ static inline fx_t *fx_new_replay(size_t replay) {
   return f;
 }
 
-static inline fx_t *fx_new(void) { return fx_new_replay(1024); }
+static inline fx_t *fx_new(void) {
+  return fx_new_replay(1024);
+}
 
 static inline void cap_clear(capture_t *c) {
   for (int i = 0; i < c->n; i++) json_decref(c->msgs[i]);
@@ -113,13 +117,17 @@ static inline void fx_free(fx_t *f) {
 static inline int say_on(fx_t *f, int i, const char *text) {
   return lvsp_handle_text(&f->c[i].conn, text, strlen(text));
 }
-static inline int say(fx_t *f, const char *text) { return say_on(f, 0, text); }
+static inline int say(fx_t *f, const char *text) {
+  return say_on(f, 0, text);
+}
 
 static inline json_t *last_on(fx_t *f, int i) {
   ASSERT_TRUE(f->c[i].cap.n > 0);
   return f->c[i].cap.msgs[f->c[i].cap.n - 1];
 }
-static inline json_t *last(fx_t *f) { return last_on(f, 0); }
+static inline json_t *last(fx_t *f) {
+  return last_on(f, 0);
+}
 
 static inline json_t *msg_d(json_t *m, int op) {
   ASSERT_EQ(json_integer_value(json_object_get(m, "op")), op);
@@ -127,7 +135,9 @@ static inline json_t *msg_d(json_t *m, int op) {
   ASSERT_TRUE(json_is_object(d));
   return d;
 }
-static inline json_t *last_d(fx_t *f, int op) { return msg_d(last(f), op); }
+static inline json_t *last_d(fx_t *f, int op) {
+  return msg_d(last(f), op);
+}
 
 /* The frame-level sequence number. */
 static inline long long seq_of(json_t *m) {
@@ -152,8 +162,8 @@ static inline void hmac_token(fx_t *f, int i, char out[65]) {
   unsigned char mac[32];
   unsigned mac_len = 0;
   const char *nonce = f->c[i].conn.nonce;
-  HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET), (const unsigned char *)nonce, strlen(nonce),
-       mac, &mac_len);
+  HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET), (const unsigned char *)nonce, strlen(nonce), mac,
+       &mac_len);
   ASSERT_EQ(mac_len, 32);
   for (int k = 0; k < 32; k++) snprintf(out + 2 * k, 3, "%02x", mac[k]);
 }
@@ -176,7 +186,9 @@ static inline fx_t *fx_ready_as(lvsp_dialect_t dl) {
   msg_d(last(f), LVSP_OP_READY); /* empty registry: no snapshot follows */
   return f;
 }
-static inline fx_t *fx_ready(void) { return fx_ready_as(LVSP_DIALECT_SEED); }
+static inline fx_t *fx_ready(void) {
+  return fx_ready_as(LVSP_DIALECT_SEED);
+}
 
 /* A fresh connection, one message, the expected close code. */
 static inline void expect_close(const char *text, int code, int identified) {

@@ -58,7 +58,8 @@ static void test_state_json(void) {
   ASSERT_EQ(json_integer_value(json_object_get(m, "speaking")), 1);
   ASSERT_TRUE(json_is_false(json_object_get(m, "connected")));
   json_t *fl = json_object_get(m, "flags");
-  ASSERT_TRUE(json_is_true(json_object_get(fl, "mute")) && json_is_true(json_object_get(fl, "self_deaf")));
+  ASSERT_TRUE(json_is_true(json_object_get(fl, "mute")) &&
+              json_is_true(json_object_get(fl, "self_deaf")));
   ASSERT_TRUE(json_is_false(json_object_get(fl, "deaf")));
   json_t *s = json_object_get(m, "stats");
   ASSERT_EQ(json_integer_value(json_object_get(s, "rx_packets")), 7);
@@ -126,18 +127,26 @@ static int parse(const char *text, int *status, char *body, size_t cap) {
 static void test_parse_response(void) {
   int status;
   char body[128];
-  ASSERT_EQ(parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}trailing", &status, body, sizeof body), 0);
+  ASSERT_EQ(
+      parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}trailing", &status, body, sizeof body),
+      0);
   ASSERT_EQ(status, 200);
   ASSERT_STREQ(body, "{}");
-  ASSERT_EQ(parse("HTTP/1.0 401 Unauthorized\r\ncontent-type: x\r\n\r\nno", &status, body, sizeof body), 0);
+  ASSERT_EQ(
+      parse("HTTP/1.0 401 Unauthorized\r\ncontent-type: x\r\n\r\nno", &status, body, sizeof body),
+      0);
   ASSERT_EQ(status, 401);
   ASSERT_STREQ(body, "no"); /* read to close */
-  ASSERT_EQ(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
-                  &status, body, sizeof body), 0);
+  ASSERT_EQ(
+      parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+            &status, body, sizeof body),
+      0);
   ASSERT_STREQ(body, "abcde");
   ASSERT_EQ(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nff\r\nabc", &status, body,
-                  sizeof body), -EBADMSG);
-  ASSERT_EQ(parse("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n{}", &status, body, sizeof body), -EBADMSG);
+                  sizeof body),
+            -EBADMSG);
+  ASSERT_EQ(parse("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n{}", &status, body, sizeof body),
+            -EBADMSG);
   ASSERT_EQ(parse("HTTP/1.1 200 OK\r\n", &status, body, sizeof body), -EBADMSG);
   ASSERT_EQ(parse("SSH-2.0-x\r\n\r\n", &status, body, sizeof body), -EBADMSG);
   ASSERT_EQ(parse("HTTP/1.1 999 What\r\n\r\n", &status, body, sizeof body), -EBADMSG);

@@ -53,13 +53,13 @@ static void run(run_t *r, ...) {
 
 /* An error: EXIT_ERROR, nothing on out, one line "litecord-voice: ..."
  * on err that mentions `why`. */
-#define EXPECT_ERROR(why, ...)                                                  \
-  do {                                                                          \
-    run_t r_;                                                                   \
-    run(&r_, __VA_ARGS__, (char *)NULL);                                        \
-    ASSERT_EQ(r_.res, SC_CONFIG_EXIT_ERROR);                                    \
-    ASSERT_STREQ(r_.out, "");                                                   \
-    check_error_line(r_.err, why);                                              \
+#define EXPECT_ERROR(why, ...)               \
+  do {                                       \
+    run_t r_;                                \
+    run(&r_, __VA_ARGS__, (char *)NULL);     \
+    ASSERT_EQ(r_.res, SC_CONFIG_EXIT_ERROR); \
+    ASSERT_STREQ(r_.out, "");                \
+    check_error_line(r_.err, why);           \
   } while (0)
 
 static void check_error_line(const char *err, const char *why) {
@@ -133,9 +133,9 @@ static void check_all_flags(const run_t *r) {
 
 static void test_all_flags(void) {
   run_t r;
-  run(&r, "--lvsp-listen", "127.0.0.1:9000", "--gateway-listen", "[::1]:9001", "--udp-listen",
-      ":0", "--public-host", "voice.example.com", "--tls-cert", "/etc/c.pem", "--tls-key",
-      "/etc/k.pem", "--state-dir", "/var/lib/lv", "--media-workers", "64", "--modes",
+  run(&r, "--lvsp-listen", "127.0.0.1:9000", "--gateway-listen", "[::1]:9001", "--udp-listen", ":0",
+      "--public-host", "voice.example.com", "--tls-cert", "/etc/c.pem", "--tls-key", "/etc/k.pem",
+      "--state-dir", "/var/lib/lv", "--media-workers", "64", "--modes",
       "xsalsa20_poly1305,b,aead_aes256_gcm_rtpsize", "--lvsp-heartbeat-ms", "1000",
       "--gw-heartbeat-ms", "3600000", "--capacity", "5", "--log-level", "debug", (char *)NULL);
   check_all_flags(&r);
@@ -147,9 +147,9 @@ static void test_all_flags(void) {
       "--gw-heartbeat-ms=3600000", "--capacity=5", "--log-level=debug", (char *)NULL);
   check_all_flags(&r);
 
-  run(&r, "--lvsp-listen", "127.0.0.1:9000", "--gateway-listen=[::1]:9001", "--udp-listen",
-      ":0", "--public-host=voice.example.com", "--tls-cert", "/etc/c.pem",
-      "--tls-key=/etc/k.pem", "--state-dir", "/var/lib/lv", "--media-workers=64", "--modes",
+  run(&r, "--lvsp-listen", "127.0.0.1:9000", "--gateway-listen=[::1]:9001", "--udp-listen", ":0",
+      "--public-host=voice.example.com", "--tls-cert", "/etc/c.pem", "--tls-key=/etc/k.pem",
+      "--state-dir", "/var/lib/lv", "--media-workers=64", "--modes",
       "xsalsa20_poly1305,b,aead_aes256_gcm_rtpsize", "--lvsp-heartbeat-ms=1000",
       "--gw-heartbeat-ms", "3600000", "--capacity=5", "--log-level", "debug", (char *)NULL);
   check_all_flags(&r);
@@ -201,9 +201,12 @@ static void test_hostport(void) {
     const char *text, *host;
     int port;
   } good[] = {
-      {"127.0.0.1:7700", "127.0.0.1", 7700}, {"0.0.0.0:1", "0.0.0.0", 1},
-      {":8080", "0.0.0.0", 8080},            {"[::1]:443", "::1", 443},
-      {"[::]:65535", "::", 65535},           {"localhost:0", "localhost", 0},
+      {"127.0.0.1:7700", "127.0.0.1", 7700},
+      {"0.0.0.0:1", "0.0.0.0", 1},
+      {":8080", "0.0.0.0", 8080},
+      {"[::1]:443", "::1", 443},
+      {"[::]:65535", "::", 65535},
+      {"localhost:0", "localhost", 0},
       {"eth0:5", "eth0", 5},
   };
   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
@@ -214,10 +217,10 @@ static void test_hostport(void) {
     ASSERT_EQ(hp.port, good[i].port);
   }
   static const char *const bad[] = {
-      "",         "7700",        "host",      "host:",     "host:65536", "host:-1",
-      "host:+1",  "host: 1",     "host:1 ",   "::1:80",    "[::1]80",    "[::1]",
-      "[::1:80",  "[zz]:80",     "[]:80",     "a b:80",    "h:0x10",     "h:99999999999",
-      "h:000080", "[1.2.3.4]:5", ":",         "a/b:80",
+      "",         "7700",        "host",    "host:",  "host:65536", "host:-1",
+      "host:+1",  "host: 1",     "host:1 ", "::1:80", "[::1]80",    "[::1]",
+      "[::1:80",  "[zz]:80",     "[]:80",   "a b:80", "h:0x10",     "h:99999999999",
+      "h:000080", "[1.2.3.4]:5", ":",       "a/b:80",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     if (sc_config_parse_hostport(bad[i], &hp) != -1) SC_FAIL("'%s' should not parse", bad[i]);
@@ -284,13 +287,33 @@ static void test_errors(void) {
 
 static void test_help_version(void) {
   static const char *const must[] = {
-      "--lvsp-listen", "--gateway-listen", "--udp-listen",   "--public-host",
-      "--tls-cert",    "--tls-key",        "--no-tls",       "--state-dir",
-      "--help",        "--version",        "--media-workers", "--modes",
-      "--lvsp-heartbeat-ms", "--gw-heartbeat-ms", "--capacity", "--log-level",
-      "LVSP_SECRET",   "0.0.0.0:7700",     "0.0.0.0:7701",   "0.0.0.0:7702",
-      "127.0.0.1",     SC_DEFAULT_STATE_DIR, "45000",        "41250",
-      "[default: 1000]", "[default: info]", "[default: 1]",
+      "--lvsp-listen",
+      "--gateway-listen",
+      "--udp-listen",
+      "--public-host",
+      "--tls-cert",
+      "--tls-key",
+      "--no-tls",
+      "--state-dir",
+      "--help",
+      "--version",
+      "--media-workers",
+      "--modes",
+      "--lvsp-heartbeat-ms",
+      "--gw-heartbeat-ms",
+      "--capacity",
+      "--log-level",
+      "LVSP_SECRET",
+      "0.0.0.0:7700",
+      "0.0.0.0:7701",
+      "0.0.0.0:7702",
+      "127.0.0.1",
+      SC_DEFAULT_STATE_DIR,
+      "45000",
+      "41250",
+      "[default: 1000]",
+      "[default: info]",
+      "[default: 1]",
       "aead_aes256_gcm_rtpsize,aead_xchacha20_poly1305_rtpsize",
   };
   run_t r;

@@ -26,10 +26,10 @@ typedef struct {
   uint32_t counter;
   uint8_t packet[MAX_PKT];
   size_t packet_len;
-  size_t clear_len;   /* bytes before the sealed part */
-  int header_auth;    /* the clear header is authenticated (AAD or nonce) */
-  size_t nonce_len;   /* wire nonce at the end */
-  int tag_first;      /* secretbox layout: tag16 || ciphertext */
+  size_t clear_len; /* bytes before the sealed part */
+  int header_auth;  /* the clear header is authenticated (AAD or nonce) */
+  size_t nonce_len; /* wire nonce at the end */
+  int tag_first;    /* secretbox layout: tag16 || ciphertext */
   long ext_len_off;
   sc_media_pkt_t hdr; /* expected fields; .payload unset (vecs moves) */
   uint8_t payload[MAX_PKT];
@@ -40,8 +40,7 @@ typedef struct {
 static vec_t *vecs;
 static size_t n_vecs;
 
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
+static size_t unhex(const char *s, uint8_t *out, size_t cap) {
   size_t n = strlen(s);
   if (n % 2 || n / 2 > cap) SC_FAIL("bad hex field (%zu chars)", n);
   for (size_t i = 0; i < n / 2; i++) {
@@ -52,22 +51,19 @@ static size_t unhex(const char *s, uint8_t *out, size_t cap)
   return n / 2;
 }
 
-static const char *jstr(json_t *o, const char *k)
-{
+static const char *jstr(json_t *o, const char *k) {
   const char *s = json_string_value(json_object_get(o, k));
   if (!s) SC_FAIL("vector field %s missing", k);
   return s;
 }
 
-static long long jint(json_t *o, const char *k)
-{
+static long long jint(json_t *o, const char *k) {
   json_t *v = json_object_get(o, k);
   if (!json_is_integer(v)) SC_FAIL("vector field %s missing", k);
   return json_integer_value(v);
 }
 
-static void parse_vector(json_t *o, vec_t *v)
-{
+static void parse_vector(json_t *o, vec_t *v) {
   snprintf(v->name, sizeof v->name, "%s", jstr(o, "name"));
   int mode = dv_mode_from_name(jstr(o, "mode"));
   if (mode < 0) SC_FAIL("%s: unknown mode", v->name);
@@ -95,8 +91,7 @@ static void parse_vector(json_t *o, vec_t *v)
 
 /* Runs the generator and keeps every vector; fails unless the stream is
  * complete (the end record's count matches) and node exited 0. */
-static void load_vectors(void)
-{
+static void load_vectors(void) {
   const char *dir = getenv("SC_NODE_DIR");
   if (!dir || !*dir) SC_FAIL("SC_NODE_DIR is not set (should be <repo>/tests/node)");
   char cmd[4096];
@@ -138,8 +133,7 @@ static void load_vectors(void)
  * (libsodium AES-NI where available) and the portable (OpenSSL EVP) path. */
 static dv_cipher_t *(*new_cipher)(dv_mode_t, const uint8_t *) = dv_cipher_new;
 
-static void test_vector_coverage(void)
-{
+static void test_vector_coverage(void) {
   int per_mode[DV_MODE_COUNT] = {0}, seal[DV_MODE_COUNT] = {0}, rtcp = 0, bad = 0, ext = 0;
   int csrc = 0, pad = 0;
   for (size_t i = 0; i < n_vecs; i++) {
@@ -160,8 +154,7 @@ static void test_vector_coverage(void)
   ASSERT_TRUE(rtcp >= 15 && bad >= 10 && ext >= 6 && csrc >= 15 && pad >= 15);
 }
 
-static void expect_open(const vec_t *v, dv_cipher_t *c, const uint8_t *pkt, size_t len)
-{
+static void expect_open(const vec_t *v, dv_cipher_t *c, const uint8_t *pkt, size_t len) {
   uint8_t plain[MAX_PKT];
   sc_media_pkt_t out;
   int rc = dv_cipher_open(c, pkt, len, plain, sizeof plain, &out);
@@ -177,8 +170,7 @@ static void expect_open(const vec_t *v, dv_cipher_t *c, const uint8_t *pkt, size
   ASSERT_MEMEQ(out.payload, v->payload, v->hdr.payload_len);
 }
 
-static void test_open_vectors(void)
-{
+static void test_open_vectors(void) {
   for (size_t i = 0; i < n_vecs; i++) {
     vec_t *v = &vecs[i];
     dv_cipher_t *c = new_cipher(v->mode, v->key);
@@ -195,8 +187,7 @@ static void test_open_vectors(void)
   }
 }
 
-static void test_seal_vectors(void)
-{
+static void test_seal_vectors(void) {
   for (size_t i = 0; i < n_vecs; i++) {
     vec_t *v = &vecs[i];
     if (!v->seal) continue;
@@ -216,15 +207,14 @@ static void test_seal_vectors(void)
 
 /* Flips one bit at off; the result must be an authentication failure
  * (or, for the extension length field, possibly a framing error). */
-static void expect_tampered(const vec_t *v, dv_cipher_t *c, size_t off, uint8_t bit)
-{
+static void expect_tampered(const vec_t *v, dv_cipher_t *c, size_t off, uint8_t bit) {
   uint8_t pkt[MAX_PKT], plain[MAX_PKT];
   sc_media_pkt_t out;
   memcpy(pkt, v->packet, v->packet_len);
   pkt[off] ^= bit;
   int rc = dv_cipher_open(c, pkt, v->packet_len, plain, sizeof plain, &out);
-  int ext_len = v->ext_len_off >= 0 && (off == (size_t)v->ext_len_off ||
-                                        off == (size_t)v->ext_len_off + 1);
+  int ext_len =
+      v->ext_len_off >= 0 && (off == (size_t)v->ext_len_off || off == (size_t)v->ext_len_off + 1);
   if (rc != -EBADMSG && !(ext_len && rc == -EINVAL))
     SC_FAIL("%s: flipped bit 0x%02x at %zu: open() = %d", v->name, bit, off, rc);
   sc_test_checks++;
@@ -232,8 +222,7 @@ static void expect_tampered(const vec_t *v, dv_cipher_t *c, size_t off, uint8_t 
 
 /* Every authenticated byte: the header where the mode covers it (as AAD
  * or as the nonce), both ends of the ciphertext, the tag, the wire nonce. */
-static void test_tamper(void)
-{
+static void test_tamper(void) {
   for (size_t i = 0; i < n_vecs; i++) {
     vec_t *v = &vecs[i];
     dv_cipher_t *c = new_cipher(v->mode, v->key);
@@ -256,8 +245,7 @@ static void test_tamper(void)
   }
 }
 
-static void test_truncated(void)
-{
+static void test_truncated(void) {
   for (size_t i = 0; i < n_vecs; i++) {
     vec_t *v = &vecs[i];
     dv_cipher_t *c = new_cipher(v->mode, v->key);
@@ -278,18 +266,20 @@ static void test_truncated(void)
 
 static const uint8_t test_key[DV_KEY_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
 
-static int seal_with(dv_cipher_t *tx, uint32_t ctr, uint16_t seq, uint8_t *out)
-{
+static int seal_with(dv_cipher_t *tx, uint32_t ctr, uint16_t seq, uint8_t *out) {
   static const uint8_t opus[] = {0xf8, 0xff, 0xfe, 0x01, 0x02};
-  sc_media_pkt_t in = {.marker_pt = 0x78, .seq = seq, .timestamp = 960u * seq,
-                       .ssrc = 0xabcdef01, .payload = opus, .payload_len = sizeof opus};
+  sc_media_pkt_t in = {.marker_pt = 0x78,
+                       .seq = seq,
+                       .timestamp = 960u * seq,
+                       .ssrc = 0xabcdef01,
+                       .payload = opus,
+                       .payload_len = sizeof opus};
   dv_cipher_set_send_counter(tx, ctr - 1);
   return dv_cipher_seal(tx, &in, out, MAX_PKT);
 }
 
 /* Seals a packet with nonce counter ctr and returns what rx.open says. */
-static int open_ctr(dv_cipher_t *tx, dv_cipher_t *rx, uint32_t ctr)
-{
+static int open_ctr(dv_cipher_t *tx, dv_cipher_t *rx, uint32_t ctr) {
   uint8_t pkt[MAX_PKT], plain[MAX_PKT];
   sc_media_pkt_t out;
   int n = seal_with(tx, ctr, (uint16_t)ctr, pkt);
@@ -299,8 +289,7 @@ static int open_ctr(dv_cipher_t *tx, dv_cipher_t *rx, uint32_t ctr)
 
 /* Counter modes slide over the nonce counter, xsalsa20_poly1305 over the
  * RTP sequence number (seal_with uses seq = counter). */
-static void test_replay_window(void)
-{
+static void test_replay_window(void) {
   for (int m = 0; m < DV_MODE_COUNT; m++) {
     if (m == DV_MODE_XSALSA20_POLY1305_SUFFIX) continue; /* test_suffix_replay */
     dv_cipher_t *tx = dv_cipher_new((dv_mode_t)m, test_key);
@@ -310,9 +299,9 @@ static void test_replay_window(void)
     ASSERT_EQ(open_ctr(tx, rx, 101), 0); /* late, in window: accepted once */
     ASSERT_EQ(open_ctr(tx, rx, 101), -EALREADY);
     ASSERT_EQ(open_ctr(tx, rx, 100), -EALREADY);
-    ASSERT_EQ(open_ctr(tx, rx, 166), 0);        /* window now 103..166 */
+    ASSERT_EQ(open_ctr(tx, rx, 166), 0);         /* window now 103..166 */
     ASSERT_EQ(open_ctr(tx, rx, 102), -EALREADY); /* 64 behind: too old */
-    ASSERT_EQ(open_ctr(tx, rx, 103), 0);        /* 63 behind, unseen */
+    ASSERT_EQ(open_ctr(tx, rx, 103), 0);         /* 63 behind, unseen */
     ASSERT_EQ(open_ctr(tx, rx, 103), -EALREADY);
     ASSERT_EQ(open_ctr(tx, rx, 1000), 0); /* big jump clears the window */
     for (uint32_t ctr = 999; ctr > 1000 - 64; ctr--) ASSERT_EQ(open_ctr(tx, rx, ctr), 0);
@@ -323,8 +312,7 @@ static void test_replay_window(void)
   }
 }
 
-static void test_replay_wrap(void)
-{
+static void test_replay_wrap(void) {
   dv_cipher_t *tx = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
   dv_cipher_t *rx = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
   ASSERT_EQ(open_ctr(tx, rx, 0xFFFFFFFEu), 0);
@@ -339,8 +327,7 @@ static void test_replay_wrap(void)
 }
 
 /* A forged packet with a far-ahead counter must not slide the window. */
-static void test_forgery_keeps_window(void)
-{
+static void test_forgery_keeps_window(void) {
   dv_cipher_t *tx = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, test_key);
   dv_cipher_t *rx = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, test_key);
   uint8_t pkt[MAX_PKT], plain[MAX_PKT];
@@ -356,8 +343,7 @@ static void test_forgery_keeps_window(void)
 
 /* An XChaCha RTCP packet under test_key with nonce counter ctr, built
  * with libsodium directly (seal() never makes RTCP). */
-static size_t rtcp_packet(uint32_t ctr, uint8_t *pkt)
-{
+static size_t rtcp_packet(uint32_t ctr, uint8_t *pkt) {
   static const uint8_t hdr[8] = {0x80, 201, 0, 1, 0xab, 0xcd, 0xef, 0x01};
   uint8_t nonce[24] = {(uint8_t)(ctr >> 24), (uint8_t)(ctr >> 16), (uint8_t)(ctr >> 8),
                        (uint8_t)ctr};
@@ -371,8 +357,7 @@ static size_t rtcp_packet(uint32_t ctr, uint8_t *pkt)
 
 /* RTP and RTCP counters may be one sequence or two: a far-ahead RTCP
  * counter must not make the RTP stream look replayed, and vice versa. */
-static void test_rtcp_own_window(void)
-{
+static void test_rtcp_own_window(void) {
   dv_cipher_t *tx = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
   dv_cipher_t *rx = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
   uint8_t pkt[MAX_PKT], plain[MAX_PKT];
@@ -395,16 +380,18 @@ static void test_rtcp_own_window(void)
   dv_cipher_free(rx);
 }
 
-static void test_roundtrip(void)
-{
+static void test_roundtrip(void) {
   for (int m = 0; m < DV_MODE_COUNT; m++) {
     dv_cipher_t *a = dv_cipher_new((dv_mode_t)m, test_key);
     dv_cipher_t *b = dv_cipher_new((dv_mode_t)m, test_key);
     uint8_t payload[1000], pkt[MAX_PKT], plain[MAX_PKT];
     for (size_t i = 0; i < sizeof payload; i++) payload[i] = (uint8_t)(i * 7 + m);
     for (uint16_t k = 0; k < 20; k++) {
-      sc_media_pkt_t in = {.marker_pt = (uint8_t)(k == 0 ? 0xF8 : 0x78), .seq = (uint16_t)(65530 + k),
-                           .timestamp = 960u * k, .ssrc = 42, .payload = payload,
+      sc_media_pkt_t in = {.marker_pt = (uint8_t)(k == 0 ? 0xF8 : 0x78),
+                           .seq = (uint16_t)(65530 + k),
+                           .timestamp = 960u * k,
+                           .ssrc = 42,
+                           .payload = payload,
                            .payload_len = (size_t)k * 50};
       int n = dv_cipher_seal(a, &in, pkt, sizeof pkt);
       ASSERT_EQ(n, (int)(in.payload_len + dv_mode_overhead((dv_mode_t)m)));
@@ -429,15 +416,16 @@ static void test_roundtrip(void)
 /* The first nonce counter >= 1 under which XChaCha20-Poly1305 (IETF)
  * turns payload's first two bytes into BE DE; 0 if none below 2^24. The
  * AAD does not change the ciphertext, so the header is left out. */
-static uint32_t counter_giving_bede(const uint8_t *payload, size_t len)
-{
+static uint32_t counter_giving_bede(const uint8_t *payload, size_t len) {
   uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES] = {0};
   uint8_t ct[64], tag[crypto_aead_xchacha20poly1305_ietf_ABYTES];
   for (uint32_t ctr = 1; ctr < (1u << 24); ctr++) {
-    nonce[0] = (uint8_t)(ctr >> 24); nonce[1] = (uint8_t)(ctr >> 16);
-    nonce[2] = (uint8_t)(ctr >> 8); nonce[3] = (uint8_t)ctr;
-    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(ct, tag, NULL, payload, len, NULL, 0,
-                                                         NULL, nonce, test_key);
+    nonce[0] = (uint8_t)(ctr >> 24);
+    nonce[1] = (uint8_t)(ctr >> 16);
+    nonce[2] = (uint8_t)(ctr >> 8);
+    nonce[3] = (uint8_t)ctr;
+    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(ct, tag, NULL, payload, len, NULL, 0, NULL,
+                                                        nonce, test_key);
     if (ct[0] == 0xBE && ct[1] == 0xDE) return ctr;
   }
   return 0;
@@ -446,16 +434,20 @@ static uint32_t counter_giving_bede(const uint8_t *payload, size_t len)
 /* @discordjs/voice reads bytes 12-13 as an extension preamble whatever the
  * X bit says: a sealed packet must never start its ciphertext with BE DE.
  * The nonce that would produce it is skipped; the packet still opens. */
-static void test_no_bede_at_12(void)
-{
+static void test_no_bede_at_12(void) {
   static const uint8_t opus[] = {0xfc, 0xff, 0xfe, 0x11, 0x22, 0x33};
   uint32_t bad = counter_giving_bede(opus, sizeof opus);
   ASSERT_TRUE(bad != 0);
   dv_cipher_t *tx = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
   dv_cipher_t *rx = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
   uint8_t pkt[MAX_PKT], plain[MAX_PKT];
-  sc_media_pkt_t in = {.marker_pt = 0x78, .seq = 7, .timestamp = 960, .ssrc = 99,
-                       .payload = opus, .payload_len = sizeof opus}, out;
+  sc_media_pkt_t in = {.marker_pt = 0x78,
+                       .seq = 7,
+                       .timestamp = 960,
+                       .ssrc = 99,
+                       .payload = opus,
+                       .payload_len = sizeof opus},
+                 out;
   dv_cipher_set_send_counter(tx, bad - 1);
   int n = dv_cipher_seal(tx, &in, pkt, sizeof pkt);
   ASSERT_EQ(n, (int)(sizeof opus + DV_SEAL_OVERHEAD));
@@ -475,8 +467,7 @@ static void test_no_bede_at_12(void)
 
 /* Same key, other mode or other key: nothing opens (a cross-mode packet
  * may also be malformed for the other layout, never accepted). */
-static void test_wrong_key_or_mode(void)
-{
+static void test_wrong_key_or_mode(void) {
   uint8_t other_key[DV_KEY_LEN] = {9};
   for (int m = 0; m < DV_MODE_COUNT; m++) {
     dv_cipher_t *tx = dv_cipher_new((dv_mode_t)m, test_key);
@@ -493,8 +484,7 @@ static void test_wrong_key_or_mode(void)
 
 /* suffix: random nonces, so replays are caught by remembering the last
  * 64 of them; our own seal never repeats a nonce. */
-static void test_suffix_replay(void)
-{
+static void test_suffix_replay(void) {
   dv_cipher_t *tx = dv_cipher_new(DV_MODE_XSALSA20_POLY1305_SUFFIX, test_key);
   dv_cipher_t *rx = dv_cipher_new(DV_MODE_XSALSA20_POLY1305_SUFFIX, test_key);
   uint8_t first[MAX_PKT], pkt[MAX_PKT], plain[MAX_PKT];
@@ -517,8 +507,9 @@ static void test_suffix_replay(void)
   ASSERT_EQ(n1, (int)(5 + dv_mode_overhead(DV_MODE_XSALSA20_POLY1305_SUFFIX)));
   ASSERT_TRUE(memcmp(first + n1 - 24, pkt + n2 - 24, 24) != 0);
   uint8_t m[16];
-  ASSERT_EQ(crypto_secretbox_open_easy(m, first + 12, (size_t)n1 - 12 - 24, first + n1 - 24,
-                                       test_key), 0);
+  ASSERT_EQ(
+      crypto_secretbox_open_easy(m, first + 12, (size_t)n1 - 12 - 24, first + n1 - 24, test_key),
+      0);
   ASSERT_MEMEQ(m, "\xf8\xff\xfe\x01\x02", 5);
   dv_cipher_free(tx);
   dv_cipher_free(rx);
@@ -528,8 +519,7 @@ static void test_suffix_replay(void)
  * and suffix accept a rewritten sequence number (the counter/nonce still
  * stops replays), xsalsa20_poly1305 does not. Bad inner extensions and
  * CSRC lists are malformed. */
-static void test_legacy_header(void)
-{
+static void test_legacy_header(void) {
   const dv_mode_t modes[] = {DV_MODE_XSALSA20_POLY1305_LITE, DV_MODE_XSALSA20_POLY1305_SUFFIX,
                              DV_MODE_XSALSA20_POLY1305};
   for (int i = 0; i < 3; i++) {
@@ -550,8 +540,7 @@ static void test_legacy_header(void)
   }
 }
 
-static void test_malformed(void)
-{
+static void test_malformed(void) {
   dv_cipher_t *tx = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, test_key);
   dv_cipher_t *rx = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, test_key);
   uint8_t pkt[MAX_PKT], bad[MAX_PKT], plain[MAX_PKT];
@@ -577,8 +566,7 @@ static void test_malformed(void)
   dv_cipher_free(rx);
 }
 
-static void test_modes_and_ops(void)
-{
+static void test_modes_and_ops(void) {
   ASSERT_EQ(dv_mode_from_name("aead_aes256_gcm_rtpsize"), DV_MODE_AES256_GCM_RTPSIZE);
   ASSERT_EQ(dv_mode_from_name("aead_xchacha20_poly1305_rtpsize"),
             DV_MODE_XCHACHA20_POLY1305_RTPSIZE);
@@ -602,8 +590,8 @@ static void test_modes_and_ops(void)
   void *b = dv_cipher_new(DV_MODE_XCHACHA20_POLY1305_RTPSIZE, test_key);
   uint8_t pkt[MAX_PKT], plain[MAX_PKT];
   const uint8_t opus[] = {1, 2, 3};
-  sc_media_pkt_t in = {.marker_pt = 0x78, .seq = 7, .ssrc = 9, .payload = opus,
-                       .payload_len = 3}, out;
+  sc_media_pkt_t in = {.marker_pt = 0x78, .seq = 7, .ssrc = 9, .payload = opus, .payload_len = 3},
+                 out;
   int n = dv_cipher_ops.seal(a, &in, pkt, sizeof pkt);
   ASSERT_EQ(n, 3 + DV_SEAL_OVERHEAD);
   ASSERT_EQ(dv_cipher_ops.open(b, pkt, (size_t)n, plain, sizeof plain, &out), 0);
@@ -616,8 +604,7 @@ static void test_modes_and_ops(void)
 /* The range the media plane prefetches before sealing: the per-packet
  * line and the key material right after it, starting on a cache line,
  * for every mode and both AES-GCM implementations. */
-static void test_hot_range(void)
-{
+static void test_hot_range(void) {
   for (int portable = 0; portable < 2; portable++)
     for (int m = 0; m < DV_MODE_COUNT; m++) {
       dv_cipher_t *c = portable ? dv_cipher_new_portable((dv_mode_t)m, test_key)
@@ -641,8 +628,7 @@ static void test_hot_range(void)
     }
 }
 
-int main(void)
-{
+int main(void) {
   load_vectors();
   RUN_TEST(test_vector_coverage);
   RUN_TEST(test_open_vectors);

@@ -11,8 +11,7 @@
 #include "dv_discovery.h"
 #include "sc_test.h"
 
-static void make_request(uint8_t req[DV_DISCOVERY_LEN], uint32_t ssrc)
-{
+static void make_request(uint8_t req[DV_DISCOVERY_LEN], uint32_t ssrc) {
   memset(req, 0, DV_DISCOVERY_LEN);
   req[1] = 1;  /* type 1 */
   req[3] = 70; /* length 70 */
@@ -22,8 +21,7 @@ static void make_request(uint8_t req[DV_DISCOVERY_LEN], uint32_t ssrc)
   req[7] = (uint8_t)ssrc;
 }
 
-static void test_parse_request(void)
-{
+static void test_parse_request(void) {
   uint8_t req[DV_DISCOVERY_LEN + 1] = {0};
   uint32_t ssrc = 0;
   make_request(req, 0xDEADBEEF);
@@ -53,8 +51,7 @@ static void test_parse_request(void)
 
 /* The exact 74 bytes a response for (ssrc, ip text, port) must be. */
 static void expected_response(uint8_t out[DV_DISCOVERY_LEN], uint32_t ssrc, const char *ip,
-                              uint16_t port)
-{
+                              uint16_t port) {
   memset(out, 0, DV_DISCOVERY_LEN);
   out[1] = 2;
   out[3] = 70;
@@ -67,8 +64,7 @@ static void expected_response(uint8_t out[DV_DISCOVERY_LEN], uint32_t ssrc, cons
   out[73] = (uint8_t)port;
 }
 
-static struct sockaddr_storage v4(const char *ip, uint16_t port)
-{
+static struct sockaddr_storage v4(const char *ip, uint16_t port) {
   struct sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);
   struct sockaddr_in *a = (struct sockaddr_in *)&ss;
@@ -78,8 +74,7 @@ static struct sockaddr_storage v4(const char *ip, uint16_t port)
   return ss;
 }
 
-static struct sockaddr_storage v6(const char *ip, uint16_t port)
-{
+static struct sockaddr_storage v6(const char *ip, uint16_t port) {
   struct sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);
   struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
@@ -90,8 +85,7 @@ static struct sockaddr_storage v6(const char *ip, uint16_t port)
 }
 
 static void check_build(const struct sockaddr_storage *from, uint32_t ssrc, const char *ip,
-                        uint16_t port)
-{
+                        uint16_t port) {
   uint8_t got[DV_DISCOVERY_LEN], want[DV_DISCOVERY_LEN];
   memset(got, 0xAA, sizeof got); /* every byte must be written */
   expected_response(want, ssrc, ip, port);
@@ -101,8 +95,7 @@ static void check_build(const struct sockaddr_storage *from, uint32_t ssrc, cons
   ASSERT_EQ(got[73], port & 0xFF);
 }
 
-static void test_build_response(void)
-{
+static void test_build_response(void) {
   struct sockaddr_storage a = v4("203.0.113.7", 50004);
   check_build(&a, 0x01020304, "203.0.113.7", 50004);
   a = v4("255.255.255.255", 65535);
@@ -124,8 +117,7 @@ static void test_build_response(void)
   ASSERT_EQ(dv_discovery_build_response(1, &unix_addr, out), -EAFNOSUPPORT);
 }
 
-static void test_parse_response(void)
-{
+static void test_parse_response(void) {
   uint8_t buf[DV_DISCOVERY_LEN];
   char ip[64];
   uint32_t ssrc = 0;
@@ -161,8 +153,7 @@ static void test_parse_response(void)
   ASSERT_EQ(strlen(ip), 63);
 }
 
-int main(void)
-{
+int main(void) {
   RUN_TEST(test_parse_request);
   RUN_TEST(test_build_response);
   RUN_TEST(test_parse_response);

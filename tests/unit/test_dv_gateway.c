@@ -40,10 +40,10 @@ static void test_bad_identify(void) {
     const char *server, *user, *session, *token;
     int code;
   } variants[] = {
-      {"500", "11", "nosuchsession", NULL, DV_CLOSE_AUTH_FAILED}, /* stale session id */
-      {"500", "12", NULL, NULL, DV_CLOSE_AUTH_FAILED},            /* wrong user */
-      {"501", "11", NULL, NULL, DV_CLOSE_AUTH_FAILED},            /* wrong server */
-      {"500", "11", NULL, "wrongtoken", DV_CLOSE_AUTH_FAILED},    /* wrong token */
+      {"500", "11", "nosuchsession", NULL, DV_CLOSE_AUTH_FAILED},     /* stale session id */
+      {"500", "12", NULL, NULL, DV_CLOSE_AUTH_FAILED},                /* wrong user */
+      {"501", "11", NULL, NULL, DV_CLOSE_AUTH_FAILED},                /* wrong server */
+      {"500", "11", NULL, "wrongtoken", DV_CLOSE_AUTH_FAILED},        /* wrong token */
       {"500", "13", "nosuchsession", "x", DV_CLOSE_AUTH_FAILED},      /* a stranger */
       {"999", "11", "nosuchsession", "x", DV_CLOSE_SERVER_NOT_FOUND}, /* no state there */
       {"101", "11", "nosuchsession", "x", DV_CLOSE_SERVER_NOT_FOUND}, /* a channel id */
@@ -51,8 +51,9 @@ static void test_bad_identify(void) {
   for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
     client_t c;
     client_open(&c, 4);
-    send_json(&c, "{\"op\":0,\"d\":{\"server_id\":\"%s\",\"user_id\":\"%s\",\"session_id\":\"%s\","
-                  "\"token\":\"%s\"}}",
+    send_json(&c,
+              "{\"op\":0,\"d\":{\"server_id\":\"%s\",\"user_id\":\"%s\",\"session_id\":\"%s\","
+              "\"token\":\"%s\"}}",
               variants[i].server, variants[i].user,
               variants[i].session ? variants[i].session : vs->session_id,
               variants[i].token ? variants[i].token : vs->token);
@@ -99,7 +100,7 @@ static void test_close_codes(void) {
   const int ignored[] = {12, 14, 15, 16, 17, 18, 19, 20, 23, 31};
   for (int i = 0; i < 10; i++) send_json(&c, "{\"op\":%d,\"d\":{}}", ignored[i]);
   send_json(&c, "{\"op\":12,\"d\":{\"audio_ssrc\":5}}"); /* pre-2023 "client connect" */
-  const uint8_t dave[] = {26, 0, 1, 2}; /* binary DAVE key package */
+  const uint8_t dave[] = {26, 0, 1, 2};                  /* binary DAVE key package */
   dv_conn_handle_binary(&c.conn, dave, sizeof dave);
   ASSERT_EQ(c.close_code, 0);
   expect_op(&c, 8);
@@ -132,16 +133,19 @@ static void test_select_protocol(void) {
     client_t c;
     client_open(&c, 8);
     identify(&c, vs);
-    send_json(&c, "{\"op\":1,\"d\":{\"protocol\":\"%s\",\"data\":{\"address\":\"127.0.0.1\","
-                  "\"port\":5000,\"mode\":\"%s\"}}}", bad[i][0], bad[i][1]);
+    send_json(&c,
+              "{\"op\":1,\"d\":{\"protocol\":\"%s\",\"data\":{\"address\":\"127.0.0.1\","
+              "\"port\":5000,\"mode\":\"%s\"}}}",
+              bad[i][0], bad[i][1]);
     ASSERT_EQ(c.close_code, want[i]);
     client_free(&c);
   }
   client_t c;
   client_open(&c, 8);
   identify(&c, vs);
-  send_json(&c, "{\"op\":1,\"d\":{\"protocol\":\"udp\",\"data\":{\"address\":\"127.0.0.1\","
-                "\"port\":5000,\"mode\":\"aead_xchacha20_poly1305_rtpsize\"}}}");
+  send_json(&c,
+            "{\"op\":1,\"d\":{\"protocol\":\"udp\",\"data\":{\"address\":\"127.0.0.1\","
+            "\"port\":5000,\"mode\":\"aead_xchacha20_poly1305_rtpsize\"}}}");
   expect_op(&c, 8);
   expect_op(&c, 2);
   json_t *sd = expect_op(&c, 4);
@@ -166,8 +170,10 @@ static void test_select_protocol(void) {
     client_open(&c, 4);
     identify(&c, vs);
     skip_all(&c);
-    send_json(&c, "{\"op\":1,\"d\":{\"protocol\":\"udp\",\"data\":{\"address\":\"127.0.0.1\","
-                  "\"port\":5000,\"mode\":\"%s\"}}}", dv_mode_name((dv_mode_t)m));
+    send_json(&c,
+              "{\"op\":1,\"d\":{\"protocol\":\"udp\",\"data\":{\"address\":\"127.0.0.1\","
+              "\"port\":5000,\"mode\":\"%s\"}}}",
+              dv_mode_name((dv_mode_t)m));
     sd = expect_op(&c, 4);
     ASSERT_STREQ(json_string_value(json_object_get(sd, "mode")), dv_mode_name((dv_mode_t)m));
     ASSERT_STREQ(vs->transport, dv_mode_name((dv_mode_t)m));
@@ -366,9 +372,10 @@ static void test_video_and_announcements(void) {
   join(&a, 8, va);
   join(&b, 8, vb);
   skip_all(&a);
-  send_json(&a, "{\"op\":12,\"d\":{\"audio_ssrc\":1,\"video_ssrc\":4000,\"rtx_ssrc\":4001,"
-                "\"streams\":[{\"type\":\"video\",\"rid\":\"100\",\"ssrc\":4000,"
-                "\"rtx_ssrc\":4001,\"active\":true,\"quality\":100}]}}");
+  send_json(&a,
+            "{\"op\":12,\"d\":{\"audio_ssrc\":1,\"video_ssrc\":4000,\"rtx_ssrc\":4001,"
+            "\"streams\":[{\"type\":\"video\",\"rid\":\"100\",\"ssrc\":4000,"
+            "\"rtx_ssrc\":4001,\"active\":true,\"quality\":100}]}}");
   send_json(&a, "{\"op\":18,\"d\":{\"flags\":2}}");
   send_json(&a, "{\"op\":20,\"d\":{\"platform\":1}}");
   ASSERT_EQ(a.close_code, 0);
@@ -389,9 +396,11 @@ static void test_video_and_announcements(void) {
   /* A newcomer asking for a video stream gets SSRCs for it in Ready, then
    * hears who is here and what they announced. */
   client_open(&c, 8);
-  send_json(&c, "{\"op\":0,\"d\":{\"server_id\":\"500\",\"user_id\":\"62\",\"session_id\":\"%s\","
-                "\"token\":\"%s\",\"video\":true,\"streams\":[{\"type\":\"video\",\"rid\":\"100\","
-                "\"quality\":100}]}}", vc->session_id, vc->token);
+  send_json(&c,
+            "{\"op\":0,\"d\":{\"server_id\":\"500\",\"user_id\":\"62\",\"session_id\":\"%s\","
+            "\"token\":\"%s\",\"video\":true,\"streams\":[{\"type\":\"video\",\"rid\":\"100\","
+            "\"quality\":100}]}}",
+            vc->session_id, vc->token);
   expect_op(&c, 8);
   json_t *ready = expect_op(&c, 2);
   json_t *st = json_array_get(json_object_get(ready, "streams"), 0);

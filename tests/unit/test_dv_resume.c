@@ -47,7 +47,7 @@ static void test_keep_ack_replay(void) {
   ASSERT_STREQ(first->next->text, "msg 5");
   ASSERT_TRUE(first->next->next == NULL);
   ASSERT_EQ(dv_resume_from(&b, 5, &first), 0);
-  ASSERT_TRUE(first == NULL); /* up to date: nothing to re-send */
+  ASSERT_TRUE(first == NULL);                        /* up to date: nothing to re-send */
   ASSERT_EQ(dv_resume_from(&b, 6, &first), -ESTALE); /* never sent */
   ASSERT_EQ(dv_resume_from(&b, 0, &first), -ESTALE);
   dv_resume_ack(&b, 2);
@@ -193,7 +193,7 @@ static void test_manual_timers(void) {
 #define HEAP_N 1000
 typedef struct {
   dv_timer_t t;
-  uint64_t due;     /* expected due time; 0 = cancelled */
+  uint64_t due; /* expected due time; 0 = cancelled */
   int fired;
   uint64_t at;
 } heap_probe_t;

@@ -81,8 +81,10 @@ static void send_all(client_t *c, const void *buf, size_t len) {
   const unsigned char *p = buf;
   for (int tries = 0; len && tries < 5000; tries++) {
     ssize_t w = send(c->fd, p, len, MSG_NOSIGNAL);
-    if (w > 0) p += w, len -= (size_t)w;
-    else ASSERT_TRUE(errno == EAGAIN || errno == EWOULDBLOCK);
+    if (w > 0)
+      p += w, len -= (size_t)w;
+    else
+      ASSERT_TRUE(errno == EAGAIN || errno == EWOULDBLOCK);
     pump();
   }
   ASSERT_EQ(len, 0);
@@ -93,8 +95,10 @@ static void read_until(client_t *c, size_t want) {
   for (int tries = 0; c->n < want && tries < 5000; tries++) {
     pump();
     ssize_t r = recv(c->fd, c->in + c->n, sizeof c->in - c->n, 0);
-    if (r > 0) c->n += (size_t)r;
-    else ASSERT_TRUE(r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+    if (r > 0)
+      c->n += (size_t)r;
+    else
+      ASSERT_TRUE(r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
   }
   ASSERT_TRUE(c->n >= want);
 }
@@ -107,13 +111,15 @@ static void consume(client_t *c, size_t k) {
 static void client_open(client_t *c, int port) {
   memset(c, 0, sizeof *c);
   c->fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons((uint16_t)port),
                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   ASSERT_EQ(connect(c->fd, (struct sockaddr *)&a, sizeof a), 0);
   fcntl(c->fd, F_SETFL, O_NONBLOCK);
-  static const char req[] = "GET /?v=8 HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-                            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                            "Sec-WebSocket-Version: 13\r\n\r\n";
+  static const char req[] =
+      "GET /?v=8 HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n";
   send_all(c, req, sizeof req - 1);
   char *end = NULL;
   for (int tries = 0; !end && tries < 100; tries++) {
@@ -154,7 +160,7 @@ static int read_frame(client_t *c, char *buf, size_t cap, size_t *len) {
     n = (size_t)c->in[2] << 8 | c->in[3];
     h = 4;
   }
-  ASSERT_EQ(c->in[1] & 0x80, 0); /* servers do not mask */
+  ASSERT_EQ(c->in[1] & 0x80, 0);    /* servers do not mask */
   ASSERT_EQ(c->in[0] & 0x80, 0x80); /* we send whole messages */
   ASSERT_TRUE(n < cap);
   read_until(c, h + n);

@@ -16,20 +16,26 @@
 static void test_health_formula(void) {
   CLOSE(sc_load_health(0, 100, 0, 0), 1.0);
   CLOSE(sc_load_health(2, 100, 0, 0), 0.98);
-  CLOSE(sc_load_health(2, 100, 0.5, 0), 0.5);     /* the worst share wins */
+  CLOSE(sc_load_health(2, 100, 0.5, 0), 0.5); /* the worst share wins */
   CLOSE(sc_load_health(90, 100, 0.5, 0), 0.1);
-  CLOSE(sc_load_health(0, 100, 0, 0.01), 0.9);     /* drops weigh 10x */
+  CLOSE(sc_load_health(0, 100, 0, 0.01), 0.9); /* drops weigh 10x */
   CLOSE(sc_load_health(0, 100, 0, 0.5), 0.0);
-  CLOSE(sc_load_health(300, 100, 0, 0), 0.0);      /* clamped */
-  CLOSE(sc_load_health(1, 0, 0, 0), 0.0);          /* no capacity: 1 of 1 */
+  CLOSE(sc_load_health(300, 100, 0, 0), 0.0); /* clamped */
+  CLOSE(sc_load_health(1, 0, 0, 0), 0.0);     /* no capacity: 1 of 1 */
   CLOSE(sc_load_health(0, 100, -3, -1), 1.0);
 }
 
 static void test_count_drops(void) {
-  sc_media_stats_t st = {.rx_datagrams = 100, .tx_packets = 50, .send_errors = 2,
-                         .drop_auth = 3, .drop_malformed = 4, .drop_replay = 100,
-                         .drop_unknown_ssrc = 100, .drop_foreign_addr = 100,
-                         .drop_muted = 100, .drop_no_cipher = 100};
+  sc_media_stats_t st = {.rx_datagrams = 100,
+                         .tx_packets = 50,
+                         .send_errors = 2,
+                         .drop_auth = 3,
+                         .drop_malformed = 4,
+                         .drop_replay = 100,
+                         .drop_unknown_ssrc = 100,
+                         .drop_foreign_addr = 100,
+                         .drop_muted = 100,
+                         .drop_no_cipher = 100};
   uint64_t dropped, handled;
   sc_load_count_drops(&st, &dropped, &handled);
   ASSERT_EQ(dropped, 9);

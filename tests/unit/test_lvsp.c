@@ -114,8 +114,10 @@ static void test_heartbeat(void) {
 static void check_info(json_t *info, const char *user, const char *channel, const char *guild) {
   ASSERT_STREQ(json_string_value(json_object_get(info, "user_id")), user);
   ASSERT_STREQ(json_string_value(json_object_get(info, "channel_id")), channel);
-  if (guild) ASSERT_STREQ(json_string_value(json_object_get(info, "guild_id")), guild);
-  else ASSERT_TRUE(json_is_null(json_object_get(info, "guild_id")));
+  if (guild)
+    ASSERT_STREQ(json_string_value(json_object_get(info, "guild_id")), guild);
+  else
+    ASSERT_TRUE(json_is_null(json_object_get(info, "guild_id")));
   ASSERT_EQ(strlen(json_string_value(json_object_get(info, "session_id"))), SC_SESSION_ID_LEN);
   ASSERT_EQ(strlen(json_string_value(json_object_get(info, "token"))), SC_VOICE_TOKEN_LEN);
   ASSERT_STREQ(json_string_value(json_object_get(info, "endpoint")), FX_ENDPOINT);
@@ -138,8 +140,9 @@ static sc_vstate_t *request(fx_t *f, const char *text) {
 
 static void test_vst_request(void) {
   fx_t *f = fx_ready();
-  sc_vstate_t *vs = request(f, "{\"op\":7,\"d\":{\"user_id\":\"1001\",\"channel_id\":\"2002\","
-                               "\"guild_id\":\"3003\"}}");
+  sc_vstate_t *vs = request(f,
+                            "{\"op\":7,\"d\":{\"user_id\":\"1001\",\"channel_id\":\"2002\","
+                            "\"guild_id\":\"3003\"}}");
   check_info(json_object_get(last_d(f, LVSP_OP_INFO), "info"), "1001", "2002", "3003");
   ASSERT_STREQ(vs->server_id, "3003");
   ASSERT_EQ(sc_registry_count_states(f->app.registry), 1);
@@ -157,8 +160,9 @@ static void test_vst_request(void) {
 
 static void test_vst_request_integer_ids(void) {
   fx_t *f = fx_ready();
-  request(f, "{\"op\":7,\"d\":{\"user_id\":123456789012345678,\"channel_id\":42,"
-             "\"guild_id\":null}}");
+  request(f,
+          "{\"op\":7,\"d\":{\"user_id\":123456789012345678,\"channel_id\":42,"
+          "\"guild_id\":null}}");
   check_info(json_object_get(last_d(f, LVSP_OP_INFO), "info"), "123456789012345678", "42", NULL);
   ASSERT_TRUE(sc_registry_find_user(f->app.registry, "123456789012345678", "42") != NULL);
   fx_free(f);
@@ -171,8 +175,8 @@ static void test_vst_request_invalid(void) {
                4000, 1);
   expect_close("{\"op\":7,\"d\":{\"user_id\":\"1\"}}", 4000, 1);
   expect_close("{\"op\":7,\"d\":{\"user_id\":\"1\",\"channel_id\":\"\"}}", 4000, 1);
-  expect_close("{\"op\":7,\"d\":{\"user_id\":\"1\",\"channel_id\":\"2\",\"guild_id\":\"g\"}}",
-               4000, 1);
+  expect_close("{\"op\":7,\"d\":{\"user_id\":\"1\",\"channel_id\":\"2\",\"guild_id\":\"g\"}}", 4000,
+               1);
   expect_close("{\"op\":7,\"d\":{\"user_id\":1.5,\"channel_id\":\"2\"}}", 4000, 1);
 }
 
@@ -199,8 +203,9 @@ static void test_info_channel(void) {
 
 static void test_info_vst_flags(void) {
   fx_t *f = fx_ready();
-  sc_vstate_t *vs = request(f, "{\"op\":7,\"d\":{\"user_id\":\"1001\",\"channel_id\":\"2002\","
-                               "\"guild_id\":\"3003\"}}");
+  sc_vstate_t *vs = request(f,
+                            "{\"op\":7,\"d\":{\"user_id\":\"1001\",\"channel_id\":\"2002\","
+                            "\"guild_id\":\"3003\"}}");
   int n = f->c[0].cap.n;
   /* By session id. */
   char msg[256];
@@ -212,9 +217,10 @@ static void test_info_vst_flags(void) {
   ASSERT_EQ(vs->flags.mute, 1);
   ASSERT_EQ(vs->flags.deaf, 0);
   /* By user + guild; absent flags keep their value. */
-  ASSERT_EQ(say(f, "{\"op\":6,\"d\":{\"type\":1,\"info\":{\"user_id\":\"1001\","
-                   "\"channel_id\":\"2002\",\"guild_id\":\"3003\",\"self_deaf\":true,"
-                   "\"suppress\":true}}}"),
+  ASSERT_EQ(say(f,
+                "{\"op\":6,\"d\":{\"type\":1,\"info\":{\"user_id\":\"1001\","
+                "\"channel_id\":\"2002\",\"guild_id\":\"3003\",\"self_deaf\":true,"
+                "\"suppress\":true}}}"),
             0);
   ASSERT_EQ(vs->flags.mute, 1);
   ASSERT_EQ(vs->flags.self_deaf, 1);
@@ -228,8 +234,9 @@ static void test_info_vst_flags(void) {
   ASSERT_EQ(say(f, msg), 0);
   ASSERT_EQ(vs->flags.mute, 1);
   /* Unknown state: ignored, the link stays up. */
-  ASSERT_EQ(say(f, "{\"op\":6,\"d\":{\"type\":1,\"info\":{\"user_id\":\"77\","
-                   "\"channel_id\":\"2002\",\"guild_id\":\"3003\",\"mute\":true}}}"),
+  ASSERT_EQ(say(f,
+                "{\"op\":6,\"d\":{\"type\":1,\"info\":{\"user_id\":\"77\","
+                "\"channel_id\":\"2002\",\"guild_id\":\"3003\",\"mute\":true}}}"),
             0);
   ASSERT_EQ(f->c[0].cap.n, n);
   ASSERT_EQ(f->c[0].cap.n_closes, 0);
@@ -243,8 +250,9 @@ static void test_info_vst_leave(void) {
   request(f, "{\"op\":7,\"d\":{\"user_id\":\"1001\",\"channel_id\":\"2002\"}}");
   request(f, "{\"op\":7,\"d\":{\"user_id\":\"1002\",\"channel_id\":\"2002\"}}");
   ASSERT_EQ(sc_registry_count_states(f->app.registry), 2);
-  ASSERT_EQ(say(f, "{\"op\":6,\"d\":{\"type\":1,\"info\":{\"user_id\":\"1001\","
-                   "\"channel_id\":null,\"guild_id\":null,\"session_id\":null}}}"),
+  ASSERT_EQ(say(f,
+                "{\"op\":6,\"d\":{\"type\":1,\"info\":{\"user_id\":\"1001\","
+                "\"channel_id\":null,\"guild_id\":null,\"session_id\":null}}}"),
             0);
   /* channel_id null and no guild: the DM state cannot be located. */
   ASSERT_EQ(sc_registry_count_states(f->app.registry), 2);
@@ -267,16 +275,19 @@ static void test_info_vst_leave(void) {
  * INFO VST reply, the old connection ends, the old room sees it leave. */
 static void test_info_vst_move(void) {
   fx_t *f = fx_ready();
-  sc_vstate_t *a = request(f, "{\"op\":7,\"d\":{\"user_id\":\"1\",\"channel_id\":\"20\","
-                              "\"guild_id\":\"30\"}}");
-  sc_vstate_t *b = request(f, "{\"op\":7,\"d\":{\"user_id\":\"2\",\"channel_id\":\"20\","
-                              "\"guild_id\":\"30\"}}");
+  sc_vstate_t *a = request(f,
+                           "{\"op\":7,\"d\":{\"user_id\":\"1\",\"channel_id\":\"20\","
+                           "\"guild_id\":\"30\"}}");
+  sc_vstate_t *b = request(f,
+                           "{\"op\":7,\"d\":{\"user_id\":\"2\",\"channel_id\":\"20\","
+                           "\"guild_id\":\"30\"}}");
   fake_voice_t va = {0}, vb = {0};
   fv_attach(f, a, &va);
   fv_attach(f, b, &vb);
   int n = f->c[0].cap.n;
-  ASSERT_EQ(say(f, "{\"op\":6,\"d\":{\"type\":1,\"info\":{\"user_id\":\"1\",\"guild_id\":\"30\","
-                   "\"channel_id\":\"21\",\"self_mute\":true}}}"),
+  ASSERT_EQ(say(f,
+                "{\"op\":6,\"d\":{\"type\":1,\"info\":{\"user_id\":\"1\",\"guild_id\":\"30\","
+                "\"channel_id\":\"21\",\"self_mute\":true}}}"),
             0);
   ASSERT_EQ(f->c[0].cap.n, n + 1);
   json_t *info = json_object_get(last_d(f, LVSP_OP_INFO), "info");

@@ -49,8 +49,10 @@ static sc_vstate_t *create(fx_t *f, const char *user, const char *channel, const
   json_t *d = last_data(f, LVSP_INFO_VST_CREATE);
   ASSERT_STREQ(str_of(d, "user_id"), user);
   ASSERT_STREQ(str_of(d, "channel_id"), channel);
-  if (guild) ASSERT_STREQ(str_of(d, "guild_id"), guild);
-  else ASSERT_TRUE(json_is_null(json_object_get(d, "guild_id")));
+  if (guild)
+    ASSERT_STREQ(str_of(d, "guild_id"), guild);
+  else
+    ASSERT_TRUE(json_is_null(json_object_get(d, "guild_id")));
   ASSERT_TRUE(is_hex(str_of(d, "session_id"), SC_SESSION_ID_LEN));
   ASSERT_EQ(strlen(str_of(d, "token")), SC_VOICE_TOKEN_LEN);
   ASSERT_STREQ(str_of(d, "endpoint"), FX_ENDPOINT);
@@ -102,8 +104,8 @@ static void test_channel_update(void) {
   ASSERT_EQ(info(f, LVSP_INFO_CHANNEL_UPDATE, "{\"channel_id\":\"2010\",\"bitrate\":64000}"), 0);
   ASSERT_EQ(sc_registry_find_channel(f->app.registry, "2010")->bitrate, 64000);
   fx_free(f);
-  expect_close("{\"op\":6,\"d\":{\"type\":2,\"data\":{\"channel_id\":\"2\",\"bitrate\":-1}}}",
-               4000, 1);
+  expect_close("{\"op\":6,\"d\":{\"type\":2,\"data\":{\"channel_id\":\"2\",\"bitrate\":-1}}}", 4000,
+               1);
   expect_close("{\"op\":6,\"d\":{\"type\":2,\"data\":{\"channel_id\":\"2\",\"bitrate\":\"64k\"}}}",
                4000, 1);
   expect_close("{\"op\":6,\"d\":{\"type\":2,\"data\":{\"bitrate\":1}}}", 4000, 1);
@@ -152,9 +154,10 @@ static void test_vst_create(void) {
   expect_close("{\"op\":6,\"d\":{\"type\":4,\"data\":{\"user_id\":\"1\"}}}", 4000, 1);
   expect_close("{\"op\":6,\"d\":{\"type\":4,\"data\":{\"user_id\":\"u\",\"channel_id\":\"2\"}}}",
                4000, 1);
-  expect_close("{\"op\":6,\"d\":{\"type\":4,\"data\":{\"user_id\":\"1\",\"channel_id\":\"2\","
-               "\"mute\":\"yes\"}}}",
-               4000, 1);
+  expect_close(
+      "{\"op\":6,\"d\":{\"type\":4,\"data\":{\"user_id\":\"1\",\"channel_id\":\"2\","
+      "\"mute\":\"yes\"}}}",
+      4000, 1);
 }
 
 static void test_vst_update_flags(void) {
@@ -213,8 +216,9 @@ static void test_vst_update_moves(void) {
   ASSERT_EQ(sc_registry_find_channel(f->app.registry, "2002")->n_states, 1);
   ASSERT_EQ(sc_registry_find_channel(f->app.registry, "2003")->n_states, 2);
   /* channel_id null ends it. */
-  ASSERT_EQ(info(f, LVSP_INFO_VST_UPDATE, "{\"user_id\":\"2\",\"guild_id\":\"3003\","
-                                           "\"channel_id\":null}"),
+  ASSERT_EQ(info(f, LVSP_INFO_VST_UPDATE,
+                 "{\"user_id\":\"2\",\"guild_id\":\"3003\","
+                 "\"channel_id\":null}"),
             0);
   ASSERT_EQ(b.ended, 1);
   ASSERT_EQ(b.why, SC_END_LEFT);

@@ -8,7 +8,9 @@
  */
 #include "lvsp_fx.h"
 
-static long long seq_at(fx_t *f, int conn, int i) { return seq_of(f->c[conn].cap.msgs[i]); }
+static long long seq_at(fx_t *f, int conn, int i) {
+  return seq_of(f->c[conn].cap.msgs[i]);
+}
 
 static void test_seq_on_every_frame(void) {
   fx_t *f = fx_new();
@@ -29,8 +31,9 @@ static void test_seq_on_every_frame(void) {
  * reply's s. */
 static long long create_on(fx_t *f, int conn, const char *user) {
   char msg[128];
-  snprintf(msg, sizeof msg, "{\"op\":7,\"d\":{\"user_id\":\"%s\",\"channel_id\":\"9\","
-                            "\"guild_id\":\"3\"}}",
+  snprintf(msg, sizeof msg,
+           "{\"op\":7,\"d\":{\"user_id\":\"%s\",\"channel_id\":\"9\","
+           "\"guild_id\":\"3\"}}",
            user);
   ASSERT_EQ(say_on(f, conn, msg), 0);
   json_t *m = last_on(f, conn);

@@ -55,12 +55,14 @@ static void new_cipher(client_t *c) {
   dv_cipher_free(c->cipher);
   sc_token_random(c->key, sizeof c->key);
   c->cipher = dv_cipher_new(c->mode, c->key);
-  ASSERT_EQ(sc_media_post_cipher(media, c->room, c->ssrc, &dv_cipher_ops,
-                                 dv_cipher_new(c->mode, c->key)), 0);
+  ASSERT_EQ(
+      sc_media_post_cipher(media, c->room, c->ssrc, &dv_cipher_ops, dv_cipher_new(c->mode, c->key)),
+      0);
 }
 
 static void send_to_media(int fd, const uint8_t *buf, size_t len) {
-  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(media_port),
+  struct sockaddr_in to = {.sin_family = AF_INET,
+                           .sin_port = htons(media_port),
                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   ASSERT_EQ(sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof to), (long long)len);
 }
@@ -110,8 +112,11 @@ static void discover(client_t *c) {
 
 /* Builds an RTP packet from c carrying `payload`, as its client would. */
 static int make_packet(client_t *c, const char *payload, uint8_t *out, size_t cap) {
-  sc_media_pkt_t p = {.marker_pt = 120, .seq = ++c->seq, .timestamp = 960u * c->seq,
-                      .ssrc = c->ssrc, .payload = (const uint8_t *)payload,
+  sc_media_pkt_t p = {.marker_pt = 120,
+                      .seq = ++c->seq,
+                      .timestamp = 960u * c->seq,
+                      .ssrc = c->ssrc,
+                      .payload = (const uint8_t *)payload,
                       .payload_len = strlen(payload)};
   int n = dv_cipher_seal(c->cipher, &p, out, cap);
   ASSERT_TRUE(n > 0);
@@ -226,8 +231,8 @@ static void test_forwarding_per_receiver(void) {
   speak(&a, "hello from a");
   expect_packet(&b, &a, "hello from a");
   expect_packet(&d, &a, "hello from a"); /* re-encrypted with XChaCha for d */
-  expect_nothing(&a);                     /* never echoed */
-  expect_nothing(&c);                     /* other channel */
+  expect_nothing(&a);                    /* never echoed */
+  expect_nothing(&c);                    /* other channel */
   ASSERT_EQ(stats().tx_packets, tx + 2);
   /* Per-member counters, as the admin state reads them. */
   ASSERT_EQ(atomic_load(&a.stats->rx_packets), 1);
@@ -356,7 +361,6 @@ static void test_no_cipher_and_remove(void) {
   close(e.fd);
 }
 
-
 /* Members in every mode share room 3: each receives in its own mode. */
 static void test_legacy_modes_mixed(void) {
   static client_t m[DV_MODE_COUNT];
@@ -373,8 +377,10 @@ static void test_legacy_modes_mixed(void) {
     snprintf(text, sizeof text, "spoken in %s", dv_mode_name((dv_mode_t)i));
     speak(&m[i], text);
     for (int j = 0; j < DV_MODE_COUNT; j++) {
-      if (j == i) expect_nothing(&m[j]);
-      else expect_packet(&m[j], &m[i], text);
+      if (j == i)
+        expect_nothing(&m[j]);
+      else
+        expect_packet(&m[j], &m[i], text);
     }
     expect_nothing(&a); /* room 1 hears nothing of room 3 */
   }
@@ -396,11 +402,17 @@ static void test_video_alias(void) {
   ASSERT_EQ(sc_media_post_alias(media, 1, a.ssrc, b.ssrc), 0); /* b's own: refused */
   ASSERT_EQ(sc_media_post_alias(media, 1, d.ssrc, video), 0);  /* a's alias: refused */
   sc_media_sync(media);
-  const struct { uint32_t ssrc; uint8_t pt; const char *text; } pkts[] = {
-      {video, 0x80 | 101, "VP8 keyframe part"}, {rtx, 102, "RTX retransmission"}};
+  const struct {
+    uint32_t ssrc;
+    uint8_t pt;
+    const char *text;
+  } pkts[] = {{video, 0x80 | 101, "VP8 keyframe part"}, {rtx, 102, "RTX retransmission"}};
   for (int i = 0; i < 2; i++) {
-    sc_media_pkt_t p = {.marker_pt = pkts[i].pt, .seq = (uint16_t)(7 + i), .timestamp = 90000,
-                        .ssrc = pkts[i].ssrc, .payload = (const uint8_t *)pkts[i].text,
+    sc_media_pkt_t p = {.marker_pt = pkts[i].pt,
+                        .seq = (uint16_t)(7 + i),
+                        .timestamp = 90000,
+                        .ssrc = pkts[i].ssrc,
+                        .payload = (const uint8_t *)pkts[i].text,
                         .payload_len = strlen(pkts[i].text)};
     uint8_t buf[2048];
     int n = dv_cipher_seal(a.cipher, &p, buf, sizeof buf);
@@ -412,8 +424,8 @@ static void test_video_alias(void) {
     expect_nothing(&c);
   }
   /* The video SSRC is a's: from d's address (or d's key) it is dropped. */
-  sc_media_pkt_t p = {.marker_pt = 101, .seq = 9, .ssrc = video,
-                      .payload = (const uint8_t *)"x", .payload_len = 1};
+  sc_media_pkt_t p = {
+      .marker_pt = 101, .seq = 9, .ssrc = video, .payload = (const uint8_t *)"x", .payload_len = 1};
   uint8_t buf[2048];
   int n = dv_cipher_seal(d.cipher, &p, buf, sizeof buf);
   uint64_t foreign = stats().drop_foreign_addr;
@@ -511,8 +523,11 @@ static void test_reset(void) {
   ASSERT_EQ(stats().drop_foreign_addr, foreign + 1);
   expect_nothing(&d);
   uint8_t buf[2048];
-  sc_media_pkt_t p = {.marker_pt = 101, .seq = 1, .ssrc = 0xA11A5,
-                      .payload = (const uint8_t *)"v", .payload_len = 1};
+  sc_media_pkt_t p = {.marker_pt = 101,
+                      .seq = 1,
+                      .ssrc = 0xA11A5,
+                      .payload = (const uint8_t *)"v",
+                      .payload_len = 1};
   int n = dv_cipher_seal(a.cipher, &p, buf, sizeof buf);
   uint64_t unknown = stats().drop_unknown_ssrc;
   send_to_media(a.fd, buf, (size_t)n);

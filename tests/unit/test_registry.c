@@ -16,14 +16,14 @@
 /* One fake attached connection: what the registry told it. */
 typedef struct {
   const char *name;
-  int ended;               /* on_ended calls */
+  int ended; /* on_ended calls */
   sc_end_reason_t why;
   int flags_calls;
   char joined[MAX_EVENTS][SC_ID_MAX];
   int n_joined;
   char left[MAX_EVENTS][SC_ID_MAX];
   int n_left;
-  sc_vstate_t *vs;         /* cleared on on_ended, like a real connection */
+  sc_vstate_t *vs; /* cleared on on_ended, like a real connection */
 } fake_conn_t;
 
 static void on_ended(void *conn, sc_end_reason_t why) {

@@ -30,7 +30,7 @@ static void test_csrc_and_extension(void) {
   ASSERT_EQ(i.ext_body_len, 8);
   ASSERT_EQ(i.ssrc, 7);
   ASSERT_EQ(sc_rtp_parse(p, 23, &i), -EINVAL); /* preamble cut */
-  p[0] = 0x8F;                                  /* CC=15: 72 bytes of CSRCs */
+  p[0] = 0x8F;                                 /* CC=15: 72 bytes of CSRCs */
   ASSERT_EQ(sc_rtp_parse(p, 32, &i), -EINVAL);
 }
 
@@ -46,7 +46,6 @@ static void test_rtcp_and_versions(void) {
   ASSERT_EQ(sc_rtp_parse(p, 12, &i), -EINVAL);
   ASSERT_EQ(sc_rtp_looks_like_rtp(p, 12), 0);
 }
-
 
 static size_t put32(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
@@ -70,9 +69,9 @@ static size_t compound(uint8_t *buf) {
   buf[n++] = 0x82, buf[n++] = 200, buf[n++] = 0, buf[n++] = 2 + 5 + 12 - 1; /* 19 words */
   n += put32(buf + n, 0xAABBCCDD);
   n += put32(buf + n, 1), n += put32(buf + n, 2), n += put32(buf + n, 3); /* NTP, RTP ts */
-  n += put32(buf + n, 500), n += put32(buf + n, 64000);                  /* packets, octets */
+  n += put32(buf + n, 500), n += put32(buf + n, 64000);                   /* packets, octets */
   n += put_block(buf + n, 0x11, 25, 7, 480);
-  n += put_block(buf + n, 0x22, 3, 0xFFFFFE, 960); /* -2: duplicates */
+  n += put_block(buf + n, 0x22, 3, 0xFFFFFE, 960);             /* -2: duplicates */
   buf[n++] = 0x81, buf[n++] = 202, buf[n++] = 0, buf[n++] = 2; /* SDES: 3 words */
   n += put32(buf + n, 0xAABBCCDD), n += put32(buf + n, 0x01000000);
   buf[n++] = 0x81, buf[n++] = 201, buf[n++] = 0, buf[n++] = 7; /* RR: 2 + 6 words */

@@ -273,7 +273,8 @@ static const char node_script[] =
     "  const opts={host:'127.0.0.1',port:srv.address().port,ca:[c]};\n"
     "  if(name!=='-') opts.servername=name; else opts.checkServerIdentity=(h,crt)=>\n"
     "    tls.checkServerIdentity(host,crt);\n"
-    "  const s=tls.connect(opts,()=>{console.log(s.authorized?'OK':'UNAUTH');s.end();srv.close();});\n"
+    "  const "
+    "s=tls.connect(opts,()=>{console.log(s.authorized?'OK':'UNAUTH');s.end();srv.close();});\n"
     "  s.on('error',e=>{console.log('ERR '+e.message);srv.close();process.exitCode=1;});\n"
     "});\n";
 
@@ -295,8 +296,7 @@ static void test_tls_pair(void) {
   int created = -1;
   path_in(dir, sizeof dir, "tls");
   ASSERT_EQ(sc_statedir_ensure(dir), 0);
-  ASSERT_EQ(sc_statedir_tls_pair(dir, "203.0.113.7", cert, sizeof cert, key, sizeof key,
-                                 &created),
+  ASSERT_EQ(sc_statedir_tls_pair(dir, "203.0.113.7", cert, sizeof cert, key, sizeof key, &created),
             0);
   ASSERT_EQ(created, 1);
   char want[300];
@@ -324,16 +324,14 @@ static void test_tls_pair(void) {
 
   /* Second start: same files, nothing regenerated. */
   read_file(cert, pem1, sizeof pem1);
-  ASSERT_EQ(sc_statedir_tls_pair(dir, "203.0.113.7", cert, sizeof cert, key, sizeof key,
-                                 &created),
+  ASSERT_EQ(sc_statedir_tls_pair(dir, "203.0.113.7", cert, sizeof cert, key, sizeof key, &created),
             0);
   ASSERT_EQ(created, 0);
   read_file(cert, pem2, sizeof pem2);
   ASSERT_STREQ(pem1, pem2);
   /* One half missing: a fresh, matching pair. */
   ASSERT_EQ(unlink(key), 0);
-  ASSERT_EQ(sc_statedir_tls_pair(dir, "203.0.113.7", cert, sizeof cert, key, sizeof key,
-                                 &created),
+  ASSERT_EQ(sc_statedir_tls_pair(dir, "203.0.113.7", cert, sizeof cert, key, sizeof key, &created),
             0);
   ASSERT_EQ(created, 1);
   read_file(cert, pem2, sizeof pem2);
@@ -343,9 +341,9 @@ static void test_tls_pair(void) {
   ASSERT_EQ(X509_check_private_key(x, k), 1);
   X509_free(x);
   EVP_PKEY_free(k);
-  ASSERT_EQ(sc_statedir_tls_pair("/nonexistent/dir", "h", cert, sizeof cert, key, sizeof key,
-                                 &created),
-            -ENOENT);
+  ASSERT_EQ(
+      sc_statedir_tls_pair("/nonexistent/dir", "h", cert, sizeof cert, key, sizeof key, &created),
+      -ENOENT);
 }
 
 /* Public host variants: a DNS name, v6, wildcards and duplicates. */

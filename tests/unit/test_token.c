@@ -25,8 +25,7 @@ static void test_hmac_rfc4231(void) {
   ASSERT_EQ(sc_token_hmac_sha256_hex(out, sizeof out, "Jefe", 4, m2, strlen(m2)), 0);
   ASSERT_STREQ(out, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   /* Test case 3: binary data */
-  ASSERT_EQ(sc_token_hmac_sha256_hex(out, sizeof out, key3, sizeof key3, data3, sizeof data3),
-            0);
+  ASSERT_EQ(sc_token_hmac_sha256_hex(out, sizeof out, key3, sizeof key3, data3, sizeof data3), 0);
   ASSERT_STREQ(out, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
   /* Test case 6: key longer than the block size (hashed first) */
   const char *m6 = "Test Using Larger Than Block-Size Key - Hash Key First";
@@ -40,8 +39,8 @@ static void test_hmac_rfc4231(void) {
 /* Runs `openssl dgst` on a file and returns its hex digest in out. */
 static int openssl_hmac(const char *key_hex, const char *path, char *out, size_t size) {
   char cmd[1024], line[512];
-  snprintf(cmd, sizeof cmd, "openssl dgst -sha256 -mac HMAC -macopt hexkey:%s < '%s' 2>&1",
-           key_hex, path);
+  snprintf(cmd, sizeof cmd, "openssl dgst -sha256 -mac HMAC -macopt hexkey:%s < '%s' 2>&1", key_hex,
+           path);
   FILE *p = popen(cmd, "r");
   if (!p) return -1;
   int ok = fgets(line, sizeof line, p) != NULL;
@@ -114,8 +113,7 @@ static void test_random_hex(void) {
 }
 
 static void test_random_alnum(void) {
-  static const char alpha[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   char s[63];
   int counts[256] = {0};
   ASSERT_EQ(sc_token_random_alnum(s, sizeof s, 62), 0);
