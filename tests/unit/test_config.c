@@ -358,7 +358,8 @@ static void test_secret_env(void) {
   ASSERT_STREQ(r.cfg.lvsp_secret, "");
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_defaults);
   RUN_TEST(test_all_flags);
   RUN_TEST(test_switches_and_levels);

@@ -423,7 +423,8 @@ static void test_video_and_announcements(void) {
   teardown((client_t *[]){&a, &b, &c, NULL}, (sc_vstate_t *[]){va, vb, vc, NULL});
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   harness_init();
   RUN_TEST(test_hello_and_ready);
   RUN_TEST(test_bad_identify);

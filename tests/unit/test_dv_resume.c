@@ -268,7 +268,8 @@ static void test_lws_timers(void) {
   sc_server_destroy(&app);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_wire_numbers);
   RUN_TEST(test_keep_ack_replay);
   RUN_TEST(test_ack_releases_everything);

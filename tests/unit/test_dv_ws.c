@@ -243,7 +243,8 @@ static void test_large_messages(void) {
   stop_gateway();
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_large_messages);
   SC_TEST_DONE();
 }
