@@ -283,9 +283,10 @@ static int setup(sc_app_t *app, const sc_frontend_t *const *fe, int n_fe, groups
     }
     gs->g[gs->n++] = (group_t){fe[i]->name, t, app->frontend_settings[i]};
   }
+  if (check_unique(gs, why, n) != 0) return -1;
   for (int g = 0; g < gs->n; g++)
     if (gs->g[g].t && apply_defaults(gs->g[g].t, gs->g[g].block, why, n) != 0) return -1;
-  return check_unique(gs, why, n);
+  return 0;
 }
 
 /* ---- help ----------------------------------------------------------------------- */
