@@ -225,6 +225,28 @@ static void test_fe_help_groups(void) {
   check_group(r.out, "\nfake-b options:\n", "\nfake-a options:\n", b, 6);
   check_group(r.out, "\nfake-a options:\n", NULL, a, 8);
 }
+/* A front end finds its block by its table, from any of its files; the
+ * records and blocks are kept by slot until sc_config_free. */
+static void test_fe_lookup(void) {
+  static sc_app_t app;
+  ASSERT_EQ(sc_config_parse(&app, fakes, N_FAKES, 3, (char *[]){"lv", "--fa-port", "4", NULL},
+                            stdout, stderr),
+            SC_CONFIG_RUN);
+  ASSERT_EQ(app.n_frontends, N_FAKES);
+  for (int i = 0; i < N_FAKES; i++) ASSERT_TRUE(app.frontends[i] == fakes[i]);
+  fa_t *a = sc_frontend_settings(&app, &fa_table);
+  ASSERT_TRUE(a != NULL && a == app.frontend_settings[0]);
+  ASSERT_EQ(a->port, 4);
+  ASSERT_TRUE(sc_frontend_settings(&app, &fb_table) == app.frontend_settings[2]);
+  ASSERT_TRUE(app.frontend_settings[1] == NULL);
+  /* Tables of front ends the app was not given have no block. */
+  ASSERT_TRUE(sc_frontend_settings(&app, &lvsp_settings_table) == NULL);
+  ASSERT_TRUE(lvsp_settings(&app) == NULL && dv_settings(&app) == NULL);
+  sc_config_free(&app);
+  ASSERT_TRUE(app.frontend_settings[0] == NULL && app.frontend_settings[2] == NULL);
+  sc_config_free(&app); /* idempotent */
+}
+
 int main(void) {
   RUN_TEST(test_fe_defaults);
   RUN_TEST(test_fe_own_blocks);
@@ -232,5 +254,6 @@ int main(void) {
   RUN_TEST(test_fe_errors);
   RUN_TEST(test_fe_bad_tables);
   RUN_TEST(test_fe_help_groups);
+  RUN_TEST(test_fe_lookup);
   SC_TEST_DONE();
 }
