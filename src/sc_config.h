@@ -59,7 +59,7 @@ struct sc_setting {
   const sc_setting_kind_t *kind;
   size_t off;        /* offsetof the field in the block */
   size_t size;       /* for strings: the field's size (incl. NUL) */
-  uint32_t min, max; /* for numbers (max 0: not a number) */
+  uint32_t min, max; /* for numbers; --help shows min..max when max > 0 */
   const char *def;   /* default, parsed by kind; NULL: the field stays zero */
   const char *help;
 };
