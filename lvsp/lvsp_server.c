@@ -6,6 +6,7 @@
 
 #include "lvsp_link.h"
 #include "lvsp_proto.h"
+#include "lvsp_settings.h"
 #include "sc_load.h"
 #include "sc_log.h"
 #include "sc_server.h"
@@ -117,7 +118,7 @@ static int on_protocol_init(struct lws *wsi) {
 
 /* Re-arms the silence timer (if configured). */
 static void arm_timeout(struct lws *wsi) {
-  uint32_t ms = sc_server_app(wsi)->cfg.lvsp_heartbeat_timeout_ms;
+  uint32_t ms = lvsp_settings(sc_server_app(wsi))->lvsp_heartbeat_timeout_ms;
   if (ms) lws_set_timer_usecs(wsi, (lws_usec_t)ms * 1000);
 }
 
@@ -217,12 +218,10 @@ static void sample_load(lws_sorted_usec_list_t *sul) {
 }
 
 static int lvsp_start(sc_app_t *app, int slot) {
-  if (!app->cfg.lvsp_secret[0]) {
-    sc_log_error(LOG, "no LVSP secret configured: refusing to start");
-    return -1;
-  }
+  lvsp_settings_t *set = lvsp_settings(app);
+  if (lvsp_settings_load_secret(set, app->cfg.state_dir) < 0) return -1;
   lvsp_front_t *f = calloc(1, sizeof *f);
-  if (!f || lvsp_link_init(&f->link, app->cfg.lvsp_replay) < 0) {
+  if (!f || lvsp_link_init(&f->link, set->lvsp_replay) < 0) {
     free(f);
     sc_log_error(LOG, "out of memory for the LVSP replay buffer");
     return -1;
@@ -231,7 +230,7 @@ static int lvsp_start(sc_app_t *app, int slot) {
   app->frontend_state[slot] = f;
   /* lws's validity ping stays on here: --lvsp-heartbeat-timeout-ms is off
    * by default, and the one link costs nothing to track. */
-  f->vhost = sc_server_add_listener(app, "lvsp", &app->cfg.lvsp_listen, lvsp_protocols, 0);
+  f->vhost = sc_server_add_listener(app, "lvsp", &set->lvsp_listen, lvsp_protocols, 0);
   if (!f->vhost) return -1; /* destroy() frees f */
   lvsp_vhost_t *vh = vhost_priv(f->vhost);
   if (!vh) return -1;
@@ -276,5 +275,7 @@ const sc_frontend_t lvsp_frontend = {
     .stop = lvsp_stop,
     .destroy = lvsp_destroy,
     .status = lvsp_status,
+    .settings = &lvsp_settings_table,
+    .banner = lvsp_settings_banner,
 };
 SC_FRONTEND_REGISTER(lvsp_frontend);

@@ -264,7 +264,7 @@ static void test_versions(void) {
   ASSERT_EQ(dv_gateway_version("9"), 8);
   ASSERT_EQ(dv_gateway_version("3"), -1);
   ASSERT_EQ(dv_gateway_version("x"), -1);
-  sc_config_t cfg = {.n_modes = 1};
+  dv_settings_t cfg = {.n_modes = 1};
   strcpy(cfg.modes[0], "nonsense");
   dv_modes_t m;
   ASSERT_EQ(dv_modes_from_config(&cfg, &m), -1);
