@@ -155,7 +155,7 @@ static inline void check_group(const char *out, const char *header, const char *
                                const char *const *flags, size_t n) {
   const char *start = at(out, header);
   const char *end = next ? at(out, next) : out + strlen(out);
-  if (start >= end) SC_FAIL("'%s' is not before '%s':\n%s", header, next, out);
+  if (start >= end) SC_FAIL("'%s' is not before '%s':\n%s", header, next ? next : "(end)", out);
   for (size_t i = 0; i < n; i++) {
     const char *p = at(start, flags[i]);
     if (p < start || p > end) SC_FAIL("'%s' is not under '%s':\n%s", flags[i], header, out);

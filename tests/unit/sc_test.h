@@ -37,7 +37,7 @@ static struct {
   jmp_buf jmp;
 } sc_test_run_state;
 
-static inline void sc_test_fail_now(void) {
+static inline _Noreturn void sc_test_fail_now(void) {
   if (sc_test_run_state.in_test) longjmp(sc_test_run_state.jmp, 1);
   exit(1);
 }
