@@ -6,6 +6,7 @@
 #include "dv_gateway.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -18,7 +19,8 @@
 #include "sc_registry.h"
 #include "sc_token.h"
 
-#define DV_MAX_STREAMS 4 /* video streams a client may ask for in Identify */
+#define DV_MAX_STREAMS 4 /* video streams in Identify and op 12 */
+#define DV_MAX_STRING 16 /* bytes of a string relayed in op 12 (type, rid) */
 
 /* ---- the socket ----------------------------------------------------------- */
 
@@ -72,15 +74,28 @@ static json_t *modes_json(const dv_modes_t *m) {
   return a;
 }
 
+/* A fresh SSRC claimed for the member (avoiding every SSRC in use), or 0
+ * when it has SC_MEDIA_MAX_ALIASES already. */
+static uint32_t claim_random(dv_session_t *s) {
+  for (int tries = 0; tries < 16; tries++) {
+    uint32_t ssrc = sc_token_random_u32();
+    int rc = dv_session_alias(s, ssrc);
+    if (rc == 0) return ssrc;
+    if (rc != -EEXIST && rc != -EINVAL) break;
+  }
+  return 0;
+}
+
 /* Video streams asked for in Identify get server-chosen SSRCs (stream and
- * RTX), registered with the media plane, listed in Ready. */
+ * RTX), claimed for the member, registered with the media plane, listed
+ * in Ready. */
 static json_t *assign_streams(dv_session_t *s, json_t *asked) {
   json_t *out = json_array();
   size_t i;
   json_t *st;
   json_array_foreach(asked, i, st) {
     if (i == DV_MAX_STREAMS || !json_is_object(st)) break;
-    uint32_t ssrc = sc_token_random_u32(), rtx = sc_token_random_u32();
+    uint32_t ssrc = claim_random(s), rtx = claim_random(s);
     json_t *o = json_pack("{s:s, s:I, s:I, s:b}", "type", "video", "ssrc", (json_int_t)ssrc,
                           "rtx_ssrc", (json_int_t)rtx, "active", 0);
     json_t *rid = json_object_get(st, "rid"), *q = json_object_get(st, "quality");
@@ -89,8 +104,6 @@ static json_t *assign_streams(dv_session_t *s, json_t *asked) {
     if (json_is_string(rid)) json_object_set(o, "rid", rid);
     if (json_is_integer(q)) json_object_set(o, "quality", q);
     json_array_append_new(out, o);
-    dv_session_alias(s, ssrc);
-    dv_session_alias(s, rtx);
   }
   return out;
 }
@@ -163,6 +176,7 @@ static void op_identify(dv_conn_t *c, json_t *d) {
   if (take_over(c, vs) < 0) return;
   /* A new client: its old address binding and key must not carry over. */
   if (gw->app->media) sc_media_post_reset(gw->app->media, vs->channel->room_id, vs->ssrc);
+  sc_registry_release_ssrcs(gw->app->registry, vs);
   dv_session_t *s = dv_session_create(gw, vs, c->version);
   if (!s) {
     conn_fail(c, DV_CLOSE_BAD_REQUEST, "out of memory");
@@ -324,30 +338,101 @@ static uint32_t ssrc_of(json_t *v) {
   return n > 0 && n <= (json_int_t)UINT32_MAX ? (uint32_t)n : 0;
 }
 
+/* Copies from[key] to `to` if it is a string of at most DV_MAX_STRING
+ * bytes, an integer or a boolean, as `types` allows. */
+enum { COPY_STR = 1, COPY_INT = 2, COPY_BOOL = 4 };
+static void copy_field(json_t *to, json_t *from, const char *key, int types) {
+  json_t *v = json_object_get(from, key);
+  if (((types & COPY_STR) && json_is_string(v) && json_string_length(v) <= DV_MAX_STRING) ||
+      ((types & COPY_INT) && json_is_integer(v)) || ((types & COPY_BOOL) && json_is_boolean(v)))
+    json_object_set(to, key, v);
+}
+
+/* An SSRC field of op 12, if present: kept when it is (or now becomes) the
+ * member's own alias, else relayed as 0 ("no stream") and counted. */
+static uint32_t video_ssrc_field(dv_session_t *s, json_t *to, json_t *from, const char *key,
+                                 int *refused) {
+  json_t *v = json_object_get(from, key);
+  if (!v) return 0;
+  uint32_t ssrc = ssrc_of(v);
+  if (ssrc && dv_session_alias(s, ssrc) < 0) {
+    (*refused)++;
+    ssrc = 0;
+  }
+  json_object_set_new(to, key, json_integer(ssrc));
+  return ssrc;
+}
+
+static json_t *video_stream(dv_session_t *s, json_t *st, int *refused) {
+  json_t *o = json_object();
+  copy_field(o, st, "type", COPY_STR);
+  copy_field(o, st, "rid", COPY_STR);
+  uint32_t ssrc = video_ssrc_field(s, o, st, "ssrc", refused);
+  video_ssrc_field(s, o, st, "rtx_ssrc", refused);
+  json_t *active = json_object_get(st, "active");
+  if (json_is_boolean(active))
+    json_object_set_new(o, "active", json_boolean(ssrc && json_is_true(active)));
+  copy_field(o, st, "quality", COPY_INT);
+  copy_field(o, st, "max_bitrate", COPY_INT);
+  copy_field(o, st, "max_framerate", COPY_INT);
+  json_t *res = json_object_get(st, "max_resolution");
+  if (json_is_object(res)) {
+    json_t *r = json_object();
+    copy_field(r, res, "type", COPY_STR);
+    copy_field(r, res, "width", COPY_INT);
+    copy_field(r, res, "height", COPY_INT);
+    json_object_set_new(o, "max_resolution", r);
+  }
+  return o;
+}
+
+/* SSRCs refused in op 12: counted, logged at most every 10 s. */
+static void count_refused(dv_session_t *s, int refused) {
+  dv_gw_stats_t *st = &s->gw->stats;
+  st->ssrc_refused += (uint64_t)refused;
+  uint64_t now = dv_timers_now(&s->gw->timers);
+  if (st->ssrc_refused_logged_ms && now - st->ssrc_refused_logged_ms < 10000) return;
+  st->ssrc_refused_logged_ms = now ? now : 1;
+  sc_log_warn("gateway",
+              "user %s announced %d SSRC(s) that are not its own: relayed as 0 (%llu so far)",
+              s->vs->user_id, refused, (unsigned long long)st->ssrc_refused);
+}
+
 /* Op 12 with video_ssrc: the member's video SSRCs (and RTX) become its
- * aliases on the media path; the others learn them. Pre-2023 libraries
- * send op 12 without video_ssrc as "client connect": ignored. */
+ * aliases on the media path; the others learn them. What is relayed is
+ * rebuilt from the fields we know (docs/GATEWAY.md "op 12"), at most
+ * DV_MAX_STREAMS streams, with SSRCs that are not the member's own as 0.
+ * Pre-2023 libraries send op 12 without video_ssrc as "client connect":
+ * ignored. */
 static void op_video(dv_conn_t *c, json_t *d) {
   dv_session_t *s = c->session;
   if (!s || !json_is_object(d) || !json_object_get(d, "video_ssrc")) return;
-  dv_session_alias(s, ssrc_of(json_object_get(d, "video_ssrc")));
-  dv_session_alias(s, ssrc_of(json_object_get(d, "rtx_ssrc")));
-  size_t i;
-  json_t *st;
-  json_array_foreach(json_object_get(d, "streams"), i, st) {
-    dv_session_alias(s, ssrc_of(json_object_get(st, "ssrc")));
-    dv_session_alias(s, ssrc_of(json_object_get(st, "rtx_ssrc")));
+  int refused = 0;
+  json_t *relay = json_pack("{s:I}", "audio_ssrc", (json_int_t)s->vs->ssrc);
+  video_ssrc_field(s, relay, d, "video_ssrc", &refused);
+  video_ssrc_field(s, relay, d, "rtx_ssrc", &refused);
+  json_t *streams = json_object_get(d, "streams");
+  if (json_is_array(streams)) {
+    json_t *out = json_array();
+    size_t i;
+    json_t *st;
+    json_array_foreach(streams, i, st) {
+      if (i == DV_MAX_STREAMS) break;
+      if (json_is_object(st)) json_array_append_new(out, video_stream(s, st, &refused));
+    }
+    json_object_set_new(relay, "streams", out);
   }
-  json_t *relay = json_deep_copy(d);
-  json_object_set_new(relay, "audio_ssrc", json_integer(s->vs->ssrc));
-  dv_session_announce(s, DV_ANNOUNCE_VIDEO, DV_OP_VIDEO, relay);
+  if (refused) count_refused(s, refused);
+  if (dv_session_announce(s, DV_ANNOUNCE_VIDEO, DV_OP_VIDEO, relay) < 0)
+    conn_fail(c, DV_CLOSE_RATE_LIMITED, "relay budget exceeded");
 }
 
 /* Ops 18/20: relayed to the others with user_id where the field is present. */
 static void announce_field(dv_conn_t *c, json_t *d, const char *field, int kind, int op) {
   json_t *v = json_is_object(d) ? json_object_get(d, field) : NULL;
   if (!c->session || !json_is_integer(v)) return;
-  dv_session_announce(c->session, kind, op, json_pack("{s:O}", field, v));
+  if (dv_session_announce(c->session, kind, op, json_pack("{s:O}", field, v)) < 0)
+    conn_fail(c, DV_CLOSE_RATE_LIMITED, "relay budget exceeded");
 }
 
 static void op_client_flags(dv_conn_t *c, json_t *d) {
@@ -512,6 +597,13 @@ dv_limits_t *dv_gw_limits(dv_gw_t *gw) {
 
 size_t dv_gw_session_count(const dv_gw_t *gw) {
   return gw->sessions.used;
+}
+
+json_t *dv_gw_status_json(const dv_gw_t *gw) {
+  const dv_gw_stats_t *st = &gw->stats;
+  return json_pack("{s:I, s:I, s:I, s:I}", "sessions", (json_int_t)gw->sessions.used,
+                   "resume_over_budget", (json_int_t)st->resume_over_budget, "relay_over_budget",
+                   (json_int_t)st->relay_over_budget, "ssrc_refused", (json_int_t)st->ssrc_refused);
 }
 
 int dv_gateway_version(const char *value) {

@@ -100,6 +100,9 @@ dv_timers_t *dv_gw_timers(dv_gw_t *gw);
 /* The limits in force; tests may change them before opening sockets. */
 dv_limits_t *dv_gw_limits(dv_gw_t *gw);
 size_t dv_gw_session_count(const dv_gw_t *gw);
+/* For the admin view: sessions and the budget/refusal counters
+ * (docs/ADMIN.md). A new object, or NULL on ENOMEM. */
+struct json_t *dv_gw_status_json(const dv_gw_t *gw);
 
 /* Starts a connection: sends Hello, arms the heartbeat deadline. */
 void dv_conn_open(dv_conn_t *c, dv_gw_t *gw, int version, const dv_io_t *io, void *io_ctx);

@@ -17,7 +17,7 @@ static void session_free(dv_session_t *s);
 dv_session_t *dv_session_create(dv_gw_t *gw, sc_vstate_t *vs, int version) {
   dv_session_t *s = calloc(1, sizeof *s);
   if (!s) return NULL;
-  if (dv_resume_init(&s->out, gw->lim.resume_buffer) < 0) {
+  if (dv_resume_init(&s->out, gw->lim.resume_buffer, gw->lim.resume_bytes) < 0) {
     free(s);
     return NULL;
   }
@@ -56,6 +56,7 @@ void dv_session_end(dv_session_t *s, int code, const char *why) {
   if (app->registry) sc_registry_detach(app->registry, vs);
   /* Nobody may send or receive under this session's key any more. */
   if (app->media) sc_media_post_reset(app->media, vs->channel->room_id, vs->ssrc);
+  if (app->registry) sc_registry_release_ssrcs(app->registry, vs);
   vs->transport[0] = '\0';
   session_free(s);
 }
@@ -91,6 +92,17 @@ static void on_grace_expired(dv_timer_t *t) {
 
 /* ---- sending ------------------------------------------------------------- */
 
+/* The client leaves more than lim.resume_bytes unacknowledged (the oldest
+ * were dropped to stay within it): its socket is closed with 4015, which
+ * clients answer with a Resume; what was kept is re-sent then. */
+static void over_budget(dv_session_t *s) {
+  s->gw->stats.resume_over_budget++;
+  sc_log_warn("gateway",
+              "user %s leaves over %u bytes unacknowledged: closing its socket to resume",
+              s->vs->user_id, s->gw->lim.resume_bytes);
+  dv_conn_close(s->conn, DV_CLOSE_SERVER_CRASH, "too much unacknowledged: resume");
+}
+
 void dv_session_send(dv_session_t *s, int op, json_t *d) {
   uint32_t seq = dv_resume_next(&s->out);
   json_t *msg = json_pack("{s:i, s:o}", "op", op, "d", d ? d : json_null());
@@ -105,11 +117,13 @@ void dv_session_send(dv_session_t *s, int op, json_t *d) {
   int sent = s->conn && !s->conn->closing && dv_conn_send_text(s->conn, text, len) == 0;
   /* v8 clients acknowledge what they got; older ones cannot, so for them
    * only what could not be sent is kept. */
+  int kept = 0;
   if (s->version >= 8 || !sent)
-    dv_resume_keep(&s->out, seq, text, len);
+    kept = dv_resume_keep(&s->out, seq, text, len);
   else
     dv_resume_clear(&s->out);
   free(text);
+  if (kept == DV_RESUME_OVER && s->conn && !s->conn->closing) over_budget(s);
 }
 
 void dv_session_ack(dv_session_t *s, long long ack) {
@@ -121,6 +135,10 @@ int dv_session_resume(dv_session_t *s, dv_conn_t *c, int has_ack, long long ack)
   uint32_t seen = s->conn ? s->out.last : s->unbound_at;
   if (!has_ack) ack = seen ? dv_resume_wire(seen) : -1;
   const dv_resume_msg_t *m;
+  if (dv_resume_from(&s->out, ack, &m) < 0) return -ESTALE;
+  /* What the client saw is acknowledged: a client that never sends
+   * seq_ack in heartbeats does so here. */
+  dv_resume_ack(&s->out, ack);
   if (dv_resume_from(&s->out, ack, &m) < 0) return -ESTALE;
   if (s->conn) { /* the old socket is half dead: this one wins */
     dv_conn_close(s->conn, DV_CLOSE_SESSION_INVALID, "session resumed on another socket");
@@ -191,20 +209,36 @@ void dv_session_relay(dv_session_t *s, int op, json_t *d) {
   json_decref(d);
 }
 
-void dv_session_announce(dv_session_t *s, int kind, int op, json_t *d) {
+int dv_session_announce(dv_session_t *s, int kind, int op, json_t *d) {
   json_object_set_new(d, "user_id", json_string(s->vs->user_id));
+  /* Each roommate keeps a copy until it acknowledges it: the member pays
+   * for the payload's size out of its relay budget. */
+  size_t size = json_dumpb(d, NULL, 0, JSON_COMPACT);
+  dv_gw_t *gw = s->gw;
+  if (dv_rate_take_n(&s->relay, gw->lim.relay_bytes, gw->lim.rate_window_ms,
+                     dv_timers_now(&gw->timers), size > UINT32_MAX ? UINT32_MAX : (uint32_t)size)) {
+    gw->stats.relay_over_budget++;
+    json_decref(d);
+    return -ENOBUFS;
+  }
   json_decref(s->announce[kind]);
   s->announce[kind] = json_incref(d);
   dv_session_relay(s, op, d);
+  return 0;
 }
 
-void dv_session_alias(dv_session_t *s, uint32_t ssrc) {
-  if (!ssrc || ssrc == s->vs->ssrc || s->n_aliases == SC_MEDIA_MAX_ALIASES) return;
-  for (int i = 0; i < s->n_aliases; i++)
-    if (s->aliases[i] == ssrc) return;
-  s->aliases[s->n_aliases++] = ssrc;
+int dv_session_alias(dv_session_t *s, uint32_t ssrc) {
+  sc_vstate_t *vs = s->vs;
+  if (sc_registry_owns_ssrc(vs, ssrc) && ssrc != vs->ssrc) return 0;
+  int rc = sc_registry_claim_ssrc(s->gw->app->registry, vs, ssrc);
+  if (rc < 0) return rc;
   sc_media_t *media = s->gw->app->media;
-  if (media) sc_media_post_alias(media, s->vs->channel->room_id, s->vs->ssrc, ssrc);
+  if (media) sc_media_post_alias(media, vs->channel->room_id, vs->ssrc, ssrc);
+  return 0;
+}
+
+void dv_session_release_aliases(dv_session_t *s) {
+  sc_registry_release_ssrcs(s->gw->app->registry, s->vs);
 }
 
 /* ---- registry callbacks (the room talks to this session) ---------------- */

@@ -45,8 +45,18 @@ enum {
   DV_OP_MAX = 32,
 };
 
+/* Budget and refusal counters (admin API: frontends."discord voice
+ * gateway"). */
+typedef struct {
+  uint64_t resume_over_budget; /* sockets closed 4015: kept bytes over budget */
+  uint64_t relay_over_budget;  /* sessions closed 4021: relayed bytes over budget */
+  uint64_t ssrc_refused;       /* SSRCs of op 12 not relayed: not the member's */
+  uint64_t ssrc_refused_logged_ms;
+} dv_gw_stats_t;
+
 struct dv_gw {
   sc_app_t *app;
+  dv_gw_stats_t stats;
   dv_modes_t modes;
   dv_limits_t lim;
   dv_timers_t timers;
@@ -68,8 +78,7 @@ struct dv_session {
   dv_resume_t out;     /* numbered messages kept for re-delivery */
   uint32_t unbound_at; /* out.last when the socket went away (v<8 resume) */
   dv_timer_t grace;
-  uint32_t aliases[SC_MEDIA_MAX_ALIASES];
-  int n_aliases;
+  dv_rate_t relay;                     /* bytes of announcements relayed (relay_bytes) */
   json_t *announce[DV_ANNOUNCE_COUNT]; /* op 12/18/20 payloads as relayed */
 };
 
@@ -96,11 +105,17 @@ void dv_session_send(dv_session_t *s, int op, json_t *d);
 void dv_session_greet(dv_session_t *s);
 /* Sends op with payload d (steals it) to every attached peer. */
 void dv_session_relay(dv_session_t *s, int op, json_t *d);
-/* Stores what the member announced (steals d) and relays a copy. */
-void dv_session_announce(dv_session_t *s, int kind, int op, json_t *d);
-/* Registers another SSRC of the member with the media plane (at most
- * SC_MEDIA_MAX_ALIASES; repeats and the member's own SSRC are skipped). */
-void dv_session_alias(dv_session_t *s, uint32_t ssrc);
+/* Stores what the member announced (steals d) and relays a copy. Returns
+ * 0, or -ENOBUFS (nothing stored or relayed, counted) when the member's
+ * relay budget (lim.relay_bytes per rate window) is spent. */
+int dv_session_announce(dv_session_t *s, int kind, int op, json_t *d);
+/* Claims another SSRC (video, RTX) for the member in the registry and, if
+ * newly claimed, registers it with the media plane. Returns 0 when ssrc is
+ * now one of the member's aliases, or the sc_registry_claim_ssrc error
+ * (-EEXIST: the member's audio SSRC or another state's). */
+int dv_session_alias(dv_session_t *s, uint32_t ssrc);
+/* Forgets the member's aliases (a new client: with a media reset). */
+void dv_session_release_aliases(dv_session_t *s);
 
 /* v8 heartbeat seq_ack. */
 void dv_session_ack(dv_session_t *s, long long ack);

@@ -159,6 +159,11 @@ static void dv_destroy(sc_app_t *app, int slot) {
   app->frontend_state[slot] = NULL;
 }
 
+static struct json_t *dv_status(sc_app_t *app, int slot) {
+  dv_ws_state_t *st = app->frontend_state[slot];
+  return st && st->gw ? dv_gw_status_json(st->gw) : NULL;
+}
+
 static const sc_frontend_t dv_frontend = {
     .name = "discord voice gateway",
     .order = 20,
@@ -166,5 +171,6 @@ static const sc_frontend_t dv_frontend = {
     .start = dv_start,
     .stop = dv_stop, /* then the registry's shutdown closes attached sockets (4015) */
     .destroy = dv_destroy,
+    .status = dv_status,
 };
 SC_FRONTEND_REGISTER(dv_frontend);

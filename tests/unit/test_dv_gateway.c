@@ -391,8 +391,7 @@ static void test_video_and_announcements(void) {
   ASSERT_EQ(json_integer_value(json_object_get(f, "flags")), 2);
   json_t *p = expect_op(&b, 20);
   ASSERT_EQ(json_integer_value(json_object_get(p, "platform")), 1);
-  dv_session_t *sa = va->conn;
-  ASSERT_EQ(sa->n_aliases, 2); /* 4000 and 4001, once each */
+  ASSERT_EQ(va->n_aliases, 2); /* 4000 and 4001, once each */
   /* A newcomer asking for a video stream gets SSRCs for it in Ready, then
    * hears who is here and what they announced. */
   client_open(&c, 8);
@@ -408,7 +407,7 @@ static void test_video_and_announcements(void) {
   json_int_t rtx = json_integer_value(json_object_get(st, "rtx_ssrc"));
   ASSERT_TRUE(vs_ssrc > 0 && rtx > 0 && vs_ssrc != rtx && vs_ssrc != vc->ssrc);
   ASSERT_STREQ(json_string_value(json_object_get(st, "rid")), "100");
-  ASSERT_EQ(((dv_session_t *)vc->conn)->n_aliases, 2);
+  ASSERT_EQ(vc->n_aliases, 2);
   expect_op(&c, 11);
   int seen12 = 0, seen18 = 0, seen20 = 0;
   while (c.next < c.n) {
