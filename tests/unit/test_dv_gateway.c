@@ -89,7 +89,7 @@ static void test_close_codes(void) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     client_t c;
     client_open(&c, 4);
-    dv_conn_handle_text(&c.conn, cases[i].msg, strlen(cases[i].msg));
+    dv_gw_text(&c.conn, cases[i].msg, strlen(cases[i].msg));
     if (c.close_code != cases[i].code)
       SC_FAIL("%s: close %d, want %d", cases[i].msg, c.close_code, cases[i].code);
     client_free(&c);
@@ -101,7 +101,7 @@ static void test_close_codes(void) {
   for (int i = 0; i < 10; i++) send_json(&c, "{\"op\":%d,\"d\":{}}", ignored[i]);
   send_json(&c, "{\"op\":12,\"d\":{\"audio_ssrc\":5}}"); /* pre-2023 "client connect" */
   const uint8_t dave[] = {26, 0, 1, 2};                  /* binary DAVE key package */
-  dv_conn_handle_binary(&c.conn, dave, sizeof dave);
+  dv_gw_binary(&c.conn, dave, sizeof dave);
   ASSERT_EQ(c.close_code, 0);
   expect_op(&c, 8);
   expect_silence(&c);
@@ -282,11 +282,11 @@ static void test_limits(void) {
   char big[1100];
   memset(big, ' ', sizeof big);
   memcpy(big, "{\"op\":3,\"d\":1}", 14);
-  dv_conn_handle_text(&c.conn, big, sizeof big);
+  dv_gw_text(&c.conn, big, sizeof big);
   ASSERT_EQ(c.close_code, DV_CLOSE_BAD_REQUEST);
   client_free(&c);
   client_open(&c, 8);
-  dv_conn_oversize(&c.conn); /* as dv_ws reports a long fragmented message */
+  dv_gw_oversize(&c.conn); /* as dv_ws reports a long fragmented message */
   ASSERT_EQ(c.close_code, DV_CLOSE_BAD_REQUEST);
   client_free(&c);
   /* 5 per second: a burst of 5 passes, the 6th is refused... */
@@ -296,7 +296,7 @@ static void test_limits(void) {
   join(&b, 8, vb); /* Identify: b's first message */
   skip_all(&a);
   const uint8_t bin[] = {23, 0};
-  dv_conn_handle_binary(&b.conn, bin, sizeof bin);
+  dv_gw_binary(&b.conn, bin, sizeof bin);
   for (int i = 0; i < 3; i++) send_json(&b, "{\"op\":3,\"d\":%d}", i);
   ASSERT_EQ(b.close_code, 0);
   /* ...unless time refills the bucket: 200 ms give one message back. */
