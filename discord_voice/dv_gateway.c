@@ -433,7 +433,7 @@ static const sc_jfield_t identify_fields[] = {
 };
 static const sc_jfield_t select_fields[] = {
     STR_REQ("protocol"),
-    {"data", SC_JT_OBJECT, SC_JF_REQUIRED},
+    {"data", SC_JT_ANY, SC_JF_REQUIRED}, /* an object for udp; webrtc sends SDP text */
 };
 static const sc_jfield_t heartbeat_fields[] = {
     INT_OPT("seq_ack"),
