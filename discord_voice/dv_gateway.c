@@ -413,7 +413,7 @@ enum { ANY, AUTHED, FRESH };
 typedef struct {
   op_fn fn;
   int who;
-  unsigned d_types;          /* accepted types of d (SC_JT_*; absent d is null) */
+  unsigned d_types;          /* accepted types of d (SC_JT_*; absent d is null; 0: any) */
   const sc_jfield_t *fields; /* checked when d is an object */
   size_t n_fields;
 } op_entry_t;
@@ -465,19 +465,19 @@ static const sc_jfield_t platform_fields[] = {INT_OPT("platform")};
 static const op_entry_t op_table[DV_OP_MAX] = {
     [DV_OP_IDENTIFY] = {op_identify, FRESH, OBJ, FIELDS(identify_fields)},
     [DV_OP_SELECT_PROTOCOL] = {op_select_protocol, AUTHED, OBJ, FIELDS(select_fields)},
-    [DV_OP_HEARTBEAT] = {op_heartbeat, ANY, SC_JT_ANY, FIELDS(heartbeat_fields)},
+    [DV_OP_HEARTBEAT] = {op_heartbeat, ANY, 0, FIELDS(heartbeat_fields)},
     [DV_OP_SPEAKING] = {op_speaking, AUTHED, OBJ, FIELDS(speaking_fields)},
     [DV_OP_RESUME] = {op_resume, FRESH, OBJ, FIELDS(resume_fields)},
     [DV_OP_VIDEO] = {op_video, ANY, OBJ_OR_NULL, FIELDS(video_fields)},
-    [14] = {op_ignore, ANY, SC_JT_ANY, NULL, 0},
-    [15] = {op_ignore, ANY, SC_JT_ANY, NULL, 0},
-    [16] = {op_ignore, ANY, SC_JT_ANY, NULL, 0},
-    [17] = {op_ignore, ANY, SC_JT_ANY, NULL, 0},
+    [14] = {op_ignore, ANY, 0, NULL, 0},
+    [15] = {op_ignore, ANY, 0, NULL, 0},
+    [16] = {op_ignore, ANY, 0, NULL, 0},
+    [17] = {op_ignore, ANY, 0, NULL, 0},
     [DV_OP_CLIENT_FLAGS] = {op_client_flags, ANY, OBJ_OR_NULL, FIELDS(flags_fields)},
-    [19] = {op_ignore, ANY, SC_JT_ANY, NULL, 0},
+    [19] = {op_ignore, ANY, 0, NULL, 0},
     [DV_OP_CLIENT_PLATFORM] = {op_client_platform, ANY, OBJ_OR_NULL, FIELDS(platform_fields)},
-    [23] = {op_ignore, ANY, SC_JT_ANY, NULL, 0},
-    [31] = {op_ignore, ANY, SC_JT_ANY, NULL, 0},
+    [23] = {op_ignore, ANY, 0, NULL, 0},
+    [31] = {op_ignore, ANY, 0, NULL, 0},
 };
 
 /* Size and rate limits, for every message. 0 = go on. */
@@ -493,7 +493,7 @@ static int admit(dv_conn_t *c, size_t len) {
 static int check_fields(dv_conn_t *c, json_int_t op, const op_entry_t *e, json_t *d) {
   char why[96];
   const char *bad = NULL;
-  if (!sc_jcheck_type(d ? d : json_null(), e->d_types))
+  if (e->d_types && !sc_jcheck_type(d ? d : json_null(), e->d_types))
     snprintf(why, sizeof why, "op %d: d has the wrong type", (int)op);
   else if (json_is_object(d) && sc_jcheck(d, e->fields, e->n_fields, &bad) < 0)
     snprintf(why, sizeof why, "op %d: missing or mistyped field \"%s\"", (int)op, bad);
