@@ -141,6 +141,10 @@ static void op_identify(dv_conn_t *c, json_t *d) {
               code == DV_CLOSE_SERVER_NOT_FOUND ? "unknown server" : "authentication failed");
     return;
   }
+  /* What the member's previous session spent of its relay budget stays
+   * spent: re-identifying does not buy a fresh one. */
+  dv_rate_t relay =
+      vs->ops == &dv_session_attach_ops ? ((dv_session_t *)vs->conn)->relay : (dv_rate_t){0};
   if (take_over(c, vs) < 0) return;
   /* A new client: its old address binding and key must not carry over. */
   if (gw->app->media) sc_media_post_reset(gw->app->media, vs->channel->room_id, vs->ssrc);
@@ -150,6 +154,7 @@ static void op_identify(dv_conn_t *c, json_t *d) {
     conn_fail(c, DV_CLOSE_BAD_REQUEST, "out of memory");
     return;
   }
+  s->relay = relay;
   dv_session_bind(s, c);
   sc_log_info("gateway", "user %s identified in channel %s (ssrc %u, v%d)", vs->user_id,
               vs->channel->id, vs->ssrc, c->version);
@@ -341,6 +346,13 @@ static json_t *video_stream(dv_session_t *s, json_t *st, int *refused) {
   return o;
 }
 
+/* Over the relay budget: the socket is closed with 4021 but the session
+ * stays (like after a lost socket), so a new Identify inherits its spent
+ * budget and a Resume continues with it. */
+static void relay_over_budget(dv_conn_t *c) {
+  dv_conn_close(c, DV_CLOSE_RATE_LIMITED, "relay budget exceeded");
+}
+
 /* SSRCs refused in op 12: counted, logged at most every 10 s. */
 static void count_refused(dv_session_t *s, int refused) {
   dv_session_stats_t *st = &s->tab->stats;
@@ -378,8 +390,7 @@ static void op_video(dv_conn_t *c, json_t *d) {
     json_object_set_new(relay, "streams", out);
   }
   if (refused) count_refused(s, refused);
-  if (dv_session_announce(s, DV_ANNOUNCE_VIDEO, DV_OP_VIDEO, relay) < 0)
-    conn_fail(c, DV_CLOSE_RATE_LIMITED, "relay budget exceeded");
+  if (dv_session_announce(s, DV_ANNOUNCE_VIDEO, DV_OP_VIDEO, relay) < 0) relay_over_budget(c);
 }
 
 /* Ops 18/20: relayed to the others with user_id where the field is present. */
@@ -387,7 +398,7 @@ static void announce_field(dv_conn_t *c, json_t *d, const char *field, int kind,
   json_t *v = json_is_object(d) ? json_object_get(d, field) : NULL;
   if (!c->session || !json_is_integer(v)) return;
   if (dv_session_announce(c->session, kind, op, json_pack("{s:O}", field, v)) < 0)
-    conn_fail(c, DV_CLOSE_RATE_LIMITED, "relay budget exceeded");
+    relay_over_budget(c);
 }
 
 static void op_client_flags(dv_conn_t *c, json_t *d) {

@@ -515,7 +515,7 @@ static void test_video_ssrc_claims(void) {
 
 /* A member relaying more than lim.relay_bytes of announcements per rate
  * window is closed with 4021 (counted); nothing over the budget is
- * relayed. */
+ * relayed, and a new Identify inherits the spent budget. */
 static void test_relay_budget(void) {
   dv_limits_t saved = *dv_gw_limits(gw);
   dv_gw_limits(gw)->relay_bytes = 500;
@@ -534,6 +534,19 @@ static void test_relay_budget(void) {
     relayed += json_integer_value(json_object_get(m, "op")) == 18;
   }
   ASSERT_TRUE(relayed > 5 && relayed < 20); /* ~40 bytes each */
+  /* The session stays; identifying again does not refill the budget. */
+  ASSERT_TRUE(va->ops != NULL);
+  client_free(&a);
+  join(&a, 8, va);
+  send_json(&a, "{\"op\":18,\"d\":{\"flags\":1}}");
+  ASSERT_EQ(a.close_code, DV_CLOSE_RATE_LIMITED);
+  ASSERT_EQ(gw->sessions.stats.relay_over_budget, before + 2);
+  /* A window later it is whole again. */
+  client_free(&a);
+  advance(dv_gw_limits(gw)->rate_window_ms);
+  join(&a, 8, va);
+  send_json(&a, "{\"op\":18,\"d\":{\"flags\":1}}");
+  ASSERT_EQ(a.close_code, 0);
   teardown((client_t *[]){&a, &b, NULL}, (sc_vstate_t *[]){va, vb, NULL});
   *dv_gw_limits(gw) = saved;
 }
