@@ -15,7 +15,7 @@ struct sc_registry {
   sc_hmap_t channels; /* channel id -> sc_channel_t */
   sc_hmap_t sessions; /* session id -> sc_vstate_t */
   sc_hmap_t users;    /* "user/server" -> sc_vstate_t */
-  sc_hmap_t ssrcs;    /* decimal SSRC -> sc_vstate_t (uniqueness) */
+  sc_hmap_t ssrcs;    /* decimal SSRC -> sc_vstate_t: own and aliases */
   uint64_t next_room_id;
   size_t n_states;
 };
@@ -88,8 +88,8 @@ sc_channel_t *sc_registry_channel(sc_registry_t *r, const char *channel_id, cons
   return ch;
 }
 
-/* Picks an SSRC no live state uses. The CSPRNG makes a clash unlikely;
- * the loop makes it impossible. */
+/* Picks an SSRC no live state uses, as its own or as an alias. The
+ * CSPRNG makes a clash unlikely; the loop makes it impossible. */
 static void assign_ssrc(sc_registry_t *r, sc_vstate_t *vs) {
   do {
     vs->ssrc = sc_token_random_u32();
@@ -227,6 +227,7 @@ void sc_registry_end_state(sc_registry_t *r, sc_vstate_t *vs, sc_end_reason_t wh
   }
   sc_hmap_del(&r->sessions, vs->session_id);
   if (sc_hmap_get(&r->users, vs->user_key) == vs) sc_hmap_del(&r->users, vs->user_key);
+  sc_registry_release_ssrcs(r, vs);
   sc_hmap_del(&r->ssrcs, vs->ssrc_key);
   sc_channel_t *ch = vs->channel;
   if (r->media) sc_media_post_remove(r->media, ch->room_id, vs->ssrc);
@@ -259,6 +260,31 @@ void sc_registry_set_speaking(sc_registry_t *r, sc_vstate_t *vs, unsigned speaki
   (void)r;
   vs->speaking = speaking;
   notify_peers(vs, ev_speaking, speaking);
+}
+
+int sc_registry_claim_ssrc(sc_registry_t *r, sc_vstate_t *vs, uint32_t ssrc) {
+  if (!ssrc) return -EINVAL;
+  char key[sizeof vs->ssrc_key];
+  snprintf(key, sizeof key, "%u", ssrc);
+  sc_vstate_t *holder = sc_hmap_get(&r->ssrcs, key);
+  if (holder) return holder == vs && ssrc != vs->ssrc ? 0 : -EEXIST;
+  if (vs->n_aliases == SC_MEDIA_MAX_ALIASES) return -ENOSPC;
+  char *slot = vs->alias_keys[vs->n_aliases];
+  memcpy(slot, key, sizeof key);
+  if (sc_hmap_put(&r->ssrcs, slot, vs) < 0) return -ENOMEM;
+  vs->aliases[vs->n_aliases++] = ssrc;
+  return 0;
+}
+
+void sc_registry_release_ssrcs(sc_registry_t *r, sc_vstate_t *vs) {
+  while (vs->n_aliases) sc_hmap_del(&r->ssrcs, vs->alias_keys[--vs->n_aliases]);
+}
+
+int sc_registry_owns_ssrc(const sc_vstate_t *vs, uint32_t ssrc) {
+  if (ssrc == vs->ssrc) return 1;
+  for (int i = 0; i < vs->n_aliases; i++)
+    if (vs->aliases[i] == ssrc) return 1;
+  return 0;
 }
 
 void sc_registry_each_peer(sc_channel_t *ch, const sc_vstate_t *self, sc_vstate_fn fn, void *arg) {
