@@ -55,7 +55,7 @@ void dv_session_end(dv_session_t *s, int code, const char *why) {
   sc_vstate_t *vs = s->vs;
   if (app->registry) sc_registry_detach(app->registry, vs);
   /* Nobody may send or receive under this session's key any more. */
-  if (app->media) sc_media_post_reset(app->media, vs->channel->room_id, vs->ssrc);
+  if (app->media) sc_media_reset(app->media, vs->stats); /* cannot fail */
   vs->transport[0] = '\0';
   session_free(s);
 }
@@ -202,9 +202,14 @@ void dv_session_alias(dv_session_t *s, uint32_t ssrc) {
   if (!ssrc || ssrc == s->vs->ssrc || s->n_aliases == SC_MEDIA_MAX_ALIASES) return;
   for (int i = 0; i < s->n_aliases; i++)
     if (s->aliases[i] == ssrc) return;
-  s->aliases[s->n_aliases++] = ssrc;
   sc_media_t *media = s->gw->app->media;
-  if (media) sc_media_post_alias(media, s->vs->channel->room_id, s->vs->ssrc, ssrc);
+  if (media && sc_media_post_alias(media, s->vs->stats, ssrc) < 0) {
+    /* Not recorded, so a later op 12 naming it tries again. */
+    sc_log_warn("gateway", "user %s: video ssrc %u not posted: out of memory", s->vs->user_id,
+                ssrc);
+    return;
+  }
+  s->aliases[s->n_aliases++] = ssrc;
 }
 
 /* ---- registry callbacks (the room talks to this session) ---------------- */

@@ -34,7 +34,22 @@ typedef struct {
 static sc_media_t *media;
 static uint16_t media_port;
 
-static void client_init(client_t *c, uint32_t ssrc, uint64_t room, dv_mode_t mode) {
+static struct sockaddr_storage local_addr(int fd) {
+  struct sockaddr_storage ss = {0};
+  socklen_t sl = sizeof ss;
+  ASSERT_EQ(getsockname(fd, (struct sockaddr *)&ss, &sl), 0);
+  return ss;
+}
+
+/* What Select Protocol does with the address discovery told the client. */
+static void hint_self(client_t *c) {
+  struct sockaddr_storage self = local_addr(c->fd);
+  ASSERT_EQ(sc_media_post_peer_hint(media, c->stats, &self), 0);
+}
+
+/* A member with its key installed but no address: it has not sent yet and
+ * named none in Select Protocol. */
+static void client_setup(client_t *c, uint32_t ssrc, uint64_t room, dv_mode_t mode) {
   c->fd = socket(AF_INET, SOCK_DGRAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   ASSERT_EQ(bind(c->fd, (struct sockaddr *)&a, sizeof a), 0);
@@ -46,8 +61,20 @@ static void client_init(client_t *c, uint32_t ssrc, uint64_t room, dv_mode_t mod
   ASSERT_TRUE(c->cipher != NULL);
   c->stats = sc_member_stats_new();
   ASSERT_EQ(sc_media_post_add(media, room, ssrc, c->stats), 0);
-  ASSERT_EQ(sc_media_post_cipher(media, room, ssrc, &dv_cipher_ops, dv_cipher_new(mode, c->key)),
-            0);
+  ASSERT_EQ(sc_media_post_cipher(media, c->stats, &dv_cipher_ops, dv_cipher_new(mode, c->key)), 0);
+}
+
+/* ... and with its own address named in Select Protocol, as clients do. */
+static void client_init(client_t *c, uint32_t ssrc, uint64_t room, dv_mode_t mode) {
+  client_setup(c, ssrc, room, mode);
+  hint_self(c);
+}
+
+static int loopback_socket(void) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  ASSERT_EQ(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  return fd;
 }
 
 /* A new key for the member (what Select Protocol does). */
@@ -55,9 +82,8 @@ static void new_cipher(client_t *c) {
   dv_cipher_free(c->cipher);
   sc_token_random(c->key, sizeof c->key);
   c->cipher = dv_cipher_new(c->mode, c->key);
-  ASSERT_EQ(
-      sc_media_post_cipher(media, c->room, c->ssrc, &dv_cipher_ops, dv_cipher_new(c->mode, c->key)),
-      0);
+  ASSERT_EQ(sc_media_post_cipher(media, c->stats, &dv_cipher_ops, dv_cipher_new(c->mode, c->key)),
+            0);
 }
 
 static void send_to_media(int fd, const uint8_t *buf, size_t len) {
@@ -276,15 +302,29 @@ static void test_replay_dropped(void) {
   expect_nothing(&b);
 }
 
+/* A packet with a's SSRC that does not authenticate under a's key, from
+ * another address: dropped as foreign, a keeps its binding. */
 static void test_foreign_address_dropped(void) {
-  int intruder = socket(AF_INET, SOCK_DGRAM, 0);
+  int intruder = loopback_socket();
+  uint8_t key[DV_KEY_LEN] = {9};
+  client_t fake = {.fd = intruder, .ssrc = a.ssrc, .seq = 500};
+  fake.cipher = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, key);
   uint8_t pkt[2048];
-  int n = make_packet(&a, "valid but from elsewhere", pkt, sizeof pkt);
-  uint64_t drops = stats().drop_foreign_addr;
+  int n = make_packet(&fake, "wrong key from elsewhere", pkt, sizeof pkt);
+  uint64_t drops = stats().drop_foreign_addr, moved = stats().addr_moved;
+  uint64_t member_drops = atomic_load(&a.stats->drops);
   send_to_media(intruder, pkt, (size_t)n);
   wait_rx(++sent);
   ASSERT_EQ(stats().drop_foreign_addr, drops + 1);
+  ASSERT_EQ(stats().addr_moved, moved);
+  ASSERT_EQ(atomic_load(&a.stats->drops), member_drops); /* not a's */
   expect_nothing(&b);
+  speak(&b, "a still hears at home");
+  expect_packet(&a, &b, "a still hears at home");
+  expect_packet(&d, &b, "a still hears at home");
+  uint8_t buf[64];
+  ASSERT_EQ(recv_within(intruder, buf, sizeof buf, 50), -1);
+  dv_cipher_free(fake.cipher);
   close(intruder);
 }
 
@@ -320,20 +360,20 @@ static void test_keepalive(void) {
 }
 
 static void test_server_mute_and_deaf(void) {
-  ASSERT_EQ(sc_media_post_flags(media, 1, a.ssrc, SC_MEMBER_MUTED), 0);
+  sc_member_set_flags(a.stats, SC_MEMBER_MUTED);
   sc_media_sync(media);
   uint64_t muted = stats().drop_muted;
   speak(&a, "muted");
   ASSERT_EQ(stats().drop_muted, muted + 1);
   expect_nothing(&b);
   expect_nothing(&d);
-  ASSERT_EQ(sc_media_post_flags(media, 1, a.ssrc, 0), 0);
-  ASSERT_EQ(sc_media_post_flags(media, 1, d.ssrc, SC_MEMBER_DEAF), 0);
+  sc_member_set_flags(a.stats, 0);
+  sc_member_set_flags(d.stats, SC_MEMBER_DEAF);
   sc_media_sync(media);
   speak(&a, "d is deaf");
   expect_packet(&b, &a, "d is deaf");
   expect_nothing(&d);
-  ASSERT_EQ(sc_media_post_flags(media, 1, d.ssrc, 0), 0);
+  sc_member_set_flags(d.stats, 0);
   sc_media_sync(media);
   speak(&a, "d hears again");
   expect_packet(&b, &a, "d hears again");
@@ -344,15 +384,19 @@ static void test_no_cipher_and_remove(void) {
   client_t e = {.fd = socket(AF_INET, SOCK_DGRAM, 0), .ssrc = 0x5555, .room = 1};
   uint8_t key[DV_KEY_LEN] = {1};
   e.cipher = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, key);
-  ASSERT_EQ(sc_media_post_add(media, 1, e.ssrc, NULL), 0);
+  e.stats = sc_member_stats_new();
+  ASSERT_EQ(sc_media_post_add(media, 1, e.ssrc, e.stats), 0);
+  ASSERT_EQ(sc_media_post_add(media, 1, e.ssrc, e.stats), -EINVAL); /* once per block */
   discover(&e);
   sent++;
   uint64_t nc = stats().drop_no_cipher;
   speak(&e, "before select protocol");
   ASSERT_EQ(stats().drop_no_cipher, nc + 1);
   expect_nothing(&a);
-  ASSERT_EQ(sc_media_post_remove(media, 1, e.ssrc), 0);
-  ASSERT_EQ(sc_media_post_remove(media, 1, b.ssrc), 0);
+  sc_media_remove(media, e.stats);
+  sc_media_remove(media, b.stats);
+  sc_media_remove(media, b.stats);  /* a second remove does nothing */
+  sc_member_stats_release(e.stats); /* what the registry does right after */
   sc_media_sync(media);
   speak(&a, "b is gone");
   expect_packet(&d, &a, "b is gone");
@@ -385,7 +429,7 @@ static void test_legacy_modes_mixed(void) {
     expect_nothing(&a); /* room 1 hears nothing of room 3 */
   }
   for (int i = 0; i < DV_MODE_COUNT; i++) {
-    ASSERT_EQ(sc_media_post_remove(media, 3, m[i].ssrc), 0);
+    sc_media_remove(media, m[i].stats);
     dv_cipher_free(m[i].cipher);
     sc_member_stats_release(m[i].stats);
     close(m[i].fd);
@@ -397,10 +441,10 @@ static void test_legacy_modes_mixed(void) {
  * receiver in its own mode, keeping their SSRC and payload type. */
 static void test_video_alias(void) {
   const uint32_t video = 0xA11A5, rtx = 0xA11A6;
-  ASSERT_EQ(sc_media_post_alias(media, 1, a.ssrc, video), 0);
-  ASSERT_EQ(sc_media_post_alias(media, 1, a.ssrc, rtx), 0);
-  ASSERT_EQ(sc_media_post_alias(media, 1, a.ssrc, b.ssrc), 0); /* b's own: refused */
-  ASSERT_EQ(sc_media_post_alias(media, 1, d.ssrc, video), 0);  /* a's alias: refused */
+  ASSERT_EQ(sc_media_post_alias(media, a.stats, video), 0);
+  ASSERT_EQ(sc_media_post_alias(media, a.stats, rtx), 0);
+  ASSERT_EQ(sc_media_post_alias(media, a.stats, b.ssrc), 0); /* b's own: refused */
+  ASSERT_EQ(sc_media_post_alias(media, d.stats, video), 0);  /* a's alias: refused */
   sc_media_sync(media);
   const struct {
     uint32_t ssrc;
@@ -498,17 +542,21 @@ static void test_rtcp_counted_not_forwarded(void) {
 static void test_deferred_wakeups(void) {
   sc_media_defer_wakeups(media, 1);
   ASSERT_EQ(sc_media_flush_wakeups(media), 0);
-  ASSERT_EQ(sc_media_post_flags(media, 1, a.ssrc, SC_MEMBER_MUTED), 0);
-  ASSERT_EQ(sc_media_post_flags(media, 1, d.ssrc, 0), 0);
-  ASSERT_EQ(sc_media_flush_wakeups(media), 1); /* one worker, one write */
+  sc_member_set_flags(a.stats, SC_MEMBER_MUTED); /* not a command: nothing owed */
   ASSERT_EQ(sc_media_flush_wakeups(media), 0);
   uint64_t muted = stats().drop_muted;
-  speak(&a, "muted, flushed");
+  speak(&a, "muted without a command");
   ASSERT_EQ(stats().drop_muted, muted + 1);
   expect_nothing(&d);
-  ASSERT_EQ(sc_media_post_flags(media, 1, a.ssrc, 0), 0); /* not flushed */
-  speak(&a, "unmuted by the command before it");
-  expect_packet(&d, &a, "unmuted by the command before it");
+  sc_member_set_flags(a.stats, 0);
+  new_cipher(&d);
+  ASSERT_EQ(sc_media_flush_wakeups(media), 1); /* one worker, one write */
+  ASSERT_EQ(sc_media_flush_wakeups(media), 0);
+  speak(&a, "to d's new key, flushed");
+  expect_packet(&d, &a, "to d's new key, flushed");
+  new_cipher(&d); /* not flushed */
+  speak(&a, "under the key posted before it");
+  expect_packet(&d, &a, "under the key posted before it");
   sc_media_defer_wakeups(media, 0); /* flushes what is owed */
   ASSERT_EQ(sc_media_flush_wakeups(media), 0);
 }
@@ -516,11 +564,11 @@ static void test_deferred_wakeups(void) {
 /* A new client takes a over: old address, key and aliases are gone until
  * it discovers and selects again. */
 static void test_reset(void) {
-  ASSERT_EQ(sc_media_post_reset(media, 1, a.ssrc), 0);
+  sc_media_reset(media, a.stats);
   sc_media_sync(media);
-  uint64_t foreign = stats().drop_foreign_addr;
-  speak(&a, "after reset, before discovery");
-  ASSERT_EQ(stats().drop_foreign_addr, foreign + 1);
+  uint64_t nc = stats().drop_no_cipher;
+  speak(&a, "after reset, under the old key");
+  ASSERT_EQ(stats().drop_no_cipher, nc + 1);
   expect_nothing(&d);
   uint8_t buf[2048];
   sc_media_pkt_t p = {.marker_pt = 101,
@@ -535,13 +583,325 @@ static void test_reset(void) {
   ASSERT_EQ(stats().drop_unknown_ssrc, unknown + 1); /* alias dropped too */
   discover(&a);
   sent++;
-  uint64_t nc = stats().drop_no_cipher;
-  speak(&a, "bound, no key yet");
+  nc = stats().drop_no_cipher;
+  speak(&a, "no key yet");
   ASSERT_EQ(stats().drop_no_cipher, nc + 1);
   new_cipher(&a);
   sc_media_sync(media);
   speak(&a, "new key");
   expect_packet(&d, &a, "new key");
+}
+
+/* ---- destinations and address binding ----------------------------------- */
+
+static struct sockaddr_storage v4(const char *ip, uint16_t port) {
+  struct sockaddr_storage ss = {0};
+  struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+  a->sin_family = AF_INET;
+  a->sin_port = htons(port);
+  ASSERT_EQ(inet_pton(AF_INET, ip, &a->sin_addr), 1);
+  return ss;
+}
+
+static struct sockaddr_storage v6(const char *ip, uint16_t port) {
+  struct sockaddr_storage ss = {0};
+  struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+  a->sin6_family = AF_INET6;
+  a->sin6_port = htons(port);
+  ASSERT_EQ(inet_pton(AF_INET6, ip, &a->sin6_addr), 1);
+  return ss;
+}
+
+static void test_addr_usable(void) {
+  struct sockaddr_storage ok[] = {v4("127.0.0.1", 5000),        v4("10.1.2.255", 5000),
+                                  v4("223.255.255.254", 1),     v6("2001:db8::7", 5000),
+                                  v6("::ffff:192.0.2.1", 5000), v6("::1", 9)};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) ASSERT_TRUE(sc_udp_addr_usable(&ok[i]));
+  struct sockaddr_storage bad[] = {v4("255.255.255.255", 5000),
+                                   v4("224.0.0.1", 5000),
+                                   v4("239.1.2.3", 5000),
+                                   v4("0.0.0.0", 5000),
+                                   v4("127.0.0.1", 0),
+                                   v6("ff02::1", 5000),
+                                   v6("::", 5000),
+                                   v6("2001:db8::7", 0),
+                                   v6("::ffff:255.255.255.255", 5000),
+                                   v6("::ffff:239.1.2.3", 5000),
+                                   v6("::ffff:0.0.0.0", 5000)};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) ASSERT_TRUE(!sc_udp_addr_usable(&bad[i]));
+  struct sockaddr_storage unix_family = {.ss_family = AF_UNIX};
+  ASSERT_TRUE(!sc_udp_addr_usable(&unix_family));
+}
+
+/* One slot of a batch goes to the limited broadcast address (the socket
+ * has no SO_BROADCAST: EACCES) and one to port 0 (EINVAL): each costs its
+ * own packet only, every other copy arrives. */
+static void test_udp_flush_skips_bad_slot(void) {
+  int tx_fd = loopback_socket(), rx_fd = loopback_socket();
+  struct sockaddr_storage to = local_addr(rx_fd);
+  struct sockaddr_storage bcast = v4("255.255.255.255", 9), port0 = v4("127.0.0.1", 0);
+  static sc_udp_tx_t tx;
+  sc_udp_tx_init(&tx);
+  for (int i = 0; i < 8; i++) {
+    const struct sockaddr_storage *dst = i == 3 ? &bcast : i == 6 ? &port0 : &to;
+    tx.bufs[tx.n][0] = (uint8_t)i;
+    sc_udp_tx_commit(&tx, 1, (const struct sockaddr *)dst);
+  }
+  sc_udp_sent_t r = sc_udp_tx_flush(&tx, tx_fd);
+  ASSERT_EQ(r.sent, 6);
+  ASSERT_EQ(r.bytes, 6);
+  ASSERT_EQ(r.dest_refused, 1);
+  ASSERT_EQ(r.other_dest, 1);
+  ASSERT_EQ(r.unreachable, 0);
+  ASSERT_EQ(r.socket_full, 0);
+  ASSERT_EQ(r.failed, 2);
+  ASSERT_EQ(tx.n, 0);
+  const int want[] = {0, 1, 2, 4, 5, 7};
+  for (int i = 0; i < 6; i++) {
+    uint8_t b[8];
+    ASSERT_EQ(recv_within(rx_fd, b, sizeof b, 1000), 1);
+    ASSERT_EQ(b[0], want[i]);
+  }
+  ASSERT_EQ(sc_udp_err_kind(EAGAIN), SC_UDP_ERR_SOCKET);
+  ASSERT_EQ(sc_udp_err_kind(ENOBUFS), SC_UDP_ERR_SOCKET);
+  ASSERT_EQ(sc_udp_err_kind(EHOSTUNREACH), SC_UDP_ERR_UNREACHABLE);
+  ASSERT_EQ(sc_udp_err_kind(EMSGSIZE), SC_UDP_ERR_OTHER_DEST);
+  close(tx_fd);
+  close(rx_fd);
+}
+
+static client_t f, g;
+
+/* Room 4: f has a key but no address, g speaks. A roommate (or anyone)
+ * asking discovery for f's SSRC gets its own address back and binds
+ * nothing; f's first authenticated datagram binds f. */
+static void test_discovery_binds_nothing(void) {
+  client_setup(&f, 0x7001, 4, DV_MODE_AES256_GCM_RTPSIZE);
+  client_init(&g, 0x7002, 4, DV_MODE_XCHACHA20_POLY1305_RTPSIZE);
+  client_t thief = f;
+  thief.fd = loopback_socket();
+  discover(&thief); /* answered: it learns its own address */
+  sent++;
+  speak(&g, "not for the thief");
+  uint8_t buf[2048];
+  ASSERT_EQ(recv_within(thief.fd, buf, sizeof buf, 50), -1);
+  expect_nothing(&f); /* f has no address yet */
+  discover(&f);
+  sent++;
+  speak(&g, "still nobody bound");
+  expect_nothing(&f);
+  uint64_t moved = stats().addr_moved;
+  speak(&f, "f binds");
+  expect_packet(&g, &f, "f binds");
+  ASSERT_EQ(stats().addr_moved, moved); /* a first binding is not a move */
+  speak(&g, "f hears");
+  expect_packet(&f, &g, "f hears");
+  ASSERT_EQ(recv_within(thief.fd, buf, sizeof buf, 50), -1);
+  close(thief.fd);
+}
+
+/* f's NAT gives it a new port: its next authenticated packet moves the
+ * binding (counted), the old port hears nothing more. */
+static void test_rebinding(void) {
+  int old_fd = f.fd;
+  f.fd = loopback_socket();
+  uint64_t moved = stats().addr_moved;
+  speak(&f, "from the new port");
+  expect_packet(&g, &f, "from the new port");
+  ASSERT_EQ(stats().addr_moved, moved + 1);
+  speak(&g, "to the new port");
+  expect_packet(&f, &g, "to the new port");
+  uint8_t buf[2048];
+  ASSERT_EQ(recv_within(old_fd, buf, sizeof buf, 50), -1);
+  close(old_fd);
+}
+
+/* From a third address: a packet under the wrong key and a replay of one
+ * of f's own packets move nothing and are not held against f. */
+static void test_forged_and_replayed_move_nothing(void) {
+  uint8_t own[2048];
+  int own_n = make_packet(&f, "captured", own, sizeof own);
+  send_to_media(f.fd, own, (size_t)own_n);
+  wait_rx(++sent);
+  expect_packet(&g, &f, "captured");
+  int third = loopback_socket();
+  uint8_t key[DV_KEY_LEN] = {7};
+  client_t forger = {.fd = third, .ssrc = f.ssrc, .seq = (uint16_t)(f.seq + 1)};
+  forger.cipher = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, key);
+  uint8_t forged[2048];
+  int forged_n = make_packet(&forger, "forged", forged, sizeof forged);
+  sc_media_stats_t before = stats();
+  uint64_t member_drops = atomic_load(&f.stats->drops);
+  send_to_media(third, forged, (size_t)forged_n);
+  send_to_media(third, own, (size_t)own_n); /* replay */
+  sent += 2;
+  wait_rx(sent);
+  sc_media_stats_t after = stats();
+  ASSERT_EQ(after.drop_foreign_addr, before.drop_foreign_addr + 2);
+  ASSERT_EQ(after.addr_moved, before.addr_moved);
+  ASSERT_EQ(atomic_load(&f.stats->drops), member_drops);
+  expect_nothing(&g);
+  speak(&g, "f still here");
+  expect_packet(&f, &g, "f still here");
+  speak(&f, "and heard here");
+  expect_packet(&g, &f, "and heard here");
+  uint8_t buf[2048];
+  ASSERT_EQ(recv_within(third, buf, sizeof buf, 50), -1);
+  /* The same replay from f's own address is f's: counted as a replay. */
+  send_to_media(f.fd, own, (size_t)own_n);
+  wait_rx(++sent);
+  ASSERT_EQ(stats().drop_replay, after.drop_replay + 1);
+  dv_cipher_free(forger.cipher);
+  close(third);
+}
+
+/* A receive-only client hears the room at its Select Protocol address
+ * until its first authenticated datagram binds the one it sends from; a
+ * later hint does not move a binding. */
+static void test_hint_until_bound(void) {
+  static client_t h;
+  client_init(&h, 0x7003, 4, DV_MODE_AES256_GCM_RTPSIZE); /* hint: h.fd */
+  sc_media_sync(media);
+  speak(&g, "to the hint");
+  expect_packet(&h, &g, "to the hint");
+  expect_packet(&f, &g, "to the hint");
+  int hinted = h.fd;
+  h.fd = loopback_socket();
+  speak(&h, "h speaks from elsewhere");
+  expect_packet(&g, &h, "h speaks from elsewhere");
+  expect_packet(&f, &h, "h speaks from elsewhere");
+  struct sockaddr_storage back = local_addr(hinted);
+  ASSERT_EQ(sc_media_post_peer_hint(media, h.stats, &back), 0); /* too late: ignored */
+  sc_media_sync(media);
+  speak(&g, "to the bound address");
+  expect_packet(&h, &g, "to the bound address");
+  expect_packet(&f, &g, "to the bound address");
+  uint8_t buf[2048];
+  ASSERT_EQ(recv_within(hinted, buf, sizeof buf, 50), -1);
+  sc_media_remove(media, h.stats);
+  sc_member_stats_release(h.stats);
+  dv_cipher_free(h.cipher);
+  close(h.fd);
+  close(hinted);
+  sc_media_sync(media);
+}
+
+/* Hints that can never be destinations are refused and counted; the
+ * member is not sent to, and no send error happens for it. */
+static void test_bad_hints_refused(void) {
+  static client_t k;
+  client_setup(&k, 0x7004, 4, DV_MODE_AES256_GCM_RTPSIZE);
+  struct sockaddr_storage bad[] = {v4("255.255.255.255", 5000), v4("239.1.2.3", 5000),
+                                   v4("0.0.0.0", 5000), v4("127.0.0.1", 0), v6("ff02::1", 5000)};
+  sc_media_stats_t before = stats();
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    ASSERT_EQ(sc_media_post_peer_hint(media, k.stats, &bad[i]), -EINVAL);
+  sc_media_sync(media);
+  speak(&g, "nobody at a bad address");
+  expect_packet(&f, &g, "nobody at a bad address");
+  sc_media_stats_t after = stats();
+  ASSERT_EQ(after.hint_refused, before.hint_refused + 5);
+  ASSERT_EQ(after.send_errors, before.send_errors);
+  ASSERT_EQ(atomic_load(&k.stats->tx_packets), 0);
+  sc_media_remove(media, k.stats);
+  sc_member_stats_release(k.stats);
+  dv_cipher_free(k.cipher);
+  close(k.fd);
+}
+
+/* Reset then remove: both are posted without allocating (they cannot
+ * fail), and a removed member neither sends nor receives. */
+static void test_reset_and_remove_cannot_fail(void) {
+  sc_media_reset(media, g.stats);
+  sc_media_reset(media, g.stats); /* twice before the worker runs: one node */
+  sc_media_sync(media);
+  uint64_t nc = stats().drop_no_cipher;
+  speak(&g, "old key after reset");
+  ASSERT_EQ(stats().drop_no_cipher, nc + 1);
+  expect_nothing(&f);
+  new_cipher(&g);
+  hint_self(&g);
+  sc_media_sync(media);
+  speak(&g, "g is back");
+  expect_packet(&f, &g, "g is back");
+  sc_media_remove(media, f.stats);
+  sc_media_sync(media);
+  speak(&g, "f is gone");
+  expect_nothing(&f);
+  uint64_t unknown = stats().drop_unknown_ssrc;
+  speak(&f, "from a removed member");
+  ASSERT_EQ(stats().drop_unknown_ssrc, unknown + 1);
+  expect_nothing(&g);
+  sc_media_remove(media, g.stats);
+  client_t *room4[] = {&f, &g};
+  for (int i = 0; i < 2; i++) {
+    sc_member_stats_release(room4[i]->stats);
+    dv_cipher_free(room4[i]->cipher);
+    close(room4[i]->fd);
+  }
+  sc_media_sync(media);
+}
+
+/* A key posted for a client that was replaced before the worker got to
+ * it never becomes live. A media plane that is not started applies its
+ * commands in sc_media_sync, so the order is exact: reset (the node is
+ * queued), the new client's cipher, another reset (the node is still
+ * queued, only the generation moves). */
+static void test_stale_cipher_discarded(void) {
+  sc_media_t *m2 = sc_media_create("127.0.0.1", 0, 1, dv_udp_on_datagram);
+  ASSERT_TRUE(m2 != NULL);
+  sc_member_stats_t *x = sc_member_stats_new(), *y = sc_member_stats_new();
+  uint8_t kx[DV_KEY_LEN] = {1}, ky[DV_KEY_LEN] = {2}, stale[DV_KEY_LEN] = {3};
+  ASSERT_EQ(sc_media_post_add(m2, 9, 0x9001, x), 0);
+  ASSERT_EQ(sc_media_post_add(m2, 9, 0x9002, y), 0);
+  ASSERT_EQ(
+      sc_media_post_cipher(m2, x, &dv_cipher_ops, dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, kx)),
+      0);
+  sc_media_reset(m2, x);
+  ASSERT_EQ(
+      sc_media_post_cipher(m2, x, &dv_cipher_ops, dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, stale)),
+      0);
+  sc_media_reset(m2, x);
+  ASSERT_EQ(
+      sc_media_post_cipher(m2, y, &dv_cipher_ops, dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, ky)),
+      0);
+  sc_media_sync(m2);
+  sc_media_stats_t st;
+  sc_media_get_stats(m2, &st);
+  ASSERT_EQ(st.cmd_stale, 2); /* both of x's keys: each was posted before a reset */
+  ASSERT_EQ(sc_media_start(m2), 0);
+  /* x speaks under the stale key: no key is live for x. */
+  client_t cx = {.fd = loopback_socket(), .ssrc = 0x9001};
+  cx.cipher = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, stale);
+  client_t cy = {.fd = loopback_socket(), .ssrc = 0x9002};
+  cy.cipher = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, ky);
+  uint8_t pkt[2048];
+  int n = make_packet(&cx, "stale key", pkt, sizeof pkt);
+  struct sockaddr_in to = {.sin_family = AF_INET,
+                           .sin_port = htons(sc_media_port_for_room(m2, 9)),
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  ASSERT_EQ(sendto(cx.fd, pkt, (size_t)n, 0, (struct sockaddr *)&to, sizeof to), n);
+  n = make_packet(&cy, "y binds", pkt, sizeof pkt);
+  ASSERT_EQ(sendto(cy.fd, pkt, (size_t)n, 0, (struct sockaddr *)&to, sizeof to), n);
+  for (int i = 0; i < 400; i++) {
+    sc_media_get_stats(m2, &st);
+    if (st.rx_datagrams >= 2) break;
+    usleep(5000);
+  }
+  sc_media_sync(m2);
+  sc_media_get_stats(m2, &st);
+  ASSERT_EQ(st.rx_datagrams, 2);
+  ASSERT_EQ(st.drop_no_cipher, 1);
+  ASSERT_EQ(st.rx_rtp, 1);
+  uint8_t buf[2048];
+  ASSERT_EQ(recv_within(cx.fd, buf, sizeof buf, 50), -1);
+  sc_media_destroy(m2);
+  sc_member_stats_release(x);
+  sc_member_stats_release(y);
+  dv_cipher_free(cx.cipher);
+  dv_cipher_free(cy.cipher);
+  close(cx.fd);
+  close(cy.fd);
 }
 
 int main(void) {
@@ -561,6 +921,15 @@ int main(void) {
   RUN_TEST(test_no_cipher_and_remove);
   RUN_TEST(test_deferred_wakeups);
   RUN_TEST(test_reset);
+  RUN_TEST(test_addr_usable);
+  RUN_TEST(test_udp_flush_skips_bad_slot);
+  RUN_TEST(test_discovery_binds_nothing);
+  RUN_TEST(test_rebinding);
+  RUN_TEST(test_forged_and_replayed_move_nothing);
+  RUN_TEST(test_hint_until_bound);
+  RUN_TEST(test_bad_hints_refused);
+  RUN_TEST(test_reset_and_remove_cannot_fail);
+  RUN_TEST(test_stale_cipher_discarded);
   sc_media_destroy(media);
   client_t *all[] = {&a, &b, &c, &d};
   for (int i = 0; i < 4; i++) {
