@@ -563,7 +563,8 @@ static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
     COUNT(w, drop_removed);
     return 0;
   }
-  catch_up(w, m); /* reset since the last packet: no cipher now, dropped below */
+  /* Reset since the last packet: no cipher now, dropped below. */
+  if (member_gen(m->stats) != m->gen) catch_up(w, m);
   if (!m->cipher) {
     COUNT(w, drop_no_cipher);
     MCOUNT(m, drops, 1);
