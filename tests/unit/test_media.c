@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <semaphore.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -904,6 +905,139 @@ static void test_stale_cipher_discarded(void) {
   close(cy.fd);
 }
 
+/* ---- in force at once, mid-batch ------------------------------------------ */
+
+/* A datagram handler that holds the worker inside a receive batch on a
+ * 5-byte "HOLD!" datagram until the test lets it go: whatever the test
+ * does meanwhile (remove, reset) meets the rest of that batch before the
+ * worker can apply any queued command. */
+static sem_t held, let_go;
+
+static int holding_handler(sc_media_worker_t *w, const uint8_t *buf, size_t len,
+                           const struct sockaddr_storage *from, uint8_t *reply, size_t cap) {
+  if (len == 5 && memcmp(buf, "HOLD!", 5) == 0) {
+    sem_post(&held);
+    while (sem_wait(&let_go) < 0 && errno == EINTR) {
+    }
+    return 0;
+  }
+  return dv_udp_on_datagram(w, buf, len, from, reply, cap);
+}
+
+typedef struct {
+  sc_media_t *m;
+  struct sockaddr_in to;
+  int hold_fd;
+  uint64_t sent;
+} holder_t;
+
+static void h_send(holder_t *h, int fd, const uint8_t *buf, size_t len) {
+  ASSERT_EQ(sendto(fd, buf, len, 0, (struct sockaddr *)&h->to, sizeof h->to), (long long)len);
+  h->sent++;
+}
+
+static void h_wait(holder_t *h) {
+  sc_media_stats_t st;
+  for (int i = 0; i < 400; i++) {
+    sc_media_get_stats(h->m, &st);
+    if (st.rx_datagrams >= h->sent) break;
+    usleep(5000);
+  }
+  sc_media_get_stats(h->m, &st);
+  ASSERT_EQ(st.rx_datagrams, h->sent);
+}
+
+/* Holds the worker on HOLD! #1, queues HOLD! #2 and `pkt` behind it (read
+ * together in the next batch), holds on #2, runs `act`, lets go: `pkt` is
+ * handled after `act` and before any command queued by it is applied. */
+static void mid_batch(holder_t *h, int fd, const uint8_t *pkt, size_t len,
+                      void (*act)(sc_member_stats_t *), sc_member_stats_t *arg) {
+  h_send(h, h->hold_fd, (const uint8_t *)"HOLD!", 5);
+  ASSERT_EQ(sem_wait(&held), 0);
+  h_send(h, h->hold_fd, (const uint8_t *)"HOLD!", 5);
+  h_send(h, fd, pkt, len);
+  usleep(20000); /* both are in the socket before the worker reads again */
+  sem_post(&let_go);
+  ASSERT_EQ(sem_wait(&held), 0);
+  act(arg);
+  sem_post(&let_go);
+  h_wait(h);
+}
+
+static sc_media_t *holder_media;
+static void act_remove(sc_member_stats_t *mb) {
+  sc_media_remove(holder_media, mb);
+}
+static void act_reset(sc_member_stats_t *mb) {
+  sc_media_reset(holder_media, mb);
+}
+
+/* Remove and reset take effect on the very next packet, even one in the
+ * batch the worker is in the middle of: a removed receiver gets nothing, a
+ * removed sender is not forwarded, a reset sender's old key is dead. */
+static void test_in_force_at_once(void) {
+  sem_init(&held, 0, 0);
+  sem_init(&let_go, 0, 0);
+  holder_t h = {.m = sc_media_create("127.0.0.1", 0, 1, holding_handler)};
+  ASSERT_TRUE(h.m != NULL);
+  holder_media = h.m;
+  h.to = (struct sockaddr_in){.sin_family = AF_INET,
+                              .sin_port = htons(sc_media_port_for_room(h.m, 5)),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  h.hold_fd = loopback_socket();
+  client_t x = {.fd = loopback_socket(), .ssrc = 0x5001, .mode = DV_MODE_AES256_GCM_RTPSIZE};
+  client_t y = {.fd = loopback_socket(), .ssrc = 0x5002, .mode = DV_MODE_AES256_GCM_RTPSIZE};
+  client_t z = {.fd = loopback_socket(), .ssrc = 0x5003, .mode = DV_MODE_AES256_GCM_RTPSIZE};
+  client_t *all[] = {&x, &y, &z};
+  for (int i = 0; i < 3; i++) {
+    client_t *c = all[i];
+    sc_token_random(c->key, sizeof c->key);
+    c->cipher = dv_cipher_new(c->mode, c->key);
+    c->stats = sc_member_stats_new();
+    ASSERT_EQ(sc_media_post_add(h.m, 5, c->ssrc, c->stats), 0);
+    ASSERT_EQ(sc_media_post_cipher(h.m, c->stats, &dv_cipher_ops, dv_cipher_new(c->mode, c->key)),
+              0);
+    struct sockaddr_storage self = local_addr(c->fd);
+    ASSERT_EQ(sc_media_post_peer_hint(h.m, c->stats, &self), 0);
+  }
+  ASSERT_EQ(sc_media_start(h.m), 0);
+  uint8_t pkt[2048];
+  int n = make_packet(&x, "before", pkt, sizeof pkt);
+  h_send(&h, x.fd, pkt, (size_t)n);
+  h_wait(&h);
+  expect_packet(&y, &x, "before");
+  expect_packet(&z, &x, "before");
+  /* y removed while x's packet waits in the batch: z only. */
+  n = make_packet(&x, "y is gone", pkt, sizeof pkt);
+  mid_batch(&h, x.fd, pkt, (size_t)n, act_remove, y.stats);
+  expect_packet(&z, &x, "y is gone");
+  expect_nothing(&y);
+  /* z reset while its packet under the old key waits: dropped. */
+  sc_media_stats_t before;
+  sc_media_get_stats(h.m, &before);
+  n = make_packet(&z, "old key", pkt, sizeof pkt);
+  mid_batch(&h, z.fd, pkt, (size_t)n, act_reset, z.stats);
+  sc_media_stats_t after;
+  sc_media_get_stats(h.m, &after);
+  ASSERT_EQ(after.drop_no_cipher, before.drop_no_cipher + 1);
+  expect_nothing(&x);
+  /* x removed while its own packet waits: not forwarded. */
+  n = make_packet(&x, "x is gone", pkt, sizeof pkt);
+  mid_batch(&h, x.fd, pkt, (size_t)n, act_remove, x.stats);
+  sc_media_get_stats(h.m, &after);
+  ASSERT_EQ(after.drop_removed, before.drop_removed + 1);
+  expect_nothing(&z);
+  sc_media_destroy(h.m);
+  for (int i = 0; i < 3; i++) {
+    sc_member_stats_release(all[i]->stats);
+    dv_cipher_free(all[i]->cipher);
+    close(all[i]->fd);
+  }
+  close(h.hold_fd);
+  sem_destroy(&held);
+  sem_destroy(&let_go);
+}
+
 int main(void) {
   ASSERT_EQ(sc_token_init(), 0);
   RUN_TEST(test_compact_addresses);
@@ -930,6 +1064,7 @@ int main(void) {
   RUN_TEST(test_bad_hints_refused);
   RUN_TEST(test_reset_and_remove_cannot_fail);
   RUN_TEST(test_stale_cipher_discarded);
+  RUN_TEST(test_in_force_at_once);
   sc_media_destroy(media);
   client_t *all[] = {&a, &b, &c, &d};
   for (int i = 0; i < 4; i++) {
