@@ -6,7 +6,9 @@
  * nothing, NAT rebinding moves it, forgeries and replays do not), and that
  * reset and remove cannot fail and are in force at once.
  */
+#include <dirent.h>
 #include <semaphore.h>
+#include <sys/resource.h>
 
 #include "media_fx.h"
 
@@ -455,10 +457,59 @@ static void test_in_force_at_once(void) {
   sem_destroy(&let_go);
 }
 
+/* ---- a worker that cannot wait ------------------------------------------- */
+
+/* The open fd numbers, as a bitmap of the first 1024. */
+static int open_fds(unsigned char open[1024]) {
+  memset(open, 0, 1024);
+  int n = 0;
+  DIR *d = opendir("/proc/self/fd");
+  ASSERT_TRUE(d != NULL);
+  int self = dirfd(d);
+  for (struct dirent *e; (e = readdir(d));) {
+    int fd = atoi(e->d_name);
+    if (e->d_name[0] == '.' || fd == self || fd >= 1024) continue;
+    open[fd] = 1;
+    n++;
+  }
+  closedir(d);
+  return n;
+}
+
+/* The fd number below which exactly `room` more can be opened. */
+static int limit_leaving(int room) {
+  unsigned char open[1024];
+  open_fds(open);
+  for (int fd = 0; fd < 1024; fd++)
+    if (!open[fd] && room-- == 0) return fd;
+  return 1024;
+}
+
+/* The epoll set is made by sc_media_create (control thread): with room for
+ * the eventfd and the socket but not the epoll fd, creation fails (with a
+ * logged reason) instead of starting a worker that can never wait. */
+static void test_create_fails_without_epoll(void) {
+  struct rlimit old;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  unsigned char before[1024], after[1024];
+  open_fds(before);
+  struct rlimit tight = {.rlim_cur = (rlim_t)limit_leaving(2), .rlim_max = old.rlim_max};
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+  sc_media_t *m = sc_media_create("127.0.0.1", 0, 1, dv_udp_on_datagram);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+  ASSERT_TRUE(m == NULL);
+  open_fds(after);
+  ASSERT_MEMEQ(before, after, sizeof before); /* nothing leaked */
+  m = sc_media_create("127.0.0.1", 0, 1, dv_udp_on_datagram);
+  ASSERT_TRUE(m != NULL);
+  sc_media_destroy(m);
+}
+
 int main(void) {
   ASSERT_EQ(sc_token_init(), 0);
   RUN_TEST(test_addr_usable);
   RUN_TEST(test_udp_flush_skips_bad_slot);
+  RUN_TEST(test_create_fails_without_epoll);
   media = sc_media_create("127.0.0.1", 0, 1, dv_udp_on_datagram);
   ASSERT_TRUE(media != NULL);
   media_port = sc_media_port_for_room(media, 4);
