@@ -5,14 +5,18 @@
  * and decrypts each RTP packet under its sender's cipher, and re-encrypts
  * it for every other member of the sender's room.
  *
- * Threads: sc_media_create/start/stop/destroy and every sc_media_post_*
- * call run on the control (lws) thread. Everything else here runs on the
- * worker thread that owns the room. The two meet only in each worker's
- * command queue (mutex + eventfd): the control thread appends a command and
- * writes the eventfd; the worker drains the whole queue at the start of each
- * wake-up, before it reads any datagram. So a command posted before the
- * control thread answers a client (Ready, Session Description) is in force
- * before that client's next datagram can be read.
+ * Threads: sc_media_create/start/stop/destroy, every sc_media_post_*,
+ * sc_media_reset, sc_media_remove and sc_member_set_flags run on the
+ * control (lws) thread. Everything else here runs on the worker thread
+ * that owns the room. The two meet in each worker's command queue (mutex +
+ * eventfd): the control thread appends a command and writes the eventfd;
+ * the worker drains the whole queue at the start of each wake-up, before
+ * it reads any datagram. So a command posted before the control thread
+ * answers a client (Ready, Session Description) is in force before that
+ * client's next datagram can be read. And they meet in each member's block
+ * (sc_member_stats_t below): flags and a reset generation the worker reads
+ * on every packet, so mute, deafen, reset and removal are in force at once
+ * and cannot fail.
  *
  * Memory: sc_media_t is owned by the app. A cipher state handed over with
  * sc_media_post_cipher() belongs to the worker from then on; the worker
