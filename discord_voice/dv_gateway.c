@@ -147,7 +147,7 @@ static void op_identify(dv_conn_t *c, json_t *d) {
       vs->ops == &dv_session_attach_ops ? ((dv_session_t *)vs->conn)->relay : (dv_rate_t){0};
   if (take_over(c, vs) < 0) return;
   /* A new client: its old address binding and key must not carry over. */
-  if (gw->app->media) sc_media_post_reset(gw->app->media, vs->channel->room_id, vs->ssrc);
+  if (gw->app->media) sc_media_reset(gw->app->media, vs->stats);
   sc_registry_release_ssrcs(gw->app->registry, vs);
   dv_session_t *s = dv_session_create(&gw->sessions, vs, c->version);
   if (!s) {
@@ -171,19 +171,26 @@ static int find_mode(const dv_modes_t *m, const char *name) {
   return -1;
 }
 
-/* The address Select Protocol names; used until a datagram binds one. */
-static void post_peer_hint(dv_session_t *s, json_t *data) {
+/* The address Select Protocol names; used until an authenticated datagram
+ * binds one. A broadcast, multicast, unspecified or port-0 address is
+ * ignored (sc_media_post_peer_hint counts it): the client still gets its
+ * Session Description. Returns -ENOMEM only if the hint was lost. */
+static int post_peer_hint(dv_session_t *s, json_t *data) {
   const char *address = NULL;
   json_int_t port = 0;
   struct sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);
   struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-  if (json_unpack(data, "{s:s, s:I}", "address", &address, "port", &port) < 0 || port < 1 ||
+  if (json_unpack(data, "{s:s, s:I}", "address", &address, "port", &port) < 0 || port < 0 ||
       port > 65535 || inet_pton(AF_INET, address, &sin->sin_addr) != 1)
-    return;
+    return 0;
   sin->sin_family = AF_INET;
   sin->sin_port = htons((uint16_t)port);
-  sc_media_post_peer_hint(s->tab->app->media, s->vs->channel->room_id, s->vs->ssrc, &ss);
+  int rc = sc_media_post_peer_hint(s->tab->app->media, s->vs->stats, &ss);
+  if (rc == -EINVAL)
+    sc_log_info("gateway", "user %s: select protocol address %s:%d not usable; ignored",
+                s->vs->user_id, address, (int)port);
+  return rc == -ENOMEM ? -ENOMEM : 0;
 }
 
 static void send_session_description(dv_session_t *s, const uint8_t key[DV_KEY_LEN]) {
@@ -208,15 +215,24 @@ static int install_cipher(dv_session_t *s, json_t *data, dv_mode_t mode) {
     return -1;
   }
   sc_app_t *app = s->tab->app;
-  s->mode = mode;
-  s->selected = 1;
-  snprintf(s->vs->transport, sizeof s->vs->transport, "%s", dv_mode_name(mode));
   if (app->media) {
-    post_peer_hint(s, data);
-    sc_media_post_cipher(app->media, s->vs->channel->room_id, s->vs->ssrc, &dv_cipher_ops, cipher);
+    /* A key the media plane never got would leave the client talking into
+     * the void: no Session Description then (the caller closes 4020). */
+    int rc = post_peer_hint(s, data);
+    if (rc < 0)
+      dv_cipher_free(cipher);
+    else
+      rc = sc_media_post_cipher(app->media, s->vs->stats, &dv_cipher_ops, cipher); /* owns it */
+    if (rc < 0) {
+      sodium_memzero(key, sizeof key);
+      return -ENOMEM;
+    }
   } else {
     dv_cipher_free(cipher);
   }
+  s->mode = mode;
+  s->selected = 1;
+  snprintf(s->vs->transport, sizeof s->vs->transport, "%s", dv_mode_name(mode));
   send_session_description(s, key);
   sodium_memzero(key, sizeof key);
   return 0;
@@ -245,8 +261,10 @@ static void op_select_protocol(dv_conn_t *c, json_t *d) {
     conn_fail(c, DV_CLOSE_UNKNOWN_MODE, "unknown encryption mode");
     return;
   }
-  if (install_cipher(c->session, data, (dv_mode_t)mode) < 0)
-    conn_fail(c, DV_CLOSE_BAD_REQUEST, "cannot prepare the cipher");
+  int rc = install_cipher(c->session, data, (dv_mode_t)mode);
+  if (rc < 0)
+    conn_fail(c, DV_CLOSE_BAD_REQUEST,
+              rc == -ENOMEM ? "out of memory" : "cannot prepare the cipher");
 }
 
 /* ---- Heartbeat, Speaking, Resume --------------------------------------- */

@@ -73,7 +73,7 @@ void dv_session_end(dv_session_t *s, int code, const char *why) {
   sc_vstate_t *vs = s->vs;
   if (app->registry) sc_registry_detach(app->registry, vs);
   /* Nobody may send or receive under this session's key any more. */
-  if (app->media) sc_media_post_reset(app->media, vs->channel->room_id, vs->ssrc);
+  if (app->media) sc_media_reset(app->media, vs->stats); /* cannot fail */
   if (app->registry) sc_registry_release_ssrcs(app->registry, vs);
   vs->transport[0] = '\0';
   session_free(s);
@@ -248,7 +248,12 @@ int dv_session_alias(dv_session_t *s, uint32_t ssrc) {
   int rc = sc_registry_claim_ssrc(s->tab->app->registry, vs, ssrc);
   if (rc < 0) return rc;
   sc_media_t *media = s->tab->app->media;
-  if (media) sc_media_post_alias(media, vs->channel->room_id, vs->ssrc, ssrc);
+  if (media && sc_media_post_alias(media, vs->stats, ssrc) < 0) {
+    /* The claim stays (nobody else may take the SSRC); its packets are
+     * not forwarded until the member's next client (out of memory only). */
+    sc_log_warn("gateway", "user %s: video ssrc %u not posted: out of memory", vs->user_id, ssrc);
+    return -ENOMEM;
+  }
   return 0;
 }
 

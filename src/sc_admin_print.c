@@ -54,6 +54,15 @@ static void print_media(FILE *out, json_t *m) {
       out, "media: %lld worker(s), %.2f s CPU; rx %lld datagrams, tx %lld packets; %lld dropped\n",
       (long long)int_at(m, "workers"), json_number_value(json_object_get(m, "cpu_seconds")),
       (long long)int_at(m, "rx_datagrams"), (long long)int_at(m, "tx_packets"), (long long)drops);
+  json_t *se = json_object_get(m, "send_error_reasons");
+  if (int_at(m, "send_errors") || int_at(m, "hint_refused") || int_at(m, "addr_moved"))
+    fprintf(out,
+            "send errors %lld (one copy each: %lld refused, %lld unreachable, %lld other; "
+            "%lld dropped with a full socket); %lld hints refused; %lld addresses moved\n",
+            (long long)int_at(m, "send_errors"), (long long)int_at(se, "dest_refused"),
+            (long long)int_at(se, "unreachable"), (long long)int_at(se, "other_dest"),
+            (long long)int_at(se, "socket_full"), (long long)int_at(m, "hint_refused"),
+            (long long)int_at(m, "addr_moved"));
   json_t *fd = json_object_get(m, "forward_delay");
   if (int_at(fd, "count") > 0)
     fprintf(out,

@@ -163,15 +163,21 @@ sc_vstate_t *sc_registry_create_state(sc_registry_t *r, const char *user_id, con
   sc_vstate_t *old = sc_hmap_get(&r->users, vs->user_key);
   link_into_channel(ch, vs);
   if (old) sc_registry_end_state(r, old, SC_END_REPLACED);
-  if (index_state(r, vs) < 0) {
+  /* A state the media plane does not know would take a client that can
+   * never be heard: fail the creation (Litecord is told) instead. */
+  int media_rc = r->media ? sc_media_post_add(r->media, ch->room_id, vs->ssrc, vs->stats) : 0;
+  if (media_rc < 0 || index_state(r, vs) < 0) {
+    if (media_rc < 0)
+      sc_log_error("registry", "media plane refused member ssrc=%u: %s", vs->ssrc,
+                   strerror(-media_rc));
+    else if (r->media)
+      sc_media_remove(r->media, vs->stats);
     unlink_from_channel(vs);
     sc_member_stats_release(vs->stats);
     free(vs);
     goto fail;
   }
   r->n_states++;
-  if (r->media && sc_media_post_add(r->media, ch->room_id, vs->ssrc, vs->stats) < 0)
-    sc_log_error("registry", "media plane refused member ssrc=%u", vs->ssrc);
   return vs;
 fail:
   if (!ch->n_states && !ch->pinned) free_channel(r, ch);
@@ -191,7 +197,8 @@ sc_vstate_t *sc_registry_find_user(sc_registry_t *r, const char *user_id, const 
 
 void sc_registry_set_flags(sc_registry_t *r, sc_vstate_t *vs, const sc_vflags_t *flags) {
   vs->flags = *flags;
-  if (r->media) sc_media_post_flags(r->media, vs->channel->room_id, vs->ssrc, media_flags(flags));
+  sc_member_set_flags(vs->stats, media_flags(flags)); /* in force on the next packet */
+  (void)r;
   if (vs->ops && vs->ops->on_flags) vs->ops->on_flags(vs->conn, vs);
 }
 
@@ -230,7 +237,7 @@ void sc_registry_end_state(sc_registry_t *r, sc_vstate_t *vs, sc_end_reason_t wh
   sc_registry_release_ssrcs(r, vs);
   sc_hmap_del(&r->ssrcs, vs->ssrc_key);
   sc_channel_t *ch = vs->channel;
-  if (r->media) sc_media_post_remove(r->media, ch->room_id, vs->ssrc);
+  if (r->media) sc_media_remove(r->media, vs->stats); /* allocates nothing, cannot fail */
   unlink_from_channel(vs);
   r->n_states--;
   sc_member_stats_release(vs->stats);
