@@ -9,9 +9,13 @@
  * names and returns non-zero if any test failed, or if a test made no
  * check at all (a test that cannot fail is a defect).
  *
- * One test by name: `test_media test_reset` (the first argument, when
- * main passes argc/argv to SC_TEST_ARGS) or SC_TEST=test_reset in the
- * environment. A name that matches no test fails the run.
+ * One test by name: `test_media_addr test_rebinding` (the first argument,
+ * when main passes argc/argv to SC_TEST_ARGS) or SC_TEST=NAME in the
+ * environment. A name that matches no test fails the run. A file whose
+ * tests are the steps of one scenario (each builds on the state the
+ * previous ones left, like test_media.c) says so with SC_TEST_SCENARIO()
+ * before its first RUN_TEST: naming a step then runs the steps before it
+ * too, and none after it.
  *
  * An assertion outside RUN_TEST (in main's set-up) exits at once.
  * A test that failed may leave what it allocated behind; the run fails
@@ -33,6 +37,7 @@ static struct {
   const char *only; /* run just this test (NULL: all) */
   const char *failed[SC_TEST_MAX_FAILED];
   int n_passed, n_failed, n_selected;
+  int scenario, found; /* SC_TEST_SCENARIO; the named step ran */
   int in_test;
   jmp_buf jmp;
 } sc_test_run_state;
@@ -96,8 +101,11 @@ static inline void sc_test_run(const char *name, void (*fn)(void)) {
     const char *env = getenv("SC_TEST");
     if (env && *env) sc_test_run_state.only = env;
   }
-  if (sc_test_run_state.only && strcmp(sc_test_run_state.only, name) != 0) return;
-  sc_test_run_state.n_selected++;
+  int named = !sc_test_run_state.only || strcmp(sc_test_run_state.only, name) == 0;
+  if (sc_test_run_state.found) return; /* a scenario's steps after the named one */
+  if (named && sc_test_run_state.only) sc_test_run_state.found = sc_test_run_state.scenario;
+  if (!named && !sc_test_run_state.scenario) return;
+  if (named) sc_test_run_state.n_selected++;
   fprintf(stderr, "-- %s\n", name);
   int checks_before = sc_test_checks;
   sc_test_run_state.in_test = 1;
@@ -117,6 +125,7 @@ static inline void sc_test_run(const char *name, void (*fn)(void)) {
 }
 
 #define RUN_TEST(fn) sc_test_run(#fn, fn)
+#define SC_TEST_SCENARIO() (sc_test_run_state.scenario = 1)
 
 static inline int sc_test_done(const char *file) {
   const char *base = strrchr(file, '/');

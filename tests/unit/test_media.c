@@ -415,6 +415,7 @@ static void test_reset(void) {
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
+  SC_TEST_SCENARIO(); /* the tests below share one media plane and its members */
   RUN_TEST(test_compact_addresses);
   RUN_TEST(test_setup_and_discovery);
   RUN_TEST(test_forwarding_per_receiver);

@@ -505,7 +505,8 @@ static void test_create_fails_without_epoll(void) {
   sc_media_destroy(m);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
   RUN_TEST(test_addr_usable);
   RUN_TEST(test_udp_flush_skips_bad_slot);
@@ -514,6 +515,7 @@ int main(void) {
   ASSERT_TRUE(media != NULL);
   media_port = sc_media_port_for_room(media, 4);
   ASSERT_EQ(sc_media_start(media), 0);
+  SC_TEST_SCENARIO(); /* from here on, the tests share the members of room 4 */
   RUN_TEST(test_discovery_binds_nothing);
   RUN_TEST(test_rebinding);
   RUN_TEST(test_forged_and_replayed_move_nothing);
