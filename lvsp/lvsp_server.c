@@ -11,9 +11,11 @@
 #include "sc_server.h"
 #include "sc_wsq.h"
 
-#define LOG "lvsp"
 #define SAMPLE_US (2 * LWS_USEC_PER_SEC) /* health sampling period */
-#define QUEUE_SLACK 256                  /* queue bound above a burst */
+/* Messages a session's queue may hold: bursts are bounded by bytes
+ * (LVSP_BURST_HIGH_WATER, then the queue's 1 MiB), so this only needs to
+ * exceed what that many bytes of the smallest frames make. */
+#define QUEUE_MAX_COUNT 16384
 
 /* The front end's own state (app->frontend_state[slot]). */
 typedef struct {
@@ -66,14 +68,17 @@ static void io_close(void *ctx, int code, const char *reason) {
   sc_wsq_close(&s->q, code, reason);
 }
 
-/* A replay or snapshot may exceed the usual bound; it is still bounded
- * by the state it describes. */
-static void io_reserve(void *ctx, size_t n) {
-  lvsp_session_t *s = ctx;
-  if (s->q.max_count < s->q.count + n + QUEUE_SLACK) s->q.max_count = s->q.count + n + QUEUE_SLACK;
+static size_t io_queued(void *ctx) {
+  return ((lvsp_session_t *)ctx)->q.bytes;
 }
 
-static const lvsp_io_t lvsp_lws_io = {io_send, io_close};
+/* lws stops reading the socket (what it already read waits in its own
+ * buffer) and delivers the rest in order once allowed again. */
+static void io_hold(void *ctx, int on) {
+  lws_rx_flow_control(((lvsp_session_t *)ctx)->q.wsi, !on);
+}
+
+static const lvsp_io_t lvsp_lws_io = {io_send, io_close, io_queued, io_hold};
 
 /* === Session list ======================================================= */
 
@@ -124,15 +129,14 @@ static void arm_timeout(struct lws *wsi) {
 static int on_established(struct lws *wsi, lvsp_session_t *s) {
   char peer[64] = "?";
   lws_get_peer_simple(wsi, peer, sizeof peer);
-  sc_wsq_init(&s->q, wsi, 0);
+  sc_wsq_init(&s->q, wsi, QUEUE_MAX_COUNT);
   lvsp_vhost_t *vh = vhost_state(wsi);
   if (!vh || !vh->front) return -1;
   session_link(vh, s);
-  sc_log_info(LOG, "Litecord connected from %s", peer);
+  sc_log_info(LVSP_LOG, "Litecord connected from %s", peer);
   arm_timeout(wsi);
   /* On failure a close is already queued; the writeable callback ends it. */
-  int rc = lvsp_conn_open_on(&s->conn, sc_server_app(wsi), &vh->front->link, &lvsp_lws_io, s);
-  s->conn.reserve = io_reserve;
+  int rc = lvsp_proto_open_on(&s->conn, sc_server_app(wsi), &vh->front->link, &lvsp_lws_io, s);
   snprintf(s->conn.peer, sizeof s->conn.peer, "%s", peer);
   if (rc == 0 && vh->stopping)
     lvsp_conn_close(&s->conn, LVSP_CLOSE_GENERAL, "server shutting down");
@@ -143,12 +147,12 @@ static int on_established(struct lws *wsi, lvsp_session_t *s) {
  * while more is to come, -1 after closing (too large, out of memory). */
 static int reassemble(struct lws *wsi, lvsp_session_t *s, const char *in, size_t len) {
   if (s->rx_len + len > LVSP_MAX_FRAME) {
-    sc_log_warn(LOG, "closing Litecord link with 4000: message over %d bytes", LVSP_MAX_FRAME);
+    sc_log_warn(LVSP_LOG, "closing Litecord link with 4000: message over %d bytes", LVSP_MAX_FRAME);
     lvsp_conn_close(&s->conn, LVSP_CLOSE_GENERAL, "message too large");
     return -1;
   }
   if (!s->rx && !(s->rx = malloc(LVSP_MAX_FRAME))) {
-    sc_log_error(LOG, "closing Litecord link with 4000: out of memory");
+    sc_log_error(LVSP_LOG, "closing Litecord link with 4000: out of memory");
     lvsp_conn_close(&s->conn, LVSP_CLOSE_GENERAL, "out of memory");
     return -1;
   }
@@ -174,8 +178,16 @@ static void on_receive(struct lws *wsi, lvsp_session_t *s, const char *in, size_
   }
 }
 
+/* Writes what is queued, then lets a running burst (snapshot, replay)
+ * add more now that there is room. */
+static int on_writeable(lvsp_session_t *s) {
+  if (sc_wsq_on_writeable(&s->q) < 0) return -1;
+  lvsp_conn_drained(&s->conn);
+  return 0;
+}
+
 static void on_timer(lvsp_session_t *s) {
-  sc_log_warn(LOG, "no message from Litecord within --lvsp-heartbeat-timeout-ms");
+  sc_log_warn(LVSP_LOG, "no message from Litecord within --lvsp-heartbeat-timeout-ms");
   lvsp_conn_close(&s->conn, LVSP_CLOSE_GENERAL, "heartbeat timeout");
 }
 
@@ -186,7 +198,7 @@ static void on_closed(struct lws *wsi, lvsp_session_t *s) {
   sc_wsq_clear(&s->q);
   free(s->rx);
   s->rx = NULL;
-  sc_log_info(LOG, "Litecord disconnected");
+  sc_log_info(LVSP_LOG, "Litecord disconnected");
 }
 
 static int lvsp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -197,7 +209,7 @@ static int lvsp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return sc_server_admit(wsi, in, SC_ADMIT_CONTROL);
     case LWS_CALLBACK_ESTABLISHED: return on_established(wsi, s);
     case LWS_CALLBACK_RECEIVE: on_receive(wsi, s, in, len); return 0;
-    case LWS_CALLBACK_SERVER_WRITEABLE: return sc_wsq_on_writeable(&s->q);
+    case LWS_CALLBACK_SERVER_WRITEABLE: return on_writeable(s);
     case LWS_CALLBACK_TIMER: on_timer(s); return 0;
     case LWS_CALLBACK_CLOSED: on_closed(wsi, s); return 0;
     case LWS_CALLBACK_HTTP: return sc_server_refuse_http(wsi);
@@ -218,13 +230,13 @@ static void sample_load(lws_sorted_usec_list_t *sul) {
 
 static int lvsp_start(sc_app_t *app, int slot) {
   if (!app->cfg.lvsp_secret[0]) {
-    sc_log_error(LOG, "no LVSP secret configured: refusing to start");
+    sc_log_error(LVSP_LOG, "no LVSP secret configured: refusing to start");
     return -1;
   }
   lvsp_front_t *f = calloc(1, sizeof *f);
   if (!f || lvsp_link_init(&f->link, app->cfg.lvsp_replay) < 0) {
     free(f);
-    sc_log_error(LOG, "out of memory for the LVSP replay buffer");
+    sc_log_error(LVSP_LOG, "out of memory for the LVSP replay buffer");
     return -1;
   }
   f->app = app;

@@ -227,6 +227,10 @@ static const sc_flag_t flags[] = {
     {"max-connections", "N", &K_U32, OFF(max_connections), 0, 0, SC_CONNECTIONS_MAX, ACT_SET,
      "voice connections held at once; more are closed at accept "
      "(0 = 4 x --capacity)"},
+    {"max-voice-states", "N", &K_U32, OFF(max_voice_states), 0, 1, 10000000, ACT_SET,
+     "voice states held at once; Litecord's requests beyond are answered with an error"},
+    {"max-channels", "N", &K_U32, OFF(max_channels), 0, 1, 10000000, ACT_SET,
+     "channels held at once; Litecord's requests beyond are answered with an error"},
     {"lvsp-replay", "N", &K_U32, OFF(lvsp_replay), 0, 0, 1000000, ACT_SET,
      "INFO messages kept for LVSP RESUME"},
     {"lvsp-heartbeat-timeout-ms", "N", &K_U32, OFF(lvsp_heartbeat_timeout_ms), 0, 0, 86400000,
@@ -272,6 +276,8 @@ static void config_defaults(sc_config_t *cfg) {
   cfg->gw_max_message = 16384;
   cfg->capacity = 1000;
   cfg->lvsp_replay = 1024;
+  cfg->max_voice_states = SC_DEFAULT_MAX_VOICE_STATES;
+  cfg->max_channels = SC_DEFAULT_MAX_CHANNELS;
   cfg->lvsp_heartbeat_timeout_ms = 0;
   set_hostport(&cfg->admin_listen, "127.0.0.1", 7703);
   cfg->log_level = SC_LOG_INFO;

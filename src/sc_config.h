@@ -45,10 +45,12 @@ typedef struct {
   uint32_t gw_resume_buffer;        /* numbered gateway messages kept per session for resume */
   uint32_t gw_rate_limit;           /* gateway messages per --gw-rate-window-ms; more: 4021 */
   uint32_t gw_rate_window_ms;
-  uint32_t gw_max_message;  /* bytes per gateway message; more: 4020 */
-  uint32_t capacity;        /* sessions this server is sized for (health) */
-  uint32_t max_connections; /* connections held at once (0 = SC_CONNS_PER_CAPACITY x capacity) */
-  uint32_t lvsp_replay;     /* --lvsp-replay: INFO frames kept for RESUME */
+  uint32_t gw_max_message;   /* bytes per gateway message; more: 4020 */
+  uint32_t capacity;         /* sessions this server is sized for (health) */
+  uint32_t max_connections;  /* connections held at once (0 = SC_CONNS_PER_CAPACITY x capacity) */
+  uint32_t max_voice_states; /* --max-voice-states: the registry's limit */
+  uint32_t max_channels;     /* --max-channels: the registry's limit */
+  uint32_t lvsp_replay;      /* --lvsp-replay: INFO frames kept for RESUME */
   uint32_t lvsp_heartbeat_timeout_ms; /* close a silent LVSP link after this; 0 = never */
   sc_hostport_t admin_listen;         /* --admin-listen: read-only admin HTTP API */
   char admin_token[SC_SECRET_MAX];    /* --admin-token ("" = <state-dir>/admin_token) */
@@ -78,6 +80,10 @@ int sc_config_parse_hostport(const char *text, sc_hostport_t *out);
  * (room for reconnects and resumes past the sized load). */
 #define SC_CONNS_PER_CAPACITY 4
 #define SC_CONNECTIONS_MAX 1000000
+
+/* The registry's limits by default (sc_registry.h, docs/LVSP.md). */
+#define SC_DEFAULT_MAX_VOICE_STATES 100000
+#define SC_DEFAULT_MAX_CHANNELS 100000
 
 /* --max-connections as given, or its default from --capacity. */
 uint32_t sc_config_max_connections(const sc_config_t *cfg);

@@ -57,7 +57,7 @@ static void cap_close(void *ctx, int code, const char *reason) {
   c->closed = 1;
 }
 
-static const lvsp_io_t cap_io = {cap_send, cap_close};
+static const lvsp_io_t cap_io = {cap_send, cap_close, NULL, NULL};
 
 static const char *subst(void *ctx, char kind, char index) {
   harness_t *h = ctx;
@@ -92,7 +92,7 @@ static sc_app_t *app_once(void) {
 
 static void open_conn(harness_t *h, int i) {
   h->c[i].closed = 0;
-  FUZZ_CHECK(lvsp_conn_open_on(&h->c[i].conn, h->app, &h->link, &cap_io, &h->c[i]) == 0);
+  FUZZ_CHECK(lvsp_proto_open_on(&h->c[i].conn, h->app, &h->link, &cap_io, &h->c[i]) == 0);
 }
 
 static void send_line(harness_t *h, int i, const uint8_t *msg, size_t len) {
