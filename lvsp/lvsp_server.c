@@ -8,10 +8,13 @@
 #include "lvsp_proto.h"
 #include "sc_load.h"
 #include "sc_log.h"
+#include "sc_pending.h"
 #include "sc_server.h"
 #include "sc_wsq.h"
 
 #define SAMPLE_US (2 * LWS_USEC_PER_SEC) /* health sampling period */
+/* Unauthenticated LVSP connections held at once (sc_pending.h). */
+#define LVSP_PENDING_CAP 4
 /* Messages a session's queue may hold: bursts are bounded by bytes
  * (LVSP_BURST_HIGH_WATER, then the queue's 1 MiB), so this only needs to
  * exceed what that many bytes of the smallest frames make. */
@@ -41,8 +44,9 @@ struct lvsp_session {
 typedef struct {
   lvsp_session_t *head;
   size_t count;
-  int stopping;        /* stop() ran: the registry is about to go away */
-  lvsp_front_t *front; /* set by start() right after the vhost exists */
+  sc_pending_t pending; /* accepted, not authenticated yet (from WSI_CREATE) */
+  int stopping;         /* stop() ran: the registry is about to go away */
+  lvsp_front_t *front;  /* set by start() right after the vhost exists */
 } lvsp_vhost_t;
 
 static int lvsp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -113,17 +117,69 @@ static void session_unlink(lvsp_vhost_t *vh, lvsp_session_t *s) {
 static lvsp_vhost_t *vhost_priv(struct lws_vhost *vhost) {
   const struct lws_protocols *p = &lvsp_protocols[0];
   lvsp_vhost_t *vh = lws_protocol_vh_priv_get(vhost, p);
-  return vh ? vh : lws_protocol_vh_priv_zalloc(vhost, p, sizeof(lvsp_vhost_t));
+  if (vh) return vh;
+  vh = lws_protocol_vh_priv_zalloc(vhost, p, sizeof(lvsp_vhost_t));
+  if (vh) sc_pending_init(&vh->pending, LVSP_PENDING_CAP);
+  return vh;
 }
 
 static int on_protocol_init(struct lws *wsi) {
   return vhost_priv(lws_get_vhost(wsi)) ? 0 : -1;
 }
 
-/* Re-arms the silence timer (if configured). */
-static void arm_timeout(struct lws *wsi) {
+static int64_t mono_ms(void) {
+  return (int64_t)(lws_now_usecs() / 1000);
+}
+
+/* Authenticated: IDENTIFY or RESUME accepted. */
+static int authenticated(const lvsp_session_t *s) {
+  return s->conn.since_ms != 0;
+}
+
+/* Re-arms the silence timer (if configured) of an authenticated link;
+ * before that, the timer is the authentication deadline, which input
+ * does not move. */
+static void arm_timeout(struct lws *wsi, const lvsp_session_t *s) {
+  if (!authenticated(s)) return;
   uint32_t ms = sc_server_app(wsi)->cfg.lvsp_heartbeat_timeout_ms;
-  if (ms) lws_set_timer_usecs(wsi, (lws_usec_t)ms * 1000);
+  lws_set_timer_usecs(wsi, ms ? (lws_usec_t)ms * 1000 : LWS_SET_TIMER_USEC_CANCEL);
+}
+
+static void log_pending(lvsp_vhost_t *vh, lvsp_link_t *link) {
+  int64_t now = mono_ms();
+  if (!sc_pending_log_due(&vh->pending, now)) return;
+  sc_log_warn(LVSP_LOG,
+              "closed %llu LVSP connection(s) that did not authenticate (%llu timed out after "
+              "%d ms, %llu evicted over %zu at once, in total)",
+              (unsigned long long)vh->pending.unlogged, (unsigned long long)link->n_auth_timeouts,
+              SC_PENDING_TIMEOUT_MS, (unsigned long long)link->n_evicted, vh->pending.cap);
+  sc_pending_logged(&vh->pending, now);
+}
+
+/* Every accepted connection is pending until it authenticates; over the
+ * cap, the oldest pending one is dropped at once, without a close frame
+ * (sc_pending.h says why the oldest; no close handshake, so its fd is
+ * free before the next accept). */
+static void on_wsi_create(struct lws *wsi) {
+  lvsp_vhost_t *vh = lws_protocol_vh_priv_get(lws_get_vhost(wsi), &lvsp_protocols[0]);
+  if (!vh || !vh->front) return;
+  struct lws *old = sc_pending_add(&vh->pending, wsi, mono_ms());
+  if (!old) return;
+  vh->front->link.n_evicted++;
+  lws_set_timeout(old, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  log_pending(vh, &vh->front->link);
+}
+
+static void on_wsi_destroy(struct lws *wsi) {
+  lvsp_vhost_t *vh = lws_protocol_vh_priv_get(lws_get_vhost(wsi), &lvsp_protocols[0]);
+  if (vh) sc_pending_remove(&vh->pending, wsi);
+}
+
+/* The authentication deadline: SC_PENDING_TIMEOUT_MS from accept. */
+static void arm_auth_deadline(struct lws *wsi, lvsp_vhost_t *vh) {
+  int64_t since = sc_pending_since(&vh->pending, wsi);
+  int64_t left = since < 0 ? SC_PENDING_TIMEOUT_MS : since + SC_PENDING_TIMEOUT_MS - mono_ms();
+  lws_set_timer_usecs(wsi, (lws_usec_t)(left > 1 ? left : 1) * 1000);
 }
 
 static int on_established(struct lws *wsi, lvsp_session_t *s) {
@@ -134,7 +190,7 @@ static int on_established(struct lws *wsi, lvsp_session_t *s) {
   if (!vh || !vh->front) return -1;
   session_link(vh, s);
   sc_log_info(LVSP_LOG, "Litecord connected from %s", peer);
-  arm_timeout(wsi);
+  arm_auth_deadline(wsi, vh);
   /* On failure a close is already queued; the writeable callback ends it. */
   int rc = lvsp_proto_open_on(&s->conn, sc_server_app(wsi), &vh->front->link, &lvsp_lws_io, s);
   snprintf(s->conn.peer, sizeof s->conn.peer, "%s", peer);
@@ -164,18 +220,24 @@ static int reassemble(struct lws *wsi, lvsp_session_t *s, const char *in, size_t
 static void on_receive(struct lws *wsi, lvsp_session_t *s, const char *in, size_t len) {
   /* After a close only the queue drains; late input is dropped. */
   if (s->conn.closed) return;
-  arm_timeout(wsi);
+  arm_timeout(wsi, s);
+  int was = authenticated(s);
   if (!s->rx_len && lws_is_final_fragment(wsi)) {
     lvsp_handle_text(&s->conn, in, len); /* whole message: no copy */
-    return;
+  } else {
+    int r = reassemble(wsi, s, in, len);
+    if (r == 1) lvsp_handle_text(&s->conn, s->rx, s->rx_len);
+    if (r != 0) {
+      free(s->rx);
+      s->rx = NULL;
+      s->rx_len = 0;
+    }
   }
-  int r = reassemble(wsi, s, in, len);
-  if (r == 1) lvsp_handle_text(&s->conn, s->rx, s->rx_len);
-  if (r != 0) {
-    free(s->rx);
-    s->rx = NULL;
-    s->rx_len = 0;
-  }
+  if (was || !authenticated(s)) return;
+  /* Just authenticated: no longer pending; the silence timer takes over. */
+  lvsp_vhost_t *vh = vhost_state(wsi);
+  if (vh) sc_pending_remove(&vh->pending, wsi);
+  arm_timeout(wsi, s);
 }
 
 /* Writes what is queued, then lets a running burst (snapshot, replay)
@@ -186,7 +248,21 @@ static int on_writeable(lvsp_session_t *s) {
   return 0;
 }
 
-static void on_timer(lvsp_session_t *s) {
+static void on_timer(struct lws *wsi, lvsp_session_t *s) {
+  if (s->conn.closed) return;
+  if (!authenticated(s)) {
+    lvsp_vhost_t *vh = vhost_state(wsi);
+    if (vh) {
+      sc_pending_timed_out(&vh->pending);
+      s->conn.link->n_auth_timeouts++;
+      log_pending(vh, s->conn.link);
+    }
+    lvsp_conn_close(&s->conn, LVSP_CLOSE_AUTH, "authentication timeout");
+    /* A peer that does not read must not keep the fd for the close
+     * handshake either. */
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 2);
+    return;
+  }
   sc_log_warn(LVSP_LOG, "no message from Litecord within --lvsp-heartbeat-timeout-ms");
   lvsp_conn_close(&s->conn, LVSP_CLOSE_GENERAL, "heartbeat timeout");
 }
@@ -210,7 +286,9 @@ static int lvsp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_ESTABLISHED: return on_established(wsi, s);
     case LWS_CALLBACK_RECEIVE: on_receive(wsi, s, in, len); return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE: return on_writeable(s);
-    case LWS_CALLBACK_TIMER: on_timer(s); return 0;
+    case LWS_CALLBACK_TIMER: on_timer(wsi, s); return 0;
+    case LWS_CALLBACK_WSI_CREATE: on_wsi_create(wsi); return 0;
+    case LWS_CALLBACK_WSI_DESTROY: on_wsi_destroy(wsi); return 0;
     case LWS_CALLBACK_CLOSED: on_closed(wsi, s); return 0;
     case LWS_CALLBACK_HTTP: return sc_server_refuse_http(wsi);
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
@@ -243,7 +321,8 @@ static int lvsp_start(sc_app_t *app, int slot) {
   app->frontend_state[slot] = f;
   /* lws's validity ping stays on here: --lvsp-heartbeat-timeout-ms is off
    * by default, and the one link costs nothing to track. */
-  f->vhost = sc_server_add_listener(app, "lvsp", &app->cfg.lvsp_listen, lvsp_protocols, 0);
+  f->vhost = sc_server_add_listener(app, "lvsp", &app->cfg.lvsp_listen, lvsp_protocols,
+                                    SC_LISTENER_CONTROL);
   if (!f->vhost) return -1; /* destroy() frees f */
   lvsp_vhost_t *vh = vhost_priv(f->vhost);
   if (!vh) return -1;
