@@ -142,7 +142,10 @@ static int authenticated(const lvsp_session_t *s) {
 static void arm_timeout(struct lws *wsi, const lvsp_session_t *s) {
   if (!authenticated(s)) return;
   uint32_t ms = sc_server_app(wsi)->cfg.lvsp_heartbeat_timeout_ms;
-  lws_set_timer_usecs(wsi, ms ? (lws_usec_t)ms * 1000 : LWS_SET_TIMER_USEC_CANCEL);
+  /* Without a silence timeout the authentication deadline may still fire
+   * once; on_timer ignores it (lws 4.1 fires a timer set to
+   * LWS_SET_TIMER_USEC_CANCEL at once instead of cancelling it). */
+  if (ms) lws_set_timer_usecs(wsi, (lws_usec_t)ms * 1000);
 }
 
 static void log_pending(lvsp_vhost_t *vh, lvsp_link_t *link) {
@@ -160,10 +163,11 @@ static void log_pending(lvsp_vhost_t *vh, lvsp_link_t *link) {
  * cap, the oldest pending one is dropped at once, without a close frame
  * (sc_pending.h says why the oldest; no close handshake, so its fd is
  * free before the next accept). */
-static void on_wsi_create(struct lws *wsi) {
+static void on_accepted(struct lws *wsi) {
   lvsp_vhost_t *vh = lws_protocol_vh_priv_get(lws_get_vhost(wsi), &lvsp_protocols[0]);
   if (!vh || !vh->front) return;
-  struct lws *old = sc_pending_add(&vh->pending, wsi, mono_ms());
+  struct lws *old =
+      sc_pending_add(&vh->pending, wsi, sc_pending_src(lws_get_socket_fd(wsi)), mono_ms());
   if (!old) return;
   vh->front->link.n_evicted++;
   lws_set_timeout(old, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -263,6 +267,7 @@ static void on_timer(struct lws *wsi, lvsp_session_t *s) {
     lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 2);
     return;
   }
+  if (!sc_server_app(wsi)->cfg.lvsp_heartbeat_timeout_ms) return; /* the old deadline */
   sc_log_warn(LVSP_LOG, "no message from Litecord within --lvsp-heartbeat-timeout-ms");
   lvsp_conn_close(&s->conn, LVSP_CLOSE_GENERAL, "heartbeat timeout");
 }
@@ -287,7 +292,7 @@ static int lvsp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_RECEIVE: on_receive(wsi, s, in, len); return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE: return on_writeable(s);
     case LWS_CALLBACK_TIMER: on_timer(wsi, s); return 0;
-    case LWS_CALLBACK_WSI_CREATE: on_wsi_create(wsi); return 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: on_accepted(wsi); return 0;
     case LWS_CALLBACK_WSI_DESTROY: on_wsi_destroy(wsi); return 0;
     case LWS_CALLBACK_CLOSED: on_closed(wsi, s); return 0;
     case LWS_CALLBACK_HTTP: return sc_server_refuse_http(wsi);

@@ -81,11 +81,11 @@ static sc_pending_t *pending_of(struct lws *wsi) {
  * deadline is lws's, set short on this vhost (sc_server_control_timeouts):
  * an incomplete request, or an idle keep-alive connection, is closed
  * after SC_PENDING_TIMEOUT_MS. */
-static void on_wsi_create(struct lws *wsi) {
+static void on_accepted(struct lws *wsi) {
   sc_pending_t *p = pending_of(wsi);
   if (!p) return;
   int64_t now = (int64_t)(lws_now_usecs() / 1000);
-  struct lws *old = sc_pending_add(p, wsi, now);
+  struct lws *old = sc_pending_add(p, wsi, sc_pending_src(lws_get_socket_fd(wsi)), now);
   if (!old) return;
   lws_set_timeout(old, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
   if (!sc_pending_log_due(p, now)) return;
@@ -218,7 +218,7 @@ static int admin_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
   admin_sess_t *s = user;
   switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return sc_server_admit(wsi, in, SC_ADMIT_CONTROL);
-    case LWS_CALLBACK_WSI_CREATE: on_wsi_create(wsi); return 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: on_accepted(wsi); return 0;
     case LWS_CALLBACK_WSI_DESTROY: on_wsi_destroy(wsi); return 0;
     case LWS_CALLBACK_HTTP: return on_http(wsi, s, in);
     case LWS_CALLBACK_HTTP_WRITEABLE: return on_writeable(wsi, s);

@@ -1,6 +1,8 @@
 #include "sc_pending.h"
 
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 
 void sc_pending_init(sc_pending_t *p, size_t cap) {
   memset(p, 0, sizeof *p);
@@ -12,16 +14,50 @@ static void take(sc_pending_t *p, size_t i) {
   p->n--;
 }
 
-void *sc_pending_add(sc_pending_t *p, void *conn, int64_t now_ms) {
+/* The index of the oldest entry of the source with the most entries
+ * (entries are oldest first, so ties go to the source waiting longest). */
+static size_t victim(const sc_pending_t *p) {
+  size_t best = 0, best_n = 0;
+  for (size_t i = 0; i < p->n; i++) {
+    size_t n = 0;
+    for (size_t j = 0; j < p->n; j++) n += p->e[j].src == p->e[i].src;
+    if (n > best_n) {
+      best = i;
+      best_n = n;
+    }
+  }
+  return best;
+}
+
+void *sc_pending_add(sc_pending_t *p, void *conn, uint64_t src, int64_t now_ms) {
   void *old = NULL;
   if (p->n == p->cap) {
-    old = p->e[0].conn;
-    take(p, 0);
+    size_t v = victim(p);
+    old = p->e[v].conn;
+    take(p, v);
     p->evicted++;
     p->unlogged++;
   }
-  p->e[p->n++] = (sc_pending_entry_t){conn, now_ms};
+  p->e[p->n++] = (sc_pending_entry_t){conn, src, now_ms};
   return old;
+}
+
+uint64_t sc_pending_src(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) < 0) return 0;
+  const unsigned char *a = NULL;
+  size_t n = 0;
+  if (ss.ss_family == AF_INET) {
+    a = (const unsigned char *)&((struct sockaddr_in *)&ss)->sin_addr;
+    n = 4;
+  } else if (ss.ss_family == AF_INET6) {
+    a = (const unsigned char *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
+    n = 16;
+  }
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (size_t i = 0; i < n; i++) h = (h ^ a[i]) * 1099511628211ull;
+  return n ? h | 1 : 0;
 }
 
 int sc_pending_remove(sc_pending_t *p, void *conn) {

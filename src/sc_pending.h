@@ -11,7 +11,11 @@
  * refusing it) would let an attacker who holds the cap lock everyone out,
  * Litecord included; evicting the oldest means a legitimate client that
  * authenticates within its round trips always gets in, since an attacker
- * must open `cap` new connections during that time to push it out. Each
+ * must open `cap` new connections during that time to push it out. And
+ * the victim is the oldest connection *of the source address holding the
+ * most pending ones*, so a flood from one address (or a few) only ever
+ * evicts its own connections while Litecord, from another address, holds
+ * fewer: from a different address it cannot be pushed out at all. Each
  * one also has a deadline (the owner's timer, SC_PENDING_TIMEOUT_MS).
  *
  * Owns: the table (fixed, no allocation) and its counters.
@@ -34,6 +38,7 @@
 
 typedef struct {
   void *conn;
+  uint64_t src; /* the peer's address, hashed (sc_pending_src); 0 = unknown */
   int64_t since_ms;
 } sc_pending_entry_t;
 
@@ -48,9 +53,14 @@ typedef struct {
 /* cap: 1..SC_PENDING_MAX (clamped). */
 void sc_pending_init(sc_pending_t *p, size_t cap);
 
-/* Adds conn (accepted at now_ms). When the table was full, the oldest is
- * taken out, counted, and returned for the caller to close; else NULL. */
-void *sc_pending_add(sc_pending_t *p, void *conn, int64_t now_ms);
+/* Adds conn (from source src, accepted at now_ms). When the table was
+ * full, the oldest entry of the source with the most entries is taken
+ * out, counted, and returned for the caller to close; else NULL. */
+void *sc_pending_add(sc_pending_t *p, void *conn, uint64_t src, int64_t now_ms);
+
+/* The source key of a connected socket: a hash of the peer's IP address
+ * (not the port); 0 if it cannot be read. */
+uint64_t sc_pending_src(int fd);
 
 /* Takes conn out (it authenticated, or is gone). 1 if it was there. */
 int sc_pending_remove(sc_pending_t *p, void *conn);
