@@ -76,6 +76,9 @@ static void link_lost(lvsp_conn_t *c) {
 
 void lvsp_conn_close(lvsp_conn_t *c, int code, const char *reason) {
   if (c->closed) return;
+  /* The transport must read again to see the peer's close answer. */
+  if (c->burst.held && c->io->hold) c->io->hold(c->io_ctx, 0);
+  c->burst.held = 0;
   c->closed = 1;
   link_lost(c);
   c->io->close(c->io_ctx, code, reason);

@@ -152,6 +152,15 @@ static void test_burst_gone(void) {
   ASSERT_TRUE(f->c[2].conn.burst.fn == NULL);
   ASSERT_EQ(lvsp_conn_drained(&f->c[2].conn), 0);
   fx_free(f);
+  /* A close during a held replay reads again (the peer's close answer). */
+  f = populated();
+  fx_open_io(f, 1, &cap_io_slow);
+  f->c[1].cap.queued = LVSP_BURST_HIGH_WATER;
+  ASSERT_EQ(say_on(f, 1, "{\"op\":2,\"d\":{\"token\":\"" SECRET "\",\"seq\":0}}"), 0);
+  ASSERT_EQ(f->c[1].cap.held, 1);
+  lvsp_conn_close(&f->c[1].conn, 4000, "bye");
+  ASSERT_EQ(f->c[1].cap.held, 0);
+  fx_free(f);
 }
 
 /* A RESUME replay streams too, holding the peer's input until READY. */
