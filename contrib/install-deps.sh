@@ -9,7 +9,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libwebsockets-dev libwebsockets-evlib-ev libev-dev
       libjansson-dev libsodium-dev libssl-dev libopus-dev libsrtp2-dev openssl)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(clang libclang-rt-14-dev iproute2)
+  pkgs+=(clang libclang-rt-14-dev clang-format-14 iproute2)
   # a real older voice client (gateway v4, xsalsa20 modes): discord.py 2.2.2
   pkgs+=(python3 python3-discord python3-nacl)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)

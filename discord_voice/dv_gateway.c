@@ -102,8 +102,8 @@ static void send_ready(dv_session_t *s, json_t *streams) {
                              : app->cfg.udp_listen.port;
   dv_session_send(s, DV_OP_READY,
                   json_pack("{s:I, s:s, s:i, s:o, s:[], s:o}", "ssrc", (json_int_t)vs->ssrc, "ip",
-                            app->ready_ip, "port", (int)port, "modes", modes_json(&s->gw->modes),
-                            "experiments", "streams", streams));
+                            dv_settings(app)->ready_ip, "port", (int)port, "modes",
+                            modes_json(&s->gw->modes), "experiments", "streams", streams));
   dv_session_greet(s);
 }
 
@@ -458,7 +458,7 @@ void dv_conn_closed(dv_conn_t *c) {
   c->closing = 1;
 }
 
-int dv_modes_from_config(const sc_config_t *cfg, dv_modes_t *out) {
+int dv_modes_from_config(const dv_settings_t *cfg, dv_modes_t *out) {
   out->n = 0;
   for (int i = 0; i < cfg->n_modes; i++) {
     int mode = dv_mode_from_name(cfg->modes[i]);
@@ -476,11 +476,12 @@ dv_gw_t *dv_gw_create(sc_app_t *app, struct lws_context *lws) {
   dv_gw_t *gw = calloc(1, sizeof *gw);
   if (!gw) return NULL;
   gw->app = app;
-  if (dv_modes_from_config(&app->cfg, &gw->modes) < 0) {
+  const dv_settings_t *set = dv_settings(app);
+  if (!set || dv_modes_from_config(set, &gw->modes) < 0) {
     free(gw);
     return NULL;
   }
-  dv_limits_from_config(&app->cfg, &gw->lim);
+  dv_limits_from_config(set, &gw->lim);
   dv_timers_init(&gw->timers, lws);
   sc_hmap_init(&gw->sessions);
   return gw;

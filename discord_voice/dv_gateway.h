@@ -33,6 +33,7 @@
 
 #include "dv_crypto.h"
 #include "dv_limits.h"
+#include "dv_settings.h"
 #include "dv_timer.h"
 #include "sc_app.h"
 
@@ -84,12 +85,12 @@ typedef struct dv_conn {
 
 /* Parses cfg->modes into out. Returns 0, or -1 after logging the name
  * that is not a mode we implement. */
-int dv_modes_from_config(const sc_config_t *cfg, dv_modes_t *out);
+int dv_modes_from_config(const dv_settings_t *cfg, dv_modes_t *out);
 
 /* The gateway for app (its registry, media plane and configuration).
  * lws: the event loop its timers run on, or NULL for a manual clock
- * (tests: dv_timers_advance(dv_gw_timers(gw), ms)). NULL on a bad --modes
- * or ENOMEM. */
+ * (tests: dv_timers_advance(dv_gw_timers(gw), ms)). NULL on a bad --modes,
+ * an app without the gateway's settings (dv_settings), or ENOMEM. */
 dv_gw_t *dv_gw_create(sc_app_t *app, struct lws_context *lws);
 /* Shutdown has begun: sockets closing from now on leave no session behind. */
 void dv_gw_stop(dv_gw_t *gw);

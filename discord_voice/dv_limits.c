@@ -2,7 +2,7 @@
 
 #define HB_TIMEOUT_SLACK_MS 5000u
 
-void dv_limits_from_config(const sc_config_t *cfg, dv_limits_t *out) {
+void dv_limits_from_config(const dv_settings_t *cfg, dv_limits_t *out) {
   out->max_message = cfg->gw_max_message;
   out->rate_limit = cfg->gw_rate_limit;
   out->rate_window_ms = cfg->gw_rate_window_ms;

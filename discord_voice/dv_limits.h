@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "sc_config.h"
+#include "dv_settings.h"
 
 typedef struct {
   uint32_t max_message; /* bytes per message (text or binary); more: 4020 */
@@ -29,7 +29,7 @@ typedef struct {
 
 /* From the configuration; --gw-heartbeat-timeout-ms 0 means
  * 2 x heartbeat interval + 5 s. */
-void dv_limits_from_config(const sc_config_t *cfg, dv_limits_t *out);
+void dv_limits_from_config(const dv_settings_t *cfg, dv_limits_t *out);
 
 typedef struct {
   int started;

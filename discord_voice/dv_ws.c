@@ -7,6 +7,7 @@
 
 #include "dv_discovery.h"
 #include "dv_gateway.h"
+#include "dv_settings.h"
 #include "sc_frontend.h"
 #include "sc_log.h"
 #include "sc_server.h"
@@ -119,6 +120,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 static int dv_start(sc_app_t *app, int slot) {
+  dv_settings_t *set = dv_settings(app);
+  if (dv_settings_resolve(app, set) < 0) return -1;
   dv_ws_state_t *st = calloc(1, sizeof *st);
   if (!st) return -1;
   app->frontend_state[slot] = st;
@@ -139,7 +142,7 @@ static int dv_start(sc_app_t *app, int slot) {
       .tx_packet_size = DV_WS_TX_PACKET,
   };
   /* Every session has its heartbeat deadline (dv_timer). */
-  return sc_server_add_listener(app, "voice gateway", &app->cfg.gateway_listen, st->protocols,
+  return sc_server_add_listener(app, "voice gateway", &set->gateway_listen, st->protocols,
                                 SC_LISTENER_OWN_LIVENESS)
              ? 0
              : -1;
@@ -166,5 +169,7 @@ static const sc_frontend_t dv_frontend = {
     .start = dv_start,
     .stop = dv_stop, /* then the registry's shutdown closes attached sockets (4015) */
     .destroy = dv_destroy,
+    .settings = &dv_settings_table,
+    .banner = dv_settings_banner,
 };
 SC_FRONTEND_REGISTER(dv_frontend);

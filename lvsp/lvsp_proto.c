@@ -10,6 +10,7 @@
 
 #include "lvsp_info.h"
 #include "lvsp_json.h"
+#include "lvsp_settings.h"
 #include "sc_log.h"
 #include "sc_load.h"
 #include "sc_registry.h"
@@ -38,9 +39,10 @@ int lvsp_proto_open_on(lvsp_conn_t *c, sc_app_t *app, lvsp_link_t *link, const l
   lvsp_conn_init(c, app, link, io, io_ctx);
   if (sc_token_random_alnum(c->nonce, sizeof c->nonce, LVSP_NONCE_LEN) < 0)
     return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "internal error", -EIO);
-  return send_frame(c, LVSP_OP_HELLO,
-                    json_pack("{s:I,s:s}", "heartbeat_interval",
-                              (json_int_t)app->cfg.lvsp_heartbeat_ms, "nonce", c->nonce));
+  return send_frame(
+      c, LVSP_OP_HELLO,
+      json_pack("{s:I,s:s}", "heartbeat_interval",
+                (json_int_t)lvsp_settings(app)->lvsp_heartbeat_ms, "nonce", c->nonce));
 }
 
 /* 0 (never) becomes null. */
@@ -86,7 +88,7 @@ json_t *lvsp_status_json(const lvsp_link_t *l, const sc_app_t *app) {
  * nonce. Both comparisons always run, so the timing does not tell which
  * form (if any) matched. Returns 1 and sets *dl on a match. */
 static int token_ok(const lvsp_conn_t *c, const char *given, lvsp_dialect_t *dl) {
-  const char *secret = c->app->cfg.lvsp_secret;
+  const char *secret = lvsp_settings(c->app)->lvsp_secret;
   char mac[65];
   if (!secret[0]) return 0; /* no secret configured: nobody gets in */
   if (sc_token_hmac_sha256_hex(mac, sizeof mac, secret, strlen(secret), c->nonce,

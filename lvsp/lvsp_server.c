@@ -6,6 +6,7 @@
 
 #include "lvsp_link.h"
 #include "lvsp_proto.h"
+#include "lvsp_settings.h"
 #include "sc_load.h"
 #include "sc_log.h"
 #include "sc_pending.h"
@@ -141,7 +142,7 @@ static int authenticated(const lvsp_session_t *s) {
  * does not move. */
 static void arm_timeout(struct lws *wsi, const lvsp_session_t *s) {
   if (!authenticated(s)) return;
-  uint32_t ms = sc_server_app(wsi)->cfg.lvsp_heartbeat_timeout_ms;
+  uint32_t ms = lvsp_settings(sc_server_app(wsi))->lvsp_heartbeat_timeout_ms;
   /* Without a silence timeout the authentication deadline may still fire
    * once; on_timer ignores it (lws 4.1 fires a timer set to
    * LWS_SET_TIMER_USEC_CANCEL at once instead of cancelling it). */
@@ -267,7 +268,7 @@ static void on_timer(struct lws *wsi, lvsp_session_t *s) {
     lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 2);
     return;
   }
-  if (!sc_server_app(wsi)->cfg.lvsp_heartbeat_timeout_ms) return; /* the old deadline */
+  if (!lvsp_settings(sc_server_app(wsi))->lvsp_heartbeat_timeout_ms) return; /* the old deadline */
   sc_log_warn(LVSP_LOG, "no message from Litecord within --lvsp-heartbeat-timeout-ms");
   lvsp_conn_close(&s->conn, LVSP_CLOSE_GENERAL, "heartbeat timeout");
 }
@@ -312,12 +313,10 @@ static void sample_load(lws_sorted_usec_list_t *sul) {
 }
 
 static int lvsp_start(sc_app_t *app, int slot) {
-  if (!app->cfg.lvsp_secret[0]) {
-    sc_log_error(LVSP_LOG, "no LVSP secret configured: refusing to start");
-    return -1;
-  }
+  lvsp_settings_t *set = lvsp_settings(app);
+  if (lvsp_settings_load_secret(set, app->cfg.state_dir) < 0) return -1;
   lvsp_front_t *f = calloc(1, sizeof *f);
-  if (!f || lvsp_link_init(&f->link, app->cfg.lvsp_replay) < 0) {
+  if (!f || lvsp_link_init(&f->link, set->lvsp_replay) < 0) {
     free(f);
     sc_log_error(LVSP_LOG, "out of memory for the LVSP replay buffer");
     return -1;
@@ -326,8 +325,8 @@ static int lvsp_start(sc_app_t *app, int slot) {
   app->frontend_state[slot] = f;
   /* lws's validity ping stays on here: --lvsp-heartbeat-timeout-ms is off
    * by default, and the one link costs nothing to track. */
-  f->vhost = sc_server_add_listener(app, "lvsp", &app->cfg.lvsp_listen, lvsp_protocols,
-                                    SC_LISTENER_CONTROL);
+  f->vhost =
+      sc_server_add_listener(app, "lvsp", &set->lvsp_listen, lvsp_protocols, SC_LISTENER_CONTROL);
   if (!f->vhost) return -1; /* destroy() frees f */
   lvsp_vhost_t *vh = vhost_priv(f->vhost);
   if (!vh) return -1;
@@ -372,5 +371,7 @@ const sc_frontend_t lvsp_frontend = {
     .stop = lvsp_stop,
     .destroy = lvsp_destroy,
     .status = lvsp_status,
+    .settings = &lvsp_settings_table,
+    .banner = lvsp_settings_banner,
 };
 SC_FRONTEND_REGISTER(lvsp_frontend);

@@ -3,8 +3,6 @@
  * directory, builds the media plane, the registry and the control loop,
  * starts every registered front end, and runs until SIGINT/SIGTERM.
  */
-#include <arpa/inet.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,26 +22,16 @@ static void fail(const char *what) {
   fprintf(stderr, "litecord-voice: %s\n", what);
 }
 
-/* Secret and TLS material: from flags/environment, else the state dir. */
+/* The state directory and the TLS material (flags, else the state dir).
+ * What a front end keeps there (the LVSP secret) it reads in its start(). */
 static int prepare_state(sc_app_t *app) {
   sc_config_t *c = &app->cfg;
   char msg[SC_PATH_MAX + 64];
+  int created = 0;
   if (sc_statedir_ensure(c->state_dir) < 0) {
     snprintf(msg, sizeof msg, "cannot create state directory %s", c->state_dir);
     fail(msg);
     return -1;
-  }
-  int created = 0;
-  if (!c->lvsp_secret[0]) {
-    if (sc_statedir_secret(c->state_dir, c->lvsp_secret, sizeof c->lvsp_secret, &created) < 0) {
-      snprintf(msg, sizeof msg, "cannot read or create the LVSP secret in %s", c->state_dir);
-      fail(msg);
-      return -1;
-    }
-    if (created)
-      printf("Generated LVSP secret: %s\n", c->lvsp_secret);
-    else
-      printf("LVSP secret: read from %s/lvsp_secret\n", c->state_dir);
   }
   if (!c->no_tls && !c->tls_cert[0]) {
     if (sc_statedir_tls_pair(c->state_dir, c->public_host, c->tls_cert, sizeof c->tls_cert,
@@ -60,44 +48,26 @@ static int prepare_state(sc_app_t *app) {
   return 0;
 }
 
-/* Clients get an IPv4 literal in Ready; resolve a host name once here. */
-static int resolve_ready_ip(sc_app_t *app) {
-  struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM};
-  struct addrinfo *res = NULL;
-  if (getaddrinfo(app->cfg.public_host, NULL, &hints, &res) != 0 || !res) {
-    fail("--public-host does not resolve to an IPv4 address");
-    return -1;
-  }
-  inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, app->ready_ip,
-            sizeof app->ready_ip);
-  freeaddrinfo(res);
-  snprintf(app->endpoint, sizeof app->endpoint, "%s:%u", app->cfg.public_host,
-           app->cfg.gateway_listen.port);
-  return 0;
-}
-
-static int start_frontends(sc_app_t *app, const sc_frontend_t **fe, int n) {
-  for (int i = 0; i < n; i++) {
+static int start_frontends(sc_app_t *app) {
+  for (int i = 0; i < app->n_frontends; i++) {
     /* A front end that fails has logged its one-line reason. */
-    if (fe[i]->start && fe[i]->start(app, i) < 0) return -1;
+    if (app->frontends[i]->start && app->frontends[i]->start(app, i) < 0) return -1;
   }
   return 0;
 }
 
-static sc_datagram_fn find_datagram_fn(const sc_frontend_t **fe, int n) {
-  for (int i = 0; i < n; i++)
-    if (fe[i]->datagram_fn) return fe[i]->datagram_fn;
+static sc_datagram_fn find_datagram_fn(const sc_app_t *app) {
+  for (int i = 0; i < app->n_frontends; i++)
+    if (app->frontends[i]->datagram_fn) return app->frontends[i]->datagram_fn;
   return NULL;
 }
 
-static void print_banner(const sc_app_t *app) {
+static void print_banner(sc_app_t *app) {
   const sc_config_t *c = &app->cfg;
-  const char *scheme = c->no_tls ? "ws" : "wss";
   printf("litecord-voice %s ready\n", SC_VERSION);
-  printf("  LVSP (for Litecord):  %s://%s:%u/  (voice_servers.hostname = %s:%u)\n", scheme,
-         c->public_host, c->lvsp_listen.port, c->public_host, c->lvsp_listen.port);
-  printf("  voice gateway:        %s://%s/\n", scheme, app->endpoint);
-  printf("  UDP media:            %s:%u (%d worker%s)\n", app->ready_ip, c->udp_listen.port,
+  for (int i = 0; i < app->n_frontends; i++)
+    if (app->frontends[i]->banner) app->frontends[i]->banner(app, i, stdout);
+  printf("  UDP media:            %s:%u (%d worker%s)\n", c->public_host, c->udp_listen.port,
          c->media_workers, c->media_workers == 1 ? "" : "s");
   char admin[SC_HOST_MAX + 32];
   sc_admin_url(app, admin, sizeof admin);
@@ -105,7 +75,9 @@ static void print_banner(const sc_app_t *app) {
   fflush(stdout);
 }
 
-static void shutdown_app(sc_app_t *app, const sc_frontend_t **fe, int n) {
+static void shutdown_app(sc_app_t *app) {
+  const sc_frontend_t *const *fe = app->frontends;
+  int n = app->n_frontends;
   for (int i = n - 1; i >= 0; i--)
     if (fe[i]->stop) fe[i]->stop(app, i);
   if (app->registry) sc_registry_destroy(app->registry); /* clients get 4015 */
@@ -121,13 +93,14 @@ static void shutdown_app(sc_app_t *app, const sc_frontend_t **fe, int n) {
     if (fe[i]->destroy) fe[i]->destroy(app, i);
   sc_media_destroy(app->media);
   app->media = NULL;
+  sc_config_free(app);
 }
 
 int main(int argc, char **argv) {
   static sc_app_t app; /* large (paths); static storage, passed explicitly */
   if (argc > 1 && strcmp(argv[1], "status") == 0)
     return sc_admin_status_main(argc - 1, argv + 1, stdout, stderr);
-  switch (sc_config_parse(&app.cfg, argc, argv, stdout, stderr)) {
+  switch (sc_config_parse(&app, NULL, 0, argc, argv, stdout, stderr)) {
     case SC_CONFIG_EXIT_OK: return 0;
     case SC_CONFIG_EXIT_ERROR: return 2;
     case SC_CONFIG_RUN: break;
@@ -137,22 +110,20 @@ int main(int argc, char **argv) {
     fail("libsodium initialisation failed");
     return 1;
   }
-  if (prepare_state(&app) < 0 || sc_admin_prepare(&app) < 0 || resolve_ready_ip(&app) < 0) return 1;
-  const sc_frontend_t *fe[SC_MAX_FRONTENDS];
-  int n_fe = sc_frontend_list(fe, SC_MAX_FRONTENDS);
+  if (prepare_state(&app) < 0 || sc_admin_prepare(&app) < 0) return 1;
   app.media = sc_media_create(app.cfg.udp_listen.host, app.cfg.udp_listen.port,
-                              app.cfg.media_workers, find_datagram_fn(fe, n_fe));
+                              app.cfg.media_workers, find_datagram_fn(&app));
   if (!app.media) return 1; /* the reason is logged */
   app.registry = sc_registry_create(app.media);
   if (app.registry)
     sc_registry_set_limits(app.registry, app.cfg.max_channels, app.cfg.max_voice_states);
   int rc = 1;
-  if (app.registry && sc_server_create(&app) == 0 && start_frontends(&app, fe, n_fe) == 0 &&
+  if (app.registry && sc_server_create(&app) == 0 && start_frontends(&app) == 0 &&
       sc_admin_start(&app) == 0 && sc_media_start(app.media) == 0) {
     print_banner(&app);
     rc = sc_server_run(&app) == 0 ? 0 : 1;
     sc_log_info("main", "stopping");
   }
-  shutdown_app(&app, fe, n_fe);
+  shutdown_app(&app);
   return rc;
 }

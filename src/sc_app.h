@@ -2,8 +2,9 @@
  * sc_app: the one application object, passed explicitly to whoever needs
  * it (there are no mutable globals).
  *
- * Owns: the configuration, the lws context (control plane), the registry
- * and the media plane, plus one opaque slot per front end.
+ * Owns: the configuration (the core's, and each front end's settings
+ * block), the lws context (control plane), the registry and the media
+ * plane, plus one opaque slot per front end.
  * Threads: created and destroyed on the main thread, which also runs the
  * lws loop (the control thread). Media workers never touch sc_app_t
  * except the read-only cfg.
@@ -21,6 +22,7 @@
 struct lws_context;
 struct ev_loop;
 struct ev_prepare;
+struct sc_frontend;
 
 #define SC_MAX_FRONTENDS 8
 
@@ -32,12 +34,16 @@ typedef struct sc_app {
   struct ev_prepare *media_flush; /* end of each loop pass: wake media workers owed one */
   sc_registry_t *registry;
   sc_media_t *media;
-  /* IPv4 literal told to clients in Ready (public_host resolved once). */
-  char ready_ip[64];
-  /* "host:port" told to Litecord as the voice endpoint. */
+  /* "host:port" told to Litecord as the voice endpoint: published by the
+   * front end that serves voice clients, in its start(). */
   char endpoint[SC_HOST_MAX + 8];
   volatile sig_atomic_t stop_requested;
   volatile sig_atomic_t reload_requested; /* SIGHUP: reload the TLS pair */
+  /* The front ends by slot, and each one's settings block (NULL: it has
+   * no flags); sc_config_parse fills them, sc_config_free frees the blocks. */
+  const struct sc_frontend *frontends[SC_MAX_FRONTENDS];
+  void *frontend_settings[SC_MAX_FRONTENDS];
+  int n_frontends;
   void *frontend_state[SC_MAX_FRONTENDS];
 } sc_app_t;
 

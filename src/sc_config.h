@@ -1,74 +1,132 @@
 /*
- * sc_config: the command line and environment, turned into one read-only
- * settings struct.
+ * sc_config: the command line and environment, turned into read-only
+ * settings: the core's own (sc_config_t) and one block per front end.
  *
- * Owns: sc_config_t (embedded in sc_app_t; plain values, no pointers to
- * heap memory).
+ * Every flag is one sc_setting_t row: name, value kind, where the value
+ * goes in its block, range, default (as text, parsed by the kind) and
+ * help. The core has its table (udp listen, media workers, public host,
+ * TLS, state dir, capacity, connections, admin, log level); a front end
+ * declares its own in an sc_setting_table_t that its registration record
+ * points to (sc_frontend_t.settings). The same parser handles all of them:
+ * the core allocates each front end's block, fills in the defaults,
+ * applies argv, runs the table's finish hook, and hands the block to the
+ * front end (sc_frontend_settings). --help lists the core's flags first,
+ * then each front end's under its name, in start order.
+ *
+ * Owns: sc_config_t (embedded in sc_app_t; plain values) and the front
+ * ends' settings blocks (heap, listed in sc_app_t, freed by
+ * sc_config_free).
  * Threads: filled on the main thread before any other thread starts;
- * read-only afterwards, so every thread may read it without locks.
+ * read-only afterwards (a front end may complete its own block in its
+ * start(), on the main thread, before the loops run), so every thread may
+ * read it without locks.
  */
 #ifndef SC_CONFIG_H
 #define SC_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #define SC_HOST_MAX 256
 #define SC_PATH_MAX 1024
 #define SC_SECRET_MAX 256
-#define SC_MODES_MAX 8
-#define SC_MODE_NAME_MAX 48
+
+struct sc_app;
+struct sc_frontend;
+struct sc_config;
 
 typedef struct {
   char host[SC_HOST_MAX];
   uint16_t port;
 } sc_hostport_t;
 
+/* ---- setting descriptors ------------------------------------------------ */
+
+typedef struct sc_setting sc_setting_t;
+
+/* A value kind. parse writes val into the setting's field of `block` (0,
+ * or -1 with a one-line reason that names the flag in `why`); show renders
+ * the field for --help ("" for nothing). A front end may supply its own. */
 typedef struct {
-  sc_hostport_t lvsp_listen;       /* --lvsp-listen */
-  sc_hostport_t gateway_listen;    /* --gateway-listen */
-  sc_hostport_t udp_listen;        /* --udp-listen */
-  char public_host[SC_HOST_MAX];   /* --public-host: endpoint host and Ready ip */
-  char tls_cert[SC_PATH_MAX];      /* --tls-cert ("" = generated in state dir) */
-  char tls_key[SC_PATH_MAX];       /* --tls-key */
-  int no_tls;                      /* --no-tls */
-  char state_dir[SC_PATH_MAX];     /* --state-dir */
-  char lvsp_secret[SC_SECRET_MAX]; /* LVSP_SECRET env, or from the state dir */
-  int media_workers;               /* --media-workers (default 1) */
-  /* --modes: the encryption modes offered, in preference order. */
-  char modes[SC_MODES_MAX][SC_MODE_NAME_MAX];
-  int n_modes;
-  uint32_t lvsp_heartbeat_ms;       /* HELLO heartbeat_interval given to Litecord */
-  uint32_t gw_heartbeat_ms;         /* voice gateway Hello heartbeat_interval */
-  uint32_t gw_heartbeat_timeout_ms; /* no heartbeat for this long: 4009 (0 = 2x interval + 5 s) */
-  uint32_t gw_resume_grace_ms;      /* a voice session without socket ends after this */
-  uint32_t gw_resume_buffer;        /* numbered gateway messages kept per session for resume */
-  uint32_t gw_rate_limit;           /* gateway messages per --gw-rate-window-ms; more: 4021 */
-  uint32_t gw_rate_window_ms;
-  uint32_t gw_max_message;   /* bytes per gateway message; more: 4020 */
-  uint32_t capacity;         /* sessions this server is sized for (health) */
-  uint32_t max_connections;  /* connections held at once (0 = SC_CONNS_PER_CAPACITY x capacity) */
-  uint32_t max_voice_states; /* --max-voice-states: the registry's limit */
-  uint32_t max_channels;     /* --max-channels: the registry's limit */
-  uint32_t lvsp_replay;      /* --lvsp-replay: INFO frames kept for RESUME */
-  uint32_t lvsp_heartbeat_timeout_ms; /* close a silent LVSP link after this; 0 = never */
-  sc_hostport_t admin_listen;         /* --admin-listen: read-only admin HTTP API */
-  char admin_token[SC_SECRET_MAX];    /* --admin-token ("" = <state-dir>/admin_token) */
-  int log_level;                      /* sc_log_level_t */
+  int (*parse)(void *block, const sc_setting_t *s, const char *val, char *why, size_t n);
+  void (*show)(const void *block, const sc_setting_t *s, char *buf, size_t n);
+} sc_setting_kind_t;
+
+struct sc_setting {
+  const char *name;    /* without the leading "--" */
+  const char *metavar; /* NULL: a switch, takes no value */
+  const sc_setting_kind_t *kind;
+  size_t off;        /* offsetof the field in the block */
+  size_t size;       /* for strings: the field's size (incl. NUL) */
+  uint32_t min, max; /* for numbers; --help shows min..max when max > 0 */
+  const char *def;   /* default, parsed by kind; NULL: the field stays zero */
+  const char *help;
+};
+
+/* The field of setting s in block (for kinds). */
+#define SC_SETTING_FIELD(block, s) ((char *)(block) + (s)->off)
+#define SC_SETTING_CFIELD(block, s) ((const char *)(block) + (s)->off)
+
+/* Built-in kinds: sc_hostport_t ("HOST:PORT"); char[size] (non-empty);
+ * uint32_t and int (decimal digits in min..max); int switch (set to 1). */
+extern const sc_setting_kind_t sc_kind_hostport, sc_kind_string, sc_kind_u32, sc_kind_int,
+    sc_kind_switch;
+
+/* A front end's settings: its flags and the block they fill. */
+typedef struct sc_setting_table {
+  const sc_setting_t *settings;
+  size_t n_settings;
+  size_t block_size; /* bytes the core allocates (zeroed, then defaults) */
+  /* Optional, after argv: cross-flag checks, environment variables. 0, or
+   * -1 with a one-line reason in why. `core` is the parsed core config. */
+  int (*finish)(void *block, const struct sc_config *core, char *why, size_t n);
+  /* Optional lines for --help after the flags (environment variables),
+   * each starting with two spaces and ending in '\n'. */
+  const char *help_note;
+} sc_setting_table_t;
+
+/* ---- the core's settings -------------------------------------------------- */
+
+typedef struct sc_config {
+  sc_hostport_t udp_listen;      /* --udp-listen */
+  char public_host[SC_HOST_MAX]; /* --public-host: the host clients are told */
+  char tls_cert[SC_PATH_MAX];    /* --tls-cert ("" = generated in state dir) */
+  char tls_key[SC_PATH_MAX];     /* --tls-key */
+  int no_tls;                    /* --no-tls */
+  char state_dir[SC_PATH_MAX];   /* --state-dir */
+  int media_workers;             /* --media-workers (default 1) */
+  uint32_t capacity;             /* sessions this server is sized for (health) */
+  uint32_t max_connections;   /* connections held at once (0 = SC_CONNS_PER_CAPACITY x capacity) */
+  uint32_t max_voice_states;  /* --max-voice-states: the registry's limit (docs/LVSP.md) */
+  uint32_t max_channels;      /* --max-channels: the registry's limit */
+  sc_hostport_t admin_listen; /* --admin-listen: read-only admin HTTP API */
+  char admin_token[SC_SECRET_MAX]; /* --admin-token ("" = <state-dir>/admin_token) */
+  int log_level;                   /* sc_log_level_t */
 } sc_config_t;
 
 /* Parse result: run, or exit at once with the given status (after --help,
  * --version, or a one-line error already printed to `err`). */
 typedef enum { SC_CONFIG_RUN = 0, SC_CONFIG_EXIT_OK, SC_CONFIG_EXIT_ERROR } sc_config_result_t;
 
-/* Fills cfg with defaults, then applies argv and the environment
- * (LVSP_SECRET). Output for --help/--version goes to `out`, errors to `err`.
- * Does not touch the file system, and does not apply cfg->log_level (the
- * caller passes it to sc_log_set_level). Flags take "--flag VALUE" or
- * "--flag=VALUE"; a repeated flag's last value wins; a separate VALUE may
- * not start with "--" (taken as a forgotten value). --no-tls together
- * with --tls-cert/--tls-key is an error. */
-sc_config_result_t sc_config_parse(sc_config_t *cfg, int argc, char **argv, FILE *out, FILE *err);
+/* Fills app->cfg and one settings block per front end with defaults, then
+ * applies argv, then the finish hooks (the core's checks the TLS flags).
+ * fe[0..n_fe) are the front ends in slot order (NULL: the registered ones,
+ * sc_frontend_list); they are stored in app->frontends and their blocks in
+ * app->frontend_settings (NULL for a front end without settings). Output
+ * for --help/--version goes to `out`, errors to `err`. Does not touch the
+ * file system, and does not apply cfg.log_level (the caller passes it to
+ * sc_log_set_level). Flags take "--flag VALUE" or "--flag=VALUE"; a
+ * repeated flag's last value wins; a separate VALUE may not start with
+ * "--" (taken as a forgotten value). An unknown flag, a flag declared
+ * twice, or a default its kind refuses is an error. Does not read what
+ * app held before; on SC_CONFIG_RUN the caller frees the blocks with
+ * sc_config_free, otherwise nothing stays allocated. */
+sc_config_result_t sc_config_parse(struct sc_app *app, const struct sc_frontend *const *fe,
+                                   int n_fe, int argc, char **argv, FILE *out, FILE *err);
+
+/* Frees the front ends' settings blocks (idempotent). */
+void sc_config_free(struct sc_app *app);
 
 /* Parses "HOST:PORT", "[V6]:PORT" or ":PORT" (host 0.0.0.0). 0 or -1.
  * PORT is 0..65535, 0 meaning "any free port" (for tests). A v6 address
@@ -80,10 +138,6 @@ int sc_config_parse_hostport(const char *text, sc_hostport_t *out);
  * (room for reconnects and resumes past the sized load). */
 #define SC_CONNS_PER_CAPACITY 4
 #define SC_CONNECTIONS_MAX 1000000
-
-/* The registry's limits by default (sc_registry.h, docs/LVSP.md). */
-#define SC_DEFAULT_MAX_VOICE_STATES 100000
-#define SC_DEFAULT_MAX_CHANNELS 100000
 
 /* --max-connections as given, or its default from --capacity. */
 uint32_t sc_config_max_connections(const sc_config_t *cfg);

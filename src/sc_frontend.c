@@ -21,3 +21,9 @@ int sc_frontend_list(const sc_frontend_t **out, int max) {
   qsort(out, (size_t)n, sizeof *out, by_order);
   return n;
 }
+
+void *sc_frontend_settings(const sc_app_t *app, const sc_setting_table_t *table) {
+  for (int i = 0; i < app->n_frontends && i < SC_MAX_FRONTENDS; i++)
+    if (app->frontends[i] && app->frontends[i]->settings == table) return app->frontend_settings[i];
+  return NULL;
+}

@@ -8,14 +8,24 @@
  * __start_/__stop_ symbols for it). Front ends are linked as object
  * libraries, so every record is present in the binary.
  *
+ * A front end owns its flags: `settings` points to its table (flags, kinds,
+ * ranges, defaults, help; sc_config.h). sc_config_parse allocates the
+ * front end's settings block, fills it and stores it in
+ * app->frontend_settings[slot]; the front end reads it with
+ * sc_frontend_settings(app, table) from any of its files (or by slot in
+ * its callbacks). --help lists the flags under the front end's name.
+ *
  * Threads: every callback runs on the main (control) thread.
  */
 #ifndef SC_FRONTEND_H
 #define SC_FRONTEND_H
 
+#include <stdio.h>
+
 #include "sc_app.h"
 
 typedef struct sc_frontend {
+  /* Shown in logs and as the heading of its flags in --help. */
   const char *name;
   /* Start order: lower first (stop runs in reverse). */
   int order;
@@ -32,6 +42,11 @@ typedef struct sc_frontend {
   /* Optional, for the admin view: a new JSON object (jansson json_t)
    * describing the front end's state, or NULL. Control thread. */
   struct json_t *(*status)(sc_app_t *app, int slot);
+  /* Optional: its flags (NULL: none). */
+  const sc_setting_table_t *settings;
+  /* Optional: its lines of the start-up banner (what to tell Litecord or
+   * clients), written to out after every front end started. */
+  void (*banner)(sc_app_t *app, int slot, FILE *out);
 } sc_frontend_t;
 
 #define SC_FRONTEND_REGISTER(fe)                             \
@@ -40,5 +55,9 @@ typedef struct sc_frontend {
 
 /* The registered front ends, sorted by order. Returns the count. */
 int sc_frontend_list(const sc_frontend_t **out, int max);
+
+/* The settings block app holds for the front end whose record points to
+ * `table` (as sc_config_parse filled it), or NULL if app has none. */
+void *sc_frontend_settings(const sc_app_t *app, const sc_setting_table_t *table);
 
 #endif

@@ -160,8 +160,10 @@ static sc_app_t *app_once(void) {
   static int done;
   if (!done) {
     char *argv[] = {"fuzz_gateway", NULL};
-    FUZZ_CHECK(sc_config_parse(&app.cfg, 1, argv, stdout, stderr) == SC_CONFIG_RUN);
-    snprintf(app.ready_ip, sizeof app.ready_ip, "127.0.0.1");
+    FUZZ_CHECK(sc_config_parse(&app, NULL, 0, 1, argv, stdout, stderr) == SC_CONFIG_RUN);
+    dv_settings_t *set = dv_settings(&app);
+    FUZZ_CHECK(set != NULL);
+    snprintf(set->ready_ip, sizeof set->ready_ip, "127.0.0.1");
     done = 1;
   }
   return &app;

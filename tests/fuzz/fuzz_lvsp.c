@@ -28,6 +28,7 @@
 #include "fuzz_util.h"
 #include "lvsp_link.h"
 #include "lvsp_proto.h"
+#include "lvsp_settings.h"
 #include "sc_config.h"
 #include "sc_registry.h"
 #include "sc_token.h"
@@ -99,8 +100,10 @@ static sc_app_t *app_once(void) {
   static int done;
   if (!done) {
     char *argv[] = {"fuzz_lvsp", NULL};
-    FUZZ_CHECK(sc_config_parse(&app.cfg, 1, argv, stdout, stderr) == SC_CONFIG_RUN);
-    snprintf(app.cfg.lvsp_secret, sizeof app.cfg.lvsp_secret, "%s", SECRET);
+    FUZZ_CHECK(sc_config_parse(&app, NULL, 0, 1, argv, stdout, stderr) == SC_CONFIG_RUN);
+    lvsp_settings_t *set = lvsp_settings(&app);
+    FUZZ_CHECK(set != NULL);
+    snprintf(set->lvsp_secret, sizeof set->lvsp_secret, "%s", SECRET);
     snprintf(app.endpoint, sizeof app.endpoint, "127.0.0.1:7701");
     done = 1;
   }

@@ -49,9 +49,10 @@ static const dv_io_t cap_io __attribute__((unused)) = {cap_send, cap_close};
 
 static inline void harness_init(void) {
   ASSERT_EQ(sc_token_init(), 0);
-  ASSERT_EQ(sc_config_parse(&app.cfg, 1, (char *[]){"litecord-voice", NULL}, stdout, stderr),
+  ASSERT_EQ(sc_config_parse(&app, NULL, 0, 1, (char *[]){"litecord-voice", NULL}, stdout, stderr),
             SC_CONFIG_RUN);
-  strcpy(app.ready_ip, "127.0.0.1");
+  ASSERT_TRUE(dv_settings(&app) != NULL);
+  strcpy(dv_settings(&app)->ready_ip, "127.0.0.1");
   app.registry = sc_registry_create(NULL);
   gw = dv_gw_create(&app, NULL);
   ASSERT_TRUE(gw != NULL);
@@ -62,6 +63,7 @@ static inline void harness_fini(void) {
   ASSERT_EQ(dv_gw_session_count(gw), 0);
   dv_gw_destroy(gw);
   sc_registry_destroy(app.registry);
+  sc_config_free(&app);
 }
 
 static inline void advance(uint64_t ms) {

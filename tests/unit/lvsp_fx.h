@@ -14,6 +14,7 @@
 
 #include "lvsp_link.h"
 #include "lvsp_proto.h"
+#include "lvsp_settings.h"
 #include "sc_registry.h"
 #include "sc_test.h"
 #include "sc_token.h"
@@ -99,8 +100,14 @@ static inline void fx_open(fx_t *f, int i) {
 static inline fx_t *fx_new_replay(size_t replay) {
   fx_t *f = calloc(1, sizeof *f);
   ASSERT_TRUE(f != NULL);
-  snprintf(f->app.cfg.lvsp_secret, sizeof f->app.cfg.lvsp_secret, "%s", SECRET);
-  f->app.cfg.lvsp_heartbeat_ms = 45000;
+  /* The shipped defaults (every registered front end's block), then ours. */
+  ASSERT_EQ(
+      sc_config_parse(&f->app, NULL, 0, 1, (char *[]){"litecord-voice", NULL}, stdout, stderr),
+      SC_CONFIG_RUN);
+  lvsp_settings_t *set = lvsp_settings(&f->app);
+  ASSERT_TRUE(set != NULL);
+  snprintf(set->lvsp_secret, sizeof set->lvsp_secret, "%s", SECRET);
+  set->lvsp_heartbeat_ms = 45000;
   f->app.cfg.capacity = 100;
   snprintf(f->app.endpoint, sizeof f->app.endpoint, FX_ENDPOINT);
   f->app.registry = sc_registry_create(NULL);
@@ -127,6 +134,7 @@ static inline void fx_free(fx_t *f) {
   }
   sc_registry_destroy(f->app.registry);
   lvsp_link_free(&f->link);
+  sc_config_free(&f->app);
   free(f);
 }
 

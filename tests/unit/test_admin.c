@@ -176,7 +176,8 @@ static void test_loopback(void) {
   ASSERT_STREQ(url, "http://[::1]:7703");
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
   RUN_TEST(test_state_json);
   RUN_TEST(test_parse_url);

@@ -1,75 +1,18 @@
-/* Unit tests for sc_config: defaults, every flag in both spellings,
- * HOST:PORT parsing, --help/--version, LVSP_SECRET, and every error path
- * (exactly one "litecord-voice: ..." line on err). */
-#include <stdarg.h>
+/* Unit tests for sc_config with the shipped flags: defaults and ranges,
+ * every flag in both spellings, HOST:PORT parsing, --help/--version (grouped:
+ * core, lvsp, discord voice gateway), LVSP_SECRET, and every error path
+ * (exactly one "litecord-voice: ..." line on err). The registration of
+ * front-end flags itself is tested with fake records in test_settings.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sc_config.h"
+#include "config_fx.h"
 #include "sc_log.h"
-#include "sc_test.h"
 
 #ifndef SC_VERSION
 #define SC_VERSION "dev"
 #endif
-
-#define MAX_ARGS 40
-
-typedef struct {
-  sc_config_result_t res;
-  sc_config_t cfg;
-  char out[8192];
-  char err[1024];
-} run_t;
-
-static void grab(FILE *f, char *buf, size_t size) {
-  long n = ftell(f);
-  rewind(f);
-  size_t got = fread(buf, 1, size - 1, f);
-  buf[got] = '\0';
-  ASSERT_EQ((long)got, n);
-  fclose(f);
-}
-
-/* Parses the NULL-terminated argument list (argv[0] added). */
-static void run(run_t *r, ...) {
-  char *argv[MAX_ARGS + 2] = {"litecord-voice"};
-  int argc = 1;
-  va_list ap;
-  va_start(ap, r);
-  for (char *a; (a = va_arg(ap, char *)) != NULL;) {
-    ASSERT_TRUE(argc <= MAX_ARGS);
-    argv[argc++] = a;
-  }
-  va_end(ap);
-  FILE *out = tmpfile(), *err = tmpfile();
-  ASSERT_TRUE(out && err);
-  memset(&r->cfg, 0xA5, sizeof r->cfg); /* parse must not rely on a zeroed struct */
-  r->res = sc_config_parse(&r->cfg, argc, argv, out, err);
-  grab(out, r->out, sizeof r->out);
-  grab(err, r->err, sizeof r->err);
-}
-
-/* An error: EXIT_ERROR, nothing on out, one line "litecord-voice: ..."
- * on err that mentions `why`. */
-#define EXPECT_ERROR(why, ...)               \
-  do {                                       \
-    run_t r_;                                \
-    run(&r_, __VA_ARGS__, (char *)NULL);     \
-    ASSERT_EQ(r_.res, SC_CONFIG_EXIT_ERROR); \
-    ASSERT_STREQ(r_.out, "");                \
-    check_error_line(r_.err, why);           \
-  } while (0)
-
-static void check_error_line(const char *err, const char *why) {
-  size_t len = strlen(err);
-  if (strncmp(err, "litecord-voice: ", 16) != 0 || len < 18 || err[len - 1] != '\n' ||
-      strchr(err, '\n') != err + len - 1)
-    SC_FAIL("not one 'litecord-voice: <reason>' line: \"%s\"", err);
-  if (!strstr(err, why)) SC_FAIL("error \"%s\" does not mention \"%s\"", err, why);
-  sc_test_checks++;
-}
 
 static void test_defaults(void) {
   run_t r;
@@ -78,10 +21,10 @@ static void test_defaults(void) {
   ASSERT_EQ(r.res, SC_CONFIG_RUN);
   ASSERT_STREQ(r.out, "");
   ASSERT_STREQ(r.err, "");
-  ASSERT_STREQ(r.cfg.lvsp_listen.host, "0.0.0.0");
-  ASSERT_EQ(r.cfg.lvsp_listen.port, 7700);
-  ASSERT_STREQ(r.cfg.gateway_listen.host, "0.0.0.0");
-  ASSERT_EQ(r.cfg.gateway_listen.port, 7701);
+  ASSERT_STREQ(LV(&r)->lvsp_listen.host, "0.0.0.0");
+  ASSERT_EQ(LV(&r)->lvsp_listen.port, 7700);
+  ASSERT_STREQ(DV(&r)->gateway_listen.host, "0.0.0.0");
+  ASSERT_EQ(DV(&r)->gateway_listen.port, 7701);
   ASSERT_STREQ(r.cfg.udp_listen.host, "0.0.0.0");
   ASSERT_EQ(r.cfg.udp_listen.port, 7702);
   ASSERT_STREQ(r.cfg.public_host, "127.0.0.1");
@@ -89,30 +32,82 @@ static void test_defaults(void) {
   ASSERT_STREQ(r.cfg.tls_key, "");
   ASSERT_EQ(r.cfg.no_tls, 0);
   ASSERT_STREQ(r.cfg.state_dir, SC_DEFAULT_STATE_DIR);
-  ASSERT_STREQ(r.cfg.lvsp_secret, "");
+  ASSERT_STREQ(LV(&r)->lvsp_secret, "");
   ASSERT_EQ(r.cfg.media_workers, 1);
-  ASSERT_EQ(r.cfg.n_modes, 5);
-  ASSERT_STREQ(r.cfg.modes[0], "aead_aes256_gcm_rtpsize");
-  ASSERT_STREQ(r.cfg.modes[1], "aead_xchacha20_poly1305_rtpsize");
-  ASSERT_STREQ(r.cfg.modes[2], "xsalsa20_poly1305_lite");
-  ASSERT_STREQ(r.cfg.modes[3], "xsalsa20_poly1305_suffix");
-  ASSERT_STREQ(r.cfg.modes[4], "xsalsa20_poly1305");
-  ASSERT_EQ(r.cfg.gw_resume_grace_ms, 60000);
-  ASSERT_EQ(r.cfg.gw_heartbeat_timeout_ms, 0);
-  ASSERT_EQ(r.cfg.lvsp_heartbeat_ms, 45000);
-  ASSERT_EQ(r.cfg.gw_heartbeat_ms, 41250);
+  ASSERT_EQ(DV(&r)->n_modes, 5);
+  ASSERT_STREQ(DV(&r)->modes[0], "aead_aes256_gcm_rtpsize");
+  ASSERT_STREQ(DV(&r)->modes[1], "aead_xchacha20_poly1305_rtpsize");
+  ASSERT_STREQ(DV(&r)->modes[2], "xsalsa20_poly1305_lite");
+  ASSERT_STREQ(DV(&r)->modes[3], "xsalsa20_poly1305_suffix");
+  ASSERT_STREQ(DV(&r)->modes[4], "xsalsa20_poly1305");
+  ASSERT_EQ(DV(&r)->gw_resume_grace_ms, 60000);
+  ASSERT_EQ(DV(&r)->gw_heartbeat_timeout_ms, 0);
+  ASSERT_EQ(LV(&r)->lvsp_heartbeat_ms, 45000);
+  ASSERT_EQ(DV(&r)->gw_heartbeat_ms, 41250);
   ASSERT_EQ(r.cfg.capacity, 1000);
   ASSERT_EQ(r.cfg.log_level, SC_LOG_INFO);
+  ASSERT_EQ(r.cfg.max_connections, 0);
+  ASSERT_EQ(sc_config_max_connections(&r.cfg), 4000);
+  ASSERT_STREQ(r.cfg.admin_listen.host, "127.0.0.1");
+  ASSERT_EQ(r.cfg.admin_listen.port, 7703);
+  ASSERT_STREQ(r.cfg.admin_token, "");
+  ASSERT_EQ(LV(&r)->lvsp_replay, 1024);
+  ASSERT_EQ(LV(&r)->lvsp_heartbeat_timeout_ms, 0);
+  ASSERT_EQ(DV(&r)->gw_resume_buffer, 512);
+  ASSERT_EQ(DV(&r)->gw_rate_limit, 120);
+  ASSERT_EQ(DV(&r)->gw_rate_window_ms, 10000);
+  ASSERT_EQ(DV(&r)->gw_max_message, 16384);
+  ASSERT_STREQ(DV(&r)->ready_ip, ""); /* resolved by the gateway's start() */
+}
+
+/* Every number flag keeps its range: both ends parse, one past fails. */
+static void test_ranges(void) {
+  static const struct {
+    const char *flag;
+    unsigned long min, max;
+  } ranges[] = {
+      {"media-workers", 1, 64},
+      {"capacity", 1, 1000000},
+      {"max-connections", 0, SC_CONNECTIONS_MAX},
+      {"lvsp-heartbeat-ms", 10, 3600000},
+      {"lvsp-replay", 0, 1000000},
+      {"lvsp-heartbeat-timeout-ms", 0, 86400000},
+      {"gw-heartbeat-ms", 10, 3600000},
+      {"gw-heartbeat-timeout-ms", 0, 86400000},
+      {"gw-resume-grace-ms", 0, 3600000},
+      {"gw-resume-buffer", 16, 16384},
+      {"gw-rate-limit", 1, 1000000},
+      {"gw-rate-window-ms", 1, 3600000},
+      {"gw-max-message", 1024, 1048576},
+  };
+  for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+    char flag[64], lo[32], hi[32], below[32], above[32], why[256];
+    run_t r;
+    snprintf(flag, sizeof flag, "--%s", ranges[i].flag);
+    snprintf(lo, sizeof lo, "%lu", ranges[i].min);
+    snprintf(hi, sizeof hi, "%lu", ranges[i].max);
+    snprintf(below, sizeof below, "%lu", ranges[i].min - 1);
+    snprintf(above, sizeof above, "%lu", ranges[i].max + 1);
+    run(&r, flag, lo, (char *)NULL);
+    if (r.res != SC_CONFIG_RUN) SC_FAIL("%s %s refused: %s", flag, lo, r.err);
+    run(&r, flag, hi, (char *)NULL);
+    if (r.res != SC_CONFIG_RUN) SC_FAIL("%s %s refused: %s", flag, hi, r.err);
+    snprintf(why, sizeof why, "%s: '%s' is not a number in %s..%s", flag, above, lo, hi);
+    EXPECT_ERROR(why, flag, above);
+    if (ranges[i].min == 0) continue;
+    snprintf(why, sizeof why, "%s: '%s' is not a number in %s..%s", flag, below, lo, hi);
+    EXPECT_ERROR(why, flag, below);
+  }
 }
 
 /* Every value flag, first as "--flag value", then as "--flag=value". */
-static void check_all_flags(const run_t *r) {
+static void check_all_flags(run_t *r) {
   ASSERT_EQ(r->res, SC_CONFIG_RUN);
   ASSERT_STREQ(r->err, "");
-  ASSERT_STREQ(r->cfg.lvsp_listen.host, "127.0.0.1");
-  ASSERT_EQ(r->cfg.lvsp_listen.port, 9000);
-  ASSERT_STREQ(r->cfg.gateway_listen.host, "::1");
-  ASSERT_EQ(r->cfg.gateway_listen.port, 9001);
+  ASSERT_STREQ(LV(r)->lvsp_listen.host, "127.0.0.1");
+  ASSERT_EQ(LV(r)->lvsp_listen.port, 9000);
+  ASSERT_STREQ(DV(r)->gateway_listen.host, "::1");
+  ASSERT_EQ(DV(r)->gateway_listen.port, 9001);
   ASSERT_STREQ(r->cfg.udp_listen.host, "0.0.0.0");
   ASSERT_EQ(r->cfg.udp_listen.port, 0);
   ASSERT_STREQ(r->cfg.public_host, "voice.example.com");
@@ -120,12 +115,12 @@ static void check_all_flags(const run_t *r) {
   ASSERT_STREQ(r->cfg.tls_key, "/etc/k.pem");
   ASSERT_STREQ(r->cfg.state_dir, "/var/lib/lv");
   ASSERT_EQ(r->cfg.media_workers, 64);
-  ASSERT_EQ(r->cfg.n_modes, 3);
-  ASSERT_STREQ(r->cfg.modes[0], "xsalsa20_poly1305");
-  ASSERT_STREQ(r->cfg.modes[1], "b");
-  ASSERT_STREQ(r->cfg.modes[2], "aead_aes256_gcm_rtpsize");
-  ASSERT_EQ(r->cfg.lvsp_heartbeat_ms, 1000);
-  ASSERT_EQ(r->cfg.gw_heartbeat_ms, 3600000);
+  ASSERT_EQ(DV(r)->n_modes, 3);
+  ASSERT_STREQ(DV(r)->modes[0], "xsalsa20_poly1305");
+  ASSERT_STREQ(DV(r)->modes[1], "b");
+  ASSERT_STREQ(DV(r)->modes[2], "aead_aes256_gcm_rtpsize");
+  ASSERT_EQ(LV(r)->lvsp_heartbeat_ms, 1000);
+  ASSERT_EQ(DV(r)->gw_heartbeat_ms, 3600000);
   ASSERT_EQ(r->cfg.capacity, 5);
   ASSERT_EQ(r->cfg.log_level, SC_LOG_DEBUG);
   ASSERT_EQ(r->cfg.no_tls, 0);
@@ -174,20 +169,20 @@ static void test_switches_and_levels(void) {
   run(&r, "--capacity", "7", "--capacity=8", "--modes", "a,b", "--modes=c", (char *)NULL);
   ASSERT_EQ(r.res, SC_CONFIG_RUN);
   ASSERT_EQ(r.cfg.capacity, 8);
-  ASSERT_EQ(r.cfg.n_modes, 1);
-  ASSERT_STREQ(r.cfg.modes[0], "c");
+  ASSERT_EQ(DV(&r)->n_modes, 1);
+  ASSERT_STREQ(DV(&r)->modes[0], "c");
   /* Limits that are allowed. */
   run(&r, "--media-workers", "1", "--modes", "1,2,3,4,5,6,7,8", "--lvsp-heartbeat-ms", "10",
       (char *)NULL);
   ASSERT_EQ(r.res, SC_CONFIG_RUN);
-  ASSERT_EQ(r.cfg.n_modes, SC_MODES_MAX);
-  ASSERT_STREQ(r.cfg.modes[7], "8");
-  char longest[SC_MODE_NAME_MAX + 16];
-  memset(longest, 'm', SC_MODE_NAME_MAX - 1);
-  longest[SC_MODE_NAME_MAX - 1] = '\0';
+  ASSERT_EQ(DV(&r)->n_modes, DV_MODES_MAX);
+  ASSERT_STREQ(DV(&r)->modes[7], "8");
+  char longest[DV_MODE_NAME_MAX + 16];
+  memset(longest, 'm', DV_MODE_NAME_MAX - 1);
+  longest[DV_MODE_NAME_MAX - 1] = '\0';
   run(&r, "--modes", longest, (char *)NULL);
   ASSERT_EQ(r.res, SC_CONFIG_RUN);
-  ASSERT_STREQ(r.cfg.modes[0], longest);
+  ASSERT_STREQ(DV(&r)->modes[0], longest);
   /* The value may itself contain '=' or start with a single '-'. */
   run(&r, "--state-dir=a=b", "--public-host", "-weird", (char *)NULL);
   ASSERT_EQ(r.res, SC_CONFIG_RUN);
@@ -270,9 +265,9 @@ static void test_errors(void) {
   EXPECT_ERROR("--modes: need", "--modes", "a,");
   EXPECT_ERROR("--modes: need", "--modes", ",a");
   EXPECT_ERROR("--modes: need", "--modes", "1,2,3,4,5,6,7,8,9");
-  char toolong[SC_MODE_NAME_MAX + 1];
-  memset(toolong, 'm', SC_MODE_NAME_MAX);
-  toolong[SC_MODE_NAME_MAX] = '\0';
+  char toolong[DV_MODE_NAME_MAX + 1];
+  memset(toolong, 'm', DV_MODE_NAME_MAX);
+  toolong[DV_MODE_NAME_MAX] = '\0';
   EXPECT_ERROR("--modes: need", "--modes", toolong);
   char bigpath[SC_PATH_MAX + 1];
   memset(bigpath, 'p', SC_PATH_MAX);
@@ -338,11 +333,11 @@ static void test_secret_env(void) {
   ASSERT_EQ(setenv("LVSP_SECRET", "s3cr3t-from-env", 1), 0);
   run(&r, (char *)NULL);
   ASSERT_EQ(r.res, SC_CONFIG_RUN);
-  ASSERT_STREQ(r.cfg.lvsp_secret, "s3cr3t-from-env");
+  ASSERT_STREQ(LV(&r)->lvsp_secret, "s3cr3t-from-env");
   ASSERT_EQ(setenv("LVSP_SECRET", "", 1), 0);
   run(&r, (char *)NULL);
   ASSERT_EQ(r.res, SC_CONFIG_RUN);
-  ASSERT_STREQ(r.cfg.lvsp_secret, "");
+  ASSERT_STREQ(LV(&r)->lvsp_secret, "");
   char big[SC_SECRET_MAX + 1];
   memset(big, 'x', SC_SECRET_MAX);
   big[SC_SECRET_MAX] = '\0';
@@ -352,19 +347,43 @@ static void test_secret_env(void) {
   ASSERT_EQ(setenv("LVSP_SECRET", big, 1), 0);
   run(&r, (char *)NULL);
   ASSERT_EQ(r.res, SC_CONFIG_RUN);
-  ASSERT_STREQ(r.cfg.lvsp_secret, big);
+  ASSERT_STREQ(LV(&r)->lvsp_secret, big);
   ASSERT_EQ(unsetenv("LVSP_SECRET"), 0);
   run(&r, (char *)NULL);
-  ASSERT_STREQ(r.cfg.lvsp_secret, "");
+  ASSERT_STREQ(LV(&r)->lvsp_secret, "");
 }
 
-int main(void) {
+/* The shipped binary's groups: core, then lvsp, then the voice gateway. */
+static void test_help_groups_registered(void) {
+  run_t r;
+  run(&r, "--help", (char *)NULL);
+  ASSERT_EQ(r.res, SC_CONFIG_EXIT_OK);
+  static const char *const core[] = {
+      "--udp-listen",  "--public-host",   "--tls-cert", "--tls-key",         "--no-tls",
+      "--state-dir",   "--media-workers", "--capacity", "--max-connections", "--admin-listen",
+      "--admin-token", "--log-level",     "--help",     "--version"};
+  static const char *const lvsp[] = {"--lvsp-listen", "--lvsp-heartbeat-ms", "--lvsp-replay",
+                                     "--lvsp-heartbeat-timeout-ms", "LVSP_SECRET"};
+  static const char *const dv[] = {"--gateway-listen",     "--modes",
+                                   "--gw-heartbeat-ms",    "--gw-heartbeat-timeout-ms",
+                                   "--gw-resume-grace-ms", "--gw-resume-buffer",
+                                   "--gw-rate-limit",      "--gw-rate-window-ms",
+                                   "--gw-max-message"};
+  check_group(r.out, "\ncore options:\n", "\nlvsp options:\n", core, 14);
+  check_group(r.out, "\nlvsp options:\n", "\ndiscord voice gateway options:\n", lvsp, 5);
+  check_group(r.out, "\ndiscord voice gateway options:\n", NULL, dv, 9);
+}
+
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_defaults);
+  RUN_TEST(test_ranges);
   RUN_TEST(test_all_flags);
   RUN_TEST(test_switches_and_levels);
   RUN_TEST(test_hostport);
   RUN_TEST(test_errors);
   RUN_TEST(test_help_version);
+  RUN_TEST(test_help_groups_registered);
   RUN_TEST(test_secret_env);
   SC_TEST_DONE();
 }

@@ -628,7 +628,8 @@ static void test_hot_range(void) {
     }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   load_vectors();
   RUN_TEST(test_vector_coverage);
   RUN_TEST(test_open_vectors);

@@ -153,7 +153,8 @@ static void test_parse_response(void) {
   ASSERT_EQ(strlen(ip), 63);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_parse_request);
   RUN_TEST(test_build_response);
   RUN_TEST(test_parse_response);

@@ -264,7 +264,7 @@ static void test_versions(void) {
   ASSERT_EQ(dv_gateway_version("9"), 8);
   ASSERT_EQ(dv_gateway_version("3"), -1);
   ASSERT_EQ(dv_gateway_version("x"), -1);
-  sc_config_t cfg = {.n_modes = 1};
+  dv_settings_t cfg = {.n_modes = 1};
   strcpy(cfg.modes[0], "nonsense");
   dv_modes_t m;
   ASSERT_EQ(dv_modes_from_config(&cfg, &m), -1);
@@ -423,7 +423,8 @@ static void test_video_and_announcements(void) {
   teardown((client_t *[]){&a, &b, &c, NULL}, (sc_vstate_t *[]){va, vb, vc, NULL});
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   harness_init();
   RUN_TEST(test_hello_and_ready);
   RUN_TEST(test_bad_identify);

@@ -134,7 +134,7 @@ static void test_rate(void) {
   ASSERT_EQ(dv_rate_take(&r, 10, 1000, 900000), -1);
   /* The clock never goes back, but a step back must not refill. */
   ASSERT_EQ(dv_rate_take(&r, 10, 1000, 1), -1);
-  sc_config_t cfg = {.gw_heartbeat_ms = 1000, .gw_max_message = 7};
+  dv_settings_t cfg = {.gw_heartbeat_ms = 1000, .gw_max_message = 7};
   dv_limits_t l;
   dv_limits_from_config(&cfg, &l);
   ASSERT_EQ(l.hb_timeout_ms, 7000);
@@ -241,7 +241,7 @@ static void test_timer_heap(void) {
 /* The same timers on the server's lws loop (lws_sul), as sc_server makes it. */
 static void test_lws_timers(void) {
   static sc_app_t app;
-  ASSERT_EQ(sc_config_parse(&app.cfg, 1, (char *[]){"litecord-voice", NULL}, stdout, stderr),
+  ASSERT_EQ(sc_config_parse(&app, NULL, 0, 1, (char *[]){"litecord-voice", NULL}, stdout, stderr),
             SC_CONFIG_RUN);
   ASSERT_EQ(sc_server_create(&app), 0);
   dv_timers_t h;
@@ -268,7 +268,8 @@ static void test_lws_timers(void) {
   sc_server_destroy(&app);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_wire_numbers);
   RUN_TEST(test_keep_ack_replay);
   RUN_TEST(test_ack_releases_everything);

@@ -285,7 +285,8 @@ static void test_end_while_detached(void) {
   client_free(&b);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   harness_init();
   RUN_TEST(test_resume_v8);
   RUN_TEST(test_seq_ack_and_stale_resume);

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dv_settings.h"
 #include "sc_frontend.h"
 #include "sc_server.h"
 #include "sc_test.h"
@@ -50,7 +51,7 @@ static void start_gateway(int port) {
   char listen[32];
   snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
   char *argv[] = {"litecord-voice", "--no-tls", "--gateway-listen", listen, NULL};
-  ASSERT_EQ(sc_config_parse(&app.cfg, 4, argv, stdout, stderr), SC_CONFIG_RUN);
+  ASSERT_EQ(sc_config_parse(&app, NULL, 0, 4, argv, stdout, stderr), SC_CONFIG_RUN);
   ASSERT_EQ(sc_token_init(), 0);
   app.registry = sc_registry_create(NULL);
   ASSERT_EQ(sc_server_create(&app), 0);
@@ -210,7 +211,7 @@ static void test_large_messages(void) {
   client_open(c, port);
   json_t *hello = expect_op(c, 8);
   ASSERT_TRUE(json_is_object(hello));
-  size_t max = app.cfg.gw_max_message;
+  size_t max = dv_settings(&app)->gw_max_message;
   /* One frame, 60 times the receive buffer. */
   char *m = padded("{\"op\":3,\"d\":{\"t\":4242,\"pad\":\"", max - 100, "\"}}");
   send_frame(c, 1, 1, m, strlen(m));
@@ -243,7 +244,8 @@ static void test_large_messages(void) {
   stop_gateway();
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_large_messages);
   SC_TEST_DONE();
 }

@@ -105,7 +105,8 @@ static void test_refusals_logged_once_per_period(void) {
   ASSERT_EQ(sc_fdlimit_admit(&l, over, SC_ADMIT_CONTROL, 0), 1);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_plan_room_asked);
   RUN_TEST(test_plan_clamped_by_hard_limit);
   RUN_TEST(test_admit_without_plan);

@@ -45,7 +45,8 @@ static void test_quantiles(void) {
   ASSERT_EQ(sc_lathist_quantile_us(c, 0.99), (uint64_t)1 << 21);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_bounds);
   RUN_TEST(test_quantiles);
   SC_TEST_DONE();

@@ -95,7 +95,8 @@ static void test_media_cpu(void) {
   CLOSE(l.drop_ratio, 0.0);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_health_formula);
   RUN_TEST(test_count_drops);
   RUN_TEST(test_parse_stat);

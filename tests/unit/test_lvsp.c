@@ -344,7 +344,8 @@ static void test_json_table(void) {
   json_decref(o);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
   RUN_TEST(test_hello);
   RUN_TEST(test_identify_secret);

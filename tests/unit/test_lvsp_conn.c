@@ -257,7 +257,8 @@ static void test_limits(void) {
   fx_free(f);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
   RUN_TEST(test_frames);
   RUN_TEST(test_fail);

@@ -293,7 +293,8 @@ static void test_dialect_per_message(void) {
   fx_free(f);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
   RUN_TEST(test_channel_req_assign);
   RUN_TEST(test_channel_update);

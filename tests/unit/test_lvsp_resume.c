@@ -284,7 +284,8 @@ static void test_standalone(void) {
   fx_free(f);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
   RUN_TEST(test_seq_on_every_frame);
   RUN_TEST(test_resume_replays_missed);

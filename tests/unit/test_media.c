@@ -544,7 +544,8 @@ static void test_reset(void) {
   expect_packet(&d, &a, "new key");
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
   RUN_TEST(test_compact_addresses);
   RUN_TEST(test_setup_and_discovery);

@@ -91,7 +91,8 @@ static void test_src(void) {
   close(l);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_cap_evicts_oldest);
   RUN_TEST(test_flood_spares_other_source);
   RUN_TEST(test_log_rate);

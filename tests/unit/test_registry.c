@@ -263,7 +263,8 @@ static void test_limits(void) {
   sc_registry_destroy(r);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
   RUN_TEST(test_create_and_find);
   RUN_TEST(test_channel_lifetime);

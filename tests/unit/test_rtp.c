@@ -129,7 +129,8 @@ static void test_rtcp_many_blocks(void) {
   ASSERT_EQ(r.total_cumulative_lost, 31);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_plain_rtp);
   RUN_TEST(test_csrc_and_extension);
   RUN_TEST(test_rtcp_and_versions);

@@ -380,7 +380,8 @@ static void test_tls_hosts(void) {
   check_node(cert, key, "voice.example.com", "voice.example.com");
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
   snprintf(root, sizeof root, "/tmp/sc_test_statedir_XXXXXX");
   ASSERT_TRUE(mkdtemp(root) != NULL);

@@ -187,7 +187,8 @@ static void test_equal(void) {
   ASSERT_EQ(eq_exact(want, got), 1);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
   ASSERT_EQ(sc_token_init(), 0); /* idempotent */
   RUN_TEST(test_hmac_rfc4231);

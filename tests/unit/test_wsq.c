@@ -24,7 +24,8 @@ static void test_text_header(void) {
         10);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_text_header);
   SC_TEST_DONE();
 }

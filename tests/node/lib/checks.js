@@ -37,7 +37,7 @@ class Checks {
 
 /*
  * Runs body(); prints the summary of checks() and exits 0 only if every
- * check passed and body did not throw. servers(): the ServerHandles to
+ * check passed, body did not throw and made at least one check. servers(): the ServerHandles to
  * stop (their log tails are printed on failure).
  */
 async function run(name, timeoutMs, body, { checks, servers = () => [] }) {
@@ -54,6 +54,9 @@ async function run(name, timeoutMs, body, { checks, servers = () => [] }) {
     console.log(`${ts()} FATAL ${err.stack || err}`);
   }
   const c = checks();
+  /* A test that checked nothing cannot fail: that is a failure. Counted
+   * before the server-exit checks below, which every test gets. */
+  if (!fatal && c.passed + c.failures.length === 0) c.ok(false, `${name} made no check`);
   const failed = c.failures.length + (fatal ? 1 : 0);
   for (const srv of servers()) {
     if (srv.diedUnexpectedly()) console.log(`server died: ${JSON.stringify(srv.exit)}`);

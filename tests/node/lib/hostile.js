@@ -260,6 +260,7 @@ async function runSuite({ name, cases, setup, teardown }) {
       srv.sanitizerReports.slice(0, 3).join(' | '));
   }
   printTable(rows);
+  if (!cases.length) record('the suite has hostile cases', false);
   rows = rows.concat(checks);
   const failed = rows.filter((r) => !r.ok).length;
   if (failed) {
