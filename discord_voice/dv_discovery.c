@@ -76,16 +76,18 @@ int dv_discovery_parse_response(const uint8_t *buf, size_t len, uint32_t *ssrc, 
   return 0;
 }
 
+/* Answers the sender with its own address and binds nothing: whoever
+ * asks learns only what it already is, in a reply no larger than the
+ * request, and only for an SSRC this worker serves (not a reflector). The
+ * member's address is bound by its first authenticated datagram. */
 static int on_discovery(sc_media_worker_t *w, const uint8_t *buf, size_t len,
                         const struct sockaddr_storage *from, uint8_t *reply, size_t cap) {
   uint32_t ssrc;
   if (dv_discovery_parse_request(buf, len, &ssrc)) return -EINVAL;
   if (cap < DV_DISCOVERY_LEN) return -ENOSPC;
+  if (!sc_media_worker_knows(w, ssrc)) return -ENOENT;
   int rc = dv_discovery_build_response(ssrc, from, reply);
   if (rc) return rc;
-  /* -EEXIST (bound elsewhere) still gets its answer: it only tells the
-   * sender its own address, and is no larger than the request. */
-  if (sc_media_worker_bind(w, ssrc, from) == -ENOENT) return -ENOENT;
   sc_media_worker_count_discovery(w);
   return DV_DISCOVERY_LEN;
 }

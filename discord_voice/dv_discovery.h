@@ -41,9 +41,11 @@ int dv_discovery_build_response(uint32_t ssrc, const struct sockaddr_storage *fr
 int dv_discovery_parse_response(const uint8_t *buf, size_t len, uint32_t *ssrc, char *ip,
                                 size_t ip_size, uint16_t *port);
 
-/* sc_datagram_fn. A discovery request for an SSRC on this worker binds the
- * member to `from` (first discovery wins), is counted, and is answered:
- * returns 74 with the response in reply. Unknown SSRC: -ENOENT, no reply.
+/* sc_datagram_fn. A discovery request for an SSRC on this worker is
+ * counted and answered with the sender's own address: returns 74 with the
+ * response in reply. It binds nothing (the member's first authenticated
+ * datagram does, see sc_media.h), so a roommate who asks for a newcomer's
+ * SSRC first learns only its own address. Unknown SSRC: -ENOENT, no reply.
  * 8-byte keepalive: counted, returns 0. Anything else: -EINVAL (and
  * -ENOSPC if cap < 74, which only a misconfigured caller can cause). */
 int dv_udp_on_datagram(sc_media_worker_t *w, const uint8_t *buf, size_t len,

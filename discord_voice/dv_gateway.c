@@ -1,46 +1,28 @@
 /*
- * dv_gateway: see dv_gateway.h. This file is the socket side: limits,
- * the opcode table and its handlers, and the gateway object. The session
- * side (numbering, resume, the room) is dv_session.c.
+ * dv_gateway: see dv_gateway.h. The opcode table with a field table per
+ * opcode, its handlers, and the gateway object. The socket is dv_conn.c;
+ * numbering, resume, budgets and the room are dv_session.c.
  */
 #include "dv_gateway.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "dv_session.h"
+#include "sc_jcheck.h"
 #include "sc_log.h"
 #include "sc_media.h"
 #include "sc_registry.h"
 #include "sc_token.h"
 
-#define DV_MAX_STREAMS 4 /* video streams a client may ask for in Identify */
+#define DV_MAX_STREAMS 4 /* video streams in Identify and op 12 */
+#define DV_MAX_STRING 16 /* bytes of a string relayed in op 12 (type, rid) */
 
-/* ---- the socket ----------------------------------------------------------- */
-
-int dv_conn_send_text(dv_conn_t *c, const char *text, size_t len) {
-  if (c->closing) return -EPIPE;
-  if (c->io->send_text(c->io_ctx, text, len) < 0) {
-    /* The transport drops a socket whose peer does not read; a session
-     * on it may resume with what it missed. */
-    sc_log_warn("gateway", "outbound queue full; dropping the socket");
-    c->closing = 1;
-    return -ENOBUFS;
-  }
-  return 0;
-}
-
-void dv_conn_close(dv_conn_t *c, int code, const char *reason) {
-  if (c->closing) return;
-  sc_log_info("gateway", "closing %s with %d: %s",
-              c->session ? c->session->vs->user_id : "(anonymous)", code, reason);
-  c->closing = 1;
-  c->io->close(c->io_ctx, code, reason);
-}
+/* ---- failing ------------------------------------------------------------ */
 
 /* Closes with an error code; a session on the socket ends with it (the
  * client must identify anew, as Discord's codes other than 4015 mean). */
@@ -48,15 +30,6 @@ static void conn_fail(dv_conn_t *c, int code, const char *reason) {
   dv_session_t *s = c->session;
   dv_conn_close(c, code, reason);
   if (s) dv_session_end(s, 0, reason);
-}
-
-/* Unnumbered messages: Hello, Heartbeat ACK (and Resumed, dv_session.c). */
-static void send_unnumbered(dv_conn_t *c, int op, json_t *d) {
-  json_t *msg = json_pack("{s:i, s:o}", "op", op, "d", d ? d : json_null());
-  char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-  json_decref(msg);
-  if (text) dv_conn_send_text(c, text, strlen(text));
-  free(text);
 }
 
 static void on_heartbeat_deadline(dv_timer_t *t) {
@@ -72,15 +45,28 @@ static json_t *modes_json(const dv_modes_t *m) {
   return a;
 }
 
+/* A fresh SSRC claimed for the member (avoiding every SSRC in use), or 0
+ * when it has SC_MEDIA_MAX_ALIASES already. */
+static uint32_t claim_random(dv_session_t *s) {
+  for (int tries = 0; tries < 16; tries++) {
+    uint32_t ssrc = sc_token_random_u32();
+    int rc = dv_session_alias(s, ssrc);
+    if (rc == 0) return ssrc;
+    if (rc != -EEXIST && rc != -EINVAL) break;
+  }
+  return 0;
+}
+
 /* Video streams asked for in Identify get server-chosen SSRCs (stream and
- * RTX), registered with the media plane, listed in Ready. */
+ * RTX), claimed for the member, registered with the media plane, listed
+ * in Ready. */
 static json_t *assign_streams(dv_session_t *s, json_t *asked) {
   json_t *out = json_array();
   size_t i;
   json_t *st;
   json_array_foreach(asked, i, st) {
     if (i == DV_MAX_STREAMS || !json_is_object(st)) break;
-    uint32_t ssrc = sc_token_random_u32(), rtx = sc_token_random_u32();
+    uint32_t ssrc = claim_random(s), rtx = claim_random(s);
     json_t *o = json_pack("{s:s, s:I, s:I, s:b}", "type", "video", "ssrc", (json_int_t)ssrc,
                           "rtx_ssrc", (json_int_t)rtx, "active", 0);
     json_t *rid = json_object_get(st, "rid"), *q = json_object_get(st, "quality");
@@ -89,21 +75,19 @@ static json_t *assign_streams(dv_session_t *s, json_t *asked) {
     if (json_is_string(rid)) json_object_set(o, "rid", rid);
     if (json_is_integer(q)) json_object_set(o, "quality", q);
     json_array_append_new(out, o);
-    dv_session_alias(s, ssrc);
-    dv_session_alias(s, rtx);
   }
   return out;
 }
 
-static void send_ready(dv_session_t *s, json_t *streams) {
-  sc_app_t *app = s->gw->app;
+static void send_ready(dv_session_t *s, const dv_modes_t *modes, json_t *streams) {
+  sc_app_t *app = s->tab->app;
   sc_vstate_t *vs = s->vs;
   uint16_t port = app->media ? sc_media_port_for_room(app->media, vs->channel->room_id)
                              : app->cfg.udp_listen.port;
   dv_session_send(s, DV_OP_READY,
                   json_pack("{s:I, s:s, s:i, s:o, s:[], s:o}", "ssrc", (json_int_t)vs->ssrc, "ip",
                             dv_settings(app)->ready_ip, "port", (int)port, "modes",
-                            modes_json(&s->gw->modes), "experiments", "streams", streams));
+                            modes_json(modes), "experiments", "streams", streams));
   dv_session_greet(s);
 }
 
@@ -139,18 +123,15 @@ static int take_over(dv_conn_t *c, sc_vstate_t *vs) {
   return 0;
 }
 
+/* A string field the opcode's table requires (present and a string). */
+static const char *str_field(json_t *d, const char *key) {
+  return json_string_value(json_object_get(d, key));
+}
+
 static void op_identify(dv_conn_t *c, json_t *d) {
-  const char *server_id, *user_id, *session_id, *token;
+  const char *server_id = str_field(d, "server_id"), *user_id = str_field(d, "user_id");
+  const char *session_id = str_field(d, "session_id"), *token = str_field(d, "token");
   dv_gw_t *gw = c->gw;
-  if (c->session) {
-    conn_fail(c, DV_CLOSE_ALREADY_AUTHENTICATED, "already identified");
-    return;
-  }
-  if (json_unpack(d, "{s:s, s:s, s:s, s:s}", "server_id", &server_id, "user_id", &user_id,
-                  "session_id", &session_id, "token", &token) < 0) {
-    conn_fail(c, DV_CLOSE_BAD_REQUEST, "identify needs server_id, user_id, session_id, token");
-    return;
-  }
   sc_vstate_t *vs = sc_registry_find_session(gw->app->registry, session_id);
   /* Always compare the token, so timing does not tell which field failed. */
   int ok = sc_token_equal(vs ? vs->token : "", token);
@@ -160,19 +141,25 @@ static void op_identify(dv_conn_t *c, json_t *d) {
               code == DV_CLOSE_SERVER_NOT_FOUND ? "unknown server" : "authentication failed");
     return;
   }
+  /* What the member's previous session spent of its relay budget stays
+   * spent: re-identifying does not buy a fresh one. */
+  dv_rate_t relay =
+      vs->ops == &dv_session_attach_ops ? ((dv_session_t *)vs->conn)->relay : (dv_rate_t){0};
   if (take_over(c, vs) < 0) return;
   /* A new client: its old address binding and key must not carry over. */
-  if (gw->app->media) sc_media_post_reset(gw->app->media, vs->channel->room_id, vs->ssrc);
-  dv_session_t *s = dv_session_create(gw, vs, c->version);
+  if (gw->app->media) sc_media_reset(gw->app->media, vs->stats);
+  sc_registry_release_ssrcs(gw->app->registry, vs);
+  dv_session_t *s = dv_session_create(&gw->sessions, vs, c->version);
   if (!s) {
     conn_fail(c, DV_CLOSE_BAD_REQUEST, "out of memory");
     return;
   }
+  s->relay = relay;
   dv_session_bind(s, c);
   sc_log_info("gateway", "user %s identified in channel %s (ssrc %u, v%d)", vs->user_id,
               vs->channel->id, vs->ssrc, c->version);
   json_t *asked = json_object_get(d, "streams");
-  send_ready(s, json_is_array(asked) ? assign_streams(s, asked) : json_array());
+  send_ready(s, &gw->modes, json_is_array(asked) ? assign_streams(s, asked) : json_array());
 }
 
 /* ---- Select Protocol ------------------------------------------------------- */
@@ -184,19 +171,26 @@ static int find_mode(const dv_modes_t *m, const char *name) {
   return -1;
 }
 
-/* The address Select Protocol names; used until a datagram binds one. */
-static void post_peer_hint(dv_session_t *s, json_t *data) {
+/* The address Select Protocol names; used until an authenticated datagram
+ * binds one. A broadcast, multicast, unspecified or port-0 address is
+ * ignored (sc_media_post_peer_hint counts it): the client still gets its
+ * Session Description. Returns -ENOMEM only if the hint was lost. */
+static int post_peer_hint(dv_session_t *s, json_t *data) {
   const char *address = NULL;
   json_int_t port = 0;
   struct sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);
   struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-  if (json_unpack(data, "{s:s, s:I}", "address", &address, "port", &port) < 0 || port < 1 ||
+  if (json_unpack(data, "{s:s, s:I}", "address", &address, "port", &port) < 0 || port < 0 ||
       port > 65535 || inet_pton(AF_INET, address, &sin->sin_addr) != 1)
-    return;
+    return 0;
   sin->sin_family = AF_INET;
   sin->sin_port = htons((uint16_t)port);
-  sc_media_post_peer_hint(s->gw->app->media, s->vs->channel->room_id, s->vs->ssrc, &ss);
+  int rc = sc_media_post_peer_hint(s->tab->app->media, s->vs->stats, &ss);
+  if (rc == -EINVAL)
+    sc_log_info("gateway", "user %s: select protocol address %s:%d not usable; ignored",
+                s->vs->user_id, address, (int)port);
+  return rc == -ENOMEM ? -ENOMEM : 0;
 }
 
 static void send_session_description(dv_session_t *s, const uint8_t key[DV_KEY_LEN]) {
@@ -220,43 +214,57 @@ static int install_cipher(dv_session_t *s, json_t *data, dv_mode_t mode) {
     sodium_memzero(key, sizeof key);
     return -1;
   }
-  sc_app_t *app = s->gw->app;
-  s->mode = mode;
-  s->selected = 1;
-  snprintf(s->vs->transport, sizeof s->vs->transport, "%s", dv_mode_name(mode));
+  sc_app_t *app = s->tab->app;
   if (app->media) {
-    post_peer_hint(s, data);
-    sc_media_post_cipher(app->media, s->vs->channel->room_id, s->vs->ssrc, &dv_cipher_ops, cipher);
+    /* A key the media plane never got would leave the client talking into
+     * the void: no Session Description then (the caller closes 4020). */
+    int rc = post_peer_hint(s, data);
+    if (rc < 0)
+      dv_cipher_free(cipher);
+    else
+      rc = sc_media_post_cipher(app->media, s->vs->stats, &dv_cipher_ops, cipher); /* owns it */
+    if (rc < 0) {
+      sodium_memzero(key, sizeof key);
+      return -ENOMEM;
+    }
   } else {
     dv_cipher_free(cipher);
   }
+  s->mode = mode;
+  s->selected = 1;
+  snprintf(s->vs->transport, sizeof s->vs->transport, "%s", dv_mode_name(mode));
   send_session_description(s, key);
   sodium_memzero(key, sizeof key);
   return 0;
 }
 
+/* Select Protocol's data for "udp" (address and port: a hint, used only
+ * when valid). */
+static const sc_jfield_t select_udp_fields[] = {
+    {"mode", SC_JT_STRING, SC_JF_REQUIRED},
+};
+
 static void op_select_protocol(dv_conn_t *c, json_t *d) {
-  const char *protocol = NULL, *mode_name = NULL;
-  json_t *data = NULL;
-  if (json_unpack(d, "{s:s, s:o}", "protocol", &protocol, "data", &data) < 0) {
-    conn_fail(c, DV_CLOSE_BAD_REQUEST, "select protocol needs protocol and data");
-    return;
-  }
+  const char *protocol = str_field(d, "protocol");
+  json_t *data = json_object_get(d, "data");
   if (strcmp(protocol, "udp") != 0) {
     conn_fail(c, DV_CLOSE_UNKNOWN_PROTOCOL, "unknown protocol");
     return;
   }
-  if (json_unpack(data, "{s:s}", "mode", &mode_name) < 0) {
+  if (sc_jcheck(data, select_udp_fields, 1, NULL) < 0) {
     conn_fail(c, DV_CLOSE_BAD_REQUEST, "select protocol needs data.mode");
     return;
   }
+  const char *mode_name = str_field(data, "mode");
   int mode = find_mode(&c->gw->modes, mode_name);
   if (mode < 0) {
     conn_fail(c, DV_CLOSE_UNKNOWN_MODE, "unknown encryption mode");
     return;
   }
-  if (install_cipher(c->session, data, (dv_mode_t)mode) < 0)
-    conn_fail(c, DV_CLOSE_BAD_REQUEST, "cannot prepare the cipher");
+  int rc = install_cipher(c->session, data, (dv_mode_t)mode);
+  if (rc < 0)
+    conn_fail(c, DV_CLOSE_BAD_REQUEST,
+              rc == -ENOMEM ? "out of memory" : "cannot prepare the cipher");
 }
 
 /* ---- Heartbeat, Speaking, Resume --------------------------------------- */
@@ -268,23 +276,15 @@ static void op_heartbeat(dv_conn_t *c, json_t *d) {
   if (json_is_object(d)) {
     json_t *t = json_object_get(d, "t"), *ack = json_object_get(d, "seq_ack");
     if (c->session && json_is_integer(ack)) dv_session_ack(c->session, json_integer_value(ack));
-    send_unnumbered(c, DV_OP_HEARTBEAT_ACK, json_pack("{s:O}", "t", t ? t : json_null()));
+    dv_conn_send_op(c, DV_OP_HEARTBEAT_ACK, json_pack("{s:O}", "t", t ? t : json_null()));
   } else {
-    send_unnumbered(c, DV_OP_HEARTBEAT_ACK, d ? json_incref(d) : json_null());
+    dv_conn_send_op(c, DV_OP_HEARTBEAT_ACK, d ? json_incref(d) : json_null());
   }
 }
 
 static void op_speaking(dv_conn_t *c, json_t *d) {
-  json_t *s = json_is_object(d) ? json_object_get(d, "speaking") : NULL;
-  json_int_t flags;
-  if (json_is_integer(s))
-    flags = json_integer_value(s);
-  else if (json_is_boolean(s))
-    flags = json_is_true(s); /* pre-v4 clients */
-  else {
-    conn_fail(c, DV_CLOSE_BAD_REQUEST, "speaking needs a speaking value");
-    return;
-  }
+  json_t *s = json_object_get(d, "speaking"); /* integer, or (pre-v4) boolean */
+  json_int_t flags = json_is_integer(s) ? json_integer_value(s) : json_is_true(s);
   if (flags < 0 || flags > 0xff) {
     conn_fail(c, DV_CLOSE_BAD_REQUEST, "bad speaking flags");
     return;
@@ -293,17 +293,9 @@ static void op_speaking(dv_conn_t *c, json_t *d) {
 }
 
 static void op_resume(dv_conn_t *c, json_t *d) {
-  const char *server_id, *session_id, *token;
-  if (c->session) {
-    conn_fail(c, DV_CLOSE_ALREADY_AUTHENTICATED, "already identified");
-    return;
-  }
-  if (json_unpack(d, "{s:s, s:s, s:s}", "server_id", &server_id, "session_id", &session_id, "token",
-                  &token) < 0) {
-    conn_fail(c, DV_CLOSE_BAD_REQUEST, "resume needs server_id, session_id, token");
-    return;
-  }
-  dv_session_t *s = dv_session_find(c->gw, session_id);
+  const char *server_id = str_field(d, "server_id"), *session_id = str_field(d, "session_id");
+  const char *token = str_field(d, "token");
+  dv_session_t *s = dv_session_find(&c->gw->sessions, session_id);
   int ok = sc_token_equal(s ? s->vs->token : "", token);
   if (!s || !ok || strcmp(s->vs->server_id, server_id) != 0) {
     dv_conn_close(c, DV_CLOSE_SESSION_INVALID, "no such session to resume");
@@ -324,30 +316,107 @@ static uint32_t ssrc_of(json_t *v) {
   return n > 0 && n <= (json_int_t)UINT32_MAX ? (uint32_t)n : 0;
 }
 
+/* Copies from[key] to `to` if it is a string of at most DV_MAX_STRING
+ * bytes, an integer or a boolean, as `types` allows. */
+enum { COPY_STR = 1, COPY_INT = 2, COPY_BOOL = 4 };
+static void copy_field(json_t *to, json_t *from, const char *key, int types) {
+  json_t *v = json_object_get(from, key);
+  if (((types & COPY_STR) && json_is_string(v) && json_string_length(v) <= DV_MAX_STRING) ||
+      ((types & COPY_INT) && json_is_integer(v)) || ((types & COPY_BOOL) && json_is_boolean(v)))
+    json_object_set(to, key, v);
+}
+
+/* An SSRC field of op 12, if present: kept when it is (or now becomes) the
+ * member's own alias, else relayed as 0 ("no stream") and counted. */
+static uint32_t video_ssrc_field(dv_session_t *s, json_t *to, json_t *from, const char *key,
+                                 int *refused) {
+  json_t *v = json_object_get(from, key);
+  if (!v) return 0;
+  uint32_t ssrc = ssrc_of(v);
+  if (ssrc && dv_session_alias(s, ssrc) < 0) {
+    (*refused)++;
+    ssrc = 0;
+  }
+  json_object_set_new(to, key, json_integer(ssrc));
+  return ssrc;
+}
+
+static json_t *video_stream(dv_session_t *s, json_t *st, int *refused) {
+  json_t *o = json_object();
+  copy_field(o, st, "type", COPY_STR);
+  copy_field(o, st, "rid", COPY_STR);
+  uint32_t ssrc = video_ssrc_field(s, o, st, "ssrc", refused);
+  video_ssrc_field(s, o, st, "rtx_ssrc", refused);
+  json_t *active = json_object_get(st, "active");
+  if (json_is_boolean(active))
+    json_object_set_new(o, "active", json_boolean(ssrc && json_is_true(active)));
+  copy_field(o, st, "quality", COPY_INT);
+  copy_field(o, st, "max_bitrate", COPY_INT);
+  copy_field(o, st, "max_framerate", COPY_INT);
+  json_t *res = json_object_get(st, "max_resolution");
+  if (json_is_object(res)) {
+    json_t *r = json_object();
+    copy_field(r, res, "type", COPY_STR);
+    copy_field(r, res, "width", COPY_INT);
+    copy_field(r, res, "height", COPY_INT);
+    json_object_set_new(o, "max_resolution", r);
+  }
+  return o;
+}
+
+/* Over the relay budget: the socket is closed with 4021 but the session
+ * stays (like after a lost socket), so a new Identify inherits its spent
+ * budget and a Resume continues with it. */
+static void relay_over_budget(dv_conn_t *c) {
+  dv_conn_close(c, DV_CLOSE_RATE_LIMITED, "relay budget exceeded");
+}
+
+/* SSRCs refused in op 12: counted, logged at most every 10 s. */
+static void count_refused(dv_session_t *s, int refused) {
+  dv_session_stats_t *st = &s->tab->stats;
+  st->ssrc_refused += (uint64_t)refused;
+  uint64_t now = dv_timers_now(s->tab->timers);
+  if (st->ssrc_refused_logged_ms && now - st->ssrc_refused_logged_ms < 10000) return;
+  st->ssrc_refused_logged_ms = now ? now : 1;
+  sc_log_warn("gateway",
+              "user %s announced %d SSRC(s) that are not its own: relayed as 0 (%llu so far)",
+              s->vs->user_id, refused, (unsigned long long)st->ssrc_refused);
+}
+
 /* Op 12 with video_ssrc: the member's video SSRCs (and RTX) become its
- * aliases on the media path; the others learn them. Pre-2023 libraries
- * send op 12 without video_ssrc as "client connect": ignored. */
+ * aliases on the media path; the others learn them. What is relayed is
+ * rebuilt from the fields we know (docs/GATEWAY.md "op 12"), at most
+ * DV_MAX_STREAMS streams, with SSRCs that are not the member's own as 0.
+ * Pre-2023 libraries send op 12 without video_ssrc as "client connect":
+ * ignored. */
 static void op_video(dv_conn_t *c, json_t *d) {
   dv_session_t *s = c->session;
   if (!s || !json_is_object(d) || !json_object_get(d, "video_ssrc")) return;
-  dv_session_alias(s, ssrc_of(json_object_get(d, "video_ssrc")));
-  dv_session_alias(s, ssrc_of(json_object_get(d, "rtx_ssrc")));
-  size_t i;
-  json_t *st;
-  json_array_foreach(json_object_get(d, "streams"), i, st) {
-    dv_session_alias(s, ssrc_of(json_object_get(st, "ssrc")));
-    dv_session_alias(s, ssrc_of(json_object_get(st, "rtx_ssrc")));
+  int refused = 0;
+  json_t *relay = json_pack("{s:I}", "audio_ssrc", (json_int_t)s->vs->ssrc);
+  video_ssrc_field(s, relay, d, "video_ssrc", &refused);
+  video_ssrc_field(s, relay, d, "rtx_ssrc", &refused);
+  json_t *streams = json_object_get(d, "streams");
+  if (json_is_array(streams)) {
+    json_t *out = json_array();
+    size_t i;
+    json_t *st;
+    json_array_foreach(streams, i, st) {
+      if (i == DV_MAX_STREAMS) break;
+      if (json_is_object(st)) json_array_append_new(out, video_stream(s, st, &refused));
+    }
+    json_object_set_new(relay, "streams", out);
   }
-  json_t *relay = json_deep_copy(d);
-  json_object_set_new(relay, "audio_ssrc", json_integer(s->vs->ssrc));
-  dv_session_announce(s, DV_ANNOUNCE_VIDEO, DV_OP_VIDEO, relay);
+  if (refused) count_refused(s, refused);
+  if (dv_session_announce(s, DV_ANNOUNCE_VIDEO, DV_OP_VIDEO, relay) < 0) relay_over_budget(c);
 }
 
 /* Ops 18/20: relayed to the others with user_id where the field is present. */
 static void announce_field(dv_conn_t *c, json_t *d, const char *field, int kind, int op) {
   json_t *v = json_is_object(d) ? json_object_get(d, field) : NULL;
   if (!c->session || !json_is_integer(v)) return;
-  dv_session_announce(c->session, kind, op, json_pack("{s:O}", field, v));
+  if (dv_session_announce(c->session, kind, op, json_pack("{s:O}", field, v)) < 0)
+    relay_over_budget(c);
 }
 
 static void op_client_flags(dv_conn_t *c, json_t *d) {
@@ -366,47 +435,104 @@ static void op_ignore(dv_conn_t *c, json_t *d) {
 /* ---- dispatch ------------------------------------------------------------- */
 
 typedef void (*op_fn)(dv_conn_t *c, json_t *d);
+/* Who may send an opcode: anyone, identified sockets only (else 4003), or
+ * sockets not identified yet (else 4005). Checked before the fields. */
+enum { ANY, AUTHED, FRESH };
+
 typedef struct {
   op_fn fn;
-  int needs_identify;
+  int who;
+  unsigned d_types;          /* accepted types of d (SC_JT_*; absent d is null; 0: any) */
+  const sc_jfield_t *fields; /* checked when d is an object */
+  size_t n_fields;
 } op_entry_t;
 
-/* Opcodes clients send. 14-17, 19 and the DAVE ops 23/31 are sent by real
- * clients; a version-0 (no DAVE) server accepts and ignores them. */
+#define FIELDS(t) t, sizeof t / sizeof t[0]
+#define STR_REQ(name) \
+  { name, SC_JT_STRING, SC_JF_REQUIRED }
+#define INT_OPT(name) \
+  { name, SC_JT_INT | SC_JT_NULL, 0 }
+
+static const sc_jfield_t identify_fields[] = {
+    STR_REQ("server_id"),
+    STR_REQ("user_id"),
+    STR_REQ("session_id"),
+    STR_REQ("token"),
+    {"streams", SC_JT_ARRAY | SC_JT_NULL, 0},
+};
+static const sc_jfield_t select_fields[] = {
+    STR_REQ("protocol"),
+    {"data", SC_JT_ANY, SC_JF_REQUIRED}, /* an object for udp; webrtc sends SDP text */
+};
+static const sc_jfield_t heartbeat_fields[] = {
+    INT_OPT("seq_ack"),
+};
+static const sc_jfield_t speaking_fields[] = {
+    {"speaking", SC_JT_INT | SC_JT_BOOL, SC_JF_REQUIRED}, /* bool: pre-v4 clients */
+};
+static const sc_jfield_t resume_fields[] = {
+    STR_REQ("server_id"),
+    STR_REQ("session_id"),
+    STR_REQ("token"),
+    INT_OPT("seq_ack"),
+};
+static const sc_jfield_t video_fields[] = {
+    INT_OPT("audio_ssrc"),
+    INT_OPT("video_ssrc"),
+    INT_OPT("rtx_ssrc"),
+    {"streams", SC_JT_ARRAY | SC_JT_NULL, 0},
+};
+static const sc_jfield_t flags_fields[] = {INT_OPT("flags")};
+static const sc_jfield_t platform_fields[] = {INT_OPT("platform")};
+
+#define OBJ SC_JT_OBJECT
+#define OBJ_OR_NULL (SC_JT_OBJECT | SC_JT_NULL)
+
+/* Opcodes clients send, with what their d must hold (else 4020). 14-17,
+ * 19 and the DAVE ops 23/31 are sent by real clients; a version-0 (no
+ * DAVE) server accepts and ignores them, whatever their d. */
 static const op_entry_t op_table[DV_OP_MAX] = {
-    [DV_OP_IDENTIFY] = {op_identify, 0},
-    [DV_OP_SELECT_PROTOCOL] = {op_select_protocol, 1},
-    [DV_OP_HEARTBEAT] = {op_heartbeat, 0},
-    [DV_OP_SPEAKING] = {op_speaking, 1},
-    [DV_OP_RESUME] = {op_resume, 0},
-    [DV_OP_VIDEO] = {op_video, 0},
-    [14] = {op_ignore, 0},
-    [15] = {op_ignore, 0},
-    [16] = {op_ignore, 0},
-    [17] = {op_ignore, 0},
-    [DV_OP_CLIENT_FLAGS] = {op_client_flags, 0},
-    [19] = {op_ignore, 0},
-    [DV_OP_CLIENT_PLATFORM] = {op_client_platform, 0},
-    [23] = {op_ignore, 0},
-    [31] = {op_ignore, 0},
+    [DV_OP_IDENTIFY] = {op_identify, FRESH, OBJ, FIELDS(identify_fields)},
+    [DV_OP_SELECT_PROTOCOL] = {op_select_protocol, AUTHED, OBJ, FIELDS(select_fields)},
+    [DV_OP_HEARTBEAT] = {op_heartbeat, ANY, 0, FIELDS(heartbeat_fields)},
+    [DV_OP_SPEAKING] = {op_speaking, AUTHED, OBJ, FIELDS(speaking_fields)},
+    [DV_OP_RESUME] = {op_resume, FRESH, OBJ, FIELDS(resume_fields)},
+    [DV_OP_VIDEO] = {op_video, ANY, OBJ_OR_NULL, FIELDS(video_fields)},
+    [14] = {op_ignore, ANY, 0, NULL, 0},
+    [15] = {op_ignore, ANY, 0, NULL, 0},
+    [16] = {op_ignore, ANY, 0, NULL, 0},
+    [17] = {op_ignore, ANY, 0, NULL, 0},
+    [DV_OP_CLIENT_FLAGS] = {op_client_flags, ANY, OBJ_OR_NULL, FIELDS(flags_fields)},
+    [19] = {op_ignore, ANY, 0, NULL, 0},
+    [DV_OP_CLIENT_PLATFORM] = {op_client_platform, ANY, OBJ_OR_NULL, FIELDS(platform_fields)},
+    [23] = {op_ignore, ANY, 0, NULL, 0},
+    [31] = {op_ignore, ANY, 0, NULL, 0},
 };
 
 /* Size and rate limits, for every message. 0 = go on. */
 static int admit(dv_conn_t *c, size_t len) {
-  if (c->closing) return -1;
-  const dv_limits_t *l = &c->gw->lim;
-  if (len > l->max_message) {
-    conn_fail(c, DV_CLOSE_BAD_REQUEST, "message too large");
-    return -1;
-  }
-  if (dv_rate_take(&c->rate, l->rate_limit, l->rate_window_ms, dv_timers_now(&c->gw->timers))) {
-    conn_fail(c, DV_CLOSE_RATE_LIMITED, "rate limited");
-    return -1;
-  }
-  return 0;
+  const char *why = NULL;
+  int code = dv_conn_admit(c, &c->gw->lim, len, dv_timers_now(&c->gw->timers), &why);
+  if (code > 0) conn_fail(c, code, why);
+  return code ? -1 : 0;
 }
 
-void dv_conn_handle_text(dv_conn_t *c, const char *buf, size_t len) {
+/* d against the opcode's table: 0, or -1 after closing with 4020 and the
+ * name of what is wrong (docs/GATEWAY.md). */
+static int check_fields(dv_conn_t *c, json_int_t op, const op_entry_t *e, json_t *d) {
+  char why[96];
+  const char *bad = NULL;
+  if (e->d_types && !sc_jcheck_type(d ? d : json_null(), e->d_types))
+    snprintf(why, sizeof why, "op %d: d has the wrong type", (int)op);
+  else if (json_is_object(d) && sc_jcheck(d, e->fields, e->n_fields, &bad) < 0)
+    snprintf(why, sizeof why, "op %d: missing or mistyped field \"%s\"", (int)op, bad);
+  else
+    return 0;
+  conn_fail(c, DV_CLOSE_BAD_REQUEST, why);
+  return -1;
+}
+
+void dv_gw_text(dv_conn_t *c, const char *buf, size_t len) {
   if (admit(c, len) < 0) return;
   json_error_t err;
   json_t *msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
@@ -418,40 +544,40 @@ void dv_conn_handle_text(dv_conn_t *c, const char *buf, size_t len) {
   }
   json_int_t n = json_integer_value(op);
   const op_entry_t *e = n >= 0 && n < DV_OP_MAX ? &op_table[n] : NULL;
+  json_t *d = json_object_get(msg, "d");
   if (!e || !e->fn)
     conn_fail(c, DV_CLOSE_UNKNOWN_OPCODE, "unknown opcode");
-  else if (e->needs_identify && !c->session)
+  else if (e->who == AUTHED && !c->session)
     conn_fail(c, DV_CLOSE_NOT_AUTHENTICATED, "not authenticated");
-  else
-    e->fn(c, json_object_get(msg, "d"));
+  else if (e->who == FRESH && c->session)
+    conn_fail(c, DV_CLOSE_ALREADY_AUTHENTICATED, "already identified");
+  else if (check_fields(c, n, e, d) == 0)
+    e->fn(c, d);
   json_decref(msg);
 }
 
-void dv_conn_handle_binary(dv_conn_t *c, const uint8_t *buf, size_t len) {
+void dv_gw_binary(dv_conn_t *c, const uint8_t *buf, size_t len) {
   (void)buf; /* DAVE (ops 26/28): this server stays at protocol version 0 */
   admit(c, len);
 }
 
-void dv_conn_oversize(dv_conn_t *c) {
+void dv_gw_oversize(dv_conn_t *c) {
   if (!c->closing) conn_fail(c, DV_CLOSE_BAD_REQUEST, "message too large");
 }
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
-void dv_conn_open(dv_conn_t *c, dv_gw_t *gw, int version, const dv_io_t *io, void *io_ctx) {
-  memset(c, 0, sizeof *c);
+void dv_gw_open(dv_conn_t *c, dv_gw_t *gw, int version, const dv_io_t *io, void *io_ctx) {
+  dv_conn_init(c, version, io, io_ctx);
   c->gw = gw;
-  c->version = version;
-  c->io = io;
-  c->io_ctx = io_ctx;
   dv_timer_init(&c->heartbeat, &gw->timers, on_heartbeat_deadline);
   dv_timer_arm(&c->heartbeat, gw->lim.hb_timeout_ms);
-  send_unnumbered(
+  dv_conn_send_op(
       c, DV_OP_HELLO,
       json_pack("{s:i, s:i}", "v", version, "heartbeat_interval", (int)gw->lim.heartbeat_ms));
 }
 
-void dv_conn_closed(dv_conn_t *c) {
+void dv_gw_closed(dv_conn_t *c) {
   dv_timer_cancel(&c->heartbeat);
   if (c->session) dv_session_unbind(c->session);
   c->session = NULL;
@@ -483,22 +609,17 @@ dv_gw_t *dv_gw_create(sc_app_t *app, struct lws_context *lws) {
   }
   dv_limits_from_config(set, &gw->lim);
   dv_timers_init(&gw->timers, lws);
-  sc_hmap_init(&gw->sessions);
+  dv_sessions_init(&gw->sessions, app, &gw->lim, &gw->timers);
   return gw;
 }
 
 void dv_gw_stop(dv_gw_t *gw) {
-  gw->stopping = 1;
+  gw->sessions.stopping = 1;
 }
 
 void dv_gw_destroy(dv_gw_t *gw) {
   if (!gw) return;
-  for (size_t i = 0; i < gw->sessions.cap; i++) {
-    sc_hmap_slot_t *slot = &gw->sessions.slots[i];
-    /* Ending a session deletes its slot (deletion never moves slots). */
-    if (slot->value) dv_session_end(slot->value, DV_CLOSE_SERVER_CRASH, "gateway stopping");
-  }
-  sc_hmap_free(&gw->sessions);
+  dv_sessions_free(&gw->sessions, DV_CLOSE_SERVER_CRASH, "gateway stopping");
   dv_timers_free(&gw->timers, gw->app && gw->app->lws); /* NULL after sc_server_destroy */
   free(gw);
 }
@@ -512,7 +633,14 @@ dv_limits_t *dv_gw_limits(dv_gw_t *gw) {
 }
 
 size_t dv_gw_session_count(const dv_gw_t *gw) {
-  return gw->sessions.used;
+  return gw->sessions.by_id.used;
+}
+
+json_t *dv_gw_status_json(const dv_gw_t *gw) {
+  const dv_session_stats_t *st = &gw->sessions.stats;
+  return json_pack("{s:I, s:I, s:I, s:I}", "sessions", (json_int_t)gw->sessions.by_id.used,
+                   "resume_over_budget", (json_int_t)st->resume_over_budget, "relay_over_budget",
+                   (json_int_t)st->relay_over_budget, "ssrc_refused", (json_int_t)st->ssrc_refused);
 }
 
 int dv_gateway_version(const char *value) {

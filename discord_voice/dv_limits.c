@@ -12,10 +12,16 @@ void dv_limits_from_config(const dv_settings_t *cfg, dv_limits_t *out) {
   out->hb_timeout_ms = hb > UINT32_MAX ? UINT32_MAX : (uint32_t)hb;
   out->resume_grace_ms = cfg->gw_resume_grace_ms;
   out->resume_buffer = cfg->gw_resume_buffer;
+  out->resume_bytes = DV_RESUME_BYTES;
+  out->relay_bytes = DV_RELAY_BYTES;
 }
 
 int dv_rate_take(dv_rate_t *r, uint32_t limit, uint32_t window_ms, uint64_t now_ms) {
-  uint64_t cap = (uint64_t)limit * window_ms, cost = window_ms;
+  return dv_rate_take_n(r, limit, window_ms, now_ms, 1);
+}
+
+int dv_rate_take_n(dv_rate_t *r, uint32_t limit, uint32_t window_ms, uint64_t now_ms, uint32_t n) {
+  uint64_t cap = (uint64_t)limit * window_ms, cost = (uint64_t)n * window_ms;
   if (!r->started) {
     r->started = 1;
     r->tokens = cap;

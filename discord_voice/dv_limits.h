@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "dv_resume.h"
 #include "dv_settings.h"
 
 typedef struct {
@@ -25,7 +26,15 @@ typedef struct {
   uint32_t hb_timeout_ms;   /* no heartbeat for this long: 4009 */
   uint32_t resume_grace_ms; /* a session without socket for this long ends */
   uint32_t resume_buffer;   /* numbered messages kept per session */
+  uint32_t resume_bytes;    /* bytes of them (DV_RESUME_BYTES); more: 4015 */
+  uint32_t relay_bytes;     /* announcement bytes a member may relay per
+                             * rate_window_ms (DV_RELAY_BYTES); more: 4021 */
 } dv_limits_t;
+
+/* What one member may make the server relay to each of its roommates per
+ * rate window, in bytes of op 12/18/20 payload (docs/GATEWAY.md
+ * "Budgets"): some 40 full-size op 12 announcements per window. */
+#define DV_RELAY_BYTES (16u * 1024u)
 
 /* From the configuration; --gw-heartbeat-timeout-ms 0 means
  * 2 x heartbeat interval + 5 s. */
@@ -40,5 +49,7 @@ typedef struct {
 /* Takes one message out of the bucket at time now_ms. Returns 0, or -1 if
  * the bucket was empty (the message is over the limit). */
 int dv_rate_take(dv_rate_t *r, uint32_t limit, uint32_t window_ms, uint64_t now_ms);
+/* The same for n units at once (a byte budget: n bytes). */
+int dv_rate_take_n(dv_rate_t *r, uint32_t limit, uint32_t window_ms, uint64_t now_ms, uint32_t n);
 
 #endif

@@ -6,10 +6,11 @@
 
 #define WIRE_CYCLE 65535u
 
-int dv_resume_init(dv_resume_t *b, size_t cap) {
+int dv_resume_init(dv_resume_t *b, size_t cap, size_t max_bytes) {
   memset(b, 0, sizeof *b);
-  if (cap < 1 || cap > DV_RESUME_MAX_CAP) return -EINVAL;
+  if (cap < 1 || cap > DV_RESUME_MAX_CAP || max_bytes < 1) return -EINVAL;
   b->max = cap;
+  b->max_bytes = max_bytes;
   return 0;
 }
 
@@ -30,6 +31,7 @@ static void drop_oldest(dv_resume_t *b) {
   b->head = m->next;
   if (!b->head) b->tail = NULL;
   b->count--;
+  b->bytes -= m->len;
   free(m);
 }
 
@@ -52,7 +54,12 @@ int dv_resume_keep(dv_resume_t *b, uint32_t seq, const char *text, size_t len) {
     b->head = m;
   b->tail = m;
   b->count++;
-  return 0;
+  b->bytes += len;
+  /* The newest message stays even alone over the bound: a hole in the
+   * middle would replay a gap, a missing head only fails a resume. */
+  int over = 0;
+  for (; b->bytes > b->max_bytes && b->head != m; over = DV_RESUME_OVER) drop_oldest(b);
+  return over;
 }
 
 void dv_resume_clear(dv_resume_t *b) {
@@ -98,4 +105,8 @@ int dv_resume_from(const dv_resume_t *b, long long ack, const dv_resume_msg_t **
 
 size_t dv_resume_count(const dv_resume_t *b) {
   return b->count;
+}
+
+size_t dv_resume_bytes(const dv_resume_t *b) {
+  return b->bytes;
 }

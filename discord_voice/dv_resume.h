@@ -6,8 +6,12 @@
  * and the u16 prefix of binary frames if any were ever sent) the count
  * cycles through 1..65535, skipping 0 because clients ignore seq 0. The
  * buffer holds at most `cap` messages (cap < 32768, so a wire number maps
- * back to at most one kept message); when full, the oldest is dropped and
- * a resume that still needs it fails. A client's seq_ack trims it.
+ * back to at most one kept message) and at most `max_bytes` bytes of text
+ * (one message larger than that is kept alone). When either bound is
+ * reached the oldest messages are dropped and a resume that still needs
+ * them fails; dropping for bytes is reported to the caller (the session
+ * closes a bound socket so that the client resumes with what fits,
+ * docs/GATEWAY.md). A client's seq_ack trims it.
  *
  * Storage: one allocation per kept message (header and text together) in
  * a list from the oldest; the buffer itself allocates nothing. An idle
@@ -25,6 +29,11 @@
 #include <stdint.h>
 
 #define DV_RESUME_MAX_CAP 16384
+/* Bytes of message text kept per session (docs/GATEWAY.md "Budgets"):
+ * 512 ordinary messages (<= 500 bytes) fit with room to spare. */
+#define DV_RESUME_BYTES (256u * 1024u)
+/* dv_resume_keep's result when older messages were dropped for bytes. */
+#define DV_RESUME_OVER 1
 
 typedef struct dv_resume_msg dv_resume_msg_t;
 struct dv_resume_msg {
@@ -37,11 +46,12 @@ struct dv_resume_msg {
 typedef struct {
   dv_resume_msg_t *head, *tail; /* oldest and newest kept */
   size_t count, max;            /* max: the configured bound */
+  size_t bytes, max_bytes;      /* text kept, and its bound */
   uint32_t last;                /* internal number of the last message (0: none yet) */
 } dv_resume_t;
 
-/* cap in 1..DV_RESUME_MAX_CAP. 0 or -EINVAL/-ENOMEM. */
-int dv_resume_init(dv_resume_t *b, size_t cap);
+/* cap in 1..DV_RESUME_MAX_CAP, max_bytes >= 1. 0 or -EINVAL. */
+int dv_resume_init(dv_resume_t *b, size_t cap, size_t max_bytes);
 void dv_resume_free(dv_resume_t *b);
 
 /* Numbers the next message: returns its internal number. */
@@ -50,9 +60,11 @@ uint32_t dv_resume_next(dv_resume_t *b);
 uint16_t dv_resume_wire(uint32_t seq);
 
 /* Keeps a copy of message `seq` (from dv_resume_next, in order). When the
- * buffer is full the oldest message is dropped. 0, or -ENOMEM or
- * -EMSGSIZE (4 GiB or more): then everything kept is dropped, so a resume
- * that needs the message fails instead of skipping it. */
+ * buffer is full (count) the oldest message is dropped: 0. When the text
+ * kept would pass max_bytes the oldest are dropped until it fits:
+ * DV_RESUME_OVER. -ENOMEM or -EMSGSIZE (4 GiB or more): then everything
+ * kept is dropped, so a resume that needs the message fails instead of
+ * skipping it. */
 int dv_resume_keep(dv_resume_t *b, uint32_t seq, const char *text, size_t len);
 
 /* The client has seen everything up to wire number `ack`: drops those.
@@ -67,5 +79,7 @@ void dv_resume_clear(dv_resume_t *b);
  * `ack` names nothing we sent. */
 int dv_resume_from(const dv_resume_t *b, long long ack, const dv_resume_msg_t **first);
 size_t dv_resume_count(const dv_resume_t *b);
+/* Bytes of message text kept. */
+size_t dv_resume_bytes(const dv_resume_t *b);
 
 #endif

@@ -14,24 +14,42 @@ static void session_free(dv_session_t *s);
 
 /* ---- lifetime ------------------------------------------------------------ */
 
-dv_session_t *dv_session_create(dv_gw_t *gw, sc_vstate_t *vs, int version) {
+void dv_sessions_init(dv_sessions_t *t, sc_app_t *app, const dv_limits_t *lim,
+                      dv_timers_t *timers) {
+  memset(t, 0, sizeof *t);
+  t->app = app;
+  t->lim = lim;
+  t->timers = timers;
+  sc_hmap_init(&t->by_id);
+}
+
+void dv_sessions_free(dv_sessions_t *t, int code, const char *why) {
+  for (size_t i = 0; i < t->by_id.cap; i++) {
+    sc_hmap_slot_t *slot = &t->by_id.slots[i];
+    /* Ending a session deletes its slot (deletion never moves slots). */
+    if (slot->value) dv_session_end(slot->value, code, why);
+  }
+  sc_hmap_free(&t->by_id);
+}
+
+dv_session_t *dv_session_create(dv_sessions_t *t, sc_vstate_t *vs, int version) {
   dv_session_t *s = calloc(1, sizeof *s);
   if (!s) return NULL;
-  if (dv_resume_init(&s->out, gw->lim.resume_buffer) < 0) {
+  if (dv_resume_init(&s->out, t->lim->resume_buffer, t->lim->resume_bytes) < 0) {
     free(s);
     return NULL;
   }
-  s->gw = gw;
+  s->tab = t;
   s->vs = vs;
   s->version = version;
   snprintf(s->id, sizeof s->id, "%s", vs->session_id);
-  dv_timer_init(&s->grace, &gw->timers, on_grace_expired);
-  if (sc_hmap_put(&gw->sessions, s->id, s) < 0) {
+  dv_timer_init(&s->grace, t->timers, on_grace_expired);
+  if (sc_hmap_put(&t->by_id, s->id, s) < 0) {
     dv_resume_free(&s->out);
     free(s);
     return NULL;
   }
-  if (sc_registry_attach(gw->app->registry, vs, &dv_session_attach_ops, s) < 0) {
+  if (sc_registry_attach(t->app->registry, vs, &dv_session_attach_ops, s) < 0) {
     session_free(s); /* the caller made sure nobody holds vs: not reached */
     return NULL;
   }
@@ -42,32 +60,34 @@ dv_session_t *dv_session_create(dv_gw_t *gw, sc_vstate_t *vs, int version) {
 static void session_free(dv_session_t *s) {
   dv_timer_cancel(&s->grace);
   if (s->conn) s->conn->session = NULL;
-  sc_hmap_del(&s->gw->sessions, s->id);
+  sc_hmap_del(&s->tab->by_id, s->id);
   dv_resume_free(&s->out);
   for (int i = 0; i < DV_ANNOUNCE_COUNT; i++) json_decref(s->announce[i]);
   free(s);
 }
 
 void dv_session_end(dv_session_t *s, int code, const char *why) {
-  sc_app_t *app = s->gw->app;
+  sc_app_t *app = s->tab->app;
   sc_log_info("gateway", "session of user %s ends: %s", s->vs->user_id, why);
   if (s->conn && code) dv_conn_close(s->conn, code, why);
   sc_vstate_t *vs = s->vs;
   if (app->registry) sc_registry_detach(app->registry, vs);
   /* Nobody may send or receive under this session's key any more. */
-  if (app->media) sc_media_post_reset(app->media, vs->channel->room_id, vs->ssrc);
+  if (app->media) sc_media_reset(app->media, vs->stats); /* cannot fail */
+  if (app->registry) sc_registry_release_ssrcs(app->registry, vs);
   vs->transport[0] = '\0';
   session_free(s);
 }
 
-dv_session_t *dv_session_find(dv_gw_t *gw, const char *session_id) {
-  return session_id ? sc_hmap_get(&gw->sessions, session_id) : NULL;
+dv_session_t *dv_session_find(dv_sessions_t *t, const char *session_id) {
+  return session_id ? sc_hmap_get(&t->by_id, session_id) : NULL;
 }
 
 void dv_session_bind(dv_session_t *s, dv_conn_t *c) {
   dv_timer_cancel(&s->grace);
   s->conn = c;
   c->session = s;
+  snprintf(c->who, sizeof c->who, "%s", s->vs->user_id);
   s->version = c->version;
 }
 
@@ -75,13 +95,13 @@ void dv_session_unbind(dv_session_t *s) {
   if (s->conn) s->conn->session = NULL;
   s->conn = NULL;
   s->unbound_at = s->out.last;
-  if (s->gw->stopping || !s->gw->lim.resume_grace_ms) {
+  if (s->tab->stopping || !s->tab->lim->resume_grace_ms) {
     dv_session_end(s, 0, "socket closed");
     return;
   }
   sc_log_info("gateway", "user %s lost its socket; resumable for %u ms", s->vs->user_id,
-              s->gw->lim.resume_grace_ms);
-  dv_timer_arm(&s->grace, s->gw->lim.resume_grace_ms);
+              s->tab->lim->resume_grace_ms);
+  dv_timer_arm(&s->grace, s->tab->lim->resume_grace_ms);
 }
 
 static void on_grace_expired(dv_timer_t *t) {
@@ -90,6 +110,17 @@ static void on_grace_expired(dv_timer_t *t) {
 }
 
 /* ---- sending ------------------------------------------------------------- */
+
+/* The client leaves more than lim.resume_bytes unacknowledged (the oldest
+ * were dropped to stay within it): its socket is closed with 4015, which
+ * clients answer with a Resume; what was kept is re-sent then. */
+static void over_budget(dv_session_t *s) {
+  s->tab->stats.resume_over_budget++;
+  sc_log_warn("gateway",
+              "user %s leaves over %u bytes unacknowledged: closing its socket to resume",
+              s->vs->user_id, s->tab->lim->resume_bytes);
+  dv_conn_close(s->conn, DV_CLOSE_SERVER_CRASH, "too much unacknowledged: resume");
+}
 
 void dv_session_send(dv_session_t *s, int op, json_t *d) {
   uint32_t seq = dv_resume_next(&s->out);
@@ -105,11 +136,13 @@ void dv_session_send(dv_session_t *s, int op, json_t *d) {
   int sent = s->conn && !s->conn->closing && dv_conn_send_text(s->conn, text, len) == 0;
   /* v8 clients acknowledge what they got; older ones cannot, so for them
    * only what could not be sent is kept. */
+  int kept = 0;
   if (s->version >= 8 || !sent)
-    dv_resume_keep(&s->out, seq, text, len);
+    kept = dv_resume_keep(&s->out, seq, text, len);
   else
     dv_resume_clear(&s->out);
   free(text);
+  if (kept == DV_RESUME_OVER && s->conn && !s->conn->closing) over_budget(s);
 }
 
 void dv_session_ack(dv_session_t *s, long long ack) {
@@ -122,16 +155,16 @@ int dv_session_resume(dv_session_t *s, dv_conn_t *c, int has_ack, long long ack)
   if (!has_ack) ack = seen ? dv_resume_wire(seen) : -1;
   const dv_resume_msg_t *m;
   if (dv_resume_from(&s->out, ack, &m) < 0) return -ESTALE;
+  /* What the client saw is acknowledged: a client that never sends
+   * seq_ack in heartbeats does so here. */
+  dv_resume_ack(&s->out, ack);
+  if (dv_resume_from(&s->out, ack, &m) < 0) return -ESTALE;
   if (s->conn) { /* the old socket is half dead: this one wins */
     dv_conn_close(s->conn, DV_CLOSE_SESSION_INVALID, "session resumed on another socket");
     s->conn->session = NULL;
   }
   dv_session_bind(s, c);
-  json_t *msg = json_pack("{s:i, s:n}", "op", DV_OP_RESUMED, "d");
-  char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-  json_decref(msg);
-  if (text) dv_conn_send_text(c, text, strlen(text));
-  free(text);
+  dv_conn_send_op(c, DV_OP_RESUMED, NULL);
   size_t n = 0;
   for (; m && !c->closing; m = m->next, n++) dv_conn_send_text(c, m->text, m->len);
   if (s->version < 8) dv_resume_clear(&s->out);
@@ -191,20 +224,41 @@ void dv_session_relay(dv_session_t *s, int op, json_t *d) {
   json_decref(d);
 }
 
-void dv_session_announce(dv_session_t *s, int kind, int op, json_t *d) {
+int dv_session_announce(dv_session_t *s, int kind, int op, json_t *d) {
   json_object_set_new(d, "user_id", json_string(s->vs->user_id));
+  /* Each roommate keeps a copy until it acknowledges it: the member pays
+   * for the payload's size out of its relay budget. */
+  size_t size = json_dumpb(d, NULL, 0, JSON_COMPACT);
+  dv_sessions_t *t = s->tab;
+  if (dv_rate_take_n(&s->relay, t->lim->relay_bytes, t->lim->rate_window_ms,
+                     dv_timers_now(t->timers), size > UINT32_MAX ? UINT32_MAX : (uint32_t)size)) {
+    t->stats.relay_over_budget++;
+    json_decref(d);
+    return -ENOBUFS;
+  }
   json_decref(s->announce[kind]);
   s->announce[kind] = json_incref(d);
   dv_session_relay(s, op, d);
+  return 0;
 }
 
-void dv_session_alias(dv_session_t *s, uint32_t ssrc) {
-  if (!ssrc || ssrc == s->vs->ssrc || s->n_aliases == SC_MEDIA_MAX_ALIASES) return;
-  for (int i = 0; i < s->n_aliases; i++)
-    if (s->aliases[i] == ssrc) return;
-  s->aliases[s->n_aliases++] = ssrc;
-  sc_media_t *media = s->gw->app->media;
-  if (media) sc_media_post_alias(media, s->vs->channel->room_id, s->vs->ssrc, ssrc);
+int dv_session_alias(dv_session_t *s, uint32_t ssrc) {
+  sc_vstate_t *vs = s->vs;
+  if (sc_registry_owns_ssrc(vs, ssrc) && ssrc != vs->ssrc) return 0;
+  int rc = sc_registry_claim_ssrc(s->tab->app->registry, vs, ssrc);
+  if (rc < 0) return rc;
+  sc_media_t *media = s->tab->app->media;
+  if (media && sc_media_post_alias(media, vs->stats, ssrc) < 0) {
+    /* The claim stays (nobody else may take the SSRC); its packets are
+     * not forwarded until the member's next client (out of memory only). */
+    sc_log_warn("gateway", "user %s: video ssrc %u not posted: out of memory", vs->user_id, ssrc);
+    return -ENOMEM;
+  }
+  return 0;
+}
+
+void dv_session_release_aliases(dv_session_t *s) {
+  sc_registry_release_ssrcs(s->tab->app->registry, s->vs);
 }
 
 /* ---- registry callbacks (the room talks to this session) ---------------- */

@@ -1,64 +1,67 @@
 /*
- * dv_session: one authenticated voice session of the gateway (see
- * dv_gateway.h for the session/socket split) and the gateway object that
- * owns the sessions.
+ * dv_session: one authenticated voice session of the gateway, the middle
+ * of the gateway stack (dv_conn <- dv_session <- dv_gateway;
+ * docs/ARCHITECTURE.md), and the table of sessions (dv_sessions_t) the
+ * gateway embeds and passes down: what a session needs from above (the
+ * app, the limits, the timers) comes through it, so this file never
+ * includes or calls the gateway.
  *
  * A session is attached to its voice state in the registry from creation
  * to end, so the room talks to it (peers joining, leaving, speaking) with
  * or without a socket. Every message it sends is numbered (dv_resume) and
  * kept until the client acknowledges it (v8) or, for older clients, while
  * no socket is bound; a resume re-sends what the client has not seen.
+ * Budgets (docs/GATEWAY.md "Budgets"): the kept text is bounded by
+ * lim->resume_bytes (over it a bound socket is closed with 4015 so the
+ * client resumes), and what a member makes the room relay (ops 12, 18,
+ * 20) by lim->relay_bytes per rate window.
  *
  * Threads: control (lws) thread only.
- * Memory: sessions are heap objects owned by the gateway (its table by
- * session id). A session ends (and is freed) by dv_session_end, by its
- * grace timer, or when the registry ends its voice state (on_ended). The
- * socket side (dv_gateway.c) holds a pointer only while bound.
+ * Memory: sessions are heap objects owned by the table (by session id). A
+ * session ends (and is freed) by dv_session_end, by its grace timer, or
+ * when the registry ends its voice state (on_ended). A socket (dv_conn_t)
+ * points at its session only while bound.
  */
 #ifndef DV_SESSION_H
 #define DV_SESSION_H
 
 #include <jansson.h>
 
-#include "dv_gateway.h"
+#include "dv_conn.h"
+#include "dv_crypto.h"
+#include "dv_limits.h"
 #include "dv_resume.h"
+#include "dv_timer.h"
+#include "sc_app.h"
 #include "sc_hmap.h"
 #include "sc_registry.h"
 
-/* Gateway opcodes. */
-enum {
-  DV_OP_IDENTIFY = 0,
-  DV_OP_SELECT_PROTOCOL = 1,
-  DV_OP_READY = 2,
-  DV_OP_HEARTBEAT = 3,
-  DV_OP_SESSION_DESCRIPTION = 4,
-  DV_OP_SPEAKING = 5,
-  DV_OP_HEARTBEAT_ACK = 6,
-  DV_OP_RESUME = 7,
-  DV_OP_HELLO = 8,
-  DV_OP_RESUMED = 9,
-  DV_OP_CLIENTS_CONNECT = 11,
-  DV_OP_VIDEO = 12,
-  DV_OP_CLIENT_DISCONNECT = 13,
-  DV_OP_CLIENT_FLAGS = 18,
-  DV_OP_CLIENT_PLATFORM = 20,
-  DV_OP_MAX = 32,
-};
+/* Budget and refusal counters (admin API: frontends."discord voice
+ * gateway"). */
+typedef struct {
+  uint64_t resume_over_budget; /* sockets closed 4015: kept bytes over budget */
+  uint64_t relay_over_budget;  /* sessions closed 4021: relayed bytes over budget */
+  uint64_t ssrc_refused;       /* SSRCs of op 12 relayed as 0: not the member's */
+  uint64_t ssrc_refused_logged_ms;
+} dv_session_stats_t;
 
-struct dv_gw {
+/* Every session of a gateway, and what they need from it. */
+typedef struct dv_sessions {
   sc_app_t *app;
-  dv_modes_t modes;
-  dv_limits_t lim;
-  dv_timers_t timers;
-  sc_hmap_t sessions; /* session id -> dv_session_t */
-  int stopping;
-};
+  const dv_limits_t *lim;
+  dv_timers_t *timers;
+  sc_hmap_t by_id; /* session id -> dv_session_t */
+  int stopping;    /* sockets closing from now on leave no session behind */
+  dv_session_stats_t stats;
+} dv_sessions_t;
+
+typedef struct dv_session dv_session_t;
 
 /* What a member announced about itself, re-told to newcomers. */
 enum { DV_ANNOUNCE_VIDEO, DV_ANNOUNCE_FLAGS, DV_ANNOUNCE_PLATFORM, DV_ANNOUNCE_COUNT };
 
 struct dv_session {
-  dv_gw_t *gw;
+  dv_sessions_t *tab;
   sc_vstate_t *vs;
   char id[SC_SESSION_ID_LEN + 1];
   dv_conn_t *conn; /* bound socket, or NULL while waiting for a resume */
@@ -68,21 +71,25 @@ struct dv_session {
   dv_resume_t out;     /* numbered messages kept for re-delivery */
   uint32_t unbound_at; /* out.last when the socket went away (v<8 resume) */
   dv_timer_t grace;
-  uint32_t aliases[SC_MEDIA_MAX_ALIASES];
-  int n_aliases;
+  dv_rate_t relay;                     /* bytes of announcements relayed (relay_bytes) */
   json_t *announce[DV_ANNOUNCE_COUNT]; /* op 12/18/20 payloads as relayed */
 };
 
 extern const sc_attach_ops_t dv_session_attach_ops;
 
+void dv_sessions_init(dv_sessions_t *t, sc_app_t *app, const dv_limits_t *lim, dv_timers_t *timers);
+/* Ends every session (closing bound sockets with code) and frees the
+ * index. */
+void dv_sessions_free(dv_sessions_t *t, int code, const char *why);
+
 /* New session for vs (which no dv session holds), attached to it in the
  * registry (peers are told) and indexed. NULL on ENOMEM. */
-dv_session_t *dv_session_create(dv_gw_t *gw, sc_vstate_t *vs, int version);
+dv_session_t *dv_session_create(dv_sessions_t *t, sc_vstate_t *vs, int version);
 /* Ends the session: closes a bound socket with `code` (0: leave it), detaches
  * it from its voice state (peers get op 13), drops its media binding and
  * key (its voice state stays, owned by Litecord) and frees it. */
 void dv_session_end(dv_session_t *s, int code, const char *why);
-dv_session_t *dv_session_find(dv_gw_t *gw, const char *session_id);
+dv_session_t *dv_session_find(dv_sessions_t *t, const char *session_id);
 
 void dv_session_bind(dv_session_t *s, dv_conn_t *c);
 /* The bound socket went away: wait for a resume (or end at once when the
@@ -96,11 +103,17 @@ void dv_session_send(dv_session_t *s, int op, json_t *d);
 void dv_session_greet(dv_session_t *s);
 /* Sends op with payload d (steals it) to every attached peer. */
 void dv_session_relay(dv_session_t *s, int op, json_t *d);
-/* Stores what the member announced (steals d) and relays a copy. */
-void dv_session_announce(dv_session_t *s, int kind, int op, json_t *d);
-/* Registers another SSRC of the member with the media plane (at most
- * SC_MEDIA_MAX_ALIASES; repeats and the member's own SSRC are skipped). */
-void dv_session_alias(dv_session_t *s, uint32_t ssrc);
+/* Stores what the member announced (steals d) and relays a copy. Returns
+ * 0, or -ENOBUFS (nothing stored or relayed, counted) when the member's
+ * relay budget (lim.relay_bytes per rate window) is spent. */
+int dv_session_announce(dv_session_t *s, int kind, int op, json_t *d);
+/* Claims another SSRC (video, RTX) for the member in the registry and, if
+ * newly claimed, registers it with the media plane. Returns 0 when ssrc is
+ * now one of the member's aliases, or the sc_registry_claim_ssrc error
+ * (-EEXIST: the member's audio SSRC or another state's). */
+int dv_session_alias(dv_session_t *s, uint32_t ssrc);
+/* Forgets the member's aliases (a new client: with a media reset). */
+void dv_session_release_aliases(dv_session_t *s);
 
 /* v8 heartbeat seq_ack. */
 void dv_session_ack(dv_session_t *s, long long ack);
@@ -108,9 +121,5 @@ void dv_session_ack(dv_session_t *s, long long ack);
  * Resumed and the messages the client has not seen. Returns 0, or -ESTALE
  * when some of them are gone (nothing was sent; the caller ends it). */
 int dv_session_resume(dv_session_t *s, dv_conn_t *c, int has_ack, long long ack);
-
-/* Socket-side helper the session uses (dv_gateway.c): queues a text frame;
- * 0, or negative when the socket is closing or its queue is full. */
-int dv_conn_send_text(dv_conn_t *c, const char *text, size_t len);
 
 #endif

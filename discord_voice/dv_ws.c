@@ -52,22 +52,22 @@ static void on_established(struct lws *wsi, pss_t *p, dv_ws_state_t *st) {
   sc_server_conn_opened(wsi);
   sc_wsq_init(&p->q, wsi, 0);
   p->open = 1;
-  dv_conn_open(&p->conn, st->gw, version < 0 ? 4 : version, &ws_io, p);
+  dv_gw_open(&p->conn, st->gw, version < 0 ? 4 : version, &ws_io, p);
   if (version < 0) dv_conn_close(&p->conn, DV_CLOSE_BAD_REQUEST, "unsupported gateway version");
 }
 
 static void deliver(struct lws *wsi, pss_t *p, const char *buf, size_t len) {
   if (lws_frame_is_binary(wsi))
-    dv_conn_handle_binary(&p->conn, (const uint8_t *)buf, len);
+    dv_gw_binary(&p->conn, (const uint8_t *)buf, len);
   else
-    dv_conn_handle_text(&p->conn, buf, len);
+    dv_gw_text(&p->conn, buf, len);
 }
 
 /* Reassembles fragments; hands complete messages to the protocol. */
 static void on_receive(struct lws *wsi, pss_t *p, dv_ws_state_t *st, const char *in, size_t len) {
   if (p->conn.closing) return;
   if (p->rx_len + len > dv_gw_limits(st->gw)->max_message) {
-    dv_conn_oversize(&p->conn);
+    dv_gw_oversize(&p->conn);
     return;
   }
   int whole = lws_is_first_fragment(wsi) && lws_is_final_fragment(wsi) &&
@@ -94,7 +94,7 @@ static void on_receive(struct lws *wsi, pss_t *p, dv_ws_state_t *st, const char 
 
 static void on_closed(pss_t *p) {
   if (!p->open) return;
-  dv_conn_closed(&p->conn);
+  dv_gw_closed(&p->conn);
   sc_wsq_clear(&p->q);
   free(p->rx);
   p->rx = NULL;
@@ -162,6 +162,11 @@ static void dv_destroy(sc_app_t *app, int slot) {
   app->frontend_state[slot] = NULL;
 }
 
+static struct json_t *dv_status(sc_app_t *app, int slot) {
+  dv_ws_state_t *st = app->frontend_state[slot];
+  return st && st->gw ? dv_gw_status_json(st->gw) : NULL;
+}
+
 static const sc_frontend_t dv_frontend = {
     .name = "discord voice gateway",
     .order = 20,
@@ -171,5 +176,6 @@ static const sc_frontend_t dv_frontend = {
     .destroy = dv_destroy,
     .settings = &dv_settings_table,
     .banner = dv_settings_banner,
+    .status = dv_status,
 };
 SC_FRONTEND_REGISTER(dv_frontend);

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "lvsp_json.h"
+#include "sc_jcheck.h"
 #include "sc_log.h"
 #include "sc_registry.h"
 
@@ -126,8 +126,8 @@ static int upsert_channel(lvsp_conn_t *c, json_t *body, const char *id_key, lvsp
   *out = NULL;
   int rc = read_count(c, body, "bitrate", &bitrate);
   if (rc < 0 || (rc = read_count(c, body, "user_limit", &limit)) < 0) return rc;
-  lvsp_json_get_id(body, id_key, id);
-  int has_guild = lvsp_json_get_id(body, "guild_id", guild) == 0;
+  sc_jcheck_get_id(body, id_key, id);
+  int has_guild = sc_jcheck_get_id(body, "guild_id", guild) == 0;
   sc_channel_t *ch = sc_registry_channel(c->app->registry, id, has_guild ? guild : NULL);
   if (!ch && errno == ENOSPC) return refuse(c, body, dl, answer, 0);
   if (!ch) return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "out of memory", -ENOMEM);
@@ -158,7 +158,7 @@ static int info_channel_req(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl) {
 static int info_channel_destroy(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl) {
   (void)dl;
   char id[SC_ID_MAX];
-  lvsp_json_get_id(body, "channel_id", id);
+  sc_jcheck_get_id(body, "channel_id", id);
   sc_channel_t *ch = sc_registry_find_channel(c->app->registry, id);
   if (!ch) {
     sc_log_info(LVSP_LOG, "CHANNEL_DESTROY for unknown channel %s ignored", id);
@@ -200,9 +200,9 @@ static void apply_flags(lvsp_conn_t *c, sc_vstate_t *vs, json_t *body) {
 static int create_state(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl) {
   char user[SC_ID_MAX], channel[SC_ID_MAX], guild[SC_ID_MAX];
   /* The field table already proved these are valid snowflakes. */
-  lvsp_json_get_id(body, "user_id", user);
-  lvsp_json_get_id(body, "channel_id", channel);
-  int has_guild = lvsp_json_get_id(body, "guild_id", guild) == 0;
+  sc_jcheck_get_id(body, "user_id", user);
+  sc_jcheck_get_id(body, "channel_id", channel);
+  int has_guild = sc_jcheck_get_id(body, "guild_id", guild) == 0;
   sc_vstate_t *vs =
       sc_registry_create_state(c->app->registry, user, channel, has_guild ? guild : NULL);
   if (!vs && errno == ENOSPC) return refuse_state(c, body, dl, channel);
@@ -220,8 +220,8 @@ int lvsp_info_vst_request(lvsp_conn_t *c, json_t *d) {
 /* The server (guild, or channel for DM calls) a message names: guild_id,
  * else the guild of the named channel, else the channel itself. */
 static int server_of(lvsp_conn_t *c, json_t *body, char out[SC_ID_MAX]) {
-  if (lvsp_json_get_id(body, "guild_id", out) == 0) return 0;
-  if (lvsp_json_get_id(body, "channel_id", out) < 0) return -ENOENT;
+  if (sc_jcheck_get_id(body, "guild_id", out) == 0) return 0;
+  if (sc_jcheck_get_id(body, "channel_id", out) < 0) return -ENOENT;
   const sc_channel_t *ch = sc_registry_find_channel(c->app->registry, out);
   if (ch && ch->guild_id[0]) snprintf(out, SC_ID_MAX, "%s", ch->guild_id);
   return 0;
@@ -232,7 +232,7 @@ static int server_of(lvsp_conn_t *c, json_t *body, char out[SC_ID_MAX]) {
 static sc_vstate_t *find_state(lvsp_conn_t *c, json_t *body) {
   sc_registry_t *r = c->app->registry;
   char user[SC_ID_MAX], server[SC_ID_MAX];
-  int has_user = lvsp_json_get_id(body, "user_id", user) == 0;
+  int has_user = sc_jcheck_get_id(body, "user_id", user) == 0;
   const char *sid = json_string_value(json_object_get(body, "session_id"));
   if (sid) {
     sc_vstate_t *vs = sc_registry_find_session(r, sid);
@@ -275,7 +275,7 @@ static int info_vst_update(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl) {
     return 0;
   }
   char cid[SC_ID_MAX];
-  if (chv && lvsp_json_id(chv, cid) == 0 && strcmp(cid, vs->channel->id) != 0) {
+  if (chv && sc_jcheck_id(chv, cid) == 0 && strcmp(cid, vs->channel->id) != 0) {
     sc_log_info(LVSP_LOG, "voice state %s moves to channel %s", vs->session_id, cid);
     vs = sc_registry_move_state(c->app->registry, vs, cid);
     if (!vs && errno == ENOSPC) return refuse_state(c, body, dl, cid);
@@ -301,7 +301,7 @@ typedef int (*info_fn)(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl);
 
 typedef struct {
   info_fn fn;
-  const lvsp_jfield_t *fields;
+  const sc_jfield_t *fields;
   size_t n_fields;
 } info_entry_t;
 
@@ -310,36 +310,36 @@ typedef struct {
   size_t n_types;
 } info_dialect_t;
 
-#define ID_OR_NULL (LVSP_JT_ID | LVSP_JT_NULL)
-#define INT_OR_NULL (LVSP_JT_INT | LVSP_JT_NULL)
+#define ID_OR_NULL (SC_JT_ID | SC_JT_NULL)
+#define INT_OR_NULL (SC_JT_INT | SC_JT_NULL)
 #define FLAG_FIELD(name) \
-  { name, LVSP_JT_BOOL | LVSP_JT_NULL, 0 }
+  { name, SC_JT_BOOL | SC_JT_NULL, 0 }
 #define FLAG_FIELDS                                                                         \
   FLAG_FIELD("mute"), FLAG_FIELD("deaf"), FLAG_FIELD("self_mute"), FLAG_FIELD("self_deaf"), \
       FLAG_FIELD("suppress")
 
-static const lvsp_jfield_t seed_channel_fields[] = {
-    {"id", LVSP_JT_ID, LVSP_JF_REQUIRED},
+static const sc_jfield_t seed_channel_fields[] = {
+    {"id", SC_JT_ID, SC_JF_REQUIRED},
     {"bitrate", INT_OR_NULL, 0},
     {"user_limit", INT_OR_NULL, 0},
     {"guild_id", ID_OR_NULL, 0},
 };
-static const lvsp_jfield_t channel_fields[] = {
-    {"channel_id", LVSP_JT_ID, LVSP_JF_REQUIRED},
+static const sc_jfield_t channel_fields[] = {
+    {"channel_id", SC_JT_ID, SC_JF_REQUIRED},
     {"guild_id", ID_OR_NULL, 0},
     {"bitrate", INT_OR_NULL, 0},
     {"user_limit", INT_OR_NULL, 0},
 };
-static const lvsp_jfield_t vst_fields[] = {
-    {"user_id", LVSP_JT_ID, 0},
+static const sc_jfield_t vst_fields[] = {
+    {"user_id", SC_JT_ID, 0},
     {"channel_id", ID_OR_NULL, 0},
     {"guild_id", ID_OR_NULL, 0},
-    {"session_id", LVSP_JT_STRING | LVSP_JT_NULL, 0},
+    {"session_id", SC_JT_STRING | SC_JT_NULL, 0},
     FLAG_FIELDS,
 };
-static const lvsp_jfield_t vst_create_fields[] = {
-    {"user_id", LVSP_JT_ID, LVSP_JF_REQUIRED},
-    {"channel_id", LVSP_JT_ID, LVSP_JF_REQUIRED},
+static const sc_jfield_t vst_create_fields[] = {
+    {"user_id", SC_JT_ID, SC_JF_REQUIRED},
+    {"channel_id", SC_JT_ID, SC_JF_REQUIRED},
     {"guild_id", ID_OR_NULL, 0},
     FLAG_FIELDS,
 };
@@ -373,7 +373,7 @@ int lvsp_info_handle(lvsp_conn_t *c, json_t *d) {
     const info_entry_t *e = type >= 0 && (size_t)type < dl->n_types ? &dl->types[type] : NULL;
     if (!e || !e->fn) return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "unknown INFO type", -EPROTO);
     const char *bad = body_key[i];
-    if (lvsp_json_check(body, e->fields, e->n_fields, &bad) < 0) return lvsp_conn_bad_field(c, bad);
+    if (sc_jcheck(body, e->fields, e->n_fields, &bad) < 0) return lvsp_conn_bad_field(c, bad);
     return e->fn(c, body, (lvsp_dialect_t)i);
   }
   return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "INFO without info or data", -EPROTO);

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "lvsp_info.h"
-#include "lvsp_json.h"
 #include "lvsp_settings.h"
+#include "sc_jcheck.h"
 #include "sc_log.h"
 #include "sc_load.h"
 #include "sc_registry.h"
@@ -196,33 +196,33 @@ typedef int (*lvsp_body_fn)(lvsp_conn_t *c, json_t *body);
 typedef struct {
   lvsp_body_fn fn;
   lvsp_phase_t phase;
-  const lvsp_jfield_t *fields;
+  const sc_jfield_t *fields;
   size_t n_fields;
 } op_entry_t;
 
-static const lvsp_jfield_t frame_fields[] = {
-    {"op", LVSP_JT_INT, LVSP_JF_REQUIRED},
-    {"d", LVSP_JT_OBJECT, LVSP_JF_REQUIRED},
+static const sc_jfield_t frame_fields[] = {
+    {"op", SC_JT_INT, SC_JF_REQUIRED},
+    {"d", SC_JT_OBJECT, SC_JF_REQUIRED},
 };
-static const lvsp_jfield_t identify_fields[] = {
-    {"token", LVSP_JT_STRING, LVSP_JF_REQUIRED},
+static const sc_jfield_t identify_fields[] = {
+    {"token", SC_JT_STRING, SC_JF_REQUIRED},
 };
-static const lvsp_jfield_t resume_fields[] = {
-    {"token", LVSP_JT_STRING, LVSP_JF_REQUIRED},
-    {"seq", LVSP_JT_INT | LVSP_JT_NULL, 0},
+static const sc_jfield_t resume_fields[] = {
+    {"token", SC_JT_STRING, SC_JF_REQUIRED},
+    {"seq", SC_JT_INT | SC_JT_NULL, 0},
 };
-static const lvsp_jfield_t heartbeat_fields[] = {
-    {"s", LVSP_JT_INT | LVSP_JT_NULL, 0},
+static const sc_jfield_t heartbeat_fields[] = {
+    {"s", SC_JT_INT | SC_JT_NULL, 0},
 };
-static const lvsp_jfield_t info_fields[] = {
-    {"type", LVSP_JT_INT, LVSP_JF_REQUIRED},
-    {"info", LVSP_JT_OBJECT, 0},
-    {"data", LVSP_JT_OBJECT, 0},
+static const sc_jfield_t info_fields[] = {
+    {"type", SC_JT_INT, SC_JF_REQUIRED},
+    {"info", SC_JT_OBJECT, 0},
+    {"data", SC_JT_OBJECT, 0},
 };
-static const lvsp_jfield_t vst_request_fields[] = {
-    {"user_id", LVSP_JT_ID, LVSP_JF_REQUIRED},
-    {"channel_id", LVSP_JT_ID, LVSP_JF_REQUIRED},
-    {"guild_id", LVSP_JT_ID | LVSP_JT_NULL, 0},
+static const sc_jfield_t vst_request_fields[] = {
+    {"user_id", SC_JT_ID, SC_JF_REQUIRED},
+    {"channel_id", SC_JT_ID, SC_JF_REQUIRED},
+    {"guild_id", SC_JT_ID | SC_JT_NULL, 0},
 };
 
 /* Server-sent ops (HELLO, READY, HEARTBEAT_ACK) have no entry: from the
@@ -237,7 +237,7 @@ static const op_entry_t op_table[LVSP_OP_COUNT] = {
 
 static int dispatch(lvsp_conn_t *c, json_t *root) {
   const char *bad = "message";
-  if (!json_is_object(root) || lvsp_json_check(root, LVSP_FIELDS(frame_fields), &bad) < 0)
+  if (!json_is_object(root) || sc_jcheck(root, LVSP_FIELDS(frame_fields), &bad) < 0)
     return lvsp_conn_bad_field(c, bad);
   json_int_t op = json_integer_value(json_object_get(root, "op"));
   const op_entry_t *e = op >= 0 && op < LVSP_OP_COUNT ? &op_table[op] : NULL;
@@ -247,7 +247,7 @@ static int dispatch(lvsp_conn_t *c, json_t *root) {
   if (e->phase == PHASE_HANDSHAKE && c->ready)
     return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "already authenticated", -EPROTO);
   json_t *d = json_object_get(root, "d");
-  if (lvsp_json_check(d, e->fields, e->n_fields, &bad) < 0) return lvsp_conn_bad_field(c, bad);
+  if (sc_jcheck(d, e->fields, e->n_fields, &bad) < 0) return lvsp_conn_bad_field(c, bad);
   return e->fn(c, d);
 }
 

@@ -33,6 +33,16 @@ static void print_lvsp(FILE *out, json_t *l, json_int_t now) {
           since, hb, (long long)int_at(l, "seq"), json_number_value(json_object_get(l, "health")));
 }
 
+/* The voice gateway's sessions and budget counters (docs/GATEWAY.md). */
+static void print_gateway(FILE *out, json_t *g) {
+  if (!json_is_object(g)) return;
+  fprintf(out,
+          "voice gateway: %lld session(s); over budget: %lld socket(s) closed to resume (4015), "
+          "%lld relaying member(s) closed (4021); %lld op 12 SSRC(s) not the member's\n",
+          (long long)int_at(g, "sessions"), (long long)int_at(g, "resume_over_budget"),
+          (long long)int_at(g, "relay_over_budget"), (long long)int_at(g, "ssrc_refused"));
+}
+
 static void print_media(FILE *out, json_t *m) {
   if (!json_is_object(m)) return;
   json_t *d = json_object_get(m, "drops");
@@ -44,6 +54,15 @@ static void print_media(FILE *out, json_t *m) {
       out, "media: %lld worker(s), %.2f s CPU; rx %lld datagrams, tx %lld packets; %lld dropped\n",
       (long long)int_at(m, "workers"), json_number_value(json_object_get(m, "cpu_seconds")),
       (long long)int_at(m, "rx_datagrams"), (long long)int_at(m, "tx_packets"), (long long)drops);
+  json_t *se = json_object_get(m, "send_error_reasons");
+  if (int_at(m, "send_errors") || int_at(m, "hint_refused") || int_at(m, "addr_moved"))
+    fprintf(out,
+            "send errors %lld (one copy each: %lld refused, %lld unreachable, %lld other; "
+            "%lld dropped with a full socket); %lld hints refused; %lld addresses moved\n",
+            (long long)int_at(m, "send_errors"), (long long)int_at(se, "dest_refused"),
+            (long long)int_at(se, "unreachable"), (long long)int_at(se, "other_dest"),
+            (long long)int_at(se, "socket_full"), (long long)int_at(m, "hint_refused"),
+            (long long)int_at(m, "addr_moved"));
   json_t *fd = json_object_get(m, "forward_delay");
   if (int_at(fd, "count") > 0)
     fprintf(out,
@@ -87,7 +106,9 @@ void sc_admin_print_summary(FILE *out, json_t *s) {
     fprintf(out, "connections: up to %lld (fd limit %lld), %lld refused at the limit\n",
             (long long)int_at(conns, "max"), (long long)int_at(conns, "fd_limit"),
             (long long)int_at(conns, "refused"));
-  print_lvsp(out, json_object_get(json_object_get(s, "frontends"), "lvsp"), now);
+  json_t *fe = json_object_get(s, "frontends");
+  print_lvsp(out, json_object_get(fe, "lvsp"), now);
+  print_gateway(out, json_object_get(fe, "discord voice gateway"));
   print_media(out, json_object_get(s, "media"));
   size_t i;
   json_t *ch;

@@ -73,21 +73,35 @@ static json_t *fwd_delay_json(const sc_media_stats_t *st) {
                    (json_int_t)sc_lathist_quantile_us(h, 0.999), "buckets", buckets);
 }
 
+#define J(v) ((json_int_t)(v))
+
+/* Why copies were not sent: one slot per destination error, the rest of
+ * the batch for a socket error (docs/ADMIN.md). */
+static json_t *send_errors_json(const sc_media_stats_t *st) {
+  return json_pack("{s:I,s:I,s:I,s:I}", "dest_refused", J(st->send_err_dest_refused), "unreachable",
+                   J(st->send_err_unreachable), "other_dest", J(st->send_err_other_dest),
+                   "socket_full", J(st->send_dropped_socket_full));
+}
+
 static json_t *media_json(const sc_app_t *app) {
   if (!app->media) return json_null();
   sc_media_stats_t st;
   sc_media_get_stats(app->media, &st);
-  return json_pack("{s:i,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I,s:o*}",
-                   "workers", app->cfg.media_workers, "cpu_seconds", sc_load_media_cpu_seconds(),
-                   "rx_datagrams", (json_int_t)st.rx_datagrams, "rx_rtp", (json_int_t)st.rx_rtp,
-                   "rx_rtcp", (json_int_t)st.rx_rtcp, "tx_packets", (json_int_t)st.tx_packets,
-                   "tx_bytes", (json_int_t)st.tx_bytes, "discovery", (json_int_t)st.discovery,
-                   "keepalives", (json_int_t)st.keepalives, "drops", "unknown_ssrc",
-                   (json_int_t)st.drop_unknown_ssrc, "foreign_addr",
-                   (json_int_t)st.drop_foreign_addr, "auth", (json_int_t)st.drop_auth, "replay",
-                   (json_int_t)st.drop_replay, "malformed", (json_int_t)st.drop_malformed,
-                   "no_cipher", (json_int_t)st.drop_no_cipher, "muted", (json_int_t)st.drop_muted,
-                   "send_errors", (json_int_t)st.send_errors, "forward_delay", fwd_delay_json(&st));
+  json_t *o = json_pack(
+      "{s:i,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I,s:o*}",
+      "workers", app->cfg.media_workers, "cpu_seconds", sc_load_media_cpu_seconds(), "rx_datagrams",
+      J(st.rx_datagrams), "rx_rtp", J(st.rx_rtp), "rx_rtcp", J(st.rx_rtcp), "tx_packets",
+      J(st.tx_packets), "tx_bytes", J(st.tx_bytes), "discovery", J(st.discovery), "keepalives",
+      J(st.keepalives), "drops", "unknown_ssrc", J(st.drop_unknown_ssrc), "foreign_addr",
+      J(st.drop_foreign_addr), "auth", J(st.drop_auth), "replay", J(st.drop_replay), "malformed",
+      J(st.drop_malformed), "no_cipher", J(st.drop_no_cipher), "muted", J(st.drop_muted), "removed",
+      J(st.drop_removed), "send_errors", J(st.send_errors), "forward_delay", fwd_delay_json(&st));
+  if (!o) return NULL;
+  json_object_set_new(o, "send_error_reasons", send_errors_json(&st));
+  json_object_set_new(o, "hint_refused", json_integer(J(st.hint_refused)));
+  json_object_set_new(o, "addr_moved", json_integer(J(st.addr_moved)));
+  json_object_set_new(o, "cmd_stale", json_integer(J(st.cmd_stale)));
+  return o;
 }
 
 static json_t *frontends_json(sc_app_t *app) {

@@ -31,7 +31,6 @@ typedef sc_mmember_t member_t;
 typedef enum {
   CMD_ADD,
   CMD_CIPHER,
-  CMD_FLAGS,
   CMD_HINT,
   CMD_ALIAS,
   CMD_RESET,
@@ -39,19 +38,20 @@ typedef enum {
   CMD_SYNC
 } cmd_type_t;
 
-/* A command from the control thread; freed by the worker once applied. */
+/* A command from the control thread. Allocated ones (add, cipher, hint,
+ * alias) are freed by the worker once applied; reset and remove are the
+ * nodes embedded in the member block, sync's lives on its poster's stack. */
 typedef struct cmd {
-  struct cmd *next;
-  cmd_type_t type;
+  sc_media_node_t node; /* first: the queue holds nodes */
   uint64_t room_id;
   uint32_t ssrc;
   uint32_t extra; /* CMD_ALIAS */
-  unsigned flags;
+  uint32_t gen;   /* the member's reset generation when posted */
   const sc_cipher_ops_t *ops;
   void *state;
   struct sockaddr_storage addr;
   sem_t *done;              /* CMD_SYNC */
-  sc_member_stats_t *stats; /* CMD_ADD: a reference the member takes over */
+  sc_member_stats_t *stats; /* the member block (a reference for ADD) */
 } cmd_t;
 
 /* Statistics: written by the worker, read by anyone (relaxed atomics). */
@@ -72,11 +72,12 @@ struct sc_media_worker {
   int index;
   int fd;  /* UDP socket */
   int efd; /* eventfd: commands pending / stop */
+  int ep;  /* epoll over both, set up by worker_create */
   uint16_t port;
   pthread_t thread;
   int started;
   pthread_mutex_t lock; /* guards the command list only */
-  cmd_t *cmd_head, *cmd_tail;
+  sc_media_node_t *cmd_head, *cmd_tail;
   _Atomic int cmd_pending;
   int wake_owed; /* control thread: commands posted, eventfd not written yet */
   _Atomic int stop;
@@ -95,14 +96,20 @@ struct sc_media_worker {
 struct sc_media {
   int n_workers;
   sc_media_worker_t **workers;
-  int defer_wakeups; /* control thread: see sc_media_defer_wakeups */
+  int defer_wakeups;              /* control thread: see sc_media_defer_wakeups */
+  _Atomic uint64_t hints_refused; /* control thread: hints sc_media_post_peer_hint refused */
 };
 
 /* ---- shared per-member statistics -------------------------------------- */
 
 sc_member_stats_t *sc_member_stats_new(void) {
-  sc_member_stats_t *s = calloc(1, sizeof *s);
-  if (s) atomic_init(&s->refs, 1);
+  /* sizeof is a multiple of the cache line (the first member is aligned). */
+  sc_member_stats_t *s = aligned_alloc(SC_CACHE_LINE, sizeof *s);
+  if (!s) return NULL;
+  memset(s, 0, sizeof *s);
+  atomic_init(&s->refs, 1);
+  s->reset_node = (sc_media_node_t){.kind = CMD_RESET, .embedded = 1};
+  s->remove_node = (sc_media_node_t){.kind = CMD_REMOVE, .embedded = 1};
   return s;
 }
 
@@ -115,18 +122,32 @@ void sc_member_stats_release(sc_member_stats_t *s) {
   if (s && atomic_fetch_sub(&s->refs, 1) == 1) free(s);
 }
 
+void sc_member_set_flags(sc_member_stats_t *s, unsigned flags) {
+  /* One writer (the control thread): a load and a store keep REMOVED. */
+  uint32_t keep = atomic_load_explicit(&s->flags, memory_order_relaxed) & SC_MEMBER_REMOVED;
+  uint32_t f = keep | (flags & (SC_MEMBER_MUTED | SC_MEMBER_DEAF));
+  atomic_store_explicit(&s->flags, f, memory_order_release);
+}
+
+static uint32_t member_flags(const sc_member_stats_t *s) {
+  return atomic_load_explicit(&s->flags, memory_order_relaxed);
+}
+static uint32_t member_gen(const sc_member_stats_t *s) {
+  return atomic_load_explicit(&s->gen, memory_order_relaxed);
+}
+
 #define MCOUNT(m, field, n) bump(&(m)->stats->field, (n))
 
 /* ---- members (worker thread) ---------------------------------------------- */
 
 static void add_member(sc_media_worker_t *w, cmd_t *c) {
-  if (!c->stats) c->stats = sc_member_stats_new();
   int err = -ENOMEM;
-  member_t *m = c->stats ? sc_mtable_add(&w->table, c->room_id, c->ssrc, c->stats, &err) : NULL;
+  member_t *m = sc_mtable_add(&w->table, c->room_id, c->ssrc, c->stats, &err);
   if (!m) {
     sc_log_warn("media", "worker %d: ssrc %u not added: %s", w->index, c->ssrc, strerror(-err));
     return;
   }
+  m->gen = member_gen(c->stats);
   c->stats = NULL; /* the member owns the reference now */
 }
 
@@ -172,54 +193,98 @@ static void reset_member(sc_media_worker_t *w, member_t *m) {
   m->has_addr = 0;
 }
 
+/* Brings m up to its block's reset generation: 0 if it was current. */
+static int catch_up(sc_media_worker_t *w, member_t *m) {
+  uint32_t gen = member_gen(m->stats);
+  if (gen == m->gen) return 0;
+  reset_member(w, m);
+  m->gen = gen;
+  return 1;
+}
+
 /* ---- commands (posted by the control thread, applied by the worker) ---- */
 
-static void apply_command(sc_media_worker_t *w, cmd_t *c) {
-  member_t *m =
-      c->type == CMD_ADD || c->type == CMD_SYNC ? NULL : sc_mtable_member(&w->table, c->ssrc);
-  switch (c->type) {
-    case CMD_ADD: add_member(w, c); break;
-    case CMD_CIPHER:
-      if (!m) {
-        if (c->ops && c->state) c->ops->free(c->state); /* ownership came with it */
-        break;
-      }
-      install_cipher(m, c->ops, c->state);
-      break;
-    case CMD_FLAGS:
-      if (m) m->flags = (uint8_t)c->flags;
-      break;
-    case CMD_HINT:
-      if (m && !m->bound) {
-        sc_udp_addr_set(&m->addr, &c->addr);
-        m->has_addr = 1;
-      }
-      break;
-    case CMD_ALIAS:
-      if (m) add_alias(w, m, c->extra);
-      break;
-    case CMD_RESET:
-      if (m) reset_member(w, m);
-      break;
-    case CMD_REMOVE:
-      if (m) remove_member(w, m);
-      break;
-    case CMD_SYNC: sem_post(c->done); break;
+/* The member a command is for: the one with its SSRC and its block, not
+ * removed, reset to the current generation. */
+static member_t *command_member(sc_media_worker_t *w, const cmd_t *c) {
+  member_t *m = sc_mtable_member(&w->table, c->ssrc);
+  if (!m || m->stats != c->stats) return NULL;
+  catch_up(w, m);
+  return (member_flags(m->stats) & SC_MEMBER_REMOVED) ? NULL : m;
+}
+
+static void apply_hint(sc_media_worker_t *w, member_t *m, const struct sockaddr_storage *a) {
+  if (m->bound) return;         /* an authenticated datagram named the address */
+  if (!sc_udp_addr_usable(a)) { /* refused when posted; never sent to */
+    COUNT(w, hint_refused);
+    return;
   }
+  sc_udp_addr_set(&m->addr, a);
+  m->has_addr = 1;
+}
+
+/* cipher, hint, alias: for the member's generation they were posted in. */
+static void apply_member_command(sc_media_worker_t *w, cmd_t *c) {
+  member_t *m = command_member(w, c);
+  if (m && m->gen != c->gen) {
+    COUNT(w, cmd_stale); /* posted for a client that has been replaced */
+    m = NULL;
+  }
+  if (!m) {
+    if (c->node.kind == CMD_CIPHER && c->state) c->ops->free(c->state); /* it came with it */
+    return;
+  }
+  switch (c->node.kind) {
+    case CMD_CIPHER: install_cipher(m, c->ops, c->state); break;
+    case CMD_HINT: apply_hint(w, m, &c->addr); break;
+    case CMD_ALIAS: add_alias(w, m, c->extra); break;
+    default: break;
+  }
+}
+
+/* The embedded nodes: their block is released last (it may be freed). */
+static void apply_embedded(sc_media_worker_t *w, sc_media_node_t *n) {
+  sc_member_stats_t *mb =
+      n->kind == CMD_RESET
+          ? (sc_member_stats_t *)((char *)n - offsetof(sc_member_stats_t, reset_node))
+          : (sc_member_stats_t *)((char *)n - offsetof(sc_member_stats_t, remove_node));
+  /* Taken: the control thread may queue the reset node again from here. */
+  atomic_store_explicit(&n->busy, 0, memory_order_release);
+  member_t *m = sc_mtable_member(&w->table, mb->ssrc);
+  if (m && m->stats == mb) {
+    if (n->kind == CMD_REMOVE)
+      remove_member(w, m);
+    else
+      catch_up(w, m);
+  }
+  sc_member_stats_release(mb); /* the queued node's reference */
+}
+
+static void apply_command(sc_media_worker_t *w, sc_media_node_t *n) {
+  if (n->embedded && n->kind != CMD_SYNC) {
+    apply_embedded(w, n);
+    return;
+  }
+  cmd_t *c = (cmd_t *)n;
+  switch (n->kind) {
+    case CMD_ADD: add_member(w, c); break;
+    case CMD_SYNC: sem_post(c->done); return; /* c is gone after this */
+    default: apply_member_command(w, c); break;
+  }
+  if (c->stats) sc_member_stats_release(c->stats); /* an ADD that did not take, or the ref */
+  free(c);
 }
 
 static void apply_commands(sc_media_worker_t *w) {
   pthread_mutex_lock(&w->lock);
-  cmd_t *c = w->cmd_head;
+  sc_media_node_t *n = w->cmd_head;
   w->cmd_head = w->cmd_tail = NULL;
   atomic_store(&w->cmd_pending, 0);
   pthread_mutex_unlock(&w->lock);
-  while (c) {
-    cmd_t *next = c->next;
-    apply_command(w, c);
-    if (c->stats) sc_member_stats_release(c->stats); /* an ADD that did not take */
-    free(c);
-    c = next;
+  while (n) {
+    sc_media_node_t *next = n->next; /* applying may free or re-queue n */
+    apply_command(w, n);
+    n = next;
   }
 }
 
@@ -230,13 +295,14 @@ static void wake(sc_media_worker_t *w) {
     sc_log_warn("media", "eventfd write: %s", strerror(errno));
 }
 
-static int post(sc_media_worker_t *w, cmd_t *c) {
+static int post(sc_media_worker_t *w, sc_media_node_t *n) {
+  n->next = NULL;
   pthread_mutex_lock(&w->lock);
   if (w->cmd_tail)
-    w->cmd_tail->next = c;
+    w->cmd_tail->next = n;
   else
-    w->cmd_head = c;
-  w->cmd_tail = c;
+    w->cmd_head = n;
+  w->cmd_tail = n;
   atomic_store(&w->cmd_pending, 1);
   pthread_mutex_unlock(&w->lock);
   if (w->media->defer_wakeups)
@@ -265,69 +331,80 @@ static sc_media_worker_t *worker_for(const sc_media_t *m, uint64_t room_id) {
   return m->workers[room_id % (uint64_t)m->n_workers];
 }
 
-static int post_new(sc_media_t *m, cmd_type_t type, uint64_t room_id, uint32_t ssrc, cmd_t **out) {
+/* A command for the member of block mb, under its current generation. */
+static cmd_t *cmd_new(cmd_type_t type, sc_member_stats_t *mb) {
   cmd_t *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->node.kind = (int)type;
+  c->room_id = mb->room_id;
+  c->ssrc = mb->ssrc;
+  c->gen = member_gen(mb);
+  c->stats = sc_member_stats_ref(mb);
+  return c;
+}
+
+int sc_media_post_add(sc_media_t *m, uint64_t room_id, uint32_t ssrc, sc_member_stats_t *mb) {
+  if (!mb || mb->added) return -EINVAL;
+  mb->room_id = room_id;
+  mb->ssrc = ssrc;
+  cmd_t *c = cmd_new(CMD_ADD, mb);
   if (!c) return -ENOMEM;
-  c->type = type;
-  c->room_id = room_id;
-  c->ssrc = ssrc;
-  *out = c;
-  (void)m;
-  return 0;
+  mb->added = 1;
+  return post(worker_for(m, room_id), &c->node);
 }
 
-int sc_media_post_add(sc_media_t *m, uint64_t room_id, uint32_t ssrc, sc_member_stats_t *stats) {
-  cmd_t *c;
-  if (post_new(m, CMD_ADD, room_id, ssrc, &c) < 0) return -ENOMEM;
-  c->stats = stats ? sc_member_stats_ref(stats) : NULL;
-  return post(worker_for(m, room_id), c);
-}
-
-int sc_media_post_cipher(sc_media_t *m, uint64_t room_id, uint32_t ssrc, const sc_cipher_ops_t *ops,
+int sc_media_post_cipher(sc_media_t *m, sc_member_stats_t *mb, const sc_cipher_ops_t *ops,
                          void *state) {
-  cmd_t *c;
-  if (post_new(m, CMD_CIPHER, room_id, ssrc, &c) < 0) {
+  cmd_t *c = cmd_new(CMD_CIPHER, mb);
+  if (!c) {
     ops->free(state);
     return -ENOMEM;
   }
   c->ops = ops;
   c->state = state;
-  return post(worker_for(m, room_id), c);
+  return post(worker_for(m, mb->room_id), &c->node);
 }
 
-int sc_media_post_flags(sc_media_t *m, uint64_t room_id, uint32_t ssrc, unsigned flags) {
-  cmd_t *c;
-  if (post_new(m, CMD_FLAGS, room_id, ssrc, &c) < 0) return -ENOMEM;
-  c->flags = flags;
-  return post(worker_for(m, room_id), c);
-}
-
-int sc_media_post_peer_hint(sc_media_t *m, uint64_t room_id, uint32_t ssrc,
+int sc_media_post_peer_hint(sc_media_t *m, sc_member_stats_t *mb,
                             const struct sockaddr_storage *addr) {
-  cmd_t *c;
-  if (post_new(m, CMD_HINT, room_id, ssrc, &c) < 0) return -ENOMEM;
+  if (!sc_udp_addr_usable(addr)) {
+    atomic_fetch_add_explicit(&m->hints_refused, 1, memory_order_relaxed);
+    return -EINVAL;
+  }
+  cmd_t *c = cmd_new(CMD_HINT, mb);
+  if (!c) return -ENOMEM;
   c->addr = *addr;
-  return post(worker_for(m, room_id), c);
+  return post(worker_for(m, mb->room_id), &c->node);
 }
 
-int sc_media_post_alias(sc_media_t *m, uint64_t room_id, uint32_t member_ssrc,
-                        uint32_t extra_ssrc) {
-  cmd_t *c;
-  if (post_new(m, CMD_ALIAS, room_id, member_ssrc, &c) < 0) return -ENOMEM;
+int sc_media_post_alias(sc_media_t *m, sc_member_stats_t *mb, uint32_t extra_ssrc) {
+  cmd_t *c = cmd_new(CMD_ALIAS, mb);
+  if (!c) return -ENOMEM;
   c->extra = extra_ssrc;
-  return post(worker_for(m, room_id), c);
+  return post(worker_for(m, mb->room_id), &c->node);
 }
 
-int sc_media_post_reset(sc_media_t *m, uint64_t room_id, uint32_t ssrc) {
-  cmd_t *c;
-  if (post_new(m, CMD_RESET, room_id, ssrc, &c) < 0) return -ENOMEM;
-  return post(worker_for(m, room_id), c);
+/* Queues an embedded node unless it is queued already; the queue holds a
+ * reference to the block until the worker has applied it. */
+static void post_embedded(sc_media_t *m, sc_member_stats_t *mb, sc_media_node_t *n) {
+  if (atomic_exchange(&n->busy, 1)) return; /* the queued one will see the latest state */
+  sc_member_stats_ref(mb);
+  post(worker_for(m, mb->room_id), n);
 }
 
-int sc_media_post_remove(sc_media_t *m, uint64_t room_id, uint32_t ssrc) {
-  cmd_t *c;
-  if (post_new(m, CMD_REMOVE, room_id, ssrc, &c) < 0) return -ENOMEM;
-  return post(worker_for(m, room_id), c);
+void sc_media_reset(sc_media_t *m, sc_member_stats_t *mb) {
+  /* One writer: the bump is a plain load and store, seen by the worker's
+   * next packet or command of this member. */
+  atomic_store_explicit(&mb->gen, member_gen(mb) + 1, memory_order_release);
+  if (mb->added) post_embedded(m, mb, &mb->reset_node);
+}
+
+void sc_media_remove(sc_media_t *m, sc_member_stats_t *mb) {
+  if (mb->remove_posted) return;
+  mb->remove_posted = 1;
+  uint32_t f = atomic_load_explicit(&mb->flags, memory_order_relaxed);
+  atomic_store_explicit(&mb->flags, f | SC_MEMBER_REMOVED, memory_order_release);
+  if (mb->added) post_embedded(m, mb, &mb->remove_node);
 }
 
 void sc_media_sync(sc_media_t *m) {
@@ -339,14 +416,8 @@ void sc_media_sync(sc_media_t *m) {
     }
     sem_t done;
     sem_init(&done, 0, 0);
-    cmd_t *c = calloc(1, sizeof *c);
-    if (!c) {
-      sem_destroy(&done);
-      continue;
-    }
-    c->type = CMD_SYNC;
-    c->done = &done;
-    post(w, c);
+    cmd_t c = {.node = {.kind = CMD_SYNC, .embedded = 1}, .done = &done};
+    post(w, &c.node);
     wake(w); /* now, whether or not wake-ups are deferred */
     while (sem_wait(&done) < 0 && errno == EINTR) {
     }
@@ -360,7 +431,12 @@ static void tx_flush(sc_media_worker_t *w) {
   sc_udp_sent_t r = sc_udp_tx_flush(&w->tx, w->fd);
   bump(&STAT(w, tx_packets), r.sent);
   bump(&STAT(w, tx_bytes), r.bytes);
-  if (r.failed) bump(&STAT(w, send_errors), r.failed);
+  if (!r.failed) return;
+  bump(&STAT(w, send_errors), r.failed);
+  bump(&STAT(w, send_err_dest_refused), r.dest_refused);
+  bump(&STAT(w, send_err_unreachable), r.unreachable);
+  bump(&STAT(w, send_err_other_dest), r.other_dest);
+  bump(&STAT(w, send_dropped_socket_full), r.socket_full);
 }
 
 /* Next free output slot; flushes first when the batch is full. */
@@ -388,7 +464,12 @@ static int fan_out(sc_media_worker_t *w, const member_t *from, const sc_media_pk
   int copies = 0;
   prefetch_receivers(from);
   for (member_t *to = from->room->members; to; to = to->room_next) {
-    if (to == from || (to->flags & SC_MEMBER_DEAF) || !to->cipher || !to->has_addr) continue;
+    if (to == from || !to->cipher || !to->has_addr) continue;
+    /* Deafened or removed now, or reset since its key was installed: the
+     * block's line is the one the counters below write anyway. */
+    if ((member_flags(to->stats) & (SC_MEMBER_DEAF | SC_MEMBER_REMOVED)) ||
+        member_gen(to->stats) != to->gen)
+      continue;
     int slot = tx_slot(w);
     int n = to->ops->seal(to->cipher, pkt, w->tx.bufs[slot], SC_UDP_PKT_MAX);
     if (n <= 0) continue;
@@ -400,11 +481,44 @@ static int fan_out(sc_media_worker_t *w, const member_t *from, const sc_media_pk
   return copies;
 }
 
-/* Binds the member's address on its first authenticated packet when it
- * skipped IP discovery and came from the address Select Protocol named. */
-static int source_ok(member_t *m, const struct sockaddr_storage *from) {
-  if (m->bound) return sc_udp_addr_equal(&m->addr, from);
-  return m->has_addr && sc_udp_addr_equal(&m->addr, from);
+/* An authenticated datagram from an address that is not the bound one:
+ * the first binds, a later one moves the binding (NAT rebinding, a new
+ * network). Returns 0 if the source can never be an address (the kernel
+ * does not deliver such datagrams; checked anyway). */
+static int bind_source(sc_media_worker_t *w, member_t *m, const struct sockaddr_storage *from) {
+  if (!sc_udp_addr_usable(from)) return 0;
+  if (m->bound) {
+    COUNT(w, addr_moved);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (!m->move_logged_ms || now - m->move_logged_ms >= 10000) {
+      m->move_logged_ms = now;
+      sc_log_info("media", "worker %d: ssrc %u moved to a new address (NAT rebinding?)", w->index,
+                  m->ssrc);
+    }
+  }
+  sc_udp_addr_set(&m->addr, from);
+  m->bound = 1;
+  m->has_addr = 1;
+  return 1;
+}
+
+/* A datagram that did not open: held against the member only if it came
+ * from the member's bound address; from anywhere else it is not the
+ * member's (forged or replayed by someone else) and moves nothing. */
+static void count_open_failure(sc_media_worker_t *w, member_t *m, int home, int rc) {
+  if (!home) {
+    COUNT(w, drop_foreign_addr);
+    return;
+  }
+  if (rc == -EBADMSG)
+    COUNT(w, drop_auth);
+  else if (rc == -EALREADY)
+    COUNT(w, drop_replay);
+  else
+    COUNT(w, drop_malformed);
+  MCOUNT(m, drops, 1);
 }
 
 #define MSET(m, field, v) atomic_store_explicit(&(m)->stats->field, (v), memory_order_relaxed)
@@ -444,28 +558,31 @@ static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
     return 0;
   }
   member_t *m = e->m;
-  if (!source_ok(m, from)) {
-    COUNT(w, drop_foreign_addr); /* not the member's: not counted against it */
+  uint32_t flags = member_flags(m->stats);
+  if (flags & SC_MEMBER_REMOVED) {
+    COUNT(w, drop_removed);
     return 0;
   }
+  /* Reset since the last packet: no cipher now, dropped below. */
+  if (member_gen(m->stats) != m->gen) catch_up(w, m);
   if (!m->cipher) {
     COUNT(w, drop_no_cipher);
     MCOUNT(m, drops, 1);
     return 0;
   }
+  /* Authentication decides, not the source: a packet from elsewhere costs
+   * an open attempt, and only an authentic one may move the binding. */
+  int home = m->bound && sc_udp_addr_equal(&m->addr, from);
   sc_media_pkt_t pkt;
   int rc = m->ops->open(m->cipher, buf, len, w->plain, sizeof w->plain, &pkt);
   if (rc < 0) {
-    if (rc == -EBADMSG)
-      COUNT(w, drop_auth);
-    else if (rc == -EALREADY)
-      COUNT(w, drop_replay);
-    else
-      COUNT(w, drop_malformed);
-    MCOUNT(m, drops, 1);
+    count_open_failure(w, m, home, rc);
     return 0;
   }
-  m->bound = 1;
+  if (!home && !bind_source(w, m, from)) {
+    COUNT(w, drop_foreign_addr);
+    return 0;
+  }
   if (pkt.is_rtcp) {
     COUNT(w, rx_rtcp);
     MCOUNT(m, rx_rtcp, 1);
@@ -475,7 +592,7 @@ static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
   COUNT(w, rx_rtp);
   MCOUNT(m, rx_packets, 1);
   MCOUNT(m, rx_bytes, len);
-  if (m->flags & SC_MEMBER_MUTED) {
+  if (flags & SC_MEMBER_MUTED) {
     COUNT(w, drop_muted);
     MCOUNT(m, drops, 1);
     return 0;
@@ -500,7 +617,7 @@ static int handle_datagram(sc_media_worker_t *w, const uint8_t *buf, size_t len,
       COUNT(w, drop_unknown_ssrc);
     else
       COUNT(w, drop_malformed);
-  } else if (n > 0) {
+  } else if (n > 0 && sc_udp_addr_usable(from)) {
     sc_udp_tx_commit(&w->tx, (size_t)n, (const struct sockaddr *)from);
   }
   return 0;
@@ -551,17 +668,14 @@ static void *worker_main(void *arg) {
   char name[16];
   snprintf(name, sizeof name, "sc-media-%d", w->index);
   pthread_setname_np(pthread_self(), name);
-  int ep = epoll_create1(EPOLL_CLOEXEC);
-  struct epoll_event ev = {.events = EPOLLIN, .data.fd = w->efd};
-  epoll_ctl(ep, EPOLL_CTL_ADD, w->efd, &ev);
-  ev.data.fd = w->fd;
-  epoll_ctl(ep, EPOLL_CTL_ADD, w->fd, &ev);
   while (!atomic_load(&w->stop)) {
     struct epoll_event evs[2];
-    int n = epoll_wait(ep, evs, 2, 1000);
+    int n = epoll_wait(w->ep, evs, 2, 1000);
     if (n < 0 && errno != EINTR) {
-      sc_log_error("media", "epoll_wait: %s", strerror(errno));
-      break;
+      /* A worker that cannot wait would leave its rooms silent while the
+       * process looks alive: end the process, so it gets restarted. */
+      sc_log_error("media", "worker %d: epoll_wait: %s; exiting", w->index, strerror(errno));
+      _exit(EXIT_FAILURE);
     }
     /* Only the fds that fired: under load most wake-ups are datagrams, and
      * an eventfd read per wake-up was a quarter of the syscalls. */
@@ -578,20 +692,14 @@ static void *worker_main(void *arg) {
     if (atomic_load_explicit(&w->cmd_pending, memory_order_acquire)) apply_commands(w);
     if (readable) drain_socket(w);
   }
-  close(ep);
   return NULL;
 }
 
 /* ---- helpers for the datagram handler (worker thread) ------------------ */
 
-int sc_media_worker_bind(sc_media_worker_t *w, uint32_t ssrc, const struct sockaddr_storage *from) {
+int sc_media_worker_knows(sc_media_worker_t *w, uint32_t ssrc) {
   member_t *m = sc_mtable_member(&w->table, ssrc); /* discovery names its own SSRC */
-  if (!m) return -ENOENT;
-  if (m->bound) return sc_udp_addr_equal(&m->addr, from) ? 0 : -EEXIST;
-  sc_udp_addr_set(&m->addr, from);
-  m->has_addr = 1;
-  m->bound = 1;
-  return 0;
+  return m && !(member_flags(m->stats) & SC_MEMBER_REMOVED);
 }
 
 void sc_media_worker_count_keepalive(sc_media_worker_t *w) {
@@ -602,6 +710,27 @@ void sc_media_worker_count_discovery(sc_media_worker_t *w) {
 }
 
 /* ---- lifecycle (control thread) ---------------------------------------- */
+
+/* The worker's epoll set, made here on the control thread so that a
+ * failure fails sc_media_create with its reason instead of leaving a
+ * worker thread that never reads. -1 (logged) on failure. */
+static int epoll_setup(sc_media_worker_t *w) {
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) {
+    sc_log_error("media", "worker %d: epoll_create1: %s", w->index, strerror(errno));
+    return -1;
+  }
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = w->efd};
+  int rc = epoll_ctl(ep, EPOLL_CTL_ADD, w->efd, &ev);
+  ev.data.fd = w->fd;
+  if (rc == 0) rc = epoll_ctl(ep, EPOLL_CTL_ADD, w->fd, &ev);
+  if (rc < 0) {
+    sc_log_error("media", "worker %d: epoll_ctl: %s", w->index, strerror(errno));
+    close(ep);
+    return -1;
+  }
+  return ep;
+}
 
 static sc_media_worker_t *worker_create(sc_media_t *m, int index, const char *host, uint16_t port,
                                         sc_datagram_fn fn) {
@@ -616,13 +745,17 @@ static sc_media_worker_t *worker_create(sc_media_t *m, int index, const char *ho
   int table_rc = sc_mtable_init(&w->table);
   w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   w->fd = sc_udp_open(host, port);
+  w->ep = -1;
   pthread_mutex_init(&w->lock, NULL);
   struct sockaddr_storage local;
   socklen_t local_len = sizeof local;
   if (w->fd >= 0 && getsockname(w->fd, (struct sockaddr *)&local, &local_len) == 0)
     w->port = ntohs(local.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&local)->sin6_port
                                                 : ((struct sockaddr_in *)&local)->sin_port);
-  if (table_rc < 0 || w->efd < 0 || w->fd < 0) {
+  if (table_rc < 0) sc_log_error("media", "worker %d: out of memory", index);
+  if (w->efd < 0) sc_log_error("media", "worker %d: eventfd: %s", index, strerror(errno));
+  if (table_rc == 0 && w->efd >= 0 && w->fd >= 0) w->ep = epoll_setup(w);
+  if (table_rc < 0 || w->efd < 0 || w->fd < 0 || w->ep < 0) {
     if (w->fd >= 0) close(w->fd);
     if (w->efd >= 0) close(w->efd);
     pthread_mutex_destroy(&w->lock);
@@ -638,6 +771,7 @@ static void worker_destroy(sc_media_worker_t *w) {
   for (member_t *m; (m = sc_mtable_any(&w->table));) remove_member(w, m);
   close(w->fd);
   close(w->efd);
+  close(w->ep);
   pthread_mutex_destroy(&w->lock);
   sc_mtable_fini(&w->table);
   free(w);
@@ -708,4 +842,5 @@ void sc_media_get_stats(const sc_media_t *m, sc_media_stats_t *out) {
   for (int i = 0; i < m->n_workers; i++)
     for (size_t k = 0; k < n; k++)
       dst[k] += atomic_load_explicit(&m->workers[i]->stats.v[k], memory_order_relaxed);
+  out->hint_refused += atomic_load_explicit(&m->hints_refused, memory_order_relaxed);
 }

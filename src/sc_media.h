@@ -5,20 +5,34 @@
  * and decrypts each RTP packet under its sender's cipher, and re-encrypts
  * it for every other member of the sender's room.
  *
- * Threads: sc_media_create/start/stop/destroy and every sc_media_post_*
- * call run on the control (lws) thread. Everything else here runs on the
- * worker thread that owns the room. The two meet only in each worker's
- * command queue (mutex + eventfd): the control thread appends a command and
- * writes the eventfd; the worker drains the whole queue at the start of each
- * wake-up, before it reads any datagram. So a command posted before the
- * control thread answers a client (Ready, Session Description) is in force
- * before that client's next datagram can be read.
+ * Threads: sc_media_create/start/stop/destroy, every sc_media_post_*,
+ * sc_media_reset, sc_media_remove and sc_member_set_flags run on the
+ * control (lws) thread. Everything else here runs on the worker thread
+ * that owns the room. The two meet in each worker's command queue (mutex +
+ * eventfd): the control thread appends a command and writes the eventfd;
+ * the worker drains the whole queue at the start of each wake-up, before
+ * it reads any datagram. So a command posted before the control thread
+ * answers a client (Ready, Session Description) is in force before that
+ * client's next datagram can be read. And they meet in each member's block
+ * (sc_member_stats_t below): flags and a reset generation the worker reads
+ * on every packet, so mute, deafen, reset and removal are in force at once
+ * and cannot fail.
  *
  * Memory: sc_media_t is owned by the app. A cipher state handed over with
  * sc_media_post_cipher() belongs to the worker from then on; the worker
- * frees it with its ops->free when the member is removed, its cipher is
- * replaced, or the media plane is destroyed. Members and rooms are
- * allocated on the worker when their command is applied, never per packet.
+ * frees it with its ops->free when the member is removed or reset, its
+ * cipher is replaced, the command turns out stale, or the media plane is
+ * destroyed. Members and rooms are allocated on the worker when their
+ * command is applied, never per packet. Removing and resetting a member
+ * allocate nothing (their nodes live in the member block).
+ *
+ * Addresses: a member's address is bound only by a datagram that
+ * authenticates under the member's own key (not a replay): the first one
+ * binds, a later one from another address moves the binding (NAT
+ * rebinding, counted in addr_moved). IP discovery binds nothing. Until
+ * the first binding the Select Protocol hint is the destination. A
+ * broadcast, multicast, unspecified or port-0 address is never a
+ * destination (sc_udp_addr_usable).
  */
 #ifndef SC_MEDIA_H
 #define SC_MEDIA_H
@@ -80,24 +94,50 @@ typedef struct {
 typedef int (*sc_datagram_fn)(sc_media_worker_t *w, const uint8_t *buf, size_t len,
                               const struct sockaddr_storage *from, uint8_t *reply, size_t cap);
 
-/* Member flags enforced on the media path. */
+/* Member flags enforced on the media path (sc_member_stats_t.flags). */
 enum {
-  SC_MEMBER_MUTED = 1u << 0, /* server mute or suppress: packets not forwarded */
-  SC_MEMBER_DEAF = 1u << 1,  /* server deafen: receives nothing */
+  SC_MEMBER_MUTED = 1u << 0,   /* server mute or suppress: packets not forwarded */
+  SC_MEMBER_DEAF = 1u << 1,    /* server deafen: receives nothing */
+  SC_MEMBER_REMOVED = 1u << 2, /* sc_media_remove: nothing from or to it, at once */
 };
 
-/* Per-member counters, shared by the two planes: the worker that owns the
- * member increments them (relaxed atomics), the control thread reads them
- * (admin state). Reference-counted because either side may be done first:
- * the registry holds one reference for the voice state, the worker one for
- * the member; whoever releases the last frees it. */
-typedef struct {
+/* A link of a worker's command queue. Commands are private to sc_media.c;
+ * the member block below embeds the nodes of the commands that must not
+ * fail (remove, reset), so posting them allocates nothing. */
+typedef struct sc_media_node {
+  struct sc_media_node *next;
+  int kind;         /* sc_media.c's command type */
+  int embedded;     /* not malloc'ed: the worker never frees it */
+  _Atomic int busy; /* embedded nodes: queued and not yet taken by the worker */
+} sc_media_node_t;
+
+/* The member block, shared by the two planes for one voice state: the
+ * registry allocates it when the state is created and holds one reference
+ * for the state; the worker's member holds another, and a queued embedded
+ * command one more; whoever releases the last frees it.
+ *
+ * What it carries (the name is historical: it began as counters only):
+ * - the member's flags, which the control thread stores and the worker
+ *   loads (relaxed) on every packet of the sender and for every receiver:
+ *   mute, deafen and removal take effect without a command that could fail;
+ * - the reset generation, which the control thread bumps (sc_media_reset)
+ *   and the worker compares with its member's copy on those same packets
+ *   and before applying any command: a key or address of an older client
+ *   is never used again, and a command posted under an older generation
+ *   is discarded (its cipher state freed);
+ * - the counters, which only the owning worker writes (relaxed atomics)
+ *   and the control thread reads (admin state);
+ * - the embedded remove and reset command nodes.
+ * The first cache line holds what the packet path touches per packet. */
+typedef struct sc_member_stats {
+  _Alignas(SC_CACHE_LINE) _Atomic uint32_t flags; /* SC_MEMBER_*; control thread writes */
+  _Atomic uint32_t gen;                           /* reset generation; control thread writes */
   _Atomic uint64_t rx_packets; /* authenticated RTP from the member (all its SSRCs) */
   _Atomic uint64_t rx_bytes;
   _Atomic uint64_t rx_rtcp;
   _Atomic uint64_t tx_packets; /* RTP sent to the member */
   _Atomic uint64_t tx_bytes;
-  _Atomic uint64_t drops; /* its datagrams dropped (auth, replay, address, muted) */
+  _Atomic uint64_t drops; /* its datagrams dropped (auth, replay, muted, no key) */
   /* RTCP from the member (sc_rtcp_parse): how well it receives the room.
    * The last four hold the member's latest report that had blocks. */
   _Atomic uint64_t rtcp_sr;             /* sender report packets */
@@ -108,12 +148,21 @@ typedef struct {
   _Atomic uint32_t rtcp_jitter;         /* worst block, RTP timestamp units (Opus: 48 per ms) */
   _Atomic uint32_t rtcp_sources;        /* blocks (sources reported on) */
   _Atomic int refs;
+  /* Set by sc_media_post_add (control thread), read by the worker only
+   * through a command queued after it. */
+  uint64_t room_id;
+  uint32_t ssrc;
+  int added, remove_posted; /* control thread only */
+  sc_media_node_t reset_node, remove_node;
 } sc_member_stats_t;
 
 /* A zeroed block with one reference, or NULL. */
 sc_member_stats_t *sc_member_stats_new(void);
 sc_member_stats_t *sc_member_stats_ref(sc_member_stats_t *s);
 void sc_member_stats_release(sc_member_stats_t *s);
+/* Stores the member's SC_MEMBER_MUTED / SC_MEMBER_DEAF (other bits are
+ * kept). Control thread; in force on the worker's next packet. */
+void sc_member_set_flags(sc_member_stats_t *s, unsigned flags);
 
 /* Counters for the whole media plane (sum over workers). */
 typedef struct {
@@ -125,13 +174,24 @@ typedef struct {
   uint64_t discovery; /* IP discovery requests answered */
   uint64_t keepalives;
   uint64_t drop_unknown_ssrc;
-  uint64_t drop_foreign_addr; /* SSRC known, source address not the bound one */
-  uint64_t drop_auth;         /* failed authentication / decryption */
-  uint64_t drop_replay;       /* authenticated, but its nonce was seen before */
-  uint64_t drop_malformed;    /* too short, bad version, unparseable */
-  uint64_t drop_no_cipher;    /* RTP before Select Protocol finished */
-  uint64_t drop_muted;        /* from a muted member: not forwarded */
-  uint64_t send_errors;
+  /* From an address that is not the member's bound one and did not
+   * authenticate (forged, replayed, or unusable source): moved nothing,
+   * not counted against the member. */
+  uint64_t drop_foreign_addr;
+  uint64_t drop_auth;             /* from the bound address: failed authentication */
+  uint64_t drop_replay;           /* from the bound address: nonce seen before */
+  uint64_t drop_malformed;        /* too short, bad version, unparseable */
+  uint64_t drop_no_cipher;        /* RTP before Select Protocol finished */
+  uint64_t drop_muted;            /* from a muted member: not forwarded */
+  uint64_t drop_removed;          /* from a member being removed */
+  uint64_t hint_refused;          /* Select Protocol hints not used (broadcast, multicast, ...) */
+  uint64_t addr_moved;            /* bindings moved by an authenticated datagram (NAT rebinding) */
+  uint64_t cmd_stale;             /* commands posted before a reset, discarded */
+  uint64_t send_errors;           /* the four below summed */
+  uint64_t send_err_dest_refused; /* EACCES/EPERM: that one copy lost */
+  uint64_t send_err_unreachable;  /* ENETUNREACH/EHOSTUNREACH/...: that one copy lost */
+  uint64_t send_err_other_dest;   /* EINVAL/EMSGSIZE/...: that one copy lost */
+  uint64_t send_dropped_socket_full; /* EAGAIN/ENOBUFS/ENOMEM: rest of the batch lost */
   /* Forwarding delay per forwarded RTP packet: from the kernel's receive
    * timestamp (SO_TIMESTAMPNS) to the return of the sendmmsg that carried
    * the last copy of its batch (an upper bound: socket queueing, decrypt,
@@ -151,27 +211,41 @@ void sc_media_destroy(sc_media_t *m);
 /* The UDP port that members of room_id must send to. */
 uint16_t sc_media_port_for_room(const sc_media_t *m, uint64_t room_id);
 
-/* Commands (control thread). Each returns 0 or -ENOMEM. Members are keyed
- * by SSRC, which the control plane keeps unique. sc_media_post_add takes a
- * new reference to `stats` (may be NULL) for the member's lifetime. */
-int sc_media_post_add(sc_media_t *m, uint64_t room_id, uint32_t ssrc, sc_member_stats_t *stats);
-int sc_media_post_cipher(sc_media_t *m, uint64_t room_id, uint32_t ssrc, const sc_cipher_ops_t *ops,
+/* Commands (control thread). Members are keyed by SSRC, which the control
+ * plane keeps unique, and carry their member block (`mb`, never NULL).
+ *
+ * sc_media_post_add records room_id and ssrc in mb, takes a reference for
+ * the member's lifetime and queues the add: 0, -EINVAL (mb NULL or added
+ * before), or -ENOMEM (nothing posted; the caller reports the failure). */
+int sc_media_post_add(sc_media_t *m, uint64_t room_id, uint32_t ssrc, sc_member_stats_t *mb);
+/* The member's new cipher state (its key), owned by the media plane from
+ * the call on, even on failure: 0, or -ENOMEM (state freed; the caller
+ * must not let the client believe its key is in force). */
+int sc_media_post_cipher(sc_media_t *m, sc_member_stats_t *mb, const sc_cipher_ops_t *ops,
                          void *state);
-int sc_media_post_flags(sc_media_t *m, uint64_t room_id, uint32_t ssrc, unsigned flags);
-/* Address to send to until the member's first datagram binds one. */
-int sc_media_post_peer_hint(sc_media_t *m, uint64_t room_id, uint32_t ssrc,
+/* The address to send to until the member's first authenticated datagram
+ * binds one. 0; -EINVAL if sc_udp_addr_usable refuses it (broadcast,
+ * multicast, unspecified, port 0: nothing posted, counted in
+ * hint_refused); -ENOMEM. */
+int sc_media_post_peer_hint(sc_media_t *m, sc_member_stats_t *mb,
                             const struct sockaddr_storage *addr);
 /* Another SSRC of the member (video, RTX): its packets authenticate under
- * the member's cipher, from the member's address, and are forwarded like
- * audio but keep their own SSRC and payload type. Ignored (logged) if the
- * SSRC is in use on the worker or the member has SC_MEDIA_MAX_ALIASES. */
+ * the member's cipher and are forwarded like audio but keep their own SSRC
+ * and payload type. Ignored (logged) on the worker if the SSRC is in use
+ * there or the member has SC_MEDIA_MAX_ALIASES. 0 or -ENOMEM. */
 #define SC_MEDIA_MAX_ALIASES 8
-int sc_media_post_alias(sc_media_t *m, uint64_t room_id, uint32_t member_ssrc, uint32_t extra_ssrc);
-/* A new client takes the member over: its address binding, cipher and
- * aliases are dropped (the client does IP discovery and Select Protocol
- * anew); its counters stay. */
-int sc_media_post_reset(sc_media_t *m, uint64_t room_id, uint32_t ssrc);
-int sc_media_post_remove(sc_media_t *m, uint64_t room_id, uint32_t ssrc);
+int sc_media_post_alias(sc_media_t *m, sc_member_stats_t *mb, uint32_t extra_ssrc);
+/* A new client takes the member over (or its client left): its address
+ * binding, hint, cipher and aliases are dropped (the next client does IP
+ * discovery and Select Protocol anew); its counters stay. Cannot fail and
+ * allocates nothing: the generation bump is in force on the worker's next
+ * packet, the embedded reset node frees the old key soon after. */
+void sc_media_reset(sc_media_t *m, sc_member_stats_t *mb);
+/* The member leaves: SC_MEMBER_REMOVED stops all forwarding from and to
+ * it at once, the embedded remove node frees it on the worker. Cannot
+ * fail, allocates nothing; a second call does nothing. mb may be released
+ * by the caller right after. */
+void sc_media_remove(sc_media_t *m, sc_member_stats_t *mb);
 
 /* Wake-ups deferred (on = 1, control thread): a command then only marks
  * its worker as owed a wake-up, and sc_media_flush_wakeups writes one
@@ -191,10 +265,9 @@ void sc_media_sync(sc_media_t *m);
 void sc_media_get_stats(const sc_media_t *m, sc_media_stats_t *out);
 
 /* Worker-thread helpers for the datagram handler. */
-/* Binds ssrc's member to `from` if it has no address yet. Returns 0 if the
- * member is (now) bound to `from`, -EEXIST if bound to another address,
- * -ENOENT if no member has that SSRC on this worker. */
-int sc_media_worker_bind(sc_media_worker_t *w, uint32_t ssrc, const struct sockaddr_storage *from);
+/* 1 if ssrc is a (not removed) member's own SSRC on this worker. Binds
+ * nothing: only an authenticated RTP/RTCP datagram binds an address. */
+int sc_media_worker_knows(sc_media_worker_t *w, uint32_t ssrc);
 /* Counts a keepalive / a discovery answer in the worker's stats. */
 void sc_media_worker_count_keepalive(sc_media_worker_t *w);
 void sc_media_worker_count_discovery(sc_media_worker_t *w);

@@ -43,11 +43,12 @@ struct sc_mmember {
   sc_member_stats_t *stats; /* shared with the registry; never NULL */
   sc_mroom_t *room;
   uint16_t cipher_hot_lines; /* cache lines from cipher_hot (0: none) */
-  uint8_t flags;             /* SC_MEMBER_* */
-  uint8_t bound;             /* addr came from the member's own datagram */
+  uint8_t bound;             /* addr came from an authenticated datagram of the member */
   uint8_t has_addr;          /* addr usable for sending (bound or hint) */
+  uint32_t gen;              /* the block's reset generation this state is for */
   _Alignas(SC_CACHE_LINE) sc_udp_addr_t addr;
   uint32_t ssrc;
+  int64_t move_logged_ms; /* last "moved" log line (monotonic ms; 0: never) */
   int n_entries;
   sc_mmember_t *room_prev;
   /* [0] is the member's own SSRC, then its aliases (dense). */

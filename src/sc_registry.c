@@ -15,7 +15,7 @@ struct sc_registry {
   sc_hmap_t channels; /* channel id -> sc_channel_t */
   sc_hmap_t sessions; /* session id -> sc_vstate_t */
   sc_hmap_t users;    /* "user/server" -> sc_vstate_t */
-  sc_hmap_t ssrcs;    /* decimal SSRC -> sc_vstate_t (uniqueness) */
+  sc_hmap_t ssrcs;    /* decimal SSRC -> sc_vstate_t: own and aliases */
   uint64_t next_room_id;
   size_t n_states;
   size_t max_channels, max_states; /* 0 = no limit */
@@ -105,8 +105,8 @@ sc_channel_t *sc_registry_channel(sc_registry_t *r, const char *channel_id, cons
   return ch;
 }
 
-/* Picks an SSRC no live state uses. The CSPRNG makes a clash unlikely;
- * the loop makes it impossible. */
+/* Picks an SSRC no live state uses, as its own or as an alias. The
+ * CSPRNG makes a clash unlikely; the loop makes it impossible. */
 static void assign_ssrc(sc_registry_t *r, sc_vstate_t *vs) {
   do {
     vs->ssrc = sc_token_random_u32();
@@ -194,15 +194,21 @@ sc_vstate_t *sc_registry_create_state(sc_registry_t *r, const char *user_id, con
   sc_vstate_t *old = sc_hmap_get(&r->users, vs->user_key);
   link_into_channel(ch, vs);
   if (old) sc_registry_end_state(r, old, SC_END_REPLACED);
-  if (index_state(r, vs) < 0) {
+  /* A state the media plane does not know would take a client that can
+   * never be heard: fail the creation (Litecord is told) instead. */
+  int media_rc = r->media ? sc_media_post_add(r->media, ch->room_id, vs->ssrc, vs->stats) : 0;
+  if (media_rc < 0 || index_state(r, vs) < 0) {
+    if (media_rc < 0)
+      sc_log_error("registry", "media plane refused member ssrc=%u: %s", vs->ssrc,
+                   strerror(-media_rc));
+    else if (r->media)
+      sc_media_remove(r->media, vs->stats);
     unlink_from_channel(vs);
     sc_member_stats_release(vs->stats);
     free(vs);
     goto fail;
   }
   r->n_states++;
-  if (r->media && sc_media_post_add(r->media, ch->room_id, vs->ssrc, vs->stats) < 0)
-    sc_log_error("registry", "media plane refused member ssrc=%u", vs->ssrc);
   return vs;
 fail:
   if (!ch->n_states && !ch->pinned) free_channel(r, ch);
@@ -223,7 +229,8 @@ sc_vstate_t *sc_registry_find_user(sc_registry_t *r, const char *user_id, const 
 
 void sc_registry_set_flags(sc_registry_t *r, sc_vstate_t *vs, const sc_vflags_t *flags) {
   vs->flags = *flags;
-  if (r->media) sc_media_post_flags(r->media, vs->channel->room_id, vs->ssrc, media_flags(flags));
+  sc_member_set_flags(vs->stats, media_flags(flags)); /* in force on the next packet */
+  (void)r;
   if (vs->ops && vs->ops->on_flags) vs->ops->on_flags(vs->conn, vs);
 }
 
@@ -259,9 +266,10 @@ void sc_registry_end_state(sc_registry_t *r, sc_vstate_t *vs, sc_end_reason_t wh
   }
   sc_hmap_del(&r->sessions, vs->session_id);
   if (sc_hmap_get(&r->users, vs->user_key) == vs) sc_hmap_del(&r->users, vs->user_key);
+  sc_registry_release_ssrcs(r, vs);
   sc_hmap_del(&r->ssrcs, vs->ssrc_key);
   sc_channel_t *ch = vs->channel;
-  if (r->media) sc_media_post_remove(r->media, ch->room_id, vs->ssrc);
+  if (r->media) sc_media_remove(r->media, vs->stats); /* allocates nothing, cannot fail */
   unlink_from_channel(vs);
   r->n_states--;
   sc_member_stats_release(vs->stats);
@@ -291,6 +299,31 @@ void sc_registry_set_speaking(sc_registry_t *r, sc_vstate_t *vs, unsigned speaki
   (void)r;
   vs->speaking = speaking;
   notify_peers(vs, ev_speaking, speaking);
+}
+
+int sc_registry_claim_ssrc(sc_registry_t *r, sc_vstate_t *vs, uint32_t ssrc) {
+  if (!ssrc) return -EINVAL;
+  char key[sizeof vs->ssrc_key];
+  snprintf(key, sizeof key, "%u", ssrc);
+  sc_vstate_t *holder = sc_hmap_get(&r->ssrcs, key);
+  if (holder) return holder == vs && ssrc != vs->ssrc ? 0 : -EEXIST;
+  if (vs->n_aliases == SC_MEDIA_MAX_ALIASES) return -ENOSPC;
+  char *slot = vs->alias_keys[vs->n_aliases];
+  memcpy(slot, key, sizeof key);
+  if (sc_hmap_put(&r->ssrcs, slot, vs) < 0) return -ENOMEM;
+  vs->aliases[vs->n_aliases++] = ssrc;
+  return 0;
+}
+
+void sc_registry_release_ssrcs(sc_registry_t *r, sc_vstate_t *vs) {
+  while (vs->n_aliases) sc_hmap_del(&r->ssrcs, vs->alias_keys[--vs->n_aliases]);
+}
+
+int sc_registry_owns_ssrc(const sc_vstate_t *vs, uint32_t ssrc) {
+  if (ssrc == vs->ssrc) return 1;
+  for (int i = 0; i < vs->n_aliases; i++)
+    if (vs->aliases[i] == ssrc) return 1;
+  return 0;
 }
 
 void sc_registry_each_peer(sc_channel_t *ch, const sc_vstate_t *self, sc_vstate_fn fn, void *arg) {

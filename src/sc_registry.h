@@ -63,7 +63,11 @@ struct sc_vstate {
   char session_id[SC_SESSION_ID_LEN + 1];
   char token[SC_VOICE_TOKEN_LEN + 1];
   sc_vflags_t flags;
-  uint32_t ssrc;     /* assigned at creation, unique in the process */
+  uint32_t ssrc; /* assigned at creation, unique in the process */
+  /* Extra SSRCs (video, RTX) claimed for this state
+   * (sc_registry_claim_ssrc): unique in the process like `ssrc`. */
+  uint32_t aliases[SC_MEDIA_MAX_ALIASES];
+  int n_aliases;
   unsigned speaking; /* last Speaking flags (0 = silent) */
   /* How the attached client's media is protected (for Discord: the
    * encryption mode name), set by the front end; "" = not chosen yet. */
@@ -76,6 +80,7 @@ struct sc_vstate {
   sc_vstate_t *ch_next, *ch_prev;
   char user_key[2 * SC_ID_MAX]; /* "user_id/server_id" */
   char ssrc_key[12];
+  char alias_keys[SC_MEDIA_MAX_ALIASES][12];
 };
 
 struct sc_channel {
@@ -139,6 +144,20 @@ void sc_registry_detach(sc_registry_t *r, sc_vstate_t *vs);
 
 /* Records speaking flags and tells the attached peers (on_peer_speaking). */
 void sc_registry_set_speaking(sc_registry_t *r, sc_vstate_t *vs, unsigned speaking);
+
+/* SSRC claims. Every SSRC in the process belongs to at most one state:
+ * its own (assigned at creation, never a claimed alias) or an alias it
+ * claimed. A front end claims a member's extra SSRCs here before telling
+ * the media plane or the room about them, so what one member announces
+ * can never be another member's. Returns 0 (now or already claimed by
+ * vs), -EINVAL (0), -EEXIST (vs's own SSRC or held by another state),
+ * -ENOSPC (SC_MEDIA_MAX_ALIASES claimed) or -ENOMEM. */
+int sc_registry_claim_ssrc(sc_registry_t *r, sc_vstate_t *vs, uint32_t ssrc);
+/* Releases every alias of vs (with a media reset: a new client). Ending a
+ * state releases them too. */
+void sc_registry_release_ssrcs(sc_registry_t *r, sc_vstate_t *vs);
+/* 1 if ssrc is vs's own or one of its claimed aliases. */
+int sc_registry_owns_ssrc(const sc_vstate_t *vs, uint32_t ssrc);
 
 /* Iterates the channel's attached states other than `self`. */
 typedef void (*sc_vstate_fn)(sc_vstate_t *peer, void *arg);

@@ -66,6 +66,22 @@ int sc_udp_addr_equal(const sc_udp_addr_t *a, const struct sockaddr_storage *b) 
          memcmp(&a->in6.sin6_addr, &y->sin6_addr, sizeof y->sin6_addr) == 0;
 }
 
+int sc_udp_addr_usable(const struct sockaddr_storage *a) {
+  if (a->ss_family == AF_INET) {
+    const struct sockaddr_in *v4 = (const struct sockaddr_in *)a;
+    uint32_t ip = ntohl(v4->sin_addr.s_addr);
+    return v4->sin_port != 0 && ip != INADDR_ANY && ip != INADDR_BROADCAST && !IN_MULTICAST(ip);
+  }
+  if (a->ss_family != AF_INET6) return 0;
+  const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)a;
+  const struct in6_addr *ip = &v6->sin6_addr;
+  if (v6->sin6_port == 0 || IN6_IS_ADDR_UNSPECIFIED(ip) || IN6_IS_ADDR_MULTICAST(ip)) return 0;
+  if (!IN6_IS_ADDR_V4MAPPED(ip)) return 1;
+  uint32_t v4 = (uint32_t)ip->s6_addr[12] << 24 | (uint32_t)ip->s6_addr[13] << 16 |
+                (uint32_t)ip->s6_addr[14] << 8 | ip->s6_addr[15];
+  return v4 != INADDR_ANY && v4 != INADDR_BROADCAST && !IN_MULTICAST(v4);
+}
+
 void sc_udp_rx_init(sc_udp_rx_t *r) {
   for (int i = 0; i < SC_UDP_RX_BATCH; i++) {
     r->iov[i] = (struct iovec){.iov_base = r->bufs[i], .iov_len = SC_UDP_PKT_MAX};
@@ -113,21 +129,57 @@ void sc_udp_tx_commit(sc_udp_tx_t *t, size_t len, const struct sockaddr *to) {
   t->n++;
 }
 
+sc_udp_err_kind_t sc_udp_err_kind(int err) {
+  switch (err) {
+    case EACCES:
+    case EPERM: return SC_UDP_ERR_DEST_REFUSED;
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case ECONNREFUSED:
+    case EHOSTDOWN:
+    case ENETDOWN: return SC_UDP_ERR_UNREACHABLE;
+    /* The socket, not the destination: every later slot would fail too. */
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+    case ENOBUFS:
+    case ENOMEM:
+    case EBADF:
+    case ENOTSOCK:
+    case EFAULT: return SC_UDP_ERR_SOCKET;
+    default: return SC_UDP_ERR_OTHER_DEST; /* EINVAL, EMSGSIZE, EAFNOSUPPORT, ... */
+  }
+}
+
 sc_udp_sent_t sc_udp_tx_flush(sc_udp_tx_t *t, int fd) {
   sc_udp_sent_t out = {0};
   int sent = 0;
   while (sent < t->n) {
     int n = sendmmsg(fd, t->msgs + sent, (unsigned)(t->n - sent), MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      /* Full socket buffer or an unreachable peer: drop the rest. */
-      out.failed = (uint64_t)(t->n - sent);
+    if (n > 0) {
+      for (int i = sent; i < sent + n; i++) out.bytes += t->msgs[i].msg_len;
+      out.sent += (uint64_t)n;
+      sent += n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    /* n == 0 cannot happen with slots left; treat it as a full socket. */
+    sc_udp_err_kind_t kind = n < 0 ? sc_udp_err_kind(errno) : SC_UDP_ERR_SOCKET;
+    if (kind == SC_UDP_ERR_SOCKET) {
+      out.socket_full += (uint64_t)(t->n - sent);
       break;
     }
-    for (int i = sent; i < sent + n; i++) out.bytes += t->msgs[i].msg_len;
-    out.sent += (uint64_t)n;
-    sent += n;
+    /* The error is the first slot's: skip that one packet only. */
+    if (kind == SC_UDP_ERR_DEST_REFUSED)
+      out.dest_refused++;
+    else if (kind == SC_UDP_ERR_UNREACHABLE)
+      out.unreachable++;
+    else
+      out.other_dest++;
+    sent++;
   }
+  out.failed = out.dest_refused + out.unreachable + out.other_dest + out.socket_full;
   t->n = 0;
   return out;
 }

@@ -67,6 +67,13 @@ socklen_t sc_udp_addr_len(const struct sockaddr *a);
 void sc_udp_addr_set(sc_udp_addr_t *dst, const struct sockaddr_storage *src);
 /* Same family, address and port. */
 int sc_udp_addr_equal(const sc_udp_addr_t *a, const struct sockaddr_storage *b);
+/* 1 if a may ever be a media destination (or a member's bound address):
+ * IPv4 or IPv6 with a port, not unspecified (0.0.0.0, ::), not the limited
+ * broadcast 255.255.255.255, not multicast (224.0.0.0/4, ff00::/8; also
+ * as IPv4-mapped IPv6). A subnet's directed broadcast (x.y.z.255) cannot
+ * be told from a host address without the routing table: the kernel
+ * refuses it per slot (EACCES), which costs that one slot only. Pure. */
+int sc_udp_addr_usable(const struct sockaddr_storage *a);
 
 void sc_udp_rx_init(sc_udp_rx_t *r);
 /* After recvmmsg filled slot i: the kernel's receive time of its datagram
@@ -79,12 +86,31 @@ void sc_udp_tx_init(sc_udp_tx_t *t);
  * destination, copying only the bytes of the address family. */
 void sc_udp_tx_commit(sc_udp_tx_t *t, size_t len, const struct sockaddr *to);
 
+/* What one flush did. failed = the four reasons summed. */
 typedef struct {
   uint64_t sent, bytes, failed;
+  uint64_t dest_refused; /* EACCES, EPERM: broadcast without SO_BROADCAST, a firewall */
+  uint64_t unreachable;  /* ENETUNREACH, EHOSTUNREACH, ECONNREFUSED, EHOSTDOWN, ENETDOWN */
+  uint64_t other_dest;   /* any other error tied to one slot (EINVAL, EMSGSIZE, ...) */
+  uint64_t socket_full;  /* slots dropped because the socket itself failed */
 } sc_udp_sent_t;
+
+/* How sendmmsg's error for a slot is handled. */
+typedef enum {
+  SC_UDP_ERR_DEST_REFUSED,
+  SC_UDP_ERR_UNREACHABLE,
+  SC_UDP_ERR_OTHER_DEST,
+  SC_UDP_ERR_SOCKET, /* EAGAIN/EWOULDBLOCK, ENOBUFS, ENOMEM, EBADF, ... */
+} sc_udp_err_kind_t;
+sc_udp_err_kind_t sc_udp_err_kind(int err);
+
 /* Sends every filled slot with sendmmsg (retrying on EINTR) and empties
- * the batch. What the kernel refused (full buffer, unreachable peer) is
- * dropped and counted in failed. */
+ * the batch. sendmmsg reports an error only for the first slot of a call
+ * (a later failing slot ends the call early and fails again as the first
+ * of the next), so each error belongs to one slot: an error tied to that
+ * slot's destination skips the slot only (one packet lost, counted by
+ * reason) and the rest is sent; an error of the socket itself (buffer
+ * full, out of memory) drops the rest of the batch (counted). */
 sc_udp_sent_t sc_udp_tx_flush(sc_udp_tx_t *t, int fd);
 
 #endif

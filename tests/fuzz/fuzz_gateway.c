@@ -1,5 +1,5 @@
 /*
- * fuzz_gateway: dv_conn_handle_text (discord_voice/dv_gateway.h), the
+ * fuzz_gateway: dv_gw_text (discord_voice/dv_gateway.h), the
  * voice gateway's message handling, on two connections of one gateway
  * (sessions, resume, limits, a manual clock) against a real registry (no
  * media plane) holding three voice states: users 1 and 2 in channel 100,
@@ -93,19 +93,19 @@ static void open_conn(harness_t *h, int i, char v) {
   char text[2] = {v, 0};
   int version = dv_gateway_version(text);
   h->c[i].closed = 0;
-  dv_conn_open(&h->c[i].conn, h->gw, version < 0 ? 8 : version, &cap_io, &h->c[i]);
+  dv_gw_open(&h->c[i].conn, h->gw, version < 0 ? 8 : version, &cap_io, &h->c[i]);
 }
 
 static void send_text(harness_t *h, int i, const uint8_t *msg, size_t len) {
   size_t n;
   uint8_t *exact = fuzz_substituted(msg, len, subst, h, &n);
-  dv_conn_handle_text(&h->c[i].conn, (const char *)exact, n);
+  dv_gw_text(&h->c[i].conn, (const char *)exact, n);
   free(exact);
 }
 
 static void send_binary(harness_t *h, int i, const uint8_t *msg, size_t len) {
   uint8_t *exact = fuzz_dup(msg, len);
-  dv_conn_handle_binary(&h->c[i].conn, exact, len);
+  dv_gw_binary(&h->c[i].conn, exact, len);
   free(exact);
 }
 
@@ -125,10 +125,10 @@ static int conn_event(harness_t *h, const uint8_t *line, size_t len) {
     case 'y': send_binary(h, line[0] - 'x', line + 1, len - 1); return 1;
     case 'A':
     case 'B':
-      dv_conn_closed(&h->c[line[0] - 'A'].conn);
+      dv_gw_closed(&h->c[line[0] - 'A'].conn);
       open_conn(h, line[0] - 'A', (char)arg);
       return 1;
-    case 'O': dv_conn_oversize(&h->c[0].conn); return 1;
+    case 'O': dv_gw_oversize(&h->c[0].conn); return 1;
     case 'T': dv_timers_advance(dv_gw_timers(h->gw), 1000u * (arg % 64)); return 1;
     default: return 0;
   }
@@ -187,8 +187,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t len;
   while (fuzz_lines_next(&it, &line, &len))
     if (len && !conn_event(&h, line, len)) state_event(&h, line, len);
-  dv_conn_closed(&h.c[0].conn);
-  dv_conn_closed(&h.c[1].conn);
+  dv_gw_closed(&h.c[0].conn);
+  dv_gw_closed(&h.c[1].conn);
   dv_gw_destroy(h.gw);
   sc_registry_destroy(h.app->registry);
   h.app->registry = NULL;

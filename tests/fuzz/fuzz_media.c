@@ -1,11 +1,13 @@
 /*
  * fuzz_media: the whole media path of one worker (src/sc_media.c with
  * discord_voice's ciphers and datagram handler) over real loopback UDP:
- * RTP parsing, SSRC lookup, source-address checks, decryption, the replay
- * window, IP discovery and fan-out with re-encryption.
+ * RTP parsing, SSRC lookup, address binding by authentication,
+ * decryption, the replay window, IP discovery and fan-out with
+ * re-encryption.
  *
  * Room 1 holds A (ssrc 1111, AES-GCM, told address = socket 0), B (2222,
- * XChaCha, socket 1) and C (3333, AES-GCM, no address until a discovery);
+ * XChaCha, socket 1) and C (3333, AES-GCM, no address until its first
+ * authenticated datagram);
  * room 2 holds D (4444, AES-GCM, socket 2). Every input starts from fresh
  * members. The input is a list of datagrams, each: u8 op, u16 length,
  * bytes. op bits 0-1: the sending socket (3 = 0); bit 2: seal the bytes
@@ -92,15 +94,22 @@ static plane_t *plane_once(void) {
 }
 
 static void reset_members(plane_t *p) {
+  static sc_member_stats_t *blocks[N_MEMBERS];
   for (int i = 0; i < N_MEMBERS; i++) {
     const member_def_t *m = &members[i];
-    sc_media_post_remove(p->media, m->room, m->ssrc);
-    FUZZ_CHECK(sc_media_post_add(p->media, m->room, m->ssrc, NULL) == 0);
+    if (blocks[i]) {
+      sc_media_remove(p->media, blocks[i]);
+      sc_member_stats_release(blocks[i]);
+    }
+    blocks[i] = sc_member_stats_new();
+    FUZZ_CHECK(blocks[i] != NULL);
+    FUZZ_CHECK(sc_media_post_add(p->media, m->room, m->ssrc, blocks[i]) == 0);
     dv_cipher_t *c = dv_cipher_new(
         m->mode ? DV_MODE_XCHACHA20_POLY1305_RTPSIZE : DV_MODE_AES256_GCM_RTPSIZE, m->key);
     FUZZ_CHECK(c != NULL);
-    FUZZ_CHECK(sc_media_post_cipher(p->media, m->room, m->ssrc, &dv_cipher_ops, c) == 0);
-    if (m->hint >= 0) sc_media_post_peer_hint(p->media, m->room, m->ssrc, &p->addr[m->hint]);
+    FUZZ_CHECK(sc_media_post_cipher(p->media, blocks[i], &dv_cipher_ops, c) == 0);
+    if (m->hint >= 0)
+      FUZZ_CHECK(sc_media_post_peer_hint(p->media, blocks[i], &p->addr[m->hint]) == 0);
   }
   sc_media_sync(p->media);
 }

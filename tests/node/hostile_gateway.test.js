@@ -15,6 +15,7 @@ const {
   runSuite, gwProbe, voiceState, identifyData, httpWithoutUpgrade, rawExchange,
 } = require('./lib/hostile');
 const { rawJoin } = require('./lib/raw_voice_client');
+const { MediaClient, rtpHeader } = require('./lib/media_client');
 const { HOST, sleep } = require('./lib/server');
 
 const MODE = 'aead_aes256_gcm_rtpsize';
@@ -28,6 +29,47 @@ async function identifyWith(ctx, edit) {
   const d = identifyData(vi);
   await edit(d, ctx, vi);
   return gwProbe(ctx, [{ op: 0, d }]);
+}
+
+async function waitFor(pred, ms) {
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    if (pred()) return true;
+    await sleep(10);
+  }
+  return pred();
+}
+
+/* G27: attacker A, victim V and receiver R share a room (raw media
+ * clients). A announces V's audio SSRC as its video (and RTX, and stream)
+ * SSRC in op 12, then sends media under V's SSRC sealed with its own key.
+ * R's op 12 from A must not name V's SSRC, and R must hear nothing under
+ * it, while A's own audio still reaches R. (Which media counter the
+ * forged packets land in depends on the address rules of the media plane:
+ * not checked here.) */
+async function videoSsrcTheft(ctx) {
+  const where = { guild_id: ctx.snowflake(), channel_id: ctx.snowflake() };
+  const a = await MediaClient.join(await voiceState(ctx, where), { ca: ctx.ca });
+  const v = await MediaClient.join(await voiceState(ctx, where), { ca: ctx.ca });
+  const r = await MediaClient.join(await voiceState(ctx, where), { ca: ctx.ca });
+  try {
+    const heard = [];
+    r.on('audio', (x) => heard.push({ ssrc: x.ssrc, text: x.payload.toString('latin1') }));
+    a.vc.send(12, { audio_ssrc: a.ssrc, video_ssrc: v.ssrc, rtx_ssrc: v.ssrc,
+                    streams: [{ type: 'video', rid: '100', ssrc: v.ssrc, rtx_ssrc: v.ssrc, active: true, quality: 100 }] });
+    const relayed = (await r.vc.next(12, 3000)).d;
+    for (let i = 0; i < 20; i++) {
+      a.sendRaw(a.seal(rtpHeader({ seq: 100 + i, ts: i * 960, ssrc: v.ssrc }), Buffer.from('stolen'), a.ctr + 100 + i));
+    }
+    a.sendOpus(Buffer.from('own'));
+    const own = await waitFor(() => heard.some((x) => x.text === 'own'), 3000);
+    const named = [relayed.video_ssrc, relayed.rtx_ssrc,
+      ...(relayed.streams || []).flatMap((st) => [st.ssrc, st.rtx_ssrc])].filter((x) => x === v.ssrc);
+    if (named.length) return `relayed with the victim's SSRC ${named.length}x: ${JSON.stringify(relayed)}`;
+    if (heard.some((x) => x.ssrc === v.ssrc)) return 'forwarded under the victim\'s SSRC';
+    return own ? 'not relayed' : 'attacker\'s own audio lost';
+  } finally {
+    for (const m of [a, v, r]) await m.close().catch(() => {});
+  }
 }
 
 const gatewayCases = [
@@ -90,6 +132,8 @@ const gatewayCases = [
     run: (ctx) => gwProbe(ctx, [crypto.randomBytes(200)]) },
   { id: 'G26', what: 'message flood (200 heartbeats at once, over the rate limit)', expect: 'close 4021',
     run: (ctx) => gwProbe(ctx, Array.from({ length: 200 }, (_, t) => ({ op: 3, d: { t, seq_ack: 0 } }))) },
+  { id: 'G27', what: "op 12 naming a roommate's audio SSRC, then media under it", expect: 'not relayed',
+    run: videoSsrcTheft },
 ];
 for (const c of gatewayCases) c.plane = 'gateway';
 

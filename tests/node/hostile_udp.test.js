@@ -9,6 +9,8 @@
  * H2 got nothing of what the row sent, nobody got an answer, and a
  * control packet H1 sends right after still reaches H2 (so the server is
  * alive and H1's address binding and replay window were not disturbed).
+ * An authentic packet of H1 from a new address is not an attack but a
+ * NAT rebinding: the binding follows it (U12), and back.
  * Discovery rows measure bytes in and out: an answer is never larger
  * than its request and unknown SSRCs get none (no amplification).
  */
@@ -112,8 +114,20 @@ const cases = [
     } },
   row('U11', 'authentic packet whose counter is 100 behind (outside the window)', 'drop_replay', (ctx) =>
     ctx.h1.sendRaw(authenticH1(ctx, 'old-U11', (ctx.h1.ctr - 100) >>> 0))),
-  row('U12', 'H1 SSRC, H1 key, fresh counter, but from a foreign address', 'drop_foreign_addr', (ctx) =>
-    ctx.attSend(authenticH1(ctx, 'foreign-U12'))),
+  { id: 'U12', what: 'H1 SSRC, H1 key, next counter, from a new address (what a NAT rebinding looks like)',
+    counter: 'addr_moved', expect: 'binding moved, then back',
+    run: async (ctx) => {
+      // Only H1's key can do this, so it is H1 that moved: the binding follows.
+      ctx.attSend(authenticH1(ctx, 'moved-U12', nextCtr(ctx)));
+      if (!await waitFor(() => ctx.h2.rx.includes('moved-U12'), 2000)) return 'authentic packet from the new address lost';
+      const attMark = ctx.att.datagrams;
+      ctx.h2.sendOpus(Buffer.from('to-new-U12'));
+      if (!await waitFor(() => ctx.att.datagrams > attMark, 2000)) return 'the new address hears nothing';
+      ctx.h1.sendOpus(Buffer.from('home-U12')); // and moves back
+      if (!await waitFor(() => ctx.h2.rx.includes('home-U12'), 2000)) return 'H1 lost after moving back';
+      ctx.h2.sendOpus(Buffer.from('back-U12'));
+      return await waitFor(() => ctx.h1.rx.includes('back-U12'), 2000) ? 'binding moved, then back' : 'H1 does not hear after moving back';
+    } },
   row('U13', 'RTCP with H1 SSRC from a foreign address', 'drop_foreign_addr', (ctx) => {
     const rtcp = Buffer.from([0x80, 200, 0, 6, 0, 0, 0, 0]);
     rtcp.writeUInt32BE(ctx.h1.ssrc, 4);
@@ -174,9 +188,9 @@ const cases = [
       if (r !== 'dropped') return r;
       return outBytes <= sentBytes && answers <= FLOOD / 2 ? 'no amplification' : `amplified: ${outBytes} > ${sentBytes}`;
     } },
-  row('U23', `burst of ${FLOOD} forged packets with H1 SSRC from a foreign address`, 'drop_foreign_addr', async (ctx) => {
+  row('U23', `burst of ${FLOOD} forged packets (H2's key) with H1 SSRC from a foreign address`, 'drop_foreign_addr', async (ctx) => {
     for (let i = 0; i < FLOOD; i++) {
-      ctx.attSend(authenticH1(ctx, `burst-${i}`, (ctx.h1.ctr + 5000 + i) >>> 0));
+      ctx.attSend(sealRtpsize(ctx.h2.mode, ctx.h2.key, h1Header(ctx), Buffer.from(`burst-${i}`), (ctx.h1.ctr + 5000 + i) >>> 0));
       if (i % 200 === 0) await sleep(5);
     }
   }),

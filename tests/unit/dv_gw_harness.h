@@ -23,7 +23,7 @@ typedef struct {
   json_t *msgs[MAX_MSGS];
   int n, next; /* captured, and next one to read */
   int close_code;
-  int open; /* dv_conn_closed not yet called */
+  int open; /* dv_gw_closed not yet called */
 } client_t;
 
 static sc_app_t app;
@@ -73,12 +73,12 @@ static inline void advance(uint64_t ms) {
 static inline void client_open(client_t *c, int version) {
   memset(c, 0, sizeof *c);
   c->open = 1;
-  dv_conn_open(&c->conn, gw, version, &cap_io, c);
+  dv_gw_open(&c->conn, gw, version, &cap_io, c);
 }
 
 /* The socket goes away (as LWS_CALLBACK_CLOSED); messages stay readable. */
 static inline void client_drop(client_t *c) {
-  if (c->open) dv_conn_closed(&c->conn);
+  if (c->open) dv_gw_closed(&c->conn);
   c->open = 0;
 }
 
@@ -120,7 +120,7 @@ static inline void send_json(client_t *c, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
-  dv_conn_handle_text(&c->conn, buf, strlen(buf));
+  dv_gw_text(&c->conn, buf, strlen(buf));
 }
 
 static inline void identify(client_t *c, const sc_vstate_t *vs) {

@@ -1,7 +1,8 @@
 /*
  * test_dv_discovery: IP discovery request parsing and response building
  * (byte-exact), response parsing. dv_udp_on_datagram needs a media worker
- * and is exercised end to end by the media-plane test.
+ * and is exercised end to end by the media-plane tests (test_media,
+ * test_media_addr: it answers only known SSRCs and binds nothing).
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -5,6 +5,8 @@
  * that outlive their sockets (resume) are in test_dv_session.c.
  */
 #include "dv_gw_harness.h"
+#include <errno.h>
+
 #include "dv_session.h"
 
 static void test_hello_and_ready(void) {
@@ -89,7 +91,7 @@ static void test_close_codes(void) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     client_t c;
     client_open(&c, 4);
-    dv_conn_handle_text(&c.conn, cases[i].msg, strlen(cases[i].msg));
+    dv_gw_text(&c.conn, cases[i].msg, strlen(cases[i].msg));
     if (c.close_code != cases[i].code)
       SC_FAIL("%s: close %d, want %d", cases[i].msg, c.close_code, cases[i].code);
     client_free(&c);
@@ -101,7 +103,7 @@ static void test_close_codes(void) {
   for (int i = 0; i < 10; i++) send_json(&c, "{\"op\":%d,\"d\":{}}", ignored[i]);
   send_json(&c, "{\"op\":12,\"d\":{\"audio_ssrc\":5}}"); /* pre-2023 "client connect" */
   const uint8_t dave[] = {26, 0, 1, 2};                  /* binary DAVE key package */
-  dv_conn_handle_binary(&c.conn, dave, sizeof dave);
+  dv_gw_binary(&c.conn, dave, sizeof dave);
   ASSERT_EQ(c.close_code, 0);
   expect_op(&c, 8);
   expect_silence(&c);
@@ -282,11 +284,11 @@ static void test_limits(void) {
   char big[1100];
   memset(big, ' ', sizeof big);
   memcpy(big, "{\"op\":3,\"d\":1}", 14);
-  dv_conn_handle_text(&c.conn, big, sizeof big);
+  dv_gw_text(&c.conn, big, sizeof big);
   ASSERT_EQ(c.close_code, DV_CLOSE_BAD_REQUEST);
   client_free(&c);
   client_open(&c, 8);
-  dv_conn_oversize(&c.conn); /* as dv_ws reports a long fragmented message */
+  dv_gw_oversize(&c.conn); /* as dv_ws reports a long fragmented message */
   ASSERT_EQ(c.close_code, DV_CLOSE_BAD_REQUEST);
   client_free(&c);
   /* 5 per second: a burst of 5 passes, the 6th is refused... */
@@ -296,7 +298,7 @@ static void test_limits(void) {
   join(&b, 8, vb); /* Identify: b's first message */
   skip_all(&a);
   const uint8_t bin[] = {23, 0};
-  dv_conn_handle_binary(&b.conn, bin, sizeof bin);
+  dv_gw_binary(&b.conn, bin, sizeof bin);
   for (int i = 0; i < 3; i++) send_json(&b, "{\"op\":3,\"d\":%d}", i);
   ASSERT_EQ(b.close_code, 0);
   /* ...unless time refills the bucket: 200 ms give one message back. */
@@ -391,8 +393,7 @@ static void test_video_and_announcements(void) {
   ASSERT_EQ(json_integer_value(json_object_get(f, "flags")), 2);
   json_t *p = expect_op(&b, 20);
   ASSERT_EQ(json_integer_value(json_object_get(p, "platform")), 1);
-  dv_session_t *sa = va->conn;
-  ASSERT_EQ(sa->n_aliases, 2); /* 4000 and 4001, once each */
+  ASSERT_EQ(va->n_aliases, 2); /* 4000 and 4001, once each */
   /* A newcomer asking for a video stream gets SSRCs for it in Ready, then
    * hears who is here and what they announced. */
   client_open(&c, 8);
@@ -408,7 +409,7 @@ static void test_video_and_announcements(void) {
   json_int_t rtx = json_integer_value(json_object_get(st, "rtx_ssrc"));
   ASSERT_TRUE(vs_ssrc > 0 && rtx > 0 && vs_ssrc != rtx && vs_ssrc != vc->ssrc);
   ASSERT_STREQ(json_string_value(json_object_get(st, "rid")), "100");
-  ASSERT_EQ(((dv_session_t *)vc->conn)->n_aliases, 2);
+  ASSERT_EQ(vc->n_aliases, 2);
   expect_op(&c, 11);
   int seen12 = 0, seen18 = 0, seen20 = 0;
   while (c.next < c.n) {
@@ -421,6 +422,133 @@ static void test_video_and_announcements(void) {
   }
   ASSERT_TRUE(seen12 == 1 && seen18 == 1 && seen20 == 1);
   teardown((client_t *[]){&a, &b, &c, NULL}, (sc_vstate_t *[]){va, vb, vc, NULL});
+}
+
+/* Every opcode's field table: a field of the wrong type (or a d of the
+ * wrong type) closes with 4020, before or after Identify; an identified
+ * socket's session ends with it. */
+static void test_field_tables(void) {
+  static const char *fresh[] = {
+      "{\"op\":0,\"d\":\"x\"}",
+      "{\"op\":0,\"d\":{\"server_id\":\"500\",\"user_id\":\"1\",\"session_id\":\"s\","
+      "\"token\":5}}",
+      "{\"op\":0,\"d\":{\"server_id\":\"500\",\"user_id\":\"1\",\"session_id\":\"s\","
+      "\"token\":\"t\",\"streams\":\"x\"}}",
+      "{\"op\":7,\"d\":[]}",
+      "{\"op\":7,\"d\":{\"server_id\":\"500\",\"session_id\":\"s\",\"token\":\"t\","
+      "\"seq_ack\":\"1\"}}",
+      "{\"op\":3,\"d\":{\"t\":1,\"seq_ack\":\"1\"}}",
+      "{\"op\":3,\"d\":{\"t\":1,\"seq_ack\":1.5}}",
+  };
+  for (size_t i = 0; i < sizeof fresh / sizeof fresh[0]; i++) {
+    client_t c;
+    client_open(&c, 8);
+    dv_gw_text(&c.conn, fresh[i], strlen(fresh[i]));
+    if (c.close_code != DV_CLOSE_BAD_REQUEST)
+      SC_FAIL("%s: close %d, want 4020", fresh[i], c.close_code);
+    client_free(&c);
+  }
+  static const char *identified[] = {
+      "{\"op\":1,\"d\":{\"protocol\":1,\"data\":{}}}",
+      "{\"op\":1,\"d\":{\"protocol\":\"udp\",\"data\":\"x\"}}",
+      "{\"op\":1,\"d\":{\"protocol\":\"udp\",\"data\":{\"mode\":7}}}",
+      "{\"op\":5,\"d\":{\"speaking\":\"1\"}}",
+      "{\"op\":5,\"d\":5}",
+      "{\"op\":12,\"d\":5}",
+      "{\"op\":12,\"d\":{\"video_ssrc\":\"1\"}}",
+      "{\"op\":12,\"d\":{\"video_ssrc\":1,\"streams\":{}}}",
+      "{\"op\":18,\"d\":{\"flags\":\"2\"}}",
+      "{\"op\":20,\"d\":{\"platform\":1.5}}",
+  };
+  sc_vstate_t *vs = state("90", "120");
+  for (size_t i = 0; i < sizeof identified / sizeof identified[0]; i++) {
+    client_t c;
+    join(&c, 8, vs);
+    dv_gw_text(&c.conn, identified[i], strlen(identified[i]));
+    if (c.close_code != DV_CLOSE_BAD_REQUEST)
+      SC_FAIL("%s: close %d, want 4020", identified[i], c.close_code);
+    ASSERT_TRUE(vs->ops == NULL); /* the session ended with it */
+    client_free(&c);
+  }
+  sc_registry_end_state(app.registry, vs, SC_END_LEFT);
+}
+
+/* op 12 relays only SSRCs that are the member's own: another member's
+ * audio SSRC (or one another member claimed, in any room) is relayed as 0
+ * and counted; a claim is released when the session ends. */
+static void test_video_ssrc_claims(void) {
+  sc_vstate_t *va = state("91", "121"), *vb = state("92", "121"), *vc = state("93", "122");
+  client_t a, b, c;
+  join(&a, 8, va);
+  join(&b, 8, vb);
+  join(&c, 8, vc);
+  uint64_t refused = gw->sessions.stats.ssrc_refused;
+  send_json(&a,
+            "{\"op\":12,\"d\":{\"audio_ssrc\":1,\"video_ssrc\":%u,\"rtx_ssrc\":9001,"
+            "\"streams\":[{\"type\":\"video\",\"ssrc\":%u,\"rtx_ssrc\":%u,\"active\":true,"
+            "\"extra\":\"dropped\"}],\"junk\":1}}",
+            vb->ssrc, va->ssrc, vb->ssrc);
+  ASSERT_EQ(a.close_code, 0);
+  json_t *v = expect_op(&b, 12);
+  ASSERT_EQ(json_integer_value(json_object_get(v, "audio_ssrc")), va->ssrc);
+  ASSERT_EQ(json_integer_value(json_object_get(v, "video_ssrc")), 0);
+  ASSERT_EQ(json_integer_value(json_object_get(v, "rtx_ssrc")), 9001);
+  json_t *st = json_array_get(json_object_get(v, "streams"), 0);
+  ASSERT_EQ(json_integer_value(json_object_get(st, "ssrc")), 0); /* its own audio SSRC */
+  ASSERT_EQ(json_integer_value(json_object_get(st, "rtx_ssrc")), 0);
+  ASSERT_TRUE(json_is_false(json_object_get(st, "active")));
+  ASSERT_TRUE(json_object_get(st, "extra") == NULL); /* rebuilt from known fields */
+  ASSERT_TRUE(json_object_get(v, "junk") == NULL);
+  ASSERT_EQ(gw->sessions.stats.ssrc_refused, refused + 3);
+  ASSERT_EQ(va->n_aliases, 1);
+  /* 9001 is A's in the whole process: C, in another room, cannot have it. */
+  ASSERT_EQ(sc_registry_claim_ssrc(app.registry, vc, 9001), -EEXIST);
+  ASSERT_EQ(sc_registry_claim_ssrc(app.registry, vc, vb->ssrc), -EEXIST);
+  ASSERT_EQ(sc_registry_claim_ssrc(app.registry, vc, vc->ssrc), -EEXIST);
+  /* Released with A's session. */
+  client_free(&a);
+  advance(dv_gw_limits(gw)->resume_grace_ms + 1);
+  ASSERT_EQ(va->n_aliases, 0);
+  ASSERT_EQ(sc_registry_claim_ssrc(app.registry, vc, 9001), 0);
+  teardown((client_t *[]){&b, &c, NULL}, (sc_vstate_t *[]){va, vb, vc, NULL});
+}
+
+/* A member relaying more than lim.relay_bytes of announcements per rate
+ * window is closed with 4021 (counted); nothing over the budget is
+ * relayed, and a new Identify inherits the spent budget. */
+static void test_relay_budget(void) {
+  dv_limits_t saved = *dv_gw_limits(gw);
+  dv_gw_limits(gw)->relay_bytes = 500;
+  sc_vstate_t *va = state("94", "123"), *vb = state("95", "123");
+  client_t a, b;
+  join(&a, 8, va);
+  join(&b, 8, vb);
+  uint64_t before = gw->sessions.stats.relay_over_budget;
+  int relayed = 0;
+  for (int i = 0; i < 20 && !a.close_code; i++)
+    send_json(&a, "{\"op\":18,\"d\":{\"flags\":%d}}", i);
+  ASSERT_EQ(a.close_code, DV_CLOSE_RATE_LIMITED);
+  ASSERT_EQ(gw->sessions.stats.relay_over_budget, before + 1);
+  while (b.next < b.n) {
+    json_t *m = b.msgs[b.next++];
+    relayed += json_integer_value(json_object_get(m, "op")) == 18;
+  }
+  ASSERT_TRUE(relayed > 5 && relayed < 20); /* ~40 bytes each */
+  /* The session stays; identifying again does not refill the budget. */
+  ASSERT_TRUE(va->ops != NULL);
+  client_free(&a);
+  join(&a, 8, va);
+  send_json(&a, "{\"op\":18,\"d\":{\"flags\":1}}");
+  ASSERT_EQ(a.close_code, DV_CLOSE_RATE_LIMITED);
+  ASSERT_EQ(gw->sessions.stats.relay_over_budget, before + 2);
+  /* A window later it is whole again. */
+  client_free(&a);
+  advance(dv_gw_limits(gw)->rate_window_ms);
+  join(&a, 8, va);
+  send_json(&a, "{\"op\":18,\"d\":{\"flags\":1}}");
+  ASSERT_EQ(a.close_code, 0);
+  teardown((client_t *[]){&a, &b, NULL}, (sc_vstate_t *[]){va, vb, NULL});
+  *dv_gw_limits(gw) = saved;
 }
 
 int main(int argc, char **argv) {
@@ -438,6 +566,9 @@ int main(int argc, char **argv) {
   RUN_TEST(test_heartbeat_timeout);
   RUN_TEST(test_end_codes);
   RUN_TEST(test_video_and_announcements);
+  RUN_TEST(test_field_tables);
+  RUN_TEST(test_video_ssrc_claims);
+  RUN_TEST(test_relay_budget);
   harness_fini();
   SC_TEST_DONE();
 }

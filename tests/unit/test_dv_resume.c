@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "dv_limits.h"
@@ -28,13 +29,13 @@ static void test_wire_numbers(void) {
   ASSERT_EQ(dv_resume_wire(65536), 1); /* never 0: clients ignore seq 0 */
   ASSERT_EQ(dv_resume_wire(65537), 2);
   dv_resume_t b;
-  ASSERT_EQ(dv_resume_init(&b, 0), -EINVAL);
-  ASSERT_EQ(dv_resume_init(&b, DV_RESUME_MAX_CAP + 1), -EINVAL);
+  ASSERT_EQ(dv_resume_init(&b, 0, DV_RESUME_BYTES), -EINVAL);
+  ASSERT_EQ(dv_resume_init(&b, DV_RESUME_MAX_CAP + 1, DV_RESUME_BYTES), -EINVAL);
 }
 
 static void test_keep_ack_replay(void) {
   dv_resume_t b;
-  ASSERT_EQ(dv_resume_init(&b, 8), 0);
+  ASSERT_EQ(dv_resume_init(&b, 8, DV_RESUME_BYTES), 0);
   const dv_resume_msg_t *first;
   ASSERT_EQ(dv_resume_from(&b, -1, &first), 0); /* nothing sent, nothing seen */
   ASSERT_TRUE(first == NULL);
@@ -79,7 +80,7 @@ static void test_keep_ack_replay(void) {
  * all (an idle v8 session acknowledges with every heartbeat). */
 static void test_ack_releases_everything(void) {
   dv_resume_t b;
-  ASSERT_EQ(dv_resume_init(&b, 4), 0);
+  ASSERT_EQ(dv_resume_init(&b, 4, DV_RESUME_BYTES), 0);
   ASSERT_TRUE(b.head == NULL && b.tail == NULL);
   push(&b, 6); /* 3..6 kept */
   ASSERT_EQ(dv_resume_count(&b), 4);
@@ -107,7 +108,7 @@ static void test_ack_releases_everything(void) {
 /* Across the wire wrap (65535 -> 1) acks still name the right message. */
 static void test_wrap(void) {
   dv_resume_t b;
-  ASSERT_EQ(dv_resume_init(&b, 16), 0);
+  ASSERT_EQ(dv_resume_init(&b, 16, DV_RESUME_BYTES), 0);
   push(&b, 65530);
   dv_resume_ack(&b, 65530);
   push(&b, 10); /* internal 65531..65540 = wire 65531..65535, 1..5 */
@@ -119,6 +120,43 @@ static void test_wrap(void) {
   dv_resume_ack(&b, 3);
   ASSERT_EQ(dv_resume_count(&b), 2);
   ASSERT_EQ(dv_resume_from(&b, 65535, &first), -ESTALE);
+  dv_resume_free(&b);
+}
+
+/* The byte budget: the text kept never passes max_bytes (but for one
+ * message larger than the budget, kept alone); passing it drops the
+ * oldest and says so, so the session can close the socket to resume. */
+static void test_byte_budget(void) {
+  dv_resume_t b;
+  ASSERT_EQ(dv_resume_init(&b, 100, 0), -EINVAL);
+  ASSERT_EQ(dv_resume_init(&b, 100, 1000), 0);
+  char big[400];
+  memset(big, 'x', sizeof big);
+  for (int i = 0; i < 2; i++) ASSERT_EQ(dv_resume_keep(&b, dv_resume_next(&b), big, 400), 0);
+  ASSERT_EQ(dv_resume_bytes(&b), 800);
+  /* The third would make 1200: the oldest goes. */
+  ASSERT_EQ(dv_resume_keep(&b, dv_resume_next(&b), big, 400), DV_RESUME_OVER);
+  ASSERT_EQ(dv_resume_count(&b), 2);
+  ASSERT_EQ(dv_resume_bytes(&b), 800);
+  const dv_resume_msg_t *first;
+  ASSERT_EQ(dv_resume_from(&b, 1, &first), 0); /* what fits can still be resumed */
+  ASSERT_EQ(dv_resume_from(&b, -1, &first), -ESTALE);
+  /* Acknowledged bytes are released. */
+  dv_resume_ack(&b, 2);
+  ASSERT_EQ(dv_resume_bytes(&b), 400);
+  /* Bounded however many large messages come. */
+  for (int i = 0; i < 50; i++) {
+    ASSERT_TRUE(dv_resume_keep(&b, dv_resume_next(&b), big, 400) >= 0);
+    ASSERT_TRUE(dv_resume_bytes(&b) <= 1000);
+  }
+  /* One message over the whole budget is kept alone. */
+  char huge[1500];
+  memset(huge, 'y', sizeof huge);
+  ASSERT_EQ(dv_resume_keep(&b, dv_resume_next(&b), huge, sizeof huge), DV_RESUME_OVER);
+  ASSERT_EQ(dv_resume_count(&b), 1);
+  ASSERT_EQ(dv_resume_bytes(&b), sizeof huge);
+  dv_resume_clear(&b);
+  ASSERT_EQ(dv_resume_bytes(&b), 0);
   dv_resume_free(&b);
 }
 
@@ -274,6 +312,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_keep_ack_replay);
   RUN_TEST(test_ack_releases_everything);
   RUN_TEST(test_wrap);
+  RUN_TEST(test_byte_budget);
   RUN_TEST(test_rate);
   RUN_TEST(test_manual_timers);
   RUN_TEST(test_timer_heap);

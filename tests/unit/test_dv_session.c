@@ -174,6 +174,38 @@ static void test_buffer_overflow(void) {
   *dv_gw_limits(gw) = saved;
 }
 
+/* A v8 client that never acknowledges: past lim.resume_bytes of kept text
+ * its socket is closed with 4015 (counted), the kept text stays within the
+ * budget, and a resume from what it saw works and releases it. */
+static void test_resume_byte_budget(void) {
+  dv_limits_t saved = *dv_gw_limits(gw);
+  dv_gw_limits(gw)->resume_bytes = 2000;
+  sc_vstate_t *va = state("79", "205"), *vb = state("80", "205");
+  client_t a, b, b2;
+  join(&a, 8, va);
+  join(&b, 8, vb);
+  dv_session_t *sb = vb->conn;
+  uint64_t before = gw->sessions.stats.resume_over_budget;
+  for (int i = 0; i < 60 && !b.close_code; i++)
+    send_json(&a, "{\"op\":5,\"d\":{\"speaking\":%d}}", i % 2);
+  ASSERT_EQ(b.close_code, DV_CLOSE_SERVER_CRASH);
+  ASSERT_EQ(gw->sessions.stats.resume_over_budget, before + 1);
+  ASSERT_TRUE(dv_resume_bytes(&sb->out) <= 2000);
+  ASSERT_TRUE(dv_resume_bytes(&sb->out) > 1000);
+  long long seen = last_seq(&b);
+  client_drop(&b);
+  ASSERT_TRUE(vb->conn == sb); /* waiting for the resume, not ended */
+  client_open(&b2, 8);
+  resume(&b2, vb, seen);
+  ASSERT_EQ(b2.close_code, 0);
+  expect_op(&b2, 8);
+  expect_op(&b2, 9);
+  expect_silence(&b2);
+  ASSERT_EQ(dv_resume_bytes(&sb->out), 0); /* the resume acknowledged what it saw */
+  teardown((client_t *[]){&a, &b, &b2, NULL}, (sc_vstate_t *[]){va, vb, NULL});
+  *dv_gw_limits(gw) = saved;
+}
+
 /* An older client (no seq, no seq_ack) gets what was said while it had no
  * socket. */
 static void test_resume_v4(void) {
@@ -297,6 +329,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_grace_period);
   RUN_TEST(test_identify_over_detached_session);
   RUN_TEST(test_end_while_detached);
+  RUN_TEST(test_resume_byte_budget);
   harness_fini();
   SC_TEST_DONE();
 }

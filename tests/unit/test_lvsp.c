@@ -10,7 +10,7 @@
 #include <ctype.h>
 
 #include "lvsp_fx.h"
-#include "lvsp_json.h"
+#include "sc_jcheck.h"
 
 static void test_hello(void) {
   fx_t *a = fx_new(), *b = fx_new();
@@ -323,24 +323,24 @@ static void test_health(void) {
 }
 
 static void test_json_table(void) {
-  static const lvsp_jfield_t t[] = {
-      {"a", LVSP_JT_ID, LVSP_JF_REQUIRED},
-      {"b", LVSP_JT_BOOL | LVSP_JT_NULL, 0},
+  static const sc_jfield_t t[] = {
+      {"a", SC_JT_ID, SC_JF_REQUIRED},
+      {"b", SC_JT_BOOL | SC_JT_NULL, 0},
   };
   const char *bad = NULL;
   json_t *o = json_pack("{s:s,s:b}", "a", "12", "b", 1);
-  ASSERT_EQ(lvsp_json_check(o, t, 2, &bad), 0);
+  ASSERT_EQ(sc_jcheck(o, t, 2, &bad), 0);
   json_object_set_new(o, "b", json_string("yes"));
-  ASSERT_EQ(lvsp_json_check(o, t, 2, &bad), -EINVAL);
+  ASSERT_EQ(sc_jcheck(o, t, 2, &bad), -EINVAL);
   ASSERT_STREQ(bad, "b");
   json_object_del(o, "a");
-  ASSERT_EQ(lvsp_json_check(o, t, 2, &bad), -EINVAL);
+  ASSERT_EQ(sc_jcheck(o, t, 2, &bad), -EINVAL);
   ASSERT_STREQ(bad, "a");
   char id[SC_ID_MAX];
   json_object_set_new(o, "a", json_integer(0));
-  ASSERT_EQ(lvsp_json_get_id(o, "a", id), 0);
+  ASSERT_EQ(sc_jcheck_get_id(o, "a", id), 0);
   ASSERT_STREQ(id, "0");
-  ASSERT_EQ(lvsp_json_get_id(o, "zz", id), -ENOENT);
+  ASSERT_EQ(sc_jcheck_get_id(o, "zz", id), -ENOENT);
   json_decref(o);
 }
 

@@ -6,163 +6,9 @@
  * Covers mixed encryption modes in one room (every legacy mode too), video
  * SSRC aliases, RTCP statistics and member reset.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <poll.h>
-#include <sodium.h>
-#include <stdatomic.h>
-#include <unistd.h>
-
-#include "dv_crypto.h"
-#include "dv_discovery.h"
-#include "sc_media.h"
-#include "sc_test.h"
-#include "sc_token.h"
-#include "sc_udp.h"
-
-typedef struct {
-  int fd;
-  uint32_t ssrc;
-  uint64_t room;
-  dv_cipher_t *cipher; /* the client's side of the member's key */
-  uint8_t key[DV_KEY_LEN];
-  dv_mode_t mode;
-  sc_member_stats_t *stats;
-  uint16_t seq;
-} client_t;
-
-static sc_media_t *media;
-static uint16_t media_port;
-
-static void client_init(client_t *c, uint32_t ssrc, uint64_t room, dv_mode_t mode) {
-  c->fd = socket(AF_INET, SOCK_DGRAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  ASSERT_EQ(bind(c->fd, (struct sockaddr *)&a, sizeof a), 0);
-  c->ssrc = ssrc;
-  c->room = room;
-  c->mode = mode;
-  sc_token_random(c->key, sizeof c->key);
-  c->cipher = dv_cipher_new(mode, c->key);
-  ASSERT_TRUE(c->cipher != NULL);
-  c->stats = sc_member_stats_new();
-  ASSERT_EQ(sc_media_post_add(media, room, ssrc, c->stats), 0);
-  ASSERT_EQ(sc_media_post_cipher(media, room, ssrc, &dv_cipher_ops, dv_cipher_new(mode, c->key)),
-            0);
-}
-
-/* A new key for the member (what Select Protocol does). */
-static void new_cipher(client_t *c) {
-  dv_cipher_free(c->cipher);
-  sc_token_random(c->key, sizeof c->key);
-  c->cipher = dv_cipher_new(c->mode, c->key);
-  ASSERT_EQ(
-      sc_media_post_cipher(media, c->room, c->ssrc, &dv_cipher_ops, dv_cipher_new(c->mode, c->key)),
-      0);
-}
-
-static void send_to_media(int fd, const uint8_t *buf, size_t len) {
-  struct sockaddr_in to = {.sin_family = AF_INET,
-                           .sin_port = htons(media_port),
-                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  ASSERT_EQ(sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof to), (long long)len);
-}
-
-/* Receives one datagram within timeout_ms; returns its length or -1. */
-static int recv_within(int fd, uint8_t *buf, size_t cap, int timeout_ms) {
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  if (poll(&p, 1, timeout_ms) <= 0) return -1;
-  return (int)recv(fd, buf, cap, 0);
-}
-
-static sc_media_stats_t stats(void) {
-  sc_media_stats_t s;
-  sc_media_get_stats(media, &s);
-  return s;
-}
-
-/* Waits until the worker has read `n` datagrams in total and finished
- * that batch (a sync command is applied only between batches), so that
- * anything it would send for them has been sent and counted. */
-static void wait_rx(uint64_t n) {
-  for (int i = 0; i < 400 && stats().rx_datagrams < n; i++) usleep(5000);
-  ASSERT_EQ(stats().rx_datagrams, n);
-  sc_media_sync(media);
-}
-
-static void discover(client_t *c) {
-  uint8_t req[DV_DISCOVERY_LEN] = {0, 1, 0, 70};
-  req[4] = (uint8_t)(c->ssrc >> 24), req[5] = (uint8_t)(c->ssrc >> 16);
-  req[6] = (uint8_t)(c->ssrc >> 8), req[7] = (uint8_t)c->ssrc;
-  send_to_media(c->fd, req, sizeof req);
-  uint8_t resp[128];
-  int n = recv_within(c->fd, resp, sizeof resp, 2000);
-  ASSERT_EQ(n, DV_DISCOVERY_LEN);
-  uint32_t ssrc;
-  char ip[64];
-  uint16_t port;
-  ASSERT_EQ(dv_discovery_parse_response(resp, (size_t)n, &ssrc, ip, sizeof ip, &port), 0);
-  struct sockaddr_in self;
-  socklen_t sl = sizeof self;
-  getsockname(c->fd, (struct sockaddr *)&self, &sl);
-  ASSERT_EQ(ssrc, c->ssrc);
-  ASSERT_STREQ(ip, "127.0.0.1");
-  ASSERT_EQ(port, ntohs(self.sin_port));
-  sc_media_sync(media); /* the reply's batch is finished and counted */
-}
-
-/* Builds an RTP packet from c carrying `payload`, as its client would. */
-static int make_packet(client_t *c, const char *payload, uint8_t *out, size_t cap) {
-  sc_media_pkt_t p = {.marker_pt = 120,
-                      .seq = ++c->seq,
-                      .timestamp = 960u * c->seq,
-                      .ssrc = c->ssrc,
-                      .payload = (const uint8_t *)payload,
-                      .payload_len = strlen(payload)};
-  int n = dv_cipher_seal(c->cipher, &p, out, cap);
-  ASSERT_TRUE(n > 0);
-  return n;
-}
-
-/* Expects exactly `payload` from `sender`, decrypted under rx's key. */
-static void expect_packet(client_t *rx, const client_t *sender, const char *payload) {
-  uint8_t buf[2048], plain[2048];
-  int n = recv_within(rx->fd, buf, sizeof buf, 2000);
-  ASSERT_TRUE(n > 0);
-  sc_media_pkt_t p;
-  ASSERT_EQ(dv_cipher_open(rx->cipher, buf, (size_t)n, plain, sizeof plain, &p), 0);
-  ASSERT_EQ(p.ssrc, sender->ssrc);
-  ASSERT_EQ(p.seq, sender->seq);
-  ASSERT_EQ(p.payload_len, strlen(payload));
-  ASSERT_MEMEQ(p.payload, payload, p.payload_len);
-}
-
-/* Expects a packet under `ssrc` with payload type byte `pt`. */
-static void expect_media(client_t *rx, uint32_t ssrc, uint8_t pt, const char *payload) {
-  uint8_t buf[2048], plain[2048];
-  int n = recv_within(rx->fd, buf, sizeof buf, 2000);
-  ASSERT_TRUE(n > 0);
-  sc_media_pkt_t p;
-  ASSERT_EQ(dv_cipher_open(rx->cipher, buf, (size_t)n, plain, sizeof plain, &p), 0);
-  ASSERT_EQ(p.ssrc, ssrc);
-  ASSERT_EQ(p.marker_pt, pt);
-  ASSERT_EQ(p.payload_len, strlen(payload));
-  ASSERT_MEMEQ(p.payload, payload, p.payload_len);
-}
-
-static void expect_nothing(client_t *rx) {
-  uint8_t buf[2048];
-  ASSERT_EQ(recv_within(rx->fd, buf, sizeof buf, 50), -1);
-}
+#include "media_fx.h"
 
 static client_t a, b, c, d;
-static uint64_t sent; /* datagrams sent to the media plane so far */
-
-static void speak(client_t *from, const char *payload) {
-  uint8_t pkt[2048];
-  int n = make_packet(from, payload, pkt, sizeof pkt);
-  send_to_media(from->fd, pkt, (size_t)n);
-  wait_rx(++sent);
-}
 
 /* A member's address is kept in 28 bytes (sc_udp_addr_t): both families
  * must survive the copy, compare by address and port, and reach sendmmsg
@@ -276,15 +122,29 @@ static void test_replay_dropped(void) {
   expect_nothing(&b);
 }
 
+/* A packet with a's SSRC that does not authenticate under a's key, from
+ * another address: dropped as foreign, a keeps its binding. */
 static void test_foreign_address_dropped(void) {
-  int intruder = socket(AF_INET, SOCK_DGRAM, 0);
+  int intruder = loopback_socket();
+  uint8_t key[DV_KEY_LEN] = {9};
+  client_t fake = {.fd = intruder, .ssrc = a.ssrc, .seq = 500};
+  fake.cipher = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, key);
   uint8_t pkt[2048];
-  int n = make_packet(&a, "valid but from elsewhere", pkt, sizeof pkt);
-  uint64_t drops = stats().drop_foreign_addr;
+  int n = make_packet(&fake, "wrong key from elsewhere", pkt, sizeof pkt);
+  uint64_t drops = stats().drop_foreign_addr, moved = stats().addr_moved;
+  uint64_t member_drops = atomic_load(&a.stats->drops);
   send_to_media(intruder, pkt, (size_t)n);
   wait_rx(++sent);
   ASSERT_EQ(stats().drop_foreign_addr, drops + 1);
+  ASSERT_EQ(stats().addr_moved, moved);
+  ASSERT_EQ(atomic_load(&a.stats->drops), member_drops); /* not a's */
   expect_nothing(&b);
+  speak(&b, "a still hears at home");
+  expect_packet(&a, &b, "a still hears at home");
+  expect_packet(&d, &b, "a still hears at home");
+  uint8_t buf[64];
+  ASSERT_EQ(recv_within(intruder, buf, sizeof buf, 50), -1);
+  dv_cipher_free(fake.cipher);
   close(intruder);
 }
 
@@ -320,20 +180,20 @@ static void test_keepalive(void) {
 }
 
 static void test_server_mute_and_deaf(void) {
-  ASSERT_EQ(sc_media_post_flags(media, 1, a.ssrc, SC_MEMBER_MUTED), 0);
+  sc_member_set_flags(a.stats, SC_MEMBER_MUTED);
   sc_media_sync(media);
   uint64_t muted = stats().drop_muted;
   speak(&a, "muted");
   ASSERT_EQ(stats().drop_muted, muted + 1);
   expect_nothing(&b);
   expect_nothing(&d);
-  ASSERT_EQ(sc_media_post_flags(media, 1, a.ssrc, 0), 0);
-  ASSERT_EQ(sc_media_post_flags(media, 1, d.ssrc, SC_MEMBER_DEAF), 0);
+  sc_member_set_flags(a.stats, 0);
+  sc_member_set_flags(d.stats, SC_MEMBER_DEAF);
   sc_media_sync(media);
   speak(&a, "d is deaf");
   expect_packet(&b, &a, "d is deaf");
   expect_nothing(&d);
-  ASSERT_EQ(sc_media_post_flags(media, 1, d.ssrc, 0), 0);
+  sc_member_set_flags(d.stats, 0);
   sc_media_sync(media);
   speak(&a, "d hears again");
   expect_packet(&b, &a, "d hears again");
@@ -344,15 +204,19 @@ static void test_no_cipher_and_remove(void) {
   client_t e = {.fd = socket(AF_INET, SOCK_DGRAM, 0), .ssrc = 0x5555, .room = 1};
   uint8_t key[DV_KEY_LEN] = {1};
   e.cipher = dv_cipher_new(DV_MODE_AES256_GCM_RTPSIZE, key);
-  ASSERT_EQ(sc_media_post_add(media, 1, e.ssrc, NULL), 0);
+  e.stats = sc_member_stats_new();
+  ASSERT_EQ(sc_media_post_add(media, 1, e.ssrc, e.stats), 0);
+  ASSERT_EQ(sc_media_post_add(media, 1, e.ssrc, e.stats), -EINVAL); /* once per block */
   discover(&e);
   sent++;
   uint64_t nc = stats().drop_no_cipher;
   speak(&e, "before select protocol");
   ASSERT_EQ(stats().drop_no_cipher, nc + 1);
   expect_nothing(&a);
-  ASSERT_EQ(sc_media_post_remove(media, 1, e.ssrc), 0);
-  ASSERT_EQ(sc_media_post_remove(media, 1, b.ssrc), 0);
+  sc_media_remove(media, e.stats);
+  sc_media_remove(media, b.stats);
+  sc_media_remove(media, b.stats);  /* a second remove does nothing */
+  sc_member_stats_release(e.stats); /* what the registry does right after */
   sc_media_sync(media);
   speak(&a, "b is gone");
   expect_packet(&d, &a, "b is gone");
@@ -385,7 +249,7 @@ static void test_legacy_modes_mixed(void) {
     expect_nothing(&a); /* room 1 hears nothing of room 3 */
   }
   for (int i = 0; i < DV_MODE_COUNT; i++) {
-    ASSERT_EQ(sc_media_post_remove(media, 3, m[i].ssrc), 0);
+    sc_media_remove(media, m[i].stats);
     dv_cipher_free(m[i].cipher);
     sc_member_stats_release(m[i].stats);
     close(m[i].fd);
@@ -397,10 +261,10 @@ static void test_legacy_modes_mixed(void) {
  * receiver in its own mode, keeping their SSRC and payload type. */
 static void test_video_alias(void) {
   const uint32_t video = 0xA11A5, rtx = 0xA11A6;
-  ASSERT_EQ(sc_media_post_alias(media, 1, a.ssrc, video), 0);
-  ASSERT_EQ(sc_media_post_alias(media, 1, a.ssrc, rtx), 0);
-  ASSERT_EQ(sc_media_post_alias(media, 1, a.ssrc, b.ssrc), 0); /* b's own: refused */
-  ASSERT_EQ(sc_media_post_alias(media, 1, d.ssrc, video), 0);  /* a's alias: refused */
+  ASSERT_EQ(sc_media_post_alias(media, a.stats, video), 0);
+  ASSERT_EQ(sc_media_post_alias(media, a.stats, rtx), 0);
+  ASSERT_EQ(sc_media_post_alias(media, a.stats, b.ssrc), 0); /* b's own: refused */
+  ASSERT_EQ(sc_media_post_alias(media, d.stats, video), 0);  /* a's alias: refused */
   sc_media_sync(media);
   const struct {
     uint32_t ssrc;
@@ -498,17 +362,21 @@ static void test_rtcp_counted_not_forwarded(void) {
 static void test_deferred_wakeups(void) {
   sc_media_defer_wakeups(media, 1);
   ASSERT_EQ(sc_media_flush_wakeups(media), 0);
-  ASSERT_EQ(sc_media_post_flags(media, 1, a.ssrc, SC_MEMBER_MUTED), 0);
-  ASSERT_EQ(sc_media_post_flags(media, 1, d.ssrc, 0), 0);
-  ASSERT_EQ(sc_media_flush_wakeups(media), 1); /* one worker, one write */
+  sc_member_set_flags(a.stats, SC_MEMBER_MUTED); /* not a command: nothing owed */
   ASSERT_EQ(sc_media_flush_wakeups(media), 0);
   uint64_t muted = stats().drop_muted;
-  speak(&a, "muted, flushed");
+  speak(&a, "muted without a command");
   ASSERT_EQ(stats().drop_muted, muted + 1);
   expect_nothing(&d);
-  ASSERT_EQ(sc_media_post_flags(media, 1, a.ssrc, 0), 0); /* not flushed */
-  speak(&a, "unmuted by the command before it");
-  expect_packet(&d, &a, "unmuted by the command before it");
+  sc_member_set_flags(a.stats, 0);
+  new_cipher(&d);
+  ASSERT_EQ(sc_media_flush_wakeups(media), 1); /* one worker, one write */
+  ASSERT_EQ(sc_media_flush_wakeups(media), 0);
+  speak(&a, "to d's new key, flushed");
+  expect_packet(&d, &a, "to d's new key, flushed");
+  new_cipher(&d); /* not flushed */
+  speak(&a, "under the key posted before it");
+  expect_packet(&d, &a, "under the key posted before it");
   sc_media_defer_wakeups(media, 0); /* flushes what is owed */
   ASSERT_EQ(sc_media_flush_wakeups(media), 0);
 }
@@ -516,11 +384,11 @@ static void test_deferred_wakeups(void) {
 /* A new client takes a over: old address, key and aliases are gone until
  * it discovers and selects again. */
 static void test_reset(void) {
-  ASSERT_EQ(sc_media_post_reset(media, 1, a.ssrc), 0);
+  sc_media_reset(media, a.stats);
   sc_media_sync(media);
-  uint64_t foreign = stats().drop_foreign_addr;
-  speak(&a, "after reset, before discovery");
-  ASSERT_EQ(stats().drop_foreign_addr, foreign + 1);
+  uint64_t nc = stats().drop_no_cipher;
+  speak(&a, "after reset, under the old key");
+  ASSERT_EQ(stats().drop_no_cipher, nc + 1);
   expect_nothing(&d);
   uint8_t buf[2048];
   sc_media_pkt_t p = {.marker_pt = 101,
@@ -535,8 +403,8 @@ static void test_reset(void) {
   ASSERT_EQ(stats().drop_unknown_ssrc, unknown + 1); /* alias dropped too */
   discover(&a);
   sent++;
-  uint64_t nc = stats().drop_no_cipher;
-  speak(&a, "bound, no key yet");
+  nc = stats().drop_no_cipher;
+  speak(&a, "no key yet");
   ASSERT_EQ(stats().drop_no_cipher, nc + 1);
   new_cipher(&a);
   sc_media_sync(media);

@@ -263,6 +263,33 @@ static void test_limits(void) {
   sc_registry_destroy(r);
 }
 
+/* SSRC claims: every SSRC in the process belongs to at most one state, as
+ * its own or as a claimed alias; releasing and ending a state free them. */
+static void test_ssrc_claims(void) {
+  sc_registry_t *r = sc_registry_create(NULL);
+  sc_vstate_t *a = sc_registry_create_state(r, "1", "10", "100");
+  sc_vstate_t *b = sc_registry_create_state(r, "2", "20", "100");
+  ASSERT_EQ(sc_registry_claim_ssrc(r, a, 0), -EINVAL);
+  ASSERT_EQ(sc_registry_claim_ssrc(r, a, a->ssrc), -EEXIST); /* its own audio SSRC */
+  ASSERT_EQ(sc_registry_claim_ssrc(r, a, b->ssrc), -EEXIST); /* another state's, other channel */
+  ASSERT_EQ(sc_registry_claim_ssrc(r, a, 7000), 0);
+  ASSERT_EQ(sc_registry_claim_ssrc(r, a, 7000), 0); /* again: still a's */
+  ASSERT_EQ(a->n_aliases, 1);
+  ASSERT_EQ(sc_registry_claim_ssrc(r, b, 7000), -EEXIST);
+  ASSERT_TRUE(sc_registry_owns_ssrc(a, 7000) && sc_registry_owns_ssrc(a, a->ssrc));
+  ASSERT_TRUE(!sc_registry_owns_ssrc(b, 7000));
+  for (uint32_t s = 7001; s < 7000 + SC_MEDIA_MAX_ALIASES; s++)
+    ASSERT_EQ(sc_registry_claim_ssrc(r, a, s), 0);
+  ASSERT_EQ(sc_registry_claim_ssrc(r, a, 8000), -ENOSPC);
+  sc_registry_release_ssrcs(r, a);
+  ASSERT_EQ(a->n_aliases, 0);
+  ASSERT_EQ(sc_registry_claim_ssrc(r, b, 7000), 0);
+  /* Ending b releases 7000. */
+  sc_registry_end_state(r, b, SC_END_LEFT);
+  ASSERT_EQ(sc_registry_claim_ssrc(r, a, 7000), 0);
+  sc_registry_destroy(r);
+}
+
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
@@ -273,5 +300,6 @@ int main(int argc, char **argv) {
   RUN_TEST(test_move_dm);
   RUN_TEST(test_iteration);
   RUN_TEST(test_limits);
+  RUN_TEST(test_ssrc_claims);
   SC_TEST_DONE();
 }

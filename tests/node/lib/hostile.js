@@ -142,8 +142,12 @@ function readCounters(srv) {
       res.on('end', () => {
         try {
           const m = JSON.parse(body).media;
-          const out = { discovery: m.discovery, keepalives: m.keepalives, rx_datagrams: m.rx_datagrams };
+          const out = {
+            discovery: m.discovery, keepalives: m.keepalives, rx_datagrams: m.rx_datagrams,
+            hint_refused: m.hint_refused, addr_moved: m.addr_moved, send_errors: m.send_errors,
+          };
           for (const [k, v] of Object.entries(m.drops)) out[`drop_${k}`] = v;
+          for (const [k, v] of Object.entries(m.send_error_reasons || {})) out[`send_${k}`] = v;
           resolve(out);
         } catch { resolve(null); }
       });

@@ -11,12 +11,14 @@
  *   mc.on('audio', ({ ssrc, seq, payload }) => ...);
  *   mc.sendOpus(Buffer.from('...'));           // next seq/timestamp/nonce
  *   const pkt = mc.seal(header, payload, ctr);  // a packet, not sent
+ *   const old = await mc.switchSocket();        // a NAT rebinding: new port
  *   await mc.close();
  *
  * Wire format (rtpsize): clear RTP header (AAD) || AEAD(payload) ||
  * tag16 || u32be counter; the nonce is the counter followed by zeros.
  */
 const crypto = require('node:crypto');
+const dgram = require('node:dgram');
 const { EventEmitter } = require('node:events');
 const path = require('node:path');
 const { rawJoin } = require('./raw_voice_client');
@@ -157,6 +159,19 @@ class MediaClient extends EventEmitter {
     this.ts = (this.ts + 960) >>> 0;
     this.ctr = (this.ctr + 1) >>> 0;
     return this.seal(rtpHeader({ seq: this.seq, ts: this.ts, ssrc: this.ssrc }), payload, this.ctr);
+  }
+
+  /* Sends from a fresh UDP socket from now on (what a NAT rebinding looks
+   * like to the server); returns the old socket, still open, for the
+   * caller to watch or close. */
+  async switchSocket() {
+    const old = this.vc.udp;
+    const s = dgram.createSocket('udp4');
+    await new Promise((resolve) => s.bind(0, resolve));
+    s.on('message', (msg) => this.onDatagram(msg));
+    old.removeAllListeners('message');
+    this.vc.udp = s;
+    return old;
   }
 
   sendRaw(buf) {

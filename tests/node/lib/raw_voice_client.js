@@ -106,9 +106,14 @@ class RawVoiceClient {
  * Joins with a VoiceInfo (user_id, guild_id, session_id, token, endpoint).
  * options: ca (PEM), mode (default: the server's first offer), version
  * (gateway ?v=, default 8), timeoutMs per step, via ({ip, port}: send IP
- * discovery there instead of to Ready's address, e.g. a UDP proxy).
+ * discovery there instead of to Ready's address, e.g. a UDP proxy),
+ * discover (default true; false: no UDP is sent at all), select
+ * ({address, port}: named in Select Protocol instead of what discovery
+ * returned; hostile tests name broadcast or multicast addresses).
  */
-async function rawJoin(info, { ca, mode, version = 8, timeoutMs = 10000, via } = {}) {
+async function rawJoin(info, {
+  ca, mode, version = 8, timeoutMs = 10000, via, discover = true, select,
+} = {}) {
   const ws = new WebSocket(`wss://${info.endpoint}/?v=${version}`, ca ? { ca } : {});
   const vc = new RawVoiceClient(ws);
   const now = () => performance.now();
@@ -126,10 +131,16 @@ async function rawJoin(info, { ca, mode, version = 8, timeoutMs = 10000, via } =
     vc.ready = (await vc.next(2, timeoutMs)).d;
     vc.times.ready = now();
     const media = via || { ip: vc.ready.ip, port: vc.ready.port };
-    vc.discovered = await vc.discover(media.ip, media.port, vc.ready.ssrc, timeoutMs);
+    if (discover) {
+      vc.discovered = await vc.discover(media.ip, media.port, vc.ready.ssrc, timeoutMs);
+    } else {
+      vc.udp = dgram.createSocket('udp4');
+      vc.discovered = null;
+    }
     vc.times.discovery = now();
     vc.mode = mode || vc.ready.modes[0];
-    vc.send(1, { protocol: 'udp', data: { address: vc.discovered.ip, port: vc.discovered.port, mode: vc.mode } });
+    const named = select || { address: vc.discovered.ip, port: vc.discovered.port };
+    vc.send(1, { protocol: 'udp', data: { address: named.address, port: named.port, mode: vc.mode } });
     vc.session = (await vc.next(4, timeoutMs)).d;
     vc.times.op4 = now();
     return vc;

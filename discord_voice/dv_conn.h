@@ -1,0 +1,106 @@
+/*
+ * dv_conn: one voice-gateway WebSocket, the bottom of the gateway stack
+ * (dv_conn <- dv_session <- dv_gateway; docs/ARCHITECTURE.md). It knows
+ * the wire (JSON text frames {op, d}, Discord close codes) and the
+ * per-socket limits (message size and rate), and answers through its
+ * dv_io_t (libwebsockets in the server, a capture in tests). It calls
+ * nobody above it: the session binds itself to a connection
+ * (dv_conn_t.session) and the gateway owns its timers' callbacks.
+ *
+ * Threads: control (lws) thread only.
+ * Memory: the caller owns the dv_conn_t (lws per-session memory); nothing
+ * here allocates beyond one message's text while sending it.
+ */
+#ifndef DV_CONN_H
+#define DV_CONN_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dv_limits.h"
+#include "dv_timer.h"
+#include "sc_registry.h"
+
+/* Gateway opcodes. */
+enum {
+  DV_OP_IDENTIFY = 0,
+  DV_OP_SELECT_PROTOCOL = 1,
+  DV_OP_READY = 2,
+  DV_OP_HEARTBEAT = 3,
+  DV_OP_SESSION_DESCRIPTION = 4,
+  DV_OP_SPEAKING = 5,
+  DV_OP_HEARTBEAT_ACK = 6,
+  DV_OP_RESUME = 7,
+  DV_OP_HELLO = 8,
+  DV_OP_RESUMED = 9,
+  DV_OP_CLIENTS_CONNECT = 11,
+  DV_OP_VIDEO = 12,
+  DV_OP_CLIENT_DISCONNECT = 13,
+  DV_OP_CLIENT_FLAGS = 18,
+  DV_OP_CLIENT_PLATFORM = 20,
+  DV_OP_MAX = 32,
+};
+
+/* Discord voice close codes we send (docs/GATEWAY.md: what triggers each). */
+enum {
+  DV_CLOSE_UNKNOWN_OPCODE = 4001,
+  DV_CLOSE_DECODE_ERROR = 4002,
+  DV_CLOSE_NOT_AUTHENTICATED = 4003,
+  DV_CLOSE_AUTH_FAILED = 4004,
+  DV_CLOSE_ALREADY_AUTHENTICATED = 4005,
+  DV_CLOSE_SESSION_INVALID = 4006,
+  DV_CLOSE_SESSION_TIMEOUT = 4009,
+  DV_CLOSE_SERVER_NOT_FOUND = 4011,
+  DV_CLOSE_UNKNOWN_PROTOCOL = 4012,
+  DV_CLOSE_DISCONNECTED = 4014,
+  DV_CLOSE_SERVER_CRASH = 4015, /* also: "resume now" (resume buffer over budget) */
+  DV_CLOSE_UNKNOWN_MODE = 4016,
+  DV_CLOSE_BAD_REQUEST = 4020,
+  DV_CLOSE_RATE_LIMITED = 4021,
+};
+
+typedef struct {
+  /* Queue one text frame. Returns 0, or negative if the peer's queue is
+   * full (the transport then drops the socket: the session may resume). */
+  int (*send_text)(void *ctx, const char *text, size_t len);
+  /* Close after what is queued, with a Discord close code. */
+  void (*close)(void *ctx, int code, const char *reason);
+} dv_io_t;
+
+struct dv_gw;
+struct dv_session;
+
+typedef struct dv_conn {
+  struct dv_gw *gw; /* the gateway that opened it (never used here) */
+  const dv_io_t *io;
+  void *io_ctx;
+  int version;                /* gateway version from ?v= (4..8) */
+  int closing;                /* a close was queued: ignore further input */
+  struct dv_session *session; /* bound by dv_session (never used here) */
+  char who[SC_ID_MAX];        /* user id for log lines; "" before Identify */
+  dv_timer_t heartbeat;       /* deadline for the next heartbeat (4009) */
+  dv_rate_t rate;             /* 4021 */
+} dv_conn_t;
+
+/* Zeroes c and sets its output. The caller then sets gw and initialises
+ * the heartbeat timer with its own callback. */
+void dv_conn_init(dv_conn_t *c, int version, const dv_io_t *io, void *io_ctx);
+
+/* Queues a text frame; 0, or negative when the socket is closing or its
+ * queue is full (then the socket is being dropped: closing is set). */
+int dv_conn_send_text(dv_conn_t *c, const char *text, size_t len);
+/* Sends an unnumbered message {op, d} (steals d; NULL: null): Hello,
+ * Heartbeat ACK, Resumed. */
+void dv_conn_send_op(dv_conn_t *c, int op, json_t *d);
+/* Queues a close with code (after what is queued); input is ignored from
+ * now on. */
+void dv_conn_close(dv_conn_t *c, int code, const char *reason);
+
+/* Size and rate limits for one message of len bytes at now_ms. Returns 0,
+ * or the close code it deserves (4020 too large, 4021 rate limited) with
+ * *why set; -1 if the socket is closing already. */
+int dv_conn_admit(dv_conn_t *c, const dv_limits_t *l, size_t len, uint64_t now_ms,
+                  const char **why);
+
+#endif
