@@ -4,19 +4,23 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sc_jcheck.h"
 #include "sc_log.h"
 #include "sc_registry.h"
 
-#define LOG "lvsp"
-#define FIELDS(t) (t), sizeof(t) / sizeof((t)[0])
-
 /* The key of an INFO body in each dialect. */
 static const char *const body_key[] = {[LVSP_DIALECT_SEED] = "info", [LVSP_DIALECT_LATER] = "data"};
 
 /* === Rendering ========================================================== */
+
+/* INFO frames are numbered and kept for replay. */
+static int send_info(lvsp_conn_t *c, json_t *d) {
+  return lvsp_conn_send_frame(c, LVSP_OP_INFO, d, 1);
+}
 
 static json_t *info_d(lvsp_dialect_t dl, int type, json_t *body) {
   return body ? json_pack("{s:i,s:o}", "type", type, body_key[dl], body) : NULL;
@@ -32,10 +36,14 @@ static json_t *vst_body(const lvsp_conn_t *c, const sc_vstate_t *vs) {
                    vs->token, "endpoint", c->app->endpoint);
 }
 
+/* The type a voice state is sent as: seed VST, later VST_CREATE. */
+static int state_type(lvsp_dialect_t dl) {
+  return dl == LVSP_DIALECT_SEED ? LVSP_INFO_VST : LVSP_INFO_VST_CREATE;
+}
+
 /* Seed: INFO VST. Later: the VST_CREATE type echoed with the state. */
 static int send_state(lvsp_conn_t *c, lvsp_dialect_t dl, const sc_vstate_t *vs) {
-  int type = dl == LVSP_DIALECT_SEED ? LVSP_INFO_VST : LVSP_INFO_VST_CREATE;
-  return lvsp__send_info(c, info_d(dl, type, vst_body(c, vs)));
+  return send_info(c, info_d(dl, state_type(dl), vst_body(c, vs)));
 }
 
 /* Seed: INFO CHANNEL. Later: CHANNEL_ASSIGN. */
@@ -47,7 +55,51 @@ static int send_channel(lvsp_conn_t *c, lvsp_dialect_t dl, const sc_channel_t *c
           : json_pack("{s:s,s:s?,s:s,s:i}", "channel_id", ch->id, "guild_id", guild, "token",
                       ch->token, "bitrate", ch->bitrate);
   int type = dl == LVSP_DIALECT_SEED ? LVSP_INFO_CHANNEL : LVSP_INFO_CHANNEL_ASSIGN;
-  return lvsp__send_info(c, info_d(dl, type, body));
+  return send_info(c, info_d(dl, type, body));
+}
+
+/* === Limits ============================================================== */
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The registry refused a new channel or voice state at its limit. The
+ * link stays up (Litecord never reconnects it): the request is answered
+ * with one INFO of type `answer` echoing the request's fields plus
+ * "error" {code, message} and no credentials; counted; logged once per
+ * LVSP_REFUSAL_LOG_MS with the count. Returns 0, or -errno after closing
+ * (the answer could not be sent). */
+static int refuse(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl, int answer, int is_state) {
+  lvsp_link_t *l = c->link;
+  const char *code = is_state ? "voice_state_limit" : "channel_limit";
+  char msg[96];
+  snprintf(msg, sizeof msg, "this voice server holds its maximum of %s",
+           is_state ? "voice states (--max-voice-states)" : "channels (--max-channels)");
+  if (is_state)
+    l->n_refused_states++;
+  else
+    l->n_refused_channels++;
+  l->refused_unlogged++;
+  int64_t now = mono_ms();
+  if (!l->refused_logged_ms || now - l->refused_logged_ms >= LVSP_REFUSAL_LOG_MS) {
+    sc_log_warn(LVSP_LOG, "refused %llu request(s) from Litecord: %s (last: %s)",
+                (unsigned long long)l->refused_unlogged, msg, code);
+    l->refused_unlogged = 0;
+    l->refused_logged_ms = now;
+  }
+  json_t *echo = json_copy(body);
+  if (echo)
+    json_object_set_new(echo, "error", json_pack("{s:s,s:s}", "code", code, "message", msg));
+  return send_info(c, info_d(dl, answer, echo));
+}
+
+/* A voice state refused: for want of room for its channel, or for it. */
+static int refuse_state(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl, const char *channel_id) {
+  int no_channel = !sc_registry_find_channel(c->app->registry, channel_id);
+  return refuse(c, body, dl, state_type(dl), !no_channel);
 }
 
 /* === Channels ============================================================ */
@@ -57,46 +109,50 @@ static int send_channel(lvsp_conn_t *c, lvsp_dialect_t dl, const sc_channel_t *c
 static int read_count(lvsp_conn_t *c, json_t *body, const char *key, int *out) {
   json_t *v = json_object_get(body, key);
   if (!json_is_integer(v)) return 0; /* absent or null: unchanged */
-  if (json_integer_value(v) < 0 || json_integer_value(v) > INT_MAX) return lvsp__bad_field(c, key);
+  if (json_integer_value(v) < 0 || json_integer_value(v) > INT_MAX)
+    return lvsp_conn_bad_field(c, key);
   *out = (int)json_integer_value(v);
   return 0;
 }
 
 /* Finds or creates the channel a message names (under id_key), pins it
- * (Litecord announced it) and applies bitrate / user_limit. NULL after
- * closing. */
-static sc_channel_t *upsert_channel(lvsp_conn_t *c, json_t *body, const char *id_key) {
+ * (Litecord announced it) and applies bitrate / user_limit. 0 with *out
+ * set; 0 with *out NULL when the channel limit refused it (answered with
+ * an error INFO of type `answer`); or -errno after closing. */
+static int upsert_channel(lvsp_conn_t *c, json_t *body, const char *id_key, lvsp_dialect_t dl,
+                          int answer, sc_channel_t **out) {
   char id[SC_ID_MAX], guild[SC_ID_MAX];
   int bitrate = -1, limit = -1;
-  if (read_count(c, body, "bitrate", &bitrate) < 0 || read_count(c, body, "user_limit", &limit) < 0)
-    return NULL;
+  *out = NULL;
+  int rc = read_count(c, body, "bitrate", &bitrate);
+  if (rc < 0 || (rc = read_count(c, body, "user_limit", &limit)) < 0) return rc;
   sc_jcheck_get_id(body, id_key, id);
   int has_guild = sc_jcheck_get_id(body, "guild_id", guild) == 0;
   sc_channel_t *ch = sc_registry_channel(c->app->registry, id, has_guild ? guild : NULL);
-  if (!ch) {
-    lvsp__fail(c, LVSP_CLOSE_GENERAL, "out of memory", -ENOMEM);
-    return NULL;
-  }
+  if (!ch && errno == ENOSPC) return refuse(c, body, dl, answer, 0);
+  if (!ch) return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "out of memory", -ENOMEM);
   ch->pinned = 1;
   if (bitrate >= 0) ch->bitrate = bitrate;
   if (limit >= 0) ch->user_limit = limit;
-  sc_log_debug(LOG, "channel %s: bitrate %d, user limit %d", id, ch->bitrate, ch->user_limit);
-  return ch;
+  sc_log_debug(LVSP_LOG, "channel %s: bitrate %d, user limit %d", id, ch->bitrate, ch->user_limit);
+  *out = ch;
+  return 0;
 }
 
 static int info_channel(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl) {
-  (void)dl;
-  return upsert_channel(c, body, "id") ? 0 : -EPROTO;
+  sc_channel_t *ch;
+  return upsert_channel(c, body, "id", dl, LVSP_INFO_CHANNEL, &ch);
 }
 
 static int info_channel_update(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl) {
-  (void)dl;
-  return upsert_channel(c, body, "channel_id") ? 0 : -EPROTO;
+  sc_channel_t *ch;
+  return upsert_channel(c, body, "channel_id", dl, LVSP_INFO_CHANNEL_ASSIGN, &ch);
 }
 
 static int info_channel_req(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl) {
-  sc_channel_t *ch = upsert_channel(c, body, "channel_id");
-  return ch ? send_channel(c, dl, ch) : -EPROTO;
+  sc_channel_t *ch;
+  int rc = upsert_channel(c, body, "channel_id", dl, LVSP_INFO_CHANNEL_ASSIGN, &ch);
+  return rc < 0 || !ch ? rc : send_channel(c, dl, ch);
 }
 
 static int info_channel_destroy(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl) {
@@ -105,10 +161,10 @@ static int info_channel_destroy(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl)
   sc_jcheck_get_id(body, "channel_id", id);
   sc_channel_t *ch = sc_registry_find_channel(c->app->registry, id);
   if (!ch) {
-    sc_log_info(LOG, "CHANNEL_DESTROY for unknown channel %s ignored", id);
+    sc_log_info(LVSP_LOG, "CHANNEL_DESTROY for unknown channel %s ignored", id);
     return 0;
   }
-  sc_log_info(LOG, "channel %s destroyed by Litecord (%d voice states end)", id, ch->n_states);
+  sc_log_info(LVSP_LOG, "channel %s destroyed by Litecord (%d voice states end)", id, ch->n_states);
   sc_registry_destroy_channel(c->app->registry, ch);
   return 0;
 }
@@ -149,9 +205,11 @@ static int create_state(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl) {
   int has_guild = sc_jcheck_get_id(body, "guild_id", guild) == 0;
   sc_vstate_t *vs =
       sc_registry_create_state(c->app->registry, user, channel, has_guild ? guild : NULL);
-  if (!vs) return lvsp__fail(c, LVSP_CLOSE_GENERAL, "cannot create voice state", -ENOMEM);
+  if (!vs && errno == ENOSPC) return refuse_state(c, body, dl, channel);
+  if (!vs) return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "cannot create voice state", -ENOMEM);
   apply_flags(c, vs, body);
-  sc_log_info(LOG, "voice state %s created: user %s, channel %s", vs->session_id, user, channel);
+  sc_log_info(LVSP_LOG, "voice state %s created: user %s, channel %s", vs->session_id, user,
+              channel);
   return send_state(c, dl, vs);
 }
 
@@ -191,16 +249,16 @@ static sc_vstate_t *state_of(lvsp_conn_t *c, json_t *body, const char *what, int
   *err = 0;
   if (!json_object_get(body, "user_id") &&
       !json_string_value(json_object_get(body, "session_id"))) {
-    *err = lvsp__bad_field(c, "user_id");
+    *err = lvsp_conn_bad_field(c, "user_id");
     return NULL;
   }
   sc_vstate_t *vs = find_state(c, body);
-  if (!vs) sc_log_info(LOG, "%s for an unknown voice state ignored", what);
+  if (!vs) sc_log_info(LVSP_LOG, "%s for an unknown voice state ignored", what);
   return vs;
 }
 
 static void end_state(lvsp_conn_t *c, sc_vstate_t *vs) {
-  sc_log_info(LOG, "voice state %s ended by Litecord", vs->session_id);
+  sc_log_info(LVSP_LOG, "voice state %s ended by Litecord", vs->session_id);
   sc_registry_end_state(c->app->registry, vs, SC_END_LEFT);
 }
 
@@ -218,9 +276,10 @@ static int info_vst_update(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl) {
   }
   char cid[SC_ID_MAX];
   if (chv && sc_jcheck_id(chv, cid) == 0 && strcmp(cid, vs->channel->id) != 0) {
-    sc_log_info(LOG, "voice state %s moves to channel %s", vs->session_id, cid);
+    sc_log_info(LVSP_LOG, "voice state %s moves to channel %s", vs->session_id, cid);
     vs = sc_registry_move_state(c->app->registry, vs, cid);
-    if (!vs) return lvsp__fail(c, LVSP_CLOSE_GENERAL, "cannot move voice state", -ENOMEM);
+    if (!vs && errno == ENOSPC) return refuse_state(c, body, dl, cid);
+    if (!vs) return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "cannot move voice state", -ENOMEM);
     apply_flags(c, vs, body);
     return send_state(c, dl, vs);
   }
@@ -286,23 +345,23 @@ static const sc_jfield_t vst_create_fields[] = {
 };
 
 static const info_entry_t seed_info[] = {
-    [LVSP_INFO_CHANNEL] = {info_channel, FIELDS(seed_channel_fields)},
-    [LVSP_INFO_VST] = {info_vst_update, FIELDS(vst_fields)},
+    [LVSP_INFO_CHANNEL] = {info_channel, LVSP_FIELDS(seed_channel_fields)},
+    [LVSP_INFO_VST] = {info_vst_update, LVSP_FIELDS(vst_fields)},
 };
 
 /* CHANNEL_ASSIGN is ours to send; from Litecord it is an unknown type. */
 static const info_entry_t later_info[LVSP_INFO_LATER_COUNT] = {
-    [LVSP_INFO_CHANNEL_REQ] = {info_channel_req, FIELDS(channel_fields)},
-    [LVSP_INFO_CHANNEL_UPDATE] = {info_channel_update, FIELDS(channel_fields)},
-    [LVSP_INFO_CHANNEL_DESTROY] = {info_channel_destroy, FIELDS(channel_fields)},
-    [LVSP_INFO_VST_CREATE] = {create_state, FIELDS(vst_create_fields)},
-    [LVSP_INFO_VST_UPDATE] = {info_vst_update, FIELDS(vst_fields)},
-    [LVSP_INFO_VST_LEAVE] = {info_vst_leave, FIELDS(vst_fields)},
+    [LVSP_INFO_CHANNEL_REQ] = {info_channel_req, LVSP_FIELDS(channel_fields)},
+    [LVSP_INFO_CHANNEL_UPDATE] = {info_channel_update, LVSP_FIELDS(channel_fields)},
+    [LVSP_INFO_CHANNEL_DESTROY] = {info_channel_destroy, LVSP_FIELDS(channel_fields)},
+    [LVSP_INFO_VST_CREATE] = {create_state, LVSP_FIELDS(vst_create_fields)},
+    [LVSP_INFO_VST_UPDATE] = {info_vst_update, LVSP_FIELDS(vst_fields)},
+    [LVSP_INFO_VST_LEAVE] = {info_vst_leave, LVSP_FIELDS(vst_fields)},
 };
 
 static const info_dialect_t dialects[] = {
-    [LVSP_DIALECT_SEED] = {FIELDS(seed_info)},
-    [LVSP_DIALECT_LATER] = {FIELDS(later_info)},
+    [LVSP_DIALECT_SEED] = {LVSP_FIELDS(seed_info)},
+    [LVSP_DIALECT_LATER] = {LVSP_FIELDS(later_info)},
 };
 
 int lvsp_info_handle(lvsp_conn_t *c, json_t *d) {
@@ -312,41 +371,63 @@ int lvsp_info_handle(lvsp_conn_t *c, json_t *d) {
     if (!body) continue;
     const info_dialect_t *dl = &dialects[i];
     const info_entry_t *e = type >= 0 && (size_t)type < dl->n_types ? &dl->types[type] : NULL;
-    if (!e || !e->fn) return lvsp__fail(c, LVSP_CLOSE_GENERAL, "unknown INFO type", -EPROTO);
+    if (!e || !e->fn) return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "unknown INFO type", -EPROTO);
     const char *bad = body_key[i];
-    if (sc_jcheck(body, e->fields, e->n_fields, &bad) < 0) return lvsp__bad_field(c, bad);
+    if (sc_jcheck(body, e->fields, e->n_fields, &bad) < 0) return lvsp_conn_bad_field(c, bad);
     return e->fn(c, body, (lvsp_dialect_t)i);
   }
-  return lvsp__fail(c, LVSP_CLOSE_GENERAL, "INFO without info or data", -EPROTO);
+  return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "INFO without info or data", -EPROTO);
 }
 
 /* === Snapshot ============================================================ */
 
+/* The ids to send, listed when the snapshot starts: channels first, then
+ * voice states by session id. Each is looked up again when its turn
+ * comes, so one that ended meanwhile is skipped. */
 typedef struct {
-  lvsp_conn_t *c;
-  int rc;
+  size_t n, next, n_channels;
+  char ids[][SC_SESSION_ID_LEN + 1];
 } snap_t;
 
-static void snap_state(sc_vstate_t *vs, void *arg) {
+static void list_channel(sc_channel_t *ch, void *arg) {
   snap_t *s = arg;
-  if (!s->rc) s->rc = send_state(s->c, s->c->dialect, vs);
+  snprintf(s->ids[s->n++], sizeof s->ids[0], "%s", ch->id);
 }
 
-static void snap_channel(sc_channel_t *ch, void *arg) {
+static void list_state(sc_vstate_t *vs, void *arg) {
   snap_t *s = arg;
-  if (!s->rc) s->rc = send_channel(s->c, s->c->dialect, ch);
+  snprintf(s->ids[s->n++], sizeof s->ids[0], "%s", vs->session_id);
 }
 
-static void snap_channel_states(sc_channel_t *ch, void *arg) {
-  sc_registry_each_state(ch, snap_state, arg);
+static void list_channel_states(sc_channel_t *ch, void *arg) {
+  sc_registry_each_state(ch, list_state, arg);
+}
+
+/* The burst's producer: the next id that still exists, rendered now. */
+static int snap_next(lvsp_conn_t *c, void *arg) {
+  snap_t *s = arg;
+  sc_registry_t *r = c->app->registry;
+  while (s->next < s->n) {
+    size_t i = s->next++;
+    if (i < s->n_channels) {
+      const sc_channel_t *ch = sc_registry_find_channel(r, s->ids[i]);
+      if (ch) return send_channel(c, c->dialect, ch);
+    } else {
+      const sc_vstate_t *vs = sc_registry_find_session(r, s->ids[i]);
+      if (vs) return send_state(c, c->dialect, vs);
+    }
+  }
+  return 1;
 }
 
 int lvsp_info_snapshot(lvsp_conn_t *c) {
   sc_registry_t *r = c->app->registry;
-  if (c->reserve)
-    c->reserve(c->io_ctx, sc_registry_count_channels(r) + sc_registry_count_states(r));
-  snap_t s = {c, 0};
-  sc_registry_each_channel(r, snap_channel, &s);
-  sc_registry_each_channel(r, snap_channel_states, &s);
-  return s.rc;
+  size_t n = sc_registry_count_channels(r) + sc_registry_count_states(r);
+  snap_t *s = malloc(sizeof *s + n * sizeof s->ids[0]);
+  if (!s) return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "out of memory", -ENOMEM);
+  s->n = s->next = 0;
+  sc_registry_each_channel(r, list_channel, s);
+  s->n_channels = s->n;
+  sc_registry_each_channel(r, list_channel_states, s);
+  return lvsp_conn_burst(c, snap_next, s, free, 0);
 }

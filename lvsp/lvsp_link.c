@@ -58,6 +58,18 @@ int lvsp_link_replay(const lvsp_link_t *l, uint64_t after, lvsp_frame_fn fn, voi
   return 0;
 }
 
+const lvsp_frame_t *lvsp_link_next(const lvsp_link_t *l, uint64_t after) {
+  size_t lo = 0, hi = l->count; /* first index whose s > after */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (l->ring[(l->start + mid) % l->cap].s <= after)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < l->count ? &l->ring[(l->start + lo) % l->cap] : NULL;
+}
+
 int64_t lvsp_link_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);

@@ -45,6 +45,13 @@ typedef struct lvsp_link {
   /* Status (unix ms; 0 = never) and counters for the admin view. */
   int64_t down_since_ms, last_heartbeat_ms, last_message_ms;
   uint64_t n_identify, n_resume, n_replaced, n_stale, n_connections;
+  /* Requests refused at the registry's limits (lvsp_info), and the
+   * rate limit of their log line (monotonic ms). */
+  uint64_t n_refused_channels, n_refused_states, refused_unlogged;
+  int64_t refused_logged_ms;
+  /* Connections closed before authenticating: no IDENTIFY/RESUME in
+   * time, or evicted by a newer one over the cap (lvsp_server). */
+  uint64_t n_auth_timeouts, n_evicted;
 } lvsp_link_t;
 
 /* Prepares an empty link with room for replay_cap INFO frames (0 = no
@@ -69,6 +76,10 @@ int lvsp_link_can_resume(const lvsp_link_t *l, uint64_t after);
  * the first non-zero return and returns it. */
 typedef int (*lvsp_frame_fn)(void *arg, const lvsp_frame_t *f);
 int lvsp_link_replay(const lvsp_link_t *l, uint64_t after, lvsp_frame_fn fn, void *arg);
+
+/* The oldest held frame with s > after, or NULL (a binary search: the
+ * ring is in increasing s). A streamed replay walks it with this. */
+const lvsp_frame_t *lvsp_link_next(const lvsp_link_t *l, uint64_t after);
 
 /* Wall-clock milliseconds (status timestamps only; never for timeouts). */
 int64_t lvsp_link_now_ms(void);

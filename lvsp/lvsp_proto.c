@@ -16,69 +16,10 @@
 #include "sc_registry.h"
 #include "sc_token.h"
 
-#define LOG "lvsp"
-#define FIELDS(t) (t), sizeof(t) / sizeof((t)[0])
-
 /* === Output ============================================================ */
 
-void lvsp_conn_close(lvsp_conn_t *c, int code, const char *reason) {
-  if (c->closed) return;
-  c->closed = 1;
-  if (c->link->active == c) {
-    c->link->active = NULL;
-    c->link->down_since_ms = lvsp_link_now_ms();
-  }
-  c->io->close(c->io_ctx, code, reason);
-}
-
-void lvsp_conn_gone(lvsp_conn_t *c) {
-  c->closed = 1;
-  if (c->link->active != c) return;
-  c->link->active = NULL;
-  c->link->down_since_ms = lvsp_link_now_ms();
-}
-
-int lvsp__fail(lvsp_conn_t *c, int code, const char *reason, int err) {
-  sc_log_warn(LOG, "closing Litecord link with %d: %s", code, reason);
-  lvsp_conn_close(c, code, reason);
-  return err;
-}
-
-int lvsp__bad_field(lvsp_conn_t *c, const char *field) {
-  char reason[64];
-  snprintf(reason, sizeof reason, "invalid or missing field: %s", field);
-  return lvsp__fail(c, LVSP_CLOSE_GENERAL, reason, -EPROTO);
-}
-
-static int send_text(lvsp_conn_t *c, const char *text, size_t len) {
-  int rc = c->io->send_text(c->io_ctx, text, len);
-  return rc < 0 ? lvsp__fail(c, LVSP_CLOSE_GENERAL, "send queue full", rc) : 0;
-}
-
-/* Numbers op+d (steals d) with the link's next "s", sends it, and keeps
- * it for replay if asked. A NULL d (json_pack failed: only ENOMEM once
- * the formats are right) closes the link, since Litecord would otherwise
- * wait forever for the reply. */
-static int send_frame(lvsp_conn_t *c, int op, json_t *d, int replayable) {
-  if (c->closed) {
-    json_decref(d);
-    return -EPIPE;
-  }
-  uint64_t s = lvsp_link_next_seq(c->link);
-  json_t *msg = d ? json_pack("{s:i,s:o,s:I}", "op", op, "d", d, "s", (json_int_t)s) : NULL;
-  char *text = msg ? json_dumps(msg, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
-  json_decref(msg);
-  if (!text) return lvsp__fail(c, LVSP_CLOSE_GENERAL, "out of memory", -ENOMEM);
-  size_t len = strlen(text);
-  if (replayable && lvsp_link_store(c->link, s, text, len) < 0)
-    sc_log_warn(LOG, "frame s=%llu not kept for replay (out of memory)", (unsigned long long)s);
-  int rc = send_text(c, text, len);
-  free(text);
-  return rc;
-}
-
-int lvsp__send_info(lvsp_conn_t *c, json_t *d) {
-  return send_frame(c, LVSP_OP_INFO, d, 1);
+static int send_frame(lvsp_conn_t *c, int op, json_t *d) {
+  return lvsp_conn_send_frame(c, op, d, 0); /* only INFO is replayed */
 }
 
 double lvsp_health(const sc_app_t *app, const lvsp_link_t *link) {
@@ -87,26 +28,21 @@ double lvsp_health(const sc_app_t *app, const lvsp_link_t *link) {
                         link->load.cpu_share, link->load.drop_ratio);
 }
 
-int lvsp_conn_open(lvsp_conn_t *c, sc_app_t *app, const lvsp_io_t *io, void *io_ctx) {
+int lvsp_proto_open(lvsp_conn_t *c, sc_app_t *app, const lvsp_io_t *io, void *io_ctx) {
   memset(c, 0, sizeof *c);
   lvsp_link_init(&c->own_link, 0); /* no ring: cannot fail */
-  return lvsp_conn_open_on(c, app, &c->own_link, io, io_ctx);
+  return lvsp_proto_open_on(c, app, &c->own_link, io, io_ctx);
 }
 
-int lvsp_conn_open_on(lvsp_conn_t *c, sc_app_t *app, lvsp_link_t *link, const lvsp_io_t *io,
-                      void *io_ctx) {
-  if (link != &c->own_link) memset(c, 0, sizeof *c);
-  c->app = app;
-  c->link = link;
-  c->io = io;
-  c->io_ctx = io_ctx;
-  link->n_connections++;
+int lvsp_proto_open_on(lvsp_conn_t *c, sc_app_t *app, lvsp_link_t *link, const lvsp_io_t *io,
+                       void *io_ctx) {
+  lvsp_conn_init(c, app, link, io, io_ctx);
   if (sc_token_random_alnum(c->nonce, sizeof c->nonce, LVSP_NONCE_LEN) < 0)
-    return lvsp__fail(c, LVSP_CLOSE_GENERAL, "internal error", -EIO);
-  return send_frame(c, LVSP_OP_HELLO,
-                    json_pack("{s:I,s:s}", "heartbeat_interval",
-                              (json_int_t)lvsp_settings(app)->lvsp_heartbeat_ms, "nonce", c->nonce),
-                    0);
+    return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "internal error", -EIO);
+  return send_frame(
+      c, LVSP_OP_HELLO,
+      json_pack("{s:I,s:s}", "heartbeat_interval",
+                (json_int_t)lvsp_settings(app)->lvsp_heartbeat_ms, "nonce", c->nonce));
 }
 
 /* 0 (never) becomes null. */
@@ -125,10 +61,13 @@ json_t *lvsp_status_json(const lvsp_link_t *l, const sc_app_t *app) {
                 "seq", (json_int_t)l->seq, "health", lvsp_health(app, l));
   json_t *replay = json_pack("{s:I,s:I,s:I}", "size", (json_int_t)l->cap, "held",
                              (json_int_t)l->count, "evicted_up_to", (json_int_t)l->evicted);
-  json_t *counts =
-      json_pack("{s:I,s:I,s:I,s:I,s:I}", "connections", (json_int_t)l->n_connections, "identify",
-                (json_int_t)l->n_identify, "resume", (json_int_t)l->n_resume, "replaced",
-                (json_int_t)l->n_replaced, "stale_resume", (json_int_t)l->n_stale);
+  json_t *counts = json_pack(
+      "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "connections", (json_int_t)l->n_connections,
+      "identify", (json_int_t)l->n_identify, "resume", (json_int_t)l->n_resume, "replaced",
+      (json_int_t)l->n_replaced, "stale_resume", (json_int_t)l->n_stale, "refused_channels",
+      (json_int_t)l->n_refused_channels, "refused_voice_states", (json_int_t)l->n_refused_states,
+      "auth_timeouts", (json_int_t)l->n_auth_timeouts, "evicted_unauthenticated",
+      (json_int_t)l->n_evicted);
   json_t *load = json_pack("{s:f,s:f}", "media_cpu_share", l->load.cpu_share, "drop_ratio",
                            l->load.drop_ratio);
   if (o) {
@@ -166,10 +105,10 @@ static int token_ok(const lvsp_conn_t *c, const char *given, lvsp_dialect_t *dl)
  * one is closed with 4000 (voice is not touched). 0 or -errno. */
 static int authenticate(lvsp_conn_t *c, json_t *d) {
   if (!token_ok(c, json_string_value(json_object_get(d, "token")), &c->dialect))
-    return lvsp__fail(c, LVSP_CLOSE_AUTH, "authentication failed", -EACCES);
+    return lvsp_conn_fail(c, LVSP_CLOSE_AUTH, "authentication failed", -EACCES);
   lvsp_link_t *l = c->link;
   if (l->active && l->active != c) {
-    sc_log_info(LOG, "a new Litecord connection replaces the live one");
+    sc_log_info(LVSP_LOG, "a new Litecord connection replaces the live one");
     l->n_replaced++;
     lvsp_conn_close(l->active, LVSP_CLOSE_GENERAL, "replaced by a newer connection");
   }
@@ -180,8 +119,7 @@ static int authenticate(lvsp_conn_t *c, json_t *d) {
 
 static int send_ready(lvsp_conn_t *c) {
   c->ready = 1;
-  return send_frame(c, LVSP_OP_READY, json_pack("{s:f}", "health", lvsp_health(c->app, c->link)),
-                    0);
+  return send_frame(c, LVSP_OP_READY, json_pack("{s:f}", "health", lvsp_health(c->app, c->link)));
 }
 
 /* READY, then the state of every channel and voice state: Litecord may
@@ -190,14 +128,30 @@ static int op_identify(lvsp_conn_t *c, json_t *d) {
   int rc = authenticate(c, d);
   if (rc < 0) return rc;
   c->link->n_identify++;
-  sc_log_info(LOG, "Litecord identified (%s dialect)",
+  sc_log_info(LVSP_LOG, "Litecord identified (%s dialect)",
               c->dialect == LVSP_DIALECT_SEED ? "seed" : "later");
   rc = send_ready(c);
   return rc < 0 ? rc : lvsp_info_snapshot(c);
 }
 
-static int replay_one(void *arg, const lvsp_frame_t *f) {
-  return send_text(arg, f->text, f->len);
+/* A streamed replay: the last "s" sent, and the counter at the RESUME
+ * (nothing after it is replayed; nothing is added while the input is
+ * held, since INFO frames only answer the live connection's requests). */
+typedef struct {
+  uint64_t after, end;
+} replay_t;
+
+/* The burst's producer: the next held frame, as first sent; READY after
+ * the last one. */
+static int replay_next(lvsp_conn_t *c, void *arg) {
+  replay_t *r = arg;
+  const lvsp_frame_t *f = lvsp_link_next(c->link, r->after);
+  if (f && f->s <= r->end) {
+    r->after = f->s;
+    return lvsp_conn_send_raw(c, f->text, f->len);
+  }
+  int rc = send_ready(c);
+  return rc < 0 ? rc : 1;
 }
 
 /* Re-sends every INFO after seq, as first sent, then READY. A seq the
@@ -211,14 +165,15 @@ static int op_resume(lvsp_conn_t *c, json_t *d) {
   lvsp_link_t *l = c->link;
   if (seq < 0 || !lvsp_link_can_resume(l, (uint64_t)seq)) {
     l->n_stale++;
-    return lvsp__fail(c, LVSP_CLOSE_GENERAL, "cannot resume from that seq: identify", -ESTALE);
+    return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "cannot resume from that seq: identify", -ESTALE);
   }
   l->n_resume++;
-  sc_log_info(LOG, "Litecord resumed after s=%lld (now at s=%llu)", (long long)seq,
+  sc_log_info(LVSP_LOG, "Litecord resumed after s=%lld (now at s=%llu)", (long long)seq,
               (unsigned long long)l->seq);
-  if (c->reserve) c->reserve(c->io_ctx, l->count + 1);
-  rc = lvsp_link_replay(l, (uint64_t)seq, replay_one, c);
-  return rc < 0 ? rc : send_ready(c);
+  replay_t *r = malloc(sizeof *r);
+  if (!r) return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "out of memory", -ENOMEM);
+  *r = (replay_t){(uint64_t)seq, l->seq};
+  return lvsp_conn_burst(c, replay_next, r, free, 1);
 }
 
 /* === HEARTBEAT ========================================================== */
@@ -226,10 +181,9 @@ static int op_resume(lvsp_conn_t *c, json_t *d) {
 static int op_heartbeat(lvsp_conn_t *c, json_t *d) {
   c->link->last_heartbeat_ms = lvsp_link_now_ms();
   /* "O?" turns an absent s into null rather than failing. */
-  return send_frame(
-      c, LVSP_OP_HEARTBEAT_ACK,
-      json_pack("{s:O?,s:f}", "s", json_object_get(d, "s"), "health", lvsp_health(c->app, c->link)),
-      0);
+  return send_frame(c, LVSP_OP_HEARTBEAT_ACK,
+                    json_pack("{s:O?,s:f}", "s", json_object_get(d, "s"), "health",
+                              lvsp_health(c->app, c->link)));
 }
 
 /* === Dispatch =========================================================== */
@@ -274,40 +228,41 @@ static const sc_jfield_t vst_request_fields[] = {
 /* Server-sent ops (HELLO, READY, HEARTBEAT_ACK) have no entry: from the
  * client they are unknown ops. */
 static const op_entry_t op_table[LVSP_OP_COUNT] = {
-    [LVSP_OP_IDENTIFY] = {op_identify, PHASE_HANDSHAKE, FIELDS(identify_fields)},
-    [LVSP_OP_RESUME] = {op_resume, PHASE_HANDSHAKE, FIELDS(resume_fields)},
-    [LVSP_OP_HEARTBEAT] = {op_heartbeat, PHASE_READY, FIELDS(heartbeat_fields)},
-    [LVSP_OP_INFO] = {lvsp_info_handle, PHASE_READY, FIELDS(info_fields)},
-    [LVSP_OP_VST_REQUEST] = {lvsp_info_vst_request, PHASE_READY, FIELDS(vst_request_fields)},
+    [LVSP_OP_IDENTIFY] = {op_identify, PHASE_HANDSHAKE, LVSP_FIELDS(identify_fields)},
+    [LVSP_OP_RESUME] = {op_resume, PHASE_HANDSHAKE, LVSP_FIELDS(resume_fields)},
+    [LVSP_OP_HEARTBEAT] = {op_heartbeat, PHASE_READY, LVSP_FIELDS(heartbeat_fields)},
+    [LVSP_OP_INFO] = {lvsp_info_handle, PHASE_READY, LVSP_FIELDS(info_fields)},
+    [LVSP_OP_VST_REQUEST] = {lvsp_info_vst_request, PHASE_READY, LVSP_FIELDS(vst_request_fields)},
 };
 
 static int dispatch(lvsp_conn_t *c, json_t *root) {
   const char *bad = "message";
-  if (!json_is_object(root) || sc_jcheck(root, FIELDS(frame_fields), &bad) < 0)
-    return lvsp__bad_field(c, bad);
+  if (!json_is_object(root) || sc_jcheck(root, LVSP_FIELDS(frame_fields), &bad) < 0)
+    return lvsp_conn_bad_field(c, bad);
   json_int_t op = json_integer_value(json_object_get(root, "op"));
   const op_entry_t *e = op >= 0 && op < LVSP_OP_COUNT ? &op_table[op] : NULL;
-  if (!e || !e->fn) return lvsp__fail(c, LVSP_CLOSE_GENERAL, "unknown op", -EPROTO);
+  if (!e || !e->fn) return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "unknown op", -EPROTO);
   if (e->phase == PHASE_READY && !c->ready)
-    return lvsp__fail(c, LVSP_CLOSE_GENERAL, "not authenticated", -EPROTO);
+    return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "not authenticated", -EPROTO);
   if (e->phase == PHASE_HANDSHAKE && c->ready)
-    return lvsp__fail(c, LVSP_CLOSE_GENERAL, "already authenticated", -EPROTO);
+    return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "already authenticated", -EPROTO);
   json_t *d = json_object_get(root, "d");
-  if (sc_jcheck(d, e->fields, e->n_fields, &bad) < 0) return lvsp__bad_field(c, bad);
+  if (sc_jcheck(d, e->fields, e->n_fields, &bad) < 0) return lvsp_conn_bad_field(c, bad);
   return e->fn(c, d);
 }
 
 int lvsp_handle_text(lvsp_conn_t *c, const char *buf, size_t len) {
   if (c->closed) return -EPIPE;
-  if (len > LVSP_MAX_FRAME) return lvsp__fail(c, LVSP_CLOSE_GENERAL, "message too large", -EPROTO);
+  if (len > LVSP_MAX_FRAME)
+    return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "message too large", -EPROTO);
   /* Without JSON_ALLOW_NUL, jansson rejects "\u0000" in strings, so a
    * token can never hide a NUL that would cut the comparison short.
    * JSON_DECODE_ANY lets valid non-objects reach dispatch (4000, not 4002). */
   json_error_t err;
   json_t *root = json_loadb(buf, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
   if (!root) {
-    sc_log_debug(LOG, "undecodable message: %s (line %d)", err.text, err.line);
-    return lvsp__fail(c, LVSP_CLOSE_DECODE, "invalid JSON", -EBADMSG);
+    sc_log_debug(LVSP_LOG, "undecodable message: %s (line %d)", err.text, err.line);
+    return lvsp_conn_fail(c, LVSP_CLOSE_DECODE, "invalid JSON", -EBADMSG);
   }
   if (c->ready) c->link->last_message_ms = lvsp_link_now_ms();
   int rc = dispatch(c, root);

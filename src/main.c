@@ -115,6 +115,8 @@ int main(int argc, char **argv) {
                               app.cfg.media_workers, find_datagram_fn(&app));
   if (!app.media) return 1; /* the reason is logged */
   app.registry = sc_registry_create(app.media);
+  if (app.registry)
+    sc_registry_set_limits(app.registry, app.cfg.max_channels, app.cfg.max_voice_states);
   int rc = 1;
   if (app.registry && sc_server_create(&app) == 0 && start_frontends(&app) == 0 &&
       sc_admin_start(&app) == 0 && sc_media_start(app.media) == 0) {

@@ -9,6 +9,7 @@
 
 #include "sc_admin_state.h"
 #include "sc_log.h"
+#include "sc_pending.h"
 #include "sc_server.h"
 #include "sc_statedir.h"
 #include "sc_token.h"
@@ -18,6 +19,8 @@
 #define TOKEN_FILE "admin_token"
 #define DEFAULT_HOST "127.0.0.1" /* --admin-listen's default (sc_config.c) */
 #define DEFAULT_PORT 7703
+/* Admin connections without an authorized request held at once. */
+#define SC_ADMIN_PENDING_CAP 4
 
 /* One HTTP connection: the response being written (lws per-session data,
  * zeroed by lws). */
@@ -63,6 +66,38 @@ int sc_admin_prepare(sc_app_t *app) {
   }
   if (created) printf("Generated admin token: %s/%s\n", c->state_dir, TOKEN_FILE);
   return 0;
+}
+
+/* === Unauthenticated connections ======================================== */
+
+static const struct lws_protocols admin_protocols[];
+
+static sc_pending_t *pending_of(struct lws *wsi) {
+  return lws_protocol_vh_priv_get(lws_get_vhost(wsi), &admin_protocols[0]);
+}
+
+/* Every connection is pending from accept until its first authorized
+ * request; over the cap the oldest is dropped at once (sc_pending.h). The
+ * deadline is lws's, set short on this vhost (sc_server_control_timeouts):
+ * an incomplete request, or an idle keep-alive connection, is closed
+ * after SC_PENDING_TIMEOUT_MS. */
+static void on_accepted(struct lws *wsi) {
+  sc_pending_t *p = pending_of(wsi);
+  if (!p) return;
+  int64_t now = (int64_t)(lws_now_usecs() / 1000);
+  struct lws *old = sc_pending_add(p, wsi, sc_pending_src(lws_get_socket_fd(wsi)), now);
+  if (!old) return;
+  lws_set_timeout(old, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  if (!sc_pending_log_due(p, now)) return;
+  sc_log_warn(LOG,
+              "dropped %llu admin connection(s) without an authorized request (over %zu at once)",
+              (unsigned long long)p->unlogged, p->cap);
+  sc_pending_logged(p, now);
+}
+
+static void on_wsi_destroy(struct lws *wsi) {
+  sc_pending_t *p = pending_of(wsi);
+  if (p) sc_pending_remove(p, wsi);
 }
 
 /* === Requests =========================================================== */
@@ -141,6 +176,10 @@ static int on_http(struct lws *wsi, admin_sess_t *s, const char *uri) {
   json_decref(body);
   if (!text) return -1;
   sc_log_debug(LOG, "%s -> %u", uri ? uri : "", status);
+  if (status != HTTP_STATUS_UNAUTHORIZED && status != HTTP_STATUS_METHOD_NOT_ALLOWED) {
+    sc_pending_t *p = pending_of(wsi);
+    if (p) sc_pending_remove(p, wsi); /* authorized */
+  }
   if (status == HTTP_STATUS_METHOD_NOT_ALLOWED) {
     int rc = refuse_now(wsi, text, strlen(text));
     free(text);
@@ -179,6 +218,8 @@ static int admin_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
   admin_sess_t *s = user;
   switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return sc_server_admit(wsi, in, SC_ADMIT_CONTROL);
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: on_accepted(wsi); return 0;
+    case LWS_CALLBACK_WSI_DESTROY: on_wsi_destroy(wsi); return 0;
     case LWS_CALLBACK_HTTP: return on_http(wsi, s, in);
     case LWS_CALLBACK_HTTP_WRITEABLE: return on_writeable(wsi, s);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return -1; /* no WebSockets here */
@@ -213,13 +254,17 @@ int sc_admin_start(sc_app_t *app) {
   info.iface = strcmp(l->host, "0.0.0.0") == 0 ? NULL : l->host;
   info.protocols = admin_protocols;
   info.user = app;
+  sc_server_control_timeouts(&info);
   if (tls) {
     info.ssl_cert_filepath = c->tls_cert;
     info.ssl_private_key_filepath = c->tls_key;
   } else if (!sc_admin_is_loopback(l->host)) {
     sc_log_warn(LOG, "admin API in plain HTTP on %s (--no-tls): keep it behind TLS", l->host);
   }
-  if (!lws_create_vhost(app->lws, &info)) {
+  struct lws_vhost *vh = lws_create_vhost(app->lws, &info);
+  sc_pending_t *p = vh ? lws_protocol_vh_priv_zalloc(vh, &admin_protocols[0], sizeof *p) : NULL;
+  if (p) sc_pending_init(p, SC_ADMIN_PENDING_CAP);
+  if (!vh) {
     /* Launchers that predate the admin API pick free ports for the other
      * listeners only; several servers on one host must not fail for it. */
     if (strcmp(l->host, DEFAULT_HOST) == 0 && l->port == DEFAULT_PORT) {

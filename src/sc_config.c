@@ -171,6 +171,10 @@ static const sc_setting_t core_settings[] = {
     {"max-connections", "N", &sc_kind_u32, OFF(max_connections), 0, 0, SC_CONNECTIONS_MAX, "0",
      "voice connections held at once; more are closed at accept "
      "(0 = 4 x --capacity)"},
+    {"max-voice-states", "N", &sc_kind_u32, OFF(max_voice_states), 0, 1, 10000000, "100000",
+     "voice states held at once; Litecord's requests beyond are answered with an error"},
+    {"max-channels", "N", &sc_kind_u32, OFF(max_channels), 0, 1, 10000000, "100000",
+     "channels held at once; Litecord's requests beyond are answered with an error"},
     {"admin-listen", "HOST:PORT", &sc_kind_hostport, OFF(admin_listen), 0, 0, 0, "127.0.0.1:7703",
      "read-only admin HTTP API (plain HTTP on loopback, else TLS)"},
     {"admin-token", "TOKEN", &sc_kind_string, OFF(admin_token), SZ(admin_token), 0, 0, NULL,

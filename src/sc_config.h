@@ -98,6 +98,8 @@ typedef struct sc_config {
   int media_workers;             /* --media-workers (default 1) */
   uint32_t capacity;             /* sessions this server is sized for (health) */
   uint32_t max_connections;   /* connections held at once (0 = SC_CONNS_PER_CAPACITY x capacity) */
+  uint32_t max_voice_states;  /* --max-voice-states: the registry's limit (docs/LVSP.md) */
+  uint32_t max_channels;      /* --max-channels: the registry's limit */
   sc_hostport_t admin_listen; /* --admin-listen: read-only admin HTTP API */
   char admin_token[SC_SECRET_MAX]; /* --admin-token ("" = <state-dir>/admin_token) */
   int log_level;                   /* sc_log_level_t */

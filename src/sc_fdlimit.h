@@ -32,8 +32,11 @@
  * socket per listener and address family). */
 #define SC_FD_LATE_OPENS 16
 /* fds only LVSP and admin connections may take, so Litecord can always
- * reconnect when voice clients hold all the rest. */
-#define SC_FD_CONTROL_SPARE 8
+ * reconnect when voice clients hold all the rest: room for the
+ * unauthenticated connections each control listener keeps at most
+ * (LVSP_PENDING_CAP and SC_ADMIN_PENDING_CAP, 4 each, +1 each while an
+ * evicted one closes) and Litecord's link and its replacement. */
+#define SC_FD_CONTROL_SPARE 16
 /* fds no connection may take: files opened while running (state
  * directory, /proc reads for the admin API, the TLS pair on SIGHUP). */
 #define SC_FD_FILE_SPARE 8

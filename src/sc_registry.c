@@ -18,6 +18,7 @@ struct sc_registry {
   sc_hmap_t ssrcs;    /* decimal SSRC -> sc_vstate_t: own and aliases */
   uint64_t next_room_id;
   size_t n_states;
+  size_t max_channels, max_states; /* 0 = no limit */
 };
 
 int sc_registry_valid_id(const char *id) {
@@ -62,27 +63,43 @@ void sc_registry_destroy(sc_registry_t *r) {
   free(r);
 }
 
+void sc_registry_set_limits(sc_registry_t *r, size_t max_channels, size_t max_states) {
+  r->max_channels = max_channels;
+  r->max_states = max_states;
+}
+
 sc_channel_t *sc_registry_find_channel(sc_registry_t *r, const char *channel_id) {
   return channel_id ? sc_hmap_get(&r->channels, channel_id) : NULL;
 }
 
 sc_channel_t *sc_registry_channel(sc_registry_t *r, const char *channel_id, const char *guild_id) {
-  if (!sc_registry_valid_id(channel_id)) return NULL;
-  if (guild_id && *guild_id && !sc_registry_valid_id(guild_id)) return NULL;
+  if (!sc_registry_valid_id(channel_id) ||
+      (guild_id && *guild_id && !sc_registry_valid_id(guild_id))) {
+    errno = EINVAL;
+    return NULL;
+  }
   sc_channel_t *ch = sc_registry_find_channel(r, channel_id);
   if (ch) {
     if (guild_id && *guild_id && !ch->guild_id[0])
       snprintf(ch->guild_id, sizeof ch->guild_id, "%s", guild_id);
     return ch;
   }
+  if (r->max_channels && r->channels.used >= r->max_channels) {
+    errno = ENOSPC;
+    return NULL;
+  }
   ch = calloc(1, sizeof *ch);
-  if (!ch) return NULL;
+  if (!ch) {
+    errno = ENOMEM;
+    return NULL;
+  }
   snprintf(ch->id, sizeof ch->id, "%s", channel_id);
   snprintf(ch->guild_id, sizeof ch->guild_id, "%s", guild_id ? guild_id : "");
   ch->room_id = r->next_room_id++;
   if (sc_token_random_hex(ch->token, sizeof ch->token, SC_CHANNEL_TOKEN_LEN / 2) < 0 ||
       sc_hmap_put(&r->channels, ch->id, ch) < 0) {
     free(ch);
+    errno = ENOMEM;
     return NULL;
   }
   return ch;
@@ -152,11 +169,25 @@ static sc_vstate_t *new_state(sc_registry_t *r, const char *user_id, sc_channel_
   return vs;
 }
 
+/* Whether a new state of user in ch would replace one (same user and
+ * server): that does not add to the count, so it passes the limit. */
+static int replaces_one(sc_registry_t *r, const char *user_id, const sc_channel_t *ch) {
+  char key[2 * SC_ID_MAX];
+  snprintf(key, sizeof key, "%s/%s", user_id, ch->guild_id[0] ? ch->guild_id : ch->id);
+  return sc_hmap_get(&r->users, key) != NULL;
+}
+
 sc_vstate_t *sc_registry_create_state(sc_registry_t *r, const char *user_id, const char *channel_id,
                                       const char *guild_id) {
-  if (!sc_registry_valid_id(user_id)) return NULL;
+  if (!sc_registry_valid_id(user_id)) {
+    errno = EINVAL;
+    return NULL;
+  }
   sc_channel_t *ch = sc_registry_channel(r, channel_id, guild_id);
   if (!ch) return NULL;
+  int err = ENOSPC;
+  if (r->max_states && r->n_states >= r->max_states && !replaces_one(r, user_id, ch)) goto fail;
+  err = ENOMEM;
   /* The channel must not vanish while the old state ends: link first. */
   sc_vstate_t *vs = new_state(r, user_id, ch);
   if (!vs) goto fail;
@@ -181,6 +212,7 @@ sc_vstate_t *sc_registry_create_state(sc_registry_t *r, const char *user_id, con
   return vs;
 fail:
   if (!ch->n_states && !ch->pinned) free_channel(r, ch);
+  errno = err;
   return NULL;
 }
 

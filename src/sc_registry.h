@@ -103,16 +103,25 @@ sc_registry_t *sc_registry_create(sc_media_t *media);
 /* Ends every state (SC_END_SHUTDOWN) and frees everything. */
 void sc_registry_destroy(sc_registry_t *r);
 
+/* Limits on what the registry holds (docs/LVSP.md): a new channel or
+ * voice state beyond them is refused with errno ENOSPC, so memory and the
+ * LVSP snapshot stay bounded. 0 = no limit, which a new registry starts
+ * with; main applies --max-channels and --max-voice-states (defaults in
+ * sc_config.h), tests set small ones. */
+void sc_registry_set_limits(sc_registry_t *r, size_t max_channels, size_t max_states);
+
 /* Finds or creates the channel record (with a fresh token). Returns NULL
- * on bad id / ENOMEM. A front end sets ch->pinned when Litecord announced
+ * with errno EINVAL (bad id), ENOSPC (a new channel over the channel
+ * limit) or ENOMEM. A front end sets ch->pinned when Litecord announced
  * the channel itself. */
 sc_channel_t *sc_registry_channel(sc_registry_t *r, const char *channel_id, const char *guild_id);
 sc_channel_t *sc_registry_find_channel(sc_registry_t *r, const char *channel_id);
 
 /* Creates a voice state for user in channel, with a fresh session id,
  * voice token (CSPRNG) and SSRC. A previous state of the same user on the
- * same server ends first (SC_END_REPLACED). Returns NULL on ENOMEM or an
- * invalid id (ids must be 1..20 decimal digits). */
+ * same server ends first (SC_END_REPLACED). Returns NULL with errno
+ * EINVAL (ids must be 1..20 decimal digits), ENOSPC (over the channel
+ * limit, or a state that replaces none over the state limit) or ENOMEM. */
 sc_vstate_t *sc_registry_create_state(sc_registry_t *r, const char *user_id, const char *channel_id,
                                       const char *guild_id);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sc_log.h"
+#include "sc_pending.h"
 
 /* Forward-secret AEAD suites only; 1.3 has OpenSSL's three. ChaCha20-
  * Poly1305 comes first (lws makes the server's order win): its record
@@ -189,6 +190,7 @@ struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
   info.protocols = protocols;
   info.user = app;
   if (flags & SC_LISTENER_OWN_LIVENESS) info.retry_and_idle_policy = &no_validity_timer;
+  if (flags & SC_LISTENER_CONTROL) sc_server_control_timeouts(&info);
   if (!app->cfg.no_tls) {
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.ssl_cert_filepath = app->cfg.tls_cert;
@@ -208,6 +210,12 @@ struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
     sc_log_info("server", "%s listening on %s://%s:%u/", name, app->cfg.no_tls ? "ws" : "wss",
                 listen->host, listen->port);
   return vh;
+}
+
+void sc_server_control_timeouts(struct lws_context_creation_info *info) {
+  info->timeout_secs = SC_PENDING_TIMEOUT_MS / 1000;
+  info->timeout_secs_ah_idle = SC_PENDING_TIMEOUT_MS / 1000;
+  info->keepalive_timeout = SC_PENDING_TIMEOUT_MS / 1000;
 }
 
 int sc_server_admit(struct lws *wsi, void *in, sc_admit_class_t cls) {

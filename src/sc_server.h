@@ -37,6 +37,11 @@ enum {
    * turned off: lws re-arms it in one sorted list of every connection,
    * a walk over all of them per re-arm. */
   SC_LISTENER_OWN_LIVENESS = 1u << 0,
+  /* A control listener (LVSP): lws's handshake timeouts (TCP accepted,
+   * TLS, HTTP upgrade) are SC_PENDING_TIMEOUT_MS instead of lws's 5-20 s,
+   * so a connection that never completes its handshake holds its fd
+   * for at most that long (docs/SECURITY.md). */
+  SC_LISTENER_CONTROL = 1u << 1,
 };
 
 /* Adds a listener for `protocols` on listen (TLS with the configured
@@ -47,6 +52,12 @@ enum {
 struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
                                          const sc_hostport_t *listen,
                                          const struct lws_protocols *protocols, unsigned flags);
+
+/* Sets a control listener's handshake and idle timeouts (see
+ * SC_LISTENER_CONTROL) on a vhost's creation info; the admin listener,
+ * which creates its own vhost, calls it too. */
+struct lws_context_creation_info;
+void sc_server_control_timeouts(struct lws_context_creation_info *info);
 
 /* For LWS_CALLBACK_FILTER_NETWORK_CONNECTION (the front ends call it
  * with the callback's `in`, the accepted fd): returns what the callback

@@ -7,8 +7,12 @@
  *
  * A line goes to connection 1, or to connection 2 if it starts with '>';
  * "!1" / "!2" drop that connection's transport (lvsp_conn_gone) and open a
- * new one in its place. Placeholders let the fuzzer past the checks it
- * cannot guess:
+ * new one in its place. Connection 2's transport reports a queue, so its
+ * bursts (snapshot, RESUME replay) stream: "!f" fills that queue, "!d"
+ * drains it (lvsp_conn_drained); while its input is held, lines for it wait
+ * unread like on a socket, and are dropped. The registry's limits are
+ * small (3 channels, 4 voice states), so refusals are reached.
+ * Placeholders let the fuzzer past the checks it cannot guess:
  *   @k0@  the LVSP secret          @hN@  HMAC-SHA256(secret, HELLO nonce of
  *                                        connection N, 0 or 1 = the first)
  *   @sN@  session id of user N's voice state in guild 1 (N = 1..9)
@@ -35,6 +39,8 @@
 typedef struct {
   lvsp_conn_t conn;
   int closed;
+  size_t queued; /* what the slow transport reports */
+  int held;
 } fconn_t;
 
 typedef struct {
@@ -58,7 +64,18 @@ static void cap_close(void *ctx, int code, const char *reason) {
   c->closed = 1;
 }
 
-static const lvsp_io_t cap_io = {cap_send, cap_close};
+static size_t cap_queued(void *ctx) {
+  return ((fconn_t *)ctx)->queued;
+}
+
+static void cap_hold(void *ctx, int on) {
+  fconn_t *c = ctx;
+  FUZZ_CHECK(!c->closed && c->held != on);
+  c->held = on;
+}
+
+static const lvsp_io_t cap_io = {cap_send, cap_close, NULL, NULL};
+static const lvsp_io_t slow_io = {cap_send, cap_close, cap_queued, cap_hold};
 
 static const char *subst(void *ctx, char kind, char index) {
   harness_t *h = ctx;
@@ -95,12 +112,19 @@ static sc_app_t *app_once(void) {
 
 static void open_conn(harness_t *h, int i) {
   h->c[i].closed = 0;
-  FUZZ_CHECK(lvsp_conn_open_on(&h->c[i].conn, h->app, &h->link, &cap_io, &h->c[i]) == 0);
+  h->c[i].queued = 0;
+  h->c[i].held = 0;
+  FUZZ_CHECK(
+      lvsp_proto_open_on(&h->c[i].conn, h->app, &h->link, i ? &slow_io : &cap_io, &h->c[i]) == 0);
 }
 
 static void send_line(harness_t *h, int i, const uint8_t *msg, size_t len) {
   size_t n;
   uint8_t *exact = fuzz_substituted(msg, len, subst, h, &n);
+  if (h->c[i].held) {
+    free(exact);
+    return;
+  }
   int was_closed = h->c[i].closed;
   int rc = lvsp_handle_text(&h->c[i].conn, (const char *)exact, n);
   free(exact);
@@ -114,6 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   h.app = app_once();
   h.app->registry = sc_registry_create(NULL);
   FUZZ_CHECK(h.app->registry != NULL);
+  sc_registry_set_limits(h.app->registry, 3, 4);
   FUZZ_CHECK(lvsp_link_init(&h.link, REPLAY_CAP) == 0);
   open_conn(&h, 0);
   open_conn(&h, 1);
@@ -125,6 +150,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (len == 2 && msg[0] == '!' && (msg[1] == '1' || msg[1] == '2')) {
       lvsp_conn_gone(&h.c[msg[1] - '1'].conn);
       open_conn(&h, msg[1] - '1');
+    } else if (len == 2 && msg[0] == '!' && msg[1] == 'f') {
+      h.c[1].queued = LVSP_BURST_HIGH_WATER;
+    } else if (len == 2 && msg[0] == '!' && msg[1] == 'd') {
+      h.c[1].queued = 0;
+      int rc = lvsp_conn_drained(&h.c[1].conn);
+      FUZZ_CHECK(rc == 0 || h.c[1].closed);
     } else if (len && msg[0] == '>') {
       send_line(&h, 1, msg + 1, len - 1);
     } else {

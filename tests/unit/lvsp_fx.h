@@ -29,8 +29,11 @@ typedef struct {
   int n_closes;
   int close_code;
   char reason[128];
-  int fail_sends;  /* make send_text fail (peer not reading) */
-  size_t reserved; /* sum of reserve() requests */
+  int fail_sends; /* make send_text fail (peer not reading) */
+  size_t queued;  /* what cap_queued reports (cap_io_slow) */
+  int grow;       /* each send adds its length to queued */
+  int held;       /* last cap_hold() call */
+  int n_holds;
 } capture_t;
 
 typedef struct {
@@ -57,6 +60,7 @@ static inline int cap_send(void *ctx, const char *data, size_t len) {
     ASSERT_TRUE(c->msgs != NULL);
   }
   c->msgs[c->n++] = m;
+  if (c->grow) c->queued += len;
   return 0;
 }
 
@@ -67,18 +71,30 @@ static inline void cap_close(void *ctx, int code, const char *reason) {
   snprintf(c->reason, sizeof c->reason, "%s", reason);
 }
 
-static inline void cap_reserve(void *ctx, size_t n) {
-  ((capture_t *)ctx)->reserved += n;
+static inline size_t cap_queued(void *ctx) {
+  return ((capture_t *)ctx)->queued;
 }
 
-__attribute__((unused)) static const lvsp_io_t cap_io = {cap_send, cap_close};
+static inline void cap_hold(void *ctx, int on) {
+  ((capture_t *)ctx)->held = on;
+  ((capture_t *)ctx)->n_holds++;
+}
 
-/* Opens connection i (HELLO captured). */
-static inline void fx_open(fx_t *f, int i) {
-  ASSERT_EQ(lvsp_conn_open_on(&f->c[i].conn, &f->app, &f->link, &cap_io, &f->c[i].cap), 0);
-  f->c[i].conn.reserve = cap_reserve;
+/* A transport that takes everything at once, and one that reports a
+ * queue (bursts then stream as the test "drains" it). */
+__attribute__((unused)) static const lvsp_io_t cap_io = {cap_send, cap_close, NULL, NULL};
+__attribute__((unused)) static const lvsp_io_t cap_io_slow = {cap_send, cap_close, cap_queued,
+                                                              cap_hold};
+
+/* Opens connection i on the given transport (HELLO captured). */
+static inline void fx_open_io(fx_t *f, int i, const lvsp_io_t *io) {
+  ASSERT_EQ(lvsp_proto_open_on(&f->c[i].conn, &f->app, &f->link, io, &f->c[i].cap), 0);
   f->c[i].open = 1;
   ASSERT_EQ(f->c[i].cap.n, 1);
+}
+
+static inline void fx_open(fx_t *f, int i) {
+  fx_open_io(f, i, &cap_io);
 }
 
 static inline fx_t *fx_new_replay(size_t replay) {

@@ -230,6 +230,39 @@ static void test_iteration(void) {
   sc_registry_destroy(r);
 }
 
+/* The limits: ENOSPC beyond them, EINVAL for bad ids, a replacement
+ * passes at the state limit, and room comes back when states end. */
+static void test_limits(void) {
+  sc_registry_t *r = sc_registry_create(NULL);
+  sc_registry_set_limits(r, 2, 2);
+  ASSERT_TRUE(sc_registry_create_state(r, "1", "10", "5") != NULL);
+  ASSERT_TRUE(sc_registry_create_state(r, "2", "10", "5") != NULL);
+  errno = 0;
+  ASSERT_TRUE(sc_registry_create_state(r, "3", "10", "5") == NULL);
+  ASSERT_EQ(errno, ENOSPC);
+  ASSERT_TRUE(sc_registry_create_state(r, "1", "11", "5") != NULL); /* replaces user 1's */
+  ASSERT_EQ(sc_registry_count_states(r), 2);
+  ASSERT_EQ(sc_registry_count_channels(r), 2);
+  errno = 0;
+  ASSERT_TRUE(sc_registry_channel(r, "12", "5") == NULL);
+  ASSERT_EQ(errno, ENOSPC);
+  ASSERT_TRUE(sc_registry_channel(r, "11", "5") != NULL); /* an existing one is found */
+  ASSERT_TRUE(sc_registry_channel(r, "x", NULL) == NULL);
+  ASSERT_EQ(errno, EINVAL);
+  ASSERT_TRUE(sc_registry_create_state(r, "u", "10", NULL) == NULL);
+  ASSERT_EQ(errno, EINVAL);
+  /* A refused state leaves no channel behind. */
+  sc_registry_set_limits(r, 3, 2);
+  ASSERT_TRUE(sc_registry_create_state(r, "4", "13", "5") == NULL);
+  ASSERT_EQ(errno, ENOSPC);
+  ASSERT_TRUE(sc_registry_find_channel(r, "13") == NULL);
+  sc_registry_end_state(r, sc_registry_find_user(r, "2", "5"), SC_END_LEFT);
+  ASSERT_TRUE(sc_registry_create_state(r, "4", "13", "5") != NULL);
+  sc_registry_set_limits(r, 0, 0); /* no limit */
+  ASSERT_TRUE(sc_registry_create_state(r, "5", "14", "5") != NULL);
+  sc_registry_destroy(r);
+}
+
 /* SSRC claims: every SSRC in the process belongs to at most one state, as
  * its own or as a claimed alias; releasing and ending a state free them. */
 static void test_ssrc_claims(void) {
@@ -266,6 +299,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_move_in_guild);
   RUN_TEST(test_move_dm);
   RUN_TEST(test_iteration);
+  RUN_TEST(test_limits);
   RUN_TEST(test_ssrc_claims);
   SC_TEST_DONE();
 }
