@@ -24,5 +24,23 @@ bad=$(nm -g --defined-only $objs | awk 'NF==3 {print $3}' \
       | grep -vE '^(sc_|sc__|lvsp_|dv_)' | sort -u)
 if [[ -n $bad ]]; then echo "FAIL: exported symbols without a module prefix:"; echo "$bad"; fail=1; fi
 
+# 4. A front end (and the core) is a stack: no two modules call each other,
+#    directly or round a longer loop. Edges come from the objects: module A
+#    uses B when A.o references a symbol B.o defines; tsort names any loop.
+for lib in sc_core lvsp discord_voice; do
+  lib_objs=$(find "$build/CMakeFiles/$lib.dir" -name '*.o' | sort)
+  edges=$(for o in $lib_objs; do
+      m=$(basename "$o" .c.o)
+      nm -u "$o" | awk -v m="$m" '{print "U", m, $NF}'
+      nm --defined-only -g "$o" | awk -v m="$m" 'NF==3 {print "D", m, $3}'
+    done | awk '$1 == "D" {def[$3] = $2}
+                $1 == "U" {use[NR] = $2 " " $3}
+                END {for (i in use) {split(use[i], x, " ");
+                       if ((x[2] in def) && def[x[2]] != x[1]) print x[1], def[x[2]]}}' | sort -u)
+  loop=$(echo "$edges" | tsort 2>&1 >/dev/null | grep -v 'input contains a loop:$' \
+         | sed 's/^tsort: //' | tr '\n' ' ')
+  if [[ -n $loop ]]; then echo "FAIL: $lib: modules call each other in a loop: $loop"; fail=1; fi
+done
+
 if (( fail )); then echo "layout: 0 passed, 1 failed"; exit 1; fi
 echo "layout: 1 passed, 0 failed"
