@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "addr_fx.h"
 #include "dv_discovery.h"
 #include "sc_test.h"
 
@@ -63,26 +64,6 @@ static void expected_response(uint8_t out[DV_DISCOVERY_LEN], uint32_t ssrc, cons
   memcpy(out + 8, ip, strlen(ip));
   out[72] = (uint8_t)(port >> 8);
   out[73] = (uint8_t)port;
-}
-
-static struct sockaddr_storage v4(const char *ip, uint16_t port) {
-  struct sockaddr_storage ss;
-  memset(&ss, 0, sizeof ss);
-  struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-  a->sin_family = AF_INET;
-  a->sin_port = htons(port);
-  ASSERT_EQ(inet_pton(AF_INET, ip, &a->sin_addr), 1);
-  return ss;
-}
-
-static struct sockaddr_storage v6(const char *ip, uint16_t port) {
-  struct sockaddr_storage ss;
-  memset(&ss, 0, sizeof ss);
-  struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-  a->sin6_family = AF_INET6;
-  a->sin6_port = htons(port);
-  ASSERT_EQ(inet_pton(AF_INET6, ip, &a->sin6_addr), 1);
-  return ss;
 }
 
 static void check_build(const struct sockaddr_storage *from, uint32_t ssrc, const char *ip,

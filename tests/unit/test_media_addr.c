@@ -10,27 +10,10 @@
 #include <semaphore.h>
 #include <sys/resource.h>
 
+#include "addr_fx.h"
 #include "media_fx.h"
 
 /* ---- destinations and address binding ----------------------------------- */
-
-static struct sockaddr_storage v4(const char *ip, uint16_t port) {
-  struct sockaddr_storage ss = {0};
-  struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-  a->sin_family = AF_INET;
-  a->sin_port = htons(port);
-  ASSERT_EQ(inet_pton(AF_INET, ip, &a->sin_addr), 1);
-  return ss;
-}
-
-static struct sockaddr_storage v6(const char *ip, uint16_t port) {
-  struct sockaddr_storage ss = {0};
-  struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-  a->sin6_family = AF_INET6;
-  a->sin6_port = htons(port);
-  ASSERT_EQ(inet_pton(AF_INET6, ip, &a->sin6_addr), 1);
-  return ss;
-}
 
 static void test_addr_usable(void) {
   struct sockaddr_storage ok[] = {v4("127.0.0.1", 5000),        v4("10.1.2.255", 5000),
