@@ -40,7 +40,8 @@ if (( rc != 0 )) || grep -q '^E:' <<<"$lint"; then bad "lintian reports errors";
 contents=$(dpkg-deb -c "$deb" | awk '{print $NF}')
 for f in ./usr/bin/litecord-voice ./lib/systemd/system/litecord-voice.service \
          ./etc/litecord-voice/litecord-voice.conf ./usr/share/doc/litecord-voice/README.md \
-         ./usr/share/doc/litecord-voice/OPERATIONS.md ./usr/share/doc/litecord-voice/copyright; do
+         ./usr/share/doc/litecord-voice/OPERATIONS.md ./usr/share/doc/litecord-voice/copyright \
+         ./usr/share/man/man1/litecord-voice.1.gz; do
   grep -qxF "$f" <<<"$contents" && say "ok: the .deb holds $f" || bad "the .deb lacks $f"
 done
 dpkg-deb -I "$deb" conffiles 2>/dev/null | grep -qx /etc/litecord-voice/litecord-voice.conf \
