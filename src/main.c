@@ -1,7 +1,8 @@
 /*
  * litecord-voice: entry point. Reads the configuration, prepares the state
  * directory, builds the media plane, the registry and the control loop,
- * starts every registered front end, and runs until SIGINT/SIGTERM.
+ * starts every registered front end, tells systemd it is ready (when run
+ * by it), and runs until SIGINT/SIGTERM.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "sc_media.h"
 #include "sc_registry.h"
 #include "sc_server.h"
+#include "sc_service.h"
 #include "sc_statedir.h"
 #include "sc_token.h"
 
@@ -78,6 +80,8 @@ static void print_banner(sc_app_t *app) {
 static void shutdown_app(sc_app_t *app) {
   const sc_frontend_t *const *fe = app->frontends;
   int n = app->n_frontends;
+  sc_service_destroy(app->service); /* its timer reads the registry */
+  app->service = NULL;
   for (int i = n - 1; i >= 0; i--)
     if (fe[i]->stop) fe[i]->stop(app, i);
   if (app->registry) sc_registry_destroy(app->registry); /* clients get 4015 */
@@ -121,7 +125,9 @@ int main(int argc, char **argv) {
   if (app.registry && sc_server_create(&app) == 0 && start_frontends(&app) == 0 &&
       sc_admin_start(&app) == 0 && sc_media_start(app.media) == 0) {
     print_banner(&app);
+    app.service = sc_service_start(&app); /* READY=1: everything listens */
     rc = sc_server_run(&app) == 0 ? 0 : 1;
+    sc_service_stopping(app.service); /* STOPPING=1 */
     sc_log_info("main", "stopping");
   }
   shutdown_app(&app);

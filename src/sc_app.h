@@ -23,6 +23,7 @@ struct lws_context;
 struct ev_loop;
 struct ev_prepare;
 struct sc_frontend;
+struct sc_service;
 
 #define SC_MAX_FRONTENDS 8
 
@@ -37,6 +38,8 @@ typedef struct sc_app {
   /* "host:port" told to Litecord as the voice endpoint: published by the
    * front end that serves voice clients, in its start(). */
   char endpoint[SC_HOST_MAX + 8];
+  /* systemd notifications (sc_service.h): NULL when not run by systemd. */
+  struct sc_service *service;
   volatile sig_atomic_t stop_requested;
   volatile sig_atomic_t reload_requested; /* SIGHUP: reload the TLS pair */
   /* The front ends by slot, and each one's settings block (NULL: it has

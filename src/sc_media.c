@@ -81,6 +81,9 @@ struct sc_media_worker {
   _Atomic int cmd_pending;
   int wake_owed; /* control thread: commands posted, eventfd not written yet */
   _Atomic int stop;
+  /* Turns of the worker's loop (the worker writes, relaxed): the systemd
+   * watchdog (sc_service) is fed only while every worker's count moves. */
+  _Atomic uint64_t beats;
   /* worker-thread state */
   sc_mtable_t table;
   stats_t stats;
@@ -669,6 +672,7 @@ static void *worker_main(void *arg) {
   snprintf(name, sizeof name, "sc-media-%d", w->index);
   pthread_setname_np(pthread_self(), name);
   while (!atomic_load(&w->stop)) {
+    bump(&w->beats, 1);
     struct epoll_event evs[2];
     int n = epoll_wait(w->ep, evs, 2, 1000);
     if (n < 0 && errno != EINTR) {
@@ -707,6 +711,20 @@ void sc_media_worker_count_keepalive(sc_media_worker_t *w) {
 }
 void sc_media_worker_count_discovery(sc_media_worker_t *w) {
   COUNT(w, discovery);
+}
+
+/* ---- liveness (control thread) ----------------------------------------- */
+
+int sc_media_workers(const sc_media_t *m) {
+  return m ? m->n_workers : 0;
+}
+
+uint64_t sc_media_worker_beats(const sc_media_t *m, int i) {
+  return atomic_load_explicit(&m->workers[i]->beats, memory_order_relaxed);
+}
+
+void sc_media_ping(sc_media_t *m) {
+  for (int i = 0; m && i < m->n_workers; i++) wake(m->workers[i]);
 }
 
 /* ---- lifecycle (control thread) ---------------------------------------- */

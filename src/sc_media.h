@@ -264,6 +264,15 @@ void sc_media_sync(sc_media_t *m);
 
 void sc_media_get_stats(const sc_media_t *m, sc_media_stats_t *out);
 
+/* Liveness, for the systemd watchdog (sc_service; control thread). Each
+ * worker counts the turns of its loop, one per wake-up: a datagram, a
+ * command, or its epoll_wait timeout (1 s) when idle. sc_media_ping wakes
+ * every worker once, so a live worker's count moves soon after it
+ * whatever the traffic; a worker stuck in a call or a loop does not. */
+int sc_media_workers(const sc_media_t *m); /* 0 for NULL */
+uint64_t sc_media_worker_beats(const sc_media_t *m, int i);
+void sc_media_ping(sc_media_t *m);
+
 /* Worker-thread helpers for the datagram handler. */
 /* 1 if ssrc is a (not removed) member's own SSRC on this worker. Binds
  * nothing: only an authenticated RTP/RTCP datagram binds an address. */

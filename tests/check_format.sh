@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Formatting guard: every C source and header of the project (build and
-# dependency folders aside) matches the committed .clang-format, as
-# Debian's clang-format 14 applies it. Usage: check_format.sh SOURCE_DIR
+# dependency folders, and obj-*/ of an in-tree package build, aside)
+# matches the committed .clang-format, as Debian's clang-format 14
+# applies it. Usage: check_format.sh SOURCE_DIR
 # To fix a file: clang-format-14 -i FILE
 set -u
 src=$1
@@ -10,7 +11,7 @@ if [[ -z $fmt ]]; then
   echo "format: clang-format-14 is not installed"; echo "format: 0 passed, 1 failed"; exit 1
 fi
 mapfile -t files < <(cd "$src" && find . \( -name '.git' -o -name 'build*' -o -name node_modules \
-  -o -name 'fuzz-out' -o -name 'litecord-voice-state' \) -prune -o -name '*.[ch]' -print | sort)
+  -o -name 'fuzz-out' -o -name 'litecord-voice-state' -o -name 'obj-*' \) -prune -o -name '*.[ch]' -print | sort)
 bad=()
 for f in "${files[@]}"; do
   "$fmt" --dry-run --Werror "$src/$f" >/dev/null 2>&1 || bad+=("${f#./}")

@@ -168,14 +168,15 @@ function exitPromise(proc) {
  * options: buildDir | binary, secret (random if absent), modes (string or
  * null for the default), logLevel, extraArgs, env, readyTimeoutMs,
  * stateDir (an existing directory to use; with --tls-cert, put the
- * certificate there as cert.pem so srv.certPath names it).
+ * certificate there as cert.pem so srv.certPath names it), ports (from
+ * pickPorts(), when the test must know them before the server starts).
  */
 async function startServer(options = {}) {
   const binary = options.binary || path.join(options.buildDir, 'litecord-voice');
   if (!fs.existsSync(binary)) throw new Error(`server binary not found: ${binary}`);
   const secret = options.secret || crypto.randomBytes(24).toString('hex');
   const stateDir = options.stateDir || fs.mkdtempSync(path.join(os.tmpdir(), 'lcv-state-'));
-  const ports = await pickPorts();
+  const ports = options.ports || await pickPorts();
   const args = serverArgs({
     ports, stateDir, modes: options.modes, logLevel: options.logLevel || 'debug',
     extraArgs: options.extraArgs || [],
