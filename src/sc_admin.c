@@ -162,7 +162,9 @@ static int add_header(struct lws *wsi, const char *name, const char *value, unsi
                                      (int)strlen(value), p, end);
 }
 
-static int write_headers(struct lws *wsi, unsigned status, size_t len) {
+/* close: the connection closes after this answer (say so, or a
+ * keep-alive client would send its next request into the closing socket). */
+static int write_headers(struct lws *wsi, unsigned status, size_t len, int close) {
   unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start;
   unsigned char *end = buf + sizeof buf - 1;
   if (lws_add_http_common_headers(wsi, status, "application/json", (lws_filepos_t)len, &p, end) ||
@@ -171,10 +173,9 @@ static int write_headers(struct lws *wsi, unsigned status, size_t len) {
   if (status == HTTP_STATUS_UNAUTHORIZED &&
       add_header(wsi, "www-authenticate:", "Bearer realm=\"litecord-voice admin\"", &p, end))
     return -1;
-  if (status == HTTP_STATUS_METHOD_NOT_ALLOWED &&
-      (add_header(wsi, "allow:", "GET, POST", &p, end) ||
-       add_header(wsi, "connection:", "close", &p, end)))
+  if (status == HTTP_STATUS_METHOD_NOT_ALLOWED && add_header(wsi, "allow:", "GET, POST", &p, end))
     return -1;
+  if (close && add_header(wsi, "connection:", "close", &p, end)) return -1;
   return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
 }
 
@@ -182,7 +183,7 @@ static int write_headers(struct lws *wsi, unsigned status, size_t len) {
  * connection closed, rather than reading a body nobody wants. */
 static int answer_now(struct lws *wsi, unsigned status, const char *text, size_t len) {
   unsigned char buf[LWS_PRE + 1024];
-  if (len > sizeof buf - LWS_PRE || write_headers(wsi, status, len) < 0) return -1;
+  if (len > sizeof buf - LWS_PRE || write_headers(wsi, status, len, 1) < 0) return -1;
   memcpy(buf + LWS_PRE, text, len);
   lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
   return -1;
@@ -209,7 +210,7 @@ static int on_http(struct lws *wsi, admin_sess_t *s, const char *uri) {
   s->body = text;
   s->len = strlen(text);
   s->off = 0;
-  if (write_headers(wsi, status, s->len) < 0) return -1;
+  if (write_headers(wsi, status, s->len, 0) < 0) return -1;
   lws_callback_on_writable(wsi);
   return 0;
 }
