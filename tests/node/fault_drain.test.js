@@ -17,7 +17,8 @@
  *      channel gets the "draining" error INFO (link up), one for the call's
  *      channel succeeds and that client joins and hears the call; when the
  *      LVSP client ends the voice states the process exits 0, well before
- *      the deadline.
+ *      the deadline (a pinned channel without a call neither admits a new
+ *      voice state nor keeps the drain alive).
  *   2. deadline: --drain-timeout 2: the call goes on, then both clients
  *      get 4015 and the process exits 0.
  *   3. second SIGTERM: stops at once (4015, exit 0) with the deadline far.
@@ -213,6 +214,10 @@ async function callEnds() {
     counts = await ctx.clients.counts();
   }
   check(counts.A > 0 && counts.B > 0, `audio flows before the signal (${JSON.stringify(counts)})`);
+  // A channel Litecord announced that holds no call (pinned, empty).
+  const pinned = { channel_id: snowflake(), guild_id: call.guild_id };
+  const assign = (await lvsp.channelReq(pinned)).d.data;
+  check(!assign.error && assign.token, 'CHANNEL_REQ before the drain: assigned (a pinned empty channel)');
   const atSignal = counts;
   srv.proc.kill('SIGTERM');
   const tSignal = Date.now();
@@ -234,6 +239,9 @@ async function callEnds() {
   check(lvsp.closeInfo === null, 'the LVSP link stays up after the refusal');
   const ack2 = await lvsp.heartbeat(8);
   check(ack2.s === 8, 'LVSP heartbeats still answered after the refusal');
+  const toPinned = (await lvsp.vstCreate({ user_id: snowflake(), ...pinned })).d.data;
+  check(toPinned.error && toPinned.error.code === 'draining',
+    `VST_CREATE for the pinned empty channel: refused, no call there (${JSON.stringify(toPinned.error)})`);
   const chReq = await lvsp.channelReq({ channel_id: snowflake(), guild_id: call.guild_id });
   check(chReq.d.data.error && chReq.d.data.error.code === 'draining',
     `CHANNEL_REQ for a new channel: error CHANNEL_ASSIGN "draining" (${JSON.stringify(chReq.d.data)})`);
