@@ -184,8 +184,7 @@ static const sc_setting_t core_settings[] = {
      * so a drain here refuses new calls for as long as it lasts; 10 min
      * lets short calls end and keeps a stop bounded (docs/ADMIN.md). */
     {"drain-timeout", "SECONDS", &sc_kind_u32, OFF(drain_timeout_s), 0, 0, 604800, "600",
-     "on SIGTERM or POST /drain: calls in progress may go on this long (no new ones), "
-     "then 4015 and exit; 0: stop at once"},
+     "drain (SIGTERM): calls in progress may go on this long; 0: stop at once"},
     {"log-level", "LEVEL", &K_LEVEL, OFF(log_level), 0, 0, 0, "info", "error, warn, info or debug"},
     {"help", NULL, &K_HELP, 0, 0, 0, 0, NULL, "print this help and exit"},
     {"version", NULL, &K_VERSION, 0, 0, 0, 0, NULL, "print the version and exit"},
