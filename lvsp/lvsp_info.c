@@ -66,27 +66,43 @@ static int64_t mono_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The registry refused a new channel or voice state at its limit. The
- * link stays up (Litecord never reconnects it): the request is answered
- * with one INFO of type `answer` echoing the request's fields plus
- * "error" {code, message} and no credentials; counted; logged once per
- * LVSP_REFUSAL_LOG_MS with the count. Returns 0, or -errno after closing
- * (the answer could not be sent). */
-static int refuse(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl, int answer, int is_state) {
+/* Why the registry refused a request (its errno), as the error answer
+ * says it. */
+typedef enum { REFUSED_CHANNEL_LIMIT, REFUSED_STATE_LIMIT, REFUSED_DRAINING } refusal_t;
+
+static const struct {
+  const char *code, *message;
+} refusals[] = {
+    [REFUSED_CHANNEL_LIMIT] = {"channel_limit",
+                               "this voice server holds its maximum of channels (--max-channels)"},
+    [REFUSED_STATE_LIMIT] = {"voice_state_limit",
+                             "this voice server holds its maximum of voice "
+                             "states (--max-voice-states)"},
+    [REFUSED_DRAINING] = {"draining",
+                          "this voice server is draining (shutting down): it takes "
+                          "no new calls, only joins to calls in progress"},
+};
+
+/* The registry refused a new channel or voice state (its limits, or a
+ * drain). The link stays up (Litecord never reconnects it): the request
+ * is answered with one INFO of type `answer` echoing the request's fields
+ * plus "error" {code, message} and no credentials; counted; logged once
+ * per LVSP_REFUSAL_LOG_MS with the count. Returns 0, or -errno after
+ * closing (the answer could not be sent). */
+static int refuse(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl, int answer, refusal_t why) {
   lvsp_link_t *l = c->link;
-  const char *code = is_state ? "voice_state_limit" : "channel_limit";
-  char msg[96];
-  snprintf(msg, sizeof msg, "this voice server holds its maximum of %s",
-           is_state ? "voice states (--max-voice-states)" : "channels (--max-channels)");
-  if (is_state)
-    l->n_refused_states++;
-  else
-    l->n_refused_channels++;
+  const char *code = refusals[why].code, *msg = refusals[why].message;
+  uint64_t *count[] = {[REFUSED_CHANNEL_LIMIT] = &l->n_refused_channels,
+                       [REFUSED_STATE_LIMIT] = &l->n_refused_states,
+                       [REFUSED_DRAINING] = &l->n_refused_draining};
+  (*count[why])++;
   l->refused_unlogged++;
   int64_t now = mono_ms();
   if (!l->refused_logged_ms || now - l->refused_logged_ms >= LVSP_REFUSAL_LOG_MS) {
-    sc_log_warn(LVSP_LOG, "refused %llu request(s) from Litecord: %s (last: %s)",
-                (unsigned long long)l->refused_unlogged, msg, code);
+    const char *ch = json_string_value(json_object_get(body, "channel_id"));
+    if (!ch) ch = json_string_value(json_object_get(body, "id"));
+    sc_log_warn(LVSP_LOG, "refused %llu request(s) from Litecord: %s (last: %s, channel %s)",
+                (unsigned long long)l->refused_unlogged, msg, code, ch ? ch : "?");
     l->refused_unlogged = 0;
     l->refused_logged_ms = now;
   }
@@ -96,10 +112,19 @@ static int refuse(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl, int answer, i
   return send_info(c, info_d(dl, answer, echo));
 }
 
-/* A voice state refused: for want of room for its channel, or for it. */
-static int refuse_state(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl, const char *channel_id) {
-  int no_channel = !sc_registry_find_channel(c->app->registry, channel_id);
-  return refuse(c, body, dl, state_type(dl), !no_channel);
+/* A voice state refused (errno from the registry): by a drain, or for
+ * want of room for its channel, or for it. */
+static int refuse_state(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl, const char *channel_id,
+                        int err) {
+  refusal_t why = err == ESHUTDOWN                                         ? REFUSED_DRAINING
+                  : sc_registry_find_channel(c->app->registry, channel_id) ? REFUSED_STATE_LIMIT
+                                                                           : REFUSED_CHANNEL_LIMIT;
+  return refuse(c, body, dl, state_type(dl), why);
+}
+
+/* The registry's refusals: its limits (ENOSPC) and a drain (ESHUTDOWN). */
+static int refused(int err) {
+  return err == ENOSPC || err == ESHUTDOWN;
 }
 
 /* === Channels ============================================================ */
@@ -129,7 +154,9 @@ static int upsert_channel(lvsp_conn_t *c, json_t *body, const char *id_key, lvsp
   sc_jcheck_get_id(body, id_key, id);
   int has_guild = sc_jcheck_get_id(body, "guild_id", guild) == 0;
   sc_channel_t *ch = sc_registry_channel(c->app->registry, id, has_guild ? guild : NULL);
-  if (!ch && errno == ENOSPC) return refuse(c, body, dl, answer, 0);
+  if (!ch && refused(errno))
+    return refuse(c, body, dl, answer,
+                  errno == ESHUTDOWN ? REFUSED_DRAINING : REFUSED_CHANNEL_LIMIT);
   if (!ch) return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "out of memory", -ENOMEM);
   ch->pinned = 1;
   if (bitrate >= 0) ch->bitrate = bitrate;
@@ -205,7 +232,7 @@ static int create_state(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl) {
   int has_guild = sc_jcheck_get_id(body, "guild_id", guild) == 0;
   sc_vstate_t *vs =
       sc_registry_create_state(c->app->registry, user, channel, has_guild ? guild : NULL);
-  if (!vs && errno == ENOSPC) return refuse_state(c, body, dl, channel);
+  if (!vs && refused(errno)) return refuse_state(c, body, dl, channel, errno);
   if (!vs) return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "cannot create voice state", -ENOMEM);
   apply_flags(c, vs, body);
   sc_log_info(LVSP_LOG, "voice state %s created: user %s, channel %s", vs->session_id, user,
@@ -278,7 +305,7 @@ static int info_vst_update(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl) {
   if (chv && sc_jcheck_id(chv, cid) == 0 && strcmp(cid, vs->channel->id) != 0) {
     sc_log_info(LVSP_LOG, "voice state %s moves to channel %s", vs->session_id, cid);
     vs = sc_registry_move_state(c->app->registry, vs, cid);
-    if (!vs && errno == ENOSPC) return refuse_state(c, body, dl, cid);
+    if (!vs && refused(errno)) return refuse_state(c, body, dl, cid, errno);
     if (!vs) return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "cannot move voice state", -ENOMEM);
     apply_flags(c, vs, body);
     return send_state(c, dl, vs);

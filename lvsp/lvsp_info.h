@@ -11,10 +11,10 @@
  * table} indexed by type; a reply is always in the dialect of the message
  * it answers. Wire shapes: docs/LVSP.md.
  *
- * Limits: a channel or voice state the registry refuses (its limits,
- * sc_registry.h) is answered with one INFO carrying "error" instead of
- * closing the link (Litecord never reconnects it), counted on the link
- * and logged at most once per LVSP_REFUSAL_LOG_MS.
+ * Limits and drains: a channel or voice state the registry refuses (its
+ * limits, or a new call during a drain: sc_registry.h) is answered with one INFO carrying "error"
+ * instead of closing the link (Litecord never reconnects it), counted on the link and logged at
+ * most once per LVSP_REFUSAL_LOG_MS.
  *
  * Sits on lvsp_conn (sends, fails); called by lvsp_proto.
  * Threads: control (lws) thread only. Memory: registry objects are owned

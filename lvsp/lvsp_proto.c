@@ -23,7 +23,8 @@ static int send_frame(lvsp_conn_t *c, int op, json_t *d) {
 }
 
 double lvsp_health(const sc_app_t *app, const lvsp_link_t *link) {
-  if (!app->registry) return 0.0; /* shutting down */
+  /* Shutting down, or draining: this server takes no new calls. */
+  if (!app->registry || app->drain.active) return 0.0;
   return sc_load_health((double)sc_registry_count_states(app->registry), (double)app->cfg.capacity,
                         link->load.cpu_share, link->load.drop_ratio);
 }
@@ -62,12 +63,12 @@ json_t *lvsp_status_json(const lvsp_link_t *l, const sc_app_t *app) {
   json_t *replay = json_pack("{s:I,s:I,s:I}", "size", (json_int_t)l->cap, "held",
                              (json_int_t)l->count, "evicted_up_to", (json_int_t)l->evicted);
   json_t *counts = json_pack(
-      "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "connections", (json_int_t)l->n_connections,
+      "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "connections", (json_int_t)l->n_connections,
       "identify", (json_int_t)l->n_identify, "resume", (json_int_t)l->n_resume, "replaced",
       (json_int_t)l->n_replaced, "stale_resume", (json_int_t)l->n_stale, "refused_channels",
       (json_int_t)l->n_refused_channels, "refused_voice_states", (json_int_t)l->n_refused_states,
-      "auth_timeouts", (json_int_t)l->n_auth_timeouts, "evicted_unauthenticated",
-      (json_int_t)l->n_evicted);
+      "refused_draining", (json_int_t)l->n_refused_draining, "auth_timeouts",
+      (json_int_t)l->n_auth_timeouts, "evicted_unauthenticated", (json_int_t)l->n_evicted);
   json_t *load = json_pack("{s:f,s:f}", "media_cpu_share", l->load.cpu_share, "drop_ratio",
                            l->load.drop_ratio);
   if (o) {

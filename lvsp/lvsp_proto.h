@@ -56,7 +56,8 @@ int lvsp_handle_text(lvsp_conn_t *c, const char *buf, size_t len);
 
 /* The health figure sent in READY and HEARTBEAT_ACK, in [0, 1]: states
  * vs capacity from the registry, media CPU and drops from link->load
- * (formula in src/sc_load.h and docs/LVSP.md). */
+ * (formula in src/sc_load.h and docs/LVSP.md); 0 while draining
+ * (app->drain) or shutting down. */
 double lvsp_health(const sc_app_t *app, const lvsp_link_t *link);
 
 /* The link's state for the admin view (a new object): live connection,

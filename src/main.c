@@ -2,7 +2,8 @@
  * litecord-voice: entry point. Reads the configuration, prepares the state
  * directory, builds the media plane, the registry and the control loop,
  * starts every registered front end, tells systemd it is ready (when run
- * by it), and runs until SIGINT/SIGTERM.
+ * by it), and runs until SIGINT, a second SIGTERM, or the end of a drain
+ * (the first SIGTERM: sc_server.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -73,7 +74,7 @@ static void print_banner(sc_app_t *app) {
          c->media_workers, c->media_workers == 1 ? "" : "s");
   char admin[SC_HOST_MAX + 32];
   sc_admin_url(app, admin, sizeof admin);
-  printf("  admin (read-only):    %s/state  (litecord-voice status)\n", admin);
+  printf("  admin API:            %s/state  (litecord-voice status)\n", admin);
   fflush(stdout);
 }
 
@@ -102,7 +103,7 @@ static void shutdown_app(sc_app_t *app) {
 
 int main(int argc, char **argv) {
   static sc_app_t app; /* large (paths); static storage, passed explicitly */
-  if (argc > 1 && strcmp(argv[1], "status") == 0)
+  if (argc > 1 && (strcmp(argv[1], "status") == 0 || strcmp(argv[1], "drain") == 0))
     return sc_admin_status_main(argc - 1, argv + 1, stdout, stderr);
   switch (sc_config_parse(&app, NULL, 0, argc, argv, stdout, stderr)) {
     case SC_CONFIG_EXIT_OK: return 0;

@@ -114,11 +114,31 @@ static json_t *error_body(const char *why) {
   return json_pack("{s:s}", "error", why);
 }
 
-/* Decides status and body for one request. */
-static unsigned route(struct lws *wsi, const char *uri, json_t **body) {
+/* POST /drain: starts a drain (or finds one running) and answers with
+ * the drain's state. */
+static unsigned post_drain(sc_app_t *app, json_t **body) {
+  int started = sc_server_begin_drain(app, "admin request");
+  json_t *st = sc_admin_drain_json(app);
+  *body = st ? json_pack("{s:b,s:o}", "started", started, "drain", st) : NULL;
+  if (*body) return HTTP_STATUS_OK;
+  *body = error_body("out of memory");
+  return HTTP_STATUS_INTERNAL_SERVER_ERROR;
+}
+
+/* Decides status and body for one request. *now: answer at once and
+ * close (a request with a body we do not read). */
+static unsigned route(struct lws *wsi, const char *uri, json_t **body, int *now) {
   sc_app_t *app = sc_server_app(wsi);
+  int post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
+  if (post && strcmp(uri, "/drain") == 0) {
+    *now = 1;
+    if (authorized(wsi, app)) return post_drain(app, body);
+    *body = error_body("bearer token required");
+    return HTTP_STATUS_UNAUTHORIZED;
+  }
   if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
-    *body = error_body("only GET");
+    *now = 1;
+    *body = error_body("only GET (and POST /drain)");
     return HTTP_STATUS_METHOD_NOT_ALLOWED;
   }
   if (!authorized(wsi, app)) {
@@ -132,7 +152,7 @@ static unsigned route(struct lws *wsi, const char *uri, json_t **body) {
     *body = error_body("out of memory");
     return HTTP_STATUS_INTERNAL_SERVER_ERROR;
   }
-  *body = error_body("not found: try /state or /health");
+  *body = error_body("not found: try /state or /health (or POST /drain)");
   return HTTP_STATUS_NOT_FOUND;
 }
 
@@ -142,7 +162,9 @@ static int add_header(struct lws *wsi, const char *name, const char *value, unsi
                                      (int)strlen(value), p, end);
 }
 
-static int write_headers(struct lws *wsi, unsigned status, size_t len) {
+/* close: the connection closes after this answer (say so, or a
+ * keep-alive client would send its next request into the closing socket). */
+static int write_headers(struct lws *wsi, unsigned status, size_t len, int close) {
   unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start;
   unsigned char *end = buf + sizeof buf - 1;
   if (lws_add_http_common_headers(wsi, status, "application/json", (lws_filepos_t)len, &p, end) ||
@@ -151,19 +173,17 @@ static int write_headers(struct lws *wsi, unsigned status, size_t len) {
   if (status == HTTP_STATUS_UNAUTHORIZED &&
       add_header(wsi, "www-authenticate:", "Bearer realm=\"litecord-voice admin\"", &p, end))
     return -1;
-  if (status == HTTP_STATUS_METHOD_NOT_ALLOWED &&
-      (add_header(wsi, "allow:", "GET", &p, end) ||
-       add_header(wsi, "connection:", "close", &p, end)))
+  if (status == HTTP_STATUS_METHOD_NOT_ALLOWED && add_header(wsi, "allow:", "GET, POST", &p, end))
     return -1;
+  if (close && add_header(wsi, "connection:", "close", &p, end)) return -1;
   return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
 }
 
 /* A request with a body (not GET): answered at once, whole, and the
  * connection closed, rather than reading a body nobody wants. */
-static int refuse_now(struct lws *wsi, const char *text, size_t len) {
-  unsigned char buf[LWS_PRE + 256];
-  if (len > sizeof buf - LWS_PRE || write_headers(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, len) < 0)
-    return -1;
+static int answer_now(struct lws *wsi, unsigned status, const char *text, size_t len) {
+  unsigned char buf[LWS_PRE + 1024];
+  if (len > sizeof buf - LWS_PRE || write_headers(wsi, status, len, 1) < 0) return -1;
   memcpy(buf + LWS_PRE, text, len);
   lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
   return -1;
@@ -171,7 +191,8 @@ static int refuse_now(struct lws *wsi, const char *text, size_t len) {
 
 static int on_http(struct lws *wsi, admin_sess_t *s, const char *uri) {
   json_t *body = NULL;
-  unsigned status = route(wsi, uri ? uri : "", &body);
+  int now = 0;
+  unsigned status = route(wsi, uri ? uri : "", &body, &now);
   char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
   json_decref(body);
   if (!text) return -1;
@@ -180,8 +201,8 @@ static int on_http(struct lws *wsi, admin_sess_t *s, const char *uri) {
     sc_pending_t *p = pending_of(wsi);
     if (p) sc_pending_remove(p, wsi); /* authorized */
   }
-  if (status == HTTP_STATUS_METHOD_NOT_ALLOWED) {
-    int rc = refuse_now(wsi, text, strlen(text));
+  if (now) {
+    int rc = answer_now(wsi, status, text, strlen(text));
     free(text);
     return rc;
   }
@@ -189,7 +210,7 @@ static int on_http(struct lws *wsi, admin_sess_t *s, const char *uri) {
   s->body = text;
   s->len = strlen(text);
   s->off = 0;
-  if (write_headers(wsi, status, s->len) < 0) return -1;
+  if (write_headers(wsi, status, s->len, 0) < 0) return -1;
   lws_callback_on_writable(wsi);
   return 0;
 }

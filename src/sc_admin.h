@@ -1,13 +1,16 @@
 /*
- * sc_admin: the read-only admin API, an HTTP listener of its own
+ * sc_admin: the admin API (read-only but for POST /drain), an HTTP listener of its own
  * (--admin-listen, default 127.0.0.1:7703) on the control loop.
  *
  *   GET /state   everything sc_admin_state_json() describes
  *   GET /health  the same without the channel list
+ *   POST /drain  starts a graceful drain (sc_server_begin_drain), the one
+ *                request that changes anything; answered at once, and
+ *                the connection closed (a body is not read)
  * Every request needs "Authorization: Bearer <token>"; the token is
  * --admin-token or <state-dir>/admin_token (generated on first start:
  * 32 bytes from the CSPRNG, hex, mode 0600) and is compared in constant
- * time. Wrong or missing: 401. Only GET; nothing can be changed here.
+ * time. Wrong or missing: 401. Other methods: 405.
  *
  * Transport: plain HTTP when the listen address is loopback (only local
  * users can reach it; `litecord-voice status` needs no certificate);

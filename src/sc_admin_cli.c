@@ -17,7 +17,7 @@
 #include "sc_config.h"
 #include "sc_statedir.h"
 
-#define PROG "litecord-voice status"
+#define PROG "litecord-voice"
 #define MAX_RESPONSE (64u << 20)
 #define TIMEOUT_S 10
 #define TOKEN_ENV "LITECORD_VOICE_ADMIN_TOKEN"
@@ -25,6 +25,7 @@
 typedef struct {
   const char *url, *token, *state_dir, *ca, *path;
   int json;
+  int drain; /* `litecord-voice drain`: POST /drain */
 } cli_opts_t;
 
 /* === Pure parsers ======================================================== */
@@ -206,16 +207,16 @@ static void conn_close(conn_t *c) {
   if (c->fd >= 0) close(c->fd);
 }
 
-char *sc_admin_http_get(const sc_admin_url_t *u, const char *path, const char *token,
-                        const char *ca, size_t *len, FILE *err) {
+char *sc_admin_http_request(const sc_admin_url_t *u, const char *method, const char *path,
+                            const char *token, const char *ca, size_t *len, FILE *err) {
   conn_t c = {.fd = tcp_connect(u, err)};
   char *resp = NULL;
   if (c.fd >= 0 && (!u->tls || tls_start(&c, u, ca, err) == 0)) {
     char req[1024];
     int n = snprintf(req, sizeof req,
-                     "GET %s HTTP/1.1\r\nHost: %s:%s\r\nAuthorization: Bearer %s\r\n"
-                     "Accept: application/json\r\nConnection: close\r\n\r\n",
-                     path, u->host, u->port, token);
+                     "%s %s HTTP/1.1\r\nHost: %s:%s\r\nAuthorization: Bearer %s\r\n"
+                     "Accept: application/json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                     method, path, u->host, u->port, token);
     if (n > 0 && (size_t)n < sizeof req && io_send(&c, req, (size_t)n) == n)
       resp = read_all(&c, len);
     else
@@ -225,12 +226,20 @@ char *sc_admin_http_get(const sc_admin_url_t *u, const char *path, const char *t
   return resp;
 }
 
+char *sc_admin_http_get(const sc_admin_url_t *u, const char *path, const char *token,
+                        const char *ca, size_t *len, FILE *err) {
+  return sc_admin_http_request(u, "GET", path, token, ca, len, err);
+}
+
 /* === Command ============================================================= */
 
 static int usage(FILE *err) {
   fprintf(err, "usage: " PROG
-               " [--admin-url URL] [--admin-token T | --state-dir DIR]\n"
-               "                             [--ca FILE] [--json] [--path /state|/health]\n");
+               " status [--admin-url URL] [--admin-token T | --state-dir DIR]\n"
+               "                             [--ca FILE] [--json] [--path /state|/health]\n"
+               "       " PROG
+               " drain [--admin-url URL] [--admin-token T | --state-dir DIR]\n"
+               "                            [--ca FILE] [--json]\n");
   return 2;
 }
 
@@ -293,6 +302,8 @@ static int report(const cli_opts_t *o, char *resp, size_t len, FILE *out, FILE *
   }
   if (o->json)
     fprintf(out, "%.*s\n", (int)blen, body);
+  else if (o->drain)
+    sc_admin_print_drain(out, j);
   else
     sc_admin_print_summary(out, j);
   json_decref(j);
@@ -301,6 +312,7 @@ static int report(const cli_opts_t *o, char *resp, size_t len, FILE *out, FILE *
 
 int sc_admin_status_main(int argc, char **argv, FILE *out, FILE *err) {
   cli_opts_t o = {.url = "http://127.0.0.1:7703", .state_dir = SC_DEFAULT_STATE_DIR};
+  o.drain = strcmp(argv[0], "drain") == 0;
   sc_admin_url_t u;
   char token[SC_SECRET_MAX], ca[SC_PATH_MAX + 16];
   if (parse_args(argc, argv, &o) < 0) return usage(err);
@@ -312,8 +324,9 @@ int sc_admin_status_main(int argc, char **argv, FILE *out, FILE *err) {
   snprintf(ca, sizeof ca, "%s/cert.pem", o.state_dir);
   if (!o.ca && access(ca, R_OK) == 0) o.ca = ca;
   const char *path = o.path ? o.path : u.path[0] && strcmp(u.path, "/") ? u.path : "/state";
+  if (o.drain) path = "/drain";
   size_t len = 0;
-  char *resp = sc_admin_http_get(&u, path, token, o.ca, &len, err);
+  char *resp = sc_admin_http_request(&u, o.drain ? "POST" : "GET", path, token, o.ca, &len, err);
   int rc = resp ? report(&o, resp, len, out, err) : 1;
   free(resp);
   return rc;

@@ -5,6 +5,7 @@
  *
  *   litecord-voice status [--admin-url URL] [--admin-token T | --state-dir DIR]
  *                         [--ca FILE] [--json] [--path /state|/health]
+ *   litecord-voice drain  (the same options but --path: POST /drain)
  *
  * URL defaults to http://127.0.0.1:7703; the token to --admin-token, else
  * $LITECORD_VOICE_ADMIN_TOKEN, else DIR/admin_token (DIR defaults to
@@ -23,7 +24,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* argv[0] is "status". Returns the exit status. */
+/* argv[0] is "status" or "drain". Returns the exit status. */
 int sc_admin_status_main(int argc, char **argv, FILE *out, FILE *err);
 
 /* Pure: splits an http(s) URL. 0 or -EINVAL. */
@@ -40,6 +41,11 @@ int sc_admin_parse_url(const char *url, sc_admin_url_t *out);
  * must be writable). 0 or -EBADMSG. */
 int sc_admin_parse_response(char *buf, size_t len, int *status, const char **body,
                             size_t *body_len);
+
+/* `method` (GET, POST without a body) u + path with the bearer token
+ * (as sc_admin_http_get). */
+char *sc_admin_http_request(const sc_admin_url_t *u, const char *method, const char *path,
+                            const char *token, const char *ca, size_t *len, FILE *err);
 
 /* GET u + path with the bearer token (TLS when u is https, verified
  * against ca or the system store). The raw response, NUL-terminated, in

@@ -96,11 +96,33 @@ static void print_channel(FILE *out, json_t *ch) {
   json_array_foreach(members, i, m) print_member(out, m);
 }
 
+/* One line about a drain (d: the "drain" object); `now` in unix ms, or
+ * 0 when unknown. */
+static void print_drain_line(FILE *out, json_t *d, json_int_t now) {
+  char since[32] = "now";
+  if (!json_is_object(d)) return;
+  if (now) ago(since, sizeof since, json_object_get(d, "since"), now);
+  fprintf(out, "DRAINING (%s, %s): no new calls; stops when the last voice state ends",
+          str_at(d, "reason", "?"), since);
+  json_int_t left = now ? (int_at(d, "deadline") - now) / 1000 : int_at(d, "timeout_s");
+  fprintf(out, " or in %lld s (--drain-timeout %lld)\n", (long long)(left < 0 ? 0 : left),
+          (long long)int_at(d, "timeout_s"));
+}
+
+void sc_admin_print_drain(FILE *out, json_t *a) {
+  json_t *d = json_object_get(a, "drain");
+  fprintf(out, "%s\n",
+          json_is_true(json_object_get(a, "started")) ? "drain started" : "already draining");
+  print_drain_line(out, d, 0);
+}
+
 void sc_admin_print_summary(FILE *out, json_t *s) {
   json_int_t now = int_at(s, "now");
-  fprintf(out, "litecord-voice %s: %lld voice state(s) in %lld channel(s), capacity %lld\n",
-          str_at(s, "version", "?"), (long long)int_at(s, "voice_states"),
-          (long long)int_at(s, "channel_count"), (long long)int_at(s, "capacity"));
+  fprintf(out, "litecord-voice %s (%s): %lld voice state(s) in %lld channel(s), capacity %lld\n",
+          str_at(s, "version", "?"), str_at(s, "status", "serving"),
+          (long long)int_at(s, "voice_states"), (long long)int_at(s, "channel_count"),
+          (long long)int_at(s, "capacity"));
+  print_drain_line(out, json_object_get(s, "drain"), now);
   json_t *conns = json_object_get(s, "connections");
   if (conns)
     fprintf(out, "connections: up to %lld (fd limit %lld), %lld refused at the limit\n",

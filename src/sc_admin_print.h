@@ -1,6 +1,7 @@
 /*
  * sc_admin_print: the human-readable form of the admin API's /state (or
- * /health) JSON, printed by `litecord-voice status`.
+ * /health) JSON, printed by `litecord-voice status`, and of POST /drain's
+ * answer, printed by `litecord-voice drain`.
  *
  * Pure formatting: reads the JSON, writes text to `out`; tolerant of
  * missing fields (a newer or older server). No allocation kept.
@@ -12,5 +13,8 @@
 #include <stdio.h>
 
 void sc_admin_print_summary(FILE *out, json_t *state);
+
+/* POST /drain's answer ({started, drain}), as `litecord-voice drain`. */
+void sc_admin_print_drain(FILE *out, json_t *answer);
 
 #endif

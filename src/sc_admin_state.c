@@ -126,13 +126,23 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+json_t *sc_admin_drain_json(const sc_app_t *app) {
+  const sc_drain_t *d = &app->drain;
+  if (!d->active) return json_null();
+  int64_t since = d->started_wall;
+  return json_pack("{s:s,s:I,s:I,s:I}", "reason", d->reason, "since", (json_int_t)since,
+                   "timeout_s", (json_int_t)d->timeout_s, "deadline",
+                   (json_int_t)(since + (int64_t)d->timeout_s * 1000));
+}
+
 json_t *sc_admin_health_json(sc_app_t *app) {
   sc_registry_t *r = app->registry;
-  return json_pack("{s:s,s:I,s:I,s:I,s:I,s:o*,s:o*,s:o*}", "version", SC_VERSION, "now",
-                   (json_int_t)now_ms(), "capacity", (json_int_t)app->cfg.capacity, "voice_states",
-                   (json_int_t)(r ? sc_registry_count_states(r) : 0), "channel_count",
-                   (json_int_t)(r ? sc_registry_count_channels(r) : 0), "frontends",
-                   frontends_json(app), "media", media_json(app), "connections",
+  return json_pack("{s:s,s:s,s:o*,s:I,s:I,s:I,s:I,s:o*,s:o*,s:o*}", "version", SC_VERSION, "status",
+                   app->drain.active ? "draining" : "serving", "drain", sc_admin_drain_json(app),
+                   "now", (json_int_t)now_ms(), "capacity", (json_int_t)app->cfg.capacity,
+                   "voice_states", (json_int_t)(r ? sc_registry_count_states(r) : 0),
+                   "channel_count", (json_int_t)(r ? sc_registry_count_channels(r) : 0),
+                   "frontends", frontends_json(app), "media", media_json(app), "connections",
                    connections_json(&app->fdlimit));
 }
 

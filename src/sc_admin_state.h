@@ -24,4 +24,8 @@ json_t *sc_admin_state_json(sc_app_t *app);
 /* GET /health: the same without the channel list. */
 json_t *sc_admin_health_json(sc_app_t *app);
 
+/* The drain ("drain" in both, and POST /drain's answer): null without
+ * one, else {reason, since (unix ms), timeout_s, deadline (unix ms)}. */
+json_t *sc_admin_drain_json(const sc_app_t *app);
+
 #endif

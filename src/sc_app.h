@@ -15,6 +15,7 @@
 #include <signal.h>
 
 #include "sc_config.h"
+#include "sc_drain.h"
 #include "sc_fdlimit.h"
 #include "sc_media.h"
 #include "sc_registry.h"
@@ -22,6 +23,7 @@
 struct lws_context;
 struct ev_loop;
 struct ev_prepare;
+struct ev_timer;
 struct sc_frontend;
 struct sc_service;
 
@@ -42,6 +44,12 @@ typedef struct sc_app {
   struct sc_service *service;
   volatile sig_atomic_t stop_requested;
   volatile sig_atomic_t reload_requested; /* SIGHUP: reload the TLS pair */
+  /* Graceful drain (sc_drain.h): the first SIGTERM asks for one, a second
+   * one stops at once; the loop starts it (sc_server_begin_drain), and its
+   * timer checks whether it is over. */
+  volatile sig_atomic_t drain_requested, term_signals;
+  sc_drain_t drain;
+  struct ev_timer *drain_timer;
   /* The front ends by slot, and each one's settings block (NULL: it has
    * no flags); sc_config_parse fills them, sc_config_free frees the blocks. */
   const struct sc_frontend *frontends[SC_MAX_FRONTENDS];

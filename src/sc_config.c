@@ -176,9 +176,15 @@ static const sc_setting_t core_settings[] = {
     {"max-channels", "N", &sc_kind_u32, OFF(max_channels), 0, 1, 10000000, "100000",
      "channels held at once; Litecord's requests beyond are answered with an error"},
     {"admin-listen", "HOST:PORT", &sc_kind_hostport, OFF(admin_listen), 0, 0, 0, "127.0.0.1:7703",
-     "read-only admin HTTP API (plain HTTP on loopback, else TLS)"},
+     "admin HTTP API (plain HTTP on loopback, else TLS)"},
     {"admin-token", "TOKEN", &sc_kind_string, OFF(admin_token), SZ(admin_token), 0, 0, NULL,
      "admin bearer token (default: <state-dir>/admin_token, generated)"},
+    /* 10 min: LiveKit waits for the last participant without a deadline,
+     * but Litecord never steers new calls away from a draining server,
+     * so a drain here refuses new calls for as long as it lasts; 10 min
+     * lets short calls end and keeps a stop bounded (docs/ADMIN.md). */
+    {"drain-timeout", "SECONDS", &sc_kind_u32, OFF(drain_timeout_s), 0, 0, 604800, "600",
+     "drain (SIGTERM): calls in progress may go on this long; 0: stop at once"},
     {"log-level", "LEVEL", &K_LEVEL, OFF(log_level), 0, 0, 0, "info", "error, warn, info or debug"},
     {"help", NULL, &K_HELP, 0, 0, 0, 0, NULL, "print this help and exit"},
     {"version", NULL, &K_VERSION, 0, 0, 0, 0, NULL, "print the version and exit"},

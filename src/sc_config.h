@@ -100,9 +100,10 @@ typedef struct sc_config {
   uint32_t max_connections;   /* connections held at once (0 = SC_CONNS_PER_CAPACITY x capacity) */
   uint32_t max_voice_states;  /* --max-voice-states: the registry's limit (docs/LVSP.md) */
   uint32_t max_channels;      /* --max-channels: the registry's limit */
-  sc_hostport_t admin_listen; /* --admin-listen: read-only admin HTTP API */
+  sc_hostport_t admin_listen; /* --admin-listen: admin HTTP API */
   char admin_token[SC_SECRET_MAX]; /* --admin-token ("" = <state-dir>/admin_token) */
   int log_level;                   /* sc_log_level_t */
+  uint32_t drain_timeout_s;        /* --drain-timeout: how long a drain may last */
 } sc_config_t;
 
 /* Parse result: run, or exit at once with the given status (after --help,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_drain.h"
 #include "sc_hmap.h"
 #include "sc_log.h"
 #include "sc_media.h"
@@ -19,6 +20,7 @@ struct sc_registry {
   uint64_t next_room_id;
   size_t n_states;
   size_t max_channels, max_states; /* 0 = no limit */
+  int draining;                    /* sc_registry_set_draining */
 };
 
 int sc_registry_valid_id(const char *id) {
@@ -68,6 +70,10 @@ void sc_registry_set_limits(sc_registry_t *r, size_t max_channels, size_t max_st
   r->max_states = max_states;
 }
 
+void sc_registry_set_draining(sc_registry_t *r, int draining) {
+  r->draining = draining;
+}
+
 sc_channel_t *sc_registry_find_channel(sc_registry_t *r, const char *channel_id) {
   return channel_id ? sc_hmap_get(&r->channels, channel_id) : NULL;
 }
@@ -83,6 +89,10 @@ sc_channel_t *sc_registry_channel(sc_registry_t *r, const char *channel_id, cons
     if (guild_id && *guild_id && !ch->guild_id[0])
       snprintf(ch->guild_id, sizeof ch->guild_id, "%s", guild_id);
     return ch;
+  }
+  if (r->draining) {
+    errno = ESHUTDOWN; /* no new call starts during a drain */
+    return NULL;
   }
   if (r->max_channels && r->channels.used >= r->max_channels) {
     errno = ENOSPC;
@@ -185,7 +195,9 @@ sc_vstate_t *sc_registry_create_state(sc_registry_t *r, const char *user_id, con
   }
   sc_channel_t *ch = sc_registry_channel(r, channel_id, guild_id);
   if (!ch) return NULL;
-  int err = ENOSPC;
+  int err = ESHUTDOWN;
+  if (!sc_drain_admits(r->draining, (size_t)ch->n_states)) goto fail;
+  err = ENOSPC;
   if (r->max_states && r->n_states >= r->max_states && !replaces_one(r, user_id, ch)) goto fail;
   err = ENOMEM;
   /* The channel must not vanish while the old state ends: link first. */

@@ -110,10 +110,17 @@ void sc_registry_destroy(sc_registry_t *r);
  * sc_config.h), tests set small ones. */
 void sc_registry_set_limits(sc_registry_t *r, size_t max_channels, size_t max_states);
 
+/* During a drain (docs/ADMIN.md "Drain") no new call starts: a new
+ * channel is refused, and so is a voice state whose channel holds none
+ * (a pinned empty channel included), with errno ESHUTDOWN; a state that
+ * joins a call in progress is created as usual. Set by sc_server when a
+ * drain starts; never cleared (the process stops at its end). */
+void sc_registry_set_draining(sc_registry_t *r, int draining);
+
 /* Finds or creates the channel record (with a fresh token). Returns NULL
  * with errno EINVAL (bad id), ENOSPC (a new channel over the channel
- * limit) or ENOMEM. A front end sets ch->pinned when Litecord announced
- * the channel itself. */
+ * limit), ESHUTDOWN (a new channel during a drain) or ENOMEM. A front end sets ch->pinned when
+ * Litecord announced the channel itself. */
 sc_channel_t *sc_registry_channel(sc_registry_t *r, const char *channel_id, const char *guild_id);
 sc_channel_t *sc_registry_find_channel(sc_registry_t *r, const char *channel_id);
 
@@ -121,7 +128,9 @@ sc_channel_t *sc_registry_find_channel(sc_registry_t *r, const char *channel_id)
  * voice token (CSPRNG) and SSRC. A previous state of the same user on the
  * same server ends first (SC_END_REPLACED). Returns NULL with errno
  * EINVAL (ids must be 1..20 decimal digits), ENOSPC (over the channel
- * limit, or a state that replaces none over the state limit) or ENOMEM. */
+ * limit, or a state that replaces none over the state limit), ESHUTDOWN
+ * (draining, and the channel holds no voice state) or ENOMEM; the
+ * previous state is then left as it was. */
 sc_vstate_t *sc_registry_create_state(sc_registry_t *r, const char *user_id, const char *channel_id,
                                       const char *guild_id);
 
@@ -172,7 +181,7 @@ void sc_registry_destroy_channel(sc_registry_t *r, sc_channel_t *ch);
  * fresh session id, token and SSRC and the same flags is created there,
  * and `vs` ends with SC_END_REPLACED (its connection is closed, its old
  * room sees it leave), since the client must connect anew with the new
- * credentials. Returns the new state, or NULL (bad id, ENOMEM) with `vs`
+ * credentials. Returns the new state, or NULL (errno as for create_state) with `vs`
  * left as it was. `vs` is invalid after a successful move. */
 sc_vstate_t *sc_registry_move_state(sc_registry_t *r, sc_vstate_t *vs, const char *channel_id);
 

@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sc_log.h"
 #include "sc_pending.h"
+#include "sc_service.h"
 
 /* Forward-secret AEAD suites only; 1.3 has OpenSSL's three. ChaCha20-
  * Poly1305 comes first (lws makes the server's order win): its record
@@ -29,11 +31,15 @@
  * once before the loop runs, because a signal handler has no argument. */
 static sc_app_t *signal_app;
 
-/* Only flags are set here; the loop acts on them (async-signal safety). */
+/* Only flags are set here; the loop acts on them (async-signal safety).
+ * SIGTERM: the first asks for a drain, the second stops at once. SIGINT
+ * (Ctrl-C in a terminal) stops at once. */
 static void on_signal(int sig) {
   if (!signal_app) return;
   if (sig == SIGHUP)
     signal_app->reload_requested = 1;
+  else if (sig == SIGTERM && signal_app->term_signals++ == 0)
+    signal_app->drain_requested = 1;
   else
     signal_app->stop_requested = 1;
   if (signal_app->lws) lws_cancel_service(signal_app->lws);
@@ -262,11 +268,90 @@ void sc_server_service(sc_app_t *app, int wait) {
   ev_run(app->loop, wait ? EVRUN_ONCE : EVRUN_NOWAIT);
 }
 
+/* === Drain =============================================================== */
+
+/* How often a drain checks whether it is over: an exit within this of
+ * the last voice state ending; a few cheap wake-ups a second. */
+#define DRAIN_CHECK_S 0.1
+/* A progress line while draining, this often. */
+#define DRAIN_LOG_MS 60000
+
+static int64_t clock_ms(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void drain_tick(struct ev_loop *loop, ev_timer *w, int revents) {
+  (void)revents;
+  sc_app_t *app = w->data;
+  int64_t now = clock_ms(CLOCK_MONOTONIC);
+  size_t states = app->registry ? sc_registry_count_states(app->registry) : 0;
+  size_t channels = app->registry ? sc_registry_count_channels(app->registry) : 0;
+  switch (sc_drain_verdict(&app->drain, states, now)) {
+    case SC_DRAIN_IDLE: return;
+    case SC_DRAIN_EMPTY:
+      ev_timer_stop(loop, w);
+      sc_log_info("server", "drain: no voice state left after %.1f s: stopping",
+                  (double)(now - app->drain.started_ms) / 1000);
+      app->stop_requested = 1;
+      return;
+    case SC_DRAIN_TIMED_OUT:
+      ev_timer_stop(loop, w);
+      sc_log_warn("server",
+                  "drain: --drain-timeout (%u s) passed with %zu voice state(s) in %zu "
+                  "channel(s): closing them (4015) and stopping",
+                  app->drain.timeout_s, states, channels);
+      app->stop_requested = 1;
+      return;
+    case SC_DRAIN_WAITING: break;
+  }
+  if (now - app->drain.logged_ms >= DRAIN_LOG_MS) {
+    app->drain.logged_ms = now;
+    sc_log_info("server",
+                "drain: %zu voice state(s) in %zu channel(s) left; %lld s to the deadline", states,
+                channels, (long long)(sc_drain_remaining_ms(&app->drain, now) / 1000));
+  }
+}
+
+int sc_server_begin_drain(sc_app_t *app, const char *why) {
+  int64_t now = clock_ms(CLOCK_MONOTONIC);
+  if (!sc_drain_begin(&app->drain, why, app->cfg.drain_timeout_s, now, clock_ms(CLOCK_REALTIME))) {
+    sc_log_info("server", "%s: already draining (since %s); a second SIGTERM stops at once", why,
+                app->drain.reason);
+    return 0;
+  }
+  if (app->registry) sc_registry_set_draining(app->registry, 1);
+  size_t states = app->registry ? sc_registry_count_states(app->registry) : 0;
+  sc_log_info("server",
+              "%s: draining: no new calls; %zu voice state(s) may go on for up to %u s "
+              "(--drain-timeout), then 4015 and exit; SIGINT or a second SIGTERM stops at once",
+              why, states, app->drain.timeout_s);
+  sc_service_stopping(app->service); /* systemd: STOPPING=1, STATUS=draining */
+  if (app->loop && !app->drain_timer) {
+    app->drain_timer = calloc(1, sizeof *app->drain_timer);
+    if (app->drain_timer) {
+      ev_timer_init(app->drain_timer, drain_tick, 0., DRAIN_CHECK_S);
+      app->drain_timer->data = app;
+      ev_timer_start(app->loop, app->drain_timer);
+    } else {
+      sc_log_error("server", "drain: out of memory for its timer: stopping now");
+      app->stop_requested = 1;
+    }
+  }
+  return 1;
+}
+
 int sc_server_run(sc_app_t *app) {
   while (!app->stop_requested) {
     if (app->reload_requested) {
       app->reload_requested = 0;
       sc_server_reload_tls(app);
+    }
+    if (app->drain_requested) {
+      app->drain_requested = 0;
+      sc_server_begin_drain(app, "SIGTERM");
+      continue; /* its first check runs in the next pass */
     }
     sc_server_service(app, 1);
   }
@@ -289,6 +374,11 @@ int sc_server_refuse_http(struct lws *wsi) {
 }
 
 void sc_server_destroy(sc_app_t *app) {
+  if (app->drain_timer) {
+    ev_timer_stop(app->loop, app->drain_timer);
+    free(app->drain_timer);
+    app->drain_timer = NULL;
+  }
   if (app->lws) lws_context_destroy(app->lws);
   app->lws = NULL;
   stop_media_flush(app);

@@ -4,9 +4,10 @@
  * not a walk over every connection); each front end adds its own
  * listener (vhost) to it.
  *
- * Owns: the event loop (app->loop), the lws context (app->lws) and the
- * signal handling that turns SIGINT/SIGTERM into an orderly stop and
- * SIGHUP into a reload of the TLS certificate.
+ * Owns: the event loop (app->loop), the lws context (app->lws), the
+ * signal handling (SIGTERM: a drain, a second one an orderly stop at
+ * once; SIGINT: an orderly stop at once; SIGHUP: a reload of the TLS
+ * certificate) and the drain's timer (app->drain_timer).
  * Threads: main thread only. Other threads wake the loop only through
  * lws_cancel_service() (LWS_CALLBACK_EVENT_WAIT_CANCELLED).
  * Memory: the loop and the context are destroyed by sc_server_destroy.
@@ -102,8 +103,18 @@ int sc_server_reload_tls(sc_app_t *app);
  * For sc_server_run, sc_server_drain and tests. */
 void sc_server_service(sc_app_t *app, int wait);
 
+/* Starts a graceful drain (sc_drain.h, docs/ADMIN.md "Drain"): the
+ * registry refuses new calls from now on, health reads 0, and a timer
+ * sets app->stop_requested once no voice state is left or
+ * --drain-timeout has passed. `why` names the trigger in the log and the
+ * admin view ("SIGTERM", "admin request"). The one place a drain starts:
+ * what must happen then (systemd's STOPPING=1) goes here. Returns 1 when
+ * it started now, 0 when a drain was already running. Loop thread. */
+int sc_server_begin_drain(sc_app_t *app, const char *why);
+
 /* Runs the loop until app->stop_requested, then returns 0. SIGHUP
- * (app->reload_requested) reloads the TLS pair in between. */
+ * (app->reload_requested) reloads the TLS pair in between; a first
+ * SIGTERM (app->drain_requested) starts a drain. */
 int sc_server_run(sc_app_t *app);
 
 /* Services the loop for about `ms` milliseconds so queued messages and

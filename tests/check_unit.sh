@@ -44,10 +44,12 @@ want=('^Type=notify$' '^NotifyAccess=main$' '^WatchdogSec=' '^ExecReload=/bin/ki
 for re in "${want[@]}"; do
   grep -qE "$re" "$unit" || { echo "FAIL: the unit lacks a line matching $re"; fail=1; }
 done
-# Above the drain timeout (300 s by default), with room for the last closes.
+# Above the drain timeout (the binary's --drain-timeout default), with room
+# for the last closes.
+drain=$("$build/litecord-voice" --help | sed -n '/--drain-timeout/,/default:/s/.*\[default: \([0-9]*\)\].*/\1/p' | head -1)
 stop=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s\{0,1\}$/\1/p' "$unit")
-if [[ -z $stop ]] || (( stop <= 300 )); then
-  echo "FAIL: TimeoutStopSec='${stop}' must be above the 300 s drain timeout"; fail=1
+if [[ -z $drain || -z $stop ]] || (( stop <= drain )); then
+  echo "FAIL: TimeoutStopSec='${stop}' must be above the ${drain:-?} s drain timeout"; fail=1
 fi
 # LimitNOFILE: room for the default --max-connections (4 x 1000) and the spares.
 nofile=$(sed -n 's/^LimitNOFILE=\([0-9:]*\)$/\1/p' "$unit"); nofile=${nofile##*:}

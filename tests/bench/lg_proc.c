@@ -85,7 +85,7 @@ static int exit_code(int status) {
 int lg_proc_stop(lg_proc_t *p, int grace_ms) {
   if (p->pid <= 0) return -1;
   if (!lg_proc_alive(p)) return exit_code(p->status);
-  kill(p->pid, SIGTERM);
+  kill(p->pid, SIGINT); /* at once: SIGTERM would drain (wait for the calls) */
   for (int t = 0; t < grace_ms; t += 10) {
     if (!lg_proc_alive(p)) return exit_code(p->status);
     sleep_ms(10);

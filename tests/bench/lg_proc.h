@@ -31,7 +31,7 @@ int lg_proc_spawn(lg_proc_t *p, const char *wrapper, char *const argv[], char *c
                   const char *log_path);
 /* 1 while the process runs. */
 int lg_proc_alive(lg_proc_t *p);
-/* SIGTERM, then SIGKILL after grace_ms. Returns the exit code (128+signal
+/* SIGINT (stop at once), then SIGKILL after grace_ms. Returns the exit code (128+signal
  * if killed), or -1 if it could not be reaped. */
 int lg_proc_stop(lg_proc_t *p, int grace_ms);
 

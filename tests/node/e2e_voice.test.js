@@ -371,7 +371,7 @@ async function runOnce(run, ctx) {
     const e = await srv.stop();
     result.serverExit = e;
     if (!(e.code === 0 || e.signal === 'SIGTERM')) {
-      result.failures.push(`server did not exit cleanly on SIGTERM: ${JSON.stringify(e)} (see ${srv.logPath})`);
+      result.failures.push(`server did not exit cleanly on SIGINT: ${JSON.stringify(e)} (see ${srv.logPath})`);
     }
     result.serverLog = srv.logPath;
     if (result.fatal || result.failures.length) {

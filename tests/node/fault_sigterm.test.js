@@ -1,7 +1,9 @@
 'use strict';
 /*
- * Fault: the server is told to stop (SIGTERM, then SIGINT) in the middle
- * of a call. Documented shutdown (README, docs/RELIABILITY.md): every
+ * Fault: the server is told to stop at once in the middle of a call:
+ * SIGINT, and SIGTERM with --drain-timeout 0 (a SIGTERM otherwise starts
+ * a graceful drain: fault_drain.test.js). Documented shutdown (README,
+ * docs/RELIABILITY.md): every
  * voice client's socket is closed with 4015 (Discord clients answer it by
  * resuming, i.e. they reconnect), Litecord's LVSP link with 4000 (it
  * reconnects), and the process exits with status 0 within STOP_BOUND_MS.
@@ -66,9 +68,9 @@ async function djsClient(srv, info) {
   return { child, result: () => result };
 }
 
-async function scenario(signal) {
-  console.log(`--- ${signal} during a call`);
-  const srv = await startServer({ buildDir, logLevel: 'info' });
+async function scenario(signal, extraArgs = []) {
+  console.log(`--- ${signal} ${extraArgs.join(' ')} during a call`);
+  const srv = await startServer({ buildDir, logLevel: 'info', extraArgs });
   const ca = fs.readFileSync(srv.certPath);
   const lvsp = await LvspClient.connect(srv.lvspUrl, { secret: srv.secret, ca });
   const guild_id = snowflake();
@@ -117,6 +119,7 @@ if (process.argv[2] === '--client') {
   });
 } else {
   run('fault_sigterm', TIMEOUT_MS, async () => {
-    for (const sig of ['SIGTERM', 'SIGINT']) await scenario(sig);
+    await scenario('SIGTERM', ['--drain-timeout', '0']);
+    await scenario('SIGINT');
   }, { checks: () => c });
 }

@@ -90,6 +90,41 @@ static void test_state_json(void) {
   sc_registry_destroy(app.registry);
 }
 
+/* The drain in the admin view: "serving" and drain null, then
+ * "draining" with reason, since, timeout and deadline, and the summary's
+ * DRAINING line with the time left. */
+static void test_drain_view(void) {
+  static sc_app_t app;
+  memset(&app, 0, sizeof app);
+  app.registry = sc_registry_create(NULL);
+  json_t *h = sc_admin_health_json(&app);
+  ASSERT_STREQ(json_string_value(json_object_get(h, "status")), "serving");
+  ASSERT_TRUE(json_is_null(json_object_get(h, "drain")));
+  json_decref(h);
+  json_int_t now = 1700000000000;
+  sc_drain_begin(&app.drain, "SIGTERM", 600, 5, now - 12000);
+  h = sc_admin_health_json(&app);
+  ASSERT_STREQ(json_string_value(json_object_get(h, "status")), "draining");
+  json_t *d = json_object_get(h, "drain");
+  ASSERT_STREQ(json_string_value(json_object_get(d, "reason")), "SIGTERM");
+  ASSERT_EQ(json_integer_value(json_object_get(d, "since")), now - 12000);
+  ASSERT_EQ(json_integer_value(json_object_get(d, "timeout_s")), 600);
+  ASSERT_EQ(json_integer_value(json_object_get(d, "deadline")), now - 12000 + 600000);
+  json_object_set_new(h, "now", json_integer(now)); /* a fixed clock for the text */
+  char *out = NULL;
+  size_t out_len = 0;
+  FILE *mem = open_memstream(&out, &out_len);
+  sc_admin_print_summary(mem, h);
+  fclose(mem);
+  ASSERT_TRUE(strstr(out, "(draining): 0 voice state(s)") != NULL);
+  ASSERT_TRUE(strstr(out,
+                     "DRAINING (SIGTERM, 12 s ago): no new calls; stops when the last voice "
+                     "state ends or in 588 s (--drain-timeout 600)") != NULL);
+  free(out);
+  json_decref(h);
+  sc_registry_destroy(app.registry);
+}
+
 static void test_parse_url(void) {
   sc_admin_url_t u;
   ASSERT_EQ(sc_admin_parse_url("http://127.0.0.1:7703", &u), 0);
@@ -180,6 +215,7 @@ int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
   RUN_TEST(test_state_json);
+  RUN_TEST(test_drain_view);
   RUN_TEST(test_parse_url);
   RUN_TEST(test_parse_response);
   RUN_TEST(test_loopback);

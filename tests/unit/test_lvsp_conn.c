@@ -257,6 +257,48 @@ static void test_limits(void) {
   fx_free(f);
 }
 
+/* A drain (the registry's ESHUTDOWN): a new call is answered with the
+ * "draining" error INFO in each request's shape, the link stays up, a
+ * join to the call in progress is served, and health reads 0. */
+static void test_draining(void) {
+  fx_t *f = fx_ready_as(LVSP_DIALECT_LATER);
+  create(f, 0, "1", "8");
+  ASSERT_EQ(sc_drain_begin(&f->app.drain, "test", 60, 0, 0), 1);
+  sc_registry_set_draining(f->app.registry, 1);
+  create(f, 0, "2", "9");
+  json_t *body = error_of(f, "data", LVSP_INFO_VST_CREATE, "draining");
+  ASSERT_STREQ(str_of(body, "channel_id"), "9");
+  ASSERT_EQ(say(f, "{\"op\":7,\"d\":{\"user_id\":\"2\",\"channel_id\":\"9\"}}"), 0);
+  error_of(f, "info", LVSP_INFO_VST, "draining");
+  ASSERT_EQ(say(f, "{\"op\":6,\"d\":{\"type\":0,\"data\":{\"channel_id\":\"10\"}}}"), 0);
+  error_of(f, "data", LVSP_INFO_CHANNEL_ASSIGN, "draining");
+  ASSERT_EQ(say(f, "{\"op\":6,\"d\":{\"type\":0,\"info\":{\"id\":\"10\"}}}"), 0);
+  error_of(f, "info", LVSP_INFO_CHANNEL, "draining");
+  ASSERT_TRUE(sc_registry_find_channel(f->app.registry, "9") == NULL);
+  ASSERT_TRUE(sc_registry_find_channel(f->app.registry, "10") == NULL);
+  /* A move out of the call into a new channel: refused, state kept. */
+  ASSERT_EQ(say(f,
+                "{\"op\":6,\"d\":{\"type\":5,\"data\":{\"user_id\":\"1\",\"guild_id\":\"3\","
+                "\"channel_id\":\"11\"}}}"),
+            0);
+  error_of(f, "data", LVSP_INFO_VST_CREATE, "draining");
+  ASSERT_STREQ(sc_registry_find_user(f->app.registry, "1", "3")->channel->id, "8");
+  /* Joining the call in progress: served with credentials. */
+  create(f, 0, "2", "8");
+  ASSERT_TRUE(str_of(json_object_get(last_d(f, LVSP_OP_INFO), "data"), "token") != NULL);
+  ASSERT_EQ(sc_registry_count_states(f->app.registry), 2);
+  ASSERT_EQ(f->link.n_refused_draining, 5);
+  ASSERT_EQ(f->link.n_refused_states + f->link.n_refused_channels, 0);
+  ASSERT_EQ(say(f, "{\"op\":4,\"d\":{\"s\":1}}"), 0);
+  ASSERT_TRUE(health_of(last_d(f, LVSP_OP_HEARTBEAT_ACK)) == 0.0);
+  json_t *st = lvsp_status_json(&f->link, &f->app);
+  ASSERT_EQ(json_integer_value(json_object_get(json_object_get(st, "counts"), "refused_draining")),
+            5);
+  json_decref(st);
+  ASSERT_EQ(f->c[0].cap.n_closes, 0);
+  fx_free(f);
+}
+
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
@@ -268,5 +310,6 @@ int main(int argc, char **argv) {
   RUN_TEST(test_replay_holds_input);
   RUN_TEST(test_link_next);
   RUN_TEST(test_limits);
+  RUN_TEST(test_draining);
   SC_TEST_DONE();
 }

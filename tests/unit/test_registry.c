@@ -263,6 +263,47 @@ static void test_limits(void) {
   sc_registry_destroy(r);
 }
 
+/* A drain: no new call starts (a new channel, or a state in a channel
+ * with no state, pinned or not: ESHUTDOWN, nothing left behind, a
+ * refused move leaves the old state), while a user joins a call in
+ * progress, and a state in it can be replaced. */
+static void test_draining(void) {
+  sc_registry_t *r = sc_registry_create(NULL);
+  fake_conn_t a = {.name = "a"};
+  make(r, "1", "10", "5", &a);
+  sc_channel_t *pinned = sc_registry_channel(r, "20", "5");
+  ASSERT_TRUE(pinned != NULL);
+  pinned->pinned = 1;
+  sc_registry_set_draining(r, 1);
+  errno = 0;
+  ASSERT_TRUE(sc_registry_create_state(r, "2", "11", "5") == NULL);
+  ASSERT_EQ(errno, ESHUTDOWN);
+  ASSERT_TRUE(sc_registry_find_channel(r, "11") == NULL);
+  errno = 0;
+  ASSERT_TRUE(sc_registry_channel(r, "12", "5") == NULL);
+  ASSERT_EQ(errno, ESHUTDOWN);
+  errno = 0;
+  ASSERT_TRUE(sc_registry_create_state(r, "2", "20", "5") == NULL); /* pinned, empty */
+  ASSERT_EQ(errno, ESHUTDOWN);
+  ASSERT_TRUE(sc_registry_channel(r, "20", "5") == pinned); /* existing: found */
+  fake_conn_t b = {.name = "b"};
+  make(r, "2", "10", "5", &b); /* joins the call in progress */
+  ASSERT_EQ(a.n_joined, 1);
+  ASSERT_EQ(sc_registry_count_states(r), 2);
+  /* Moving out of the call into an empty channel would start one. */
+  errno = 0;
+  ASSERT_TRUE(sc_registry_move_state(r, b.vs, "20") == NULL);
+  ASSERT_EQ(errno, ESHUTDOWN);
+  ASSERT_EQ(b.ended, 0);
+  ASSERT_TRUE(sc_registry_find_user(r, "2", "5") == b.vs);
+  /* The same user again in the same call: replaced as usual. */
+  ASSERT_TRUE(sc_registry_create_state(r, "2", "10", "5") != NULL);
+  ASSERT_EQ(b.ended, 1);
+  ASSERT_EQ(b.why, SC_END_REPLACED);
+  ASSERT_EQ(sc_registry_count_states(r), 2);
+  sc_registry_destroy(r);
+}
+
 /* SSRC claims: every SSRC in the process belongs to at most one state, as
  * its own or as a claimed alias; releasing and ending a state free them. */
 static void test_ssrc_claims(void) {
@@ -300,6 +341,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_move_dm);
   RUN_TEST(test_iteration);
   RUN_TEST(test_limits);
+  RUN_TEST(test_draining);
   RUN_TEST(test_ssrc_claims);
   SC_TEST_DONE();
 }

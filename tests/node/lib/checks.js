@@ -62,7 +62,7 @@ async function run(name, timeoutMs, body, { checks, servers = () => [] }) {
     if (srv.diedUnexpectedly()) console.log(`server died: ${JSON.stringify(srv.exit)}`);
     const e = await srv.stop();
     const clean = e.code === 0 || e.signal === 'SIGTERM';
-    c.ok(clean, `server exit on SIGTERM: ${JSON.stringify(e)}`);
+    c.ok(clean, `server exit on SIGINT: ${JSON.stringify(e)}`);
     if (failed || !clean) console.log(`--- server log (${srv.logPath}):\n${srv.tail(60)}\n---`);
     else srv.removeStateDir();
   }

@@ -17,7 +17,7 @@
  * After the table: the server must still be alive, answer a fresh LVSP
  * HEARTBEAT and let a fresh client join; the talkers must have heard each
  * other throughout (ratio >= MIN_RATIO, no gap > MAX_GAP_MS); the server
- * must exit 0 on SIGTERM with no sanitizer report.
+ * must exit 0 on SIGINT (srv.stop) with no sanitizer report.
  */
 const fs = require('node:fs');
 const http = require('node:http');
@@ -259,7 +259,7 @@ async function runSuite({ name, cases, setup, teardown }) {
     record('suite ran to the end', false, err.stack || String(err));
   } finally {
     const e = await srv.stop();
-    record('server exits 0 on SIGTERM', e.code === 0, JSON.stringify(e));
+    record('server exits 0 on SIGINT', e.code === 0, JSON.stringify(e));
     record('no sanitizer/valgrind report from the server', srv.sanitizerReports.length === 0,
       srv.sanitizerReports.slice(0, 3).join(' | '));
   }

@@ -240,11 +240,13 @@ class ServerHandle {
     return sanitizerReports.filter((r) => r.startsWith(`${this.logPath}: `));
   }
 
-  /* SIGTERM, then SIGKILL after graceMs; resolves with {code, signal}. */
+  /* SIGINT (stop at once: SIGTERM would start a graceful drain that waits
+   * for the calls a test left behind), then SIGKILL after graceMs;
+   * resolves with {code, signal}. */
   async stop(graceMs = 3000) {
     this.stopping = true;
     if (this.exit) return this.exit;
-    this.proc.kill('SIGTERM');
+    this.proc.kill('SIGINT');
     const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs * TIME_SCALE);
     const e = await this.exited;
     clearTimeout(timer);
