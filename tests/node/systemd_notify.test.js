@@ -11,7 +11,8 @@
  *  - READY=1 carries STATUS=0 sessions, 0 channels;
  *  - WATCHDOG=1 keeps arriving (at half the period);
  *  - a voice state created over LVSP shows in a later STATUS= line;
- *  - SIGTERM brings STOPPING=1 (with a "draining" STATUS) and exit 0.
+ *  - SIGTERM brings STOPPING=1 (with a "draining" STATUS) at once; the
+ *    drain feeds the watchdog on and exits 0 when the voice state ends.
  * Scenario 2 (an abstract "@name" socket, no WATCHDOG_USEC): READY=1 and
  * STOPPING=1 arrive, WATCHDOG=1 never does.
  * That a stuck media worker stops WATCHDOG=1 is tested in
@@ -116,15 +117,23 @@ async function scenarioPathSocket(tmp) {
 
     const ca = fs.readFileSync(srv.certPath);
     const lvsp = await LvspClient.connect(srv.lvspUrl, { secret: srv.secret, ca });
-    await lvsp.requestVoiceState({ user_id: snowflake(), channel_id: snowflake(), guild_id: snowflake() });
+    const user = snowflake();
+    const vi = await lvsp.requestVoiceState({ user_id: user, channel_id: snowflake(), guild_id: snowflake() });
     const shown = await waitFor(() => statuses(sink.msgs).includes('STATUS=1 session, 1 channel'), 10000);
     check(shown, `a voice state shows in STATUS (${JSON.stringify(statuses(sink.msgs))})`);
 
+    /* SIGTERM drains: STOPPING=1 at once, the watchdog fed on while the
+     * voice state holds the process, exit when it ends. */
     srv.stopping = true;
     srv.proc.kill('SIGTERM');
+    await waitFor(() => has(sink.msgs, 'STOPPING=1').length > 0, 5000);
+    const nDrain = has(sink.msgs, 'WATCHDOG=1').length;
+    const fedDraining = await waitFor(() => has(sink.msgs, 'WATCHDOG=1').length >= nDrain + 2, 10000);
+    check(fedDraining && srv.exit === null,
+      `draining: still running and WATCHDOG=1 still arrives (${has(sink.msgs, 'WATCHDOG=1').length - nDrain} since STOPPING=1)`);
+    lvsp.endVoiceState({ user_id: user, session_id: vi.session_id });
     const exit = await srv.exited;
     await lvsp.closed;
-    await waitFor(() => has(sink.msgs, 'STOPPING=1').length > 0, 2000);
     const stopping = has(sink.msgs, 'STOPPING=1');
     check(stopping.length === 1, `SIGTERM: one STOPPING=1 (${JSON.stringify(stopping)})`);
     check(stopping.length === 1 && stopping[0].fields.some((f) => f.startsWith('STATUS=draining: ')),
