@@ -629,11 +629,14 @@ static void account_delays(sc_media_worker_t *w) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  uint64_t sum_us = 0;
   for (int i = 0; i < w->n_fwd; i++) {
     int64_t d = now - w->fwd_rx_ns[i]; /* < 0 only if the clock was stepped */
-    unsigned b = sc_lathist_bucket(d > 0 ? (uint64_t)d / 1000 : 0);
-    bump(&(&STAT(w, fwd_delay_hist))[b], 1);
+    uint64_t us = d > 0 ? (uint64_t)d / 1000 : 0;
+    sum_us += us;
+    bump(&(&STAT(w, fwd_delay_hist))[sc_lathist_bucket(us)], 1);
   }
+  bump(&STAT(w, fwd_delay_sum_us), sum_us);
   w->n_fwd = 0;
 }
 

@@ -197,6 +197,7 @@ typedef struct {
    * the last copy of its batch (an upper bound: socket queueing, decrypt,
    * re-encrypt, the send call). sc_lathist buckets, summed over workers. */
   uint64_t fwd_delay_hist[SC_LATHIST_BUCKETS];
+  uint64_t fwd_delay_sum_us; /* the sum of those samples, microseconds */
 } sc_media_stats_t;
 
 /* Creates (does not start) n_workers workers bound to host:base_port+i
