@@ -12,6 +12,8 @@ if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(clang libclang-rt-14-dev clang-format-14 iproute2)
   # a real older voice client (gateway v4, xsalsa20 modes): discord.py 2.2.2
   pkgs+=(python3 python3-discord python3-nacl)
+  # a real Prometheus text-format parser for /metrics (tests/node/metrics.test.js)
+  pkgs+=(python3-prometheus-client)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
 

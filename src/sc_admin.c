@@ -303,8 +303,7 @@ int sc_admin_start(sc_app_t *app) {
   info.user = app;
   sc_server_control_timeouts(&info);
   if (tls) {
-    info.ssl_cert_filepath = c->tls_cert;
-    info.ssl_private_key_filepath = c->tls_key;
+    sc_server_vhost_tls(app, &info); /* before, the listener spoke plain HTTP */
   } else if (!sc_admin_is_loopback(l->host)) {
     sc_log_warn(LOG, "admin API in plain HTTP on %s (--no-tls): keep it behind TLS", l->host);
   }
