@@ -4,7 +4,9 @@
  *
  *   GET /state   everything sc_admin_state_json() describes
  *   GET /health  the same without the channel list
- * Every request needs "Authorization: Bearer <token>"; the token is
+ *   GET /metrics the Prometheus text format (sc_admin_metrics.h): no token
+ *                on a loopback listener, the bearer token elsewhere
+ * Every other request needs "Authorization: Bearer <token>"; the token is
  * --admin-token or <state-dir>/admin_token (generated on first start:
  * 32 bytes from the CSPRNG, hex, mode 0600) and is compared in constant
  * time. Wrong or missing: 401. Only GET; nothing can be changed here.

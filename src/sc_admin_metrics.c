@@ -50,7 +50,8 @@ static void render_states(sc_metrics_t *m, const sc_admin_metrics_snap_t *s) {
 static void render_traffic(sc_metrics_t *m, const sc_traffic_t *t, int bytes) {
   if (bytes)
     sc_metrics_family(m, P "media_bytes_total", SC_METRIC_COUNTER,
-                      "RTP payload bytes from (in) and to (out) members, by transport and mode");
+                      "Bytes of RTP datagrams (UDP payload) from (in) and to (out) members, by "
+                      "transport and mode");
   else
     sc_metrics_family(m, P "media_packets_total", SC_METRIC_COUNTER,
                       "RTP packets from (in, authenticated) and to (out) members, by transport "

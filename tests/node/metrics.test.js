@@ -17,7 +17,8 @@
  *    voice states ended with reason channel_gone;
  *  - a non-loopback admin listener (HTTPS) wants the bearer token for
  *    /metrics: 401 without or with a wrong one, 200 with it.
- * Env: SC_BUILD_DIR. Prints "N passed, N failed".
+ * Env: SC_BUILD_DIR; SC_METRICS_DUMP=FILE writes the scrape taken during
+ * the call there. Prints "N passed, N failed".
  */
 const fs = require('node:fs');
 const https = require('node:https');
@@ -174,6 +175,7 @@ async function callPart(srv) {
   const talkers = await startTalkers({ srv, lvsp: lv, buildDir: build, workDir });
   await sleep(1500);
   const during = await scrape(srv, 'during the call');
+  if (process.env.SC_METRICS_DUMP) fs.writeFileSync(process.env.SC_METRICS_DUMP, during.text); // for docs
   const st = await adminState(srv.adminUrl, srv.adminToken());
   const a = findMember(st, talkers.infos.A.user_id);
   const modeName = a && a.member.mode;
