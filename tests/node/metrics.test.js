@@ -12,6 +12,8 @@
  *    out (transport discord_udp, their mode) grew, 2 voice states, the
  *    gateway counted 2 joins and 2 join times, the forwarding-delay
  *    histogram counted packets, the LVSP link is up, worker 0 has CPU;
+ *  - a gateway client with a wrong token is closed with 4004 and
+ *    litecord_voice_gateway_closes_total{code="4004"} counts it;
  *  - after Litecord destroys the channel, no counter went down or
  *    vanished: what the members counted stays in the totals, and the
  *    voice states ended with reason channel_gone;
@@ -29,6 +31,7 @@ const { startServer, freeTcpPort } = require('./lib/server');
 const { LvspClient, INFO_LATER } = require('./lib/lvsp_client');
 const { adminGet, adminState, findMember } = require('./lib/admin_client');
 const { startTalkers } = require('./lib/talkers');
+const { GwClient } = require('./lib/gw_client');
 const { Checks, run, sleep } = require('./lib/checks');
 
 const build = process.env.SC_BUILD_DIR || path.resolve(__dirname, '..', '..', 'build');
@@ -180,6 +183,16 @@ async function callPart(srv) {
   const a = findMember(st, talkers.infos.A.user_id);
   const modeName = a && a.member.mode;
   const pin = checkDuring(before.fams, during.fams, modeName);
+
+  // A client with a wrong token: closed with 4004, counted by code.
+  const g = await GwClient.open(srv.endpoint, { ca, version: 8 });
+  g.send(0, { server_id: talkers.infos.A.guild_id, user_id: talkers.infos.A.user_id,
+    session_id: a.member.session_id, token: 'x'.repeat(40) });
+  const { code } = await g.closed;
+  const closes = value((await scrape(srv, 'after a failed Identify')).fams,
+    'litecord_voice_gateway_closes_total', { code: '4004' });
+  c.ok(code === 4004 && closes === 1 && value(during.fams, 'litecord_voice_gateway_closes_total', { code: '4004' }) === undefined,
+    `a wrong token: close ${code}, gateway_closes_total{code="4004"} ${closes}`);
 
   const heard = await talkers.stop();
   c.ok(heard.A.received > 0 && heard.B.received > 0, `the call ran: A heard ${heard.A.received}, B heard ${heard.B.received}`);
