@@ -27,7 +27,7 @@ const https = require('node:https');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { startServer, freeTcpPort } = require('./lib/server');
+const { startServer, freeTcpPort, waitForTcp } = require('./lib/server');
 const { LvspClient, INFO_LATER } = require('./lib/lvsp_client');
 const { adminGet, adminState, findMember } = require('./lib/admin_client');
 const { startTalkers } = require('./lib/talkers');
@@ -232,6 +232,8 @@ async function remotePart() {
   const port = await freeTcpPort();
   const srv = await startServer({ buildDir: build, logLevel: 'info', extraArgs: ['--admin-listen', `0.0.0.0:${port}`] });
   servers.push(srv);
+  // startServer waits for the LVSP port; the admin listener comes after it.
+  c.ok(await waitForTcp('127.0.0.1', port, { proc: srv.proc }), `admin listener on 0.0.0.0:${port} accepts`);
   const ca = fs.readFileSync(srv.certPath);
   const url = `https://127.0.0.1:${port}/metrics`;
   const none = await httpsGet(url, ca);
@@ -246,6 +248,7 @@ async function remotePart() {
 run('metrics', 120000, async () => {
   const srv = await startServer({ buildDir: build, logLevel: 'info' });
   servers.push(srv);
+  c.ok(await waitForTcp('127.0.0.1', srv.ports.admin, { proc: srv.proc }), 'admin listener accepts');
   await callPart(srv);
   await srv.stop();
   await remotePart();
