@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,8 +151,24 @@ static void render_process(sc_metrics_t *m, const sc_admin_proc_t *p) {
                    "Start time of the process since unix epoch in seconds.", p->start_time_s);
 }
 
+static void render_quality(sc_metrics_t *m, const sc_admin_metrics_snap_t *s) {
+  sc_metrics_gauge(m, P "members_rtcp_reporting",
+                   "Members whose latest RTCP report described how they receive the room",
+                   (double)s->rtcp_reporting);
+  sc_metrics_gauge(m, P "member_rtcp_fraction_lost_max",
+                   "Worst fraction lost (0..1) in the members' latest RTCP reports",
+                   s->rtcp_loss_max);
+  sc_metrics_gauge(m, P "member_rtcp_jitter_seconds_max",
+                   "Worst interarrival jitter in the members' latest RTCP reports (Opus 48 kHz)",
+                   s->rtcp_jitter_max_s);
+  sc_metrics_gauge(m, P "members_rtcp_lost_packets",
+                   "Cumulative packets lost as the members held now report it, summed",
+                   (double)s->rtcp_lost_sum);
+}
+
 void sc_admin_metrics_render(sc_metrics_t *m, const sc_admin_metrics_snap_t *s) {
   render_states(m, s);
+  render_quality(m, s);
   render_media(m, s);
   sc_metrics_gauge(m, P "connections_max", "Client connections planned for (--max-connections)",
                    (double)s->conn_max);
@@ -248,6 +265,24 @@ static int app_draining(const sc_app_t *app) {
   return 0;
 }
 
+#define LOADED(field) atomic_load_explicit(&(field), memory_order_relaxed)
+
+static void add_quality(sc_vstate_t *vs, void *arg) {
+  sc_admin_metrics_snap_t *s = arg;
+  sc_member_stats_t *st = vs->stats;
+  if (!st || !LOADED(st->rtcp_sources)) return;
+  double loss = (double)LOADED(st->rtcp_fraction_lost) / 256.0;
+  double jitter = (double)LOADED(st->rtcp_jitter) / 48000.0; /* Opus RTP clock */
+  s->rtcp_reporting++;
+  if (loss > s->rtcp_loss_max) s->rtcp_loss_max = loss;
+  if (jitter > s->rtcp_jitter_max_s) s->rtcp_jitter_max_s = jitter;
+  s->rtcp_lost_sum += LOADED(st->rtcp_cumulative_lost);
+}
+
+static void add_channel_quality(sc_channel_t *ch, void *arg) {
+  sc_registry_each_state(ch, add_quality, arg);
+}
+
 static void snapshot(sc_app_t *app, sc_admin_metrics_snap_t *s) {
   memset(s, 0, sizeof *s);
   s->version = SC_VERSION;
@@ -257,6 +292,7 @@ static void snapshot(sc_app_t *app, sc_admin_metrics_snap_t *s) {
     s->channels = sc_registry_count_channels(app->registry);
     sc_registry_counts(app->registry, &s->reg);
     sc_registry_traffic(app->registry, &s->traffic);
+    sc_registry_each_channel(app->registry, add_channel_quality, s);
   }
   if (app->media) {
     s->have_media = 1;

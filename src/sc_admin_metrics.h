@@ -46,6 +46,11 @@ typedef struct {
   double worker_cpu_s[SC_ADMIN_METRICS_WORKERS];
   uint64_t conn_max, fd_limit, conn_refused;
   int draining;
+  /* Call quality over the members held now (from their RTCP reports). */
+  uint64_t rtcp_reporting;  /* members whose last report had blocks */
+  double rtcp_loss_max;     /* worst fraction lost, 0..1 */
+  double rtcp_jitter_max_s; /* worst jitter, seconds */
+  int64_t rtcp_lost_sum;    /* cumulative lost summed */
   sc_admin_proc_t proc;
 } sc_admin_metrics_snap_t;
 

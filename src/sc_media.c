@@ -90,6 +90,7 @@ struct sc_media_worker {
   sc_udp_rx_t rx;
   sc_udp_tx_t tx;                     /* filled during a receive batch, flushed with sendmmsg */
   int64_t fwd_rx_ns[SC_UDP_RX_BATCH]; /* receive times of the batch's forwarded packets */
+  int64_t batch_ms; /* wall clock (unix ms) when the current receive batch was read */
   int n_fwd;
 };
 
@@ -583,6 +584,7 @@ static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
     COUNT(w, drop_foreign_addr);
     return 0;
   }
+  MSET(m, rx_last_ms, w->batch_ms); /* authentic: the member is alive */
   if (pkt.is_rtcp) {
     COUNT(w, rx_rtcp);
     MCOUNT(m, rx_rtcp, 1);
@@ -649,6 +651,9 @@ static void drain_socket(sc_media_worker_t *w) {
     if (atomic_load_explicit(&w->cmd_pending, memory_order_acquire)) apply_commands(w);
     int n = recvmmsg(w->fd, r->msgs, SC_UDP_RX_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0) break;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    w->batch_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
     for (int i = 0; i < n; i++) {
       int truncated;
       int64_t rx_ns = sc_udp_rx_take(r, i, &truncated);

@@ -147,6 +147,9 @@ typedef struct sc_member_stats {
   _Atomic int64_t rtcp_cumulative_lost; /* sum over its blocks */
   _Atomic uint32_t rtcp_jitter;         /* worst block, RTP timestamp units (Opus: 48 per ms) */
   _Atomic uint32_t rtcp_sources;        /* blocks (sources reported on) */
+  /* Unix ms of the member's last authenticated datagram (0 = none yet),
+   * to the receive batch: the admin view shows its age. */
+  _Atomic int64_t rx_last_ms;
   _Atomic int refs;
   /* Set by sc_media_post_add (control thread), read by the worker only
    * through a command queued after it. */

@@ -163,6 +163,10 @@ static void test_render_snapshot(void) {
   s.n_workers = 2;
   s.worker_cpu_s[1] = 0.25;
   s.proc = (sc_admin_proc_t){1, 1.5, 1700000000.5, 9175040, 19898368, 14, 4096};
+  s.rtcp_reporting = 2;
+  s.rtcp_loss_max = 0.25;
+  s.rtcp_jitter_max_s = 0.002;
+  s.rtcp_lost_sum = 17;
   sc_metrics_t m;
   sc_metrics_init(&m);
   sc_admin_metrics_render(&m, &s);
@@ -188,6 +192,10 @@ static void test_render_snapshot(void) {
   ASSERT_HAS(t, "litecord_voice_forward_delay_seconds_count 11\n");
   ASSERT_HAS(t, "litecord_voice_media_worker_cpu_seconds_total{worker=\"1\"} 0.25\n");
   ASSERT_HAS(t, "process_resident_memory_bytes 9175040\n");
+  ASSERT_HAS(t, "litecord_voice_members_rtcp_reporting 2\n");
+  ASSERT_HAS(t, "litecord_voice_member_rtcp_fraction_lost_max 0.25\n");
+  ASSERT_HAS(t, "litecord_voice_member_rtcp_jitter_seconds_max 0.002\n");
+  ASSERT_HAS(t, "litecord_voice_members_rtcp_lost_packets 17\n");
   ASSERT_HAS(t, "process_start_time_seconds 1700000000.5\n");
   check_conventions(t);
   sc_metrics_free(&m);
