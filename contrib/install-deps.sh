@@ -14,6 +14,8 @@ if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(python3 python3-discord python3-nacl)
   # the systemd unit (systemd-analyze) and the Debian package build (tests/check_*.sh)
   pkgs+=(systemd debhelper dpkg-dev fakeroot lintian)
+  # a real Prometheus text-format parser for /metrics (tests/node/metrics.test.js)
+  pkgs+=(python3-prometheus-client)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
 

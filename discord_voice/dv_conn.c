@@ -38,6 +38,10 @@ void dv_conn_close(dv_conn_t *c, int code, const char *reason) {
   sc_log_info("gateway", "closing %s with %d: %s", c->who[0] ? c->who : "(anonymous)", code,
               reason);
   c->closing = 1;
+  if (c->counts) {
+    int i = code - DV_CLOSE_BASE;
+    c->counts->closes[i >= 0 && i < DV_CLOSE_SLOTS - 1 ? i : DV_CLOSE_SLOTS - 1]++;
+  }
   c->io->close(c->io_ctx, code, reason);
 }
 

@@ -60,6 +60,14 @@ enum {
   DV_CLOSE_RATE_LIMITED = 4021,
 };
 
+/* Close codes counted per code (admin /metrics): 4000 + index, and
+ * index DV_CLOSE_SLOTS - 1 for any other code. */
+#define DV_CLOSE_BASE 4000
+#define DV_CLOSE_SLOTS 33
+typedef struct {
+  uint64_t closes[DV_CLOSE_SLOTS];
+} dv_conn_counts_t;
+
 typedef struct {
   /* Queue one text frame. Returns 0, or negative if the peer's queue is
    * full (the transport then drops the socket: the session may resume). */
@@ -81,6 +89,7 @@ typedef struct dv_conn {
   char who[SC_ID_MAX];        /* user id for log lines; "" before Identify */
   dv_timer_t heartbeat;       /* deadline for the next heartbeat (4009) */
   dv_rate_t rate;             /* 4021 */
+  dv_conn_counts_t *counts;   /* where closes are counted, or NULL (set by the opener) */
 } dv_conn_t;
 
 /* Zeroes c and sets its output. The caller then sets gw and initialises

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "sc_jcheck.h"
 #include "sc_log.h"
@@ -21,6 +22,12 @@
 
 #define DV_MAX_STREAMS 4 /* video streams in Identify and op 12 */
 #define DV_MAX_STRING 16 /* bytes of a string relayed in op 12 (type, rid) */
+
+static int64_t monotonic_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* ---- failing ------------------------------------------------------------ */
 
@@ -155,6 +162,8 @@ static void op_identify(dv_conn_t *c, json_t *d) {
     return;
   }
   s->relay = relay;
+  s->identified_us = monotonic_us();
+  gw->metrics.identified++;
   dv_session_bind(s, c);
   sc_log_info("gateway", "user %s identified in channel %s (ssrc %u, v%d)", vs->user_id,
               vs->channel->id, vs->ssrc, c->version);
@@ -232,7 +241,8 @@ static int install_cipher(dv_session_t *s, json_t *data, dv_mode_t mode) {
   }
   s->mode = mode;
   s->selected = 1;
-  snprintf(s->vs->transport, sizeof s->vs->transport, "%s", dv_mode_name(mode));
+
+  sc_registry_set_transport(app->registry, s->vs, DV_TRANSPORT_KIND, dv_mode_name(mode));
   send_session_description(s, key);
   sodium_memzero(key, sizeof key);
   return 0;
@@ -261,7 +271,13 @@ static void op_select_protocol(dv_conn_t *c, json_t *d) {
     conn_fail(c, DV_CLOSE_UNKNOWN_MODE, "unknown encryption mode");
     return;
   }
-  int rc = install_cipher(c->session, data, (dv_mode_t)mode);
+  dv_session_t *s = c->session;
+  int rc = install_cipher(s, data, (dv_mode_t)mode);
+  if (rc == 0 && s->identified_us) { /* the first Session Description after Identify */
+    sc_metrics_observe(&c->gw->metrics.join_time,
+                       (double)(monotonic_us() - s->identified_us) / 1e6);
+    s->identified_us = 0;
+  }
   if (rc < 0)
     conn_fail(c, DV_CLOSE_BAD_REQUEST,
               rc == -ENOMEM ? "out of memory" : "cannot prepare the cipher");
@@ -306,7 +322,9 @@ static void op_resume(dv_conn_t *c, json_t *d) {
   if (dv_session_resume(s, c, has_ack, has_ack ? json_integer_value(ack) : -1) < 0) {
     dv_conn_close(c, DV_CLOSE_SESSION_INVALID, "missed messages are gone");
     dv_session_end(s, DV_CLOSE_SESSION_INVALID, "resume impossible: messages gone");
+    return;
   }
+  c->gw->metrics.resumed++;
 }
 
 /* ---- video and client announcements ------------------------------------ */
@@ -570,6 +588,8 @@ void dv_gw_oversize(dv_conn_t *c) {
 void dv_gw_open(dv_conn_t *c, dv_gw_t *gw, int version, const dv_io_t *io, void *io_ctx) {
   dv_conn_init(c, version, io, io_ctx);
   c->gw = gw;
+  c->counts = &gw->metrics.conn;
+  gw->metrics.opened++;
   dv_timer_init(&c->heartbeat, &gw->timers, on_heartbeat_deadline);
   dv_timer_arm(&c->heartbeat, gw->lim.hb_timeout_ms);
   dv_conn_send_op(
@@ -598,6 +618,10 @@ int dv_modes_from_config(const dv_settings_t *cfg, dv_modes_t *out) {
   return out->n ? 0 : -1;
 }
 
+/* Join time bounds (seconds): a join on loopback takes milliseconds, one
+ * across the world with IP discovery a second or more. */
+static const double join_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
 dv_gw_t *dv_gw_create(sc_app_t *app, struct lws_context *lws) {
   dv_gw_t *gw = calloc(1, sizeof *gw);
   if (!gw) return NULL;
@@ -608,6 +632,8 @@ dv_gw_t *dv_gw_create(sc_app_t *app, struct lws_context *lws) {
     return NULL;
   }
   dv_limits_from_config(set, &gw->lim);
+  sc_metrics_obs_init(&gw->metrics.join_time, join_bounds,
+                      sizeof join_bounds / sizeof *join_bounds);
   dv_timers_init(&gw->timers, lws);
   dv_sessions_init(&gw->sessions, app, &gw->lim, &gw->timers);
   return gw;
@@ -641,6 +667,34 @@ json_t *dv_gw_status_json(const dv_gw_t *gw) {
   return json_pack("{s:I, s:I, s:I, s:I}", "sessions", (json_int_t)gw->sessions.by_id.used,
                    "resume_over_budget", (json_int_t)st->resume_over_budget, "relay_over_budget",
                    (json_int_t)st->relay_over_budget, "ssrc_refused", (json_int_t)st->ssrc_refused);
+}
+
+void dv_gw_metrics(const dv_gw_t *gw, sc_metrics_t *m) {
+  const dv_gw_metrics_t *gm = &gw->metrics;
+  sc_metrics_gauge(m, "litecord_voice_gateway_sessions",
+                   "Voice gateway sessions held (bound to a socket or waiting for a resume)",
+                   (double)gw->sessions.by_id.used);
+  sc_metrics_counter(m, "litecord_voice_gateway_connections_total",
+                     "Voice gateway WebSocket connections opened", gm->opened);
+  sc_metrics_counter(m, "litecord_voice_gateway_identifies_total",
+                     "Identify requests accepted (a client joined: Ready sent)", gm->identified);
+  sc_metrics_counter(m, "litecord_voice_gateway_resumes_total", "Resume requests accepted",
+                     gm->resumed);
+  sc_metrics_family(m, "litecord_voice_gateway_closes_total", SC_METRIC_COUNTER,
+                    "Voice gateway sockets closed by the server, by close code");
+  for (int i = 0; i < DV_CLOSE_SLOTS; i++) {
+    char code[16];
+    if (!gm->conn.closes[i]) continue;
+    if (i == DV_CLOSE_SLOTS - 1)
+      snprintf(code, sizeof code, "other");
+    else
+      snprintf(code, sizeof code, "%d", DV_CLOSE_BASE + i);
+    sc_label_t l = {"code", code};
+    sc_metrics_sample_u64(m, &l, 1, gm->conn.closes[i]);
+  }
+  sc_metrics_family(m, "litecord_voice_gateway_join_seconds", SC_METRIC_HISTOGRAM,
+                    "Time from Identify to the Session Description (Select Protocol answered)");
+  sc_metrics_obs_write(m, NULL, 0, &gm->join_time);
 }
 
 int dv_gateway_version(const char *value) {

@@ -38,6 +38,10 @@
 #include "dv_settings.h"
 #include "dv_timer.h"
 #include "sc_app.h"
+#include "sc_metrics.h"
+
+/* The transport kind of Discord UDP members (sc_registry_set_transport). */
+#define DV_TRANSPORT_KIND "discord_udp"
 
 /* The modes offered in Ready: the configured list, validated once. */
 typedef struct dv_modes {
@@ -45,8 +49,18 @@ typedef struct dv_modes {
   int n;
 } dv_modes_t;
 
+/* Counters for /metrics (docs/ADMIN.md). */
+typedef struct {
+  dv_conn_counts_t conn;      /* closes we sent, by code */
+  uint64_t opened;            /* sockets opened (Hello sent) */
+  uint64_t identified;        /* Identify accepted (Ready sent) */
+  uint64_t resumed;           /* Resume accepted */
+  sc_metrics_obs_t join_time; /* Identify to Session Description, seconds */
+} dv_gw_metrics_t;
+
 typedef struct dv_gw {
   sc_app_t *app;
+  dv_gw_metrics_t metrics;
   dv_modes_t modes;
   dv_limits_t lim;
   dv_timers_t timers;
@@ -74,6 +88,10 @@ size_t dv_gw_session_count(const dv_gw_t *gw);
 /* For the admin view: sessions and the budget/refusal counters
  * (docs/ADMIN.md). A new object, or NULL on ENOMEM. */
 struct json_t *dv_gw_status_json(const dv_gw_t *gw);
+
+/* Writes the gateway's families to m: sessions, sockets opened, joins,
+ * resumes, closes by code, the join-time histogram. */
+void dv_gw_metrics(const dv_gw_t *gw, sc_metrics_t *m);
 
 /* Starts a connection on c: sends Hello, arms the heartbeat deadline. */
 void dv_gw_open(dv_conn_t *c, dv_gw_t *gw, int version, const dv_io_t *io, void *io_ctx);

@@ -75,7 +75,10 @@ void dv_session_end(dv_session_t *s, int code, const char *why) {
   /* Nobody may send or receive under this session's key any more. */
   if (app->media) sc_media_reset(app->media, vs->stats); /* cannot fail */
   if (app->registry) sc_registry_release_ssrcs(app->registry, vs);
-  vs->transport[0] = '\0';
+  if (app->registry)
+    sc_registry_set_transport(app->registry, vs, "", ""); /* keeps its counts in the totals */
+  else
+    vs->transport[0] = '\0';
   session_free(s);
 }
 

@@ -67,9 +67,10 @@ struct dv_session {
   dv_conn_t *conn; /* bound socket, or NULL while waiting for a resume */
   int version;     /* of the socket that identified or resumed last */
   dv_mode_t mode;
-  int selected;        /* Select Protocol done */
-  dv_resume_t out;     /* numbered messages kept for re-delivery */
-  uint32_t unbound_at; /* out.last when the socket went away (v<8 resume) */
+  int selected;          /* Select Protocol done */
+  int64_t identified_us; /* monotonic time of Identify until the Session Description; 0 after */
+  dv_resume_t out;       /* numbered messages kept for re-delivery */
+  uint32_t unbound_at;   /* out.last when the socket went away (v<8 resume) */
   dv_timer_t grace;
   dv_rate_t relay;                     /* bytes of announcements relayed (relay_bytes) */
   json_t *announce[DV_ANNOUNCE_COUNT]; /* op 12/18/20 payloads as relayed */

@@ -167,6 +167,11 @@ static struct json_t *dv_status(sc_app_t *app, int slot) {
   return st && st->gw ? dv_gw_status_json(st->gw) : NULL;
 }
 
+static void dv_metrics(sc_app_t *app, int slot, sc_metrics_t *out) {
+  dv_ws_state_t *st = app->frontend_state[slot];
+  if (st && st->gw) dv_gw_metrics(st->gw, out);
+}
+
 static const sc_frontend_t dv_frontend = {
     .name = "discord voice gateway",
     .order = 20,
@@ -177,5 +182,6 @@ static const sc_frontend_t dv_frontend = {
     .settings = &dv_settings_table,
     .banner = dv_settings_banner,
     .status = dv_status,
+    .metrics = dv_metrics,
 };
 SC_FRONTEND_REGISTER(dv_frontend);

@@ -83,6 +83,32 @@ json_t *lvsp_status_json(const lvsp_link_t *l, const sc_app_t *app) {
   return o;
 }
 
+void lvsp_metrics(const lvsp_link_t *l, const sc_app_t *app, sc_metrics_t *m) {
+  sc_metrics_gauge(m, "litecord_voice_lvsp_up",
+                   "1 while an authenticated LVSP link to Litecord is up", l->active ? 1 : 0);
+  sc_metrics_gauge(m, "litecord_voice_health",
+                   "Health figure reported to Litecord (0..1, 1 = idle; docs/LVSP.md)",
+                   lvsp_health(app, l));
+  sc_metrics_counter(m, "litecord_voice_lvsp_connections_total", "LVSP connections accepted",
+                     l->n_connections);
+  sc_metrics_family(m, "litecord_voice_lvsp_handshakes_total", SC_METRIC_COUNTER,
+                    "LVSP handshakes accepted, by kind");
+  sc_label_t id = {"kind", "identify"}, re = {"kind", "resume"}, st = {"kind", "stale_resume"};
+  sc_metrics_sample_u64(m, &id, 1, l->n_identify);
+  sc_metrics_sample_u64(m, &re, 1, l->n_resume);
+  sc_metrics_sample_u64(m, &st, 1, l->n_stale);
+  sc_metrics_family(m, "litecord_voice_lvsp_refused_total", SC_METRIC_COUNTER,
+                    "LVSP requests refused at the registry's limits, by what was asked");
+  sc_label_t ch = {"what", "channel"}, vs = {"what", "voice_state"};
+  sc_metrics_sample_u64(m, &ch, 1, l->n_refused_channels);
+  sc_metrics_sample_u64(m, &vs, 1, l->n_refused_states);
+  sc_metrics_family(m, "litecord_voice_lvsp_unauthenticated_closed_total", SC_METRIC_COUNTER,
+                    "LVSP connections closed before authenticating, by reason");
+  sc_label_t to = {"reason", "timeout"}, ev = {"reason", "evicted"};
+  sc_metrics_sample_u64(m, &to, 1, l->n_auth_timeouts);
+  sc_metrics_sample_u64(m, &ev, 1, l->n_evicted);
+}
+
 /* === Handshake: IDENTIFY, RESUME ======================================= */
 
 /* The seed dialect sends the secret itself, the later one the HMAC of our

@@ -37,6 +37,7 @@
 #include "lvsp_conn.h"
 #include "lvsp_link.h"
 #include "sc_app.h"
+#include "sc_metrics.h"
 
 /* Initialises c on the shared link, draws a fresh nonce and sends HELLO.
  * Returns 0, or a negative errno after closing (nonce or send failure). */
@@ -63,5 +64,8 @@ double lvsp_health(const sc_app_t *app, const lvsp_link_t *link);
 /* The link's state for the admin view (a new object): live connection,
  * dialect, peer, timestamps, sequence and replay buffer, counters, health. */
 json_t *lvsp_status_json(const lvsp_link_t *link, const sc_app_t *app);
+/* The link's metric families for /metrics: up (0/1), the health figure
+ * sent to Litecord, connections, identifies, resumes, refusals. */
+void lvsp_metrics(const lvsp_link_t *link, const sc_app_t *app, sc_metrics_t *m);
 
 #endif

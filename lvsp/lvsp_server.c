@@ -363,6 +363,11 @@ static json_t *lvsp_status(sc_app_t *app, int slot) {
   return f ? lvsp_status_json(&f->link, app) : NULL;
 }
 
+static void lvsp_metrics_hook(sc_app_t *app, int slot, sc_metrics_t *out) {
+  lvsp_front_t *f = app->frontend_state[slot];
+  if (f) lvsp_metrics(&f->link, app, out);
+}
+
 const sc_frontend_t lvsp_frontend = {
     .name = "lvsp",
     .order = 10,
@@ -371,6 +376,7 @@ const sc_frontend_t lvsp_frontend = {
     .stop = lvsp_stop,
     .destroy = lvsp_destroy,
     .status = lvsp_status,
+    .metrics = lvsp_metrics_hook,
     .settings = &lvsp_settings_table,
     .banner = lvsp_settings_banner,
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sc_admin_metrics.h"
 #include "sc_admin_state.h"
 #include "sc_log.h"
 #include "sc_pending.h"
@@ -21,6 +22,8 @@
 #define DEFAULT_PORT 7703
 /* Admin connections without an authorized request held at once. */
 #define SC_ADMIN_PENDING_CAP 4
+#define METRICS_PATH "/metrics"
+#define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /* One HTTP connection: the response being written (lws per-session data,
  * zeroed by lws). */
@@ -152,7 +155,7 @@ static unsigned route(struct lws *wsi, const char *uri, json_t **body, int *now)
     *body = error_body("out of memory");
     return HTTP_STATUS_INTERNAL_SERVER_ERROR;
   }
-  *body = error_body("not found: try /state or /health (or POST /drain)");
+  *body = error_body("not found: try /state, /health or /metrics (or POST /drain)");
   return HTTP_STATUS_NOT_FOUND;
 }
 
@@ -164,10 +167,11 @@ static int add_header(struct lws *wsi, const char *name, const char *value, unsi
 
 /* close: the connection closes after this answer (say so, or a
  * keep-alive client would send its next request into the closing socket). */
-static int write_headers(struct lws *wsi, unsigned status, size_t len, int close) {
+static int write_headers_typed(struct lws *wsi, unsigned status, const char *type, size_t len,
+                               int close) {
   unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start;
   unsigned char *end = buf + sizeof buf - 1;
-  if (lws_add_http_common_headers(wsi, status, "application/json", (lws_filepos_t)len, &p, end) ||
+  if (lws_add_http_common_headers(wsi, status, type, (lws_filepos_t)len, &p, end) ||
       add_header(wsi, "cache-control:", "no-store", &p, end))
     return -1;
   if (status == HTTP_STATUS_UNAUTHORIZED &&
@@ -177,6 +181,10 @@ static int write_headers(struct lws *wsi, unsigned status, size_t len, int close
     return -1;
   if (close && add_header(wsi, "connection:", "close", &p, end)) return -1;
   return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
+}
+
+static int write_headers(struct lws *wsi, unsigned status, size_t len, int close) {
+  return write_headers_typed(wsi, status, "application/json", len, close);
 }
 
 /* A request with a body (not GET): answered at once, whole, and the
@@ -189,7 +197,47 @@ static int answer_now(struct lws *wsi, unsigned status, const char *text, size_t
   return -1;
 }
 
+/* Queues a response body (taken) and its headers. */
+static int respond(struct lws *wsi, admin_sess_t *s, unsigned status, const char *type,
+                   char *text) {
+  free(s->body);
+  s->body = text;
+  s->len = strlen(text);
+  s->off = 0;
+  if (write_headers_typed(wsi, status, type, s->len, 0) < 0) return -1;
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
+/* GET /metrics: open on a loopback listener (a local Prometheus or agent
+ * scrapes it without a secret; the numbers carry no ids), the bearer
+ * token everywhere else (docs/ADMIN.md "Metrics"). */
+static int on_metrics(struct lws *wsi, admin_sess_t *s) {
+  sc_app_t *app = sc_server_app(wsi);
+  if (!sc_admin_is_loopback(app->cfg.admin_listen.host) && !authorized(wsi, app))
+    return -2; /* the JSON path answers 401 */
+  sc_pending_t *p = pending_of(wsi);
+  if (p) sc_pending_remove(p, wsi);
+  sc_metrics_t m;
+  sc_metrics_init(&m);
+  char *text = sc_admin_metrics_render_app(app, &m) == 0 ? m.buf : NULL;
+  sc_log_debug(LOG, "%s -> %u", METRICS_PATH, text ? 200u : 500u);
+  if (!text) {
+    sc_metrics_free(&m);
+    text = strdup("out of memory\n");
+    if (!text) return -1;
+    return respond(wsi, s, HTTP_STATUS_INTERNAL_SERVER_ERROR, "text/plain", text);
+  }
+  m.buf = NULL; /* the session owns it now */
+  sc_metrics_free(&m);
+  return respond(wsi, s, HTTP_STATUS_OK, METRICS_TYPE, text);
+}
+
 static int on_http(struct lws *wsi, admin_sess_t *s, const char *uri) {
+  if (uri && strcmp(uri, METRICS_PATH) == 0 && lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0) {
+    int rc = on_metrics(wsi, s);
+    if (rc != -2) return rc;
+  }
   json_t *body = NULL;
   int now = 0;
   unsigned status = route(wsi, uri ? uri : "", &body, &now);
@@ -277,8 +325,7 @@ int sc_admin_start(sc_app_t *app) {
   info.user = app;
   sc_server_control_timeouts(&info);
   if (tls) {
-    info.ssl_cert_filepath = c->tls_cert;
-    info.ssl_private_key_filepath = c->tls_key;
+    sc_server_vhost_tls(app, &info); /* before, the listener spoke plain HTTP */
   } else if (!sc_admin_is_loopback(l->host)) {
     sc_log_warn(LOG, "admin API in plain HTTP on %s (--no-tls): keep it behind TLS", l->host);
   }

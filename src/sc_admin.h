@@ -4,10 +4,12 @@
  *
  *   GET /state   everything sc_admin_state_json() describes
  *   GET /health  the same without the channel list
+ *   GET /metrics the Prometheus text format (sc_admin_metrics.h): no token
+ *                on a loopback listener, the bearer token elsewhere
  *   POST /drain  starts a graceful drain (sc_server_begin_drain), the one
  *                request that changes anything; answered at once, and
  *                the connection closed (a body is not read)
- * Every request needs "Authorization: Bearer <token>"; the token is
+ * Every other request needs "Authorization: Bearer <token>"; the token is
  * --admin-token or <state-dir>/admin_token (generated on first start:
  * 32 bytes from the CSPRNG, hex, mode 0600) and is compared in constant
  * time. Wrong or missing: 401. Other methods: 405.

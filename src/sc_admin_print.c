@@ -85,6 +85,20 @@ static void print_member(FILE *out, json_t *m) {
           (long long)int_at(st, "rx_packets"), (long long)int_at(st, "rx_bytes"),
           (long long)int_at(st, "tx_packets"), (long long)int_at(st, "tx_bytes"),
           (long long)int_at(st, "drops"));
+  json_t *q = json_object_get(m, "quality"), *age = json_object_get(q, "last_rx_age_ms");
+  json_t *rtcp = json_object_get(q, "rtcp");
+  if (!json_is_object(q)) return;
+  if (json_is_integer(age))
+    fprintf(out, "      last packet %lld ms ago", (long long)json_integer_value(age));
+  else
+    fprintf(out, "      no packet yet");
+  if (json_is_object(rtcp))
+    fprintf(out, "; RTCP: loss %.1f %% (%lld lost), jitter %.1f ms, %lld report(s)",
+            100.0 * json_number_value(json_object_get(rtcp, "fraction_lost")),
+            (long long)int_at(rtcp, "cumulative_lost"),
+            json_number_value(json_object_get(rtcp, "jitter_ms")),
+            (long long)(int_at(rtcp, "receiver_reports") + int_at(rtcp, "sender_reports")));
+  fprintf(out, "\n");
 }
 
 static void print_channel(FILE *out, json_t *ch) {

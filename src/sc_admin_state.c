@@ -12,6 +12,8 @@
 #define SC_VERSION "dev"
 #endif
 
+static int64_t now_ms(void);
+
 #define LOADED(field) ((json_int_t)atomic_load_explicit(&(field), memory_order_relaxed))
 
 static json_t *flags_json(const sc_vflags_t *f) {
@@ -27,6 +29,34 @@ static json_t *member_stats_json(sc_member_stats_t *s) {
                    LOADED(s->drops));
 }
 
+/* Opus RTP runs at 48 kHz: RTCP jitter (timestamp units) / 48 = ms. */
+#define RTP_UNITS_PER_MS 48.0
+
+/* How the member's media is doing (docs/ADMIN.md "quality"): the age of
+ * its last authenticated datagram, and what its own RTCP reports say
+ * about how it receives the room (null until it sent one). */
+static json_t *quality_json(sc_member_stats_t *s) {
+  if (!s) return json_null();
+  int64_t last = atomic_load_explicit(&s->rx_last_ms, memory_order_relaxed);
+  int64_t age = last ? now_ms() - last : -1;
+  json_t *rtcp = json_null();
+  if (LOADED(s->rtcp_rr) || LOADED(s->rtcp_sr) || LOADED(s->rtcp_malformed))
+    rtcp = json_pack("{s:I,s:I,s:I,s:I,s:f,s:I,s:f}", "sender_reports", LOADED(s->rtcp_sr),
+                     "receiver_reports", LOADED(s->rtcp_rr), "malformed", LOADED(s->rtcp_malformed),
+                     "sources", LOADED(s->rtcp_sources), "fraction_lost",
+                     (double)LOADED(s->rtcp_fraction_lost) / 256.0, "cumulative_lost",
+                     LOADED(s->rtcp_cumulative_lost), "jitter_ms",
+                     (double)LOADED(s->rtcp_jitter) / RTP_UNITS_PER_MS);
+  json_t *o = json_object();
+  if (!o) {
+    json_decref(rtcp);
+    return NULL;
+  }
+  json_object_set_new(o, "last_rx_age_ms", last ? json_integer(age < 0 ? 0 : age) : json_null());
+  json_object_set_new(o, "rtcp", rtcp ? rtcp : json_null());
+  return o;
+}
+
 static void add_member(sc_vstate_t *vs, void *arg) {
   json_t *m =
       json_pack("{s:s,s:s?,s:s,s:I,s:b,s:s?,s:i,s:o,s:o}", "user_id", vs->user_id, "guild_id",
@@ -34,6 +64,7 @@ static void add_member(sc_vstate_t *vs, void *arg) {
                 (json_int_t)vs->ssrc, "connected", vs->ops != NULL, "mode",
                 vs->transport[0] ? vs->transport : NULL, "speaking", (int)vs->speaking, "flags",
                 flags_json(&vs->flags), "stats", member_stats_json(vs->stats));
+  if (m) json_object_set_new(m, "quality", quality_json(vs->stats));
   if (m) json_array_append_new(arg, m);
 }
 

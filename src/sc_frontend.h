@@ -24,6 +24,8 @@
 
 #include "sc_app.h"
 
+struct sc_metrics;
+
 typedef struct sc_frontend {
   /* Shown in logs and as the heading of its flags in --help. */
   const char *name;
@@ -42,6 +44,9 @@ typedef struct sc_frontend {
   /* Optional, for the admin view: a new JSON object (jansson json_t)
    * describing the front end's state, or NULL. Control thread. */
   struct json_t *(*status)(sc_app_t *app, int slot);
+  /* Optional, for GET /metrics: writes the front end's metric families
+   * (sc_metrics.h; names litecord_voice_*) to out. Control thread. */
+  void (*metrics)(sc_app_t *app, int slot, struct sc_metrics *out);
   /* Optional: its flags (NULL: none). */
   const sc_setting_table_t *settings;
   /* Optional: its lines of the start-up banner (what to tell Litecord or

@@ -69,28 +69,61 @@ static ssize_t read_small(const char *path, char *buf, size_t cap) {
   return n;
 }
 
-static int is_media_thread(const char *tid) {
+/* The worker index of a media thread (its name is "sc-media-<i>"), or -1. */
+static int media_thread_index(const char *tid) {
   char path[300], comm[64];
   snprintf(path, sizeof path, "/proc/self/task/%s/comm", tid);
-  return read_small(path, comm, sizeof comm) > 0 &&
-         strncmp(comm, MEDIA_THREAD_PREFIX, strlen(MEDIA_THREAD_PREFIX)) == 0;
+  size_t plen = strlen(MEDIA_THREAD_PREFIX);
+  if (read_small(path, comm, sizeof comm) <= 0 || strncmp(comm, MEDIA_THREAD_PREFIX, plen) != 0)
+    return -1;
+  int index = 0;
+  for (const char *p = comm + plen; *p >= '0' && *p <= '9'; p++) index = index * 10 + (*p - '0');
+  return index;
 }
 
-double sc_load_media_cpu_seconds(void) {
+/* Calls fn(worker index, CPU seconds) for every media thread. */
+static void each_media_thread(void (*fn)(int index, double cpu_s, void *arg), void *arg) {
   DIR *d = opendir("/proc/self/task");
-  if (!d) return 0.0;
+  if (!d) return;
   long hz = sysconf(_SC_CLK_TCK);
-  uint64_t total = 0;
   for (struct dirent *e; (e = readdir(d));) {
     char path[300], stat[1024];
     uint64_t ticks;
-    if (e->d_name[0] == '.' || !is_media_thread(e->d_name)) continue;
+    int index;
+    if (e->d_name[0] == '.' || (index = media_thread_index(e->d_name)) < 0) continue;
     snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
     ssize_t n = read_small(path, stat, sizeof stat);
-    if (n > 0 && sc_load_parse_stat(stat, (size_t)n, &ticks) == 0) total += ticks;
+    if (n > 0 && sc_load_parse_stat(stat, (size_t)n, &ticks) == 0)
+      fn(index, (double)ticks / (double)(hz > 0 ? hz : 100), arg);
   }
   closedir(d);
-  return (double)total / (double)(hz > 0 ? hz : 100);
+}
+
+static void add_total(int index, double cpu_s, void *arg) {
+  (void)index;
+  *(double *)arg += cpu_s;
+}
+
+double sc_load_media_cpu_seconds(void) {
+  double total = 0.0;
+  each_media_thread(add_total, &total);
+  return total;
+}
+
+typedef struct {
+  double *out;
+  int n;
+} per_worker_t;
+
+static void add_worker(int index, double cpu_s, void *arg) {
+  per_worker_t *p = arg;
+  if (index < p->n) p->out[index] += cpu_s;
+}
+
+void sc_load_media_cpu_per_worker(double *out, int n) {
+  per_worker_t p = {out, n};
+  for (int i = 0; i < n; i++) out[i] = 0.0;
+  each_media_thread(add_worker, &p);
 }
 
 static int64_t monotonic_ms(void) {

@@ -51,6 +51,9 @@ double sc_load_health(double states, double capacity, double cpu_share, double d
 
 /* CPU seconds (user + system) of this process's media threads. */
 double sc_load_media_cpu_seconds(void);
+/* The same per worker: out[i] for thread "sc-media-<i>", 0 <= i < n
+ * (entries of threads not found stay 0). */
+void sc_load_media_cpu_per_worker(double *out, int n);
 
 /* Pure: user+system clock ticks from the text of /proc/<pid>/task/<tid>/stat
  * (the command name may hold spaces and parentheses). 0 or -EINVAL. */

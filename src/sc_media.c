@@ -93,6 +93,7 @@ struct sc_media_worker {
   sc_udp_rx_t rx;
   sc_udp_tx_t tx;                     /* filled during a receive batch, flushed with sendmmsg */
   int64_t fwd_rx_ns[SC_UDP_RX_BATCH]; /* receive times of the batch's forwarded packets */
+  int64_t batch_ms; /* wall clock (unix ms) when the current receive batch was read */
   int n_fwd;
 };
 
@@ -586,6 +587,7 @@ static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
     COUNT(w, drop_foreign_addr);
     return 0;
   }
+  MSET(m, rx_last_ms, w->batch_ms); /* authentic: the member is alive */
   if (pkt.is_rtcp) {
     COUNT(w, rx_rtcp);
     MCOUNT(m, rx_rtcp, 1);
@@ -632,11 +634,14 @@ static void account_delays(sc_media_worker_t *w) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  uint64_t sum_us = 0;
   for (int i = 0; i < w->n_fwd; i++) {
     int64_t d = now - w->fwd_rx_ns[i]; /* < 0 only if the clock was stepped */
-    unsigned b = sc_lathist_bucket(d > 0 ? (uint64_t)d / 1000 : 0);
-    bump(&(&STAT(w, fwd_delay_hist))[b], 1);
+    uint64_t us = d > 0 ? (uint64_t)d / 1000 : 0;
+    sum_us += us;
+    bump(&(&STAT(w, fwd_delay_hist))[sc_lathist_bucket(us)], 1);
   }
+  bump(&STAT(w, fwd_delay_sum_us), sum_us);
   w->n_fwd = 0;
 }
 
@@ -649,6 +654,9 @@ static void drain_socket(sc_media_worker_t *w) {
     if (atomic_load_explicit(&w->cmd_pending, memory_order_acquire)) apply_commands(w);
     int n = recvmmsg(w->fd, r->msgs, SC_UDP_RX_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0) break;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    w->batch_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
     for (int i = 0; i < n; i++) {
       int truncated;
       int64_t rx_ns = sc_udp_rx_take(r, i, &truncated);

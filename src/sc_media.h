@@ -147,6 +147,9 @@ typedef struct sc_member_stats {
   _Atomic int64_t rtcp_cumulative_lost; /* sum over its blocks */
   _Atomic uint32_t rtcp_jitter;         /* worst block, RTP timestamp units (Opus: 48 per ms) */
   _Atomic uint32_t rtcp_sources;        /* blocks (sources reported on) */
+  /* Unix ms of the member's last authenticated datagram (0 = none yet),
+   * to the receive batch: the admin view shows its age. */
+  _Atomic int64_t rx_last_ms;
   _Atomic int refs;
   /* Set by sc_media_post_add (control thread), read by the worker only
    * through a command queued after it. */
@@ -197,6 +200,7 @@ typedef struct {
    * the last copy of its batch (an upper bound: socket queueing, decrypt,
    * re-encrypt, the send call). sc_lathist buckets, summed over workers. */
   uint64_t fwd_delay_hist[SC_LATHIST_BUCKETS];
+  uint64_t fwd_delay_sum_us; /* the sum of those samples, microseconds */
 } sc_media_stats_t;
 
 /* Creates (does not start) n_workers workers bound to host:base_port+i

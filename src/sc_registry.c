@@ -1,6 +1,7 @@
 #include "sc_registry.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@ struct sc_registry {
   size_t n_states;
   size_t max_channels, max_states; /* 0 = no limit */
   int draining;                    /* sc_registry_set_draining */
+  sc_traffic_t retired;            /* counts of ended labels (sc_traffic.h) */
+  sc_registry_counts_t counts;
 };
 
 int sc_registry_valid_id(const char *id) {
@@ -221,6 +224,7 @@ sc_vstate_t *sc_registry_create_state(sc_registry_t *r, const char *user_id, con
     goto fail;
   }
   r->n_states++;
+  r->counts.created++;
   return vs;
 fail:
   if (!ch->n_states && !ch->pinned) free_channel(r, ch);
@@ -282,8 +286,10 @@ void sc_registry_end_state(sc_registry_t *r, sc_vstate_t *vs, sc_end_reason_t wh
   sc_hmap_del(&r->ssrcs, vs->ssrc_key);
   sc_channel_t *ch = vs->channel;
   if (r->media) sc_media_remove(r->media, vs->stats); /* allocates nothing, cannot fail */
+  sc_registry_set_transport(r, vs, "", "");           /* retires its counts */
   unlink_from_channel(vs);
   r->n_states--;
+  if ((unsigned)why <= SC_END_SHUTDOWN) r->counts.ended[why]++;
   sc_member_stats_release(vs->stats);
   free(vs);
   if (!ch->n_states && !ch->pinned) free_channel(r, ch);
@@ -382,4 +388,43 @@ size_t sc_registry_count_states(const sc_registry_t *r) {
 
 size_t sc_registry_count_channels(const sc_registry_t *r) {
   return r->channels.used;
+}
+
+/* === Traffic per transport and mode ===================================== */
+
+#define LOADED(field) atomic_load_explicit(&(field), memory_order_relaxed)
+
+static void member_counts(const sc_vstate_t *vs, sc_traffic_counts_t *out) {
+  sc_member_stats_t *s = vs->stats;
+  *out = (sc_traffic_counts_t){LOADED(s->rx_packets), LOADED(s->rx_bytes), LOADED(s->tx_packets),
+                               LOADED(s->tx_bytes)};
+}
+
+void sc_registry_set_transport(sc_registry_t *r, sc_vstate_t *vs, const char *kind,
+                               const char *mode) {
+  sc_traffic_counts_t now;
+  member_counts(vs, &now);
+  sc_traffic_add(&r->retired, vs->transport_kind, vs->transport, &now, &vs->traffic_base);
+  vs->traffic_base = now;
+  snprintf(vs->transport_kind, sizeof vs->transport_kind, "%s", kind);
+  snprintf(vs->transport, sizeof vs->transport, "%s", mode);
+}
+
+static void add_live(sc_vstate_t *vs, void *arg) {
+  sc_traffic_counts_t now;
+  member_counts(vs, &now);
+  sc_traffic_add(arg, vs->transport_kind, vs->transport, &now, &vs->traffic_base);
+}
+
+static void add_live_channel(sc_channel_t *ch, void *arg) {
+  sc_registry_each_state(ch, add_live, arg);
+}
+
+void sc_registry_traffic(sc_registry_t *r, sc_traffic_t *out) {
+  *out = r->retired;
+  sc_registry_each_channel(r, add_live_channel, out);
+}
+
+void sc_registry_counts(const sc_registry_t *r, sc_registry_counts_t *out) {
+  *out = r->counts;
 }

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "sc_media.h"
+#include "sc_traffic.h"
 
 #define SC_ID_MAX 24 /* snowflakes: up to 20 digits */
 #define SC_SESSION_ID_LEN 32
@@ -72,6 +73,12 @@ struct sc_vstate {
   /* How the attached client's media is protected (for Discord: the
    * encryption mode name), set by the front end; "" = not chosen yet. */
   char transport[SC_TRANSPORT_MAX];
+  /* The kind of transport ("discord_udp"; "" = not chosen) and the
+   * member's counters when transport and kind were last set: what it
+   * counted since belongs to them (sc_traffic.h). Set both only with
+   * sc_registry_set_transport. */
+  char transport_kind[SC_TRAFFIC_KIND_MAX];
+  sc_traffic_counts_t traffic_base;
   sc_channel_t *channel;
   sc_member_stats_t *stats;   /* media counters (one reference held here) */
   const sc_attach_ops_t *ops; /* NULL while no connection is attached */
@@ -193,6 +200,22 @@ void sc_registry_each_channel(sc_registry_t *r, sc_channel_fn fn, void *arg);
 void sc_registry_each_state(sc_channel_t *ch, sc_vstate_fn fn, void *arg);
 
 size_t sc_registry_count_states(const sc_registry_t *r);
+
+/* The transport a client chose for vs (kind "discord_udp", mode its
+ * encryption mode; "" and "" when a new client has not chosen yet): what
+ * the member counted under the previous pair is retired into the
+ * registry's per-label totals first, so those stay monotonic. */
+void sc_registry_set_transport(sc_registry_t *r, sc_vstate_t *vs, const char *kind,
+                               const char *mode);
+/* Media counters per (transport, mode) since start: retired totals plus
+ * every live member under its current pair (sc_traffic.h). */
+void sc_registry_traffic(sc_registry_t *r, sc_traffic_t *out);
+/* Voice states created, and ended per sc_end_reason_t, since start. */
+typedef struct {
+  uint64_t created;
+  uint64_t ended[SC_END_SHUTDOWN + 1];
+} sc_registry_counts_t;
+void sc_registry_counts(const sc_registry_t *r, sc_registry_counts_t *out);
 size_t sc_registry_count_channels(const sc_registry_t *r);
 
 /* 1 if id is a valid snowflake string (1..20 decimal digits). */

@@ -183,6 +183,19 @@ static int check_port_free(const sc_hostport_t *l) {
 static const lws_retry_bo_t no_validity_timer = {.secs_since_valid_ping = 0,
                                                  .secs_since_valid_hangup = 0};
 
+void sc_server_vhost_tls(const sc_app_t *app, struct lws_context_creation_info *info) {
+  /* Without this option lws creates the vhost without TLS, silently. */
+  info->options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  info->ssl_cert_filepath = app->cfg.tls_cert;
+  info->ssl_private_key_filepath = app->cfg.tls_key;
+  /* Our floor, whatever the system's OpenSSL configuration says:
+   * TLS 1.2+, forward-secret AEAD suites only, no renegotiation. */
+  info->ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
+                          SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION;
+  info->ssl_cipher_list = SC_TLS12_CIPHERS;
+  info->tls1_3_plus_cipher_list = SC_TLS13_CIPHERS;
+}
+
 struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
                                          const sc_hostport_t *listen,
                                          const struct lws_protocols *protocols, unsigned flags) {
@@ -197,17 +210,7 @@ struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
   info.user = app;
   if (flags & SC_LISTENER_OWN_LIVENESS) info.retry_and_idle_policy = &no_validity_timer;
   if (flags & SC_LISTENER_CONTROL) sc_server_control_timeouts(&info);
-  if (!app->cfg.no_tls) {
-    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    info.ssl_cert_filepath = app->cfg.tls_cert;
-    info.ssl_private_key_filepath = app->cfg.tls_key;
-    /* Our floor, whatever the system's OpenSSL configuration says:
-     * TLS 1.2+, forward-secret AEAD suites only, no renegotiation. */
-    info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
-                           SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION;
-    info.ssl_cipher_list = SC_TLS12_CIPHERS;
-    info.tls1_3_plus_cipher_list = SC_TLS13_CIPHERS;
-  }
+  if (!app->cfg.no_tls) sc_server_vhost_tls(app, &info);
   struct lws_vhost *vh = lws_create_vhost(app->lws, &info);
   if (!vh)
     sc_log_error("server", "cannot create the %s listener on %s:%u", name, listen->host,

@@ -59,6 +59,9 @@ struct lws_vhost *sc_server_add_listener(sc_app_t *app, const char *name,
  * which creates its own vhost, calls it too. */
 struct lws_context_creation_info;
 void sc_server_control_timeouts(struct lws_context_creation_info *info);
+/* Sets a vhost's TLS (the server's certificate and key, our protocol and
+ * cipher floor) in info: every TLS listener uses it. */
+void sc_server_vhost_tls(const sc_app_t *app, struct lws_context_creation_info *info);
 
 /* For LWS_CALLBACK_FILTER_NETWORK_CONNECTION (the front ends call it
  * with the callback's `in`, the accepted fd): returns what the callback

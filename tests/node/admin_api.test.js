@@ -12,6 +12,9 @@
  *    exact packet and byte counts in and out, drops; the LVSP link
  *    (connected, dialect, last heartbeat, seq, health 1 - 3/50); media
  *    totals; and never a voice token;
+ *  - call quality: B's RTCP receiver report (25 % lost, 5 in all, jitter
+ *    2 ms) in B's /state "quality" and the status line, A's last-packet
+ *    age, X (never sent) none; the /metrics aggregates;
  *  - /health; the status command: summary, --json, rejected token (exit
  *    1), unreachable server (exit 1), bad usage (exit 2).
  * Env: SC_BUILD_DIR. Prints "N passed, N failed".
@@ -23,6 +26,7 @@ const path = require('node:path');
 const { startServer, freeTcpPort } = require('./lib/server');
 const { LvspClient, INFO_LATER } = require('./lib/lvsp_client');
 const { rawJoin } = require('./lib/raw_voice_client');
+const { sealRtpsize } = require('./lib/media_client');
 const { adminGet, adminState, findMember } = require('./lib/admin_client');
 const { Checks, run, sleep, snowflakes } = require('./lib/checks');
 
@@ -105,6 +109,19 @@ async function setUp(srv, ca, ids) {
   for (let i = 0; i < 100 && got.length < N_PACKETS; i++) await sleep(20);
   await sleep(200);
   c.ok(got.length === N_PACKETS, `B received ${got.length}/${N_PACKETS} forwarded packets`);
+  // B's RTCP receiver report on A: 64/256 lost, 5 in all, jitter 96 (2 ms at 48 kHz).
+  const rr = Buffer.alloc(8);
+  rr[0] = 0x81; // V=2, one report block
+  rr[1] = 201;
+  rr.writeUInt16BE(7, 2); // 8 words - 1
+  rr.writeUInt32BE(B.ready.ssrc >>> 0, 4);
+  const block = Buffer.alloc(24);
+  block.writeUInt32BE(A.ready.ssrc >>> 0, 0);
+  block.writeUInt32BE((64 << 24) | 5, 4);
+  block.writeUInt32BE(119, 8);
+  block.writeUInt32BE(96, 12);
+  B.udp.send(sealRtpsize(MODE_XCHACHA, Buffer.from(B.session.secret_key), rr, block, 1), B.ready.port, B.ready.ip);
+  await sleep(200);
   return { lv, info, A, B, X, sent, got };
 }
 
@@ -148,6 +165,13 @@ function checkState(st, ids, s) {
   c.ok(fd && fd.count === N_PACKETS && inBuckets === fd.count && fd.p50_us > 0 &&
     fd.p50_us <= fd.p99_us && fd.p99_us <= fd.p999_us && fd.buckets.every(([up], i, a) => i === 0 || up === null || up > a[i - 1][0]),
   `forwarding delay: ${fd && fd.count} samples (want ${N_PACKETS}: A's packets, each forwarded to B), ${inBuckets} in buckets, p50 < ${fd && fd.p50_us} us, p99 < ${fd && fd.p99_us} us`);
+  const qa = a && a.quality, qb = b && b.quality, qx = x && x.quality;
+  const rtcp = qb && qb.rtcp;
+  c.ok(qa && Number.isInteger(qa.last_rx_age_ms) && qa.last_rx_age_ms >= 0 && qa.rtcp === null &&
+    qx && qx.last_rx_age_ms === null && rtcp && rtcp.receiver_reports === 1 && rtcp.sources === 1 &&
+    rtcp.fraction_lost === 0.25 && rtcp.cumulative_lost === 5 && rtcp.jitter_ms === 2,
+  `quality: A last packet ${qa && qa.last_rx_age_ms} ms ago, no RTCP; X never sent (${qx && qx.last_rx_age_ms}); ` +
+    `B's RTCP ${JSON.stringify(rtcp)}`);
   const leaked = Object.values(s.info).filter((i) => text.includes(i.token));
   c.ok(leaked.length === 0, 'no voice token appears in /state');
 }
@@ -158,7 +182,9 @@ async function checkCli(srv, ids) {
   c.ok(sum.code === 0 && sum.stdout.includes(ids.C1) && sum.stdout.includes(ids.A) &&
     sum.stdout.includes(MODE_XCHACHA) && /LVSP: connected \(later dialect/.test(sum.stdout) &&
     /forwarding delay since start: p50 < \d+ us, p99 < \d+ us/.test(sum.stdout) &&
-    /connections: up to 200 \(fd limit \d+\), 0 refused at the limit/.test(sum.stdout),
+    /connections: up to 200 \(fd limit \d+\), 0 refused at the limit/.test(sum.stdout) &&
+    /RTCP: loss 25\.0 % \(5 lost\), jitter 2\.0 ms, 1 report\(s\)/.test(sum.stdout) &&
+    /last packet \d+ ms ago/.test(sum.stdout) && /no packet yet/.test(sum.stdout),
   `status (token from the state dir): exit ${sum.code}\n${sum.stdout}${sum.stderr}`);
   const js = await runStatus([...dirArgs, '--json']);
   let parsed = null;
@@ -190,6 +216,10 @@ async function main() {
   const s = await setUp(srv, ca, ids);
   try {
     checkState(await adminState(srv.adminUrl, token), ids, s);
+    const m = (await adminGet(srv.adminUrl, '/metrics')).text;
+    c.ok(/^litecord_voice_members_rtcp_reporting 1$/m.test(m) && /^litecord_voice_member_rtcp_fraction_lost_max 0\.25$/m.test(m) &&
+      /^litecord_voice_member_rtcp_jitter_seconds_max 0\.002$/m.test(m) && /^litecord_voice_members_rtcp_lost_packets 5$/m.test(m),
+    `/metrics quality aggregates: ${m.split('\n').filter((l) => /rtcp/.test(l) && !l.startsWith('#')).join(', ')}`);
     const h = await adminGet(srv.adminUrl, '/health', token);
     c.ok(h.status === 200 && h.json.voice_states === 3 && h.json.channel_count === 2 && !h.json.channels,
       `/health: ${h.status} ${h.text.slice(0, 120)}`);
