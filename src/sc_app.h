@@ -38,7 +38,15 @@ typedef struct sc_app {
    * front end that serves voice clients, in its start(). */
   char endpoint[SC_HOST_MAX + 8];
   volatile sig_atomic_t stop_requested;
-  volatile sig_atomic_t reload_requested; /* SIGHUP: reload the TLS pair */
+  volatile sig_atomic_t reload_requested; /* SIGHUP: reload the settings and the TLS pair */
+  /* SIGHUP's action, set by main (sc_reload_run); NULL: the TLS pair only. */
+  int (*reload)(struct sc_app *app);
+  /* For reloads (sc_reload): the command line, and the settings as parsed
+   * at start (before the start-up filled in paths and secrets) with the
+   * reloads applied since. */
+  int argc;
+  char **argv;
+  struct sc_app *in_force;
   /* The front ends by slot, and each one's settings block (NULL: it has
    * no flags); sc_config_parse fills them, sc_config_free frees the blocks. */
   const struct sc_frontend *frontends[SC_MAX_FRONTENDS];
