@@ -125,8 +125,8 @@ function serverArgs({ ports, stateDir, modes, logLevel, extraArgs }) {
     '--admin-listen', `${HOST}:${ports.admin}`,
     '--public-host', HOST,
     '--state-dir', stateDir,
-    '--log-level', logLevel,
   ];
+  if (logLevel) args.push('--log-level', logLevel);
   if (modes) args.push('--modes', modes);
   return args.concat(extraArgs);
 }
@@ -166,7 +166,7 @@ function exitPromise(proc) {
  * Starts build/litecord-voice on fresh ports with a fresh state dir and
  * waits until its LVSP port accepts TCP and the certificate exists.
  * options: buildDir | binary, secret (random if absent), modes (string or
- * null for the default), logLevel, extraArgs, env, readyTimeoutMs,
+ * null for the default), logLevel (null: no --log-level flag), extraArgs, env, readyTimeoutMs,
  * stateDir (an existing directory to use; with --tls-cert, put the
  * certificate there as cert.pem so srv.certPath names it).
  */
@@ -177,7 +177,8 @@ async function startServer(options = {}) {
   const stateDir = options.stateDir || fs.mkdtempSync(path.join(os.tmpdir(), 'lcv-state-'));
   const ports = await pickPorts();
   const args = serverArgs({
-    ports, stateDir, modes: options.modes, logLevel: options.logLevel || 'debug',
+    ports, stateDir, modes: options.modes,
+    logLevel: options.logLevel === null ? null : (options.logLevel || 'debug'),
     extraArgs: options.extraArgs || [],
   });
   const cmd = wrapper.length ? [...wrapper, binary, ...args] : [binary, ...args];
