@@ -367,6 +367,7 @@ static void print_setting(FILE *out, const sc_setting_t *s, const void *defaults
   fprintf(out, "  %-26s %s", opt, s->help);
   if (s->max) fprintf(out, " (%u..%u)", s->min, s->max);
   if (*val) fprintf(out, "\n  %-26s [default: %s]", "", val);
+  if (s->flags & SC_SETTING_LIVE) fputs(" (SIGHUP applies a change)", out);
   if (s->env) fprintf(out, "\n  %-26s [environment: %s]", "", s->env);
   fputc('\n', out);
 }

@@ -11,7 +11,9 @@
  *   the settings in force stay (the limit, the log level, the capacity);
  * - --check-config exits 0 on a good file and prints the effective
  *   settings with the secrets masked, and exits 1 on a certificate and key
- *   that do not match.
+ *   that do not match;
+ * - the example file contrib/litecord-voice.conf names every key, and its
+ *   defaults, uncommented, are the built-in defaults.
  */
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -148,10 +150,32 @@ function checkConfigScenario(work) {
   c.ok(r.status === 1 && r.stderr.includes(`${file}:1: `), `a bad value: exit 1, file and line named (${r.stderr.trim()})`);
 }
 
+/* "#key = value" lines are defaults; "# key = value" lines are examples. */
+function exampleScenario(work) {
+  const example = fs.readFileSync(path.join(__dirname, '..', '..', 'contrib', 'litecord-voice.conf'), 'utf8');
+  const uncommented = example.split('\n').map((l) => (/^#[a-z]/.test(l) ? l.slice(1) : l)).join('\n');
+  const file = path.join(work, 'example.conf');
+  fs.writeFileSync(file, uncommented);
+  const env = { ...process.env };
+  delete env.LVSP_SECRET;
+  const opts = { env, encoding: 'utf8', cwd: work };
+  const withFile = spawnSync(binary, ['--config', file, '--check-config'], opts);
+  c.ok(withFile.status === 0, `the example's defaults, uncommented, parse (${withFile.stderr.trim()})`);
+  const builtIn = spawnSync(binary, ['--config', 'none', '--check-config'], opts);
+  const body = (r) => r.stdout.split('\n').filter((l) => !l.startsWith('# litecord-voice ')).join('\n');
+  c.ok(builtIn.status === 0 && body(withFile) === body(builtIn), 'they are the built-in defaults');
+  const keys = builtIn.stdout.split('\n').map((l) => /^(?:# )?([a-z][a-z0-9-]*)(?: = |: not set)/.exec(l))
+    .filter(Boolean).map((m) => m[1]).concat(['admin-token-file', 'lvsp-secret-file']);
+  const missing = keys.filter((k) => !new RegExp(`^# ?${k} = `, 'm').test(example));
+  c.ok(keys.length > 25 && missing.length <= 2, `the example names every key but the raw secrets (missing: ${missing})`);
+  c.ok(missing.every((k) => k === 'admin-token' || k === 'lvsp-secret'), 'only the raw secrets are left out');
+}
+
 run('config_reload', 120000, async () => {
   ids = snowflakes(100);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'config-reload-'));
   await c.step('SIGHUP reload', () => reloadScenario(work));
   await c.step('--check-config', () => checkConfigScenario(work));
+  await c.step('the example file', () => exampleScenario(work));
   fs.rmSync(work, { recursive: true, force: true });
 }, { checks: () => c, servers: () => servers });
