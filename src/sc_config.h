@@ -1,6 +1,7 @@
 /*
- * sc_config: the command line and environment, turned into read-only
- * settings: the core's own (sc_config_t) and one block per front end.
+ * sc_config: the defaults, the configuration file (sc_conffile), the
+ * environment and the command line, turned into settings: the core's own
+ * (sc_config_t) and one block per front end.
  *
  * Every flag is one sc_setting_t row: name, value kind, where the value
  * goes in its block, range, default (as text, parsed by the kind) and
@@ -9,17 +10,20 @@
  * declares its own in an sc_setting_table_t that its registration record
  * points to (sc_frontend_t.settings). The same parser handles all of them:
  * the core allocates each front end's block, fills in the defaults,
- * applies argv, runs the table's finish hook, and hands the block to the
- * front end (sc_frontend_settings). --help lists the core's flags first,
- * then each front end's under its name, in start order.
+ * applies the file, the environment and argv, runs the table's finish
+ * hook, and hands the block to the front end (sc_frontend_settings). --help lists the core's flags
+ * first, then each front end's under its name, in start order.
  *
  * Owns: sc_config_t (embedded in sc_app_t; plain values) and the front
  * ends' settings blocks (heap, listed in sc_app_t, freed by
  * sc_config_free).
- * Threads: filled on the main thread before any other thread starts;
- * read-only afterwards (a front end may complete its own block in its
- * start(), on the main thread, before the loops run), so every thread may
- * read it without locks.
+ * Threads: filled on the main thread before any other thread starts
+ * (a front end may complete its own block in its start(), on the main
+ * thread, before the loops run). Afterwards only a SIGHUP reload
+ * (sc_reload, control thread) writes, and only SC_SETTING_LIVE fields,
+ * which only the control thread reads (the log level goes through
+ * sc_log's atomic); the media workers read no setting at run time. Every
+ * other field is read-only, so every thread may read it without locks.
  */
 #ifndef SC_CONFIG_H
 #define SC_CONFIG_H

@@ -6,7 +6,7 @@
  *
  * Owns: the event loop (app->loop), the lws context (app->lws) and the
  * signal handling that turns SIGINT/SIGTERM into an orderly stop and
- * SIGHUP into a reload of the TLS certificate.
+ * SIGHUP into a reload (app->reload, or the TLS certificate alone).
  * Threads: main thread only. Other threads wake the loop only through
  * lws_cancel_service() (LWS_CALLBACK_EVENT_WAIT_CANCELLED).
  * Memory: the loop and the context are destroyed by sc_server_destroy.
@@ -103,7 +103,8 @@ int sc_server_reload_tls(sc_app_t *app);
 void sc_server_service(sc_app_t *app, int wait);
 
 /* Runs the loop until app->stop_requested, then returns 0. SIGHUP
- * (app->reload_requested) reloads the TLS pair in between. */
+ * (app->reload_requested) calls app->reload in between (sc_reload: the
+ * settings, then the TLS pair), or reloads the TLS pair if it is NULL. */
 int sc_server_run(sc_app_t *app);
 
 /* Services the loop for about `ms` milliseconds so queued messages and
