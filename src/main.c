@@ -120,6 +120,8 @@ int main(int argc, char **argv) {
     return status;
   }
   sc_log_set_level((sc_log_level_t)app.cfg.log_level);
+  sc_log_set_format((sc_log_format_t)app.cfg.log_format);
+  sc_log_detect_journal();
   if (sc_reload_prepare(&app, argc, argv) < 0) return 1;
   if (sc_token_init() < 0) {
     fail("libsodium initialisation failed");

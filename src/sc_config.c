@@ -172,6 +172,20 @@ static void show_level(const void *block, const sc_setting_t *s, char *buf, size
   snprintf(buf, n, "%s", lv >= 0 && lv <= SC_LOG_DEBUG ? level_names[lv] : "?");
 }
 
+static int parse_format(void *block, const sc_setting_t *s, const char *val, char *why, size_t n) {
+  sc_log_format_t f;
+  if (sc_log_parse_format(val, &f) != 0) {
+    snprintf(why, n, "--%s: '%.100s' is not text or json", s->name, val);
+    return -1;
+  }
+  *(int *)FIELD(s) = (int)f;
+  return 0;
+}
+
+static void show_format(const void *block, const sc_setting_t *s, char *buf, size_t n) {
+  snprintf(buf, n, "%s", *(const int *)CFIELD(s) == SC_LOG_JSON ? "json" : "text");
+}
+
 /* --help and --version act instead of storing a value. */
 static int parse_action(void *block, const sc_setting_t *s, const char *val, char *why, size_t n) {
   (void)block, (void)s, (void)val, (void)why, (void)n;
@@ -180,6 +194,7 @@ static int parse_action(void *block, const sc_setting_t *s, const char *val, cha
 
 static const sc_setting_kind_t K_TLS_FILE = {parse_string, show_tls_file, 0};
 static const sc_setting_kind_t K_LEVEL = {parse_level, show_level, sizeof(int)};
+static const sc_setting_kind_t K_FORMAT = {parse_format, show_format, sizeof(int)};
 /* Flags only (neither file nor environment): they say what to do. */
 static const sc_setting_kind_t K_HELP = {parse_action, show_nothing, 0};
 static const sc_setting_kind_t K_VERSION = {parse_action, show_nothing, 0};
@@ -227,6 +242,9 @@ static const sc_setting_t core_settings[] = {
     {"admin-token-file", "FILE", &sc_kind_secret_file, OFF(admin_token), SZ(admin_token), 0, 0,
      NULL, "read the admin token from FILE (instead of --admin-token)", 0, NULL},
     {"log-level", "LEVEL", &K_LEVEL, OFF(log_level), 0, 0, 0, "info", "error, warn, info or debug",
+     SC_SETTING_LIVE, NULL},
+    {"log-format", "FORMAT", &K_FORMAT, OFF(log_format), 0, 0, 0, "text",
+     "text, or json (one object per line); under journald lines carry their priority",
      SC_SETTING_LIVE, NULL},
     {"config", "FILE", &K_CONFIG, OFF(config_file), SZ(config_file), 0, 0, NULL,
      "configuration file (default: " SC_DEFAULT_CONFIG_FILE " if it exists; none: no file)", 0,

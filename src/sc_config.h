@@ -127,6 +127,7 @@ typedef struct sc_config {
   sc_hostport_t admin_listen; /* --admin-listen: read-only admin HTTP API */
   char admin_token[SC_SECRET_MAX]; /* --admin-token ("" = <state-dir>/admin_token) */
   int log_level;                   /* sc_log_level_t */
+  int log_format;                  /* sc_log_format_t (--log-format) */
   char config_file[SC_PATH_MAX];   /* --config: the file read ("" = none) */
   int check_config;                /* --check-config */
 } sc_config_t;

@@ -89,6 +89,7 @@ static void parse_error(char *text, size_t len) {
 /* Puts the new values in force where they were copied at start. */
 static void take_up(sc_app_t *app) {
   sc_log_set_level((sc_log_level_t)app->cfg.log_level);
+  sc_log_set_format((sc_log_format_t)app->cfg.log_format);
   if (app->registry)
     sc_registry_set_limits(app->registry, app->cfg.max_channels, app->cfg.max_voice_states);
   for (int i = 0; i < app->n_frontends; i++)

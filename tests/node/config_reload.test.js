@@ -4,7 +4,8 @@
  * binary:
  * - SIGHUP re-reads --config FILE: a lowered --gw-max-message closes a new
  *   socket whose Identify passed before with 4020, the log level rises to
- *   debug (the admin API's debug line appears), --capacity changes in
+ *   debug (the admin API's debug line appears), the log format turns to
+ *   JSON, --capacity changes in
  *   /state, and a changed restart-only key (media-workers) is logged as
  *   needing a restart;
  * - a bad file on SIGHUP (unknown key) is logged with file and line and
@@ -90,10 +91,15 @@ async function reloadScenario(work) {
   c.ok(!(await adminDebugLine(ctx, 'a')), 'log level info from the default: no debug line');
   c.ok((await capacity(ctx)) === 500, 'capacity 500 from the file');
 
-  let log = await reload(ctx, `log-level = debug\nmedia-workers = 2\n${base.replace('500', '77')}` +
-    'gw-max-message = 4096\n', 'settings reloaded');
-  c.ok(log.includes('changed: capacity, log-level, gw-max-message'),
+  let log = await reload(ctx, `log-level = debug\nlog-format = json\nmedia-workers = 2\n` +
+    `${base.replace('500', '77')}gw-max-message = 4096\n`, 'settings reloaded');
+  c.ok(log.includes('changed: capacity, log-level, log-format, gw-max-message'),
     `the reload names the keys it applied:\n${log}`);
+  const last = log.split('\n').filter((l) => l.includes('settings reloaded')).pop() || '';
+  let parsed = null;
+  try { parsed = JSON.parse(last); } catch { /* not JSON */ }
+  c.ok(parsed && parsed.level === 'info' && parsed.module === 'config' && /^SIGHUP: settings reloaded/.test(parsed.msg),
+    `after SIGHUP the log lines are JSON objects: ${last}`);
   c.ok(/in force after a restart: media-workers/.test(log), 'the restart-only key is named');
   c.ok(await adminDebugLine(ctx, 'b'), 'after SIGHUP: log level debug');
   c.ok((await bigIdentify(ctx)) === 4020, 'after SIGHUP: the same Identify gets 4020 (gw-max-message = 4096)');

@@ -51,13 +51,14 @@ static void test_setup(void) {
 
 static void test_precedence(void) {
   run_t r;
-  conf("capacity = 10\nlog-level = debug\n");
+  conf("capacity = 10\nlog-level = debug\nlog-format = json\n");
   run(&r, (char *)NULL);
   ASSERT_EQ(r.cfg.capacity, 1000); /* no --config: the default file only */
   run(&r, "--config", path, (char *)NULL);
   ASSERT_EQ(r.res, SC_CONFIG_RUN);
   ASSERT_EQ(r.cfg.capacity, 10);
   ASSERT_EQ(r.cfg.log_level, SC_LOG_DEBUG);
+  ASSERT_EQ(r.cfg.log_format, SC_LOG_JSON);
   ASSERT_STREQ(r.cfg.config_file, path);
   ASSERT_EQ(setenv("LITECORD_VOICE_CAPACITY", "20", 1), 0);
   run(&r, "--config", path, (char *)NULL);
@@ -109,6 +110,7 @@ static void test_errors(void) {
   EXPECT_FILE_ERROR("config = /etc/other.conf\n", 1, "'config' can only be given on the command");
   EXPECT_FILE_ERROR("help = yes\n", 1, "'help' can only be given on the command line");
   EXPECT_FILE_ERROR("no-tls = maybe\n", 1, "--no-tls: 'maybe' is not true or false");
+  EXPECT_FILE_ERROR("log-format = xml\n", 1, "--log-format: 'xml' is not text or json");
   EXPECT_FILE_ERROR("[lvsp]\nlvsp-listen = nowhere\n", 2, "--lvsp-listen: bad HOST:PORT");
   char big[SC_CONFFILE_LINE_MAX + 100];
   memset(big, 'x', sizeof big - 2);
