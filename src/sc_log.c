@@ -105,6 +105,17 @@ size_t sc_log_format_line(char *buf, size_t n, sc_log_format_t format, int journ
   return used;
 }
 
+uint64_t sc_log_limit(sc_log_limit_t *l, int64_t now_ms, int64_t interval_ms) {
+  if (l->last_ms && now_ms - l->last_ms < interval_ms) {
+    l->held++;
+    return 0;
+  }
+  uint64_t n = l->held + 1;
+  l->held = 0;
+  l->last_ms = now_ms ? now_ms : 1; /* 0 means never */
+  return n;
+}
+
 void sc_log_write(sc_log_level_t level, const char *module, const char *fmt, ...) {
   if ((int)level > atomic_load(&log_level)) return;
   char msg[MSG_MAX], line[LINE_MAX_];

@@ -19,6 +19,7 @@
 #define SC_LOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 typedef enum { SC_LOG_ERROR = 0, SC_LOG_WARN, SC_LOG_INFO, SC_LOG_DEBUG } sc_log_level_t;
@@ -42,6 +43,20 @@ int sc_log_detect_journal(void);
 size_t sc_log_format_line(char *buf, size_t n, sc_log_format_t format, int journal,
                           sc_log_level_t level, const char *module, const char *msg,
                           const struct timespec *ts);
+
+/* A noisy line's budget (a flood of bad input must not flood the log):
+ * the first line at once, then at most one per interval; the lines held
+ * back in between are counted and the next line written says how many.
+ * Plain fields: one owner thread. Zero-initialised = never written. */
+typedef struct {
+  int64_t last_ms; /* when the last line was written (0: never) */
+  uint64_t held;   /* lines held back since */
+} sc_log_limit_t;
+
+/* For a line due at now_ms: 0 when it is held back (counted), else the
+ * number of lines it stands for (1 + those held back, so the caller can
+ * write "N ..."), and the count restarts. */
+uint64_t sc_log_limit(sc_log_limit_t *l, int64_t now_ms, int64_t interval_ms);
 
 void sc_log_write(sc_log_level_t level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -1,6 +1,7 @@
 /* Unit tests for sc_log's line formats: text, JSON (escaping, valid when
  * long), the journald priority prefixes, and the detection of journald
- * from $JOURNAL_STREAM against stderr's device and inode. */
+ * from $JOURNAL_STREAM against stderr's device and inode; the noisy-line
+ * budget (sc_log_limit). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,11 +96,27 @@ static void test_parse_format(void) {
   ASSERT_EQ(sc_log_parse_format("logfmt", &f), -1);
 }
 
+/* The first line at once, then one per interval standing for those held. */
+static void test_limit(void) {
+  sc_log_limit_t l = {0, 0};
+  ASSERT_EQ(sc_log_limit(&l, 1000, 100), 1);
+  for (int i = 1; i < 100; i++) ASSERT_EQ(sc_log_limit(&l, 1000 + i, 100), 0);
+  ASSERT_EQ(l.held, 99);
+  ASSERT_EQ(sc_log_limit(&l, 1100, 100), 100); /* this one and the 99 held */
+  ASSERT_EQ(l.held, 0);
+  ASSERT_EQ(sc_log_limit(&l, 1150, 100), 0);
+  ASSERT_EQ(sc_log_limit(&l, 5000, 100), 2);
+  sc_log_limit_t z = {0, 0};
+  ASSERT_EQ(sc_log_limit(&z, 0, 100), 1); /* a clock at 0 still counts as written */
+  ASSERT_EQ(sc_log_limit(&z, 50, 100), 0);
+}
+
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_text);
   RUN_TEST(test_json);
   RUN_TEST(test_journal_detect);
   RUN_TEST(test_parse_format);
+  RUN_TEST(test_limit);
   SC_TEST_DONE();
 }
