@@ -1,5 +1,6 @@
 #include "sc_log.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -74,6 +75,31 @@ static void json_escape(char *buf, size_t n, size_t *used, const char *s) {
   buf[*used] = '\0';
 }
 
+/* The ids a message names in the project's wording ("user 123",
+ * "channel 456", "voice state <hex>"), first of each, as JSON fields, so
+ * one user's or channel's lines can be selected without parsing prose. */
+static void json_ids(char *buf, size_t n, size_t *used, const char *msg) {
+  static const struct {
+    const char *word, *field;
+    const char *chars;
+    size_t min;
+  } ids[] = {{"user ", "user", "0123456789", 1},
+             {"channel ", "channel", "0123456789", 1},
+             {"voice state ", "session", "0123456789abcdef", 8}};
+  for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+    for (const char *p = msg; (p = strstr(p, ids[i].word)) != NULL; p++) {
+      if (p > msg && (isalnum((unsigned char)p[-1]) || p[-1] == '_')) continue;
+      const char *v = p + strlen(ids[i].word);
+      size_t len = strspn(v, ids[i].chars);
+      if (len < ids[i].min || len > 64 || isalnum((unsigned char)v[len])) continue;
+      if (*used + len + 32 < n)
+        *used +=
+            (size_t)snprintf(buf + *used, n - *used, ",\"%s\":\"%.*s\"", ids[i].field, (int)len, v);
+      break;
+    }
+  }
+}
+
 size_t sc_log_format_line(char *buf, size_t n, sc_log_format_t format, int journal,
                           sc_log_level_t level, const char *module, const char *msg,
                           const struct timespec *ts) {
@@ -96,8 +122,10 @@ size_t sc_log_format_line(char *buf, size_t n, sc_log_format_t format, int journ
                             stamp, names[level]);
     json_escape(buf, n - 4, &used, module);
     used += (size_t)snprintf(buf + used, n - used, "\",\"msg\":\"");
-    json_escape(buf, n - 4, &used, msg);
-    used += (size_t)snprintf(buf + used, n - used, "\"}");
+    json_escape(buf, n - 80, &used, msg);
+    buf[used++] = '"';
+    json_ids(buf, n - 4, &used, msg);
+    used += (size_t)snprintf(buf + used, n - used, "}");
     if (used > n - 2) used = n - 2; /* cannot happen: room was kept for the tail */
   }
   buf[used++] = '\n';

@@ -3,11 +3,11 @@
  *
  * Line formats (--log-format): text, "2026-...Z INFO  module: message";
  * json, one object per line: {"ts":"2026-...Z","level":"info",
- * "module":"...","msg":"..."}. Under systemd-journald (stderr is the
- * stream named by $JOURNAL_STREAM, systemd.exec(5)) each line starts with
- * its syslog priority, "<3>" error, "<4>" warn, "<6>" info, "<7>" debug
- * (sd-daemon(3)), so `journalctl -p warning` works, and text lines drop
- * their timestamp (journald keeps its own).
+ * "module":"...","msg":"..."} plus "user", "channel" and "session" when
+ * the message names them ("user 123", "channel 456", "voice state <hex>"). Under systemd-journald
+ * (stderr is the stream named by $JOURNAL_STREAM, systemd.exec(5)) each line starts with its syslog
+ * priority, "<3>" error, "<4>" warn, "<6>" info, "<7>" debug (sd-daemon(3)), so `journalctl -p
+ * warning` works, and text lines drop their timestamp (journald keeps its own).
  *
  * Owns: the process-wide level and format (atomics: a SIGHUP reload may
  * change them on the control thread while other threads log).

@@ -66,6 +66,26 @@ static void test_json(void) {
   check_json(line, "error", "m", ctl);
 }
 
+static void test_json_ids(void) {
+  char buf[512];
+  const char *msg = "voice state 0123456789abcdef0123456789abcdef created: user 42, channel 77";
+  sc_log_format_line(buf, sizeof buf, SC_LOG_JSON, 0, SC_LOG_INFO, "lvsp", msg, &TS);
+  check_json(buf, "info", "lvsp", msg);
+  json_t *o = json_loads(buf, 0, NULL);
+  ASSERT_STREQ(json_string_value(json_object_get(o, "session")),
+               "0123456789abcdef0123456789abcdef");
+  ASSERT_STREQ(json_string_value(json_object_get(o, "user")), "42");
+  ASSERT_STREQ(json_string_value(json_object_get(o, "channel")), "77");
+  json_decref(o);
+  /* Words that are not ids are no fields. */
+  msg = "holds its maximum of channels (--max-channels); the channel limit; superuser 5";
+  sc_log_format_line(buf, sizeof buf, SC_LOG_JSON, 0, SC_LOG_WARN, "lvsp", msg, &TS);
+  check_json(buf, "warn", "lvsp", msg);
+  o = json_loads(buf, 0, NULL);
+  ASSERT_EQ(json_object_size(o), 4);
+  json_decref(o);
+}
+
 static void test_journal_detect(void) {
   struct stat st;
   char v[64];
@@ -115,6 +135,7 @@ int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_text);
   RUN_TEST(test_json);
+  RUN_TEST(test_json_ids);
   RUN_TEST(test_journal_detect);
   RUN_TEST(test_parse_format);
   RUN_TEST(test_limit);
