@@ -7,7 +7,7 @@ set -euo pipefail
 
 # libev + lws's libev plugin: the control plane's event loop (src/sc_server.c).
 pkgs=(build-essential cmake pkg-config libwebsockets-dev libwebsockets-evlib-ev libev-dev
-      libjansson-dev libsodium-dev libssl-dev libopus-dev libsrtp2-dev openssl)
+      libjansson-dev libsodium-dev libssl-dev libopus-dev libsrtp2-dev libinih-dev openssl)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(clang libclang-rt-14-dev clang-format-14 iproute2)
   # a real older voice client (gateway v4, xsalsa20 modes): discord.py 2.2.2

@@ -42,29 +42,34 @@ static void show_modes(const void *block, const sc_setting_t *s, char *buf, size
     used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? "," : "", d->modes[i]);
 }
 
-static const sc_setting_kind_t K_MODES = {parse_modes, show_modes};
+static const sc_setting_kind_t K_MODES = {parse_modes, show_modes, 0};
 
+/* The gw-* limits and timings are copied into the gateway's dv_limits_t
+ * at start and again after a SIGHUP reload changed them (dv_ws's
+ * reconfigure), so they may change live: a message, a connection or a
+ * session takes the values in force when it is checked or made. */
 static const sc_setting_t settings[] = {
     {"gateway-listen", "HOST:PORT", &sc_kind_hostport, OFF(gateway_listen), 0, 0, 0, "0.0.0.0:7701",
-     "voice gateway WebSocket listener (clients connect here)"},
+     "voice gateway WebSocket listener (clients connect here)", 0, NULL},
     {"modes", "LIST", &K_MODES, OFF(modes), 0, 0, 0,
      "aead_aes256_gcm_rtpsize,aead_xchacha20_poly1305_rtpsize,xsalsa20_poly1305_lite,"
      "xsalsa20_poly1305_suffix,xsalsa20_poly1305",
-     "encryption modes offered, comma-separated, in preference order"},
+     "encryption modes offered, comma-separated, in preference order", 0, NULL},
     {"gw-heartbeat-ms", "N", &sc_kind_u32, OFF(gw_heartbeat_ms), 0, 10, 3600000, "41250",
-     "voice gateway heartbeat interval in ms"},
+     "voice gateway heartbeat interval in ms", SC_SETTING_LIVE, NULL},
     {"gw-heartbeat-timeout-ms", "N", &sc_kind_u32, OFF(gw_heartbeat_timeout_ms), 0, 0, 86400000,
-     "0", "close a voice socket with 4009 after N ms without heartbeat (0 = 2x interval + 5 s)"},
+     "0", "close a voice socket with 4009 after N ms without heartbeat (0 = 2x interval + 5 s)",
+     SC_SETTING_LIVE, NULL},
     {"gw-resume-grace-ms", "N", &sc_kind_u32, OFF(gw_resume_grace_ms), 0, 0, 3600000, "60000",
-     "keep a voice session this long after its socket is gone, for resume"},
+     "keep a voice session this long after its socket is gone, for resume", SC_SETTING_LIVE, NULL},
     {"gw-resume-buffer", "N", &sc_kind_u32, OFF(gw_resume_buffer), 0, 16, 16384, "512",
-     "voice gateway messages kept per session for resume"},
+     "voice gateway messages kept per session for resume", SC_SETTING_LIVE, NULL},
     {"gw-rate-limit", "N", &sc_kind_u32, OFF(gw_rate_limit), 0, 1, 1000000, "120",
-     "voice gateway messages per rate window per socket (more: close 4021)"},
+     "voice gateway messages per rate window per socket (more: close 4021)", SC_SETTING_LIVE, NULL},
     {"gw-rate-window-ms", "N", &sc_kind_u32, OFF(gw_rate_window_ms), 0, 1, 3600000, "10000",
-     "voice gateway rate window in ms"},
+     "voice gateway rate window in ms", SC_SETTING_LIVE, NULL},
     {"gw-max-message", "N", &sc_kind_u32, OFF(gw_max_message), 0, 1024, 1048576, "16384",
-     "largest voice gateway message in bytes (more: close 4020)"},
+     "largest voice gateway message in bytes (more: close 4020)", SC_SETTING_LIVE, NULL},
 };
 
 const sc_setting_table_t dv_settings_table = {

@@ -7,6 +7,7 @@
 
 #include "dv_discovery.h"
 #include "dv_gateway.h"
+#include "dv_limits.h"
 #include "dv_settings.h"
 #include "sc_frontend.h"
 #include "sc_log.h"
@@ -172,6 +173,12 @@ static void dv_metrics(sc_app_t *app, int slot, sc_metrics_t *out) {
   if (st && st->gw) dv_gw_metrics(st->gw, out);
 }
 
+/* SIGHUP changed settings: the gw-* limits in force from now on. */
+static void dv_reconfigure(sc_app_t *app, int slot) {
+  dv_ws_state_t *st = app->frontend_state[slot];
+  if (st && st->gw) dv_limits_from_config(dv_settings(app), dv_gw_limits(st->gw));
+}
+
 static const sc_frontend_t dv_frontend = {
     .name = "discord voice gateway",
     .order = 20,
@@ -183,5 +190,6 @@ static const sc_frontend_t dv_frontend = {
     .banner = dv_settings_banner,
     .status = dv_status,
     .metrics = dv_metrics,
+    .reconfigure = dv_reconfigure,
 };
 SC_FRONTEND_REGISTER(dv_frontend);

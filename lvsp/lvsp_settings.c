@@ -1,7 +1,6 @@
 #include "lvsp_settings.h"
 
 #include <stddef.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "sc_frontend.h"
@@ -10,41 +9,32 @@
 
 #define OFF(field) offsetof(lvsp_settings_t, field)
 
+/* lvsp-heartbeat-ms is read at each HELLO and the timeout at each
+ * heartbeat (control thread), so both may change live. */
 static const sc_setting_t settings[] = {
     {"lvsp-listen", "HOST:PORT", &sc_kind_hostport, OFF(lvsp_listen), 0, 0, 0, "0.0.0.0:7700",
-     "LVSP WebSocket listener (Litecord connects here)"},
+     "LVSP WebSocket listener (Litecord connects here)", 0, NULL},
     {"lvsp-heartbeat-ms", "N", &sc_kind_u32, OFF(lvsp_heartbeat_ms), 0, 10, 3600000, "45000",
-     "LVSP heartbeat interval in ms"},
+     "LVSP heartbeat interval in ms", SC_SETTING_LIVE, NULL},
     {"lvsp-replay", "N", &sc_kind_u32, OFF(lvsp_replay), 0, 0, 1000000, "1024",
-     "INFO messages kept for LVSP RESUME"},
+     "INFO messages kept for LVSP RESUME", 0, NULL},
     {"lvsp-heartbeat-timeout-ms", "N", &sc_kind_u32, OFF(lvsp_heartbeat_timeout_ms), 0, 0, 86400000,
-     "0", "close a silent LVSP link after N ms (0 = never; voice stays)"},
+     "0", "close a silent LVSP link after N ms (0 = never; voice stays)", SC_SETTING_LIVE, NULL},
+    /* The environment variable keeps its old name. A flag shows the
+     * secret in ps; the file or the environment do not. */
+    {"lvsp-secret", "SECRET", &sc_kind_string, OFF(lvsp_secret),
+     sizeof(((lvsp_settings_t *)0)->lvsp_secret), 0, 0, NULL,
+     "shared LVSP secret (default: <state-dir>/lvsp_secret, generated)", SC_SETTING_SECRET,
+     "LVSP_SECRET"},
+    {"lvsp-secret-file", "FILE", &sc_kind_secret_file, OFF(lvsp_secret),
+     sizeof(((lvsp_settings_t *)0)->lvsp_secret), 0, 0, NULL,
+     "read the shared LVSP secret from FILE (instead of --lvsp-secret)", 0, NULL},
 };
-
-/* The environment is read with the flags, so a bad LVSP_SECRET stops the
- * process before anything is created. */
-static int finish(void *block, const sc_config_t *core, char *why, size_t n) {
-  (void)core;
-  lvsp_settings_t *s = block;
-  const char *secret = getenv("LVSP_SECRET");
-  if (!secret || !*secret) return 0;
-  if (strlen(secret) >= sizeof s->lvsp_secret) {
-    snprintf(why, n, "LVSP_SECRET is longer than %zu characters", sizeof s->lvsp_secret - 1);
-    return -1;
-  }
-  snprintf(s->lvsp_secret, sizeof s->lvsp_secret, "%s", secret);
-  return 0;
-}
 
 const sc_setting_table_t lvsp_settings_table = {
     .settings = settings,
     .n_settings = sizeof settings / sizeof settings[0],
     .block_size = sizeof(lvsp_settings_t),
-    .finish = finish,
-    .help_note =
-        "  LVSP_SECRET (environment)  shared LVSP secret\n"
-        "                             [default: <state-dir>/lvsp_secret, generated if "
-        "missing]\n",
 };
 
 lvsp_settings_t *lvsp_settings(const sc_app_t *app) {

@@ -16,6 +16,7 @@
 #include "sc_log.h"
 #include "sc_media.h"
 #include "sc_registry.h"
+#include "sc_reload.h"
 #include "sc_server.h"
 #include "sc_service.h"
 #include "sc_statedir.h"
@@ -98,7 +99,15 @@ static void shutdown_app(sc_app_t *app) {
     if (fe[i]->destroy) fe[i]->destroy(app, i);
   sc_media_destroy(app->media);
   app->media = NULL;
+  sc_reload_free(app);
   sc_config_free(app);
+}
+
+/* --check-config answers 0 or 1, a bad setting included. */
+static int has_flag(int argc, char **argv, const char *flag) {
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], flag) == 0) return 1;
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -107,10 +116,18 @@ int main(int argc, char **argv) {
     return sc_admin_status_main(argc - 1, argv + 1, stdout, stderr);
   switch (sc_config_parse(&app, NULL, 0, argc, argv, stdout, stderr)) {
     case SC_CONFIG_EXIT_OK: return 0;
-    case SC_CONFIG_EXIT_ERROR: return 2;
+    case SC_CONFIG_EXIT_ERROR: return has_flag(argc, argv, "--check-config") ? 1 : 2;
     case SC_CONFIG_RUN: break;
   }
+  if (app.cfg.check_config) {
+    int status = sc_reload_check(&app, stdout, stderr);
+    sc_config_free(&app);
+    return status;
+  }
   sc_log_set_level((sc_log_level_t)app.cfg.log_level);
+  sc_log_set_format((sc_log_format_t)app.cfg.log_format);
+  sc_log_detect_journal();
+  if (sc_reload_prepare(&app, argc, argv) < 0) return 1;
   if (sc_token_init() < 0) {
     fail("libsodium initialisation failed");
     return 1;

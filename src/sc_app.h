@@ -43,7 +43,15 @@ typedef struct sc_app {
   /* systemd notifications (sc_service.h): NULL when not run by systemd. */
   struct sc_service *service;
   volatile sig_atomic_t stop_requested;
-  volatile sig_atomic_t reload_requested; /* SIGHUP: reload the TLS pair */
+  volatile sig_atomic_t reload_requested; /* SIGHUP: reload the settings and the TLS pair */
+  /* SIGHUP's action, set by main (sc_reload_run); NULL: the TLS pair only. */
+  int (*reload)(struct sc_app *app);
+  /* For reloads (sc_reload): the command line, and the settings as parsed
+   * at start (before the start-up filled in paths and secrets) with the
+   * reloads applied since. */
+  int argc;
+  char **argv;
+  struct sc_app *in_force;
   /* Graceful drain (sc_drain.h): the first SIGTERM asks for one, a second
    * one stops at once; the loop starts it (sc_server_begin_drain), and its
    * timer checks whether it is over. */

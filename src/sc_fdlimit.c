@@ -72,13 +72,12 @@ int sc_fdlimit_apply(sc_fdlimit_t *l, uint32_t want) {
 }
 
 static void log_refusals(sc_fdlimit_t *l, int64_t now_ms) {
-  if (l->refused > 1 && now_ms - l->logged_at_ms < SC_FDLIMIT_LOG_MS) return;
-  sc_log_warn(LOG,
-              "refused %llu new connection(s) at the connection limit (%u; "
-              "--max-connections, fd limit %d)",
-              (unsigned long long)l->refused_unlogged, l->connections, l->soft);
-  l->refused_unlogged = 0;
-  l->logged_at_ms = now_ms;
+  uint64_t n = sc_log_limit(&l->refusal_log, now_ms, SC_FDLIMIT_LOG_MS);
+  if (n)
+    sc_log_warn(LOG,
+                "refused %llu new connection(s) at the connection limit (%u; "
+                "--max-connections, fd limit %d)",
+                (unsigned long long)n, l->connections, l->soft);
 }
 
 int sc_fdlimit_admit(sc_fdlimit_t *l, int fd, sc_admit_class_t cls, int64_t now_ms) {
@@ -86,7 +85,6 @@ int sc_fdlimit_admit(sc_fdlimit_t *l, int fd, sc_admit_class_t cls, int64_t now_
   int below = cls == SC_ADMIT_CONTROL ? l->control_below : l->client_below;
   if (fd >= 0 && fd < below) return 1;
   l->refused++;
-  l->refused_unlogged++;
   log_refusals(l, now_ms);
   return 0;
 }

@@ -28,6 +28,8 @@
 
 #include <stdint.h>
 
+#include "sc_log.h"
+
 /* fds opened after the plan by lws and the listeners (event pipe, one
  * socket per listener and address family). */
 #define SC_FD_LATE_OPENS 16
@@ -44,14 +46,13 @@
 typedef enum { SC_ADMIT_CLIENT = 0, SC_ADMIT_CONTROL = 1 } sc_admit_class_t;
 
 typedef struct sc_fdlimit {
-  uint32_t connections; /* client connections the plan holds (asked, or what fits) */
-  uint32_t asked;       /* --max-connections as resolved */
-  int soft;             /* the soft RLIMIT_NOFILE set (lws sizes its table by it) */
-  int client_below;     /* a voice client's connection stays while its fd < this */
-  int control_below;    /* an LVSP or admin connection: while its fd < this */
-  uint64_t refused;     /* connections closed at accept, since start */
-  uint64_t refused_unlogged;
-  int64_t logged_at_ms; /* last refusal log line (one per SC_FDLIMIT_LOG_MS) */
+  uint32_t connections;       /* client connections the plan holds (asked, or what fits) */
+  uint32_t asked;             /* --max-connections as resolved */
+  int soft;                   /* the soft RLIMIT_NOFILE set (lws sizes its table by it) */
+  int client_below;           /* a voice client's connection stays while its fd < this */
+  int control_below;          /* an LVSP or admin connection: while its fd < this */
+  uint64_t refused;           /* connections closed at accept, since start */
+  sc_log_limit_t refusal_log; /* one refusal line per SC_FDLIMIT_LOG_MS */
 } sc_fdlimit_t;
 
 #define SC_FDLIMIT_LOG_MS 10000

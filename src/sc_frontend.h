@@ -52,6 +52,10 @@ typedef struct sc_frontend {
   /* Optional: its lines of the start-up banner (what to tell Litecord or
    * clients), written to out after every front end started. */
   void (*banner)(sc_app_t *app, int slot, FILE *out);
+  /* Optional: a SIGHUP reload changed settings live (its block's
+   * SC_SETTING_LIVE fields, or the core's): take up what it copied at
+   * start. Called after start() succeeded; control thread. */
+  void (*reconfigure)(sc_app_t *app, int slot);
 } sc_frontend_t;
 
 #define SC_FRONTEND_REGISTER(fe)                             \

@@ -349,7 +349,7 @@ int sc_server_run(sc_app_t *app) {
   while (!app->stop_requested) {
     if (app->reload_requested) {
       app->reload_requested = 0;
-      sc_server_reload_tls(app);
+      app->reload ? app->reload(app) : sc_server_reload_tls(app);
     }
     if (app->drain_requested) {
       app->drain_requested = 0;

@@ -6,8 +6,8 @@
  *
  * Owns: the event loop (app->loop), the lws context (app->lws), the
  * signal handling (SIGTERM: a drain, a second one an orderly stop at
- * once; SIGINT: an orderly stop at once; SIGHUP: a reload of the TLS
- * certificate) and the drain's timer (app->drain_timer).
+ * once; SIGINT: an orderly stop at once; SIGHUP: a reload, app->reload,
+ * or the TLS certificate alone) and the drain's timer (app->drain_timer).
  * Threads: main thread only. Other threads wake the loop only through
  * lws_cancel_service() (LWS_CALLBACK_EVENT_WAIT_CANCELLED).
  * Memory: the loop and the context are destroyed by sc_server_destroy.
@@ -116,8 +116,9 @@ void sc_server_service(sc_app_t *app, int wait);
 int sc_server_begin_drain(sc_app_t *app, const char *why);
 
 /* Runs the loop until app->stop_requested, then returns 0. SIGHUP
- * (app->reload_requested) reloads the TLS pair in between; a first
- * SIGTERM (app->drain_requested) starts a drain. */
+ * (app->reload_requested) calls app->reload in between (sc_reload: the
+ * settings, then the TLS pair), or reloads the TLS pair if it is NULL; a
+ * first SIGTERM (app->drain_requested) starts a drain. */
 int sc_server_run(sc_app_t *app);
 
 /* Services the loop for about `ms` milliseconds so queued messages and

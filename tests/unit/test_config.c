@@ -342,7 +342,7 @@ static void test_secret_env(void) {
   memset(big, 'x', SC_SECRET_MAX);
   big[SC_SECRET_MAX] = '\0';
   ASSERT_EQ(setenv("LVSP_SECRET", big, 1), 0);
-  EXPECT_ERROR("LVSP_SECRET is longer than 255", "--no-tls");
+  EXPECT_ERROR("environment LVSP_SECRET: --lvsp-secret: value longer than 255", "--no-tls");
   big[SC_SECRET_MAX - 1] = '\0';
   ASSERT_EQ(setenv("LVSP_SECRET", big, 1), 0);
   run(&r, (char *)NULL);

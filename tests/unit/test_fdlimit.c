@@ -94,12 +94,13 @@ static void test_refusals_logged_once_per_period(void) {
   ASSERT_EQ(sc_fdlimit_plan(10, 10, UINT64_MAX, &l), 0);
   int over = l.client_below;
   ASSERT_EQ(sc_fdlimit_admit(&l, over, SC_ADMIT_CLIENT, 5000), 0);
-  ASSERT_EQ(l.logged_at_ms, 5000); /* the first at once */
-  ASSERT_EQ(l.refused_unlogged, 0);
+  ASSERT_EQ(l.refusal_log.last_ms, 5000); /* the first at once */
+  ASSERT_EQ(l.refusal_log.held, 0);
   for (int i = 0; i < 100; i++) sc_fdlimit_admit(&l, over, SC_ADMIT_CLIENT, 5001 + i);
-  ASSERT_EQ(l.refused_unlogged, 100); /* held back, counted */
+  ASSERT_EQ(l.refusal_log.held, 100); /* held back, counted */
   ASSERT_EQ(sc_fdlimit_admit(&l, over, SC_ADMIT_CLIENT, 5000 + SC_FDLIMIT_LOG_MS), 0);
-  ASSERT_EQ(l.refused_unlogged, 0);
+  ASSERT_EQ(l.refusal_log.held, 0);
+  ASSERT_EQ(l.refusal_log.last_ms, 5000 + SC_FDLIMIT_LOG_MS);
   ASSERT_EQ(l.refused, 102);
   ASSERT_EQ(sc_fdlimit_admit(&l, over - 1, SC_ADMIT_CLIENT, 0), 1);
   ASSERT_EQ(sc_fdlimit_admit(&l, over, SC_ADMIT_CONTROL, 0), 1);

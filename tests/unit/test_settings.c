@@ -20,12 +20,13 @@ typedef struct {
 } fa_t;
 
 static const sc_setting_t fa_settings[] = {
-    {"fa-port", "N", &sc_kind_u32, offsetof(fa_t, port), 0, 1, 10, "3", "fake A's number"},
+    {"fa-port", "N", &sc_kind_u32, offsetof(fa_t, port), 0, 1, 10, "3", "fake A's number", 0, NULL},
     {"fa-name", "NAME", &sc_kind_string, offsetof(fa_t, name), sizeof(((fa_t *)0)->name), 0, 0,
-     "alpha", "fake A's name"},
-    {"fa-loud", NULL, &sc_kind_switch, offsetof(fa_t, loud), 0, 0, 0, NULL, "fake A's switch"},
+     "alpha", "fake A's name", 0, NULL},
+    {"fa-loud", NULL, &sc_kind_switch, offsetof(fa_t, loud), 0, 0, 0, NULL, "fake A's switch", 0,
+     NULL},
     {"fa-listen", "HOST:PORT", &sc_kind_hostport, offsetof(fa_t, listen), 0, 0, 0, ":9",
-     "fake A's listener"},
+     "fake A's listener", 0, NULL},
 };
 static const sc_setting_table_t fa_table = {fa_settings, 4, sizeof(fa_t), NULL, NULL};
 static const sc_frontend_t fake_a = {.name = "fake-a", .order = 1, .settings = &fa_table};
@@ -51,7 +52,7 @@ static void show_word(const void *block, const sc_setting_t *s, char *buf, size_
   snprintf(buf, n, "<%s>", SC_SETTING_CFIELD(block, s));
 }
 
-static const sc_setting_kind_t K_WORD = {parse_word, show_word};
+static const sc_setting_kind_t K_WORD = {parse_word, show_word, 0};
 
 static int fb_finish(void *block, const sc_config_t *core, char *why, size_t n) {
   fb_t *b = block;
@@ -64,9 +65,9 @@ static int fb_finish(void *block, const sc_config_t *core, char *why, size_t n) 
 }
 
 static const sc_setting_t fb_settings[] = {
-    {"fb-count", "N", &sc_kind_int, offsetof(fb_t, count), 0, 0, 5, "2", "fake B's count"},
+    {"fb-count", "N", &sc_kind_int, offsetof(fb_t, count), 0, 0, 5, "2", "fake B's count", 0, NULL},
     {"fb-word", "WORD", &K_WORD, offsetof(fb_t, word), sizeof(((fb_t *)0)->word), 0, 0, "HI",
-     "fake B's word"},
+     "fake B's word", 0, NULL},
 };
 static const sc_setting_table_t fb_table = {fb_settings, 2, sizeof(fb_t), fb_finish,
                                             "  FAKE_B_ENV (environment)  read by nobody\n"};
@@ -174,7 +175,8 @@ static void test_fe_bad_tables(void) {
     uint32_t n;
   } fx_t;
   static const sc_setting_t bad_def[] = {
-      {"fx-n", "N", &sc_kind_u32, offsetof(fx_t, n), 0, 1, 10, "99", "default out of range"},
+      {"fx-n", "N", &sc_kind_u32, offsetof(fx_t, n), 0, 1, 10, "99", "default out of range", 0,
+       NULL},
   };
   static const sc_setting_table_t bad_def_table = {bad_def, 1, sizeof(fx_t), NULL, NULL};
   static const sc_frontend_t bad_def_fe = {.name = "fake-bad", .settings = &bad_def_table};
@@ -183,7 +185,8 @@ static void test_fe_bad_tables(void) {
                   (char *)NULL);
   /* A flag the core has, or another front end has, declared again. */
   static const sc_setting_t dup_core[] = {
-      {"capacity", "N", &sc_kind_u32, offsetof(fx_t, n), 0, 1, 10, "1", "clash with the core"},
+      {"capacity", "N", &sc_kind_u32, offsetof(fx_t, n), 0, 1, 10, "1", "clash with the core", 0,
+       NULL},
   };
   static const sc_setting_table_t dup_core_table = {dup_core, 1, sizeof(fx_t), NULL, NULL};
   static const sc_frontend_t dup_core_fe = {.name = "fake-dup", .settings = &dup_core_table};
@@ -229,9 +232,9 @@ static void test_fe_help_groups(void) {
  * records and blocks are kept by slot until sc_config_free. */
 static void test_fe_lookup(void) {
   static sc_app_t app;
-  ASSERT_EQ(sc_config_parse(&app, fakes, N_FAKES, 3, (char *[]){"lv", "--fa-port", "4", NULL},
-                            stdout, stderr),
-            SC_CONFIG_RUN);
+  ASSERT_EQ(
+      sc_config_parse(&app, fakes, N_FAKES, 3, (char *[]){"lv", "--fa-port", "4"}, stdout, stderr),
+      SC_CONFIG_RUN);
   ASSERT_EQ(app.n_frontends, N_FAKES);
   for (int i = 0; i < N_FAKES; i++) ASSERT_TRUE(app.frontends[i] == fakes[i]);
   fa_t *a = sc_frontend_settings(&app, &fa_table);

@@ -124,10 +124,10 @@ function serverArgs({ ports, stateDir, modes, logLevel, extraArgs }) {
     '--udp-listen', `${HOST}:${ports.udp}`,
     '--public-host', HOST,
     '--state-dir', stateDir,
-    '--log-level', logLevel,
   ];
   // A test may put the admin API elsewhere (extraArgs), e.g. off loopback.
   if (!extraArgs.includes('--admin-listen')) args.push('--admin-listen', `${HOST}:${ports.admin}`);
+  if (logLevel) args.push('--log-level', logLevel);
   if (modes) args.push('--modes', modes);
   return args.concat(extraArgs);
 }
@@ -167,7 +167,7 @@ function exitPromise(proc) {
  * Starts build/litecord-voice on fresh ports with a fresh state dir and
  * waits until its LVSP port accepts TCP and the certificate exists.
  * options: buildDir | binary, secret (random if absent), modes (string or
- * null for the default), logLevel, extraArgs, env, readyTimeoutMs,
+ * null for the default), logLevel (null: no --log-level flag), extraArgs, env, readyTimeoutMs,
  * stateDir (an existing directory to use; with --tls-cert, put the
  * certificate there as cert.pem so srv.certPath names it), ports (from
  * pickPorts(), when the test must know them before the server starts).
@@ -179,7 +179,8 @@ async function startServer(options = {}) {
   const stateDir = options.stateDir || fs.mkdtempSync(path.join(os.tmpdir(), 'lcv-state-'));
   const ports = options.ports || await pickPorts();
   const args = serverArgs({
-    ports, stateDir, modes: options.modes, logLevel: options.logLevel || 'debug',
+    ports, stateDir, modes: options.modes,
+    logLevel: options.logLevel === null ? null : (options.logLevel || 'debug'),
     extraArgs: options.extraArgs || [],
   });
   const cmd = wrapper.length ? [...wrapper, binary, ...args] : [binary, ...args];
