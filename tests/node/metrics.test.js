@@ -220,7 +220,7 @@ async function callPart(srv) {
 function httpsGet(url, ca, token) {
   return new Promise((resolve, reject) => {
     const headers = token ? { Authorization: `Bearer ${token}` } : {};
-    https.get(url, { ca, headers, timeout: 5000 }, (res) => {
+    https.get(url, { ca, headers, timeout: 5000, agent: false }, (res) => {
       const chunks = [];
       res.on('data', (d) => chunks.push(d));
       res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));

@@ -12,7 +12,12 @@ const http = require('node:http');
 function adminGet(baseUrl, path, token, { method = 'GET', timeoutMs = 5000 } = {}) {
   return new Promise((resolve, reject) => {
     const headers = token === undefined ? {} : { Authorization: `Bearer ${token}` };
-    const req = http.request(`${baseUrl}${path}`, { method, headers, timeout: timeoutMs }, (res) => {
+    // A connection per request (agent: false): Node 20's global agent keeps
+    // connections alive, and the server closes one idle for 5 s
+    // (docs/ADMIN.md), so a request 5 s after the last could be written into
+    // a socket the server is closing ("socket hang up").
+    const opts = { method, headers, timeout: timeoutMs, agent: false };
+    const req = http.request(`${baseUrl}${path}`, opts, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {

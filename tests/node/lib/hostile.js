@@ -136,7 +136,7 @@ async function voiceState(ctx, where = {}) {
 function readCounters(srv) {
   if (!srv.adminUrl) return Promise.resolve(null);
   return new Promise((resolve) => {
-    const req = http.get(`${srv.adminUrl}/state`, { headers: { Authorization: `Bearer ${srv.adminToken()}` } }, (res) => {
+    const req = http.get(`${srv.adminUrl}/state`, { headers: { Authorization: `Bearer ${srv.adminToken()}` }, agent: false }, (res) => {
       let body = '';
       res.on('data', (d) => { body += d; });
       res.on('end', () => {
