@@ -130,14 +130,20 @@ typedef struct sc_media_node {
  * - the embedded remove and reset command nodes.
  * The first cache line holds what the packet path touches per packet. */
 typedef struct sc_member_stats {
+  /* First cache line: what the packet path reads or writes per packet
+   * (the sender's flags, generation, rx counters and last-packet time; a
+   * receiver's flags, generation and tx counters). */
   _Alignas(SC_CACHE_LINE) _Atomic uint32_t flags; /* SC_MEMBER_*; control thread writes */
   _Atomic uint32_t gen;                           /* reset generation; control thread writes */
   _Atomic uint64_t rx_packets; /* authenticated RTP from the member (all its SSRCs) */
   _Atomic uint64_t rx_bytes;
-  _Atomic uint64_t rx_rtcp;
   _Atomic uint64_t tx_packets; /* RTP sent to the member */
   _Atomic uint64_t tx_bytes;
+  /* Unix ms of the member's last authenticated datagram (0 = none yet),
+   * to the receive batch: the admin view shows its age. */
+  _Atomic int64_t rx_last_ms;
   _Atomic uint64_t drops; /* its datagrams dropped (auth, replay, muted, no key) */
+  _Atomic uint64_t rx_rtcp;
   /* RTCP from the member (sc_rtcp_parse): how well it receives the room.
    * The last four hold the member's latest report that had blocks. */
   _Atomic uint64_t rtcp_sr;             /* sender report packets */
@@ -147,9 +153,6 @@ typedef struct sc_member_stats {
   _Atomic int64_t rtcp_cumulative_lost; /* sum over its blocks */
   _Atomic uint32_t rtcp_jitter;         /* worst block, RTP timestamp units (Opus: 48 per ms) */
   _Atomic uint32_t rtcp_sources;        /* blocks (sources reported on) */
-  /* Unix ms of the member's last authenticated datagram (0 = none yet),
-   * to the receive batch: the admin view shows its age. */
-  _Atomic int64_t rx_last_ms;
   _Atomic int refs;
   /* Set by sc_media_post_add (control thread), read by the worker only
    * through a command queued after it. */
