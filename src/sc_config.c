@@ -328,7 +328,7 @@ static int check_unique(const groups_t *gs, char *why, size_t n) {
     const sc_setting_table_t *t = gs->g[g].t;
     for (size_t i = 0; t && i < t->n_settings; i++) {
       const sc_setting_t *s = &t->settings[i];
-      int first;
+      int first = g; /* find_in sets it: s itself is in gs */
       if (find_in(gs, s->name, strlen(s->name), &first) != s || first != g) {
         snprintf(why, n, "--%s is declared by both %s and %s", s->name, gs->g[first].title,
                  gs->g[g].title);

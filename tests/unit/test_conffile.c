@@ -137,7 +137,7 @@ static void test_errors(void) {
 static void test_secret_files(void) {
   run_t r;
   const char *tok = put(other, "token", "tok-from-file\n\n", 0600);
-  char text[512];
+  char text[1024];
   snprintf(text, sizeof text, "admin-token-file = %s\n[lvsp]\nlvsp-secret-file = %s\n", tok, tok);
   conf(text);
   run(&r, "--config", path, (char *)NULL);
