@@ -393,9 +393,8 @@ static void relay_over_budget(dv_conn_t *c) {
 static void count_refused(dv_session_t *s, int refused) {
   dv_session_stats_t *st = &s->tab->stats;
   st->ssrc_refused += (uint64_t)refused;
-  uint64_t now = dv_timers_now(s->tab->timers);
-  if (st->ssrc_refused_logged_ms && now - st->ssrc_refused_logged_ms < 10000) return;
-  st->ssrc_refused_logged_ms = now ? now : 1;
+  int64_t now = (int64_t)dv_timers_now(s->tab->timers);
+  if (!sc_log_limit(&st->ssrc_refused_log, now, 10000)) return;
   sc_log_warn("gateway",
               "user %s announced %d SSRC(s) that are not its own: relayed as 0 (%llu so far)",
               s->vs->user_id, refused, (unsigned long long)st->ssrc_refused);

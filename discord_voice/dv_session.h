@@ -33,6 +33,7 @@
 #include "dv_resume.h"
 #include "dv_timer.h"
 #include "sc_app.h"
+#include "sc_log.h"
 #include "sc_hmap.h"
 #include "sc_registry.h"
 
@@ -42,7 +43,7 @@ typedef struct {
   uint64_t resume_over_budget; /* sockets closed 4015: kept bytes over budget */
   uint64_t relay_over_budget;  /* sessions closed 4021: relayed bytes over budget */
   uint64_t ssrc_refused;       /* SSRCs of op 12 relayed as 0: not the member's */
-  uint64_t ssrc_refused_logged_ms;
+  sc_log_limit_t ssrc_refused_log;
 } dv_session_stats_t;
 
 /* Every session of a gateway, and what they need from it. */

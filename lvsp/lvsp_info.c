@@ -96,15 +96,12 @@ static int refuse(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl, int answer, r
                        [REFUSED_STATE_LIMIT] = &l->n_refused_states,
                        [REFUSED_DRAINING] = &l->n_refused_draining};
   (*count[why])++;
-  l->refused_unlogged++;
-  int64_t now = mono_ms();
-  if (!l->refused_logged_ms || now - l->refused_logged_ms >= LVSP_REFUSAL_LOG_MS) {
+  uint64_t n = sc_log_limit(&l->refusal_log, mono_ms(), LVSP_REFUSAL_LOG_MS);
+  if (n) {
     const char *ch = json_string_value(json_object_get(body, "channel_id"));
     if (!ch) ch = json_string_value(json_object_get(body, "id"));
     sc_log_warn(LVSP_LOG, "refused %llu request(s) from Litecord: %s (last: %s, channel %s)",
-                (unsigned long long)l->refused_unlogged, msg, code, ch ? ch : "?");
-    l->refused_unlogged = 0;
-    l->refused_logged_ms = now;
+                (unsigned long long)n, msg, code, ch ? ch : "?");
   }
   json_t *echo = json_copy(body);
   if (echo)

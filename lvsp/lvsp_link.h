@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "sc_load.h"
+#include "sc_log.h"
 
 struct lvsp_conn;
 
@@ -47,8 +48,8 @@ typedef struct lvsp_link {
   uint64_t n_identify, n_resume, n_replaced, n_stale, n_connections;
   /* Requests refused at the registry's limits (lvsp_info), and the
    * rate limit of their log line (monotonic ms). */
-  uint64_t n_refused_channels, n_refused_states, n_refused_draining, refused_unlogged;
-  int64_t refused_logged_ms;
+  uint64_t n_refused_channels, n_refused_states, n_refused_draining;
+  sc_log_limit_t refusal_log; /* lvsp_info's refusal line */
   /* Connections closed before authenticating: no IDENTIFY/RESUME in
    * time, or evicted by a newer one over the cap (lvsp_server). */
   uint64_t n_auth_timeouts, n_evicted;

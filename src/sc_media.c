@@ -496,11 +496,9 @@ static int bind_source(sc_media_worker_t *w, member_t *m, const struct sockaddr_
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    if (!m->move_logged_ms || now - m->move_logged_ms >= 10000) {
-      m->move_logged_ms = now;
+    if (sc_log_limit(&m->move_log, now, 10000))
       sc_log_info("media", "worker %d: ssrc %u moved to a new address (NAT rebinding?)", w->index,
                   m->ssrc);
-    }
   }
   sc_udp_addr_set(&m->addr, from);
   m->bound = 1;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "sc_log.h"
 #include "sc_media.h"
 #include "sc_udp.h"
 
@@ -48,7 +49,7 @@ struct sc_mmember {
   uint32_t gen;              /* the block's reset generation this state is for */
   _Alignas(SC_CACHE_LINE) sc_udp_addr_t addr;
   uint32_t ssrc;
-  int64_t move_logged_ms; /* last "moved" log line (monotonic ms; 0: never) */
+  sc_log_limit_t move_log; /* the "moved" log line */
   int n_entries;
   sc_mmember_t *room_prev;
   /* [0] is the member's own SSRC, then its aliases (dense). */
