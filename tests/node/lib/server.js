@@ -165,7 +165,7 @@ function exitPromise(proc) {
 
 /*
  * Starts build/litecord-voice on fresh ports with a fresh state dir and
- * waits until its LVSP port accepts TCP and the certificate exists.
+ * waits until its LVSP and admin ports accept TCP and the certificate exists.
  * options: buildDir | binary, secret (random if absent), modes (string or
  * null for the default), logLevel (null: no --log-level flag), extraArgs, env, readyTimeoutMs,
  * stateDir (an existing directory to use; with --tls-cert, put the
@@ -191,7 +191,12 @@ async function startServer(options = {}) {
   const logPath = path.join(stateDir, 'server.log');
   const lines = captureOutput(proc, logPath);
   const srv = new ServerHandle({ proc, binary, args, secret, stateDir, ports, logPath, lines });
-  const ok = await waitForTcp(HOST, ports.lvsp, { timeoutMs: (options.readyTimeoutMs || 15000) * TIME_SCALE, proc });
+  const wait = { timeoutMs: (options.readyTimeoutMs || 15000) * TIME_SCALE, proc };
+  // The admin listener starts after the front ends' (LVSP first): wait for
+  // it too, unless the test put it elsewhere (then the test waits for it).
+  const ownAdmin = !(options.extraArgs || []).includes('--admin-listen');
+  const ok = await waitForTcp(HOST, ports.lvsp, wait) &&
+    (!ownAdmin || await waitForTcp(HOST, ports.admin, wait));
   if (!ok || !fs.existsSync(srv.certPath)) {
     await srv.stop();
     throw new Error(`server did not become ready (exit ${JSON.stringify(srv.exit)}, ` +
