@@ -16,6 +16,8 @@ if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(systemd debhelper dpkg-dev fakeroot lintian)
   # a real Prometheus text-format parser for /metrics (tests/node/metrics.test.js)
   pkgs+=(python3-prometheus-client)
+  # a real browser for the WebRTC and dashboard tests (driven by puppeteer-core)
+  pkgs+=(chromium)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
 
