@@ -1,0 +1,140 @@
+/*
+ * stun_fx: STUN messages for the unit tests, built independently of
+ * src/sc_stun (OpenSSL's HMAC() for MESSAGE-INTEGRITY, a bit-by-bit
+ * CRC-32 for FINGERPRINT), and the RFC 5769 test vectors.
+ */
+#ifndef STUN_FX_H
+#define STUN_FX_H
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdint.h>
+#include <string.h>
+
+/* RFC 5769 §2.1: request, USERNAME "evtj:h6vY", password below. */
+static const uint8_t fx_rfc5769_request[108] = {
+    0x00, 0x01, 0x00, 0x58, 0x21, 0x12, 0xa4, 0x42, 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86,
+    0xfa, 0x87, 0xdf, 0xae, 0x80, 0x22, 0x00, 0x10, 0x53, 0x54, 0x55, 0x4e, 0x20, 0x74, 0x65, 0x73,
+    0x74, 0x20, 0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74, 0x00, 0x24, 0x00, 0x04, 0x6e, 0x00, 0x01, 0xff,
+    0x80, 0x29, 0x00, 0x08, 0x93, 0x2f, 0xf9, 0xb1, 0x51, 0x26, 0x3b, 0x36, 0x00, 0x06, 0x00, 0x09,
+    0x65, 0x76, 0x74, 0x6a, 0x3a, 0x68, 0x36, 0x76, 0x59, 0x20, 0x20, 0x20, 0x00, 0x08, 0x00, 0x14,
+    0x9a, 0xea, 0xa7, 0x0c, 0xbf, 0xd8, 0xcb, 0x56, 0x78, 0x1e, 0xf2, 0xb5, 0xb2, 0xd3, 0xf2, 0x49,
+    0xc1, 0xb5, 0x71, 0xa2, 0x80, 0x28, 0x00, 0x04, 0xe5, 0x7a, 0x3b, 0xcf};
+
+/* RFC 5769 §2.2: response, 192.0.2.1:32853, SOFTWARE "test vector". */
+static const uint8_t fx_rfc5769_response_v4[80] = {
+    0x01, 0x01, 0x00, 0x3c, 0x21, 0x12, 0xa4, 0x42, 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86,
+    0xfa, 0x87, 0xdf, 0xae, 0x80, 0x22, 0x00, 0x0b, 0x74, 0x65, 0x73, 0x74, 0x20, 0x76, 0x65, 0x63,
+    0x74, 0x6f, 0x72, 0x20, 0x00, 0x20, 0x00, 0x08, 0x00, 0x01, 0xa1, 0x47, 0xe1, 0x12, 0xa6, 0x43,
+    0x00, 0x08, 0x00, 0x14, 0x2b, 0x91, 0xf5, 0x99, 0xfd, 0x9e, 0x90, 0xc3, 0x8c, 0x74, 0x89, 0xf9,
+    0x2a, 0xf9, 0xba, 0x53, 0xf0, 0x6b, 0xe7, 0xd7, 0x80, 0x28, 0x00, 0x04, 0xc0, 0x7d, 0x4c, 0x96};
+
+/* RFC 5769 §2.3: response, [2001:db8:1234:5678:11:2233:4455:6677]:32853. */
+static const uint8_t fx_rfc5769_response_v6[92] = {
+    0x01, 0x01, 0x00, 0x48, 0x21, 0x12, 0xa4, 0x42, 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86,
+    0xfa, 0x87, 0xdf, 0xae, 0x80, 0x22, 0x00, 0x0b, 0x74, 0x65, 0x73, 0x74, 0x20, 0x76, 0x65, 0x63,
+    0x74, 0x6f, 0x72, 0x20, 0x00, 0x20, 0x00, 0x14, 0x00, 0x02, 0xa1, 0x47, 0x01, 0x13, 0xa9, 0xfa,
+    0xa5, 0xd3, 0xf1, 0x79, 0xbc, 0x25, 0xf4, 0xb5, 0xbe, 0xd2, 0xb9, 0xd9, 0x00, 0x08, 0x00, 0x14,
+    0xa3, 0x82, 0x95, 0x4e, 0x4b, 0xe6, 0x7b, 0xf1, 0x17, 0x84, 0xc9, 0x7c, 0x82, 0x92, 0xc2, 0x75,
+    0xbf, 0xe3, 0xed, 0x41, 0x80, 0x28, 0x00, 0x04, 0xc8, 0xfb, 0x0b, 0x4c};
+
+#define FX_RFC5769_PWD "VOkJxbRl1RmTxUk/WvJxBt"
+
+typedef struct {
+  uint8_t b[4096];
+  size_t len;
+} fx_msg_t;
+
+static inline void fx_put16(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
+}
+static inline void fx_put32(uint8_t *p, uint32_t v) {
+  fx_put16(p, (uint16_t)(v >> 16));
+  fx_put16(p + 2, (uint16_t)v);
+}
+
+static inline void fx_start(fx_msg_t *m, uint16_t type, uint8_t tid_seed) {
+  memset(m, 0, sizeof *m);
+  fx_put16(m->b, type);
+  fx_put32(m->b + 4, 0x2112A442u);
+  for (int i = 0; i < 12; i++) m->b[8 + i] = (uint8_t)(tid_seed + 17 * i);
+  m->len = 20;
+}
+
+/* Appends an attribute (padding zero) and updates the length field. */
+static inline void fx_attr(fx_msg_t *m, uint16_t type, const void *v, size_t n) {
+  fx_put16(m->b + m->len, type);
+  fx_put16(m->b + m->len + 2, (uint16_t)n);
+  if (n) memcpy(m->b + m->len + 4, v, n);
+  m->len += 4 + ((n + 3) & ~(size_t)3);
+  fx_put16(m->b + 2, (uint16_t)(m->len - 20));
+}
+
+static inline void fx_mi(fx_msg_t *m, const char *pwd) {
+  size_t off = m->len;
+  uint8_t zero[20] = {0};
+  fx_attr(m, 0x0008, zero, 20);
+  unsigned int n = 20;
+  HMAC(EVP_sha1(), pwd, (int)strlen(pwd), m->b, off, m->b + off + 4, &n);
+}
+
+static inline uint32_t fx_crc32(const uint8_t *p, size_t n) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; i++) {
+    c ^= p[i];
+    for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1)));
+  }
+  return ~c;
+}
+
+static inline void fx_fp(fx_msg_t *m) {
+  size_t off = m->len;
+  uint8_t zero[4] = {0};
+  fx_attr(m, 0x8028, zero, 4);
+  fx_put32(m->b + off + 4, fx_crc32(m->b, off) ^ 0x5354554Eu);
+}
+
+/* Checks MESSAGE-INTEGRITY at mi_off with OpenSSL's HMAC(): 1 if valid. */
+static inline int fx_mi_valid(const uint8_t *buf, size_t mi_off, const char *pwd) {
+  uint8_t copy[4096], mac[20];
+  unsigned int n = sizeof mac;
+  memcpy(copy, buf, mi_off);
+  fx_put16(copy + 2, (uint16_t)(mi_off + 24 - 20));
+  HMAC(EVP_sha1(), pwd, (int)strlen(pwd), copy, mi_off, mac, &n);
+  return memcmp(mac, buf + mi_off + 4, 20) == 0;
+}
+
+enum {
+  FX_USE_CANDIDATE = 1 << 0,
+  FX_CONTROLLED = 1 << 1, /* ICE-CONTROLLED instead of ICE-CONTROLLING */
+  FX_NO_PRIORITY = 1 << 2,
+  FX_NO_MI = 1 << 3,
+  FX_NO_FP = 1 << 4,
+  FX_UNKNOWN_REQUIRED = 1 << 5, /* attribute 0x7F01 before MI */
+  FX_MINIMAL = 1 << 6,          /* no GOOG-NETWORK-INFO, no ICE role */
+};
+
+/* A binding request shaped like Chrome's: USERNAME, GOOG-NETWORK-INFO,
+ * ICE-CONTROLLING, PRIORITY, [USE-CANDIDATE], MI under pwd, FINGERPRINT. */
+static inline void fx_request(fx_msg_t *m, const char *username, const char *pwd, int flags,
+                              uint8_t tid_seed) {
+  fx_start(m, 0x0001, tid_seed);
+  fx_attr(m, 0x0006, username, strlen(username));
+  if (!(flags & FX_MINIMAL)) {
+    const uint8_t net_info[4] = {0, 1, 0, 10};
+    fx_attr(m, 0xC057, net_info, sizeof net_info);
+    const uint8_t tiebreaker[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    fx_attr(m, (flags & FX_CONTROLLED) ? 0x8029 : 0x802A, tiebreaker, 8);
+  }
+  if (!(flags & FX_NO_PRIORITY)) {
+    uint8_t prio[4];
+    fx_put32(prio, 0x6E7F1EFFu);
+    fx_attr(m, 0x0024, prio, 4);
+  }
+  if (flags & FX_USE_CANDIDATE) fx_attr(m, 0x0025, NULL, 0);
+  if (flags & FX_UNKNOWN_REQUIRED) fx_attr(m, 0x7F01, "abcd", 4);
+  if (!(flags & FX_NO_MI)) fx_mi(m, pwd);
+  if (!(flags & FX_NO_FP)) fx_fp(m);
+}
+
+#endif
