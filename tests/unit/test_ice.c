@@ -289,6 +289,27 @@ static void test_flood_budget(void) {
   ASSERT_EQ(agent.counters.bad_integrity, SC_ICE_RATE_PER_SEC);
 }
 
+/* Real Chromium 156 checks (captured, stun_fx.h): the first is answered
+ * and validates the tuple, the nominating one selects it. */
+static void test_chromium_checks(void) {
+  fresh_agent();
+  memcpy(agent.ufrag, "fuzzfuzz", SC_ICE_UFRAG_LEN);
+  sc_stun_key_init(&agent.key, FX_RFC5769_PWD, strlen(FX_RFC5769_PWD));
+  struct sockaddr_storage from = v4("127.0.0.1", 54321);
+  uint8_t out[256];
+  int n = sc_ice_on_stun(&agent, 0, fx_chromium_check, sizeof fx_chromium_check, &from, out,
+                         sizeof out);
+  ASSERT_EQ(n, SC_STUN_SUCCESS_LEN_V4);
+  ASSERT_EQ(fx_mi_valid(out, 32, FX_RFC5769_PWD), 1); /* MI right after XOR-MAPPED-ADDRESS */
+  ASSERT_TRUE(sc_ice_send_tuple(&agent, 0) == NULL);
+  n = sc_ice_on_stun(&agent, 500, fx_chromium_nominate, sizeof fx_chromium_nominate, &from, out,
+                     sizeof out);
+  ASSERT_EQ(n, SC_STUN_SUCCESS_LEN_V4);
+  ASSERT_EQ(sc_udp_addr_equal(sc_ice_send_tuple(&agent, 500), &from), 1);
+  ASSERT_EQ(agent.counters.answered, 2);
+  ASSERT_EQ(agent.counters.nominations, 1);
+}
+
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   if (sc_token_init() != 0) return 1;
@@ -305,5 +326,6 @@ int main(int argc, char **argv) {
   RUN_TEST(test_tuple_eviction);
   RUN_TEST(test_consent_expiry);
   RUN_TEST(test_flood_budget);
+  RUN_TEST(test_chromium_checks);
   SC_TEST_DONE();
 }
