@@ -512,7 +512,13 @@ sc_dtls_state_t sc_dtls_feed(sc_dtls_t *s, const uint8_t *dgram, size_t len, int
   s->out = out;
   BIO_write(s->rbio, dgram, (int)len);
   sc_dtls_state_t st = s->state == SC_DTLS_HANDSHAKING ? step_handshake(s) : step_connected(s);
-  if (s->ssl) BIO_reset(s->rbio); /* never let a datagram's rest run into the next one */
+  if (s->ssl) {
+    BIO_reset(s->rbio); /* never let a datagram's rest run into the next one */
+    /* Between datagrams a session keeps no record buffers (two of ~17 KB):
+     * OpenSSL refuses while they hold data and sets them up on the next
+     * read. A write outside a read must set them up itself. */
+    SSL_free_buffers(s->ssl);
+  }
   s->out = NULL;
   return st;
 }
@@ -531,11 +537,18 @@ int64_t sc_dtls_next_timeout_ms(const sc_dtls_t *s, int64_t now_ms) {
 sc_dtls_state_t sc_dtls_on_timeout(sc_dtls_t *s, int64_t now_ms, sc_dtls_out_t *out) {
   if (s->state != SC_DTLS_HANDSHAKING) return s->state;
   if (now_ms >= s->deadline_ms) return fail(s, SC_DTLS_FAIL_TIMEOUT);
-  ERR_clear_error();
-  s->out = out;
   /* OpenSSL keeps its own clock: it retransmits only once its timer ran
    * out, and fails the handshake after too many timeouts. */
-  if (DTLSv1_handle_timeout(s->ssl) < 0) fail(s, SC_DTLS_FAIL_TIMEOUT);
+  struct timeval tv;
+  if (DTLSv1_get_timeout(s->ssl, &tv) != 1 || tv.tv_sec > 0 || tv.tv_usec > 0) return s->state;
+  ERR_clear_error();
+  s->out = out;
+  if (SSL_alloc_buffers(s->ssl) != 1) {
+    fail(s, SC_DTLS_FAIL_INTERNAL);
+  } else {
+    if (DTLSv1_handle_timeout(s->ssl) < 0) fail(s, SC_DTLS_FAIL_TIMEOUT);
+    SSL_free_buffers(s->ssl);
+  }
   s->out = NULL;
   return s->state;
 }
@@ -558,7 +571,8 @@ void sc_dtls_close(sc_dtls_t *s, sc_dtls_out_t *out) {
   if (s->ssl) {
     ERR_clear_error();
     s->out = out;
-    SSL_shutdown(s->ssl);
+    /* Reads set the record buffers up again, a lone write does not. */
+    if (SSL_alloc_buffers(s->ssl) == 1) SSL_shutdown(s->ssl);
     s->out = NULL;
   }
   s->state = SC_DTLS_CLOSED;

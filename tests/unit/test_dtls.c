@@ -182,6 +182,39 @@ static void test_retransmit(void) {
   fx_client_free(&c);
 }
 
+/* The server's last flight is lost: it is connected, the client is not.
+ * The client's retransmitted flight reaches the connected session (whose
+ * record buffers were freed), which sends its last flight again. */
+static void test_last_flight_lost(void) {
+  fx_client_t c;
+  sc_dtls_t *s = NULL;
+  ASSERT_EQ(fx_client_init(&c, BOTH, 1), 0);
+  ASSERT_EQ(sc_dtls_new(&s, ctx, NULL, 0), 0);
+  fx_client_step(&c);
+  fx_exchange(&c, s, 0, 0, 0);        /* ClientHello -> flight 1 */
+  fx_exchange(&c, s, 0, 0, 0xffffff); /* flight 2 -> our CCS+Finished, lost */
+  ASSERT_EQ(sc_dtls_state(s), SC_DTLS_CONNECTED);
+  ASSERT_TRUE(!c.done);
+  sleep_ms(130);
+  ASSERT_EQ(DTLSv1_handle_timeout(c.ssl), 1);
+  ASSERT_TRUE(c.out.n > 0);
+  fx_exchange(&c, s, 0, 0, 0);
+  ASSERT_TRUE(c.done);
+  ASSERT_EQ(sc_dtls_state(s), SC_DTLS_CONNECTED);
+  sc_srtp_keys_t sk, ck;
+  ASSERT_EQ(sc_dtls_srtp_keys(s, &sk), 0);
+  ASSERT_EQ(fx_client_keys(&c, &ck), 0);
+  ASSERT_MEMEQ(sk.local_key, ck.remote_key, 16);
+  /* Our own close after that: a write with no read before it. */
+  uint8_t buf[4096];
+  sc_dtls_out_t out;
+  sc_dtls_out_init(&out, buf, sizeof buf);
+  sc_dtls_close(s, &out);
+  ASSERT_EQ(out.n, 1);
+  sc_dtls_free(s);
+  fx_client_free(&c);
+}
+
 /* Garbage never reaches OpenSSL or breaks the session; a real handshake
  * on the same session still completes afterwards. */
 static void test_garbage(void) {
@@ -441,6 +474,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_fingerprint_format);
   RUN_TEST(test_expected_fingerprint);
   RUN_TEST(test_retransmit);
+  RUN_TEST(test_last_flight_lost);
   RUN_TEST(test_garbage);
   RUN_TEST(test_deadline);
   RUN_TEST(test_close_notify);
