@@ -50,8 +50,10 @@ typedef struct sc_media_worker sc_media_worker_t;
 /* One media packet between open() and seal(): the RTP fields a receiver
  * needs and the media payload (Opus, or a DAVE frame) in clear. */
 typedef struct {
-  int is_rtcp;       /* 1: RTCP, counted, never forwarded */
-  uint8_t marker_pt; /* RTP byte 1 (marker bit | payload type) */
+  uint8_t is_rtcp;   /* 1: RTCP, counted, never forwarded */
+  uint8_t has_level; /* level holds the sender's RFC 6464 audio level (WebRTC senders) */
+  uint8_t level;     /* V bit | level in -dBov, as on the wire */
+  uint8_t marker_pt; /* RTP byte 1 (marker bit | payload type; Opus is 120 inside) */
   uint16_t seq;
   uint32_t timestamp;
   uint32_t ssrc;
