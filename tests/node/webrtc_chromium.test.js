@@ -18,7 +18,10 @@
  *     energy (totalAudioEnergy > 0);
  *   - djs receives the browser's Opus under the browser member's user,
  *     at least MIN_FROM_BROWSER packets, and libopus decodes it to a
- *     440 Hz tone (+- 5 Hz).
+ *     440 Hz tone (+- 5 Hz);
+ *   - resume: one second into the tone the browser's gateway socket is
+ *     dropped (no close frame) and it resumes (op 7 -> op 9) on a new
+ *     one; the counts above span the drop, so media never stopped.
  * Env: SC_BUILD_DIR, CHROMIUM (default /usr/bin/chromium). Exit 0 = pass.
  */
 const fs = require('node:fs');
@@ -77,16 +80,19 @@ async function childMain({ info, browserUser, toneFile, rxFile }) {
 const checks = new Checks('webrtc_chromium');
 const servers = [];
 
-async function browserGateway(srv, ca, info) {
-  const g = await GwClient.open(srv.endpoint, { ca, version: 8 });
-  const hello = await g.take(8);
-  g.send(0, { server_id: info.guild_id, user_id: info.user_id, session_id: info.session_id,
-              token: info.token, video: true, streams: [{ type: 'video', rid: '100', quality: 100 }] });
-  const ready = await g.take(2);
+function heartbeats(g, hello) {
   const hb = setInterval(() => g.send(3, { t: Date.now(), seq_ack: -1 }),
     Math.floor(hello.d.heartbeat_interval * 0.8));
   hb.unref();
   g.stopHeartbeat = () => clearInterval(hb);
+}
+
+async function browserGateway(srv, ca, info) {
+  const g = await GwClient.open(srv.endpoint, { ca, version: 8 });
+  heartbeats(g, await g.take(8));
+  g.send(0, { server_id: info.guild_id, user_id: info.user_id, session_id: info.session_id,
+              token: info.token, video: true, streams: [{ type: 'video', rid: '100', quality: 100 }] });
+  const ready = await g.take(2);
   g.send(16, {});
   g.send(12, { audio_ssrc: 0, video_ssrc: 0, rtx_ssrc: 0, streams: [] });
   return { g, ready: ready.d };
@@ -154,7 +160,15 @@ async function body() {
     await sleep(300);
 
     djs.say('play');
-    await sleep(FRAMES * 20 + 1500);
+    await sleep(1000);
+    g.stopHeartbeat();
+    await g.kill(); /* the browser's socket drops; it resumes on a new one */
+    g = await GwClient.open(srv.endpoint, { ca, version: 8 });
+    heartbeats(g, await g.take(8));
+    g.send(7, { server_id: webInfo.guild_id, session_id: webInfo.session_id, token: webInfo.token, seq_ack: -1 });
+    const resumed = await g.take(9).then(() => true, () => false);
+    checks.ok(resumed, 'the browser member resumed (op 9) on a new socket');
+    await sleep(FRAMES * 20 + 500);
     const st = await stats();
     djs.say('stop');
     await waitFor(() => djs.result || djs.child.proc.exitCode !== null, 10000);
