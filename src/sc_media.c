@@ -692,6 +692,14 @@ static int handle_datagram(sc_media_worker_t *w, const uint8_t *buf, size_t len,
   return 0;
 }
 
+/* sc_rtc's plain counters into the worker's readable ones. */
+static void publish_rtc(sc_media_worker_t *w) {
+  const uint64_t *src = (const uint64_t *)&w->rtc.stats;
+  _Atomic uint64_t *dst = &STAT(w, webrtc);
+  for (size_t i = 0; i < sizeof w->rtc.stats / sizeof(uint64_t); i++)
+    atomic_store_explicit(&dst[i], src[i], memory_order_relaxed);
+}
+
 /* After the batch's last sendmmsg: one delay sample per forwarded packet. */
 static void account_delays(sc_media_worker_t *w) {
   if (!w->n_fwd) return;
@@ -735,6 +743,7 @@ static void drain_socket(sc_media_worker_t *w) {
     }
     tx_flush(w);
     account_delays(w);
+    publish_rtc(w);
     if (n < SC_UDP_RX_BATCH) break;
   }
 }

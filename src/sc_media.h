@@ -172,6 +172,24 @@ void sc_member_stats_release(sc_member_stats_t *s);
  * kept). Control thread; in force on the worker's next packet. */
 void sc_member_set_flags(sc_member_stats_t *s, unsigned flags);
 
+/* What the WebRTC transport (sc_rtc) counted on one worker; every field
+ * a uint64_t (summed like the rest). */
+typedef struct {
+  uint64_t stun_answered;  /* valid binding requests answered */
+  uint64_t stun_refused;   /* STUN dropped: unknown ufrag, bad integrity, malformed */
+  uint64_t tuples_added;   /* tuples validated */
+  uint64_t nominations;    /* USE-CANDIDATE moved the send address */
+  uint64_t dtls_datagrams; /* handshake/alert datagrams fed to DTLS */
+  uint64_t dtls_deferred;  /* dropped over the per-batch handshake budget */
+  uint64_t dtls_refused;   /* no session: over the handshake bound, failed, garbage */
+  uint64_t dtls_connected; /* handshakes done, SRTP keyed */
+  uint64_t dtls_failed;    /* handshakes failed (timeout, fingerprint, protocol) */
+  uint64_t foreign_ssrc;   /* SRTP with an SSRC that is not the member's */
+  uint64_t not_opus;       /* SRTP with another payload type (video: not yet) */
+  uint64_t no_consent;     /* packets not sent: consent expired */
+  uint64_t unknown_tuple;  /* non-STUN datagrams from tuples nobody validated */
+} sc_rtc_stats_t;
+
 /* Counters for the whole media plane (sum over workers). */
 typedef struct {
   uint64_t rx_datagrams;
@@ -206,6 +224,7 @@ typedef struct {
    * re-encrypt, the send call). sc_lathist buckets, summed over workers. */
   uint64_t fwd_delay_hist[SC_LATHIST_BUCKETS];
   uint64_t fwd_delay_sum_us; /* the sum of those samples, microseconds */
+  sc_rtc_stats_t webrtc;
 } sc_media_stats_t;
 
 /* Creates (does not start) n_workers workers bound to host:base_port+i

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sc_demux.h"
 #include "sc_log.h"
@@ -302,6 +303,13 @@ int sc_rtc_ready(const sc_rtc_t *r, int64_t now_ms) {
 void sc_rtc_batch(sc_rtc_table_t *t, int64_t now_ms) {
   t->now_ms = now_ms;
   t->steps_left = SC_RTC_HANDSHAKE_STEPS;
+  t->dtls_ns = 0;
+}
+
+static int64_t monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* ---- datagrams ------------------------------------------------------------ */
@@ -338,15 +346,20 @@ static void after_dtls(sc_rtc_table_t *t, sc_rtc_t *r, sc_dtls_state_t st) {
 
 static void on_dtls(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf, size_t len,
                     const struct sockaddr_storage *from) {
-  if (r->shed || (r->dtls && sc_dtls_state(r->dtls) != SC_DTLS_HANDSHAKING && r->srtp)) {
-    t->stats.dtls_refused++; /* a second handshake on a keyed session: ignored */
+  /* Until the first SRTP proves the peer has our last flight, its
+   * retransmissions still reach the session (which answers them); after
+   * that, or once keyed without a session, DTLS is ignored: a second
+   * handshake never re-keys a member. */
+  if (r->shed || (!r->dtls && r->srtp)) {
+    t->stats.dtls_refused++;
     return;
   }
-  if (t->steps_left <= 0) {
+  if (t->steps_left <= 0 || t->dtls_ns >= (int64_t)SC_RTC_HANDSHAKE_US * 1000) {
     t->stats.dtls_deferred++; /* the peer retransmits: forwarding goes first */
     return;
   }
   t->steps_left--;
+  int64_t start = monotonic_ns();
   if (!r->dtls && sc_dtls_new(&r->dtls, r->dtls_ctx, r->has_fp ? r->fp : NULL, t->now_ms) < 0) {
     t->stats.dtls_refused++;
     return;
@@ -359,6 +372,7 @@ static void on_dtls(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf, size_t l
   sc_dtls_state_t st = sc_dtls_feed(r->dtls, buf, len, t->now_ms, &o);
   emit_dtls(t, &o, from);
   after_dtls(t, r, st);
+  t->dtls_ns += monotonic_ns() - start;
 }
 
 /* A STUN datagram for r (found by tuple or by ufrag). */

@@ -11,9 +11,9 @@
  * shared UDP socket (../shared/reference/webrtc.md 2.1): by our ICE ufrag
  * (a STUN check from a tuple not seen before) and by validated tuple
  * (everything after a valid check). Both are open-addressing hashes sized
- * when a member is attached (a command), so no packet allocates; each
- * member holds at most SC_RTC_MAX_TUPLES tuples (the oldest unnominated
- * one gives way).
+ * when a member is attached (a command), so no packet allocates; a
+ * member's tuples are its ICE agent's validated pairs (at most
+ * SC_ICE_MAX_PAIRS).
  *
  * Payload types: inside the media plane Opus travels as PT
  * SC_RTC_OPUS_PT_CORE (Discord's 120, what Discord UDP members send and
@@ -26,9 +26,10 @@
  * signalling announces to everyone.
  *
  * DTLS handshakes run on the worker, at most SC_RTC_HANDSHAKE_STEPS
- * handshake datagrams per receive batch (more are dropped and counted:
- * the peer retransmits), so a burst of handshakes cannot stall the
- * forwarding of the others for longer than a few steps per batch.
+ * datagrams and SC_RTC_HANDSHAKE_US of DTLS work per receive batch (more
+ * are dropped and counted: the peer retransmits), so a burst of
+ * handshakes delays the others' forwarding by at most about one step
+ * past that budget per batch.
  *
  * Threads: sc_rtc_new on the control thread; once handed over with
  * sc_media_post_cipher, everything else runs on the worker that owns the
@@ -51,8 +52,8 @@
 #include "sc_udp.h"
 
 #define SC_RTC_OPUS_PT_CORE 120                 /* Opus inside the media plane (Discord UDP) */
-#define SC_RTC_MAX_TUPLES 4                     /* validated tuples per member */
-#define SC_RTC_HANDSHAKE_STEPS 4                /* DTLS handshake datagrams per receive batch */
+#define SC_RTC_HANDSHAKE_STEPS 16               /* DTLS datagrams read per receive batch */
+#define SC_RTC_HANDSHAKE_US 1000                /* and microseconds of DTLS work per batch */
 #define SC_RTC_CRED_MAX SC_ICE_REMOTE_UFRAG_MAX /* bytes of the peer's ufrag */
 
 /* What signalling negotiated for one WebRTC member. Our own ICE
@@ -70,23 +71,8 @@ typedef struct {
 
 typedef struct sc_rtc sc_rtc_t;
 
-/* Counters of one worker's WebRTC traffic (relaxed atomics would be
- * needed to read them elsewhere; the worker copies them into its stats). */
-typedef struct {
-  uint64_t stun_answered;  /* valid binding requests answered */
-  uint64_t stun_refused;   /* STUN dropped: unknown ufrag, bad integrity, malformed */
-  uint64_t tuples_added;   /* tuples validated */
-  uint64_t nominations;    /* USE-CANDIDATE moved the send address */
-  uint64_t dtls_datagrams; /* handshake/alert datagrams fed to DTLS */
-  uint64_t dtls_deferred;  /* dropped over the per-batch handshake budget */
-  uint64_t dtls_refused;   /* no session: over the handshake bound, failed, garbage */
-  uint64_t dtls_connected; /* handshakes done, SRTP keyed */
-  uint64_t dtls_failed;    /* handshakes failed (timeout, fingerprint, protocol) */
-  uint64_t foreign_ssrc;   /* SRTP with an SSRC that is not the member's */
-  uint64_t not_opus;       /* SRTP with another payload type (video: not yet) */
-  uint64_t no_consent;     /* packets not sent: consent expired */
-  uint64_t unknown_tuple;  /* non-STUN datagrams from tuples nobody validated */
-} sc_rtc_stats_t;
+/* Counters: sc_rtc_stats_t (sc_media.h), in the table, published by the
+ * worker into its media statistics after every receive batch. */
 
 /* Where the table sends STUN answers and DTLS flights: the worker's send
  * batch (one datagram per call). */
@@ -102,7 +88,8 @@ typedef struct {
   size_t tuple_cap, n_tuples, n_dead; /* dead: tombstones */
   sc_rtc_t *handshaking;              /* sessions with a DTLS timer running */
   int64_t now_ms;                     /* monotonic, set per receive batch */
-  int steps_left;                     /* handshake datagrams left in this batch */
+  int steps_left;                     /* DTLS datagrams left in this batch */
+  int64_t dtls_ns;                    /* DTLS work done in this batch */
   sc_rtc_emit_fn emit;
   void *emit_ctx;
   sc_rtc_stats_t stats;

@@ -16,12 +16,15 @@
  *     announced for the UDP member;
  *   - >= 95 % of the web client's payloads arrive byte-identical at the
  *     UDP member, with PT 120 and the web member's Ready SSRC (the SSRC
- *     every other member is told in op 5), not the browser's own SSRC.
+ *     every other member is told in op 5), not the browser's own SSRC;
+ *   - the admin state's media.webrtc counters show the checks answered
+ *     and one DTLS session keyed.
  * Env: SC_BUILD_DIR. Exit 0 = pass.
  */
 const path = require('node:path');
 const { RtpHeader, RtpPacket } = require('werift');
 
+const { adminState } = require('./lib/admin_client');
 const { Checks, run, sleep } = require('./lib/checks');
 const { DiscordWebClient } = require('./lib/discord_webrtc');
 const { GwClient } = require('./lib/gw_client');
@@ -129,6 +132,9 @@ async function body() {
       `... all with PT 120 (${[...new Set(fromWeb.map((a) => a.pt))]})`);
     checks.ok(atUdp.length > 0 && atUdp.every((a) => a.ssrc === ready.ssrc),
       `... all with the web member's Ready SSRC ${ready.ssrc} (browser's own: ${webSsrc})`);
+    const w = (await adminState(srv.adminUrl, srv.adminToken())).media.webrtc;
+    checks.ok(w.dtls_connected === 1 && w.stun_answered > 0 && w.nominations >= 1 && w.dtls_failed === 0,
+      `admin state media.webrtc counts the session: ${JSON.stringify(w)}`);
   } finally {
     g.stopHeartbeat();
     await web.close().catch(() => {});

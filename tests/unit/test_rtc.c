@@ -237,7 +237,7 @@ static void test_media_both_ways(void) {
   sc_rtc_table_fini(&t);
 }
 
-/* At most SC_RTC_HANDSHAKE_STEPS handshake datagrams per receive batch. */
+/* At most SC_RTC_HANDSHAKE_STEPS DTLS datagrams per receive batch. */
 static void test_handshake_budget(void) {
   sc_rtc_table_t t;
   sc_rtc_table_init(&t, capture, NULL);
