@@ -14,7 +14,8 @@
  * the fingerprint only when DTLS starts, so only the first applies there).
  * Each accepting stack must then send STUN binding requests to the
  * candidate of our answer with USERNAME "<our ufrag>:<its ufrag>" (a UDP
- * socket of the test stands there and answers nothing).
+ * socket of the test stands there and answers nothing), and renegotiate
+ * locally when a second remote user's audio is announced.
  */
 const crypto = require('node:crypto');
 const dgram = require('node:dgram');
@@ -108,6 +109,7 @@ function checkAnswerText(op4, port) {
 
 const REMOTES = [{ user_id: '1001', ssrc: 11111, kind: 'audio' },
   { user_id: '1001', ssrc: 22222, rtx_ssrc: 22223, kind: 'video' }];
+const SECOND = { user_id: '1002', ssrc: 33333, kind: 'audio' };
 
 async function werift() {
   const l = await stunListener();
@@ -124,6 +126,10 @@ async function werift() {
       `remote streams in mids ${a.assigned.map((x) => x.mid).join(',')}`);
     const want = `${ufrag}:${attr(w.offer, 'ice-ufrag')}`;
     c.ok(await sawCheck(l, want), `werift sends STUN checks to our candidate as ${want} (saw ${[...new Set(l.usernames)]})`);
+    const more = await w.renegotiate([...REMOTES, SECOND]);
+    c.ok(w.pc.signalingState === 'stable' && more.assigned.length === 3 && more.assigned[2].mid === '2',
+      `werift renegotiates locally for a second remote audio stream: ${w.pc.signalingState}, ` +
+      `mids ${more.assigned.map((x) => `${x.ssrc}@${x.mid}`).join(',')}`);
   } finally {
     await w.close();
     l.close();
@@ -159,6 +165,10 @@ async function chromium(launching) {
       const want = `${ufrag}:${attr(r.offer, 'ice-ufrag')}`;
       c.ok(await sawCheck(l, want), `${name} sends STUN checks to our candidate as ${want} (saw ${[...new Set(l.usernames)]})`);
       l.close();
+      const more = await page.evaluate((id, rem) => window.renegotiate(id, rem), r.id, [...REMOTES, SECOND]);
+      c.ok(more.ok && more.signalingState === 'stable' && more.assigned.some((x) => x.ssrc === SECOND.ssrc),
+        `${name} renegotiates locally for a second remote audio stream: ` +
+        `${more.ok ? more.assigned.map((x) => `${x.ssrc}@${x.mid}`).join(',') : more.error}`);
     }
     const { op4 } = ourAnswer(9);
     let r = await page.evaluate(() => window.startClient({ video: true }));
