@@ -206,19 +206,16 @@ static int sign_with_label(EVP_PKEY *key, const char *label, const uint8_t *c, s
   return ok ? 0 : DV_MLS_E_CRYPTO;
 }
 
-static int verify_with_label(const uint8_t *pub, size_t pub_len, const char *label,
-                             const uint8_t *c, size_t clen, const uint8_t *sig, size_t sig_len) {
+static int verify_with_label(EVP_PKEY *key, const char *label, const uint8_t *c, size_t clen,
+                             const uint8_t *sig, size_t sig_len) {
   uint8_t pre[80];
   size_t plen = label_prefix(label, clen, pre);
-  EVP_PKEY *key = p256_public(pub, pub_len);
-  if (!key) return DV_MLS_E_SIGNATURE;
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   int ok = ctx && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
            EVP_DigestVerifyUpdate(ctx, pre, plen) == 1 &&
            EVP_DigestVerifyUpdate(ctx, c, clen) == 1 &&
            EVP_DigestVerifyFinal(ctx, sig, sig_len) == 1;
   EVP_MD_CTX_free(ctx);
-  EVP_PKEY_free(key);
   return ok ? 0 : DV_MLS_E_SIGNATURE;
 }
 
@@ -328,10 +325,12 @@ int dv_mls_keypackage_check(const uint8_t *buf, size_t len, uint64_t user_id, co
   size_t sig_len;
   int tbs_len = keypackage_fields(&r, user_id, &leaf, &sig, &sig_len);
   if (tbs_len < 0) return tbs_len;
-  TRY(verify_with_label(leaf.sig_key, leaf.sig_key_len, "LeafNodeTBS", leaf.tbs, leaf.tbs_len,
-                        leaf.sig, leaf.sig_len));
-  TRY(verify_with_label(leaf.sig_key, leaf.sig_key_len, "KeyPackageTBS", buf, (size_t)tbs_len, sig,
-                        sig_len));
+  EVP_PKEY *key = p256_public(leaf.sig_key, leaf.sig_key_len);
+  if (!key) return DV_MLS_E_SIGNATURE;
+  int rc = verify_with_label(key, "LeafNodeTBS", leaf.tbs, leaf.tbs_len, leaf.sig, leaf.sig_len);
+  if (rc == 0) rc = verify_with_label(key, "KeyPackageTBS", buf, (size_t)tbs_len, sig, sig_len);
+  EVP_PKEY_free(key);
+  TRY(rc);
   TRY(ref_hash("MLS 1.0 KeyPackage Reference", buf, len, ref));
   *kp = buf;
   *kp_len = len;
