@@ -138,7 +138,12 @@ const dataDir = path.join(root, 'unit', 'data', 'dave');
 fs.mkdirSync(dataDir, { recursive: true });
 fs.writeFileSync(path.join(dataDir, 'vectors.json'), JSON.stringify(out, null, 1) + '\n');
 const seeds = {
-  fuzz_mls_keypackage: { kp_a: kpA, kp_b: kpB, kp_c_wrapped: Buffer.concat([u16(1), u16(5), kpC]) },
+  // input = the authenticated user id (u64 BE) || op 26 payload
+  fuzz_mls_keypackage: {
+    kp_a: Buffer.concat([u64(USER_A), kpA]),
+    kp_b_wrong_user: Buffer.concat([u64(OTHER_USER), kpB]),
+    kp_c_wrapped: Buffer.concat([u64(USER_C), u16(1), u16(5), kpC]),
+  },
   fuzz_mls_commit: {
     add_b: Buffer.concat([r1.commit, r1.welcome]),
     add_c: Buffer.concat([r2.commit, r2.welcome]),
