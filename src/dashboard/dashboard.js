@@ -192,6 +192,7 @@
       const r = await fetch('/state', { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
       if (r.status === 401) {
         token = null;
+        prev = null;
         sessionStorage.removeItem(KEY);
         showLogin('The admin API refused this token.');
         return;

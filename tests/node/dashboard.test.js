@@ -13,7 +13,8 @@
  *    up, and the packet count of a member moves between two reads; loss,
  *    jitter and RTT show a value exactly when /state has one ("–" otherwise);
  *  - every request the page made went to the admin listener, no script
- *    error and no policy violation was logged, no cookie was set;
+ *    error and no policy violation was logged, no cookie was set, and the
+ *    page's connections stayed under the cap of unauthenticated ones;
  *  - signing out stops the view.
  * A screenshot goes to a temp file, or to docs/dashboard.png with
  * SC_UPDATE_SCREENSHOT=1. Env: SC_BUILD_DIR, SC_SOURCE_DIR.
@@ -192,6 +193,9 @@ async function browserPart(srv, infos) {
   c.ok(requests.length > 4 && foreign.length === 0,
     `${requests.length} requests, all to the admin listener${foreign.length ? `; foreign: ${foreign.join(' ')}` : ''}`);
   c.ok(problems.length === 0, `no script error or policy violation${problems.length ? `: ${problems.join('; ')}` : ''}`);
+  // The page's own connections stay under the cap of unauthenticated ones.
+  const evicted = fs.readFileSync(srv.logPath, 'utf8').split('\n').filter((l) => /dropped .* admin connection/.test(l));
+  c.ok(evicted.length === 0, `no admin connection evicted while the page loaded${evicted.length ? `: ${evicted[0]}` : ''}`);
 }
 
 run('dashboard', 180000, async () => {
