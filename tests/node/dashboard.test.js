@@ -10,7 +10,8 @@
  *  - two real @discordjs/voice clients talk in one channel (lib/talkers.js);
  *    Debian's chromium (puppeteer-core, headless) opens the page, the token
  *    is typed in, both members appear with their mode, the LVSP link shows
- *    up, and the packet count of a member moves between two reads; loss,
+ *    up, and the packet count of a member moves between two reads; flags
+ *    Litecord sets (self-mute, self-deafen) appear; loss,
  *    jitter and RTT show a value exactly when /state has one ("–" otherwise);
  *  - every request the page made went to the admin listener, no script
  *    error and no policy violation was logged, no cookie was set, and the
@@ -24,7 +25,7 @@ const os = require('node:os');
 const path = require('node:path');
 const puppeteer = require('puppeteer-core');
 const { startServer } = require('./lib/server');
-const { LvspClient } = require('./lib/lvsp_client');
+const { LvspClient, INFO_LATER } = require('./lib/lvsp_client');
 const { adminGet, adminState, findMember } = require('./lib/admin_client');
 const { startTalkers } = require('./lib/talkers');
 const { Checks, run, sleep } = require('./lib/checks');
@@ -118,7 +119,7 @@ async function rowTexts(page, userId) {
     Object.fromEntries([...tr.children].map((td) => [td.className, td.textContent])));
 }
 
-async function afterLogin(page, srv, infos) {
+async function afterLogin(page, srv, infos, lv) {
   await page.type('#token', srv.adminToken());
   await page.click('#login button');
   const ids = [infos.A.user_id, infos.B.user_id];
@@ -144,6 +145,13 @@ async function afterLogin(page, srv, infos) {
   c.ok(cards['LVSP link'] === 'up' && /^[0-9.]+$/.test(cards.Health) && /^[0-9.]+ %$/.test(cards['Media CPU']) &&
     cards['Voice states'].startsWith('2 /') && status === 'serving',
   `cards: ${JSON.stringify(cards)}; status ${status}`);
+  // Flags Litecord sends show up (self-mute and self-deafen: the server forwards on).
+  lv.info(INFO_LATER.VST_UPDATE, { user_id: infos.B.user_id, guild_id: infos.B.guild_id, self_mute: true, self_deaf: true });
+  const flags = await page.waitForFunction((id) => {
+    const td = document.querySelector(`tr[data-user="${id}"] td.flags`);
+    return td && /self-muted/.test(td.textContent) && /self-deaf/.test(td.textContent) && td.textContent;
+  }, { timeout: 5000 }, infos.B.user_id).then((h) => h.jsonValue()).catch(() => null);
+  c.ok(flags !== null, `B self-muted and self-deafened by Litecord: "${flags}"`);
   const stored = await page.evaluate(() => ({ cookie: document.cookie, url: location.href }));
   c.ok(stored.cookie === '' && !stored.url.includes(srv.adminToken()), `no cookie, the token is not in the URL (${stored.url})`);
 }
@@ -167,7 +175,7 @@ async function signOut(page) {
   c.ok(s.login && !s.view && s.stored === 0, `sign out: login shown ${s.login}, view ${s.view}, stored ${s.stored}`);
 }
 
-async function browserPart(srv, infos) {
+async function browserPart(srv, infos, lv) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'lcv-chromium-'));
   const browser = await launch(profile);
   const requests = [];
@@ -182,7 +190,7 @@ async function browserPart(srv, infos) {
       if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push(`console: ${m.text()}`);
     });
     await beforeLogin(page, srv);
-    await afterLogin(page, srv, infos);
+    await afterLogin(page, srv, infos, lv);
     await screenshot(page);
     await signOut(page);
   } finally {
@@ -209,7 +217,7 @@ run('dashboard', 180000, async () => {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lcv-dashboard-'));
   const talkers = await startTalkers({ srv, lvsp: lv, buildDir: build, workDir });
   try {
-    await browserPart(srv, talkers.infos);
+    await browserPart(srv, talkers.infos, lv);
   } finally {
     const heard = await talkers.stop();
     c.ok(heard.A.received > 0 && heard.B.received > 0, `the call ran: A heard ${heard.A.received}, B heard ${heard.B.received}`);
