@@ -16,6 +16,7 @@
  *  - every request the page made went to the admin listener, no script
  *    error and no policy violation was logged, no cookie was set, and the
  *    page's connections stayed under the cap of unauthenticated ones;
+ *  - after POST /drain the status shows draining, its reason and time left;
  *  - signing out stops the view.
  * A screenshot goes to a temp file, or to docs/dashboard.png with
  * SC_UPDATE_SCREENSHOT=1. Env: SC_BUILD_DIR, SC_SOURCE_DIR.
@@ -165,6 +166,16 @@ async function screenshot(page) {
   if (!update) fs.rmSync(out, { force: true });
 }
 
+/* POST /drain: the status turns to draining, with reason and time left. */
+async function drainShown(page, srv) {
+  const r = await adminGet(srv.adminUrl, '/drain', srv.adminToken(), { method: 'POST' });
+  const shown = await page.waitForFunction(() => {
+    const t = document.getElementById('status').textContent;
+    return /^draining \(admin request\), \d+ s left$/.test(t) && t;
+  }, { timeout: 5000 }).then((h) => h.jsonValue()).catch(() => null);
+  c.ok(r.status === 200 && shown !== null, `POST /drain ${r.status}: the page shows "${shown}"`);
+}
+
 async function signOut(page) {
   await page.click('#signout');
   await sleep(1500);
@@ -192,6 +203,7 @@ async function browserPart(srv, infos, lv) {
     await beforeLogin(page, srv);
     await afterLogin(page, srv, infos, lv);
     await screenshot(page);
+    await drainShown(page, srv);
     await signOut(page);
   } finally {
     await browser.close();
