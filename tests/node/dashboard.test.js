@@ -130,7 +130,7 @@ async function afterLogin(page, srv, infos, lv) {
   const rows = { A: await rowTexts(page, infos.A.user_id), B: await rowTexts(page, infos.B.user_id) };
   c.ok(rows.A.mode === mode && rows.B.mode === mode && rows.A.transport === 'discord_udp' &&
     rows.A.session === findMember(st, infos.A.user_id).member.session_id.slice(0, 8),
-  `both members shown: A ${JSON.stringify(rows.A)}; B mode ${rows.B.mode}`);
+  `both members shown: A ${JSON.stringify(rows.A)}; B mode ${rows.B.mode} (/state: ${JSON.stringify(st).length} bytes a read)`);
   const sections = await page.$$eval('section[data-channel]', (s) => s.map((e) => e.dataset.channel));
   c.ok(sections.length === 1 && sections[0] === infos.A.channel_id, `one channel shown: ${sections}`);
   checkQualityCells(rows, st, infos);
