@@ -76,9 +76,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int rc = sc_sdp_parse_fragment(buf, size, &f);
   FUZZ_CHECK(rc <= 0 && rc > -SC_SDP_ERR_COUNT);
   FUZZ_CHECK(strcmp(sc_sdp_err_name(rc), "unknown") != 0);
-  /* A text the reader refuses is refused by the fragment reader for the
-   * same reason; a text it accepts may still lack what a fragment needs. */
-  if (lines < 0) FUZZ_CHECK(rc == lines);
+  /* A text the reader refuses is refused by the fragment reader: for the
+   * same reason when the whole text is (size, bytes, line count and
+   * length, checked first), else perhaps at an earlier attribute. A
+   * reader error reported by the fragment reader is the reader's. */
+  int whole_text = lines == SC_SDP_ERR_TOO_BIG || lines == SC_SDP_ERR_BINARY ||
+                   lines == SC_SDP_ERR_TOO_MANY_LINES || lines == SC_SDP_ERR_LINE_TOO_LONG;
+  if (lines < 0) FUZZ_CHECK(rc < 0);
+  if (whole_text) FUZZ_CHECK(rc == lines);
+  if (rc == SC_SDP_ERR_BAD_LINE || rc == SC_SDP_ERR_TOO_MANY_SECTIONS) FUZZ_CHECK(rc == lines);
   if (rc == 0) check_fragment(&f);
   free(buf);
   return 0;

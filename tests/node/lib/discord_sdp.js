@@ -149,11 +149,14 @@
 
   /* remotes: [{ user_id, ssrc, kind: 'audio'|'video', rtx_ssrc? }], given
    * in order to the sections that send (answer direction sendrecv or
-   * sendonly) of their kind. Returns { sdp, assigned: [remote...] }. */
-  function synthesizeAnswer(offer, partial, remotes = []) {
+   * sendonly) of their kind; remotes beyond them are left out (the client
+   * adds recvonly sections and renegotiates locally). o= keeps sessionId
+   * across renegotiations, with a growing version. Returns { sdp,
+   * assigned: [remote + mid...] }. */
+  function synthesizeAnswer(offer, partial, remotes = [], { sessionId = Date.now(), version = 2 } = {}) {
     const secs = sections(offer);
     const { port, ip } = partial;
-    const out = ['v=0', `o=- ${Date.now()} 2 IN IP4 127.0.0.1`, 's=-', 't=0 0',
+    const out = ['v=0', `o=- ${sessionId} ${version} IN IP4 127.0.0.1`, 's=-', 't=0 0',
       `a=group:BUNDLE ${secs.map((s) => s.mid).join(' ')}`, 'a=msid-semantic: WMS *'];
     const queue = remotes.slice();
     const assigned = [];

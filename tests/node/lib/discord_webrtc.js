@@ -13,6 +13,7 @@
  *   const d = await c.selectProtocol();      // op 1 d
  *   await c.applyAnswer(op4.d.sdp, [{ user_id, ssrc, kind: 'audio' }]);
  *   c.pc.signalingState === 'stable'
+ *   await c.renegotiate([...remotes, { user_id: 'B', ssrc: S2, kind: 'audio' }]);
  *   c.audio.sender.sendRtp(...), c.audio.receiver.track.onReceiveRtp
  *   await c.close();
  */
@@ -77,10 +78,34 @@ class DiscordWebClient {
    * { sdp, assigned }. */
   async applyAnswer(op4Sdp, remotes = [], edit = (s) => s) {
     const partial = DiscordSdp.parsePartialAnswer(op4Sdp);
-    const answer = DiscordSdp.synthesizeAnswer(this.offer, partial, remotes);
+    this.partial = partial;
+    this.answerVersion = 2;
+    this.sessionId = Date.now();
+    return this.setAnswer(remotes, edit);
+  }
+
+  async setAnswer(remotes, edit = (s) => s) {
+    const answer = DiscordSdp.synthesizeAnswer(this.offer, this.partial, remotes,
+      { sessionId: this.sessionId, version: this.answerVersion++ });
     answer.sdp = edit(answer.sdp);
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
     return answer;
+  }
+
+  /* New remote streams (op 5 / op 12) without SDP on the gateway: as
+   * Discord's client does, add recvonly sections for the remotes no
+   * section carries yet, make a new local offer and answer it from the
+   * same op 4. remotes: every remote stream (the previous ones too). */
+  async renegotiate(remotes) {
+    const sending = (kind) => DiscordSdp.sections(this.offer)
+      .filter((s) => s.kind === kind && (s.direction === 'sendrecv' || s.direction === 'recvonly')).length;
+    for (const kind of ['audio', 'video']) {
+      const missing = remotes.filter((r) => r.kind === kind).length - sending(kind);
+      for (let i = 0; i < missing; i++) this.pc.addTransceiver(kind, { direction: 'recvonly' });
+    }
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    this.offer = this.pc.localDescription.sdp;
+    return this.setAnswer(remotes);
   }
 
   async close() {
