@@ -9,7 +9,9 @@
  * "PORT <port>", then reads "EXPECT <fingerprint>" from stdin (the
  * browser's, from its offer) before the first DTLS datagram is accepted.
  * Prints "CONNECTED <profile>" and ends with one "RESULT ..." line once
- * PACKETS (default 100) RTP packets authenticated, or after 25 s.
+ * PACKETS (default 100) RTP packets authenticated, or after 25 s. Every
+ * RTP packet goes back to the browser under ECHO_SSRC, protected with our
+ * outbound keys.
  */
 #include <arpa/inet.h>
 #include <openssl/evp.h>
@@ -23,6 +25,8 @@
 
 #include "sc_dtls.h"
 #include "sc_srtp.h"
+
+#define ECHO_SSRC 0x4C435631u /* "LCV1" */
 
 typedef struct {
   sc_dtls_ctx_t *ctx;
@@ -104,15 +108,25 @@ static void on_dtls(peer_t *p, const uint8_t *d, size_t n, sc_dtls_out_t *out) {
   fflush(stdout);
 }
 
-static void on_srtp(peer_t *p, uint8_t *d, size_t n) {
+/* Unprotects what the browser sent; RTP goes back to it under ECHO_SSRC
+ * (which our answer announced), protected again: its own SRTP stack then
+ * checks our outbound direction. Returns the length to send back, or 0. */
+static size_t on_srtp(peer_t *p, uint8_t *d, size_t n, size_t cap) {
   int pt = d[1] & 0x7f, rtcp = pt >= 64 && pt <= 95;
   int rc = rtcp ? sc_srtp_unprotect_rtcp(p->srtp, d, n) : sc_srtp_unprotect_rtp(p->srtp, d, n);
-  if (rc < 0)
+  if (rc < 0) {
     p->srtp_errors++;
-  else if (rtcp)
+    return 0;
+  }
+  if (rtcp) {
     p->rtcp_ok++;
-  else
-    p->rtp_ok++;
+    return 0;
+  }
+  p->rtp_ok++;
+  put32(d + 8, ECHO_SSRC);
+  rc = sc_srtp_protect_rtp(p->srtp, d, (size_t)rc, cap);
+  if (rc < 0) p->srtp_errors++;
+  return rc < 0 ? 0 : (size_t)rc;
 }
 
 static void serve(peer_t *p, int fd, const char *pwd, int want) {
@@ -141,7 +155,8 @@ static void serve(peer_t *p, int fd, const char *pwd, int want) {
         peer = from;
         on_dtls(p, buf, (size_t)n, &out);
       } else if (buf[0] >= 128 && buf[0] <= 191 && p->srtp) {
-        on_srtp(p, buf, (size_t)n);
+        size_t back = on_srtp(p, buf, (size_t)n, sizeof buf);
+        if (back) sendto(fd, buf, back, 0, (void *)&from, sizeof from);
       }
     }
     for (int i = 0; i < out.n; i++)

@@ -12,7 +12,8 @@
  * it saw our certificate (sha-256 fingerprint as announced); the peer
  * verified Chromium's certificate against the offer's a=fingerprint,
  * chose the GCM profile, and authenticated 100 RTP packets with no SRTP
- * error.
+ * error; Chromium decrypted the packets the peer sent back (sc_srtp's
+ * outbound direction, under an SSRC the answer announced).
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -25,6 +26,7 @@ const buildDir = process.env.SC_BUILD_DIR ||
   path.join(process.env.SC_SOURCE_DIR || path.resolve(__dirname, '..', '..'), 'build');
 const ICE_PWD = 'Zq3vLw9XyTb2Kp7Rm4Hs8N';
 const ICE_UFRAG = 'lcv1';
+const ECHO_SSRC = 0x4C435631; /* lcv_dtls_peer sends our RTP back under it */
 
 function startPeer() {
   const bin = path.join(buildDir, 'tests', 'bench', 'lcv_dtls_peer');
@@ -73,6 +75,17 @@ async function answerAndWait(sdp) {
   while (!['connected', 'failed'].includes(pc.connectionState) && Date.now() - t0 < 20000) {
     await new Promise((r) => setTimeout(r, 50));
   }
+  /* Our packets come back under the echo SSRC: wait until Chromium
+   * decrypted 20 (it counts only packets that authenticated). */
+  const inbound = async () => {
+    let got = null;
+    (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'audio') got = s; });
+    return got;
+  };
+  const t1 = Date.now();
+  while (Date.now() - t1 < 10000 && !(((await inbound()) || {}).packetsReceived >= 20)) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const stats = [];
   (await pc.getStats()).forEach((s) => stats.push(s));
   return { state: pc.connectionState, ms: Date.now() - t0, stats };
@@ -82,7 +95,8 @@ function answerSdp(mid, port, fp) {
   return ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', 't=0 0', `a=group:BUNDLE ${mid}`, 'a=ice-lite',
     `m=audio ${port} UDP/TLS/RTP/SAVPF 111`, 'c=IN IP4 127.0.0.1', `a=mid:${mid}`,
     `a=ice-ufrag:${ICE_UFRAG}`, `a=ice-pwd:${ICE_PWD}`, `a=fingerprint:sha-256 ${fp}`,
-    'a=setup:passive', 'a=rtcp-mux', 'a=recvonly', 'a=rtpmap:111 opus/48000/2',
+    'a=setup:passive', 'a=rtcp-mux', 'a=sendrecv', 'a=rtpmap:111 opus/48000/2',
+    'a=msid:lcv lcv-audio', `a=ssrc:${ECHO_SSRC} cname:lcv`,
     `a=candidate:1 1 udp 2130706431 127.0.0.1 ${port} typ host`, 'a=end-of-candidates', ''].join('\r\n');
 }
 
@@ -122,6 +136,9 @@ async function body() {
   c.ok(res.verified === 1 && res.state === 1, `peer verified Chromium's fingerprint and is connected (${m[1]})`);
   c.ok(res.rtp_ok >= 100 && res.srtp_errors === 0, `100 RTP packets authenticated, no SRTP error (${m[1]})`);
   c.ok(res.stun >= 1, `ICE-lite checks answered (${res.stun})`);
+  const inbound = r.stats.find((s) => s.type === 'inbound-rtp' && s.kind === 'audio') || {};
+  c.ok(inbound.ssrc === ECHO_SSRC && inbound.packetsReceived >= 20,
+    `Chromium decrypted our SRTP (ssrc ${inbound.ssrc}, packetsReceived ${inbound.packetsReceived})`);
   await peer.exited;
 }
 
