@@ -14,12 +14,16 @@
  * handshake thread, then the media worker). Every call clears the calling
  * thread's OpenSSL error queue first.
  * Memory: the context is allocated once; a session is allocated by
- * sc_dtls_new (OpenSSL allocates during the handshake, and frees its
- * handshake state when done). Datagrams to send are written to a
+ * sc_dtls_new, and OpenSSL allocates inside it during the handshake.
+ * Between datagrams a session holds no record buffers (they are freed
+ * after every call and set up again by the next). A connected session
+ * still holds OpenSSL's handshake leftovers (DTLS keeps them to answer a
+ * retransmitted last flight) until sc_dtls_shed frees the SSL object and
+ * keeps the state and keys. Datagrams to send are written to a
  * caller-provided sc_dtls_out_t, each BIO write its own datagram of at
- * most SC_DTLS_MTU bytes. sc_dtls_shed frees the SSL object of a connected
- * session and keeps its state and keys. The caller frees sessions
- * (sc_dtls_free) before the context (sc_dtls_ctx_free).
+ * most SC_DTLS_MTU bytes; nothing is allocated per datagram outside
+ * OpenSSL. The caller frees sessions (sc_dtls_free) before the context
+ * (sc_dtls_ctx_free).
  */
 #ifndef SC_DTLS_H
 #define SC_DTLS_H

@@ -10,16 +10,19 @@
  *     per further outbound stream;
  *   - server CPU per handshake (CLOCK_THREAD_CPUTIME_ID around the server's
  *     calls only).
- * It prints figures and asserts nothing about them; it fails only if a
+ * "lcv_dtls_cost N srtp" measures sc_srtp_t alone in a fresh process
+ * (heap and RSS growth). It prints figures and asserts nothing about them; it fails only if a
  * handshake does not complete. Not run by ctest.
  */
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <openssl/core_names.h>
 #include <openssl/params.h>
+#include <openssl/rand.h>
 
 #include "dtls_fx.h"
 #include "sc_dtls.h"
@@ -33,6 +36,15 @@ static double cpu_ns(void) {
 
 static long heap(void) {
   return (long)mallinfo2().uordblks;
+}
+
+/* Resident set size in bytes (/proc/self/statm, field 2). */
+static long rss(void) {
+  long pages = 0, resident = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (f && fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+  if (f) fclose(f);
+  return resident * 4096;
 }
 
 typedef struct {
@@ -69,7 +81,7 @@ static int srtp_phase(pair_t *pairs, int n, uint16_t profile) {
   sc_srtp_t **s = calloc((size_t)n, sizeof *s);
   uint8_t pkt[200 + SC_SRTP_SPARE] = {0x80, 111};
   printf("%s:\n", sc_srtp_profile_name(profile));
-  long h0 = heap();
+  long h0 = heap(), r0 = rss();
   for (int i = 0; i < n; i++) {
     sc_srtp_keys_t k;
     if (sc_dtls_srtp_keys(pairs[i].server, &k) < 0) return -1;
@@ -77,7 +89,7 @@ static int srtp_phase(pair_t *pairs, int n, uint16_t profile) {
     k.salt_len = profile == SC_SRTP_AEAD_AES_128_GCM ? 12 : 14;
     if (sc_srtp_new(&s[i], &k, 16) < 0) return -1;
   }
-  long h1 = heap();
+  long h1 = heap(), r1 = rss();
   for (int i = 0; i < n; i++) { /* one outbound stream each: the first SSRC we send */
     pkt[11] = 1;
     sc_srtp_protect_rtp(s[i], pkt, 100, sizeof pkt);
@@ -89,6 +101,7 @@ static int srtp_phase(pair_t *pairs, int n, uint16_t profile) {
   }
   long h3 = heap();
   report("sc_srtp_t (2 sessions, no stream yet)", h1 - h0, n);
+  report("  (RSS growth over the same step)", r1 - r0, n);
   report("  + first outbound stream", h2 - h1, n);
   report("  + each further stream (either direction)", h3 - h2, n);
   for (int i = 0; i < n; i++) sc_srtp_free(s[i]);
@@ -128,8 +141,31 @@ static void evp_phase(int n) {
   free(m);
 }
 
+/* "srtp" mode: sc_srtp_t alone in a fresh process (no freed handshake
+ * memory to reuse), so the RSS growth is the real one. */
+static int srtp_only(int n) {
+  sc_srtp_keys_t k = {.profile = SC_SRTP_AEAD_AES_128_GCM, .key_len = 16, .salt_len = 12};
+  sc_srtp_t **s = calloc((size_t)n, sizeof *s);
+  RAND_bytes(k.local_key, 16);
+  RAND_bytes(k.remote_key, 16);
+  for (int pass = 0; pass < 2; pass++) {
+    long h0 = heap(), r0 = rss();
+    for (int i = 0; i < n; i++)
+      if (sc_srtp_new(&s[i], &k, 16) < 0) return 1;
+    printf("%s, fresh process:\n", sc_srtp_profile_name(k.profile));
+    report("sc_srtp_t heap", heap() - h0, n);
+    report("sc_srtp_t RSS growth", rss() - r0, n);
+    for (int i = 0; i < n; i++) sc_srtp_free(s[i]);
+    k.profile = SC_SRTP_AES128_CM_SHA1_80;
+    k.salt_len = 14;
+  }
+  free(s);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   int n = argc > 1 ? atoi(argv[1]) : 200;
+  if (argc > 2 && strcmp(argv[2], "srtp") == 0) return n < 1 ? 1 : srtp_only(n);
   char err[256];
   sc_dtls_ctx_t *ctx = NULL;
   double t0 = cpu_ns();
