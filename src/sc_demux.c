@@ -12,7 +12,9 @@
 #define DISCOVERY_BODY_LEN 70
 
 int sc_demux_is_stun(const uint8_t *buf, size_t len) {
-  if (len < STUN_HEADER || (buf[0] & 0xC0) != 0) return 0;
+  /* byte 0 < 4, not just the two zero bits of RFC 8489: RFC 7983 gives
+   * 20..63 to DTLS on a shared port. */
+  if (len < STUN_HEADER || buf[0] > 3) return 0;
   if (sc_rd32(buf + 4) != STUN_COOKIE) return 0;
   size_t body = sc_rd16(buf + 2);
   return body % 4 == 0 && body == len - STUN_HEADER;

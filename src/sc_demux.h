@@ -30,7 +30,7 @@ typedef enum {
 } sc_demux_kind_t;
 
 /* The STUN header test for a datagram from an unknown tuple: len >= 20,
- * the two top bits of byte 0 clear, the magic cookie 0x2112A442 in bytes
+ * byte 0 < 4 (RFC 7983), the magic cookie 0x2112A442 in bytes
  * 4..7, and a length field that is a multiple of 4 and equals len - 20.
  * A discovery request can never pass it (its length field is 70). */
 int sc_demux_is_stun(const uint8_t *buf, size_t len);

@@ -153,7 +153,9 @@ int sc_ice_on_stun(sc_ice_t *a, int64_t now_ms, const uint8_t *buf, size_t len,
                    const struct sockaddr_storage *from, uint8_t *out, size_t cap) {
   sc_ice_counters_t *c = &a->counters;
   sc_stun_msg_t m;
-  if (sc_stun_parse(buf, len, &m) < 0) return refuse(&c->malformed, SC_ICE_MALFORMED);
+  int family = from->ss_family;
+  if ((family != AF_INET && family != AF_INET6) || sc_stun_parse(buf, len, &m) < 0)
+    return refuse(&c->malformed, SC_ICE_MALFORMED);
   if (m.type != SC_STUN_BINDING_REQUEST) return refuse(&c->not_request, SC_ICE_NOT_REQUEST);
   if (m.fp_off && !sc_stun_check_fingerprint(buf, &m))
     return refuse(&c->bad_fingerprint, SC_ICE_BAD_FINGERPRINT);

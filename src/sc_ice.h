@@ -53,7 +53,7 @@
 
 /* Why a request got no answer: sc_ice_on_stun returns the negative. */
 typedef enum {
-  SC_ICE_MALFORMED = 1,   /* not a parsable STUN message */
+  SC_ICE_MALFORMED = 1,   /* not a parsable STUN message (or from is not IPv4/IPv6) */
   SC_ICE_NOT_REQUEST,     /* a response or indication: ignored */
   SC_ICE_UNKNOWN_UFRAG,   /* USERNAME absent or not ours:theirs */
   SC_ICE_BAD_FINGERPRINT, /* FINGERPRINT present and wrong */

@@ -155,7 +155,7 @@ static int parse_attr(const uint8_t *buf, size_t off, uint16_t type, size_t n, s
 
 int sc_stun_parse(const uint8_t *buf, size_t len, sc_stun_msg_t *m) {
   memset(m, 0, sizeof *m);
-  if (len < SC_STUN_HEADER_LEN || len > SC_STUN_MAX_LEN || (buf[0] & 0xC0) != 0) return -EINVAL;
+  if (len < SC_STUN_HEADER_LEN || len > SC_STUN_MAX_LEN || buf[0] > 3) return -EINVAL;
   if (sc_rd32(buf + 4) != SC_STUN_COOKIE) return -EINVAL;
   if (sc_rd16(buf + 2) != len - SC_STUN_HEADER_LEN || len % 4 != 0) return -EINVAL;
   m->type = sc_rd16(buf);

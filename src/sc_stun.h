@@ -77,7 +77,7 @@ typedef struct {
 } sc_stun_msg_t;
 
 /* Parses a STUN message. 0, or -EINVAL if it is malformed: not the STUN
- * header (sc_demux_is_stun), longer than SC_STUN_MAX_LEN, an attribute
+ * header (sc_demux_is_stun: byte 0 < 4, cookie, length), longer than SC_STUN_MAX_LEN, an attribute
  * that does not fit with its padding, more than SC_STUN_MAX_ATTRS
  * attributes, a known attribute of the wrong length (USERNAME 1..513,
  * PRIORITY 4, USE-CANDIDATE 0, ICE-CONTROLLING/CONTROLLED 8, MI 20,

@@ -1,7 +1,10 @@
 /* sc_demux: the first-byte ranges of RFC 7983 for a known WebRTC tuple
  * (every byte value, and the minimum lengths), RTCP by RFC 5761, and the
  * unknown-tuple test that keeps STUN and Discord IP discovery apart. */
+#include <errno.h>
+
 #include "sc_demux.h"
+#include "sc_stun.h"
 #include "sc_test.h"
 #include "stun_fx.h"
 
@@ -60,6 +63,11 @@ static void test_unknown_tuple_stun(void) {
   b[7] ^= 1;
   b[0] = 0x40; /* byte 0 >= 4 */
   ASSERT_EQ(sc_demux_unknown(b, sizeof b), SC_DEMUX_OTHER);
+  b[0] = 0x2B; /* top bits clear (RFC 8489) but a DTLS first byte (RFC 7983) */
+  ASSERT_EQ(sc_demux_unknown(b, sizeof b), SC_DEMUX_OTHER);
+  ASSERT_EQ(sc_demux_webrtc(b, sizeof b), SC_DEMUX_DTLS);
+  sc_stun_msg_t m;
+  ASSERT_EQ(sc_stun_parse(b, sizeof b, &m), -EINVAL);
   /* Length field not a multiple of 4 even if it matches. */
   uint8_t odd[22] = {0, 1, 0, 2, 0x21, 0x12, 0xA4, 0x42};
   ASSERT_EQ(sc_demux_unknown(odd, sizeof odd), SC_DEMUX_OTHER);

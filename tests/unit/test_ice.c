@@ -144,8 +144,12 @@ static void test_bad_fingerprint_malformed_not_request(void) {
   fx_request(&req, username, agent.pwd, 0, 9);
   req.b[1] = 0x11; /* a binding indication: no answer, no consent */
   ASSERT_EQ(sc_ice_on_stun(&agent, 0, req.b, req.len, &from, out, sizeof out), -SC_ICE_NOT_REQUEST);
+  fx_request(&req, username, agent.pwd, 0, 10);
+  struct sockaddr_storage unix_from = {.ss_family = AF_UNIX};
+  ASSERT_EQ(sc_ice_on_stun(&agent, 0, req.b, req.len, &unix_from, out, sizeof out),
+            -SC_ICE_MALFORMED);
   ASSERT_EQ(agent.counters.bad_fingerprint, 1);
-  ASSERT_EQ(agent.counters.malformed, 1);
+  ASSERT_EQ(agent.counters.malformed, 2);
   ASSERT_EQ(agent.counters.not_request, 1);
   ASSERT_EQ(sc_ice_state(&agent, 0), SC_ICE_NEW);
 }
