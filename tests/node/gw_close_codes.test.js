@@ -95,7 +95,7 @@ async function identifiedCodes(ctx) {
   g.send(0, identifyData(vi));
   await expectClose('4005 second Identify', g, 4005);
   for (const [what, data, code] of [
-    ['4012 unknown protocol', { protocol: 'webrtc', data: 'v=0', sdp: 'v=0' }, 4012],
+    ['4012 unknown protocol', { protocol: 'carrier-pigeon', data: {} }, 4012],
     ['4016 unknown mode', { protocol: 'udp', data: { address: '127.0.0.1', port: 9, mode: 'xsalsa20_poly1305_lite_rtpsize' } }, 4016],
   ]) {
     g = await joined(ctx, vi);
