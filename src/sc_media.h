@@ -186,7 +186,8 @@ typedef struct {
   uint64_t dtls_failed;    /* handshakes failed (timeout, fingerprint, protocol) */
   uint64_t foreign_ssrc;   /* SRTP with an SSRC that is not the member's */
   uint64_t not_opus;       /* SRTP with another payload type (video: not yet) */
-  uint64_t no_consent;     /* packets not sent: consent expired */
+  uint64_t no_consent;     /* packets not sent or taken: consent expired or not keyed */
+  uint64_t no_keys;        /* SRTP from a validated tuple before DTLS keyed the member */
   uint64_t unknown_tuple;  /* non-STUN datagrams from tuples nobody validated */
 } sc_rtc_stats_t;
 

@@ -422,7 +422,10 @@ sc_rtc_verdict_t sc_rtc_input(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf
     case SC_DEMUX_RTP:
     case SC_DEMUX_RTCP:
       if (!r->srtp || !sc_ice_tuple_valid(&r->ice, t->now_ms, from)) {
-        t->stats.no_consent++;
+        if (r->srtp)
+          t->stats.no_consent++;
+        else
+          t->stats.no_keys++;
         return SC_RTC_DONE;
       }
       res->owner = r->owner;
