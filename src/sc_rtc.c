@@ -34,8 +34,9 @@ struct sc_rtc {
   uint8_t shed;     /* DTLS's SSL object freed after the first SRTP */
   uint8_t has_peer; /* peer_ssrc is bound */
   uint32_t peer_ssrc;
-  struct sockaddr_storage dtls_to; /* where DTLS flights (and retransmissions) go */
-  sc_rtc_t *hs_prev, *hs_next;     /* the table's handshaking list */
+  struct sockaddr_storage media_from; /* source of the SRTP being opened */
+  struct sockaddr_storage dtls_to;    /* where DTLS flights (and retransmissions) go */
+  sc_rtc_t *hs_prev, *hs_next;        /* the table's handshaking list */
   int in_hs;
   int n_hashed; /* tuples of this member in the table's tuple hash */
   sc_udp_addr_t hashed[SC_ICE_MAX_PAIRS];
@@ -428,6 +429,7 @@ sc_rtc_verdict_t sc_rtc_input(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf
           t->stats.no_keys++;
         return SC_RTC_DONE;
       }
+      r->media_from = *from; /* an authentic packet makes it the send tuple (open) */
       res->owner = r->owner;
       res->r = r;
       return SC_RTC_MEDIA;
@@ -520,6 +522,10 @@ static int rtc_open(void *state, const uint8_t *pkt, size_t len, uint8_t *plain,
   }
   if (check_ssrc(r, h.ssrc) < 0) return -EPERM;
   if (!r->shed && r->dtls) r->shed = sc_dtls_shed(r->dtls) == 0; /* it has our last flight */
+  /* A peer may settle on another validated pair than the one it
+   * nominated (Firefox): media follows where its authentic SRTP comes
+   * from, as the media plane's binding does. */
+  if (r->tab) sc_ice_media_from(&r->ice, r->tab->now_ms, &r->media_from);
   if (h.extension && r->level_id && plain[h.clear_len - 4] == 0xBE &&
       plain[h.clear_len - 3] == 0xDE)
     out->has_level =
