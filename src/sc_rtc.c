@@ -17,6 +17,7 @@
 #include "sc_rtp.h"
 #include "sc_srtp.h"
 #include "sc_stun.h"
+#include "sc_ufrag_map.h"
 
 #define RTC_SRTP_STREAMS 4  /* SSRCs per direction: audio, and room to renegotiate */
 #define RTC_LEVEL_EXT_LEN 8 /* 0xBEDE preamble + one one-byte element, padded */
@@ -71,49 +72,6 @@ static int addr_same(const sc_udp_addr_t *a, const sc_udp_addr_t *b) {
     return a->in6.sin6_port == b->in6.sin6_port &&
            memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
   return a->in.sin_port == b->in.sin_port && a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
-}
-
-static uint64_t hash_ufrag(const void *u, size_t n) {
-  return fnv(u, n, 0xcbf29ce484222325ull);
-}
-
-/* ---- the ufrag table ------------------------------------------------------ */
-
-static size_t ufrag_home(const sc_rtc_table_t *t, const char *u) {
-  return (size_t)hash_ufrag(u, strlen(u)) & (t->ufrag_cap - 1);
-}
-
-static sc_rtc_t *find_ufrag(const sc_rtc_table_t *t, const uint8_t *u, size_t n) {
-  if (!t->n_members || n > SC_ICE_UFRAG_LEN) return NULL;
-  size_t mask = t->ufrag_cap - 1;
-  for (size_t i = (size_t)hash_ufrag(u, n) & mask;; i = (i + 1) & mask) {
-    sc_rtc_t *r = t->by_ufrag[i];
-    if (!r) return NULL;
-    if (strlen(r->ice.ufrag) == n && memcmp(r->ice.ufrag, u, n) == 0) return r;
-  }
-}
-
-static void ufrag_insert(sc_rtc_table_t *t, sc_rtc_t *r) {
-  size_t mask = t->ufrag_cap - 1, i = ufrag_home(t, r->ice.ufrag);
-  while (t->by_ufrag[i]) i = (i + 1) & mask;
-  t->by_ufrag[i] = r;
-}
-
-/* Backward-shift deletion: later entries of the probe run move up. */
-static void ufrag_remove(sc_rtc_table_t *t, sc_rtc_t *r) {
-  size_t mask = t->ufrag_cap - 1, i = ufrag_home(t, r->ice.ufrag);
-  while (t->by_ufrag[i] && t->by_ufrag[i] != r) i = (i + 1) & mask;
-  if (!t->by_ufrag[i]) return;
-  t->by_ufrag[i] = NULL;
-  for (size_t j = (i + 1) & mask; t->by_ufrag[j]; j = (j + 1) & mask) {
-    size_t home = ufrag_home(t, t->by_ufrag[j]->ice.ufrag);
-    /* j's entry may fill the hole at i unless its home lies in (i, j]. */
-    if (((j - home) & mask) >= ((j - i) & mask)) {
-      t->by_ufrag[i] = t->by_ufrag[j];
-      t->by_ufrag[j] = NULL;
-      i = j;
-    }
-  }
 }
 
 /* ---- the tuple table ------------------------------------------------------ */
@@ -179,32 +137,36 @@ static size_t pow2_at_least(size_t n) {
   return c;
 }
 
-/* Both tables hold at most half their slots, so probe runs stay short
- * and an insert always finds a slot without growing on the packet path. */
-static int grow(sc_rtc_table_t *t, size_t members) {
-  size_t ucap = pow2_at_least(2 * members), tcap = pow2_at_least(2 * members * SC_ICE_MAX_PAIRS);
-  if (ucap <= t->ufrag_cap && tcap <= t->tuple_cap) return 0;
-  sc_rtc_t **u = calloc(ucap, sizeof *u);
+/* The tuple table holds at most half its slots, so probe runs stay short
+ * and an insert always finds a slot without growing on the packet path;
+ * the ufrag map (sc_ufrag_map) has a fixed capacity, so it is made anew,
+ * twice as large, when it is full. Both only when a member is attached. */
+static int grow_tuples(sc_rtc_table_t *t, size_t members) {
+  size_t tcap = pow2_at_least(2 * members * SC_ICE_MAX_PAIRS);
+  if (tcap <= t->tuple_cap) return 0;
   sc_rtc_tuple_slot_t *tu = calloc(tcap, sizeof *tu);
-  if (!u || !tu) {
-    free(u);
-    free(tu);
-    return -ENOMEM;
-  }
-  sc_rtc_t **old_u = t->by_ufrag;
+  if (!tu) return -ENOMEM;
   sc_rtc_tuple_slot_t *old_t = t->tuples;
-  size_t old_ucap = t->ufrag_cap, old_tcap = t->tuple_cap;
-  t->by_ufrag = u;
-  t->ufrag_cap = ucap;
+  size_t old_tcap = t->tuple_cap;
   t->tuples = tu;
   t->tuple_cap = tcap;
   t->n_tuples = 0;
-  for (size_t i = 0; i < old_ucap; i++)
-    if (old_u[i]) ufrag_insert(t, old_u[i]);
   for (size_t i = 0; i < old_tcap; i++)
     if (old_t[i].r) tuple_insert(t, &old_t[i].addr, old_t[i].r);
-  free(old_u);
   free(old_t);
+  return 0;
+}
+
+static int grow_ufrags(sc_rtc_table_t *t, size_t members) {
+  if (t->ufrags.slots && members <= t->ufrags.limit) return 0;
+  sc_ufrag_map_t m;
+  if (sc_ufrag_map_init(&m, members < 8 ? 16 : 2 * members) < 0) return -ENOMEM;
+  for (size_t i = 0; t->ufrags.slots && i < t->ufrags.cap; i++) {
+    sc_rtc_t *r = t->ufrags.slots[i].value;
+    if (r) sc_ufrag_map_put(&m, r->ice.ufrag, r);
+  }
+  sc_ufrag_map_free(&t->ufrags);
+  t->ufrags = m;
   return 0;
 }
 
@@ -215,16 +177,16 @@ void sc_rtc_table_init(sc_rtc_table_t *t, sc_rtc_emit_fn emit, void *emit_ctx) {
 }
 
 void sc_rtc_table_fini(sc_rtc_table_t *t) {
-  free(t->by_ufrag);
+  if (t->ufrags.slots) sc_ufrag_map_free(&t->ufrags);
   free(t->tuples);
-  t->by_ufrag = NULL;
   t->tuples = NULL;
 }
 
 int sc_rtc_attach(sc_rtc_table_t *t, sc_rtc_t *r, void *owner) {
-  if (find_ufrag(t, (const uint8_t *)r->ice.ufrag, strlen(r->ice.ufrag))) return -EEXIST;
-  if (grow(t, t->n_members + 1) < 0) return -ENOMEM;
-  ufrag_insert(t, r);
+  size_t n = t->n_members + 1;
+  if (grow_ufrags(t, n) < 0 || grow_tuples(t, n) < 0) return -ENOMEM;
+  int rc = sc_ufrag_map_put(&t->ufrags, r->ice.ufrag, r);
+  if (rc < 0) return rc; /* -EEXIST: that ufrag is someone's already */
   t->n_members++;
   r->tab = t;
   r->owner = owner;
@@ -257,7 +219,7 @@ static void detach(sc_rtc_t *r) {
   hs_unlink(r);
   for (int k = 0; k < r->n_hashed; k++) tuple_remove(t, &r->hashed[k]);
   r->n_hashed = 0;
-  ufrag_remove(t, r);
+  sc_ufrag_map_del(&t->ufrags, r->ice.ufrag);
   t->n_members--;
   r->tab = NULL;
 }
@@ -409,7 +371,7 @@ sc_rtc_verdict_t sc_rtc_input(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf
     const uint8_t *u;
     size_t ulen;
     if (!sc_demux_is_stun(buf, len) || sc_stun_peek_ufrag(buf, len, &u, &ulen) < 0 ||
-        !(r = find_ufrag(t, u, ulen))) {
+        !t->n_members || !(r = sc_ufrag_map_get(&t->ufrags, u, ulen))) {
       t->stats.stun_refused++;
       return SC_RTC_DONE;
     }

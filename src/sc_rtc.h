@@ -50,6 +50,7 @@
 #include "sc_ice.h"
 #include "sc_media.h"
 #include "sc_udp.h"
+#include "sc_ufrag_map.h"
 
 #define SC_RTC_OPUS_PT_CORE 120                 /* Opus inside the media plane (Discord UDP) */
 #define SC_RTC_HANDSHAKE_STEPS 16               /* DTLS datagrams read per receive batch */
@@ -82,8 +83,8 @@ typedef void (*sc_rtc_emit_fn)(void *ctx, const uint8_t *buf, size_t len,
 typedef struct sc_rtc_tuple_slot sc_rtc_tuple_slot_t;
 
 typedef struct {
-  sc_rtc_t **by_ufrag; /* open addressing, capacity a power of two */
-  size_t ufrag_cap, n_members;
+  sc_ufrag_map_t ufrags; /* our ufrag -> sc_rtc_t */
+  size_t n_members;
   sc_rtc_tuple_slot_t *tuples;
   size_t tuple_cap, n_tuples, n_dead; /* dead: tombstones */
   sc_rtc_t *handshaking;              /* sessions with a DTLS timer running */
