@@ -17,8 +17,11 @@
  *   - >= 95 % of the web client's payloads arrive byte-identical at the
  *     UDP member, with PT 120 and the web member's Ready SSRC (the SSRC
  *     every other member is told in op 5), not the browser's own SSRC;
+ *   - browser to browser: a second web client whose Opus PT is 109 (as
+ *     Firefox numbers it) gets >= 95 % of the first one's payloads
+ *     byte-identical with PT 109 and the first one's Ready SSRC;
  *   - the admin state's media.webrtc counters show the checks answered
- *     and one DTLS session keyed.
+ *     and both DTLS sessions keyed.
  * Env: SC_BUILD_DIR. Exit 0 = pass.
  */
 const path = require('node:path');
@@ -36,6 +39,7 @@ const { startServer } = require('./lib/server');
 const N = 100;
 const MIN_RATIO = 0.95;
 const WEB_OPUS_PT = 111;
+const WEB2_OPUS_PT = 109;
 
 const buildDir = process.env.SC_BUILD_DIR || path.join(__dirname, '..', '..', 'build');
 const checks = new Checks('webrtc_werift');
@@ -67,6 +71,20 @@ function connected(pc, ms) {
   return waitFor(() => pc.connectionState === 'connected', ms);
 }
 
+/* A web client with Opus PT pt that hears `remotes`: op 1, op 4, answer,
+ * connected. Returns { g, web, ready, rx }. */
+async function joinWeb(srv, ca, info, pt, remotes) {
+  const { g, ready } = await webGateway(srv, ca, info);
+  const web = new DiscordWebClient({ video: false, opusPt: pt });
+  const rx = [];
+  web.pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => rx.push(rtp)));
+  g.send(1, await web.selectProtocol());
+  const op4 = await g.take(4);
+  await web.applyAnswer(op4.d.sdp, remotes);
+  await connected(web.pc, 10000);
+  return { g, web, ready, rx };
+}
+
 async function body() {
   const srv = await startServer({ buildDir });
   servers.push(srv);
@@ -77,6 +95,8 @@ async function body() {
   const vs = async () => ({ ...await lvsp.requestVoiceState({ user_id: snowflake(), channel_id, guild_id }), guild_id });
   const udpInfo = await vs();
   const webInfo = await vs();
+  const web2Info = await vs();
+  let second = null;
 
   const udp = await MediaClient.join(udpInfo, { ca });
   const fromWeb = [];
@@ -103,6 +123,9 @@ async function body() {
     checks.ok(await connected(web.pc, 10000), `werift connectionState ${web.pc.connectionState}`);
     const webSsrc = web.audio.sender.ssrc;
     g.send(5, { speaking: 1, delay: 5, ssrc: webSsrc });
+    second = await joinWeb(srv, ca, web2Info, WEB2_OPUS_PT,
+      [{ user_id: webInfo.user_id, ssrc: ready.ssrc, kind: 'audio' }]);
+    checks.ok(second.web.pc.connectionState === 'connected', `second web client (Opus PT ${WEB2_OPUS_PT}) connected`);
     await sleep(200);
 
     const sentUdp = [];
@@ -117,7 +140,7 @@ async function body() {
       await web.audio.sender.sendRtp(new RtpPacket(h, b));
       await sleep(10);
     }
-    await waitFor(() => fromUdp.length >= N && fromWeb.length >= N, 3000);
+    await waitFor(() => fromUdp.length >= N && fromWeb.length >= N && second.rx.length >= N, 3000);
 
     const atWeb = fromUdp.filter((r) => sentUdp.includes(r.payload.toString('latin1')));
     checks.ok(atWeb.length >= N * MIN_RATIO, `web client got ${atWeb.length}/${N} UDP payloads byte-identical`);
@@ -132,10 +155,19 @@ async function body() {
       `... all with PT 120 (${[...new Set(fromWeb.map((a) => a.pt))]})`);
     checks.ok(atUdp.length > 0 && atUdp.every((a) => a.ssrc === ready.ssrc),
       `... all with the web member's Ready SSRC ${ready.ssrc} (browser's own: ${webSsrc})`);
+    const at2 = second.rx.filter((r) => sentWeb.includes(r.payload.toString('latin1')));
+    checks.ok(at2.length >= N * MIN_RATIO, `second web client got ${at2.length}/${N} of the first one's payloads`);
+    checks.ok(at2.length > 0 && at2.every((r) => r.header.payloadType === WEB2_OPUS_PT && r.header.ssrc === ready.ssrc),
+      `... all with its PT ${WEB2_OPUS_PT} and the first one's Ready SSRC ${ready.ssrc}`);
     const w = (await adminState(srv.adminUrl, srv.adminToken())).media.webrtc;
-    checks.ok(w.dtls_connected === 1 && w.stun_answered > 0 && w.nominations >= 1 && w.dtls_failed === 0,
+    checks.ok(w.dtls_connected === 2 && w.stun_answered > 0 && w.nominations >= 2 && w.dtls_failed === 0,
       `admin state media.webrtc counts the session: ${JSON.stringify(w)}`);
   } finally {
+    if (second) {
+      second.g.stopHeartbeat();
+      await second.web.close().catch(() => {});
+      second.g.kill();
+    }
     g.stopHeartbeat();
     await web.close().catch(() => {});
     g.kill();
