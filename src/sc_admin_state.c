@@ -116,14 +116,14 @@ static json_t *send_errors_json(const sc_media_stats_t *st) {
 
 /* The WebRTC transport's counters (sc_rtc_stats_t, docs/ADMIN.md). */
 static json_t *webrtc_json(const sc_rtc_stats_t *w) {
-  return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "stun_answered",
+  return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "stun_answered",
                    J(w->stun_answered), "stun_refused", J(w->stun_refused), "tuples_added",
                    J(w->tuples_added), "nominations", J(w->nominations), "dtls_datagrams",
-                   J(w->dtls_datagrams), "dtls_deferred", J(w->dtls_deferred), "dtls_refused",
-                   J(w->dtls_refused), "dtls_connected", J(w->dtls_connected), "dtls_failed",
-                   J(w->dtls_failed), "foreign_ssrc", J(w->foreign_ssrc), "not_opus",
-                   J(w->not_opus), "no_consent", J(w->no_consent), "no_keys", J(w->no_keys),
-                   "unknown_tuple", J(w->unknown_tuple));
+                   J(w->dtls_datagrams), "dtls_deferred", J(w->dtls_deferred), "dtls_dropped",
+                   J(w->dtls_dropped), "dtls_refused", J(w->dtls_refused), "dtls_connected",
+                   J(w->dtls_connected), "dtls_failed", J(w->dtls_failed), "foreign_ssrc",
+                   J(w->foreign_ssrc), "not_opus", J(w->not_opus), "no_consent", J(w->no_consent),
+                   "no_keys", J(w->no_keys), "unknown_tuple", J(w->unknown_tuple));
 }
 
 static json_t *media_json(const sc_app_t *app) {

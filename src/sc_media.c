@@ -750,7 +750,7 @@ static void drain_socket(sc_media_worker_t *w) {
 
 /* Due DTLS retransmissions; returns the epoll timeout until the next. */
 static int rtc_timers(sc_media_worker_t *w) {
-  if (!w->rtc.handshaking) return 1000;
+  if (!w->rtc.handshaking && !w->rtc.n_deferred) return 1000;
   int64_t due = sc_rtc_tick(&w->rtc, monotonic_ms());
   tx_flush(w);
   return due >= 0 && due < 1000 ? (int)due : 1000;

@@ -180,7 +180,8 @@ typedef struct {
   uint64_t tuples_added;   /* tuples validated */
   uint64_t nominations;    /* USE-CANDIDATE moved the send address */
   uint64_t dtls_datagrams; /* handshake/alert datagrams fed to DTLS */
-  uint64_t dtls_deferred;  /* dropped over the per-batch handshake budget */
+  uint64_t dtls_dropped;   /* over budget with the queue full (the peer retransmits) */
+  uint64_t dtls_deferred;  /* over the per-batch handshake budget: queued for a later turn */
   uint64_t dtls_refused;   /* no session: over the handshake bound, failed, garbage */
   uint64_t dtls_connected; /* handshakes done, SRTP keyed */
   uint64_t dtls_failed;    /* handshakes failed (timeout, fingerprint, protocol) */

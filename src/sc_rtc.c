@@ -180,10 +180,14 @@ void sc_rtc_table_fini(sc_rtc_table_t *t) {
   if (t->ufrags.slots) sc_ufrag_map_free(&t->ufrags);
   free(t->tuples);
   t->tuples = NULL;
+  free(t->deferred);
+  t->deferred = NULL;
 }
 
 int sc_rtc_attach(sc_rtc_table_t *t, sc_rtc_t *r, void *owner) {
   size_t n = t->n_members + 1;
+  if (!t->deferred && !(t->deferred = malloc(SC_RTC_DEFER_MAX * sizeof *t->deferred)))
+    return -ENOMEM;
   if (grow_ufrags(t, n) < 0 || grow_tuples(t, n) < 0) return -ENOMEM;
   int rc = sc_ufrag_map_put(&t->ufrags, r->ice.ufrag, r);
   if (rc < 0) return rc; /* -EEXIST: that ufrag is someone's already */
@@ -263,10 +267,13 @@ int sc_rtc_ready(const sc_rtc_t *r, int64_t now_ms) {
   return r->srtp && sc_ice_send_tuple(&r->ice, now_ms) != NULL;
 }
 
+static void run_deferred(sc_rtc_table_t *t);
+
 void sc_rtc_batch(sc_rtc_table_t *t, int64_t now_ms) {
   t->now_ms = now_ms;
   t->steps_left = SC_RTC_HANDSHAKE_STEPS;
   t->dtls_ns = 0;
+  run_deferred(t);
 }
 
 static int64_t monotonic_ns(void) {
@@ -307,20 +314,22 @@ static void after_dtls(sc_rtc_table_t *t, sc_rtc_t *r, sc_dtls_state_t st) {
   }
 }
 
-static void on_dtls(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf, size_t len,
-                    const struct sockaddr_storage *from) {
-  /* Until the first SRTP proves the peer has our last flight, its
-   * retransmissions still reach the session (which answers them); after
-   * that, or once keyed without a session, DTLS is ignored: a second
-   * handshake never re-keys a member. */
-  if (r->shed || (!r->dtls && r->srtp)) {
-    t->stats.dtls_refused++;
-    return;
-  }
-  if (t->steps_left <= 0 || t->dtls_ns >= (int64_t)SC_RTC_HANDSHAKE_US * 1000) {
-    t->stats.dtls_deferred++; /* the peer retransmits: forwarding goes first */
-    return;
-  }
+static int budget_left(const sc_rtc_table_t *t) {
+  return t->steps_left > 0 && t->dtls_ns < (int64_t)SC_RTC_HANDSHAKE_US * 1000;
+}
+
+/* Until the first SRTP proves the peer has our last flight, its
+ * retransmissions still reach the session (which answers them); after
+ * that, or once keyed without a session, DTLS is ignored: a second
+ * handshake never re-keys a member. */
+static int dtls_refused(sc_rtc_table_t *t, const sc_rtc_t *r) {
+  if (!r->shed && (r->dtls || !r->srtp)) return 0;
+  t->stats.dtls_refused++;
+  return 1;
+}
+
+static void feed_dtls(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf, size_t len,
+                      const struct sockaddr_storage *from) {
   t->steps_left--;
   int64_t start = monotonic_ns();
   if (!r->dtls && sc_dtls_new(&r->dtls, r->dtls_ctx, r->has_fp ? r->fp : NULL, t->now_ms) < 0) {
@@ -336,6 +345,45 @@ static void on_dtls(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf, size_t l
   emit_dtls(t, &o, from);
   after_dtls(t, r, st);
   t->dtls_ns += monotonic_ns() - start;
+}
+
+/* Over this batch's budget (or behind others waiting): kept for a later
+ * turn of the worker's loop, in arrival order; dropped only when the
+ * queue is full (the peer retransmits). */
+static void defer_dtls(sc_rtc_table_t *t, const uint8_t *buf, size_t len,
+                       const struct sockaddr_storage *from) {
+  if (!t->deferred || t->n_deferred == SC_RTC_DEFER_MAX || len > SC_DTLS_DATAGRAM_MAX) {
+    t->stats.dtls_dropped++;
+    return;
+  }
+  sc_rtc_deferred_t *d = &t->deferred[(t->deferred_head + t->n_deferred) % SC_RTC_DEFER_MAX];
+  d->from = *from;
+  d->len = (uint32_t)len;
+  memcpy(d->buf, buf, len);
+  t->n_deferred++;
+  t->stats.dtls_deferred++;
+}
+
+static void on_dtls(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf, size_t len,
+                    const struct sockaddr_storage *from) {
+  if (dtls_refused(t, r)) return;
+  if (t->n_deferred || !budget_left(t))
+    defer_dtls(t, buf, len, from);
+  else
+    feed_dtls(t, r, buf, len, from);
+}
+
+/* The queue first, as far as the budget goes; a datagram whose tuple is
+ * no longer valid (its member left, consent ended) is dropped. */
+static void run_deferred(sc_rtc_table_t *t) {
+  while (t->n_deferred && budget_left(t)) {
+    sc_rtc_deferred_t *d = &t->deferred[t->deferred_head];
+    t->deferred_head = (t->deferred_head + 1) % SC_RTC_DEFER_MAX;
+    t->n_deferred--;
+    sc_rtc_t *r = sc_rtc_find_tuple(t, &d->from);
+    if (r && sc_ice_tuple_valid(&r->ice, t->now_ms, &d->from) && !dtls_refused(t, r))
+      feed_dtls(t, r, d->buf, d->len, &d->from);
+  }
 }
 
 /* A STUN datagram for r (found by tuple or by ufrag). */
@@ -400,7 +448,8 @@ sc_rtc_verdict_t sc_rtc_input(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf
 }
 
 int64_t sc_rtc_tick(sc_rtc_table_t *t, int64_t now_ms) {
-  int64_t next = -1;
+  sc_rtc_batch(t, now_ms); /* a fresh budget for the deferred handshakes too */
+  int64_t next = t->n_deferred ? 1 : -1;
   for (sc_rtc_t *r = t->handshaking, *nx; r; r = nx) {
     nx = r->hs_next;
     int64_t due = sc_dtls_next_timeout_ms(r->dtls, now_ms);

@@ -26,10 +26,11 @@
  * signalling announces to everyone.
  *
  * DTLS handshakes run on the worker, at most SC_RTC_HANDSHAKE_STEPS
- * datagrams and SC_RTC_HANDSHAKE_US of DTLS work per receive batch (more
- * are dropped and counted: the peer retransmits), so a burst of
- * handshakes delays the others' forwarding by at most about one step
- * past that budget per batch.
+ * datagrams and SC_RTC_HANDSHAKE_US of DTLS work per receive batch or
+ * turn of the worker's loop; the rest wait in a bounded queue (in
+ * arrival order; dropped and counted when it is full: the peer
+ * retransmits), so a burst of handshakes delays the others' forwarding
+ * by about one budget per batch, not by the burst.
  *
  * Threads: sc_rtc_new on the control thread; once handed over with
  * sc_media_post_cipher, everything else runs on the worker that owns the
@@ -52,9 +53,10 @@
 #include "sc_udp.h"
 #include "sc_ufrag_map.h"
 
-#define SC_RTC_OPUS_PT_CORE 120                 /* Opus inside the media plane (Discord UDP) */
-#define SC_RTC_HANDSHAKE_STEPS 16               /* DTLS datagrams read per receive batch */
-#define SC_RTC_HANDSHAKE_US 1000                /* and microseconds of DTLS work per batch */
+#define SC_RTC_OPUS_PT_CORE 120   /* Opus inside the media plane (Discord UDP) */
+#define SC_RTC_HANDSHAKE_STEPS 16 /* DTLS datagrams read per receive batch */
+#define SC_RTC_HANDSHAKE_US 500   /* and microseconds of DTLS work per batch */
+#define SC_RTC_DEFER_MAX 128      /* DTLS datagrams waiting for a later turn, per worker */
 #define SC_RTC_CRED_MAX SC_ICE_REMOTE_UFRAG_MAX /* bytes of the peer's ufrag */
 
 /* What signalling negotiated for one WebRTC member. Our own ICE
@@ -82,6 +84,13 @@ typedef void (*sc_rtc_emit_fn)(void *ctx, const uint8_t *buf, size_t len,
 
 typedef struct sc_rtc_tuple_slot sc_rtc_tuple_slot_t;
 
+/* A DTLS datagram that arrived over a batch's budget. */
+typedef struct {
+  struct sockaddr_storage from;
+  uint32_t len;
+  uint8_t buf[SC_DTLS_DATAGRAM_MAX];
+} sc_rtc_deferred_t;
+
 typedef struct {
   sc_ufrag_map_t ufrags; /* our ufrag -> sc_rtc_t */
   size_t n_members;
@@ -91,6 +100,8 @@ typedef struct {
   int64_t now_ms;                     /* monotonic, set per receive batch */
   int steps_left;                     /* DTLS datagrams left in this batch */
   int64_t dtls_ns;                    /* DTLS work done in this batch */
+  sc_rtc_deferred_t *deferred;        /* ring of SC_RTC_DEFER_MAX, made at the first attach */
+  unsigned deferred_head, n_deferred;
   sc_rtc_emit_fn emit;
   void *emit_ctx;
   sc_rtc_stats_t stats;
@@ -139,8 +150,9 @@ typedef struct {
 sc_rtc_verdict_t sc_rtc_input(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf, size_t len,
                               const struct sockaddr_storage *from, sc_rtc_result_t *res);
 
-/* Runs due DTLS retransmissions and deadlines; returns milliseconds until
- * the next one (-1: none). */
+/* A turn of the worker's loop: deferred DTLS datagrams (within a fresh
+ * budget), due DTLS retransmissions and deadlines; returns milliseconds
+ * until it wants to run again (-1: nothing pending). */
 int64_t sc_rtc_tick(sc_rtc_table_t *t, int64_t now_ms);
 
 /* 1 while the peer's consent is fresh (a valid check in the last

@@ -237,7 +237,8 @@ static void test_media_both_ways(void) {
   sc_rtc_table_fini(&t);
 }
 
-/* At most SC_RTC_HANDSHAKE_STEPS DTLS datagrams per receive batch. */
+/* At most SC_RTC_HANDSHAKE_STEPS DTLS datagrams per receive batch; the
+ * rest wait in a bounded queue for the next batch or loop turn. */
 static void test_handshake_budget(void) {
   sc_rtc_table_t t;
   sc_rtc_table_init(&t, capture, NULL);
@@ -253,13 +254,26 @@ static void test_handshake_budget(void) {
     sc_rtc_input(&t, sc_rtc_find_tuple(&t, &from), junk, sizeof junk, &from, &res);
   ASSERT_EQ(t.stats.dtls_datagrams, SC_RTC_HANDSHAKE_STEPS);
   ASSERT_EQ(t.stats.dtls_deferred, 2);
+  ASSERT_EQ(t.n_deferred, 2);
+  /* The next batch (or loop turn) runs the waiting ones first. */
   sc_rtc_batch(&t, 1001);
+  ASSERT_EQ(t.n_deferred, 0);
+  ASSERT_EQ(t.stats.dtls_datagrams, SC_RTC_HANDSHAKE_STEPS + 2);
   sc_rtc_input(&t, sc_rtc_find_tuple(&t, &from), junk, sizeof junk, &from, &res);
-  ASSERT_EQ(t.stats.dtls_datagrams, SC_RTC_HANDSHAKE_STEPS + 1);
+  ASSERT_EQ(t.stats.dtls_datagrams, SC_RTC_HANDSHAKE_STEPS + 3);
+  /* A full queue drops (the peer retransmits). */
+  for (int i = 0; i < SC_RTC_HANDSHAKE_STEPS + SC_RTC_DEFER_MAX + 5; i++)
+    sc_rtc_input(&t, sc_rtc_find_tuple(&t, &from), junk, sizeof junk, &from, &res);
+  ASSERT_EQ(t.n_deferred, SC_RTC_DEFER_MAX);
+  ASSERT_EQ(t.stats.dtls_dropped, 8);      /* 13 fed (the budget left), 128 queued */
+  ASSERT_TRUE(sc_rtc_tick(&t, 1002) >= 0); /* a turn: more of the queue */
+  ASSERT_EQ(t.n_deferred, SC_RTC_DEFER_MAX - SC_RTC_HANDSHAKE_STEPS);
   /* DTLS from a tuple no check validated is not read at all. */
+  uint64_t fed = t.stats.dtls_datagrams, queued = t.stats.dtls_deferred;
   struct sockaddr_storage stranger = v4("10.0.0.5", 6000);
   ASSERT_EQ(sc_rtc_input(&t, NULL, junk, sizeof junk, &stranger, &res), SC_RTC_DONE);
-  ASSERT_EQ(t.stats.dtls_datagrams, SC_RTC_HANDSHAKE_STEPS + 1);
+  ASSERT_EQ(t.stats.dtls_datagrams, fed);
+  ASSERT_EQ(t.stats.dtls_deferred, queued);
   sc_rtc_free(r);
   sc_rtc_table_fini(&t);
 }
