@@ -28,7 +28,9 @@ const { HOST, startServer } = require('./lib/server');
 const { startTalkers } = require('./lib/talkers');
 
 const BURST = 100;
-const MAX_P99_US = 50000; /* functional bound: a stall would be seconds */
+/* A functional bound, generous for sanitizer builds and a shared machine:
+ * a stall would last the whole burst (seconds under ASan). */
+const MAX_P99_US = 200000;
 const REMOTE_UFRAG = 'Hx7q';
 const FRAGMENT = `a=ice-ufrag:${REMOTE_UFRAG}\na=ice-pwd:5rCXm2Y5a0gFQwvBlQ7yDkdM\na=rtpmap:111 opus/48000/2`;
 
