@@ -80,8 +80,17 @@ async function main() {
       return pc.iceConnectionState;
     }, answerSdp(sock.address().port));
     c.ok(state === 'connected' || state === 'completed', `Chromium's ICE state with our agent: ${state}`);
+    /* Chromium may report connected on the first answered check and
+     * nominate (USE-CANDIDATE) right after: wait for that check. */
+    for (const end = Date.now() + 10000; Date.now() < end && !seen.sends.has(seen.from);) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
   } finally {
     await browser.close();
+    /* Answers to checks still in the tool's pipe arrive first. */
+    for (const end = Date.now() + 2000; Date.now() < end && pending.length;) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     sock.close();
     tool.stdin.end();
   }
