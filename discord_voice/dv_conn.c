@@ -45,6 +45,10 @@ void dv_conn_close(dv_conn_t *c, int code, const char *reason) {
   c->io->close(c->io_ctx, code, reason);
 }
 
+int64_t dv_conn_rtt_us(const dv_conn_t *c) {
+  return c->io && c->io->rtt_us ? c->io->rtt_us(c->io_ctx) : 0;
+}
+
 int dv_conn_admit(dv_conn_t *c, const dv_limits_t *l, size_t len, uint64_t now_ms,
                   const char **why) {
   if (c->closing) return -1;

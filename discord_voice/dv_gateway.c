@@ -248,6 +248,14 @@ static int install_cipher(dv_session_t *s, json_t *data, dv_mode_t mode) {
   return 0;
 }
 
+/* The member's round-trip time for the admin view (docs/ADMIN.md): its
+ * socket's, read at Select Protocol and at each heartbeat. */
+static void note_rtt(dv_conn_t *c) {
+  dv_session_t *s = c->session;
+  int64_t rtt = dv_conn_rtt_us(c);
+  if (s && s->vs && s->vs->stats && rtt > 0) s->vs->stats->rtt_us = rtt;
+}
+
 /* Select Protocol's data for "udp" (address and port: a hint, used only
  * when valid). */
 static const sc_jfield_t select_udp_fields[] = {
@@ -273,6 +281,7 @@ static void op_select_protocol(dv_conn_t *c, json_t *d) {
   }
   dv_session_t *s = c->session;
   int rc = install_cipher(s, data, (dv_mode_t)mode);
+  note_rtt(c);
   if (rc == 0 && s->identified_us) { /* the first Session Description after Identify */
     sc_metrics_observe(&c->gw->metrics.join_time,
                        (double)(monotonic_us() - s->identified_us) / 1e6);
@@ -289,6 +298,7 @@ static void op_select_protocol(dv_conn_t *c, json_t *d) {
  * nonce. Answer in the shape the client used. */
 static void op_heartbeat(dv_conn_t *c, json_t *d) {
   dv_timer_arm(&c->heartbeat, c->gw->lim.hb_timeout_ms);
+  note_rtt(c);
   if (json_is_object(d)) {
     json_t *t = json_object_get(d, "t"), *ack = json_object_get(d, "seq_ack");
     if (c->session && json_is_integer(ack)) dv_session_ack(c->session, json_integer_value(ack));

@@ -45,7 +45,7 @@ static inline void cap_close(void *ctx, int code, const char *reason) {
   if (!c->close_code) c->close_code = code;
 }
 
-static const dv_io_t cap_io __attribute__((unused)) = {cap_send, cap_close};
+static const dv_io_t cap_io __attribute__((unused)) = {cap_send, cap_close, NULL};
 
 static inline void harness_init(void) {
   ASSERT_EQ(sc_token_init(), 0);
