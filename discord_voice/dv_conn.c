@@ -35,8 +35,11 @@ void dv_conn_send_op(dv_conn_t *c, int op, json_t *d) {
 
 void dv_conn_close(dv_conn_t *c, int code, const char *reason) {
   if (c->closing) return;
-  sc_log_info("gateway", "closing %s with %d: %s", c->who[0] ? c->who : "(anonymous)", code,
-              reason);
+  if (c->who[0])
+    sc_log_info_ids("gateway", &(sc_log_ids_t){.user = c->who}, "closing with %d: %s", code,
+                    reason);
+  else
+    sc_log_info("gateway", "closing an unidentified socket with %d: %s", code, reason);
   c->closing = 1;
   if (c->counts) {
     int i = code - DV_CLOSE_BASE;
