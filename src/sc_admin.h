@@ -13,6 +13,9 @@
  *                on (until a SIGHUP puts the configured one back); the
  *                body (at most SC_ADMIN_BODY_MAX bytes) is read only
  *                after the token was checked
+ *   GET / or /dashboard (and its files): the live dashboard page
+ *                (sc_dashboard.h), served without a token: it holds no
+ *                data, and polls /state with the token the operator gives
  * Every other request needs "Authorization: Bearer <token>"; the token is
  * --admin-token or <state-dir>/admin_token (generated on first start:
  * 32 bytes from the CSPRNG, hex, mode 0600) and is compared in constant
