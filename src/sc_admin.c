@@ -329,24 +329,34 @@ static int on_metrics(struct lws *wsi, admin_sess_t *s) {
   return respond(wsi, s, HTTP_STATUS_OK, METRICS_TYPE, text);
 }
 
+static int refuse_now(struct lws *wsi, unsigned status, const char *why) {
+  json_t *b = error_body(why);
+  char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
+  json_decref(b);
+  if (text) answer_now(wsi, status, text, strlen(text));
+  free(text);
+  return -1;
+}
+
 /* POST /log-level: the body is read (on_body) only for an authorized
- * request; anything else is answered at once and closed. */
+ * request that says its length (lws reads no chunked bodies), up to
+ * SC_ADMIN_BODY_MAX; anything else is answered at once and closed. */
 static int on_log_level(struct lws *wsi, admin_sess_t *s) {
-  sc_app_t *app = sc_server_app(wsi);
-  if (!authorized(wsi, app)) {
-    json_t *b = error_body("bearer token required");
-    char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
-    json_decref(b);
-    if (text) answer_now(wsi, HTTP_STATUS_UNAUTHORIZED, text, strlen(text));
-    free(text);
-    return -1;
-  }
+  char len[24];
+  if (!authorized(wsi, sc_server_app(wsi)))
+    return refuse_now(wsi, HTTP_STATUS_UNAUTHORIZED, "bearer token required");
   sc_pending_t *p = pending_of(wsi);
   if (p) sc_pending_remove(p, wsi);
+  if (lws_hdr_copy(wsi, len, sizeof len, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
+    return refuse_now(wsi, HTTP_STATUS_LENGTH_REQUIRED, "Content-Length required");
+  char *end;
+  unsigned long n = strtoul(len, &end, 10);
+  if (*end || n > SC_ADMIN_BODY_MAX)
+    return refuse_now(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "body over 256 bytes");
   s->reading = 1;
   s->in_len = 0;
   s->in_overflow = 0;
-  return 0;
+  return n ? 0 : finish_log_level(wsi, s);
 }
 
 static int on_http(struct lws *wsi, admin_sess_t *s, const char *uri) {

@@ -2,7 +2,8 @@
 /*
  * Logs (docs/ADMIN.md "Log level", docs/OPERATIONS.md "Logs"):
  *  - POST /log-level changes the level at run time: 401 without the token
- *    (and the level stays), 400 for a body that names no level, 200 with
+ *    (and the level stays), 400 for a body that names no level (413 over
+ *    256 bytes), 200 with
  *    {"level":"debug","previous":"info"}; from then on debug lines appear
  *    (the admin API's own "/state -> 200"), and none did before; back at
  *    "warn", info lines stop too;
@@ -54,11 +55,13 @@ async function main() {
   const wrong = await setLevel(srv, 'x'.repeat(64), { level: 'debug' });
   c.ok(none.status === 401 && wrong.status === 401, `POST /log-level without / with a wrong token: ${none.status} / ${wrong.status}`);
   const bad = [];
-  for (const body of ['{"level":"loud"}', '{"lvl":"debug"}', 'debug', '{"level":"debug","x":1}', `{"level":"${'d'.repeat(400)}"}`]) {
+  for (const body of ['{"level":"loud"}', '{"lvl":"debug"}', 'debug', '{"level":"debug","x":1}', '']) {
     const r = await setLevel(srv, token, body);
     if (r.status !== 400) bad.push(`${body.slice(0, 30)} -> ${r.status}`);
   }
-  c.ok(bad.length === 0, `bodies that name no level get 400${bad.length ? `: ${bad.join('; ')}` : ''}`);
+  const big = await setLevel(srv, token, `{"level":"${'d'.repeat(400)}"}`);
+  c.ok(bad.length === 0 && big.status === 413,
+    `bodies that name no level get 400, one over 256 bytes ${big.status}${bad.length ? `: ${bad.join('; ')}` : ''}`);
   await adminGet(srv.adminUrl, '/state', token);
   await sleep(200);
   c.ok(debugStateLines(srv).length === 0, 'refused requests changed nothing: still no debug line');
