@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "dv_webrtc.h"
 #include "sc_jcheck.h"
 #include "sc_log.h"
 #include "sc_media.h"
@@ -261,9 +262,53 @@ static const sc_jfield_t select_udp_fields[] = {
     {"mode", SC_JT_STRING, SC_JF_REQUIRED},
 };
 
+/* The first Session Description after Identify ends the join time. */
+static void observe_join(dv_conn_t *c) {
+  dv_session_t *s = c->session;
+  if (!s->identified_us) return;
+  sc_metrics_observe(&c->gw->metrics.join_time, (double)(monotonic_us() - s->identified_us) / 1e6);
+  s->identified_us = 0;
+}
+
+/* A WebRTC offer we cannot read: 4020 with the reason, counted, logged at
+ * most every 10 s (anyone identified can send these in a loop). */
+static void webrtc_refused(dv_conn_t *c, const char *why) {
+  dv_session_stats_t *st = &c->session->tab->stats;
+  st->webrtc_refused++;
+  uint64_t lines =
+      sc_log_limit(&st->webrtc_refused_log, (int64_t)dv_timers_now(&c->gw->timers), 10000);
+  if (lines)
+    sc_log_warn("gateway", "user %s: webrtc select protocol refused: %s (%llu refused so far)",
+                c->session->vs->user_id, why, (unsigned long long)st->webrtc_refused);
+  conn_fail(c, DV_CLOSE_BAD_REQUEST, why);
+}
+
+/* protocol "webrtc": the offer is checked here; the transport behind
+ * dv_webrtc_select is not wired yet, so a valid offer is answered 4012,
+ * as before WebRTC was read at all. */
+static void select_webrtc(dv_conn_t *c, json_t *d) {
+  dv_webrtc_offer_t offer;
+  char why[96];
+  if (dv_webrtc_read_offer(d, &offer, why, sizeof why) < 0) {
+    webrtc_refused(c, why);
+    return;
+  }
+  int rc = dv_webrtc_select(c->session, &offer);
+  if (rc == 0)
+    observe_join(c);
+  else if (rc == -ENOTSUP)
+    conn_fail(c, DV_CLOSE_UNKNOWN_PROTOCOL, "unknown protocol: webrtc is not served yet");
+  else
+    conn_fail(c, DV_CLOSE_BAD_REQUEST, rc == -ENOMEM ? "out of memory" : "cannot start webrtc");
+}
+
 static void op_select_protocol(dv_conn_t *c, json_t *d) {
   const char *protocol = str_field(d, "protocol");
   json_t *data = json_object_get(d, "data");
+  if (strcmp(protocol, "webrtc") == 0) {
+    select_webrtc(c, d);
+    return;
+  }
   if (strcmp(protocol, "udp") != 0) {
     conn_fail(c, DV_CLOSE_UNKNOWN_PROTOCOL, "unknown protocol");
     return;
@@ -281,11 +326,7 @@ static void op_select_protocol(dv_conn_t *c, json_t *d) {
   dv_session_t *s = c->session;
   int rc = install_cipher(s, data, (dv_mode_t)mode);
   note_rtt(c);
-  if (rc == 0 && s->identified_us) { /* the first Session Description after Identify */
-    sc_metrics_observe(&c->gw->metrics.join_time,
-                       (double)(monotonic_us() - s->identified_us) / 1e6);
-    s->identified_us = 0;
-  }
+  if (rc == 0) observe_join(c);
   if (rc < 0)
     conn_fail(c, DV_CLOSE_BAD_REQUEST,
               rc == -ENOMEM ? "out of memory" : "cannot prepare the cipher");
@@ -488,7 +529,8 @@ static const sc_jfield_t identify_fields[] = {
 };
 static const sc_jfield_t select_fields[] = {
     STR_REQ("protocol"),
-    {"data", SC_JT_ANY, SC_JF_REQUIRED}, /* an object for udp; webrtc sends SDP text */
+    /* an object for udp; webrtc sends SDP text (data and/or sdp) */
+    {"data", SC_JT_ANY, SC_JF_REQUIRED},
 };
 static const sc_jfield_t heartbeat_fields[] = {
     INT_OPT("seq_ack"),
@@ -672,9 +714,10 @@ size_t dv_gw_session_count(const dv_gw_t *gw) {
 
 json_t *dv_gw_status_json(const dv_gw_t *gw) {
   const dv_session_stats_t *st = &gw->sessions.stats;
-  return json_pack("{s:I, s:I, s:I, s:I}", "sessions", (json_int_t)gw->sessions.by_id.used,
+  return json_pack("{s:I, s:I, s:I, s:I, s:I}", "sessions", (json_int_t)gw->sessions.by_id.used,
                    "resume_over_budget", (json_int_t)st->resume_over_budget, "relay_over_budget",
-                   (json_int_t)st->relay_over_budget, "ssrc_refused", (json_int_t)st->ssrc_refused);
+                   (json_int_t)st->relay_over_budget, "ssrc_refused", (json_int_t)st->ssrc_refused,
+                   "webrtc_refused", (json_int_t)st->webrtc_refused);
 }
 
 void dv_gw_metrics(const dv_gw_t *gw, sc_metrics_t *m) {
