@@ -74,6 +74,10 @@ typedef struct {
   int (*send_text)(void *ctx, const char *text, size_t len);
   /* Close after what is queued, with a Discord close code. */
   void (*close)(void *ctx, int code, const char *reason);
+  /* Optional (NULL: unknown): the connection's round-trip time in
+   * microseconds as the transport measures it (the kernel's smoothed TCP
+   * RTT), 0 when unknown. */
+  int64_t (*rtt_us)(void *ctx);
 } dv_io_t;
 
 struct dv_gw;
@@ -105,6 +109,8 @@ void dv_conn_send_op(dv_conn_t *c, int op, json_t *d);
 /* Queues a close with code (after what is queued); input is ignored from
  * now on. */
 void dv_conn_close(dv_conn_t *c, int code, const char *reason);
+/* The socket's round-trip time (dv_io_t.rtt_us), microseconds; 0 unknown. */
+int64_t dv_conn_rtt_us(const dv_conn_t *c);
 
 /* Size and rate limits for one message of len bytes at now_ms. Returns 0,
  * or the close code it deserves (4020 too large, 4021 rate limited) with

@@ -166,8 +166,7 @@ static void op_identify(dv_conn_t *c, json_t *d) {
   s->identified_us = monotonic_us();
   gw->metrics.identified++;
   dv_session_bind(s, c);
-  sc_log_info("gateway", "user %s identified in channel %s (ssrc %u, v%d)", vs->user_id,
-              vs->channel->id, vs->ssrc, c->version);
+  sc_log_info_ids("gateway", SC_VSTATE_IDS(vs), "identified (ssrc %u, v%d)", vs->ssrc, c->version);
   json_t *asked = json_object_get(d, "streams");
   send_ready(s, &gw->modes, json_is_array(asked) ? assign_streams(s, asked) : json_array());
 }
@@ -198,8 +197,8 @@ static int post_peer_hint(dv_session_t *s, json_t *data) {
   sin->sin_port = htons((uint16_t)port);
   int rc = sc_media_post_peer_hint(s->tab->app->media, s->vs->stats, &ss);
   if (rc == -EINVAL)
-    sc_log_info("gateway", "user %s: select protocol address %s:%d not usable; ignored",
-                s->vs->user_id, address, (int)port);
+    sc_log_info_ids("gateway", SC_VSTATE_IDS(s->vs),
+                    "select protocol address %s:%d not usable; ignored", address, (int)port);
   return rc == -ENOMEM ? -ENOMEM : 0;
 }
 
@@ -247,6 +246,14 @@ static int install_cipher(dv_session_t *s, json_t *data, dv_mode_t mode) {
   send_session_description(s, key);
   sodium_memzero(key, sizeof key);
   return 0;
+}
+
+/* The member's round-trip time for the admin view (docs/ADMIN.md): its
+ * socket's, read at Select Protocol and at each heartbeat. */
+static void note_rtt(dv_conn_t *c) {
+  dv_session_t *s = c->session;
+  int64_t rtt = dv_conn_rtt_us(c);
+  if (s && s->vs && s->vs->stats && rtt > 0) s->vs->stats->rtt_us = rtt;
 }
 
 /* Select Protocol's data for "udp" (address and port: a hint, used only
@@ -318,6 +325,7 @@ static void op_select_protocol(dv_conn_t *c, json_t *d) {
   }
   dv_session_t *s = c->session;
   int rc = install_cipher(s, data, (dv_mode_t)mode);
+  note_rtt(c);
   if (rc == 0) observe_join(c);
   if (rc < 0)
     conn_fail(c, DV_CLOSE_BAD_REQUEST,
@@ -330,6 +338,7 @@ static void op_select_protocol(dv_conn_t *c, json_t *d) {
  * nonce. Answer in the shape the client used. */
 static void op_heartbeat(dv_conn_t *c, json_t *d) {
   dv_timer_arm(&c->heartbeat, c->gw->lim.hb_timeout_ms);
+  note_rtt(c);
   if (json_is_object(d)) {
     json_t *t = json_object_get(d, "t"), *ack = json_object_get(d, "seq_ack");
     if (c->session && json_is_integer(ack)) dv_session_ack(c->session, json_integer_value(ack));
@@ -436,9 +445,9 @@ static void count_refused(dv_session_t *s, int refused) {
   st->ssrc_refused += (uint64_t)refused;
   int64_t now = (int64_t)dv_timers_now(s->tab->timers);
   if (!sc_log_limit(&st->ssrc_refused_log, now, 10000)) return;
-  sc_log_warn("gateway",
-              "user %s announced %d SSRC(s) that are not its own: relayed as 0 (%llu so far)",
-              s->vs->user_id, refused, (unsigned long long)st->ssrc_refused);
+  sc_log_warn_ids("gateway", SC_VSTATE_IDS(s->vs),
+                  "announced %d SSRC(s) that are not its own: relayed as 0 (%llu so far)", refused,
+                  (unsigned long long)st->ssrc_refused);
 }
 
 /* Op 12 with video_ssrc: the member's video SSRCs (and RTX) become its

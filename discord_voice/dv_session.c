@@ -68,7 +68,7 @@ static void session_free(dv_session_t *s) {
 
 void dv_session_end(dv_session_t *s, int code, const char *why) {
   sc_app_t *app = s->tab->app;
-  sc_log_info("gateway", "session of user %s ends: %s", s->vs->user_id, why);
+  sc_log_info_ids("gateway", SC_VSTATE_IDS(s->vs), "session ends: %s", why);
   if (s->conn && code) dv_conn_close(s->conn, code, why);
   sc_vstate_t *vs = s->vs;
   if (app->registry) sc_registry_detach(app->registry, vs);
@@ -102,8 +102,8 @@ void dv_session_unbind(dv_session_t *s) {
     dv_session_end(s, 0, "socket closed");
     return;
   }
-  sc_log_info("gateway", "user %s lost its socket; resumable for %u ms", s->vs->user_id,
-              s->tab->lim->resume_grace_ms);
+  sc_log_info_ids("gateway", SC_VSTATE_IDS(s->vs), "lost its socket; resumable for %u ms",
+                  s->tab->lim->resume_grace_ms);
   dv_timer_arm(&s->grace, s->tab->lim->resume_grace_ms);
 }
 
@@ -119,9 +119,9 @@ static void on_grace_expired(dv_timer_t *t) {
  * clients answer with a Resume; what was kept is re-sent then. */
 static void over_budget(dv_session_t *s) {
   s->tab->stats.resume_over_budget++;
-  sc_log_warn("gateway",
-              "user %s leaves over %u bytes unacknowledged: closing its socket to resume",
-              s->vs->user_id, s->tab->lim->resume_bytes);
+  sc_log_warn_ids("gateway", SC_VSTATE_IDS(s->vs),
+                  "leaves over %u bytes unacknowledged: closing its socket to resume",
+                  s->tab->lim->resume_bytes);
   dv_conn_close(s->conn, DV_CLOSE_SERVER_CRASH, "too much unacknowledged: resume");
 }
 
@@ -171,7 +171,7 @@ int dv_session_resume(dv_session_t *s, dv_conn_t *c, int has_ack, long long ack)
   size_t n = 0;
   for (; m && !c->closing; m = m->next, n++) dv_conn_send_text(c, m->text, m->len);
   if (s->version < 8) dv_resume_clear(&s->out);
-  sc_log_info("gateway", "user %s resumed; %zu message(s) re-sent", s->vs->user_id, n);
+  sc_log_info_ids("gateway", SC_VSTATE_IDS(s->vs), "resumed; %zu message(s) re-sent", n);
   return 0;
 }
 
@@ -254,7 +254,7 @@ int dv_session_alias(dv_session_t *s, uint32_t ssrc) {
   if (media && sc_media_post_alias(media, vs->stats, ssrc) < 0) {
     /* The claim stays (nobody else may take the SSRC); its packets are
      * not forwarded until the member's next client (out of memory only). */
-    sc_log_warn("gateway", "user %s: video ssrc %u not posted: out of memory", vs->user_id, ssrc);
+    sc_log_warn_ids("gateway", SC_VSTATE_IDS(vs), "video ssrc %u not posted: out of memory", ssrc);
     return -ENOMEM;
   }
   return 0;

@@ -2,6 +2,9 @@
 
 #include <errno.h>
 #include <libwebsockets.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +47,20 @@ static void io_close(void *ctx, int code, const char *reason) {
   sc_wsq_close(&((pss_t *)ctx)->q, code, reason);
 }
 
-static const dv_io_t ws_io = {io_send_text, io_close};
+/* The kernel's smoothed RTT of the TCP connection under the WebSocket
+ * (TLS included): the only round-trip figure our clients give us, since
+ * they send no RTCP. Behind a reverse proxy it is the proxy's. */
+static int64_t io_rtt_us(void *ctx) {
+  struct tcp_info ti;
+  socklen_t len = sizeof ti;
+  int fd = lws_get_socket_fd(((pss_t *)ctx)->q.wsi);
+  if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+      len < offsetof(struct tcp_info, tcpi_rtt) + sizeof ti.tcpi_rtt)
+    return 0;
+  return (int64_t)ti.tcpi_rtt;
+}
+
+static const dv_io_t ws_io = {io_send_text, io_close, io_rtt_us};
 
 static void on_established(struct lws *wsi, pss_t *p, dv_ws_state_t *st) {
   char buf[32];

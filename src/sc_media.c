@@ -106,6 +106,10 @@ struct sc_media {
 
 /* ---- shared per-member statistics -------------------------------------- */
 
+/* The packet path's per-member writes share one cache line. */
+_Static_assert(offsetof(sc_member_stats_t, rxq) + sizeof(sc_rxq_hot_t) <= SC_CACHE_LINE,
+               "receive-side quality state left the member block's first cache line");
+
 sc_member_stats_t *sc_member_stats_new(void) {
   /* sizeof is a multiple of the cache line (the first member is aligned). */
   sc_member_stats_t *s = aligned_alloc(SC_CACHE_LINE, sizeof *s);
@@ -202,6 +206,7 @@ static int catch_up(sc_media_worker_t *w, member_t *m) {
   uint32_t gen = member_gen(m->stats);
   if (gen == m->gen) return 0;
   reset_member(w, m);
+  sc_quality_restart(&m->stats->rxq); /* the next client numbers anew */
   m->gen = gen;
   return 1;
 }
@@ -548,7 +553,7 @@ static void account_rtcp(sc_media_worker_t *w, member_t *m, const uint8_t *hdr,
 
 /* Returns the copies forwarded (0: dropped, RTCP, or nobody to send to). */
 static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
-                      const struct sockaddr_storage *from) {
+                      const struct sockaddr_storage *from, int64_t rx_ns) {
   sc_rtp_info_t info;
   if (sc_rtp_parse(buf, len, &info) < 0) {
     COUNT(w, drop_malformed);
@@ -595,6 +600,10 @@ static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
   COUNT(w, rx_rtp);
   MCOUNT(m, rx_packets, 1);
   MCOUNT(m, rx_bytes, len);
+  /* Loss and jitter of its audio, at the kernel's receive time. */
+  if (e->ssrc == m->ssrc)
+    sc_quality_rx(&m->stats->rxq, &m->stats->rxq_cold, pkt.seq, pkt.timestamp,
+                  sc_quality_arrival(rx_ns ? rx_ns : w->batch_ms * 1000000));
   if (flags & SC_MEMBER_MUTED) {
     COUNT(w, drop_muted);
     MCOUNT(m, drops, 1);
@@ -606,9 +615,9 @@ static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
 
 /* Returns the RTP copies forwarded (0 for everything else). */
 static int handle_datagram(sc_media_worker_t *w, const uint8_t *buf, size_t len,
-                           const struct sockaddr_storage *from) {
+                           const struct sockaddr_storage *from, int64_t rx_ns) {
   COUNT(w, rx_datagrams);
-  if (len >= 12 && sc_rtp_looks_like_rtp(buf, len)) return handle_rtp(w, buf, len, from);
+  if (len >= 12 && sc_rtp_looks_like_rtp(buf, len)) return handle_rtp(w, buf, len, from, rx_ns);
   if (!w->on_datagram) {
     COUNT(w, drop_malformed);
     return 0;
@@ -663,7 +672,7 @@ static void drain_socket(sc_media_worker_t *w) {
         COUNT(w, drop_malformed);
         continue;
       }
-      int copies = handle_datagram(w, r->bufs[i], r->msgs[i].msg_len, &r->addrs[i]);
+      int copies = handle_datagram(w, r->bufs[i], r->msgs[i].msg_len, &r->addrs[i], rx_ns);
       if (copies > 0 && rx_ns) w->fwd_rx_ns[w->n_fwd++] = rx_ns;
     }
     tx_flush(w);

@@ -43,6 +43,7 @@
 #include <sys/socket.h>
 
 #include "sc_lathist.h"
+#include "sc_quality.h"
 
 typedef struct sc_media sc_media_t;
 typedef struct sc_media_worker sc_media_worker_t;
@@ -126,7 +127,8 @@ typedef struct sc_media_node {
  *   is never used again, and a command posted under an older generation
  *   is discarded (its cipher state freed);
  * - the counters, which only the owning worker writes (relaxed atomics)
- *   and the control thread reads (admin state);
+ *   and the control thread reads (admin state), among them the receive
+ *   side of the member's audio (sc_quality: loss and jitter);
  * - the embedded remove and reset command nodes.
  * The first cache line holds what the packet path touches per packet. */
 typedef struct sc_member_stats {
@@ -142,6 +144,11 @@ typedef struct sc_member_stats {
   /* Unix ms of the member's last authenticated datagram (0 = none yet),
    * to the receive batch: the admin view shows its age. */
   _Atomic int64_t rx_last_ms;
+  /* Our receive side of its audio SSRC (sc_quality): sequence, count,
+   * jitter, updated per packet, hence on this line. */
+  sc_rxq_hot_t rxq;
+  /* Second line: what the packet path touches only now and then. */
+  sc_rxq_cold_t rxq_cold;
   _Atomic uint64_t drops; /* its datagrams dropped (auth, replay, muted, no key) */
   _Atomic uint64_t rx_rtcp;
   /* RTCP from the member (sc_rtcp_parse): how well it receives the room.
@@ -154,6 +161,12 @@ typedef struct sc_member_stats {
   _Atomic uint32_t rtcp_jitter;         /* worst block, RTP timestamp units (Opus: 48 per ms) */
   _Atomic uint32_t rtcp_sources;        /* blocks (sources reported on) */
   _Atomic int refs;
+  /* Control thread only: the quality figures of the last interval
+   * (sc_qsample fills them) and the round-trip time a front end measured
+   * on the member's signalling connection (0: unknown; the Discord
+   * gateway reads the kernel's TCP RTT, TCP_INFO). */
+  sc_quality_t quality;
+  int64_t rtt_us;
   /* Set by sc_media_post_add (control thread), read by the worker only
    * through a command queued after it. */
   uint64_t room_id;

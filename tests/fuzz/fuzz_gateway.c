@@ -68,7 +68,7 @@ static void cap_close(void *ctx, int code, const char *reason) {
   c->closed = 1;
 }
 
-static const dv_io_t cap_io = {cap_send, cap_close};
+static const dv_io_t cap_io = {cap_send, cap_close, NULL};
 
 static const char *subst(void *ctx, char kind, char index) {
   harness_t *h = ctx;

@@ -47,7 +47,7 @@ static inline void cap_close(void *ctx, int code, const char *reason) {
   snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
 }
 
-static const dv_io_t cap_io __attribute__((unused)) = {cap_send, cap_close};
+static const dv_io_t cap_io __attribute__((unused)) = {cap_send, cap_close, NULL};
 
 static inline void harness_init(void) {
   ASSERT_EQ(sc_token_init(), 0);
