@@ -40,11 +40,19 @@ static int io_send_text(void *ctx, const char *text, size_t len) {
   return rc;
 }
 
+static int io_send_binary(void *ctx, const uint8_t *buf, size_t len) {
+  pss_t *p = ctx;
+  int rc = sc_wsq_push_binary(&p->q, buf, len);
+  if (rc == -ENOBUFS || rc == -ENOMEM)
+    lws_set_timeout(p->q.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  return rc;
+}
+
 static void io_close(void *ctx, int code, const char *reason) {
   sc_wsq_close(&((pss_t *)ctx)->q, code, reason);
 }
 
-static const dv_io_t ws_io = {io_send_text, io_close};
+static const dv_io_t ws_io = {io_send_text, io_close, io_send_binary};
 
 static void on_established(struct lws *wsi, pss_t *p, dv_ws_state_t *st) {
   char buf[32];
