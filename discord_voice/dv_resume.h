@@ -2,12 +2,11 @@
  * dv_resume: the numbered server messages one voice session keeps for
  * re-delivery (gateway v8 buffered resume).
  *
- * Numbering (JSON messages and DAVE binary frames share it): internally a 32-bit count from 1; on the wire (JSON "seq",
- * and the u16 prefix of binary frames if any were ever sent) the count
- * cycles through 1..65535, skipping 0 because clients ignore seq 0. The
- * buffer holds at most `cap` messages (cap < 32768, so a wire number maps
- * back to at most one kept message) and at most `max_bytes` bytes of text
- * (one message larger than that is kept alone). When either bound is
+ * Numbering (JSON messages and DAVE binary frames share it): internally a 32-bit count from 1; on
+ * the wire (JSON "seq", and the u16 prefix of binary frames if any were ever sent) the count cycles
+ * through 1..65535, skipping 0 because clients ignore seq 0. The buffer holds at most `cap`
+ * messages (cap < 32768, so a wire number maps back to at most one kept message) and at most
+ * `max_bytes` bytes of text (one message larger than that is kept alone). When either bound is
  * reached the oldest messages are dropped and a resume that still needs
  * them fails; dropping for bytes is reported to the caller (the session
  * closes a bound socket so that the client resumes with what fits,

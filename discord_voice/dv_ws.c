@@ -75,7 +75,7 @@ static void deliver(struct lws *wsi, pss_t *p, const char *buf, size_t len) {
 /* Reassembles fragments; hands complete messages to the protocol. */
 static void on_receive(struct lws *wsi, pss_t *p, dv_ws_state_t *st, const char *in, size_t len) {
   if (p->conn.closing) return;
-  if (p->rx_len + len > dv_gw_limits(st->gw)->max_message) {
+  if (p->rx_len + len > dv_gw_max_frame(st->gw, lws_frame_is_binary(wsi))) {
     dv_gw_oversize(&p->conn);
     return;
   }

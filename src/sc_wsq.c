@@ -17,7 +17,7 @@
 struct sc_wsq_msg {
   sc_wsq_msg_t *next;
   size_t len;
-  int binary; /* a binary frame (DAVE opcodes), else text */
+  int binary;          /* a binary frame (DAVE opcodes), else text */
   unsigned char buf[]; /* LWS_PRE + len */
 };
 
@@ -128,8 +128,8 @@ static int write_some(sc_wsq_t *q) {
   int n = gather_count(q, &cap);
   if (n == 1) {
     sc_wsq_msg_t *m = pop_head(q);
-    int w = lws_write(q->wsi, m->buf + LWS_PRE, m->len,
-                      m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    int w =
+        lws_write(q->wsi, m->buf + LWS_PRE, m->len, m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
     int failed = w < (int)m->len;
     free(m);
     return failed ? -1 : 0;
