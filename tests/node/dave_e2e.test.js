@@ -1,0 +1,199 @@
+'use strict';
+/*
+ * DAVE (E2EE) end to end with the real clients: @discordjs/voice 0.19.2 +
+ * @snazzah/davey 0.1.12 against litecord-voice as Delivery Service
+ * (shared/reference/dave-server.md). Judged only from the clients' state:
+ *  - A and B join one channel: both reach DAVE protocol 1, davey status
+ *    active in the same epoch, equal 30-digit voice privacy codes;
+ *  - A plays Opus: what reaches B's DAVE layer ends with the FA FA
+ *    marker and is not the plaintext (the server forwarded ciphertext),
+ *    and what B's receiver delivers is exactly what A played;
+ *  - C joins: the three share the next epoch and one privacy code;
+ *  - C leaves: A and B move to a new epoch together, audio goes on;
+ *  - B's socket drops and resumes: the group stays (same epoch), audio goes on.
+ * Until op 4 offers DAVE by default the server runs with
+ * LITECORD_VOICE_DAVE_UNGATED=1.
+ * Env: SC_BUILD_DIR. Exit 0 = pass.
+ */
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { Checks, sleep, ts, snowflakes } = require('./lib/checks');
+
+const WATCHDOG_MS = 150000;
+const TONE_FRAMES = 100;
+
+/* ---- client side (child: djs needs the server's CA) ---------------------- */
+
+function daveOf(conn) {
+  const nw = conn.state && conn.state.networking;
+  return nw && nw.state ? nw.state.dave : undefined;
+}
+
+function daveView(peer) {
+  const d = daveOf(peer.conn);
+  const s = d && d.session;
+  return {
+    version: d ? d.protocolVersion : undefined,
+    status: s ? s.status : undefined,
+    ready: s ? s.ready : undefined,
+    epoch: s && s.epoch !== undefined && s.epoch !== null ? String(s.epoch) : undefined,
+    code: peer.conn.voicePrivacyCode,
+  };
+}
+
+/* Resolves when every peer is at protocol 1, active, in one epoch other
+ * than `notEpoch`, with one privacy code; else throws after timeoutMs. */
+async function converge(peers, timeoutMs, notEpoch) {
+  const t0 = Date.now();
+  let views;
+  while (Date.now() - t0 < timeoutMs) {
+    views = peers.map(daveView);
+    const v0 = views[0];
+    if (views.every((v) => v.version === 1 && v.status === 3 && v.ready && v.epoch === v0.epoch &&
+        v.epoch !== notEpoch && v.code && v.code === v0.code)) {
+      return { epoch: v0.epoch, code: v0.code, ms: Date.now() - t0 };
+    }
+    await sleep(50);
+  }
+  throw new Error(`no common DAVE epoch after ${timeoutMs} ms: ${JSON.stringify(views)}`);
+}
+
+/* Records what reaches `peer`'s DAVE layer from senders (transport-decrypted). */
+function tapDave(peer) {
+  const d = daveOf(peer.conn);
+  const frames = [];
+  const orig = d.decrypt.bind(d);
+  d.decrypt = (packet, userId) => {
+    frames.push(Buffer.from(packet));
+    return orig(packet, userId);
+  };
+  return frames;
+}
+
+async function transfer(c, djs, from, to, tones, label) {
+  const frames = tapDave(to);
+  const got = djs.collectOpus(to.conn, from.info.user_id);
+  const sent = await djs.playOpus(from.conn, tones);
+  await sleep(600);
+  const sentSet = new Set(tones.map((p) => p.toString('hex')));
+  const intact = got.packets.filter((p) => sentSet.has(p.toString('hex'))).length;
+  const marked = frames.filter((f) => f.length > 2 && f[f.length - 1] === 0xfa && f[f.length - 2] === 0xfa);
+  const plain = frames.filter((f) => sentSet.has(f.toString('hex'))).length;
+  c.ok(sent === tones.length && intact >= 0.9 * sent && intact === got.packets.length,
+    `${label}: ${to.name} got ${got.packets.length} packets of ${from.name}, ${intact} identical to ` +
+    `the ${sent} played`);
+  c.ok(frames.length >= 0.9 * sent && marked.length === frames.length && plain === 0,
+    `${label}: ${frames.length} forwarded frames reached ${to.name}'s DAVE layer, ${marked.length} end ` +
+    `FA FA, ${plain} are plaintext`);
+  const stats = daveOf(to.conn).session.getDecryptionStats(from.info.user_id);
+  c.ok(stats && stats.successes > 0, `${label}: ${to.name}'s davey decrypted ${JSON.stringify(stats)}`);
+  return { sent, intact };
+}
+
+async function joinPeer(djs, name, info, peers) {
+  const peer = { name, info, ...djs.join(info, { group: `dave-${name}` }) };
+  peers.push(peer);
+  await djs.voice.entersState(peer.conn, djs.voice.VoiceConnectionStatus.Ready, 15000);
+  return peer;
+}
+
+async function scenario(cfg, c, djs, lvsp, peers) {
+  const { readPackets } = require('./lib/opus_tool');
+  const tones = readPackets(cfg.tone440).slice(0, TONE_FRAMES);
+  const [guild, channel, ua, ub, uc] = snowflakes(5);
+  const info = async (user) => ({
+    ...(await lvsp.requestVoiceState({ user_id: user, channel_id: channel, guild_id: guild })),
+    guild_id: guild,
+  });
+  const A = await joinPeer(djs, 'A', await info(ua), peers);
+  const B = await joinPeer(djs, 'B', await info(ub), peers);
+  const two = await converge([A, B], 15000);
+  c.ok(/^\d{30}$/.test(two.code), `A and B: protocol 1, epoch ${two.epoch}, privacy code ${two.code} ` +
+    `(${two.ms} ms after B was Ready)`);
+  await transfer(c, djs, A, B, tones, 'two members');
+
+  const C = await joinPeer(djs, 'C', await info(uc), peers);
+  const three = await converge([A, B, C], 15000, two.epoch);
+  c.ok(BigInt(three.epoch) > BigInt(two.epoch),
+    `A, B, C: one epoch ${three.epoch} (was ${two.epoch}), one privacy code (${three.ms} ms)`);
+  await transfer(c, djs, A, C, tones, 'three members');
+
+  /* Leaving: the client disconnects and Litecord ends its voice state. */
+  C.conn.destroy();
+  lvsp.endVoiceState({ user_id: C.info.user_id, session_id: C.info.session_id });
+  const after = await converge([A, B], 15000, three.epoch);
+  c.ok(BigInt(after.epoch) > BigInt(three.epoch),
+    `C left: A and B in epoch ${after.epoch} (was ${three.epoch}), equal codes (${after.ms} ms)`);
+  await transfer(c, djs, A, B, tones, 'after C left');
+
+  /* B's socket drops; djs resumes on a new one. */
+  const nw = B.conn.state.networking;
+  nw.state.ws.ws._socket.destroy();
+  await sleep(3000);
+  const resumed = await converge([A, B], 15000);
+  const op7 = djs.gatewayFrames(B.debugLines, '>>').filter((f) => f.op === 7).length;
+  c.ok(op7 === 1 && resumed.epoch === after.epoch,
+    `B resumed (${op7} op 7 sent): still epoch ${resumed.epoch} (was ${after.epoch})`);
+  await transfer(c, djs, A, B, tones, 'after resume');
+}
+
+async function clientMain(cfg) {
+  const djs = require('./lib/djs_adapter');
+  const { LvspClient } = require('./lib/lvsp_client');
+  const c = new Checks('dave');
+  const peers = [];
+  let fatal = null;
+  const lvsp = await LvspClient.connect(cfg.lvspUrl, { secret: cfg.secret });
+  try {
+    await scenario(cfg, c, djs, lvsp, peers);
+  } catch (err) {
+    fatal = err.stack || String(err);
+    console.log(`${ts()} FATAL ${fatal}`);
+  } finally {
+    for (const p of peers) {
+      if (p.conn.state.status !== 'destroyed') p.conn.destroy();
+      fs.writeFileSync(path.join(cfg.workDir, `djs-${p.name}.log`), p.debugLines.join('\n'));
+    }
+    await lvsp.close();
+  }
+  console.log(`RESULT ${JSON.stringify({ fatal, failures: c.failures, passed: c.passed })}`);
+  process.exit(0);
+}
+
+/* ---- parent ------------------------------------------------------------------ */
+
+async function main() {
+  const watchdog = setTimeout(() => { console.log('dave_e2e: FAIL (timed out)'); process.exit(1); }, WATCHDOG_MS);
+  watchdog.unref();
+  const { startServer, spawnNode } = require('./lib/server');
+  const { toneFiles } = require('./lib/opus_tool');
+  const build = process.env.SC_BUILD_DIR || path.resolve(__dirname, '..', '..', 'build');
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dave-e2e-'));
+  const { tone440 } = toneFiles(build, workDir, TONE_FRAMES);
+  const srv = await startServer({ buildDir: build, env: { LITECORD_VOICE_DAVE_UNGATED: '1' } });
+  let result = null;
+  const child = spawnNode(__filename, ['--client', JSON.stringify({
+    workDir, lvspUrl: srv.lvspUrl, secret: srv.secret, tone440 })], {
+    caFile: srv.certPath,
+    onLine: (l) => { if (l.startsWith('RESULT ')) result = JSON.parse(l.slice(7)); else console.log(l); },
+  });
+  await child.done;
+  const failures = result ? [...result.failures] : ['the client gave no result'];
+  if (result && result.fatal) failures.push(`fatal: ${result.fatal.split('\n')[0]}`);
+  if (srv.diedUnexpectedly()) failures.push(`server died: ${JSON.stringify(srv.exit)}`);
+  const e = await srv.stop();
+  if (!(e.code === 0 || e.signal === 'SIGTERM')) failures.push(`server exit ${JSON.stringify(e)}`);
+  if (failures.length) {
+    console.log(`--- server log (${srv.logPath}):\n${srv.tail(80)}\n---\nlogs kept in ${workDir}`);
+    for (const f of failures) console.log(`  failed: ${f}`);
+  } else {
+    srv.removeStateDir();
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+  console.log(`dave_e2e: ${result ? result.passed : 0} passed, ${failures.length} failed`);
+  process.exit(failures.length ? 1 : 0);
+}
+
+if (process.argv[2] === '--client') clientMain(JSON.parse(process.argv[3]));
+else main().catch((err) => { console.log(`dave_e2e: FAIL ${err.stack || err}`); process.exit(1); });
