@@ -10,7 +10,11 @@
  *    and what B's receiver delivers is exactly what A played;
  *  - C joins: the three share the next epoch and one privacy code;
  *  - C leaves: A and B move to a new epoch together, audio goes on;
- *  - B's socket drops and resumes: the group stays (same epoch), audio goes on.
+ *  - B's socket drops and resumes: the group stays (same epoch), audio goes on;
+ *  - discord.py 2.2.2 (no DAVE) joins while A plays: A and B go to protocol
+ *    0; discord.py never gets a frame ending FA FA and hears A's plain Opus
+ *    byte for byte, as does B; discord.py leaves: A and B are upgraded back
+ *    to protocol 1 in a new group, audio E2EE again.
  * Until op 4 offers DAVE by default the server runs with
  * LITECORD_VOICE_DAVE_UNGATED=1.
  * Env: SC_BUILD_DIR. Exit 0 = pass.
@@ -19,9 +23,11 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { Checks, sleep, ts, snowflakes } = require('./lib/checks');
+const { startDpy } = require('./lib/dpy_client');
 
 const WATCHDOG_MS = 150000;
 const TONE_FRAMES = 100;
+const LONG_TONE_FRAMES = 250; /* A plays through discord.py's join */
 
 /* ---- client side (child: djs needs the server's CA) ---------------------- */
 
@@ -91,6 +97,71 @@ async function transfer(c, djs, from, to, tones, label) {
   return { sent, intact };
 }
 
+async function waitFor(cond, timeoutMs) {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if (cond()) return Date.now() - t0;
+    await sleep(50);
+  }
+  return -1;
+}
+
+const endsFaFa = (p) => p.length > 2 && p[p.length - 1] === 0xfa && p[p.length - 2] === 0xfa;
+
+/* discord.py joins while A plays (downgrade), then leaves (upgrade). */
+async function legacyJoinsAndLeaves(cfg, c, djs, lvsp, ctx, peers, info) {
+  const { readPackets } = require('./lib/opus_tool');
+  const [A, B] = peers;
+  const tones = readPackets(cfg.tone440);
+  const before = daveView(A).epoch;
+  const playing = djs.playOpus(A.conn, tones);
+  await sleep(500);
+  const vD = await info(ctx.userD);
+  ctx.dpy = startDpy({ ...vD, ca: cfg.ca, log: path.join(cfg.workDir, 'dpy.log') },
+    (l) => console.log(`${ts()} [dave] ${l}`));
+  const ready = await ctx.dpy.next('ready');
+  c.ok(ready.event === 'ready', `discord.py joined in ${ready.mode}`);
+  const ms = await waitFor(() => [A, B].every((p) => daveOf(p.conn).protocolVersion === 0), 10000);
+  c.ok(ms >= 0, `downgrade: A and B at protocol ${[A, B].map((p) => daveOf(p.conn).protocolVersion)} ` +
+    `(${ms} ms after discord.py was ready)`);
+  await playing;
+  await sleep(500);
+  const dumpFile = path.join(cfg.workDir, 'dpy-from-A.opus');
+  ctx.dpy.send({ cmd: 'dump', ssrc: djs.connectionData(A.conn).ssrc, file: dumpFile });
+  const dumped = await ctx.dpy.next('dumped');
+  const got = readPackets(dumpFile);
+  const sentSet = new Set(tones.map((p) => p.toString('hex')));
+  c.ok(dumped.bad === 0 && got.length > 0 && got.filter(endsFaFa).length === 0,
+    `discord.py got ${got.length} packets of A while the call downgraded, ${got.filter(endsFaFa).length} ` +
+    `ending FA FA (${dumped.bad} failed transport decryption)`);
+  c.ok(got.filter((p) => sentSet.has(p.toString('hex'))).length === got.length,
+    'every packet discord.py got is A\'s plain Opus, byte for byte');
+  const plain = await transferPlain(c, djs, A, B, tones.slice(0, TONE_FRAMES));
+  c.ok(plain, 'at protocol 0, B hears A\'s plain Opus');
+
+  ctx.dpy.send({ cmd: 'quit' });
+  await ctx.dpy.next('bye');
+  lvsp.endVoiceState({ user_id: vD.user_id, session_id: vD.session_id });
+  const up = await converge([A, B], 15000);
+  c.ok(up.code && up.epoch, `discord.py left: A and B upgraded to protocol 1, epoch ${up.epoch} ` +
+    `(group before the downgrade: ${before}), equal codes (${up.ms} ms)`);
+  await transfer(c, djs, A, B, tones.slice(0, TONE_FRAMES), 'after the upgrade');
+}
+
+/* At protocol 0: B's receiver gets A's Opus as played, none of it E2EE. */
+async function transferPlain(c, djs, from, to, tones) {
+  const frames = tapDave(to);
+  const got = djs.collectOpus(to.conn, from.info.user_id);
+  const sent = await djs.playOpus(from.conn, tones);
+  await sleep(600);
+  const sentSet = new Set(tones.map((p) => p.toString('hex')));
+  const intact = got.packets.filter((p) => sentSet.has(p.toString('hex'))).length;
+  c.ok(sent === tones.length && intact >= 0.9 * sent && frames.filter(endsFaFa).length === 0,
+    `protocol 0: ${to.name} got ${intact}/${sent} of ${from.name}'s packets intact, ` +
+    `${frames.filter(endsFaFa).length} of ${frames.length} frames E2EE`);
+  return intact >= 0.9 * sent;
+}
+
 async function joinPeer(djs, name, info, peers) {
   const peer = { name, info, ...djs.join(info, { group: `dave-${name}` }) };
   peers.push(peer);
@@ -98,10 +169,11 @@ async function joinPeer(djs, name, info, peers) {
   return peer;
 }
 
-async function scenario(cfg, c, djs, lvsp, peers) {
+async function scenario(cfg, c, djs, lvsp, peers, ctx) {
   const { readPackets } = require('./lib/opus_tool');
   const tones = readPackets(cfg.tone440).slice(0, TONE_FRAMES);
-  const [guild, channel, ua, ub, uc] = snowflakes(5);
+  const [guild, channel, ua, ub, uc, ud] = snowflakes(6);
+  ctx.userD = ud;
   const info = async (user) => ({
     ...(await lvsp.requestVoiceState({ user_id: user, channel_id: channel, guild_id: guild })),
     guild_id: guild,
@@ -136,6 +208,8 @@ async function scenario(cfg, c, djs, lvsp, peers) {
   c.ok(op7 === 1 && resumed.epoch === after.epoch,
     `B resumed (${op7} op 7 sent): still epoch ${resumed.epoch} (was ${after.epoch})`);
   await transfer(c, djs, A, B, tones, 'after resume');
+
+  await legacyJoinsAndLeaves(cfg, c, djs, lvsp, ctx, [A, B], info);
 }
 
 async function clientMain(cfg) {
@@ -143,14 +217,16 @@ async function clientMain(cfg) {
   const { LvspClient } = require('./lib/lvsp_client');
   const c = new Checks('dave');
   const peers = [];
+  const ctx = {};
   let fatal = null;
   const lvsp = await LvspClient.connect(cfg.lvspUrl, { secret: cfg.secret });
   try {
-    await scenario(cfg, c, djs, lvsp, peers);
+    await scenario(cfg, c, djs, lvsp, peers, ctx);
   } catch (err) {
     fatal = err.stack || String(err);
     console.log(`${ts()} FATAL ${fatal}`);
   } finally {
+    if (ctx.dpy && ctx.dpy.proc.exitCode === null) ctx.dpy.proc.kill('SIGKILL');
     for (const p of peers) {
       if (p.conn.state.status !== 'destroyed') p.conn.destroy();
       fs.writeFileSync(path.join(cfg.workDir, `djs-${p.name}.log`), p.debugLines.join('\n'));
@@ -170,11 +246,11 @@ async function main() {
   const { toneFiles } = require('./lib/opus_tool');
   const build = process.env.SC_BUILD_DIR || path.resolve(__dirname, '..', '..', 'build');
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dave-e2e-'));
-  const { tone440 } = toneFiles(build, workDir, TONE_FRAMES);
+  const { tone440 } = toneFiles(build, workDir, LONG_TONE_FRAMES);
   const srv = await startServer({ buildDir: build, env: { LITECORD_VOICE_DAVE_UNGATED: '1' } });
   let result = null;
   const child = spawnNode(__filename, ['--client', JSON.stringify({
-    workDir, lvspUrl: srv.lvspUrl, secret: srv.secret, tone440 })], {
+    workDir, lvspUrl: srv.lvspUrl, secret: srv.secret, tone440, ca: srv.certPath })], {
     caFile: srv.certPath,
     onLine: (l) => { if (l.startsWith('RESULT ')) result = JSON.parse(l.slice(7)); else console.log(l); },
   });
