@@ -40,8 +40,6 @@ void dv_e2ee_init(dv_e2ee_t *e, dv_timers_t *timers) {
   memset(e, 0, sizeof *e);
   sc_hmap_init(&e->calls);
   e->timers = timers;
-  const char *v = getenv("LITECORD_VOICE_DAVE_UNGATED");
-  e->ungated = v && strcmp(v, "1") == 0;
 }
 
 static void sum_stats(dv_dave_stats_t *to, const dv_dave_stats_t *from) {
@@ -91,7 +89,7 @@ static call_t *call_for(dv_e2ee_t *e, dv_session_t *s, int enabled) {
   uint64_t group = group_of(id, &numeric);
   snprintf(c->channel, sizeof c->channel, "%s", id);
   c->e = e;
-  c->dave = dv_dave_new(group, enabled && numeric && e->ungated, &session_io, c, e->timers);
+  c->dave = dv_dave_new(group, enabled && numeric, &session_io, c, e->timers);
   if (!c->dave || sc_hmap_put(&e->calls, c->channel, c) < 0) {
     dv_dave_free(c->dave);
     free(c);

@@ -10,9 +10,8 @@
  * (commit and welcome, at most DV_DAVE_OP28_MAX), only from a member told
  * DAVE version 1; anything else is dropped and counted.
  *
- * Until the whole flow is proven with the real clients, op 4 offers
- * version 1 only when the environment has LITECORD_VOICE_DAVE_UNGATED=1
- * (and --dave is on); otherwise every call stays at version 0.
+ * --dave off (read at a channel's first join) keeps the channel's call at
+ * version 0.
  *
  * Threads: control thread only.
  * Memory: dv_e2ee_init/dv_e2ee_free own the calls.
@@ -40,7 +39,6 @@ typedef struct {
 typedef struct {
   sc_hmap_t calls; /* channel id -> call */
   dv_timers_t *timers;
-  int ungated; /* LITECORD_VOICE_DAVE_UNGATED=1 */
   dv_e2ee_stats_t st;
 } dv_e2ee_t;
 

@@ -15,8 +15,6 @@
  *    0; discord.py never gets a frame ending FA FA and hears A's plain Opus
  *    byte for byte, as does B; discord.py leaves: A and B are upgraded back
  *    to protocol 1 in a new group, audio E2EE again.
- * Until op 4 offers DAVE by default the server runs with
- * LITECORD_VOICE_DAVE_UNGATED=1.
  * Env: SC_BUILD_DIR. Exit 0 = pass.
  */
 const fs = require('node:fs');
@@ -247,7 +245,7 @@ async function main() {
   const build = process.env.SC_BUILD_DIR || path.resolve(__dirname, '..', '..', 'build');
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dave-e2e-'));
   const { tone440 } = toneFiles(build, workDir, LONG_TONE_FRAMES);
-  const srv = await startServer({ buildDir: build, env: { LITECORD_VOICE_DAVE_UNGATED: '1' } });
+  const srv = await startServer({ buildDir: build });
   let result = null;
   const child = spawnNode(__filename, ['--client', JSON.stringify({
     workDir, lvspUrl: srv.lvspUrl, secret: srv.secret, tone440, ca: srv.certPath })], {

@@ -293,7 +293,6 @@ static void test_seal_gate(void) {
 
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
-  setenv("LITECORD_VOICE_DAVE_UNGATED", "1", 1);
   load_vectors();
   harness_init();
   RUN_TEST(test_dave_required);
