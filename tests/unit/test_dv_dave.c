@@ -242,6 +242,29 @@ static void test_two_members_commit(void) {
   teardown((client_t *[]){&a, &b, NULL}, (sc_vstate_t *[]){va, vb, NULL});
 }
 
+/* Hostile frames: another user's key package, an empty frame, an unknown
+ * op, a commit before anything was proposed, a garbage commit: dropped and
+ * counted, the socket stays, nothing is sent. */
+static void test_hostile_frames(void) {
+  sc_vstate_t *va = state(user_a, channel);
+  blob_t kp_b = vec_blob("kp_b");
+  client_t a;
+  join_selected(&a, va);
+  dv_dave_t *d = dv_e2ee_call(&gw->e2ee, channel);
+  uint64_t refused = e2ee_stats()->binary_refused;
+  send_binary(&a, 26, kp_b.b, kp_b.n);
+  ASSERT_EQ(dv_dave_stats(d)->kp_refused, 1);
+  dv_gw_binary(&a.conn, (const uint8_t *)"", 0);
+  send_binary(&a, 25, kp_b.b, 10);
+  ASSERT_EQ(e2ee_stats()->binary_refused, refused + 2);
+  uint8_t junk[64] = {0, 1, 0, 1};
+  send_binary(&a, 28, junk, sizeof junk);
+  ASSERT_EQ(dv_dave_stats(d)->commit_late, 1);
+  expect_silence(&a);
+  ASSERT_EQ(a.close_code, 0);
+  teardown((client_t *[]){&a, NULL}, (sc_vstate_t *[]){va, NULL});
+}
+
 /* A client without DAVE joins a call at version 1: op 21 to 0 for the
  * others, op 4 with 0 for it; after the op 23s (or 2 s) op 22. */
 static void test_downgrade(void) {
@@ -297,6 +320,7 @@ int main(int argc, char **argv) {
   harness_init();
   RUN_TEST(test_dave_required);
   RUN_TEST(test_two_members_commit);
+  RUN_TEST(test_hostile_frames);
   RUN_TEST(test_downgrade);
   RUN_TEST(test_seal_gate);
   harness_fini();
