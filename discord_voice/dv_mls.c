@@ -5,7 +5,6 @@
 #include "dv_mls.h"
 
 #include <openssl/core_names.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
@@ -521,8 +520,8 @@ static int welcome_secret(rd_t *r, const uint8_t **member) {
   return r_vec(r, &p, &len); /* ciphertext */
 }
 
-/* Walks a bare Welcome; calls back nothing, fills the member refs (up to
- * the cap) when c is given. */
+/* Walks a bare Welcome (nothing after it) and, when c is given, fills its
+ * new_member refs. More than DV_MLS_MAX_WELCOME_SECRETS is refused. */
 static int welcome_parse(rd_t *r, welcome_t *w, dv_mls_commit_t *c) {
   TRY(r_u16(r, &w->suite));
   if (w->suite != 2) return DV_MLS_E_WELCOME;
