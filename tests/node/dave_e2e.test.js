@@ -14,7 +14,9 @@
  *  - discord.py 2.2.2 (no DAVE) joins while A plays: A and B go to protocol
  *    0; discord.py never gets a frame ending FA FA and hears A's plain Opus
  *    byte for byte, as does B; discord.py leaves: A and B are upgraded back
- *    to protocol 1 in a new group, audio E2EE again.
+ *    to protocol 1 in a new group, audio E2EE again;
+ *  - B leaves: A, alone, is reset to a pending group; E joins: A and E form
+ *    a new group and E's audio reaches A decrypted.
  * Env: SC_BUILD_DIR. Exit 0 = pass.
  */
 const fs = require('node:fs');
@@ -170,8 +172,9 @@ async function joinPeer(djs, name, info, peers) {
 async function scenario(cfg, c, djs, lvsp, peers, ctx) {
   const { readPackets } = require('./lib/opus_tool');
   const tones = readPackets(cfg.tone440).slice(0, TONE_FRAMES);
-  const [guild, channel, ua, ub, uc, ud] = snowflakes(6);
+  const [guild, channel, ua, ub, uc, ud, ue] = snowflakes(7);
   ctx.userD = ud;
+  ctx.userE = ue;
   const info = async (user) => ({
     ...(await lvsp.requestVoiceState({ user_id: user, channel_id: channel, guild_id: guild })),
     guild_id: guild,
@@ -208,6 +211,19 @@ async function scenario(cfg, c, djs, lvsp, peers, ctx) {
   await transfer(c, djs, A, B, tones, 'after resume');
 
   await legacyJoinsAndLeaves(cfg, c, djs, lvsp, ctx, [A, B], info);
+
+  /* B leaves: A, alone, starts over (pending, epoch 0); E joins: a new group. */
+  B.conn.destroy();
+  lvsp.endVoiceState({ user_id: B.info.user_id, session_id: B.info.session_id });
+  const ms = await waitFor(() => {
+    const v = daveView(A);
+    return v.version === 1 && v.status === 1 && v.epoch === '0';
+  }, 10000);
+  c.ok(ms >= 0, `B left: A alone is reset to a pending group, epoch 0 (${JSON.stringify(daveView(A))})`);
+  const E = await joinPeer(djs, 'E', await info(ctx.userE), peers);
+  const again = await converge([A, E], 15000);
+  c.ok(again.epoch === '1', `E joined: A and E in a new group, epoch ${again.epoch}, equal codes`);
+  await transfer(c, djs, E, A, tones, 'new group');
 }
 
 async function clientMain(cfg) {
