@@ -242,6 +242,34 @@ static void test_two_members_commit(void) {
   teardown((client_t *[]){&a, &b, NULL}, (sc_vstate_t *[]){va, vb, NULL});
 }
 
+/* A binary frame sent while the socket was gone is re-sent as binary, in
+ * its place in the numbering, by a v8 resume. */
+static void test_resume_resends_binary(void) {
+  sc_vstate_t *va = state(user_a, channel), *vb = state(user_b, channel);
+  blob_t kp_a = vec_blob("kp_a"), kp_b = vec_blob("kp_b");
+  client_t a, b, a2;
+  join_selected(&a, va);
+  json_int_t seen = seq_of(a.msgs[a.n - 1]);
+  send_binary(&a, 26, kp_a.b, kp_a.n);
+  client_drop(&a);
+  join_selected(&b, vb);
+  send_binary(&b, 26, kp_b.b, kp_b.n);
+  expect_msg(&b, 27);
+  client_open(&a2, 8);
+  send_json(&a2,
+            "{\"op\":7,\"d\":{\"server_id\":\"%s\",\"session_id\":\"%s\",\"token\":\"%s\","
+            "\"seq_ack\":%lld}}",
+            va->server_id, va->session_id, va->token, (long long)seen);
+  expect_op(&a2, 8);
+  expect_op(&a2, 9);
+  expect_op(&a2, 11); /* B came */
+  expect_op(&a2, 5);
+  json_t *p27 = expect_msg(&a2, 27);
+  ASSERT_TRUE(json_is_true(json_object_get(p27, "binary")));
+  ASSERT_EQ(seq_of(p27), seen + 3);
+  teardown((client_t *[]){&a, &b, &a2, NULL}, (sc_vstate_t *[]){va, vb, NULL});
+}
+
 /* Hostile frames: another user's key package, an empty frame, an unknown
  * op, a commit before anything was proposed, a garbage commit: dropped and
  * counted, the socket stays, nothing is sent. */
@@ -320,6 +348,7 @@ int main(int argc, char **argv) {
   harness_init();
   RUN_TEST(test_dave_required);
   RUN_TEST(test_two_members_commit);
+  RUN_TEST(test_resume_resends_binary);
   RUN_TEST(test_hostile_frames);
   RUN_TEST(test_downgrade);
   RUN_TEST(test_seal_gate);
