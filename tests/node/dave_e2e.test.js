@@ -162,6 +162,37 @@ async function transferPlain(c, djs, from, to, tones) {
   return intact >= 0.9 * sent;
 }
 
+/* A hostile member H (a bare socket claiming DAVE) sends a key package
+ * of another user, garbage as op 26 and op 28: refused; A and B stay in
+ * their epoch and keep hearing each other. */
+async function hostileMember(cfg, c, djs, lvsp, peers, info, userH, tones) {
+  const { GwClient } = require('./lib/gw_client');
+  const [A, B] = peers;
+  const before = daveView(A);
+  const vH = await info(userH);
+  const g = await GwClient.open(vH.endpoint, { ca: fs.readFileSync(cfg.ca), version: 8 });
+  g.send(0, { server_id: vH.guild_id, user_id: userH, session_id: vH.session_id, token: vH.token,
+    max_dave_protocol_version: 1 });
+  await g.take(2);
+  g.send(1, { protocol: 'udp', data: { address: '127.0.0.1', port: 9, mode: 'aead_aes256_gcm_rtpsize' } });
+  const op4 = await g.take(4);
+  c.ok(op4.d.dave_protocol_version === 1, `hostile H told DAVE version ${op4.d.dave_protocol_version}`);
+  const kpOther = Buffer.from(require('../unit/data/dave/vectors.json').kp_a, 'hex');
+  g.sendRaw(Buffer.concat([Buffer.from([26]), kpOther]));
+  g.sendRaw(Buffer.concat([Buffer.from([26]), require('node:crypto').randomBytes(390)]));
+  g.sendRaw(Buffer.concat([Buffer.from([28]), require('node:crypto').randomBytes(900)]));
+  g.sendRaw(Buffer.from([30, 0, 1]));
+  await sleep(300);
+  const after = daveView(A);
+  c.ok(after.epoch === before.epoch && after.code === before.code && daveView(B).code === before.code,
+    `H's frames changed nothing: A and B still in epoch ${after.epoch} with one code`);
+  c.ok(g.closeInfo === null, `H's socket is still open (${JSON.stringify(g.closeInfo)})`);
+  await transfer(c, djs, A, B, tones, 'with a hostile member');
+  g.kill();
+  lvsp.endVoiceState({ user_id: userH, session_id: vH.session_id });
+  await sleep(200);
+}
+
 async function joinPeer(djs, name, info, peers) {
   const peer = { name, info, ...djs.join(info, { group: `dave-${name}` }) };
   peers.push(peer);
@@ -172,7 +203,8 @@ async function joinPeer(djs, name, info, peers) {
 async function scenario(cfg, c, djs, lvsp, peers, ctx) {
   const { readPackets } = require('./lib/opus_tool');
   const tones = readPackets(cfg.tone440).slice(0, TONE_FRAMES);
-  const [guild, channel, ua, ub, uc, ud, ue] = snowflakes(7);
+  const [guild, channel, ua, ub, uc, ud, ue, uh] = snowflakes(8);
+  ctx.userH = uh;
   ctx.userD = ud;
   ctx.userE = ue;
   const info = async (user) => ({
@@ -185,6 +217,7 @@ async function scenario(cfg, c, djs, lvsp, peers, ctx) {
   c.ok(/^\d{30}$/.test(two.code), `A and B: protocol 1, epoch ${two.epoch}, privacy code ${two.code} ` +
     `(${two.ms} ms after B was Ready)`);
   await transfer(c, djs, A, B, tones, 'two members');
+  await hostileMember(cfg, c, djs, lvsp, [A, B], info, ctx.userH, tones);
 
   const C = await joinPeer(djs, 'C', await info(uc), peers);
   const three = await converge([A, B, C], 15000, two.epoch);
