@@ -234,6 +234,20 @@ static void test_two_members_commit(void) {
   ASSERT_EQ(json_integer_value(json_object_get(expect_op(&a, 22), "transition_id")), tid);
   ASSERT_EQ(json_integer_value(json_object_get(expect_op(&b, 22), "transition_id")), tid);
 
+  /* B could not apply its welcome (op 31): A alone is reset (op 24, op 21
+   * with id 0); once both sent new key packages, a new epoch-0 round. */
+  send_json(&b, "{\"op\":31,\"d\":{\"transition_id\":%u}}", tid);
+  json_t *op24 = expect_op(&a, 24);
+  ASSERT_EQ(json_integer_value(json_object_get(op24, "epoch")), 1);
+  ASSERT_EQ(json_integer_value(json_object_get(expect_op(&a, 21), "transition_id")), 0);
+  expect_silence(&b);
+  ASSERT_EQ(dv_dave_epoch(dv_e2ee_call(&gw->e2ee, channel)), 0);
+  send_binary(&b, 26, kp_b.b, kp_b.n);
+  expect_silence(&a);
+  send_binary(&a, 26, kp_a.b, kp_a.n);
+  expect_msg(&a, 27);
+  expect_msg(&b, 27);
+
   /* Oversize key package: dropped and counted. */
   static uint8_t big[DV_MLS_KEYPACKAGE_MAX + 1];
   uint64_t over = e2ee_stats()->binary_oversize;
