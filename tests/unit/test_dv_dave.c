@@ -257,6 +257,27 @@ static void test_two_members_commit(void) {
   teardown((client_t *[]){&a, &b, NULL}, (sc_vstate_t *[]){va, vb, NULL});
 }
 
+/* Nobody commits within DV_DAVE_COMMIT_MS: the round is revoked (op 27
+ * type 1) and proposed again (op 27 type 0). */
+static void test_commit_timeout(void) {
+  sc_vstate_t *va = state(user_a, channel), *vb = state(user_b, channel);
+  blob_t kp_a = vec_blob("kp_a"), kp_b = vec_blob("kp_b");
+  client_t a, b;
+  join_selected(&a, va);
+  send_binary(&a, 26, kp_a.b, kp_a.n);
+  join_selected(&b, vb);
+  skip_all(&a);
+  send_binary(&b, 26, kp_b.b, kp_b.n);
+  expect_msg(&a, 27);
+  expect_msg(&b, 27);
+  advance(DV_DAVE_COMMIT_MS);
+  ASSERT_EQ(payload_of(expect_msg(&a, 27)).b[0], 1);
+  ASSERT_EQ(payload_of(expect_msg(&b, 27)).b[0], 1);
+  ASSERT_EQ(payload_of(expect_msg(&a, 27)).b[0], 0);
+  ASSERT_EQ(payload_of(expect_msg(&b, 27)).b[0], 0);
+  teardown((client_t *[]){&a, &b, NULL}, (sc_vstate_t *[]){va, vb, NULL});
+}
+
 /* A binary frame sent while the socket was gone is re-sent as binary, in
  * its place in the numbering, by a v8 resume. */
 static void test_resume_resends_binary(void) {
@@ -406,6 +427,7 @@ int main(int argc, char **argv) {
   harness_init();
   RUN_TEST(test_dave_required);
   RUN_TEST(test_two_members_commit);
+  RUN_TEST(test_commit_timeout);
   RUN_TEST(test_resume_resends_binary);
   RUN_TEST(test_hostile_frames);
   RUN_TEST(test_downgrade);
