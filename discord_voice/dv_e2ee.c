@@ -150,14 +150,19 @@ void dv_e2ee_binary(dv_e2ee_t *e, dv_session_t *s, const uint8_t *buf, size_t le
                 rc == -EPROTO ? "not what was proposed" : dv_mls_strerror(rc));
 }
 
-void dv_e2ee_transition_ready(dv_e2ee_t *e, dv_session_t *s, long long tid) {
-  dv_dave_t *d = dave_of(e, s);
-  if (d) dv_dave_transition_ready(d, s, tid);
+static long long transition_id(json_t *d) {
+  json_t *t = json_is_object(d) ? json_object_get(d, "transition_id") : NULL;
+  return json_is_integer(t) ? (long long)json_integer_value(t) : -1;
 }
 
-void dv_e2ee_invalid_commit(dv_e2ee_t *e, dv_session_t *s, long long tid) {
-  dv_dave_t *d = dave_of(e, s);
-  if (d) dv_dave_invalid_commit(d, s, tid);
+void dv_e2ee_transition_ready(dv_e2ee_t *e, dv_session_t *s, json_t *d) {
+  dv_dave_t *dave = dave_of(e, s);
+  if (dave) dv_dave_transition_ready(dave, s, transition_id(d));
+}
+
+void dv_e2ee_invalid_commit(dv_e2ee_t *e, dv_session_t *s, json_t *d) {
+  dv_dave_t *dave = dave_of(e, s);
+  if (dave) dv_dave_invalid_commit(dave, s, transition_id(d));
 }
 
 json_t *dv_e2ee_status_json(const dv_e2ee_t *e) {

@@ -57,9 +57,9 @@ void dv_e2ee_leave(dv_e2ee_t *e, dv_session_t *s);
 
 /* One binary frame from the session's client (u8 op | payload). */
 void dv_e2ee_binary(dv_e2ee_t *e, dv_session_t *s, const uint8_t *buf, size_t len);
-/* JSON op 23 / 31 from the session's client. */
-void dv_e2ee_transition_ready(dv_e2ee_t *e, dv_session_t *s, long long tid);
-void dv_e2ee_invalid_commit(dv_e2ee_t *e, dv_session_t *s, long long tid);
+/* JSON op 23 / 31 from the session's client (d: {transition_id}). */
+void dv_e2ee_transition_ready(dv_e2ee_t *e, dv_session_t *s, json_t *d);
+void dv_e2ee_invalid_commit(dv_e2ee_t *e, dv_session_t *s, json_t *d);
 
 /* The call of a channel, or NULL (tests, admin). */
 dv_dave_t *dv_e2ee_call(dv_e2ee_t *e, const char *channel_id);

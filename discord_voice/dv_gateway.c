@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "dv_webrtc.h"
 #include "sc_jcheck.h"
 #include "sc_log.h"
 #include "sc_media.h"
@@ -273,9 +274,53 @@ static const sc_jfield_t select_udp_fields[] = {
     {"mode", SC_JT_STRING, SC_JF_REQUIRED},
 };
 
+/* The first Session Description after Identify ends the join time. */
+static void observe_join(dv_conn_t *c) {
+  dv_session_t *s = c->session;
+  if (!s->identified_us) return;
+  sc_metrics_observe(&c->gw->metrics.join_time, (double)(monotonic_us() - s->identified_us) / 1e6);
+  s->identified_us = 0;
+}
+
+/* A WebRTC offer we cannot read: 4020 with the reason, counted, logged at
+ * most every 10 s (anyone identified can send these in a loop). */
+static void webrtc_refused(dv_conn_t *c, const char *why) {
+  dv_session_stats_t *st = &c->session->tab->stats;
+  st->webrtc_refused++;
+  uint64_t lines =
+      sc_log_limit(&st->webrtc_refused_log, (int64_t)dv_timers_now(&c->gw->timers), 10000);
+  if (lines)
+    sc_log_warn("gateway", "user %s: webrtc select protocol refused: %s (%llu refused so far)",
+                c->session->vs->user_id, why, (unsigned long long)st->webrtc_refused);
+  conn_fail(c, DV_CLOSE_BAD_REQUEST, why);
+}
+
+/* protocol "webrtc": the offer is checked here; the transport behind
+ * dv_webrtc_select is not wired yet, so a valid offer is answered 4012,
+ * as before WebRTC was read at all. */
+static void select_webrtc(dv_conn_t *c, json_t *d) {
+  dv_webrtc_offer_t offer;
+  char why[96];
+  if (dv_webrtc_read_offer(d, &offer, why, sizeof why) < 0) {
+    webrtc_refused(c, why);
+    return;
+  }
+  int rc = dv_webrtc_select(c->session, &offer);
+  if (rc == 0)
+    observe_join(c);
+  else if (rc == -ENOTSUP)
+    conn_fail(c, DV_CLOSE_UNKNOWN_PROTOCOL, "unknown protocol: webrtc is not served yet");
+  else
+    conn_fail(c, DV_CLOSE_BAD_REQUEST, rc == -ENOMEM ? "out of memory" : "cannot start webrtc");
+}
+
 static void op_select_protocol(dv_conn_t *c, json_t *d) {
   const char *protocol = str_field(d, "protocol");
   json_t *data = json_object_get(d, "data");
+  if (strcmp(protocol, "webrtc") == 0) {
+    select_webrtc(c, d);
+    return;
+  }
   if (strcmp(protocol, "udp") != 0) {
     conn_fail(c, DV_CLOSE_UNKNOWN_PROTOCOL, "unknown protocol");
     return;
@@ -292,11 +337,7 @@ static void op_select_protocol(dv_conn_t *c, json_t *d) {
   }
   dv_session_t *s = c->session;
   int rc = install_cipher(s, data, (dv_mode_t)mode);
-  if (rc == 0 && s->identified_us) { /* the first Session Description after Identify */
-    sc_metrics_observe(&c->gw->metrics.join_time,
-                       (double)(monotonic_us() - s->identified_us) / 1e6);
-    s->identified_us = 0;
-  }
+  if (rc == 0) observe_join(c);
   if (rc < 0)
     conn_fail(c, DV_CLOSE_BAD_REQUEST,
               rc == -ENOMEM ? "out of memory" : "cannot prepare the cipher");
@@ -463,18 +504,13 @@ static void op_client_platform(dv_conn_t *c, json_t *d) {
   announce_field(c, d, "platform", DV_ANNOUNCE_PLATFORM, DV_OP_CLIENT_PLATFORM);
 }
 
-/* Op 23 / 31 {transition_id}: for the call's DAVE state (dv_e2ee). */
-static long long transition_id(json_t *d) {
-  json_t *t = json_is_object(d) ? json_object_get(d, "transition_id") : NULL;
-  return json_is_integer(t) ? (long long)json_integer_value(t) : -1;
-}
-
+/* Op 23 / 31: for the call's DAVE state (dv_e2ee). */
 static void op_dave_ready(dv_conn_t *c, json_t *d) {
-  if (c->session) dv_e2ee_transition_ready(&c->gw->e2ee, c->session, transition_id(d));
+  if (c->session) dv_e2ee_transition_ready(&c->gw->e2ee, c->session, d);
 }
 
 static void op_dave_invalid_commit(dv_conn_t *c, json_t *d) {
-  if (c->session) dv_e2ee_invalid_commit(&c->gw->e2ee, c->session, transition_id(d));
+  if (c->session) dv_e2ee_invalid_commit(&c->gw->e2ee, c->session, d);
 }
 
 static void op_ignore(dv_conn_t *c, json_t *d) {
@@ -513,7 +549,8 @@ static const sc_jfield_t identify_fields[] = {
 };
 static const sc_jfield_t select_fields[] = {
     STR_REQ("protocol"),
-    {"data", SC_JT_ANY, SC_JF_REQUIRED}, /* an object for udp; webrtc sends SDP text */
+    /* an object for udp; webrtc sends SDP text (data and/or sdp) */
+    {"data", SC_JT_ANY, SC_JF_REQUIRED},
 };
 static const sc_jfield_t heartbeat_fields[] = {
     INT_OPT("seq_ack"),
@@ -719,10 +756,11 @@ size_t dv_gw_session_count(const dv_gw_t *gw) {
 
 json_t *dv_gw_status_json(const dv_gw_t *gw) {
   const dv_session_stats_t *st = &gw->sessions.stats;
-  return json_pack("{s:I, s:I, s:I, s:I, s:o}", "sessions", (json_int_t)gw->sessions.by_id.used,
-                   "resume_over_budget", (json_int_t)st->resume_over_budget, "relay_over_budget",
-                   (json_int_t)st->relay_over_budget, "ssrc_refused", (json_int_t)st->ssrc_refused,
-                   "dave", dv_e2ee_status_json(&gw->e2ee));
+  return json_pack(
+      "{s:I, s:I, s:I, s:I, s:I, s:o}", "sessions", (json_int_t)gw->sessions.by_id.used,
+      "resume_over_budget", (json_int_t)st->resume_over_budget, "relay_over_budget",
+      (json_int_t)st->relay_over_budget, "ssrc_refused", (json_int_t)st->ssrc_refused,
+      "webrtc_refused", (json_int_t)st->webrtc_refused, "dave", dv_e2ee_status_json(&gw->e2ee));
 }
 
 void dv_gw_metrics(const dv_gw_t *gw, sc_metrics_t *m) {

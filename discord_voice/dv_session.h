@@ -44,6 +44,8 @@ typedef struct {
   uint64_t relay_over_budget;  /* sessions closed 4021: relayed bytes over budget */
   uint64_t ssrc_refused;       /* SSRCs of op 12 relayed as 0: not the member's */
   sc_log_limit_t ssrc_refused_log;
+  uint64_t webrtc_refused; /* webrtc Select Protocol closed 4020: unreadable offer */
+  sc_log_limit_t webrtc_refused_log;
 } dv_session_stats_t;
 
 typedef struct dv_session dv_session_t;

@@ -9,6 +9,7 @@
 
 #include "sc_admin_metrics.h"
 #include "sc_admin_state.h"
+#include "sc_dashboard.h"
 #include "sc_log.h"
 #include "sc_pending.h"
 #include "sc_server.h"
@@ -28,9 +29,16 @@
 /* One HTTP connection: the response being written (lws per-session data,
  * zeroed by lws). */
 typedef struct {
-  char *body; /* NULL when no response is pending */
+  const char *body; /* NULL when no response is pending */
+  char *owned;      /* body when allocated (freed with the response); NULL for a page file */
   size_t len, off;
 } admin_sess_t;
+
+static void sess_clear(admin_sess_t *s) {
+  free(s->owned);
+  s->owned = NULL;
+  s->body = NULL;
+}
 
 typedef json_t *(*route_fn)(sc_app_t *app);
 
@@ -155,7 +163,7 @@ static unsigned route(struct lws *wsi, const char *uri, json_t **body, int *now)
     *body = error_body("out of memory");
     return HTTP_STATUS_INTERNAL_SERVER_ERROR;
   }
-  *body = error_body("not found: try /state, /health or /metrics (or POST /drain)");
+  *body = error_body("not found: try /state, /health, /metrics or /dashboard (or POST /drain)");
   return HTTP_STATUS_NOT_FOUND;
 }
 
@@ -165,15 +173,25 @@ static int add_header(struct lws *wsi, const char *name, const char *value, unsi
                                      (int)strlen(value), p, end);
 }
 
+/* The dashboard's files are kept to their own origin, unframed. */
+static int add_page_headers(struct lws *wsi, unsigned char **p, unsigned char *end) {
+  return add_header(wsi, "content-security-policy:", SC_DASHBOARD_CSP, p, end) ||
+         add_header(wsi, "referrer-policy:", "no-referrer", p, end) ||
+         add_header(wsi, "x-frame-options:", "DENY", p, end);
+}
+
 /* close: the connection closes after this answer (say so, or a
- * keep-alive client would send its next request into the closing socket). */
-static int write_headers_typed(struct lws *wsi, unsigned status, const char *type, size_t len,
-                               int close) {
+ * keep-alive client would send its next request into the closing socket).
+ * page: a dashboard file (sc_dashboard.h), with its security headers. */
+static int write_headers_page(struct lws *wsi, unsigned status, const char *type, size_t len,
+                              int close, int page) {
   unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start;
   unsigned char *end = buf + sizeof buf - 1;
   if (lws_add_http_common_headers(wsi, status, type, (lws_filepos_t)len, &p, end) ||
-      add_header(wsi, "cache-control:", "no-store", &p, end))
+      add_header(wsi, "cache-control:", "no-store", &p, end) ||
+      add_header(wsi, "x-content-type-options:", "nosniff", &p, end))
     return -1;
+  if (page && add_page_headers(wsi, &p, end)) return -1;
   if (status == HTTP_STATUS_UNAUTHORIZED &&
       add_header(wsi, "www-authenticate:", "Bearer realm=\"litecord-voice admin\"", &p, end))
     return -1;
@@ -181,6 +199,11 @@ static int write_headers_typed(struct lws *wsi, unsigned status, const char *typ
     return -1;
   if (close && add_header(wsi, "connection:", "close", &p, end)) return -1;
   return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
+}
+
+static int write_headers_typed(struct lws *wsi, unsigned status, const char *type, size_t len,
+                               int close) {
+  return write_headers_page(wsi, status, type, len, close, 0);
 }
 
 static int write_headers(struct lws *wsi, unsigned status, size_t len, int close) {
@@ -200,11 +223,25 @@ static int answer_now(struct lws *wsi, unsigned status, const char *text, size_t
 /* Queues a response body (taken) and its headers. */
 static int respond(struct lws *wsi, admin_sess_t *s, unsigned status, const char *type,
                    char *text) {
-  free(s->body);
-  s->body = text;
+  sess_clear(s);
+  s->body = s->owned = text;
   s->len = strlen(text);
   s->off = 0;
   if (write_headers_typed(wsi, status, type, s->len, 0) < 0) return -1;
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
+/* GET of a dashboard file: served without a token (it holds no data; the
+ * page sends the token with its own requests). It does not count as an
+ * authorized request: the connection stays pending (capped, timed out). */
+static int on_page(struct lws *wsi, admin_sess_t *s, const sc_dashboard_file_t *f) {
+  sess_clear(s);
+  s->body = (const char *)f->data;
+  s->len = f->len;
+  s->off = 0;
+  sc_log_debug(LOG, "%s -> 200", f->path);
+  if (write_headers_page(wsi, HTTP_STATUS_OK, f->type, f->len, 0, 1) < 0) return -1;
   lws_callback_on_writable(wsi);
   return 0;
 }
@@ -234,7 +271,10 @@ static int on_metrics(struct lws *wsi, admin_sess_t *s) {
 }
 
 static int on_http(struct lws *wsi, admin_sess_t *s, const char *uri) {
-  if (uri && strcmp(uri, METRICS_PATH) == 0 && lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0) {
+  int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
+  const sc_dashboard_file_t *page = get && uri ? sc_dashboard_find(uri) : NULL;
+  if (page) return on_page(wsi, s, page);
+  if (uri && strcmp(uri, METRICS_PATH) == 0 && get) {
     int rc = on_metrics(wsi, s);
     if (rc != -2) return rc;
   }
@@ -254,8 +294,8 @@ static int on_http(struct lws *wsi, admin_sess_t *s, const char *uri) {
     free(text);
     return rc;
   }
-  free(s->body);
-  s->body = text;
+  sess_clear(s);
+  s->body = s->owned = text;
   s->len = strlen(text);
   s->off = 0;
   if (write_headers(wsi, status, s->len, 0) < 0) return -1;
@@ -277,8 +317,7 @@ static int on_writeable(struct lws *wsi, admin_sess_t *s) {
     lws_callback_on_writable(wsi);
     return 0;
   }
-  free(s->body);
-  s->body = NULL;
+  sess_clear(s);
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -296,10 +335,7 @@ static int admin_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
       sc_server_tls_ctx_setup(user);
       return 0;
     case LWS_CALLBACK_CLOSED_HTTP:
-      if (s) {
-        free(s->body);
-        s->body = NULL;
-      }
+      if (s) sess_clear(s);
       return 0;
     default: return lws_callback_http_dummy(wsi, reason, user, in, len);
   }

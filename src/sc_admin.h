@@ -9,6 +9,9 @@
  *   POST /drain  starts a graceful drain (sc_server_begin_drain), the one
  *                request that changes anything; answered at once, and
  *                the connection closed (a body is not read)
+ *   GET / or /dashboard (and its files): the live dashboard page
+ *                (sc_dashboard.h), served without a token: it holds no
+ *                data, and polls /state with the token the operator gives
  * Every other request needs "Authorization: Bearer <token>"; the token is
  * --admin-token or <state-dir>/admin_token (generated on first start:
  * 32 bytes from the CSPRNG, hex, mode 0600) and is compared in constant

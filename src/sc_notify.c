@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int sc_notify_addr(const char *value, struct sockaddr_un *addr, socklen_t *len) {
@@ -93,6 +94,15 @@ int sc_notify_ready(const char *status_line) {
 
 int sc_notify_stopping(const char *status_line) {
   return send_with_status("STOPPING=1", status_line);
+}
+
+int sc_notify_reloading(const char *status_line) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  char first[64];
+  snprintf(first, sizeof first, "RELOADING=1\nMONOTONIC_USEC=%llu",
+           (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
+  return send_with_status(first, status_line);
 }
 
 uint64_t sc_notify_watchdog_usec(void) {

@@ -53,6 +53,10 @@ int sc_notify_ready(const char *status_line);
 /* "STOPPING=1" plus an optional STATUS line: a drain or stop has begun
  * (systemd then waits up to TimeoutStopSec). Same returns. */
 int sc_notify_stopping(const char *status_line);
+/* RELOADING=1 with MONOTONIC_USEC= (the CLOCK_MONOTONIC time the reload
+ * began, which systemd 253's Type=notify-reload requires and older ones
+ * ignore) and the status line; READY=1 follows when the reload is done. */
+int sc_notify_reloading(const char *status_line);
 
 /* The watchdog period from this process's environment (0: off). */
 uint64_t sc_notify_watchdog_usec(void);

@@ -349,7 +349,9 @@ int sc_server_run(sc_app_t *app) {
   while (!app->stop_requested) {
     if (app->reload_requested) {
       app->reload_requested = 0;
+      sc_service_reloading(app->service); /* systemd: RELOADING=1 ... READY=1 */
       app->reload ? app->reload(app) : sc_server_reload_tls(app);
+      sc_service_reloaded(app->service);
     }
     if (app->drain_requested) {
       app->drain_requested = 0;

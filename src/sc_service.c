@@ -111,6 +111,20 @@ void sc_service_stopping(sc_service_t *s) {
   note_send(s, sc_notify_stopping(s->status), "STOPPING=1");
 }
 
+/* Not while stopping: a READY=1 after STOPPING=1 would tell systemd the
+ * stop was over. */
+void sc_service_reloading(sc_service_t *s) {
+  if (!s || s->stopping) return;
+  status_line(s, s->status, sizeof s->status);
+  note_send(s, sc_notify_reloading(s->status), "RELOADING=1");
+}
+
+void sc_service_reloaded(sc_service_t *s) {
+  if (!s || s->stopping) return;
+  status_line(s, s->status, sizeof s->status);
+  note_send(s, sc_notify_ready(s->status), "READY=1");
+}
+
 void sc_service_destroy(sc_service_t *s) {
   if (!s) return;
   if (s->timer_on) ev_timer_stop(s->app->loop, &s->timer);

@@ -13,6 +13,7 @@
  *    a call or a loop stops the pings: systemd then kills and restarts
  *    the service (WatchdogSec=). The tick is half of $WATCHDOG_USEC, at
  *    most SC_SERVICE_STATUS_S;
+ *  - RELOADING=1 and READY=1 around a SIGHUP reload;
  *  - STOPPING=1 when a stop or drain begins (sc_service_stopping).
  * Outside systemd (no $NOTIFY_SOCKET) sc_service_start returns NULL and
  * nothing runs.
@@ -51,6 +52,12 @@ int sc_service_tick(sc_service_t *s);
  * from now on. The watchdog stays fed while the loop runs. Idempotent;
  * s may be NULL. */
 void sc_service_stopping(sc_service_t *s);
+
+/* A SIGHUP reload begins / has ended (whether or not it applied):
+ * RELOADING=1, then READY=1, so `systemctl reload` returns once the new
+ * settings are in force. s may be NULL. */
+void sc_service_reloading(sc_service_t *s);
+void sc_service_reloaded(sc_service_t *s);
 
 /* Stops the timer and frees s (NULL is fine). */
 void sc_service_destroy(sc_service_t *s);

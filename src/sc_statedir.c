@@ -179,6 +179,41 @@ int sc_statedir_named_secret(const char *dir, const char *name, char *out, size_
   return rc;
 }
 
+/* ---- whole files ------------------------------------------------------------ */
+
+int sc_statedir_read_file(const char *dir, const char *name, void *out, size_t cap, size_t *len) {
+  char path[4096];
+  struct stat st;
+  int rc = join_path(path, sizeof path, dir, name);
+  if (rc < 0) return rc;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  if (fstat(fd, &st) == 0 && (st.st_mode & 077))
+    sc_log_warn("statedir", "%s is readable by group/others (mode %03o)", path,
+                (unsigned)(st.st_mode & 0777));
+  ssize_t got = read_upto(fd, out, cap);
+  char extra;
+  if (got >= 0 && (size_t)got == cap && read_upto(fd, &extra, 1) == 1) got = -EFBIG;
+  close(fd);
+  if (got < 0) return (int)got;
+  *len = (size_t)got;
+  return 0;
+}
+
+int sc_statedir_create_file(const char *dir, const char *name, const void *data, size_t len) {
+  char path[4096], tmp[4200];
+  int rc = join_path(path, sizeof path, dir, name);
+  if (rc < 0) return rc;
+  int fd = open_temp(path, tmp, sizeof tmp);
+  if (fd < 0) return fd;
+  rc = write_all(fd, data, len);
+  if (rc == 0 && fsync(fd) != 0) rc = -errno;
+  if (close(fd) != 0 && rc == 0) rc = -errno;
+  if (rc == 0 && link(tmp, path) != 0) rc = -errno;
+  unlink(tmp);
+  return rc;
+}
+
 /* ---- the TLS pair ---------------------------------------------------------- */
 
 static int add_ext(X509 *x, int nid, const char *value) {

@@ -29,6 +29,14 @@ int sc_statedir_named_secret(const char *dir, const char *name, char *out, size_
 /* Reads "<dir>/<name>" without creating it: 0, -ENOENT or another -errno. */
 int sc_statedir_read_named_secret(const char *dir, const char *name, char *out, size_t out_size);
 
+/* Reads the whole of "<dir>/<name>" (at most cap bytes) into out and its
+ * length into *len: 0, -ENOENT, -EFBIG (longer than cap) or -errno. */
+int sc_statedir_read_file(const char *dir, const char *name, void *out, size_t cap, size_t *len);
+/* Creates "<dir>/<name>" with mode 0600 holding data, written under a
+ * temporary name and link()ed into place: 0, -EEXIST if it exists already
+ * (another start won the race: read that one) or -errno. */
+int sc_statedir_create_file(const char *dir, const char *name, const void *data, size_t len);
+
 /* Ensures "<dir>/cert.pem" and "<dir>/key.pem" exist; if either is
  * missing, generates a fresh ECDSA P-256 key and a self-signed X.509 v3
  * certificate valid for 10 years whose subjectAltName holds

@@ -243,6 +243,14 @@ function gatewaySeeds() {
     ['b', ident(1)], ['b', { op: 1, d: { protocol: 'udp', data: { mode: 'xsalsa20_poly1305' } } }]));
   write('fuzz_gateway', 'resume-and-dave', G(['a', { op: 7, d: { server_id: '10', session_id: '@s1@', token: '@t1@', seq_ack: 2 } }],
     ['b', ident(2)], ['b', { op: 12, d: { audio_ssrc: 1, video_ssrc: 0 } }], ['b', { op: 31, d: { transition_id: 0 } }]));
+  // webrtc: a valid Chrome-shaped offer (not served yet: 4012), then bad ones.
+  const frag = 'a=extmap-allow-mixed\na=ice-ufrag:Xk3q\na=ice-pwd:5rCXm2Y5a0gFQwvBlQ7yDkdM\n' +
+    'a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\na=rtpmap:111 opus/48000/2\na=rtpmap:96 VP8/90000';
+  const webrtc = (extra) => ({ op: 1, d: { protocol: 'webrtc', data: frag, sdp: frag,
+    codecs: [{ name: 'opus', type: 'audio', priority: 1000, payload_type: 111, rtx_payload_type: null }], ...extra } });
+  write('fuzz_gateway', 'webrtc', G(['a', ident(1)], ['a', webrtc({})], ['b', ident(2)],
+    ['b', webrtc({ sdp: 'a=ice-ufrag:Xk3q', codecs: [{ name: 'opus', payload_type: 96 }] })], 'B8', ['b', ident(2)],
+    ['b', webrtc({ codecs: 'opus' })], 'A8', ['a', ident(3)], ['a', webrtc({ sdp: 7, data: { mode: 'x' } })]));
   write('fuzz_gateway', 'garbage', G('a{"op":"0"}', 'b[1,2]', 'a{"op":99,"d":null}', 'bnot json'));
   // The socket of a selected session goes away; a new one resumes it.
   write('fuzz_gateway', 'resume', G(['a', ident(1)], ['a', select('aead_aes256_gcm_rtpsize')],

@@ -111,8 +111,9 @@ const gatewayCases = [
     run: (ctx) => gwProbe(ctx, [JSON.stringify({ op: 3, d: { t: 1, pad: 'x'.repeat(20000) } })]) },
   { id: 'G17', what: 'deeply nested JSON (4000 levels)', expect: 'close 4002',
     run: (ctx) => gwProbe(ctx, [`{"op":3,"d":${'['.repeat(4000)}${']'.repeat(4000)}}`]) },
+  // webrtc offers: gw_webrtc_signal.test.js
   { id: 'G18', what: 'Select Protocol with an unknown protocol', expect: 'close 4012',
-    run: async (ctx) => gwProbe(ctx, [{ op: 1, d: { protocol: 'webrtc', data: 'v=0' } }],
+    run: async (ctx) => gwProbe(ctx, [{ op: 1, d: { protocol: 'tcp', data: 'v=0' } }],
       { identify: await voiceState(ctx) }) },
   { id: 'G19', what: 'Select Protocol with an unknown mode', expect: 'close 4016',
     run: async (ctx) => gwProbe(ctx, [select({ address: HOST, port: 1, mode: 'plain_text' })],

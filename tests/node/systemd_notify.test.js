@@ -122,6 +122,17 @@ async function scenarioPathSocket(tmp) {
     const shown = await waitFor(() => statuses(sink.msgs).includes('STATUS=1 session, 1 channel'), 10000);
     check(shown, `a voice state shows in STATUS (${JSON.stringify(statuses(sink.msgs))})`);
 
+    /* SIGHUP reloads: RELOADING=1 (with MONOTONIC_USEC), then READY=1 again
+     * once the settings are in force. */
+    srv.proc.kill('SIGHUP');
+    const reloaded = await waitFor(() => has(sink.msgs, 'READY=1').length >= 2, 10000);
+    const iReload = sink.msgs.findIndex((m) => m.fields.includes('RELOADING=1'));
+    const iReady2 = sink.msgs.findIndex((m, i) => i > iReload && m.fields.includes('READY=1'));
+    check(reloaded && iReload >= 0 && iReady2 > iReload,
+      `SIGHUP: RELOADING=1, then READY=1 (${JSON.stringify(sink.msgs.filter((m) => !m.fields.includes('WATCHDOG=1')))})`);
+    check(iReload >= 0 && sink.msgs[iReload].fields.some((f) => /^MONOTONIC_USEC=\d+$/.test(f)),
+      'RELOADING=1 carries MONOTONIC_USEC');
+
     /* SIGTERM drains: STOPPING=1 at once, the watchdog fed on while the
      * voice state holds the process, exit when it ends. */
     srv.stopping = true;

@@ -23,7 +23,8 @@ typedef struct {
   json_t *msgs[MAX_MSGS];
   int n, next; /* captured, and next one to read */
   int close_code;
-  int open; /* dv_gw_closed not yet called */
+  char close_reason[128]; /* of the first close */
+  int open;               /* dv_gw_closed not yet called */
 } client_t;
 
 static sc_app_t app;
@@ -56,9 +57,10 @@ static inline int cap_send_binary(void *ctx, const uint8_t *buf, size_t len) {
 }
 
 static inline void cap_close(void *ctx, int code, const char *reason) {
-  (void)reason;
   client_t *c = ctx;
-  if (!c->close_code) c->close_code = code;
+  if (c->close_code) return;
+  c->close_code = code;
+  snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
 }
 
 static const dv_io_t cap_io __attribute__((unused)) = {cap_send, cap_close, cap_send_binary};

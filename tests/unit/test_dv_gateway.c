@@ -128,7 +128,8 @@ static void test_heartbeat_shapes(void) {
 
 static void test_select_protocol(void) {
   sc_vstate_t *vs = state("20", "102");
-  const char *bad[][2] = {{"webrtc", "aead_aes256_gcm_rtpsize"},
+  /* webrtc: tests/unit/test_dv_webrtc.c */
+  const char *bad[][2] = {{"tcp", "aead_aes256_gcm_rtpsize"},
                           {"udp", "xsalsa20_poly1305_lite_rtpsize"}};
   const int want[] = {DV_CLOSE_UNKNOWN_PROTOCOL, DV_CLOSE_UNKNOWN_MODE};
   for (int i = 0; i < 2; i++) {

@@ -380,6 +380,25 @@ static void test_tls_hosts(void) {
   check_node(cert, key, "voice.example.com", "voice.example.com");
 }
 
+/* Whole files (the DTLS certificate uses them): created 0600 once, never
+ * overwritten, read back whole; a file larger than the buffer is refused. */
+static void test_whole_files(void) {
+  char dir[256], file[300], buf[16];
+  size_t len = 0;
+  path_in(dir, sizeof dir, "whole");
+  ASSERT_EQ(sc_statedir_ensure(dir), 0);
+  ASSERT_EQ(sc_statedir_read_file(dir, "f", buf, sizeof buf, &len), -ENOENT);
+  ASSERT_EQ(sc_statedir_create_file(dir, "f", "hello\0world", 11), 0);
+  snprintf(file, sizeof file, "%s/f", dir);
+  ASSERT_EQ(file_mode(file), 0600);
+  ASSERT_EQ(sc_statedir_create_file(dir, "f", "other", 5), -EEXIST);
+  ASSERT_EQ(sc_statedir_read_file(dir, "f", buf, sizeof buf, &len), 0);
+  ASSERT_EQ(len, 11);
+  ASSERT_MEMEQ(buf, "hello\0world", 11);
+  ASSERT_EQ(sc_statedir_read_file(dir, "f", buf, 11, &len), 0); /* exactly full */
+  ASSERT_EQ(sc_statedir_read_file(dir, "f", buf, 10, &len), -EFBIG);
+}
+
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
@@ -391,6 +410,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_secret_race);
   RUN_TEST(test_tls_pair);
   RUN_TEST(test_tls_hosts);
+  RUN_TEST(test_whole_files);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
   ASSERT_EQ(system(cmd), 0);

@@ -220,9 +220,10 @@ function printTable(rows) {
 
 /*
  * Runs a suite. options: name, cases (rows), setup(ctx) before the rows,
- * teardown(ctx), buildDir (default SC_BUILD_DIR).
+ * teardown(ctx), serverArgs (extra server flags), buildDir (default
+ * SC_BUILD_DIR).
  */
-async function runSuite({ name, cases, setup, teardown }) {
+async function runSuite({ name, cases, setup, teardown, serverArgs = [] }) {
   const watchdog = setTimeout(() => {
     console.log(`${name}: FAIL (timed out after ${SUITE_TIMEOUT_MS / 1000} s)`);
     process.exit(1);
@@ -235,7 +236,7 @@ async function runSuite({ name, cases, setup, teardown }) {
     checks.push({ what, ok });
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? ` -- ${detail}` : ''}`);
   };
-  const srv = await startServer({ buildDir, logLevel: 'info' });
+  const srv = await startServer({ buildDir, logLevel: 'info', extraArgs: serverArgs });
   const ctx = { srv, ca: fs.readFileSync(srv.certPath), buildDir, workDir, snowflake };
   let rows = [];
   try {

@@ -1,0 +1,122 @@
+/*
+ * dv_webrtc: see dv_webrtc.h. Reads op 1's webrtc offer, holds the plug
+ * for the WebRTC transport and writes op 4's answer.
+ */
+#include "dv_webrtc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sc_token.h"
+
+#define DV_WEBRTC_MAX_CODECS 32 /* entries of `codecs` looked at */
+
+/* `sdp` if it is a string, else `data` (older clients send both, newer
+ * ones only data). */
+static json_t *fragment_field(json_t *d) {
+  json_t *sdp = json_object_get(d, "sdp");
+  return json_is_string(sdp) ? sdp : json_object_get(d, "data");
+}
+
+/* The Opus entry's payload_type in `codecs`: 0 and *pt, 1 when there is
+ * no codecs list at all, or -1 with why. */
+static int codecs_opus_pt(json_t *d, int *pt, char *why, size_t why_len) {
+  json_t *codecs = json_object_get(d, "codecs");
+  if (!codecs || json_is_null(codecs)) return 1;
+  if (!json_is_array(codecs) || json_array_size(codecs) > DV_WEBRTC_MAX_CODECS) {
+    snprintf(why, why_len, "webrtc codecs: not an array of at most %d", DV_WEBRTC_MAX_CODECS);
+    return -1;
+  }
+  size_t i;
+  json_t *c;
+  json_array_foreach(codecs, i, c) {
+    const char *name = json_string_value(json_object_get(c, "name"));
+    if (!json_is_object(c) || !name || strcasecmp(name, "opus") != 0) continue;
+    json_t *p = json_object_get(c, "payload_type");
+    json_int_t v = json_is_integer(p) ? json_integer_value(p) : -1;
+    if (v < DV_WEBRTC_PT_MIN || v > DV_WEBRTC_PT_MAX) {
+      snprintf(why, why_len, "webrtc codecs: opus payload_type must be %d..%d", DV_WEBRTC_PT_MIN,
+               DV_WEBRTC_PT_MAX);
+      return -1;
+    }
+    *pt = (int)v;
+    return 0;
+  }
+  snprintf(why, why_len, "webrtc codecs: no opus entry");
+  return -1;
+}
+
+/* The Opus PT: codecs' (cross-checked with the fragment), else the
+ * fragment's own. 0, or -1 with why (a close reason: at most 63 bytes
+ * reach the client). */
+static int pick_opus_pt(json_t *d, const sc_sdp_fragment_t *f, int *out, char *why,
+                        size_t why_len) {
+  int from_sdp = sc_sdp_opus_pt(f), pt = -1;
+  int rc = codecs_opus_pt(d, &pt, why, why_len);
+  if (rc < 0) return -1;
+  if (rc == 1) {
+    if (from_sdp < DV_WEBRTC_PT_MIN || from_sdp > DV_WEBRTC_PT_MAX) {
+      snprintf(why, why_len, "webrtc: no codecs and no opus/48000/2 rtpmap of PT %d..%d",
+               DV_WEBRTC_PT_MIN, DV_WEBRTC_PT_MAX);
+      return -1;
+    }
+    *out = from_sdp;
+    return 0;
+  }
+  /* The fragment must not map the PT to another codec, nor put Opus on
+   * another PT. */
+  const sc_sdp_rtpmap_t *m = sc_sdp_find_rtpmap(f, pt);
+  int is_opus = m && strcasecmp(m->codec, "opus") == 0 && m->clock == 48000 && m->channels == 2;
+  if (m && !is_opus) {
+    snprintf(why, why_len, "webrtc codecs: opus PT %d is %s in the sdp", pt, m->codec);
+    return -1;
+  }
+  if (!m && from_sdp >= 0) {
+    snprintf(why, why_len, "webrtc codecs: opus PT %d, the sdp says %d", pt, from_sdp);
+    return -1;
+  }
+  *out = pt;
+  return 0;
+}
+
+int dv_webrtc_read_offer(json_t *d, dv_webrtc_offer_t *out, char *why, size_t why_len) {
+  memset(out, 0, sizeof *out);
+  json_t *text = fragment_field(d);
+  if (!json_is_string(text)) {
+    snprintf(why, why_len, "webrtc: sdp (or data) must be SDP text");
+    return -1;
+  }
+  int rc = sc_sdp_parse_fragment(json_string_value(text), json_string_length(text), &out->sdp);
+  if (rc < 0) {
+    if (out->sdp.bad_line)
+      snprintf(why, why_len, "webrtc sdp: %s (line %u)", sc_sdp_err_name(rc), out->sdp.bad_line);
+    else
+      snprintf(why, why_len, "webrtc sdp: %s", sc_sdp_err_name(rc));
+    return -1;
+  }
+  if (pick_opus_pt(d, &out->sdp, &out->opus_pt, why, why_len) < 0) return -1;
+  out->audio_level_id = sc_sdp_audio_level_id(&out->sdp);
+  return 0;
+}
+
+int dv_webrtc_select(dv_session_t *s, const dv_webrtc_offer_t *offer) {
+  (void)s;
+  (void)offer;
+  /* The WebRTC transport (ICE-lite, DTLS-SRTP) plugs in here; see the
+   * header for what it has to do. Until then: not served. */
+  return -ENOTSUP;
+}
+
+int dv_webrtc_send_answer(dv_session_t *s, const sc_sdp_answer_t *a) {
+  char sdp[SC_SDP_ANSWER_MAX];
+  if (sc_sdp_write_discord_answer(a, sdp, sizeof sdp) < 0) return -EINVAL;
+  char media_session[33];
+  sc_token_random_hex(media_session, sizeof media_session, 16);
+  dv_session_send(
+      s, DV_OP_SESSION_DESCRIPTION,
+      json_pack("{s:s, s:s, s:s, s:s, s:i}", "audio_codec", "opus", "video_codec", "H264",
+                "media_session_id", media_session, "sdp", sdp, "dave_protocol_version", 0));
+  return 0;
+}

@@ -1,0 +1,66 @@
+/*
+ * dv_webrtc: Select Protocol with protocol "webrtc" (Discord's browser
+ * client; reference webrtc.md §1), at the gateway layer beside
+ * dv_gateway (dv_conn <- dv_session <- dv_gateway/dv_webrtc;
+ * docs/ARCHITECTURE.md). It owns:
+ *
+ *  - reading op 1's offer: the SDP fragment (`sdp` if it is a string, else
+ *    `data`) parsed by the core's sc_sdp (size, bytes, lines, ICE
+ *    credentials required), and `codecs`: the Opus payload_type (96..127)
+ *    this connection uses both ways, cross-checked with the fragment's
+ *    rtpmap of that PT when it has one;
+ *  - dv_webrtc_select, where the WebRTC transport plugs in (not wired yet:
+ *    it answers -ENOTSUP and the gateway closes 4012 as for any protocol
+ *    it does not serve);
+ *  - dv_webrtc_send_answer, op 4 with Discord's eight-line sdp, for the
+ *    transport to call once it holds its ICE credentials.
+ *
+ * Threads: control (lws) thread only.
+ * Memory: nothing allocated here beyond one op 4 message; an offer is a
+ * caller struct (fixed-size arrays; about 12 KiB, fine on the stack).
+ */
+#ifndef DV_WEBRTC_H
+#define DV_WEBRTC_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "dv_session.h"
+#include "sc_sdp.h"
+
+/* The transport kind of WebRTC members (sc_registry_set_transport). */
+#define DV_WEBRTC_TRANSPORT_KIND "webrtc"
+/* The Opus PT range a browser may pick (dynamic payload types). */
+#define DV_WEBRTC_PT_MIN 96
+#define DV_WEBRTC_PT_MAX 127
+
+/* What op 1 offered. */
+typedef struct {
+  sc_sdp_fragment_t sdp; /* ufrag, pwd, optional fingerprint, extmaps, rtpmaps */
+  int opus_pt;           /* Opus PT on this connection, both ways */
+  int audio_level_id;    /* extmap id of ssrc-audio-level; 0: not offered */
+} dv_webrtc_offer_t;
+
+/* Reads op 1's d (protocol "webrtc"). Returns 0, or -1 with a reason for
+ * the 4020 close in why ("webrtc sdp: missing_ufrag", "webrtc codecs: ...").
+ * Any byte string is safe: sc_sdp bounds it. */
+int dv_webrtc_read_offer(json_t *d, dv_webrtc_offer_t *out, char *why, size_t why_len);
+
+/* THE PLUG for the WebRTC transport. Called after a valid offer, on an
+ * identified session whose earlier transport (if any) is still in force.
+ * The transport is to: register the member's ICE-lite credentials (ours,
+ * fresh from the CSPRNG, and offer->sdp.ufrag/pwd), its DTLS fingerprint
+ * check (offer->sdp.fingerprint when has_fingerprint), opus_pt and
+ * audio_level_id with the media plane for s->vs->stats; set s->selected,
+ * sc_registry_set_transport(..., DV_WEBRTC_TRANSPORT_KIND, ...); then call
+ * dv_webrtc_send_answer. Returns 0 when op 4 went out, -ENOTSUP while no
+ * transport is wired (the gateway closes 4012), -ENOMEM (4020 "out of
+ * memory", like the UDP path). */
+int dv_webrtc_select(dv_session_t *s, const dv_webrtc_offer_t *offer);
+
+/* Sends op 4 {audio_codec, video_codec, media_session_id, sdp,
+ * dave_protocol_version: 0} with sc_sdp_write_discord_answer's eight
+ * lines for a. Returns 0, or -EINVAL when a is refused by the writer. */
+int dv_webrtc_send_answer(dv_session_t *s, const sc_sdp_answer_t *a);
+
+#endif

@@ -1,0 +1,116 @@
+'use strict';
+/*
+ * A "Discord web client" in Node on werift 0.24.4 (pure TypeScript ICE,
+ * DTLS, SRTP): the WebRTC half of Discord's browser client as reference
+ * webrtc.md §1 describes it. It offers one sendrecv audio section (Opus
+ * with PT 111, as Chrome numbers it, audio-level and transport-cc
+ * extensions) and, unless video is false, one sendrecv VP8 section; it
+ * sends op 1 with the trimmed fragment and `codecs`, and from op 4's
+ * eight-line `sdp` plus the SSRCs the gateway announced it synthesizes
+ * the full answer itself (lib/discord_sdp.js) and sets it.
+ *
+ *   const c = new DiscordWebClient();
+ *   const d = await c.selectProtocol();      // op 1 d
+ *   await c.applyAnswer(op4.d.sdp, [{ user_id, ssrc, kind: 'audio' }]);
+ *   c.pc.signalingState === 'stable'
+ *   await c.renegotiate([...remotes, { user_id: 'B', ssrc: S2, kind: 'audio' }]);
+ *   c.audio.sender.sendRtp(...), c.audio.receiver.track.onReceiveRtp
+ *   await c.close();
+ */
+const {
+  RTCPeerConnection, RTCRtpCodecParameters, useVP8, useAudioLevelIndication, useSdesMid, useTransportWideCC,
+  useAbsSendTime,
+} = require('werift');
+const DiscordSdp = require('./discord_sdp');
+
+const OPUS_PT = 111;
+const GATHER_TIMEOUT_MS = 5000;
+
+class DiscordWebClient {
+  constructor({ video = true, opusPt = OPUS_PT, hosts } = {}) {
+    this.pc = new RTCPeerConnection({
+      codecs: {
+        audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: opusPt,
+                                            rtcpFeedback: [{ type: 'transport-cc' }] })],
+        video: [useVP8()],
+      },
+      headerExtensions: {
+        audio: [useAudioLevelIndication(), useSdesMid(), useTransportWideCC()],
+        video: [useSdesMid(), useAbsSendTime(), useTransportWideCC()],
+      },
+      iceUseIpv6: false,
+      iceAdditionalHostAddresses: hosts || ['127.0.0.1'],
+    });
+    this.audio = this.pc.addTransceiver('audio', { direction: 'sendrecv' });
+    this.video = video ? this.pc.addTransceiver('video', { direction: 'sendrecv' }) : null;
+    this.offer = null;
+  }
+
+  async gathered() {
+    const pc = this.pc;
+    if (pc.iceGatheringState === 'complete') return;
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('ICE gathering did not complete')), GATHER_TIMEOUT_MS);
+      const sub = pc.iceGatheringStateChange.subscribe((s) => {
+        if (s !== 'complete') return;
+        clearTimeout(timer);
+        sub.unSubscribe();
+        resolve();
+      });
+    });
+  }
+
+  /* The local offer after gathering (the fragment is made from it). */
+  async makeOffer() {
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    await this.gathered();
+    this.offer = this.pc.localDescription.sdp;
+    return this.offer;
+  }
+
+  /* Op 1's d: protocol webrtc, sdp and data (the fragment), codecs. */
+  async selectProtocol() {
+    return DiscordSdp.selectProtocol(await this.makeOffer());
+  }
+
+  /* Builds the full answer from op 4's sdp and the remote streams, and
+   * sets it. `edit(sdp)` may change the text first (tests). Returns
+   * { sdp, assigned }. */
+  async applyAnswer(op4Sdp, remotes = [], edit = (s) => s) {
+    const partial = DiscordSdp.parsePartialAnswer(op4Sdp);
+    this.partial = partial;
+    this.answerVersion = 2;
+    this.sessionId = Date.now();
+    return this.setAnswer(remotes, edit);
+  }
+
+  async setAnswer(remotes, edit = (s) => s) {
+    const answer = DiscordSdp.synthesizeAnswer(this.offer, this.partial, remotes,
+      { sessionId: this.sessionId, version: this.answerVersion++ });
+    answer.sdp = edit(answer.sdp);
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+    return answer;
+  }
+
+  /* New remote streams (op 5 / op 12) without SDP on the gateway: as
+   * Discord's client does, add recvonly sections for the remotes no
+   * section carries yet, make a new local offer and answer it from the
+   * same op 4. remotes: every remote stream (the previous ones too). */
+  async renegotiate(remotes) {
+    const sending = (kind) => DiscordSdp.sections(this.offer)
+      .filter((s) => s.kind === kind && (s.direction === 'sendrecv' || s.direction === 'recvonly')).length;
+    for (const kind of ['audio', 'video']) {
+      const missing = remotes.filter((r) => r.kind === kind).length - sending(kind);
+      for (let i = 0; i < missing; i++) this.pc.addTransceiver(kind, { direction: 'recvonly' });
+    }
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    this.offer = this.pc.localDescription.sdp;
+    return this.setAnswer(remotes);
+  }
+
+  async close() {
+    await this.pc.close();
+  }
+}
+
+module.exports = { DiscordWebClient, OPUS_PT };
