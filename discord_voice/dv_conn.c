@@ -25,6 +25,16 @@ int dv_conn_send_text(dv_conn_t *c, const char *text, size_t len) {
   return 0;
 }
 
+int dv_conn_send_binary(dv_conn_t *c, const uint8_t *buf, size_t len) {
+  if (c->closing) return -EPIPE;
+  if (c->io->send_binary(c->io_ctx, buf, len) < 0) {
+    sc_log_warn("gateway", "outbound queue full; dropping the socket");
+    c->closing = 1;
+    return -ENOBUFS;
+  }
+  return 0;
+}
+
 void dv_conn_send_op(dv_conn_t *c, int op, json_t *d) {
   json_t *msg = json_pack("{s:i, s:o}", "op", op, "d", d ? d : json_null());
   char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;

@@ -147,6 +147,7 @@ static json_t *media_json(const sc_app_t *app) {
   json_object_set_new(o, "hint_refused", json_integer(J(st.hint_refused)));
   json_object_set_new(o, "addr_moved", json_integer(J(st.addr_moved)));
   json_object_set_new(o, "cmd_stale", json_integer(J(st.cmd_stale)));
+  json_object_set_new(o, "seal_declined", json_integer(J(st.seal_declined)));
   return o;
 }
 

@@ -481,6 +481,7 @@ static int fan_out(sc_media_worker_t *w, const member_t *from, const sc_media_pk
       continue;
     int slot = tx_slot(w);
     int n = to->ops->seal(to->cipher, pkt, w->tx.bufs[slot], SC_UDP_PKT_MAX);
+    if (n == SC_MEDIA_SEAL_DECLINED) COUNT(w, seal_declined);
     if (n <= 0) continue;
     sc_udp_tx_commit(&w->tx, (size_t)n, &to->addr.sa);
     copies++;

@@ -37,6 +37,7 @@
 #ifndef SC_MEDIA_H
 #define SC_MEDIA_H
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,7 +77,9 @@ typedef struct {
               sc_media_pkt_t *out);
   /* Builds the datagram for this member (as receiver): a fresh 12-byte RTP
    * header from *in and the payload, encrypted under this member's key and
-   * its own nonce counter. Returns the datagram length or a negative errno. */
+   * its own nonce counter. Returns the datagram length or a negative errno;
+   * SC_MEDIA_SEAL_DECLINED when the front end's policy says this receiver
+   * must not get this payload (not an error: counted as seal_declined). */
   int (*seal)(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t cap);
   void (*free)(void *state);
   /* Optional (may be NULL): the one range of the state's memory that open
@@ -87,6 +90,10 @@ typedef struct {
    * system calls, and this way they arrive together, not one by one. */
   void (*hot_range)(const void *state, const void **base, size_t *len);
 } sc_cipher_ops_t;
+
+/* seal()'s answer for a copy the front end withholds by policy (for
+ * Discord: a DAVE-encrypted frame to a receiver not in the E2EE group). */
+#define SC_MEDIA_SEAL_DECLINED (-ECANCELED)
 
 /* Handler for datagrams that are not RTP/RTCP (IP discovery, keepalives).
  * Runs on the worker thread. May write a reply into reply (cap bytes) and
@@ -206,6 +213,7 @@ typedef struct {
   uint64_t hint_refused;          /* Select Protocol hints not used (broadcast, multicast, ...) */
   uint64_t addr_moved;            /* bindings moved by an authenticated datagram (NAT rebinding) */
   uint64_t cmd_stale;             /* commands posted before a reset, discarded */
+  uint64_t seal_declined;         /* copies a receiver's seal withheld by policy */
   uint64_t send_errors;           /* the four below summed */
   uint64_t send_err_dest_refused; /* EACCES/EPERM: that one copy lost */
   uint64_t send_err_unreachable;  /* ENETUNREACH/EHOSTUNREACH/...: that one copy lost */
