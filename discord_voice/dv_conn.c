@@ -25,6 +25,16 @@ int dv_conn_send_text(dv_conn_t *c, const char *text, size_t len) {
   return 0;
 }
 
+int dv_conn_send_binary(dv_conn_t *c, const uint8_t *buf, size_t len) {
+  if (c->closing) return -EPIPE;
+  if (c->io->send_binary(c->io_ctx, buf, len) < 0) {
+    sc_log_warn("gateway", "outbound queue full; dropping the socket");
+    c->closing = 1;
+    return -ENOBUFS;
+  }
+  return 0;
+}
+
 void dv_conn_send_op(dv_conn_t *c, int op, json_t *d) {
   json_t *msg = json_pack("{s:i, s:o}", "op", op, "d", d ? d : json_null());
   char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
@@ -35,14 +45,21 @@ void dv_conn_send_op(dv_conn_t *c, int op, json_t *d) {
 
 void dv_conn_close(dv_conn_t *c, int code, const char *reason) {
   if (c->closing) return;
-  sc_log_info("gateway", "closing %s with %d: %s", c->who[0] ? c->who : "(anonymous)", code,
-              reason);
+  if (c->who[0])
+    sc_log_info_ids("gateway", &(sc_log_ids_t){.user = c->who}, "closing with %d: %s", code,
+                    reason);
+  else
+    sc_log_info("gateway", "closing an unidentified socket with %d: %s", code, reason);
   c->closing = 1;
   if (c->counts) {
     int i = code - DV_CLOSE_BASE;
     c->counts->closes[i >= 0 && i < DV_CLOSE_SLOTS - 1 ? i : DV_CLOSE_SLOTS - 1]++;
   }
   c->io->close(c->io_ctx, code, reason);
+}
+
+int64_t dv_conn_rtt_us(const dv_conn_t *c) {
+  return c->io && c->io->rtt_us ? c->io->rtt_us(c->io_ctx) : 0;
 }
 
 int dv_conn_admit(dv_conn_t *c, const dv_limits_t *l, size_t len, uint64_t now_ms,

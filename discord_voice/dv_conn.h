@@ -39,6 +39,18 @@ enum {
   DV_OP_CLIENT_DISCONNECT = 13,
   DV_OP_CLIENT_FLAGS = 18,
   DV_OP_CLIENT_PLATFORM = 20,
+  /* DAVE (E2EE): JSON 21-24 and 31, binary 25-30 (dv_dave.h) */
+  DV_OP_DAVE_PREPARE_TRANSITION = 21,
+  DV_OP_DAVE_EXECUTE_TRANSITION = 22,
+  DV_OP_DAVE_TRANSITION_READY = 23,
+  DV_OP_DAVE_PREPARE_EPOCH = 24,
+  DV_OP_DAVE_EXTERNAL_SENDER = 25,
+  DV_OP_DAVE_KEY_PACKAGE = 26,
+  DV_OP_DAVE_PROPOSALS = 27,
+  DV_OP_DAVE_COMMIT_WELCOME = 28,
+  DV_OP_DAVE_ANNOUNCE_COMMIT = 29,
+  DV_OP_DAVE_WELCOME = 30,
+  DV_OP_DAVE_INVALID_COMMIT = 31,
   DV_OP_MAX = 32,
 };
 
@@ -56,6 +68,7 @@ enum {
   DV_CLOSE_DISCONNECTED = 4014,
   DV_CLOSE_SERVER_CRASH = 4015, /* also: "resume now" (resume buffer over budget) */
   DV_CLOSE_UNKNOWN_MODE = 4016,
+  DV_CLOSE_DAVE_REQUIRED = 4017, /* --dave-required and an Identify without DAVE */
   DV_CLOSE_BAD_REQUEST = 4020,
   DV_CLOSE_RATE_LIMITED = 4021,
 };
@@ -74,6 +87,12 @@ typedef struct {
   int (*send_text)(void *ctx, const char *text, size_t len);
   /* Close after what is queued, with a Discord close code. */
   void (*close)(void *ctx, int code, const char *reason);
+  /* Optional (NULL: unknown): the connection's round-trip time in
+   * microseconds as the transport measures it (the kernel's smoothed TCP
+   * RTT), 0 when unknown. */
+  int64_t (*rtt_us)(void *ctx);
+  /* Queue one binary frame (DAVE opcodes), as send_text. */
+  int (*send_binary)(void *ctx, const uint8_t *buf, size_t len);
 } dv_io_t;
 
 struct dv_gw;
@@ -99,12 +118,16 @@ void dv_conn_init(dv_conn_t *c, int version, const dv_io_t *io, void *io_ctx);
 /* Queues a text frame; 0, or negative when the socket is closing or its
  * queue is full (then the socket is being dropped: closing is set). */
 int dv_conn_send_text(dv_conn_t *c, const char *text, size_t len);
+/* Queues a binary frame; as dv_conn_send_text. */
+int dv_conn_send_binary(dv_conn_t *c, const uint8_t *buf, size_t len);
 /* Sends an unnumbered message {op, d} (steals d; NULL: null): Hello,
  * Heartbeat ACK, Resumed. */
 void dv_conn_send_op(dv_conn_t *c, int op, json_t *d);
 /* Queues a close with code (after what is queued); input is ignored from
  * now on. */
 void dv_conn_close(dv_conn_t *c, int code, const char *reason);
+/* The socket's round-trip time (dv_io_t.rtt_us), microseconds; 0 unknown. */
+int64_t dv_conn_rtt_us(const dv_conn_t *c);
 
 /* Size and rate limits for one message of len bytes at now_ms. Returns 0,
  * or the close code it deserves (4020 too large, 4021 rate limited) with

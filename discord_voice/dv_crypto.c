@@ -9,6 +9,7 @@
 #include "dv_crypto.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,8 @@ struct dv_cipher {
    * carry for nothing): folds of recent nonces */
   uint64_t *recent;
   unsigned recent_next, recent_n;
+  /* Read only for payloads that end like a DAVE frame: off the hot line. */
+  dv_e2ee_gate_t *gate;
 
   /* ---- read by every packet: one cache line ---- */
   _Alignas(SC_CACHE_LINE) const dv_mode_desc_t *mode;
@@ -422,9 +425,49 @@ static int looks_like_extension(const dv_mode_desc_t *d, const uint8_t *out) {
   return d->nonce != NONCE_HEADER && out[DV_RTP_HEADER] == 0xBE && out[DV_RTP_HEADER + 1] == 0xDE;
 }
 
+/* ---- the DAVE gate ---- */
+
+struct dv_e2ee_gate {
+  atomic_uint refs;
+  atomic_int accept;
+};
+
+dv_e2ee_gate_t *dv_e2ee_gate_new(void) {
+  dv_e2ee_gate_t *g = malloc(sizeof *g);
+  if (!g) return NULL;
+  atomic_init(&g->refs, 1);
+  atomic_init(&g->accept, 0);
+  return g;
+}
+
+void dv_e2ee_gate_put(dv_e2ee_gate_t *g) {
+  if (g && atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1) free(g);
+}
+
+void dv_e2ee_gate_set(dv_e2ee_gate_t *g, int accept) {
+  if (g) atomic_store_explicit(&g->accept, accept ? 1 : 0, memory_order_relaxed);
+}
+
+void dv_cipher_set_gate(dv_cipher_t *c, dv_e2ee_gate_t *g) {
+  if (g) atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
+  dv_e2ee_gate_put(c->gate);
+  c->gate = g;
+}
+
+int dv_is_e2ee_frame(const uint8_t *payload, size_t len) {
+  return len >= 2 && payload[len - 1] == DV_E2EE_MAGIC && payload[len - 2] == DV_E2EE_MAGIC;
+}
+
+/* A DAVE frame only to a member whose gate is open (no gate: closed). */
+static int declines(const dv_cipher_t *c, const sc_media_pkt_t *in) {
+  if (!dv_is_e2ee_frame(in->payload, in->payload_len)) return 0;
+  return !c->gate || !atomic_load_explicit(&c->gate->accept, memory_order_relaxed);
+}
+
 int dv_cipher_seal(dv_cipher_t *c, const sc_media_pkt_t *in, uint8_t *out, size_t cap) {
   const dv_mode_desc_t *d = c->mode;
   if (in->is_rtcp) return -EINVAL;
+  if (declines(c, in)) return SC_MEDIA_SEAL_DECLINED;
   size_t n = in->payload_len, over = DV_RTP_HEADER + DV_TAG_LEN + d->wire_nonce;
   if (n > cap || cap - n < over) return -ENOSPC;
   if (n > DV_MAX_DATAGRAM - over) return -EMSGSIZE;
@@ -500,6 +543,7 @@ dv_cipher_t *dv_cipher_new_portable(dv_mode_t mode, const uint8_t key[DV_KEY_LEN
 void dv_cipher_free(dv_cipher_t *c) {
   if (!c) return;
   c->mode->fini(c);
+  dv_e2ee_gate_put(c->gate);
   sodium_memzero(c, DV_KEY_OFFSET + c->key_len);
   free(c);
 }

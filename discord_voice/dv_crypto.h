@@ -101,8 +101,32 @@ int dv_cipher_open(dv_cipher_t *c, const uint8_t *pkt, size_t len, uint8_t *plai
  * (a receiver that ignores the X bit would read an extension there): such
  * a packet is sealed again with the following nonce (1 in 65,536).
  * Returns the datagram length, -ENOSPC if cap is too small, -EINVAL for an
- * RTCP packet, -EOVERFLOW once the 32-bit send counter is used up. */
+ * RTCP packet, -EOVERFLOW once the 32-bit send counter is used up,
+ * SC_MEDIA_SEAL_DECLINED for a DAVE frame the member may not get (below). */
 int dv_cipher_seal(dv_cipher_t *c, const sc_media_pkt_t *in, uint8_t *out, size_t cap);
+
+/* ---- DAVE (E2EE) frames and who may receive them ----
+ * A DAVE frame (reference dave-server.md section 5) ends with the magic
+ * marker FA FA. It is never sealed for a member whose client is not in the
+ * call's E2EE group (a client without DAVE, or any member after a
+ * downgrade): seal returns SC_MEDIA_SEAL_DECLINED, which the media plane
+ * counts. Whether a member may get them is its gate, shared by its session
+ * (the control thread sets it) and its cipher (the worker reads it),
+ * reference-counted: the last holder frees it. A cipher without a gate
+ * gets no DAVE frames. */
+#define DV_E2EE_MAGIC 0xFA
+typedef struct dv_e2ee_gate dv_e2ee_gate_t;
+/* A new gate, closed, with one reference. NULL on ENOMEM. */
+dv_e2ee_gate_t *dv_e2ee_gate_new(void);
+/* Drops a reference (NULL: nothing). */
+void dv_e2ee_gate_put(dv_e2ee_gate_t *g);
+/* Opens (accept 1) or closes the gate; in force on the worker's next seal. */
+void dv_e2ee_gate_set(dv_e2ee_gate_t *g, int accept);
+/* The cipher takes a reference to g (replacing any gate it had). Call
+ * before handing the cipher to the media plane. */
+void dv_cipher_set_gate(dv_cipher_t *c, dv_e2ee_gate_t *g);
+/* 1 if payload ends with the DAVE marker FA FA. */
+int dv_is_e2ee_frame(const uint8_t *payload, size_t len);
 
 /* Tests: the next seal uses nonce counter next_minus_one + 1. */
 void dv_cipher_set_send_counter(dv_cipher_t *c, uint32_t next_minus_one);

@@ -149,6 +149,13 @@ static void op_identify(dv_conn_t *c, json_t *d) {
               code == DV_CLOSE_SERVER_NOT_FOUND ? "unknown server" : "authentication failed");
     return;
   }
+  /* DAVE is v8's (binary frames share its seq); a larger max is our 1. */
+  json_t *mx = json_object_get(d, "max_dave_protocol_version");
+  int dave_max = c->version >= 8 && json_is_integer(mx) && json_integer_value(mx) >= 1;
+  if (!dave_max && dv_settings(gw->app)->dave_required) {
+    conn_fail(c, DV_CLOSE_DAVE_REQUIRED, "E2EE/DAVE protocol required");
+    return;
+  }
   /* What the member's previous session spent of its relay budget stays
    * spent: re-identifying does not buy a fresh one. */
   dv_rate_t relay =
@@ -166,8 +173,11 @@ static void op_identify(dv_conn_t *c, json_t *d) {
   s->identified_us = monotonic_us();
   gw->metrics.identified++;
   dv_session_bind(s, c);
-  sc_log_info("gateway", "user %s identified in channel %s (ssrc %u, v%d)", vs->user_id,
-              vs->channel->id, vs->ssrc, c->version);
+  if (dv_e2ee_join(&gw->e2ee, s, dave_max, dv_settings(gw->app)->dave) < 0) {
+    conn_fail(c, DV_CLOSE_BAD_REQUEST, "out of memory");
+    return;
+  }
+  sc_log_info_ids("gateway", SC_VSTATE_IDS(vs), "identified (ssrc %u, v%d)", vs->ssrc, c->version);
   json_t *asked = json_object_get(d, "streams");
   send_ready(s, &gw->modes, json_is_array(asked) ? assign_streams(s, asked) : json_array());
 }
@@ -198,9 +208,14 @@ static int post_peer_hint(dv_session_t *s, json_t *data) {
   sin->sin_port = htons((uint16_t)port);
   int rc = sc_media_post_peer_hint(s->tab->app->media, s->vs->stats, &ss);
   if (rc == -EINVAL)
-    sc_log_info("gateway", "user %s: select protocol address %s:%d not usable; ignored",
-                s->vs->user_id, address, (int)port);
+    sc_log_info_ids("gateway", SC_VSTATE_IDS(s->vs),
+                    "select protocol address %s:%d not usable; ignored", address, (int)port);
   return rc == -ENOMEM ? -ENOMEM : 0;
+}
+
+/* The gateway that embeds the session's table. */
+static dv_gw_t *gw_of(dv_session_t *s) {
+  return (dv_gw_t *)((char *)s->tab - offsetof(dv_gw_t, sessions));
 }
 
 static void send_session_description(dv_session_t *s, const uint8_t key[DV_KEY_LEN]) {
@@ -208,10 +223,12 @@ static void send_session_description(dv_session_t *s, const uint8_t key[DV_KEY_L
   for (int i = 0; i < DV_KEY_LEN; i++) json_array_append_new(k, json_integer(key[i]));
   char media_session[33];
   sc_token_random_hex(media_session, sizeof media_session, 16);
-  dv_session_send(s, DV_OP_SESSION_DESCRIPTION,
-                  json_pack("{s:s, s:o, s:s, s:s, s:s, s:i}", "mode", dv_mode_name(s->mode),
-                            "secret_key", k, "audio_codec", "opus", "video_codec", "H264",
-                            "media_session_id", media_session, "dave_protocol_version", 0));
+  dv_session_send(
+      s, DV_OP_SESSION_DESCRIPTION,
+      json_pack("{s:s, s:o, s:s, s:s, s:s, s:i}", "mode", dv_mode_name(s->mode), "secret_key", k,
+                "audio_codec", "opus", "video_codec", "H264", "media_session_id", media_session,
+                "dave_protocol_version", dv_e2ee_version_for(&gw_of(s)->e2ee, s)));
+  dv_e2ee_described(&gw_of(s)->e2ee, s);
 }
 
 /* Hands the member's new key to the media plane: posted before op 4 goes
@@ -224,6 +241,7 @@ static int install_cipher(dv_session_t *s, json_t *data, dv_mode_t mode) {
     sodium_memzero(key, sizeof key);
     return -1;
   }
+  dv_cipher_set_gate(cipher, s->gate); /* DAVE frames only while the member is in E2EE */
   sc_app_t *app = s->tab->app;
   if (app->media) {
     /* A key the media plane never got would leave the client talking into
@@ -247,6 +265,14 @@ static int install_cipher(dv_session_t *s, json_t *data, dv_mode_t mode) {
   send_session_description(s, key);
   sodium_memzero(key, sizeof key);
   return 0;
+}
+
+/* The member's round-trip time for the admin view (docs/ADMIN.md): its
+ * socket's, read at Select Protocol and at each heartbeat. */
+static void note_rtt(dv_conn_t *c) {
+  dv_session_t *s = c->session;
+  int64_t rtt = dv_conn_rtt_us(c);
+  if (s && s->vs && s->vs->stats && rtt > 0) s->vs->stats->rtt_us = rtt;
 }
 
 /* Select Protocol's data for "udp" (address and port: a hint, used only
@@ -318,6 +344,7 @@ static void op_select_protocol(dv_conn_t *c, json_t *d) {
   }
   dv_session_t *s = c->session;
   int rc = install_cipher(s, data, (dv_mode_t)mode);
+  note_rtt(c);
   if (rc == 0) observe_join(c);
   if (rc < 0)
     conn_fail(c, DV_CLOSE_BAD_REQUEST,
@@ -330,6 +357,7 @@ static void op_select_protocol(dv_conn_t *c, json_t *d) {
  * nonce. Answer in the shape the client used. */
 static void op_heartbeat(dv_conn_t *c, json_t *d) {
   dv_timer_arm(&c->heartbeat, c->gw->lim.hb_timeout_ms);
+  note_rtt(c);
   if (json_is_object(d)) {
     json_t *t = json_object_get(d, "t"), *ack = json_object_get(d, "seq_ack");
     if (c->session && json_is_integer(ack)) dv_session_ack(c->session, json_integer_value(ack));
@@ -436,9 +464,9 @@ static void count_refused(dv_session_t *s, int refused) {
   st->ssrc_refused += (uint64_t)refused;
   int64_t now = (int64_t)dv_timers_now(s->tab->timers);
   if (!sc_log_limit(&st->ssrc_refused_log, now, 10000)) return;
-  sc_log_warn("gateway",
-              "user %s announced %d SSRC(s) that are not its own: relayed as 0 (%llu so far)",
-              s->vs->user_id, refused, (unsigned long long)st->ssrc_refused);
+  sc_log_warn_ids("gateway", SC_VSTATE_IDS(s->vs),
+                  "announced %d SSRC(s) that are not its own: relayed as 0 (%llu so far)", refused,
+                  (unsigned long long)st->ssrc_refused);
 }
 
 /* Op 12 with video_ssrc: the member's video SSRCs (and RTX) become its
@@ -485,6 +513,15 @@ static void op_client_platform(dv_conn_t *c, json_t *d) {
   announce_field(c, d, "platform", DV_ANNOUNCE_PLATFORM, DV_OP_CLIENT_PLATFORM);
 }
 
+/* Op 23 / 31: for the call's DAVE state (dv_e2ee). */
+static void op_dave_ready(dv_conn_t *c, json_t *d) {
+  if (c->session) dv_e2ee_transition_ready(&c->gw->e2ee, c->session, d);
+}
+
+static void op_dave_invalid_commit(dv_conn_t *c, json_t *d) {
+  if (c->session) dv_e2ee_invalid_commit(&c->gw->e2ee, c->session, d);
+}
+
 static void op_ignore(dv_conn_t *c, json_t *d) {
   (void)c;
   (void)d;
@@ -517,6 +554,7 @@ static const sc_jfield_t identify_fields[] = {
     STR_REQ("session_id"),
     STR_REQ("token"),
     {"streams", SC_JT_ARRAY | SC_JT_NULL, 0},
+    INT_OPT("max_dave_protocol_version"),
 };
 static const sc_jfield_t select_fields[] = {
     STR_REQ("protocol"),
@@ -547,9 +585,9 @@ static const sc_jfield_t platform_fields[] = {INT_OPT("platform")};
 #define OBJ SC_JT_OBJECT
 #define OBJ_OR_NULL (SC_JT_OBJECT | SC_JT_NULL)
 
-/* Opcodes clients send, with what their d must hold (else 4020). 14-17,
- * 19 and the DAVE ops 23/31 are sent by real clients; a version-0 (no
- * DAVE) server accepts and ignores them, whatever their d. */
+/* Opcodes clients send, with what their d must hold (else 4020). 14-17
+ * and 19 are sent by real clients and ignored, whatever their d; so are
+ * DAVE's 23/31 outside a DAVE call. */
 static const op_entry_t op_table[DV_OP_MAX] = {
     [DV_OP_IDENTIFY] = {op_identify, FRESH, OBJ, FIELDS(identify_fields)},
     [DV_OP_SELECT_PROTOCOL] = {op_select_protocol, AUTHED, OBJ, FIELDS(select_fields)},
@@ -564,8 +602,8 @@ static const op_entry_t op_table[DV_OP_MAX] = {
     [DV_OP_CLIENT_FLAGS] = {op_client_flags, ANY, OBJ_OR_NULL, FIELDS(flags_fields)},
     [19] = {op_ignore, ANY, 0, NULL, 0},
     [DV_OP_CLIENT_PLATFORM] = {op_client_platform, ANY, OBJ_OR_NULL, FIELDS(platform_fields)},
-    [23] = {op_ignore, ANY, 0, NULL, 0},
-    [31] = {op_ignore, ANY, 0, NULL, 0},
+    [DV_OP_DAVE_TRANSITION_READY] = {op_dave_ready, ANY, 0, NULL, 0},
+    [DV_OP_DAVE_INVALID_COMMIT] = {op_dave_invalid_commit, ANY, 0, NULL, 0},
 };
 
 /* Size and rate limits, for every message. 0 = go on. */
@@ -615,9 +653,17 @@ void dv_gw_text(dv_conn_t *c, const char *buf, size_t len) {
   json_decref(msg);
 }
 
+/* DAVE ops 26/28 (dv_e2ee checks who may send what, and their sizes). */
 void dv_gw_binary(dv_conn_t *c, const uint8_t *buf, size_t len) {
-  (void)buf; /* DAVE (ops 26/28): this server stays at protocol version 0 */
-  admit(c, len);
+  if (len > DV_E2EE_FRAME_MAX) {
+    if (!c->closing) conn_fail(c, DV_CLOSE_BAD_REQUEST, "message too large");
+    return;
+  }
+  if (admit(c, 0) < 0) return; /* the rate limit; the size is DAVE's */
+  if (c->session)
+    dv_e2ee_binary(&c->gw->e2ee, c->session, buf, len);
+  else
+    c->gw->e2ee.st.binary_refused++;
 }
 
 void dv_gw_oversize(dv_conn_t *c) {
@@ -663,6 +709,11 @@ int dv_modes_from_config(const dv_settings_t *cfg, dv_modes_t *out) {
  * across the world with IP discovery a second or more. */
 static const double join_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 
+static void on_session_end(void *ctx, dv_session_t *s) {
+  dv_gw_t *gw = ctx;
+  dv_e2ee_leave(&gw->e2ee, s);
+}
+
 dv_gw_t *dv_gw_create(sc_app_t *app, struct lws_context *lws) {
   dv_gw_t *gw = calloc(1, sizeof *gw);
   if (!gw) return NULL;
@@ -677,6 +728,9 @@ dv_gw_t *dv_gw_create(sc_app_t *app, struct lws_context *lws) {
                       sizeof join_bounds / sizeof *join_bounds);
   dv_timers_init(&gw->timers, lws);
   dv_sessions_init(&gw->sessions, app, &gw->lim, &gw->timers);
+  dv_e2ee_init(&gw->e2ee, &gw->timers);
+  gw->sessions.on_end = on_session_end;
+  gw->sessions.on_end_ctx = gw;
   return gw;
 }
 
@@ -687,12 +741,18 @@ void dv_gw_stop(dv_gw_t *gw) {
 void dv_gw_destroy(dv_gw_t *gw) {
   if (!gw) return;
   dv_sessions_free(&gw->sessions, DV_CLOSE_SERVER_CRASH, "gateway stopping");
+  dv_e2ee_free(&gw->e2ee);
   dv_timers_free(&gw->timers, gw->app && gw->app->lws); /* NULL after sc_server_destroy */
   free(gw);
 }
 
 dv_timers_t *dv_gw_timers(dv_gw_t *gw) {
   return &gw->timers;
+}
+
+size_t dv_gw_max_frame(const dv_gw_t *gw, int binary) {
+  size_t max = gw->lim.max_message;
+  return binary && max < DV_E2EE_FRAME_MAX ? DV_E2EE_FRAME_MAX : max;
 }
 
 dv_limits_t *dv_gw_limits(dv_gw_t *gw) {
@@ -705,10 +765,11 @@ size_t dv_gw_session_count(const dv_gw_t *gw) {
 
 json_t *dv_gw_status_json(const dv_gw_t *gw) {
   const dv_session_stats_t *st = &gw->sessions.stats;
-  return json_pack("{s:I, s:I, s:I, s:I, s:I}", "sessions", (json_int_t)gw->sessions.by_id.used,
-                   "resume_over_budget", (json_int_t)st->resume_over_budget, "relay_over_budget",
-                   (json_int_t)st->relay_over_budget, "ssrc_refused", (json_int_t)st->ssrc_refused,
-                   "webrtc_refused", (json_int_t)st->webrtc_refused);
+  return json_pack(
+      "{s:I, s:I, s:I, s:I, s:I, s:o}", "sessions", (json_int_t)gw->sessions.by_id.used,
+      "resume_over_budget", (json_int_t)st->resume_over_budget, "relay_over_budget",
+      (json_int_t)st->relay_over_budget, "ssrc_refused", (json_int_t)st->ssrc_refused,
+      "webrtc_refused", (json_int_t)st->webrtc_refused, "dave", dv_e2ee_status_json(&gw->e2ee));
 }
 
 void dv_gw_metrics(const dv_gw_t *gw, sc_metrics_t *m) {

@@ -33,6 +33,7 @@
 
 #include "dv_conn.h"
 #include "dv_crypto.h"
+#include "dv_e2ee.h"
 #include "dv_limits.h"
 #include "dv_session.h"
 #include "dv_settings.h"
@@ -65,6 +66,7 @@ typedef struct dv_gw {
   dv_limits_t lim;
   dv_timers_t timers;
   dv_sessions_t sessions; /* points at lim and timers above */
+  dv_e2ee_t e2ee;         /* the DAVE calls (uses timers) */
 } dv_gw_t;
 
 /* Parses cfg->modes into out. Returns 0, or -1 after logging the name
@@ -82,6 +84,9 @@ void dv_gw_stop(dv_gw_t *gw);
  * registry is still there) and frees the gateway. */
 void dv_gw_destroy(dv_gw_t *gw);
 dv_timers_t *dv_gw_timers(dv_gw_t *gw);
+/* Largest message the transport may reassemble: gw-max-message, and for
+ * binary (DAVE) frames at least DV_E2EE_FRAME_MAX. */
+size_t dv_gw_max_frame(const dv_gw_t *gw, int binary);
 /* The limits in force; tests may change them before opening sockets. */
 dv_limits_t *dv_gw_limits(dv_gw_t *gw);
 size_t dv_gw_session_count(const dv_gw_t *gw);
@@ -97,7 +102,7 @@ void dv_gw_metrics(const dv_gw_t *gw, sc_metrics_t *m);
 void dv_gw_open(dv_conn_t *c, dv_gw_t *gw, int version, const dv_io_t *io, void *io_ctx);
 /* Handles one complete text message. */
 void dv_gw_text(dv_conn_t *c, const char *buf, size_t len);
-/* Handles one complete binary message (DAVE frames: counted, ignored). */
+/* Handles one complete binary message (DAVE ops 26/28, dv_e2ee). */
 void dv_gw_binary(dv_conn_t *c, const uint8_t *buf, size_t len);
 /* A message grew past the size limit while being reassembled: 4020. */
 void dv_gw_oversize(dv_conn_t *c);

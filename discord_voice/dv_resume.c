@@ -36,6 +36,10 @@ static void drop_oldest(dv_resume_t *b) {
 }
 
 int dv_resume_keep(dv_resume_t *b, uint32_t seq, const char *text, size_t len) {
+  return dv_resume_keep_frame(b, seq, text, len, 0);
+}
+
+int dv_resume_keep_frame(dv_resume_t *b, uint32_t seq, const void *text, size_t len, int binary) {
   dv_resume_msg_t *m = len < UINT32_MAX ? malloc(sizeof *m + len + 1) : NULL;
   if (!m) {
     /* A hole would replay a gap: forget everything, resumes now fail. */
@@ -45,6 +49,7 @@ int dv_resume_keep(dv_resume_t *b, uint32_t seq, const char *text, size_t len) {
   m->next = NULL;
   m->seq = seq;
   m->len = (uint32_t)len;
+  m->binary = binary ? 1 : 0;
   memcpy(m->text, text, len);
   m->text[len] = '\0';
   if (b->count == b->max) drop_oldest(b);

@@ -2,12 +2,11 @@
  * dv_resume: the numbered server messages one voice session keeps for
  * re-delivery (gateway v8 buffered resume).
  *
- * Numbering: internally a 32-bit count from 1; on the wire (JSON "seq",
- * and the u16 prefix of binary frames if any were ever sent) the count
- * cycles through 1..65535, skipping 0 because clients ignore seq 0. The
- * buffer holds at most `cap` messages (cap < 32768, so a wire number maps
- * back to at most one kept message) and at most `max_bytes` bytes of text
- * (one message larger than that is kept alone). When either bound is
+ * Numbering (JSON messages and DAVE binary frames share it): internally a 32-bit count from 1; on
+ * the wire (JSON "seq", and the u16 prefix of binary frames if any were ever sent) the count cycles
+ * through 1..65535, skipping 0 because clients ignore seq 0. The buffer holds at most `cap`
+ * messages (cap < 32768, so a wire number maps back to at most one kept message) and at most
+ * `max_bytes` bytes of text (one message larger than that is kept alone). When either bound is
  * reached the oldest messages are dropped and a resume that still needs
  * them fails; dropping for bytes is reported to the caller (the session
  * closes a bound socket so that the client resumes with what fits,
@@ -40,6 +39,7 @@ struct dv_resume_msg {
   dv_resume_msg_t *next; /* the next newer kept message, or NULL */
   uint32_t seq;          /* internal number */
   uint32_t len;
+  int binary;  /* a binary frame (DAVE: u16 seq | u8 op | payload), else JSON text */
   char text[]; /* len bytes and a NUL */
 };
 
@@ -66,6 +66,8 @@ uint16_t dv_resume_wire(uint32_t seq);
  * kept is dropped, so a resume that needs the message fails instead of
  * skipping it. */
 int dv_resume_keep(dv_resume_t *b, uint32_t seq, const char *text, size_t len);
+/* The same for a text (binary 0) or binary frame; the kind is re-sent as kept. */
+int dv_resume_keep_frame(dv_resume_t *b, uint32_t seq, const void *text, size_t len, int binary);
 
 /* The client has seen everything up to wire number `ack`: drops those.
  * An ack that names no message we could still have is ignored. */

@@ -39,12 +39,19 @@ dv_session_t *dv_session_create(dv_sessions_t *t, sc_vstate_t *vs, int version) 
     free(s);
     return NULL;
   }
+  s->gate = dv_e2ee_gate_new();
+  if (!s->gate) {
+    dv_resume_free(&s->out);
+    free(s);
+    return NULL;
+  }
   s->tab = t;
   s->vs = vs;
   s->version = version;
   snprintf(s->id, sizeof s->id, "%s", vs->session_id);
   dv_timer_init(&s->grace, t->timers, on_grace_expired);
   if (sc_hmap_put(&t->by_id, s->id, s) < 0) {
+    dv_e2ee_gate_put(s->gate);
     dv_resume_free(&s->out);
     free(s);
     return NULL;
@@ -58,6 +65,8 @@ dv_session_t *dv_session_create(dv_sessions_t *t, sc_vstate_t *vs, int version) 
 
 /* Unindexes and frees; the registry link is the caller's business. */
 static void session_free(dv_session_t *s) {
+  if (s->tab->on_end) s->tab->on_end(s->tab->on_end_ctx, s);
+  dv_e2ee_gate_put(s->gate);
   dv_timer_cancel(&s->grace);
   if (s->conn) s->conn->session = NULL;
   sc_hmap_del(&s->tab->by_id, s->id);
@@ -68,7 +77,7 @@ static void session_free(dv_session_t *s) {
 
 void dv_session_end(dv_session_t *s, int code, const char *why) {
   sc_app_t *app = s->tab->app;
-  sc_log_info("gateway", "session of user %s ends: %s", s->vs->user_id, why);
+  sc_log_info_ids("gateway", SC_VSTATE_IDS(s->vs), "session ends: %s", why);
   if (s->conn && code) dv_conn_close(s->conn, code, why);
   sc_vstate_t *vs = s->vs;
   if (app->registry) sc_registry_detach(app->registry, vs);
@@ -102,8 +111,8 @@ void dv_session_unbind(dv_session_t *s) {
     dv_session_end(s, 0, "socket closed");
     return;
   }
-  sc_log_info("gateway", "user %s lost its socket; resumable for %u ms", s->vs->user_id,
-              s->tab->lim->resume_grace_ms);
+  sc_log_info_ids("gateway", SC_VSTATE_IDS(s->vs), "lost its socket; resumable for %u ms",
+                  s->tab->lim->resume_grace_ms);
   dv_timer_arm(&s->grace, s->tab->lim->resume_grace_ms);
 }
 
@@ -119,10 +128,27 @@ static void on_grace_expired(dv_timer_t *t) {
  * clients answer with a Resume; what was kept is re-sent then. */
 static void over_budget(dv_session_t *s) {
   s->tab->stats.resume_over_budget++;
-  sc_log_warn("gateway",
-              "user %s leaves over %u bytes unacknowledged: closing its socket to resume",
-              s->vs->user_id, s->tab->lim->resume_bytes);
+  sc_log_warn_ids("gateway", SC_VSTATE_IDS(s->vs),
+                  "leaves over %u bytes unacknowledged: closing its socket to resume",
+                  s->tab->lim->resume_bytes);
   dv_conn_close(s->conn, DV_CLOSE_SERVER_CRASH, "too much unacknowledged: resume");
+}
+
+static int send_frame(dv_conn_t *c, const void *buf, size_t len, int binary) {
+  return binary ? dv_conn_send_binary(c, buf, len) : dv_conn_send_text(c, buf, len);
+}
+
+/* Sends a numbered frame on the bound socket and keeps it for resume. */
+static void send_and_keep(dv_session_t *s, uint32_t seq, const void *buf, size_t len, int binary) {
+  int sent = s->conn && !s->conn->closing && send_frame(s->conn, buf, len, binary) == 0;
+  /* v8 clients acknowledge what they got; older ones cannot, so for them
+   * only what could not be sent is kept. */
+  int kept = 0;
+  if (s->version >= 8 || !sent)
+    kept = dv_resume_keep_frame(&s->out, seq, buf, len, binary);
+  else
+    dv_resume_clear(&s->out);
+  if (kept == DV_RESUME_OVER && s->conn && !s->conn->closing) over_budget(s);
 }
 
 void dv_session_send(dv_session_t *s, int op, json_t *d) {
@@ -135,17 +161,24 @@ void dv_session_send(dv_session_t *s, int op, json_t *d) {
     dv_resume_clear(&s->out); /* a gap: resumes must fail from here on */
     return;
   }
-  size_t len = strlen(text);
-  int sent = s->conn && !s->conn->closing && dv_conn_send_text(s->conn, text, len) == 0;
-  /* v8 clients acknowledge what they got; older ones cannot, so for them
-   * only what could not be sent is kept. */
-  int kept = 0;
-  if (s->version >= 8 || !sent)
-    kept = dv_resume_keep(&s->out, seq, text, len);
-  else
-    dv_resume_clear(&s->out);
+  send_and_keep(s, seq, text, strlen(text), 0);
   free(text);
-  if (kept == DV_RESUME_OVER && s->conn && !s->conn->closing) over_budget(s);
+}
+
+void dv_session_send_binary(dv_session_t *s, int op, const uint8_t *payload, size_t len) {
+  uint32_t seq = dv_resume_next(&s->out);
+  uint8_t *frame = malloc(len + 3);
+  if (!frame) {
+    dv_resume_clear(&s->out); /* a gap: resumes must fail from here on */
+    return;
+  }
+  uint16_t wire = dv_resume_wire(seq);
+  frame[0] = (uint8_t)(wire >> 8);
+  frame[1] = (uint8_t)wire;
+  frame[2] = (uint8_t)op;
+  if (len) memcpy(frame + 3, payload, len);
+  send_and_keep(s, seq, frame, len + 3, 1);
+  free(frame);
 }
 
 void dv_session_ack(dv_session_t *s, long long ack) {
@@ -169,9 +202,9 @@ int dv_session_resume(dv_session_t *s, dv_conn_t *c, int has_ack, long long ack)
   dv_session_bind(s, c);
   dv_conn_send_op(c, DV_OP_RESUMED, NULL);
   size_t n = 0;
-  for (; m && !c->closing; m = m->next, n++) dv_conn_send_text(c, m->text, m->len);
+  for (; m && !c->closing; m = m->next, n++) send_frame(c, m->text, m->len, m->binary);
   if (s->version < 8) dv_resume_clear(&s->out);
-  sc_log_info("gateway", "user %s resumed; %zu message(s) re-sent", s->vs->user_id, n);
+  sc_log_info_ids("gateway", SC_VSTATE_IDS(s->vs), "resumed; %zu message(s) re-sent", n);
   return 0;
 }
 
@@ -254,7 +287,7 @@ int dv_session_alias(dv_session_t *s, uint32_t ssrc) {
   if (media && sc_media_post_alias(media, vs->stats, ssrc) < 0) {
     /* The claim stays (nobody else may take the SSRC); its packets are
      * not forwarded until the member's next client (out of memory only). */
-    sc_log_warn("gateway", "user %s: video ssrc %u not posted: out of memory", vs->user_id, ssrc);
+    sc_log_warn_ids("gateway", SC_VSTATE_IDS(vs), "video ssrc %u not posted: out of memory", ssrc);
     return -ENOMEM;
   }
   return 0;

@@ -48,6 +48,12 @@ typedef struct {
   sc_log_limit_t webrtc_refused_log;
 } dv_session_stats_t;
 
+typedef struct dv_session dv_session_t;
+
+/* Called when a session ends (before it is freed), whatever ended it: the
+ * gateway's DAVE state drops the member (dv_e2ee). */
+typedef void (*dv_session_end_fn)(void *ctx, dv_session_t *s);
+
 /* Every session of a gateway, and what they need from it. */
 typedef struct dv_sessions {
   sc_app_t *app;
@@ -56,6 +62,8 @@ typedef struct dv_sessions {
   sc_hmap_t by_id; /* session id -> dv_session_t */
   int stopping;    /* sockets closing from now on leave no session behind */
   dv_session_stats_t stats;
+  dv_session_end_fn on_end; /* or NULL */
+  void *on_end_ctx;
 } dv_sessions_t;
 
 typedef struct dv_session dv_session_t;
@@ -77,6 +85,9 @@ struct dv_session {
   dv_timer_t grace;
   dv_rate_t relay;                     /* bytes of announcements relayed (relay_bytes) */
   json_t *announce[DV_ANNOUNCE_COUNT]; /* op 12/18/20 payloads as relayed */
+  int dave_max;                        /* Identify's max_dave_protocol_version (v8 only; else 0) */
+  int dave_version;                    /* DAVE protocol version told in op 4 or by a transition */
+  struct dv_e2ee_gate *gate;           /* shared with the member's cipher (dv_crypto.h) */
 };
 
 extern const sc_attach_ops_t dv_session_attach_ops;
@@ -102,6 +113,9 @@ void dv_session_unbind(dv_session_t *s);
 
 /* Sends a numbered message (steals d), keeping it for re-delivery. */
 void dv_session_send(dv_session_t *s, int op, json_t *d);
+/* Sends a numbered binary frame (u16 wire seq | u8 op | payload), kept
+ * for re-delivery like the JSON ones (one counter for both). */
+void dv_session_send_binary(dv_session_t *s, int op, const uint8_t *payload, size_t len);
 /* After Ready: who is here (op 11), their SSRCs (op 5) and what they
  * announced (ops 12, 18, 20). */
 void dv_session_greet(dv_session_t *s);

@@ -70,6 +70,13 @@ static const sc_setting_t settings[] = {
      "voice gateway rate window in ms", SC_SETTING_LIVE, NULL},
     {"gw-max-message", "N", &sc_kind_u32, OFF(gw_max_message), 0, 1024, 1048576, "16384",
      "largest voice gateway message in bytes (more: close 4020)", SC_SETTING_LIVE, NULL},
+    /* dave: read when a call starts; dave-required: at each Identify. */
+    {"dave", NULL, &sc_kind_switch, OFF(dave), 0, 0, 0, "on",
+     "offer DAVE end-to-end encryption when every member of a call supports it", SC_SETTING_LIVE,
+     NULL},
+    {"dave-required", NULL, &sc_kind_switch, OFF(dave_required), 0, 0, 0, "off",
+     "close an Identify without DAVE support (max_dave_protocol_version < 1) with 4017",
+     SC_SETTING_LIVE, NULL},
 };
 
 const sc_setting_table_t dv_settings_table = {

@@ -36,6 +36,8 @@ typedef struct {
   uint32_t gw_rate_limit;           /* gateway messages per --gw-rate-window-ms; more: 4021 */
   uint32_t gw_rate_window_ms;
   uint32_t gw_max_message; /* bytes per gateway message; more: 4020 */
+  int dave;                /* offer DAVE (E2EE) to clients that support it */
+  int dave_required;       /* close an Identify without DAVE support with 4017 */
   /* IPv4 literal told to clients in Ready: --public-host resolved by
    * dv_settings_resolve (tests set it directly). */
   char ready_ip[64];

@@ -2,6 +2,9 @@
 
 #include <errno.h>
 #include <libwebsockets.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,11 +43,32 @@ static int io_send_text(void *ctx, const char *text, size_t len) {
   return rc;
 }
 
+static int io_send_binary(void *ctx, const uint8_t *buf, size_t len) {
+  pss_t *p = ctx;
+  int rc = sc_wsq_push_binary(&p->q, buf, len);
+  if (rc == -ENOBUFS || rc == -ENOMEM)
+    lws_set_timeout(p->q.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  return rc;
+}
+
 static void io_close(void *ctx, int code, const char *reason) {
   sc_wsq_close(&((pss_t *)ctx)->q, code, reason);
 }
 
-static const dv_io_t ws_io = {io_send_text, io_close};
+/* The kernel's smoothed RTT of the TCP connection under the WebSocket
+ * (TLS included): the only round-trip figure our clients give us, since
+ * they send no RTCP. Behind a reverse proxy it is the proxy's. */
+static int64_t io_rtt_us(void *ctx) {
+  struct tcp_info ti;
+  socklen_t len = sizeof ti;
+  int fd = lws_get_socket_fd(((pss_t *)ctx)->q.wsi);
+  if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+      len < offsetof(struct tcp_info, tcpi_rtt) + sizeof ti.tcpi_rtt)
+    return 0;
+  return (int64_t)ti.tcpi_rtt;
+}
+
+static const dv_io_t ws_io = {io_send_text, io_close, io_rtt_us, io_send_binary};
 
 static void on_established(struct lws *wsi, pss_t *p, dv_ws_state_t *st) {
   char buf[32];
@@ -67,7 +91,7 @@ static void deliver(struct lws *wsi, pss_t *p, const char *buf, size_t len) {
 /* Reassembles fragments; hands complete messages to the protocol. */
 static void on_receive(struct lws *wsi, pss_t *p, dv_ws_state_t *st, const char *in, size_t len) {
   if (p->conn.closing) return;
-  if (p->rx_len + len > dv_gw_limits(st->gw)->max_message) {
+  if (p->rx_len + len > dv_gw_max_frame(st->gw, lws_frame_is_binary(wsi))) {
     dv_gw_oversize(&p->conn);
     return;
   }

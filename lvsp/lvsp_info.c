@@ -100,8 +100,9 @@ static int refuse(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl, int answer, r
   if (n) {
     const char *ch = json_string_value(json_object_get(body, "channel_id"));
     if (!ch) ch = json_string_value(json_object_get(body, "id"));
-    sc_log_warn(LVSP_LOG, "refused %llu request(s) from Litecord: %s (last: %s, channel %s)",
-                (unsigned long long)n, msg, code, ch ? ch : "?");
+    sc_log_warn_ids(LVSP_LOG, &(sc_log_ids_t){.channel = ch},
+                    "refused %llu request(s) from Litecord: %s (last: %s)", (unsigned long long)n,
+                    msg, code);
   }
   json_t *echo = json_copy(body);
   if (echo)
@@ -158,7 +159,9 @@ static int upsert_channel(lvsp_conn_t *c, json_t *body, const char *id_key, lvsp
   ch->pinned = 1;
   if (bitrate >= 0) ch->bitrate = bitrate;
   if (limit >= 0) ch->user_limit = limit;
-  sc_log_debug(LVSP_LOG, "channel %s: bitrate %d, user limit %d", id, ch->bitrate, ch->user_limit);
+  if (sc_log_get_level() >= SC_LOG_DEBUG)
+    sc_log_write_ids(SC_LOG_DEBUG, LVSP_LOG, &(sc_log_ids_t){.channel = id},
+                     "channel: bitrate %d, user limit %d", ch->bitrate, ch->user_limit);
   *out = ch;
   return 0;
 }
@@ -185,10 +188,12 @@ static int info_channel_destroy(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl)
   sc_jcheck_get_id(body, "channel_id", id);
   sc_channel_t *ch = sc_registry_find_channel(c->app->registry, id);
   if (!ch) {
-    sc_log_info(LVSP_LOG, "CHANNEL_DESTROY for unknown channel %s ignored", id);
+    sc_log_info_ids(LVSP_LOG, &(sc_log_ids_t){.channel = id},
+                    "CHANNEL_DESTROY for an unknown channel ignored");
     return 0;
   }
-  sc_log_info(LVSP_LOG, "channel %s destroyed by Litecord (%d voice states end)", id, ch->n_states);
+  sc_log_info_ids(LVSP_LOG, &(sc_log_ids_t){.channel = id},
+                  "channel destroyed by Litecord (%d voice states end)", ch->n_states);
   sc_registry_destroy_channel(c->app->registry, ch);
   return 0;
 }
@@ -232,8 +237,7 @@ static int create_state(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl) {
   if (!vs && refused(errno)) return refuse_state(c, body, dl, channel, errno);
   if (!vs) return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "cannot create voice state", -ENOMEM);
   apply_flags(c, vs, body);
-  sc_log_info(LVSP_LOG, "voice state %s created: user %s, channel %s", vs->session_id, user,
-              channel);
+  sc_log_info_ids(LVSP_LOG, SC_VSTATE_IDS(vs), "voice state created");
   return send_state(c, dl, vs);
 }
 
@@ -282,7 +286,7 @@ static sc_vstate_t *state_of(lvsp_conn_t *c, json_t *body, const char *what, int
 }
 
 static void end_state(lvsp_conn_t *c, sc_vstate_t *vs) {
-  sc_log_info(LVSP_LOG, "voice state %s ended by Litecord", vs->session_id);
+  sc_log_info_ids(LVSP_LOG, SC_VSTATE_IDS(vs), "voice state ended by Litecord");
   sc_registry_end_state(c->app->registry, vs, SC_END_LEFT);
 }
 
@@ -300,7 +304,7 @@ static int info_vst_update(lvsp_conn_t *c, json_t *body, lvsp_dialect_t dl) {
   }
   char cid[SC_ID_MAX];
   if (chv && sc_jcheck_id(chv, cid) == 0 && strcmp(cid, vs->channel->id) != 0) {
-    sc_log_info(LVSP_LOG, "voice state %s moves to channel %s", vs->session_id, cid);
+    sc_log_info_ids(LVSP_LOG, SC_VSTATE_IDS(vs), "voice state moves to channel %s", cid);
     vs = sc_registry_move_state(c->app->registry, vs, cid);
     if (!vs && refused(errno)) return refuse_state(c, body, dl, cid, errno);
     if (!vs) return lvsp_conn_fail(c, LVSP_CLOSE_GENERAL, "cannot move voice state", -ENOMEM);

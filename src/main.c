@@ -19,6 +19,7 @@
 #include "sc_registry.h"
 #include "sc_reload.h"
 #include "sc_server.h"
+#include "sc_qsample.h"
 #include "sc_service.h"
 #include "sc_srtp.h"
 #include "sc_statedir.h"
@@ -90,6 +91,8 @@ static void shutdown_app(sc_app_t *app) {
   int n = app->n_frontends;
   sc_service_destroy(app->service); /* its timer reads the registry */
   app->service = NULL;
+  sc_qsample_destroy(app->qsample); /* so does this one's */
+  app->qsample = NULL;
   for (int i = n - 1; i >= 0; i--)
     if (fe[i]->stop) fe[i]->stop(app, i);
   if (app->registry) sc_registry_destroy(app->registry); /* clients get 4015 */
@@ -169,6 +172,7 @@ int main(int argc, char **argv) {
       sc_admin_start(&app) == 0 && sc_media_start(app.media) == 0) {
     print_banner(&app);
     app.service = sc_service_start(&app); /* READY=1: everything listens */
+    app.qsample = sc_qsample_start(&app);
     rc = sc_server_run(&app) == 0 ? 0 : 1;
     sc_service_stopping(app.service); /* STOPPING=1 */
     sc_log_info("main", "stopping");

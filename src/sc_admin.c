@@ -1,6 +1,7 @@
 #include "sc_admin.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <jansson.h>
 #include <libwebsockets.h>
 #include <stdlib.h>
@@ -32,6 +33,11 @@ typedef struct {
   const char *body; /* NULL when no response is pending */
   char *owned;      /* body when allocated (freed with the response); NULL for a page file */
   size_t len, off;
+  /* POST /log-level, authorized: its body as it arrives. */
+  int reading;
+  size_t in_len;
+  int in_overflow;
+  char in[SC_ADMIN_BODY_MAX];
 } admin_sess_t;
 
 static void sess_clear(admin_sess_t *s) {
@@ -136,6 +142,58 @@ static unsigned post_drain(sc_app_t *app, json_t **body) {
   return HTTP_STATUS_INTERNAL_SERVER_ERROR;
 }
 
+int sc_admin_parse_log_level(const char *buf, size_t len, sc_log_level_t *out) {
+  json_error_t err;
+  if (len > SC_ADMIN_BODY_MAX) return -EINVAL;
+  json_t *o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+  const char *name = json_string_value(json_object_get(o, "level"));
+  int rc =
+      json_is_object(o) && json_object_size(o) == 1 && name && sc_log_parse_level(name, out) == 0
+          ? 0
+          : -EINVAL;
+  json_decref(o);
+  return rc;
+}
+
+static int answer_now(struct lws *wsi, unsigned status, const char *text, size_t len);
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+/* The end of an authorized POST /log-level body: the answer (the
+ * connection closes after it). */
+static int finish_log_level(struct lws *wsi, admin_sess_t *s) {
+  sc_log_level_t level, was = sc_log_get_level();
+  json_t *body;
+  unsigned status = HTTP_STATUS_OK;
+  s->reading = 0;
+  if (s->in_overflow || sc_admin_parse_log_level(s->in, s->in_len, &level) < 0) {
+    status = HTTP_STATUS_BAD_REQUEST;
+    body = error_body("want {\"level\": \"error\"|\"warn\"|\"info\"|\"debug\"}");
+  } else {
+    sc_log_set_level(level);
+    sc_log_write(SC_LOG_INFO, LOG, "log level %s (was %s) by admin request", level_names[level],
+                 level_names[was]);
+    body = json_pack("{s:s,s:s}", "level", level_names[level], "previous", level_names[was]);
+  }
+  char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  json_decref(body);
+  if (!text) return -1;
+  int rc = answer_now(wsi, status, text, strlen(text));
+  free(text);
+  return rc;
+}
+
+static int on_body(admin_sess_t *s, const char *in, size_t len) {
+  if (!s->reading) return 0;
+  if (len > sizeof s->in - s->in_len) {
+    s->in_overflow = 1;
+    return 0;
+  }
+  memcpy(s->in + s->in_len, in, len);
+  s->in_len += len;
+  return 0;
+}
+
 /* Decides status and body for one request. *now: answer at once and
  * close (a request with a body we do not read). */
 static unsigned route(struct lws *wsi, const char *uri, json_t **body, int *now) {
@@ -149,7 +207,7 @@ static unsigned route(struct lws *wsi, const char *uri, json_t **body, int *now)
   }
   if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
     *now = 1;
-    *body = error_body("only GET (and POST /drain)");
+    *body = error_body("only GET (and POST /drain, POST /log-level)");
     return HTTP_STATUS_METHOD_NOT_ALLOWED;
   }
   if (!authorized(wsi, app)) {
@@ -163,7 +221,8 @@ static unsigned route(struct lws *wsi, const char *uri, json_t **body, int *now)
     *body = error_body("out of memory");
     return HTTP_STATUS_INTERNAL_SERVER_ERROR;
   }
-  *body = error_body("not found: try /state, /health, /metrics or /dashboard (or POST /drain)");
+  *body = error_body(
+      "not found: try /state, /health, /metrics or /dashboard (or POST /drain, /log-level)");
   return HTTP_STATUS_NOT_FOUND;
 }
 
@@ -270,7 +329,39 @@ static int on_metrics(struct lws *wsi, admin_sess_t *s) {
   return respond(wsi, s, HTTP_STATUS_OK, METRICS_TYPE, text);
 }
 
+static int refuse_now(struct lws *wsi, unsigned status, const char *why) {
+  json_t *b = error_body(why);
+  char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
+  json_decref(b);
+  if (text) answer_now(wsi, status, text, strlen(text));
+  free(text);
+  return -1;
+}
+
+/* POST /log-level: the body is read (on_body) only for an authorized
+ * request that says its length (lws reads no chunked bodies), up to
+ * SC_ADMIN_BODY_MAX; anything else is answered at once and closed. */
+static int on_log_level(struct lws *wsi, admin_sess_t *s) {
+  char len[24];
+  if (!authorized(wsi, sc_server_app(wsi)))
+    return refuse_now(wsi, HTTP_STATUS_UNAUTHORIZED, "bearer token required");
+  sc_pending_t *p = pending_of(wsi);
+  if (p) sc_pending_remove(p, wsi);
+  if (lws_hdr_copy(wsi, len, sizeof len, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
+    return refuse_now(wsi, HTTP_STATUS_LENGTH_REQUIRED, "Content-Length required");
+  char *end;
+  unsigned long n = strtoul(len, &end, 10);
+  if (*end || n > SC_ADMIN_BODY_MAX)
+    return refuse_now(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "body over 256 bytes");
+  s->reading = 1;
+  s->in_len = 0;
+  s->in_overflow = 0;
+  return n ? 0 : finish_log_level(wsi, s);
+}
+
 static int on_http(struct lws *wsi, admin_sess_t *s, const char *uri) {
+  if (uri && strcmp(uri, "/log-level") == 0 && lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0)
+    return on_log_level(wsi, s);
   int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
   const sc_dashboard_file_t *page = get && uri ? sc_dashboard_find(uri) : NULL;
   if (page) return on_page(wsi, s, page);
@@ -329,6 +420,8 @@ static int admin_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
     case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: on_accepted(wsi); return 0;
     case LWS_CALLBACK_WSI_DESTROY: on_wsi_destroy(wsi); return 0;
     case LWS_CALLBACK_HTTP: return on_http(wsi, s, in);
+    case LWS_CALLBACK_HTTP_BODY: return s ? on_body(s, in, len) : -1;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION: return s && s->reading ? finish_log_level(wsi, s) : -1;
     case LWS_CALLBACK_HTTP_WRITEABLE: return on_writeable(wsi, s);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return -1; /* no WebSockets here */
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:

@@ -6,9 +6,13 @@
  *   GET /health  the same without the channel list
  *   GET /metrics the Prometheus text format (sc_admin_metrics.h): no token
  *                on a loopback listener, the bearer token elsewhere
- *   POST /drain  starts a graceful drain (sc_server_begin_drain), the one
- *                request that changes anything; answered at once, and
- *                the connection closed (a body is not read)
+ *   POST /drain  starts a graceful drain (sc_server_begin_drain);
+ *                answered at once, and the connection closed (a body is
+ *                not read)
+ *   POST /log-level  {"level":"debug"}: the log level in force from now
+ *                on (until a SIGHUP puts the configured one back); the
+ *                body (at most SC_ADMIN_BODY_MAX bytes) is read only
+ *                after the token was checked
  *   GET / or /dashboard (and its files): the live dashboard page
  *                (sc_dashboard.h), served without a token: it holds no
  *                data, and polls /state with the token the operator gives
@@ -32,6 +36,7 @@
 #include <stdio.h>
 
 #include "sc_app.h"
+#include "sc_log.h"
 
 /* Start-up, before the loops run: fills cfg.admin_token from the state
  * directory when no --admin-token was given. 0, or -1 after printing a
@@ -48,5 +53,12 @@ int sc_admin_is_loopback(const char *host);
 
 /* The base URL of the admin API ("http://127.0.0.1:7703"). */
 void sc_admin_url(const sc_app_t *app, char *out, size_t size);
+
+/* Request bodies read at most (POST /log-level). */
+#define SC_ADMIN_BODY_MAX 256
+
+/* Pure: the level named by a POST /log-level body, {"level": "error" |
+ * "warn" | "info" | "debug"} (no other member). 0, or -EINVAL. */
+int sc_admin_parse_log_level(const char *buf, size_t len, sc_log_level_t *out);
 
 #endif

@@ -122,6 +122,10 @@ static void render_media(sc_metrics_t *m, const sc_admin_metrics_snap_t *s) {
                      st->addr_moved);
   sc_metrics_counter(m, P "media_stale_commands_total",
                      "Media commands discarded because a reset came after them", st->cmd_stale);
+  sc_metrics_counter(m, P "media_seal_declined_total",
+                     "Forwarded copies a receiver's front end withheld by policy (E2EE frames "
+                     "to a member outside the E2EE group)",
+                     st->seal_declined);
   sc_metrics_family(m, P "forward_delay_seconds", SC_METRIC_HISTOGRAM,
                     "Per forwarded RTP packet: kernel receive timestamp to the send of its last "
                     "copy");
@@ -152,6 +156,28 @@ static void render_process(sc_metrics_t *m, const sc_admin_proc_t *p) {
                    "Start time of the process since unix epoch in seconds.", p->start_time_s);
 }
 
+/* Measured by us, one observation per member and sampling interval
+ * (sc_qsample): how members' audio reaches us, and their RTT. */
+static void render_own_quality(sc_metrics_t *m, const sc_qsample_agg_t *q) {
+  sc_metrics_family(m, P "member_loss_ratio", SC_METRIC_HISTOGRAM,
+                    "Fraction of a member's audio packets lost on the way to us, per member and "
+                    "2 s interval in which it sent audio");
+  sc_metrics_obs_write(m, NULL, 0, &q->loss);
+  sc_metrics_family(m, P "member_jitter_seconds", SC_METRIC_HISTOGRAM,
+                    "Interarrival jitter of a member's audio as we receive it (RFC 3550), per "
+                    "member and 2 s interval in which it sent audio");
+  sc_metrics_obs_write(m, NULL, 0, &q->jitter);
+  sc_metrics_family(m, P "member_rtt_seconds", SC_METRIC_HISTOGRAM,
+                    "Round-trip time of a member's signalling connection (kernel TCP RTT), per "
+                    "member and 2 s interval");
+  sc_metrics_obs_write(m, NULL, 0, &q->rtt);
+  sc_metrics_counter(
+      m, P "media_packets_lost_total",
+      "Audio packets from members we expected (RTP sequence numbers) and did not get", q->lost);
+  sc_metrics_counter(m, P "media_packets_expected_total",
+                     "Audio packets from members we expected (RTP sequence numbers)", q->expected);
+}
+
 static void render_quality(sc_metrics_t *m, const sc_admin_metrics_snap_t *s) {
   sc_metrics_gauge(m, P "members_rtcp_reporting",
                    "Members whose latest RTCP report described how they receive the room",
@@ -165,6 +191,7 @@ static void render_quality(sc_metrics_t *m, const sc_admin_metrics_snap_t *s) {
   sc_metrics_gauge(m, P "members_rtcp_lost_packets",
                    "Cumulative packets lost as the members held now report it, summed",
                    (double)s->rtcp_lost_sum);
+  render_own_quality(m, &s->q);
 }
 
 void sc_admin_metrics_render(sc_metrics_t *m, const sc_admin_metrics_snap_t *s) {
@@ -306,6 +333,7 @@ static void snapshot(sc_app_t *app, sc_admin_metrics_snap_t *s) {
   s->fd_limit = app->fdlimit.soft > 0 ? (uint64_t)app->fdlimit.soft : 0;
   s->conn_refused = app->fdlimit.refused;
   s->draining = app_draining(app);
+  sc_qsample_agg(app->qsample, &s->q);
   read_proc(&s->proc);
 }
 

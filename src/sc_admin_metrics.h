@@ -22,6 +22,7 @@
 
 #include "sc_app.h"
 #include "sc_metrics.h"
+#include "sc_qsample.h"
 #include "sc_traffic.h"
 
 #define SC_ADMIN_METRICS_WORKERS 64 /* per-worker CPU series at most */
@@ -51,6 +52,8 @@ typedef struct {
   double rtcp_loss_max;     /* worst fraction lost, 0..1 */
   double rtcp_jitter_max_s; /* worst jitter, seconds */
   int64_t rtcp_lost_sum;    /* cumulative lost summed */
+  /* Our own receive side and RTT, per member-interval (sc_qsample). */
+  sc_qsample_agg_t q;
   sc_admin_proc_t proc;
 } sc_admin_metrics_snap_t;
 

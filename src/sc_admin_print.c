@@ -72,6 +72,23 @@ static void print_media(FILE *out, json_t *m) {
             (long long)int_at(fd, "p999_us"), (long long)int_at(fd, "count"));
 }
 
+static double num_at(json_t *o, const char *key) {
+  return json_number_value(json_object_get(o, key));
+}
+
+/* Our own figures over the last sampling interval (docs/ADMIN.md). */
+static void print_figures(FILE *out, json_t *q) {
+  json_t *rtt = json_object_get(q, "rtt_ms");
+  if (!json_object_get(q, "rx_kbps")) return; /* an older server */
+  fprintf(out, "      in %.1f kbit/s, out %.1f kbit/s; loss %.1f %% (%lld lost), jitter %.1f ms",
+          num_at(q, "rx_kbps"), num_at(q, "tx_kbps"), 100.0 * num_at(q, "loss_fraction"),
+          (long long)int_at(q, "lost_total"), num_at(q, "jitter_ms"));
+  if (json_is_number(rtt))
+    fprintf(out, ", rtt %.1f ms\n", json_number_value(rtt));
+  else
+    fprintf(out, ", rtt unknown\n");
+}
+
 static void print_member(FILE *out, json_t *m) {
   json_t *f = json_object_get(m, "flags"), *st = json_object_get(m, "stats");
   fprintf(out, "  user %-20s ssrc %-10lld %-9s %-32s speaking %lld", str_at(m, "user_id", "?"),
@@ -99,6 +116,7 @@ static void print_member(FILE *out, json_t *m) {
             json_number_value(json_object_get(rtcp, "jitter_ms")),
             (long long)(int_at(rtcp, "receiver_reports") + int_at(rtcp, "sender_reports")));
   fprintf(out, "\n");
+  print_figures(out, q);
 }
 
 static void print_channel(FILE *out, json_t *ch) {

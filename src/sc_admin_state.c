@@ -32,9 +32,23 @@ static json_t *member_stats_json(sc_member_stats_t *s) {
 /* Opus RTP runs at 48 kHz: RTCP jitter (timestamp units) / 48 = ms. */
 #define RTP_UNITS_PER_MS 48.0
 
+/* Our own figures (sc_qsample, over its last interval): the bitrate from
+ * and to the member, the loss and jitter of its audio as we receive it,
+ * and the round-trip time its front end measured (null: unknown). */
+static void add_own_figures(json_t *o, const sc_member_stats_t *s) {
+  const sc_quality_t *q = &s->quality;
+  json_object_set_new(o, "rx_kbps", json_real(q->rx_kbps));
+  json_object_set_new(o, "tx_kbps", json_real(q->tx_kbps));
+  json_object_set_new(o, "loss_fraction", json_real(q->loss_fraction));
+  json_object_set_new(o, "lost_total", json_integer(q->lost_total));
+  json_object_set_new(o, "jitter_ms", json_real(q->jitter_ms));
+  json_object_set_new(o, "rtt_ms",
+                      s->rtt_us > 0 ? json_real((double)s->rtt_us / 1000.0) : json_null());
+}
+
 /* How the member's media is doing (docs/ADMIN.md "quality"): the age of
- * its last authenticated datagram, and what its own RTCP reports say
- * about how it receives the room (null until it sent one). */
+ * its last authenticated datagram, what its own RTCP reports say about
+ * how it receives the room (null until it sent one), and our figures. */
 static json_t *quality_json(sc_member_stats_t *s) {
   if (!s) return json_null();
   int64_t last = atomic_load_explicit(&s->rx_last_ms, memory_order_relaxed);
@@ -54,6 +68,7 @@ static json_t *quality_json(sc_member_stats_t *s) {
   }
   json_object_set_new(o, "last_rx_age_ms", last ? json_integer(age < 0 ? 0 : age) : json_null());
   json_object_set_new(o, "rtcp", rtcp ? rtcp : json_null());
+  add_own_figures(o, s);
   return o;
 }
 
@@ -145,6 +160,7 @@ static json_t *media_json(const sc_app_t *app) {
   json_object_set_new(o, "addr_moved", json_integer(J(st.addr_moved)));
   json_object_set_new(o, "cmd_stale", json_integer(J(st.cmd_stale)));
   json_object_set_new(o, "webrtc", webrtc_json(&st.webrtc));
+  json_object_set_new(o, "seal_declined", json_integer(J(st.seal_declined)));
   return o;
 }
 

@@ -27,6 +27,7 @@ struct ev_timer;
 struct sc_frontend;
 struct sc_service;
 struct sc_dtls_ctx;
+struct sc_qsample;
 
 #define SC_MAX_FRONTENDS 8
 
@@ -47,6 +48,8 @@ typedef struct sc_app {
   char endpoint[SC_HOST_MAX + 8];
   /* systemd notifications (sc_service.h): NULL when not run by systemd. */
   struct sc_service *service;
+  /* Call-quality sampler (sc_qsample.h): NULL before start or on ENOMEM. */
+  struct sc_qsample *qsample;
   volatile sig_atomic_t stop_requested;
   volatile sig_atomic_t reload_requested; /* SIGHUP: reload the settings and the TLS pair */
   /* SIGHUP's action, set by main (sc_reload_run); NULL: the TLS pair only. */

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #define MSG_MAX 1024
-#define LINE_MAX_ (MSG_MAX * 6 + 256) /* every byte escaped as \u00XX, plus fields */
+#define LINE_MAX_ (MSG_MAX * 6 + 1024) /* every byte escaped as \u00XX, plus fields */
 
 static _Atomic int log_level = SC_LOG_INFO;
 static _Atomic int log_format = SC_LOG_TEXT;
@@ -100,9 +100,48 @@ static void json_ids(char *buf, size_t n, size_t *used, const char *msg) {
   }
 }
 
+#define TEXT_SESSION_CHARS 8
+
+static int named(const char *s) {
+  return s && *s;
+}
+
+/* " user=1 channel=2 session=0123abcd" (only those named) for text lines. */
+static void text_ids(char *out, size_t n, const sc_log_ids_t *ids) {
+  size_t used = 0;
+  out[0] = '\0';
+  if (!ids) return;
+  if (named(ids->user)) used += (size_t)snprintf(out + used, n - used, " user=%.64s", ids->user);
+  if (named(ids->channel) && used < n)
+    used += (size_t)snprintf(out + used, n - used, " channel=%.64s", ids->channel);
+  if (named(ids->session) && used < n)
+    snprintf(out + used, n - used, " session=%.*s", TEXT_SESSION_CHARS, ids->session);
+}
+
+/* The ids a call site passed, as JSON fields (escaped: they are ours,
+ * but a log line must stay valid whatever they hold). */
+static void json_given_ids(char *buf, size_t n, size_t *used, const sc_log_ids_t *ids) {
+  const struct {
+    const char *field, *v;
+  } f[] = {{"user", ids->user}, {"channel", ids->channel}, {"session", ids->session}};
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    if (!named(f[i].v) || *used + 16 + strlen(f[i].field) >= n) continue;
+    *used += (size_t)snprintf(buf + *used, n - *used, ",\"%s\":\"", f[i].field);
+    json_escape(buf, n - 2, used, f[i].v);
+    buf[(*used)++] = '"';
+    buf[*used] = '\0';
+  }
+}
+
 size_t sc_log_format_line(char *buf, size_t n, sc_log_format_t format, int journal,
                           sc_log_level_t level, const char *module, const char *msg,
                           const struct timespec *ts) {
+  return sc_log_format_line_ids(buf, n, format, journal, level, module, NULL, msg, ts);
+}
+
+size_t sc_log_format_line_ids(char *buf, size_t n, sc_log_format_t format, int journal,
+                              sc_log_level_t level, const char *module, const sc_log_ids_t *ids,
+                              const char *msg, const struct timespec *ts) {
   static const char *const tags[] = {"ERROR", "WARN", "INFO", "DEBUG"};
   static const int prio[] = {3, 4, 6, 7};
   char stamp[64], pfx[8] = "";
@@ -114,8 +153,11 @@ size_t sc_log_format_line(char *buf, size_t n, sc_log_format_t format, int journ
            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000L);
   if (journal) snprintf(pfx, sizeof pfx, "<%d>", prio[level]);
   if (format == SC_LOG_TEXT) {
-    int len = journal ? snprintf(buf, n - 1, "%s%s: %s", pfx, module, msg)
-                      : snprintf(buf, n - 1, "%s %-5s %s: %s", stamp, tags[level], module, msg);
+    char tail[256];
+    text_ids(tail, sizeof tail, ids);
+    int len = journal
+                  ? snprintf(buf, n - 1, "%s%s: %s%s", pfx, module, msg, tail)
+                  : snprintf(buf, n - 1, "%s %-5s %s: %s%s", stamp, tags[level], module, msg, tail);
     used = len < 0 ? 0 : ((size_t)len < n - 1 ? (size_t)len : n - 2);
   } else {
     used = (size_t)snprintf(buf, n - 16, "%s{\"ts\":\"%s\",\"level\":\"%s\",\"module\":\"", pfx,
@@ -124,7 +166,10 @@ size_t sc_log_format_line(char *buf, size_t n, sc_log_format_t format, int journ
     used += (size_t)snprintf(buf + used, n - used, "\",\"msg\":\"");
     json_escape(buf, n - 80, &used, msg);
     buf[used++] = '"';
-    json_ids(buf, n - 4, &used, msg);
+    if (ids)
+      json_given_ids(buf, n - 4, &used, ids);
+    else
+      json_ids(buf, n - 4, &used, msg);
     used += (size_t)snprintf(buf + used, n - used, "}");
     if (used > n - 2) used = n - 2; /* cannot happen: room was kept for the tail */
   }
@@ -144,17 +189,31 @@ uint64_t sc_log_limit(sc_log_limit_t *l, int64_t now_ms, int64_t interval_ms) {
   return n;
 }
 
-void sc_log_write(sc_log_level_t level, const char *module, const char *fmt, ...) {
-  if ((int)level > atomic_load(&log_level)) return;
+static void write_v(sc_log_level_t level, const char *module, const sc_log_ids_t *ids,
+                    const char *fmt, va_list ap) {
   char msg[MSG_MAX], line[LINE_MAX_];
-  va_list ap;
-  va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  sc_log_format_line(line, sizeof line, (sc_log_format_t)atomic_load(&log_format),
-                     atomic_load(&log_journal), level, module, msg, &ts);
+  sc_log_format_line_ids(line, sizeof line, (sc_log_format_t)atomic_load(&log_format),
+                         atomic_load(&log_journal), level, module, ids, msg, &ts);
   /* One fputs per line: stdio locks the stream, so lines stay whole. */
   fputs(line, stderr);
+}
+
+void sc_log_write(sc_log_level_t level, const char *module, const char *fmt, ...) {
+  if ((int)level > atomic_load(&log_level)) return;
+  va_list ap;
+  va_start(ap, fmt);
+  write_v(level, module, NULL, fmt, ap);
+  va_end(ap);
+}
+
+void sc_log_write_ids(sc_log_level_t level, const char *module, const sc_log_ids_t *ids,
+                      const char *fmt, ...) {
+  if ((int)level > atomic_load(&log_level)) return;
+  va_list ap;
+  va_start(ap, fmt);
+  write_v(level, module, ids, fmt, ap);
+  va_end(ap);
 }

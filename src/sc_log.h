@@ -3,8 +3,13 @@
  *
  * Line formats (--log-format): text, "2026-...Z INFO  module: message";
  * json, one object per line: {"ts":"2026-...Z","level":"info",
- * "module":"...","msg":"..."} plus "user", "channel" and "session" when
- * the message names them ("user 123", "channel 456", "voice state <hex>"). Under systemd-journald
+ * "module":"...","msg":"..."} plus "user", "channel" and "session".
+ * Those ids are fields a call site passes (sc_log_ids_t, the *_ids
+ * macros): text lines end with them as " user=123 channel=456
+ * session=0123abcd" (the session id's first 8 characters: enough to
+ * tell sessions apart, short enough to read), json lines carry them
+ * whole. A line written without ids gets, in json, those its message
+ * names ("user 123", "channel 456", "voice state <hex>"). Under systemd-journald
  * (stderr is the stream named by $JOURNAL_STREAM, systemd.exec(5)) each line starts with its syslog
  * priority, "<3>" error, "<4>" warn, "<6>" info, "<7>" debug (sd-daemon(3)), so `journalctl -p
  * warning` works, and text lines drop their timestamp (journald keeps its own).
@@ -38,8 +43,17 @@ int sc_log_parse_format(const char *name, sc_log_format_t *out);
  * ("DEV:INODE"), off otherwise. Returns 1 when on. Main thread, at start. */
 int sc_log_detect_journal(void);
 
+/* The ids a line is about; each may be NULL or "" (not named). */
+typedef struct {
+  const char *user, *channel, *session;
+} sc_log_ids_t;
+
 /* The line for one message, '\n' included, in buf (truncated to fit;
- * JSON stays valid). Pure: the caller gives the time. Returns its length. */
+ * JSON stays valid). Pure: the caller gives the time. Returns its length.
+ * ids NULL: the json ids come from the message text. */
+size_t sc_log_format_line_ids(char *buf, size_t n, sc_log_format_t format, int journal,
+                              sc_log_level_t level, const char *module, const sc_log_ids_t *ids,
+                              const char *msg, const struct timespec *ts);
 size_t sc_log_format_line(char *buf, size_t n, sc_log_format_t format, int journal,
                           sc_log_level_t level, const char *module, const char *msg,
                           const struct timespec *ts);
@@ -60,10 +74,16 @@ uint64_t sc_log_limit(sc_log_limit_t *l, int64_t now_ms, int64_t interval_ms);
 
 void sc_log_write(sc_log_level_t level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same about ids (may be NULL). */
+void sc_log_write_ids(sc_log_level_t level, const char *module, const sc_log_ids_t *ids,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #define sc_log_error(mod, ...) sc_log_write(SC_LOG_ERROR, mod, __VA_ARGS__)
 #define sc_log_warn(mod, ...) sc_log_write(SC_LOG_WARN, mod, __VA_ARGS__)
 #define sc_log_info(mod, ...) sc_log_write(SC_LOG_INFO, mod, __VA_ARGS__)
+#define sc_log_error_ids(mod, ids, ...) sc_log_write_ids(SC_LOG_ERROR, mod, ids, __VA_ARGS__)
+#define sc_log_warn_ids(mod, ids, ...) sc_log_write_ids(SC_LOG_WARN, mod, ids, __VA_ARGS__)
+#define sc_log_info_ids(mod, ids, ...) sc_log_write_ids(SC_LOG_INFO, mod, ids, __VA_ARGS__)
 #define sc_log_debug(mod, ...)                                                            \
   do {                                                                                    \
     if (sc_log_get_level() >= SC_LOG_DEBUG) sc_log_write(SC_LOG_DEBUG, mod, __VA_ARGS__); \

@@ -109,6 +109,10 @@ struct sc_media {
 
 /* ---- shared per-member statistics -------------------------------------- */
 
+/* The packet path's per-member writes share one cache line. */
+_Static_assert(offsetof(sc_member_stats_t, rxq) + sizeof(sc_rxq_hot_t) <= SC_CACHE_LINE,
+               "receive-side quality state left the member block's first cache line");
+
 sc_member_stats_t *sc_member_stats_new(void) {
   /* sizeof is a multiple of the cache line (the first member is aligned). */
   sc_member_stats_t *s = aligned_alloc(SC_CACHE_LINE, sizeof *s);
@@ -205,6 +209,7 @@ static int catch_up(sc_media_worker_t *w, member_t *m) {
   uint32_t gen = member_gen(m->stats);
   if (gen == m->gen) return 0;
   reset_member(w, m);
+  sc_quality_restart(&m->stats->rxq); /* the next client numbers anew */
   m->gen = gen;
   return 1;
 }
@@ -491,6 +496,7 @@ static int fan_out(sc_media_worker_t *w, const member_t *from, const sc_media_pk
       continue;
     int slot = tx_slot(w);
     int n = to->ops->seal(to->cipher, pkt, w->tx.bufs[slot], SC_UDP_PKT_MAX);
+    if (n == SC_MEDIA_SEAL_DECLINED) COUNT(w, seal_declined);
     if (n <= 0) continue;
     sc_udp_tx_commit(&w->tx, (size_t)n, &to->addr.sa);
     copies++;
@@ -568,11 +574,11 @@ static void account_rtcp(sc_media_worker_t *w, member_t *m, const uint8_t *hdr,
 }
 
 static int member_rtp(sc_media_worker_t *w, member_t *m, uint32_t ssrc, const uint8_t *buf,
-                      size_t len, const struct sockaddr_storage *from);
+                      size_t len, const struct sockaddr_storage *from, int64_t rx_ns);
 
 /* Returns the copies forwarded (0: dropped, RTCP, or nobody to send to). */
 static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
-                      const struct sockaddr_storage *from) {
+                      const struct sockaddr_storage *from, int64_t rx_ns) {
   sc_rtp_info_t info;
   if (sc_rtp_parse(buf, len, &info) < 0) {
     COUNT(w, drop_malformed);
@@ -587,13 +593,13 @@ static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
     COUNT(w, drop_foreign_addr);
     return 0;
   }
-  return member_rtp(w, e->m, e->ssrc, buf, len, from);
+  return member_rtp(w, e->m, e->ssrc, buf, len, from, rx_ns);
 }
 
 /* An RTP/RTCP datagram of member m (found by SSRC, or by WebRTC tuple);
  * ssrc is what its packets are forwarded under. */
 static int member_rtp(sc_media_worker_t *w, member_t *m, uint32_t ssrc, const uint8_t *buf,
-                      size_t len, const struct sockaddr_storage *from) {
+                      size_t len, const struct sockaddr_storage *from, int64_t rx_ns) {
   uint32_t flags = member_flags(m->stats);
   if (flags & SC_MEMBER_REMOVED) {
     COUNT(w, drop_removed);
@@ -630,6 +636,10 @@ static int member_rtp(sc_media_worker_t *w, member_t *m, uint32_t ssrc, const ui
   COUNT(w, rx_rtp);
   MCOUNT(m, rx_packets, 1);
   MCOUNT(m, rx_bytes, len);
+  /* Loss and jitter of its audio, at the kernel's receive time. */
+  if (ssrc == m->ssrc)
+    sc_quality_rx(&m->stats->rxq, &m->stats->rxq_cold, pkt.seq, pkt.timestamp,
+                  sc_quality_arrival(rx_ns ? rx_ns : w->batch_ms * 1000000));
   if (flags & SC_MEMBER_MUTED) {
     COUNT(w, drop_muted);
     MCOUNT(m, drops, 1);
@@ -651,13 +661,13 @@ static void rtc_emit(void *ctx, const uint8_t *buf, size_t len, const struct soc
 /* A datagram from a validated WebRTC tuple, or STUN from an unknown one
  * (webrtc.md 2.1). Returns -1 if it is not sc_rtc's, else the copies. */
 static int handle_webrtc(sc_media_worker_t *w, const uint8_t *buf, size_t len,
-                         const struct sockaddr_storage *from) {
+                         const struct sockaddr_storage *from, int64_t rx_ns) {
   sc_rtc_t *r = sc_rtc_find_tuple(&w->rtc, from);
   if (!r && !sc_demux_is_stun(buf, len)) return -1;
   sc_rtc_result_t res;
   sc_rtc_verdict_t v = sc_rtc_input(&w->rtc, r, buf, len, from, &res);
   member_t *m = res.owner;
-  if (v == SC_RTC_MEDIA) return member_rtp(w, m, m->ssrc, buf, len, from);
+  if (v == SC_RTC_MEDIA) return member_rtp(w, m, m->ssrc, buf, len, from, rx_ns);
   if (v == SC_RTC_NOMINATED) { /* ICE chose where the member hears the room */
     m->addr = *res.send_to;
     m->has_addr = 1;
@@ -668,13 +678,13 @@ static int handle_webrtc(sc_media_worker_t *w, const uint8_t *buf, size_t len,
 
 /* Returns the RTP copies forwarded (0 for everything else). */
 static int handle_datagram(sc_media_worker_t *w, const uint8_t *buf, size_t len,
-                           const struct sockaddr_storage *from) {
+                           const struct sockaddr_storage *from, int64_t rx_ns) {
   COUNT(w, rx_datagrams);
   if (w->rtc.n_members) {
-    int copies = handle_webrtc(w, buf, len, from);
+    int copies = handle_webrtc(w, buf, len, from, rx_ns);
     if (copies >= 0) return copies;
   }
-  if (len >= 12 && sc_rtp_looks_like_rtp(buf, len)) return handle_rtp(w, buf, len, from);
+  if (len >= 12 && sc_rtp_looks_like_rtp(buf, len)) return handle_rtp(w, buf, len, from, rx_ns);
   if (!w->on_datagram) {
     COUNT(w, drop_malformed);
     return 0;
@@ -738,7 +748,7 @@ static void drain_socket(sc_media_worker_t *w) {
         COUNT(w, drop_malformed);
         continue;
       }
-      int copies = handle_datagram(w, r->bufs[i], r->msgs[i].msg_len, &r->addrs[i]);
+      int copies = handle_datagram(w, r->bufs[i], r->msgs[i].msg_len, &r->addrs[i], rx_ns);
       if (copies > 0 && rx_ns) w->fwd_rx_ns[w->n_fwd++] = rx_ns;
     }
     tx_flush(w);

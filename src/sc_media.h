@@ -37,12 +37,14 @@
 #ifndef SC_MEDIA_H
 #define SC_MEDIA_H
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include "sc_lathist.h"
+#include "sc_quality.h"
 
 typedef struct sc_media sc_media_t;
 typedef struct sc_media_worker sc_media_worker_t;
@@ -77,7 +79,9 @@ typedef struct {
               sc_media_pkt_t *out);
   /* Builds the datagram for this member (as receiver): a fresh 12-byte RTP
    * header from *in and the payload, encrypted under this member's key and
-   * its own nonce counter. Returns the datagram length or a negative errno. */
+   * its own nonce counter. Returns the datagram length or a negative errno;
+   * SC_MEDIA_SEAL_DECLINED when the front end's policy says this receiver
+   * must not get this payload (not an error: counted as seal_declined). */
   int (*seal)(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t cap);
   void (*free)(void *state);
   /* Optional (may be NULL): the one range of the state's memory that open
@@ -88,6 +92,10 @@ typedef struct {
    * system calls, and this way they arrive together, not one by one. */
   void (*hot_range)(const void *state, const void **base, size_t *len);
 } sc_cipher_ops_t;
+
+/* seal()'s answer for a copy the front end withholds by policy (for
+ * Discord: a DAVE-encrypted frame to a receiver not in the E2EE group). */
+#define SC_MEDIA_SEAL_DECLINED (-ECANCELED)
 
 /* Handler for datagrams that are not RTP/RTCP (IP discovery, keepalives).
  * Runs on the worker thread. May write a reply into reply (cap bytes) and
@@ -128,7 +136,8 @@ typedef struct sc_media_node {
  *   is never used again, and a command posted under an older generation
  *   is discarded (its cipher state freed);
  * - the counters, which only the owning worker writes (relaxed atomics)
- *   and the control thread reads (admin state);
+ *   and the control thread reads (admin state), among them the receive
+ *   side of the member's audio (sc_quality: loss and jitter);
  * - the embedded remove and reset command nodes.
  * The first cache line holds what the packet path touches per packet. */
 typedef struct sc_member_stats {
@@ -144,6 +153,11 @@ typedef struct sc_member_stats {
   /* Unix ms of the member's last authenticated datagram (0 = none yet),
    * to the receive batch: the admin view shows its age. */
   _Atomic int64_t rx_last_ms;
+  /* Our receive side of its audio SSRC (sc_quality): sequence, count,
+   * jitter, updated per packet, hence on this line. */
+  sc_rxq_hot_t rxq;
+  /* Second line: what the packet path touches only now and then. */
+  sc_rxq_cold_t rxq_cold;
   _Atomic uint64_t drops; /* its datagrams dropped (auth, replay, muted, no key) */
   _Atomic uint64_t rx_rtcp;
   /* RTCP from the member (sc_rtcp_parse): how well it receives the room.
@@ -156,6 +170,12 @@ typedef struct sc_member_stats {
   _Atomic uint32_t rtcp_jitter;         /* worst block, RTP timestamp units (Opus: 48 per ms) */
   _Atomic uint32_t rtcp_sources;        /* blocks (sources reported on) */
   _Atomic int refs;
+  /* Control thread only: the quality figures of the last interval
+   * (sc_qsample fills them) and the round-trip time a front end measured
+   * on the member's signalling connection (0: unknown; the Discord
+   * gateway reads the kernel's TCP RTT, TCP_INFO). */
+  sc_quality_t quality;
+  int64_t rtt_us;
   /* Set by sc_media_post_add (control thread), read by the worker only
    * through a command queued after it. */
   uint64_t room_id;
@@ -215,6 +235,7 @@ typedef struct {
   uint64_t hint_refused;          /* Select Protocol hints not used (broadcast, multicast, ...) */
   uint64_t addr_moved;            /* bindings moved by an authenticated datagram (NAT rebinding) */
   uint64_t cmd_stale;             /* commands posted before a reset, discarded */
+  uint64_t seal_declined;         /* copies a receiver's seal withheld by policy */
   uint64_t send_errors;           /* the four below summed */
   uint64_t send_err_dest_refused; /* EACCES/EPERM: that one copy lost */
   uint64_t send_err_unreachable;  /* ENETUNREACH/EHOSTUNREACH/...: that one copy lost */

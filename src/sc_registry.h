@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sc_log.h"
 #include "sc_media.h"
 #include "sc_traffic.h"
 
@@ -89,6 +90,11 @@ struct sc_vstate {
   char ssrc_key[12];
   char alias_keys[SC_MEDIA_MAX_ALIASES][12];
 };
+
+/* A pointer to vs's user, channel and session as log fields (sc_log
+ * *_ids), valid in the enclosing block. */
+#define SC_VSTATE_IDS(vs) \
+  (&(sc_log_ids_t){(vs)->user_id, (vs)->channel ? (vs)->channel->id : NULL, (vs)->session_id})
 
 struct sc_channel {
   char id[SC_ID_MAX];

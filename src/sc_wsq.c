@@ -17,6 +17,7 @@
 struct sc_wsq_msg {
   sc_wsq_msg_t *next;
   size_t len;
+  int binary;          /* a binary frame (DAVE opcodes), else text */
   unsigned char buf[]; /* LWS_PRE + len */
 };
 
@@ -27,13 +28,14 @@ void sc_wsq_init(sc_wsq_t *q, struct lws *wsi, size_t max_count) {
   q->max_bytes = SC_WSQ_MAX_BYTES;
 }
 
-int sc_wsq_push_text(sc_wsq_t *q, const char *data, size_t len) {
+static int push(sc_wsq_t *q, const void *data, size_t len, int binary) {
   if (q->close_code) return -EPIPE;
   if (q->count >= q->max_count || q->bytes + len > q->max_bytes) return -ENOBUFS;
   sc_wsq_msg_t *m = malloc(sizeof *m + LWS_PRE + len);
   if (!m) return -ENOMEM;
   m->next = NULL;
   m->len = len;
+  m->binary = binary;
   memcpy(m->buf + LWS_PRE, data, len);
   if (q->tail)
     q->tail->next = m;
@@ -44,6 +46,14 @@ int sc_wsq_push_text(sc_wsq_t *q, const char *data, size_t len) {
   q->bytes += len;
   if (q->wsi) lws_callback_on_writable(q->wsi);
   return 0;
+}
+
+int sc_wsq_push_text(sc_wsq_t *q, const char *data, size_t len) {
+  return push(q, data, len, 0);
+}
+
+int sc_wsq_push_binary(sc_wsq_t *q, const void *data, size_t len) {
+  return push(q, data, len, 1);
 }
 
 void sc_wsq_close(sc_wsq_t *q, int code, const char *reason) {
@@ -65,7 +75,11 @@ void sc_wsq_close(sc_wsq_t *q, int code, const char *reason) {
 #define SC_WS_HEADER_MAX 10
 
 size_t sc_wsq_text_header(unsigned char *h, size_t len) {
-  h[0] = 0x81; /* FIN, opcode 1 (text) */
+  return sc_wsq_frame_header(h, len, 0);
+}
+
+size_t sc_wsq_frame_header(unsigned char *h, size_t len, int binary) {
+  h[0] = binary ? 0x82 : 0x81; /* FIN, opcode 2 (binary) or 1 (text) */
   if (len < 126) {
     h[1] = (unsigned char)len;
     return 2;
@@ -114,7 +128,8 @@ static int write_some(sc_wsq_t *q) {
   int n = gather_count(q, &cap);
   if (n == 1) {
     sc_wsq_msg_t *m = pop_head(q);
-    int w = lws_write(q->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+    int w =
+        lws_write(q->wsi, m->buf + LWS_PRE, m->len, m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
     int failed = w < (int)m->len;
     free(m);
     return failed ? -1 : 0;
@@ -124,7 +139,7 @@ static int write_some(sc_wsq_t *q) {
   size_t used = 0;
   for (int i = 0; i < n; i++) {
     sc_wsq_msg_t *m = pop_head(q);
-    used += sc_wsq_text_header(buf + LWS_PRE + used, m->len);
+    used += sc_wsq_frame_header(buf + LWS_PRE + used, m->len, m->binary);
     memcpy(buf + LWS_PRE + used, m->buf + LWS_PRE, m->len);
     used += m->len;
     free(m);

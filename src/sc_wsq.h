@@ -40,6 +40,9 @@ void sc_wsq_init(sc_wsq_t *q, struct lws *wsi, size_t max_count);
  * close is pending (nothing is sent after a close). */
 int sc_wsq_push_text(sc_wsq_t *q, const char *data, size_t len);
 
+/* The same for a binary frame. */
+int sc_wsq_push_binary(sc_wsq_t *q, const void *data, size_t len);
+
 /* Queues a close with code and reason after what is already queued. The
  * first close wins. */
 void sc_wsq_close(sc_wsq_t *q, int code, const char *reason);
@@ -54,6 +57,8 @@ int sc_wsq_on_writeable(sc_wsq_t *q);
 /* Writes the RFC 6455 header of one unmasked final text frame of `len`
  * bytes into h (room for 10) and returns its size (2, 4 or 10). Pure. */
 size_t sc_wsq_text_header(unsigned char *h, size_t len);
+/* The same for a text (binary 0) or binary (binary 1) frame. */
+size_t sc_wsq_frame_header(unsigned char *h, size_t len, int binary);
 
 /* Frees queued messages (on LWS_CALLBACK_CLOSED). */
 void sc_wsq_clear(sc_wsq_t *q);

@@ -54,6 +54,13 @@ static int cap_send(void *ctx, const char *text, size_t len) {
   return 0;
 }
 
+static int cap_send_binary(void *ctx, const uint8_t *buf, size_t len) {
+  fconn_t *c = ctx;
+  FUZZ_CHECK(!c->closed && len >= 3);
+  (void)buf;
+  return 0;
+}
+
 static void cap_close(void *ctx, int code, const char *reason) {
   fconn_t *c = ctx;
   static const int codes[] = {
@@ -61,14 +68,14 @@ static void cap_close(void *ctx, int code, const char *reason) {
       DV_CLOSE_AUTH_FAILED,     DV_CLOSE_ALREADY_AUTHENTICATED, DV_CLOSE_SESSION_INVALID,
       DV_CLOSE_SESSION_TIMEOUT, DV_CLOSE_SERVER_NOT_FOUND,      DV_CLOSE_UNKNOWN_PROTOCOL,
       DV_CLOSE_DISCONNECTED,    DV_CLOSE_SERVER_CRASH,          DV_CLOSE_UNKNOWN_MODE,
-      DV_CLOSE_BAD_REQUEST,     DV_CLOSE_RATE_LIMITED};
+      DV_CLOSE_BAD_REQUEST,     DV_CLOSE_RATE_LIMITED,          DV_CLOSE_DAVE_REQUIRED};
   int known = 0;
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) known |= codes[i] == code;
   FUZZ_CHECK(!c->closed && reason != NULL && known);
   c->closed = 1;
 }
 
-static const dv_io_t cap_io = {cap_send, cap_close};
+static const dv_io_t cap_io = {cap_send, cap_close, NULL, cap_send_binary};
 
 static const char *subst(void *ctx, char kind, char index) {
   harness_t *h = ctx;

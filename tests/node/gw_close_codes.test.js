@@ -95,7 +95,8 @@ async function identifiedCodes(ctx) {
   g.send(0, identifyData(vi));
   await expectClose('4005 second Identify', g, 4005);
   for (const [what, data, code] of [
-    ['4012 unknown protocol', { protocol: 'carrier-pigeon', data: {} }, 4012],
+    ['4012 unknown protocol', { protocol: 'tcp', data: { address: '127.0.0.1', port: 9 } }, 4012],
+    ['4020 webrtc fragment without ICE credentials', { protocol: 'webrtc', data: 'v=0', sdp: 'v=0' }, 4020],
     ['4016 unknown mode', { protocol: 'udp', data: { address: '127.0.0.1', port: 9, mode: 'xsalsa20_poly1305_lite_rtpsize' } }, 4016],
   ]) {
     g = await joined(ctx, vi);

@@ -16,12 +16,11 @@
  * Needs /usr/bin/python3 with python3-discord and python3-nacl
  * (contrib/install-deps.sh --test).
  */
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const readline = require('node:readline');
 const { Checks, sleep, ts, snowflakes } = require('./lib/checks');
+const { PYTHON, startDpy } = require('./lib/dpy_client');
 
 const AES = 'aead_aes256_gcm_rtpsize';
 const RUNS = [
@@ -31,44 +30,9 @@ const RUNS = [
 ];
 const TONE_FRAMES = 150; // 3 s
 const MIN_RATIO = 0.95;
-const PYTHON = '/usr/bin/python3';
 
 /* ------------------------------------------------------------------ */
 /* Client side (child process).                                        */
-
-/* discord.py in a child: JSON commands in, JSON events out. */
-function startDpy(cfg, log) {
-  const proc = spawn(PYTHON, [path.join(__dirname, 'lib', 'dpy_voice.py'), JSON.stringify(cfg)],
-    { stdio: ['pipe', 'pipe', 'inherit'] });
-  const events = [];
-  const waiters = [];
-  readline.createInterface({ input: proc.stdout }).on('line', (line) => {
-    log(`dpy: ${line}`);
-    let ev;
-    try { ev = JSON.parse(line); } catch { return; }
-    events.push(ev);
-    for (const w of waiters.splice(0)) w();
-  });
-  const exited = new Promise((r) => proc.on('exit', (code, signal) => {
-    for (const w of waiters.splice(0)) w();
-    r({ code, signal });
-  }));
-  return {
-    proc,
-    exited,
-    send: (cmd) => proc.stdin.write(`${JSON.stringify(cmd)}\n`),
-    /* The next event named `name` (or an error event) within timeoutMs. */
-    async next(name, timeoutMs = 20000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const i = events.findIndex((e) => e.event === name || e.event === 'error');
-        if (i >= 0) return events.splice(i, 1)[0];
-        if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`discord.py: no ${name} event`);
-        await new Promise((r) => { waiters.push(r); setTimeout(r, 200); });
-      }
-    },
-  };
-}
 
 function checkReceived(c, an, what, got, sent, hz) {
   const sentSet = new Set(sent.map((p) => p.toString('hex')));

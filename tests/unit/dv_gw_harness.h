@@ -40,6 +40,22 @@ static inline int cap_send(void *ctx, const char *text, size_t len) {
   return 0;
 }
 
+/* A binary frame (DAVE) is captured as {"op", "seq", "d": hex payload,
+ * "binary": true}, so expect_msg reads it like the JSON ones. */
+static inline int cap_send_binary(void *ctx, const uint8_t *buf, size_t len) {
+  client_t *c = ctx;
+  if (len < 3) SC_FAIL("binary frame of %zu bytes", len);
+  char *hex = malloc(2 * len + 1);
+  for (size_t i = 3; i < len; i++) sprintf(hex + 2 * (i - 3), "%02x", buf[i]);
+  hex[2 * (len - 3)] = '\0';
+  json_t *m = json_pack("{s:i, s:i, s:s, s:b}", "op", buf[2], "seq", (buf[0] << 8) | buf[1], "d",
+                        hex, "binary", 1);
+  free(hex);
+  if (c->n == MAX_MSGS) SC_FAIL("too many messages");
+  c->msgs[c->n++] = m;
+  return 0;
+}
+
 static inline void cap_close(void *ctx, int code, const char *reason) {
   client_t *c = ctx;
   if (c->close_code) return;
@@ -47,7 +63,7 @@ static inline void cap_close(void *ctx, int code, const char *reason) {
   snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
 }
 
-static const dv_io_t cap_io __attribute__((unused)) = {cap_send, cap_close};
+static const dv_io_t cap_io __attribute__((unused)) = {cap_send, cap_close, NULL, cap_send_binary};
 
 static inline void harness_init(void) {
   ASSERT_EQ(sc_token_init(), 0);

@@ -86,6 +86,38 @@ static void test_json_ids(void) {
   json_decref(o);
 }
 
+/* Ids passed by the call site: a readable suffix in text (the session
+ * shortened), whole and escaped fields in json, never parsed from the
+ * message then; ids not named are left out. */
+static void test_given_ids(void) {
+  char buf[512];
+  const char *sess = "0123456789abcdef0123456789abcdef";
+  sc_log_ids_t ids = {"42", "77", sess};
+  sc_log_format_line_ids(buf, sizeof buf, SC_LOG_TEXT, 0, SC_LOG_INFO, "lvsp", &ids,
+                         "voice state created", &TS);
+  ASSERT_STREQ(buf,
+               "2025-12-02T00:00:00.123Z INFO  lvsp: voice state created user=42 channel=77 "
+               "session=01234567\n");
+  sc_log_format_line_ids(buf, sizeof buf, SC_LOG_TEXT, 1, SC_LOG_WARN, "gateway",
+                         &(sc_log_ids_t){.user = "9"}, "closing with 4014: x", &TS);
+  ASSERT_STREQ(buf, "<4>gateway: closing with 4014: x user=9\n");
+  sc_log_format_line_ids(buf, sizeof buf, SC_LOG_JSON, 0, SC_LOG_INFO, "lvsp", &ids,
+                         "user 99 said \"hi\"", &TS);
+  check_json(buf, "info", "lvsp", "user 99 said \"hi\"");
+  json_t *o = json_loads(buf, 0, NULL);
+  ASSERT_STREQ(json_string_value(json_object_get(o, "user")), "42");
+  ASSERT_STREQ(json_string_value(json_object_get(o, "channel")), "77");
+  ASSERT_STREQ(json_string_value(json_object_get(o, "session")), sess);
+  json_decref(o);
+  sc_log_format_line_ids(buf, sizeof buf, SC_LOG_JSON, 0, SC_LOG_INFO, "lvsp",
+                         &(sc_log_ids_t){.channel = "7\"x", .user = ""}, "m", &TS);
+  o = json_loads(buf, 0, NULL);
+  ASSERT_TRUE(o != NULL);
+  ASSERT_STREQ(json_string_value(json_object_get(o, "channel")), "7\"x");
+  ASSERT_TRUE(json_object_get(o, "user") == NULL && json_object_get(o, "session") == NULL);
+  json_decref(o);
+}
+
 static void test_journal_detect(void) {
   struct stat st;
   char v[64];
@@ -136,6 +168,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_text);
   RUN_TEST(test_json);
   RUN_TEST(test_json_ids);
+  RUN_TEST(test_given_ids);
   RUN_TEST(test_journal_detect);
   RUN_TEST(test_parse_format);
   RUN_TEST(test_limit);

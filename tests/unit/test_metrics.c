@@ -167,6 +167,13 @@ static void test_render_snapshot(void) {
   s.rtcp_loss_max = 0.25;
   s.rtcp_jitter_max_s = 0.002;
   s.rtcp_lost_sum = 17;
+  sc_qsample_agg(NULL, &s.q);
+  sc_metrics_observe(&s.q.loss, 0.0);
+  sc_metrics_observe(&s.q.loss, 0.1);
+  sc_metrics_observe(&s.q.jitter, 0.003);
+  sc_metrics_observe(&s.q.rtt, 0.04);
+  s.q.lost = 12;
+  s.q.expected = 1000;
   sc_metrics_t m;
   sc_metrics_init(&m);
   sc_admin_metrics_render(&m, &s);
@@ -197,6 +204,15 @@ static void test_render_snapshot(void) {
   ASSERT_HAS(t, "litecord_voice_member_rtcp_jitter_seconds_max 0.002\n");
   ASSERT_HAS(t, "litecord_voice_members_rtcp_lost_packets 17\n");
   ASSERT_HAS(t, "process_start_time_seconds 1700000000.5\n");
+  ASSERT_HAS(t, "litecord_voice_member_loss_ratio_bucket{le=\"0\"} 1\n");
+  ASSERT_HAS(t, "litecord_voice_member_loss_ratio_bucket{le=\"0.05\"} 1\n");
+  ASSERT_HAS(t, "litecord_voice_member_loss_ratio_bucket{le=\"0.1\"} 2\n");
+  ASSERT_HAS(t, "litecord_voice_member_loss_ratio_count 2\n");
+  ASSERT_HAS(t, "litecord_voice_member_jitter_seconds_bucket{le=\"0.005\"} 1\n");
+  ASSERT_HAS(t, "litecord_voice_member_rtt_seconds_bucket{le=\"0.05\"} 1\n");
+  ASSERT_HAS(t, "litecord_voice_member_rtt_seconds_bucket{le=\"0.025\"} 0\n");
+  ASSERT_HAS(t, "litecord_voice_media_packets_lost_total 12\n");
+  ASSERT_HAS(t, "litecord_voice_media_packets_expected_total 1000\n");
   check_conventions(t);
   sc_metrics_free(&m);
 }

@@ -3,15 +3,18 @@
  * Reading litecord-voice's admin API (plain HTTP on loopback).
  *
  *   const r = await adminGet(srv.adminUrl, '/state', srv.adminToken());
+ *   // POST with a JSON body: adminGet(url, '/log-level', token, { method: 'POST', body: {...} })
  *   // r.status, r.headers, r.json (null if the body is not JSON), r.text
  *   const st = await adminState(srv.adminUrl, token);   // throws unless 200
  *   const m = findMember(st, user_id);                  // {channel, member}
  */
 const http = require('node:http');
 
-function adminGet(baseUrl, path, token, { method = 'GET', timeoutMs = 5000 } = {}) {
+function adminGet(baseUrl, path, token, { method = 'GET', timeoutMs = 5000, body } = {}) {
   return new Promise((resolve, reject) => {
     const headers = token === undefined ? {} : { Authorization: `Bearer ${token}` };
+    const payload = body === undefined ? null : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    if (payload) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': payload.length });
     // A connection per request (agent: false): Node 20's global agent keeps
     // connections alive, and the server closes one idle for 5 s
     // (docs/ADMIN.md), so a request 5 s after the last could be written into
@@ -29,7 +32,7 @@ function adminGet(baseUrl, path, token, { method = 'GET', timeoutMs = 5000 } = {
     });
     req.on('timeout', () => req.destroy(new Error(`admin ${path}: no answer in ${timeoutMs} ms`)));
     req.on('error', reject);
-    req.end();
+    req.end(payload || undefined);
   });
 }
 

@@ -14,6 +14,10 @@
  * maxGapMs is the longest silence between two packets a receiver got
  * while the other was playing: the functional "audio never stopped"
  * check (tests compare it to a generous bound, not a performance goal).
+ *
+ * options.impair {A: {loss, delayProb, delayMs}} makes that talker's own
+ * djs client drop (loss) or hold back (delayProb, by delayMs) its RTP
+ * datagrams on the way out: a lossy, jittery path for one sender only.
  */
 const path = require('node:path');
 
@@ -28,7 +32,7 @@ const FRAME_MS = 20;
  * guild ids of their own), starts the child, resolves once both hear each
  * other. options.toneFile: an Opus packet file (lib/opus_tool format).
  */
-async function startTalkers({ srv, lvsp, buildDir, workDir }) {
+async function startTalkers({ srv, lvsp, buildDir, workDir, impair = {} }) {
   const { spawnNode } = require('./server');
   const { opusTool } = require('./opus_tool');
   const guild = snowflake();
@@ -44,7 +48,7 @@ async function startTalkers({ srv, lvsp, buildDir, workDir }) {
   let readyLine;
   let resultLine;
   const waiters = [];
-  const child = spawnNode(__filename, ['--child', JSON.stringify({ infos, toneFile })], {
+  const child = spawnNode(__filename, ['--child', JSON.stringify({ infos, toneFile, impair })], {
     caFile: srv.certPath,
     stdin: 'pipe',
     onLine: (l) => {
@@ -95,7 +99,23 @@ function receiverStats(rx, senderSent, playFrom, playTo) {
   };
 }
 
-async function childMain({ infos, toneFile }) {
+/* Wraps the djs UDP socket's send: RTP datagrams (version 2, longer than a
+ * header) are dropped or delayed; keepalives and discovery pass. */
+function impairUdp(udp, { loss = 0, delayProb = 0, delayMs = 0 }) {
+  const send = udp.send.bind(udp);
+  udp.send = (buf) => {
+    if (buf.length > 12 && (buf[0] & 0xc0) === 0x80) {
+      if (Math.random() < loss) return;
+      if (Math.random() < delayProb) {
+        setTimeout(() => send(buf), delayMs);
+        return;
+      }
+    }
+    send(buf);
+  };
+}
+
+async function childMain({ infos, toneFile, impair = {} }) {
   const djs = require('./djs_adapter');
   const { readPackets } = require('./opus_tool');
   const tone = readPackets(toneFile);
@@ -103,6 +123,7 @@ async function childMain({ infos, toneFile }) {
   for (const name of ['A', 'B']) {
     peers[name] = { name, ...djs.join(infos[name], { group: `talker-${name}` }), sent: 0, rx: [] };
     await djs.voice.entersState(peers[name].conn, djs.voice.VoiceConnectionStatus.Ready, 20000);
+    if (impair[name]) impairUdp(djs.udpSocket(peers[name].conn), impair[name]);
   }
   for (const [me, other] of [['A', 'B'], ['B', 'A']]) {
     const stream = peers[me].conn.receiver.subscribe(infos[other].user_id, {

@@ -1,0 +1,625 @@
+/*
+ * dv_dave: see dv_dave.h. Members live in an array (found by pointer;
+ * calls are small), the roster in `leaves` (a leaf whose member left is
+ * kept, marked, until a commit removes it), the proposals of the current
+ * round in `props`.
+ */
+#include "dv_dave.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dv_mls.h"
+#include "sc_log.h"
+
+enum { PROP_ADD, PROP_REMOVE };
+
+typedef struct {
+  void *who;
+  uint64_t user;
+  int max;       /* its client's max_dave_protocol_version */
+  int told;      /* version it was told (op 4, op 24, a transition) */
+  int described; /* op 4 went out (a second Select Protocol sends no second op 25) */
+  uint8_t *kp;   /* latest key package (bare), or NULL */
+  size_t kp_len;
+  dv_mls_ref_t kp_ref;
+  int in_group; /* holds leaf `leaf` */
+  uint32_t leaf;
+  int awaiting; /* op 23 due for the open transition */
+  int in_tr;    /* a target of the open transition */
+  size_t nsent; /* refs of this round's proposals it was sent (unrevoked) */
+  dv_mls_ref_t sent[DV_MLS_MAX_REFS];
+} member_t;
+
+typedef struct {
+  int used;  /* 0: blank */
+  void *who; /* NULL: its member left or failed (remove it) */
+  uint64_t user;
+} leaf_t;
+
+typedef struct {
+  int kind;
+  dv_mls_ref_t ref;
+  void *who;           /* add: the member it adds */
+  dv_mls_ref_t kp_ref; /* add: its KeyPackageRef */
+  uint32_t leaf;       /* remove: the leaf */
+  uint8_t *msg;
+  size_t len;
+} prop_t;
+
+struct dv_dave {
+  uint64_t group;
+  int enabled, version;
+  const dv_dave_io_t *io;
+  void *ctx;
+  dv_mls_signer_t *signer;
+  uint64_t epoch;
+  member_t *m;
+  size_t n, cap;
+  leaf_t *leaves;
+  size_t nleaves, leaves_cap;
+  prop_t props[DV_MLS_MAX_REFS];
+  size_t nprops;
+  int tr_open, tr_version;
+  uint16_t tr_id, next_tid;
+  dv_timer_t timer; /* the open transition's timeout, or the round's commit timeout */
+  dv_dave_stats_t st;
+};
+
+static void advance(dv_dave_t *d);
+static void on_timer(dv_timer_t *t);
+
+/* ---- members -------------------------------------------------------------- */
+
+static member_t *find(const dv_dave_t *d, const void *who) {
+  for (size_t i = 0; i < d->n; i++)
+    if (d->m[i].who == who) return &d->m[i];
+  return NULL;
+}
+
+static void drop_kp(member_t *m) {
+  free(m->kp);
+  m->kp = NULL;
+  m->kp_len = 0;
+}
+
+static void tell(dv_dave_t *d, member_t *m, int version) {
+  m->told = version;
+  d->io->set_version(d->ctx, m->who, version);
+}
+
+static void send_json(dv_dave_t *d, member_t *m, int op, json_t *j) {
+  d->io->send_json(d->ctx, m->who, op, j);
+}
+
+static void send_external_sender(dv_dave_t *d, member_t *m) {
+  uint8_t buf[256];
+  int n = dv_mls_external_sender(d->signer, buf, sizeof buf);
+  if (n > 0) d->io->send_binary(d->ctx, m->who, 25, buf, (size_t)n);
+}
+
+static int want_version(const dv_dave_t *d) {
+  if (!d->enabled || !d->n) return 0;
+  for (size_t i = 0; i < d->n; i++)
+    if (d->m[i].max < 1) return 0;
+  return 1;
+}
+
+static uint16_t next_tid(dv_dave_t *d) {
+  do d->next_tid++;
+  while (d->next_tid == 0 || (d->tr_open && d->next_tid == d->tr_id));
+  return d->next_tid;
+}
+
+/* ---- the round's proposals ------------------------------------------------- */
+
+static prop_t *find_prop(dv_dave_t *d, const dv_mls_ref_t *ref) {
+  for (size_t i = 0; i < d->nprops; i++)
+    if (memcmp(d->props[i].ref.b, ref->b, DV_MLS_REF_LEN) == 0) return &d->props[i];
+  return NULL;
+}
+
+static void clear_props(dv_dave_t *d) {
+  for (size_t i = 0; i < d->nprops; i++) free(d->props[i].msg);
+  d->nprops = 0;
+  for (size_t i = 0; i < d->n; i++) d->m[i].nsent = 0;
+}
+
+static int add_prop(dv_dave_t *d, int kind, member_t *target, uint32_t leaf) {
+  if (d->nprops == DV_MLS_MAX_REFS) return -ENOSPC;
+  prop_t *p = &d->props[d->nprops];
+  size_t cap = (kind == PROP_ADD ? target->kp_len : 0) + 512;
+  p->msg = malloc(cap);
+  if (!p->msg) return -ENOMEM;
+  int n = kind == PROP_ADD
+              ? dv_mls_propose_add(d->signer, d->group, d->epoch, target->kp, target->kp_len,
+                                   p->msg, cap, &p->ref)
+              : dv_mls_propose_remove(d->signer, d->group, d->epoch, leaf, p->msg, cap, &p->ref);
+  if (n < 0) {
+    free(p->msg);
+    return n;
+  }
+  p->kind = kind;
+  p->len = (size_t)n;
+  p->leaf = leaf;
+  p->who = target ? target->who : NULL;
+  if (target) p->kp_ref = target->kp_ref;
+  d->nprops++;
+  return 0;
+}
+
+/* Op 27 (append) to m with every proposal of the round except its own Add. */
+static void send_props(dv_dave_t *d, member_t *m) {
+  size_t total = 0;
+  for (size_t i = 0; i < d->nprops; i++) total += d->props[i].len;
+  uint8_t *msgs = malloc(total + 1), *out = malloc(total + 8);
+  if (!msgs || !out) goto done;
+  size_t used = 0;
+  m->nsent = 0;
+  for (size_t i = 0; i < d->nprops; i++) {
+    if (d->props[i].who == m->who) continue; /* never a member its own Add */
+    memcpy(msgs + used, d->props[i].msg, d->props[i].len);
+    used += d->props[i].len;
+    m->sent[m->nsent++] = d->props[i].ref;
+  }
+  int n = m->nsent ? dv_mls_op27_append(msgs, used, out, total + 8) : -1;
+  if (n > 0) d->io->send_binary(d->ctx, m->who, 27, out, (size_t)n);
+done:
+  free(msgs);
+  free(out);
+}
+
+/* ---- transitions ----------------------------------------------------------- */
+
+static void open_transition(dv_dave_t *d, uint16_t tid, int version) {
+  d->tr_open = 1;
+  d->tr_id = tid;
+  d->tr_version = version;
+  dv_timer_arm(&d->timer, DV_DAVE_TRANSITION_MS);
+}
+
+/* Back to "no group": the epoch, roster and proposals are forgotten. */
+static void forget_group(dv_dave_t *d) {
+  clear_props(d);
+  d->epoch = 0;
+  d->nleaves = 0;
+  for (size_t i = 0; i < d->n; i++) d->m[i].in_group = 0;
+}
+
+static void execute_transition(dv_dave_t *d) {
+  dv_timer_cancel(&d->timer);
+  d->tr_open = 0;
+  d->st.transitions++;
+  for (size_t i = 0; i < d->n; i++) {
+    member_t *m = &d->m[i];
+    if (!m->in_tr) continue;
+    m->in_tr = m->awaiting = 0;
+    send_json(d, m, 22, json_pack("{s:i}", "transition_id", (int)d->tr_id));
+  }
+  if (d->tr_version == 0) { /* a downgrade done: members stop encrypting now */
+    d->version = 0;
+    forget_group(d);
+    for (size_t i = 0; i < d->n; i++) {
+      drop_kp(&d->m[i]);
+      tell(d, &d->m[i], 0);
+    }
+  }
+}
+
+static void maybe_execute(dv_dave_t *d) {
+  if (!d->tr_open) return;
+  for (size_t i = 0; i < d->n; i++)
+    if (d->m[i].awaiting) return;
+  execute_transition(d);
+  advance(d);
+}
+
+/* A member without DAVE joined a call at version 1 (reference 2.5). */
+static void downgrade(dv_dave_t *d) {
+  if (d->tr_open) execute_transition(d); /* one transition at a time */
+  clear_props(d);
+  dv_timer_cancel(&d->timer);
+  uint16_t tid = next_tid(d);
+  int any = 0;
+  for (size_t i = 0; i < d->n; i++) {
+    member_t *m = &d->m[i];
+    if (m->told != 1) continue;
+    any = 1;
+    m->in_tr = m->awaiting = 1;
+    send_json(d, m, 21, json_pack("{s:i, s:i}", "protocol_version", 0, "transition_id", (int)tid));
+  }
+  if (any) {
+    open_transition(d, tid, 0);
+    return;
+  }
+  d->version = 0;
+  forget_group(d);
+}
+
+/* The last member without DAVE left (reference 2.5): everyone starts a new
+ * pending group. */
+static void upgrade(dv_dave_t *d) {
+  d->version = 1;
+  forget_group(d);
+  for (size_t i = 0; i < d->n; i++) {
+    member_t *m = &d->m[i];
+    drop_kp(m);
+    send_json(d, m, 24, json_pack("{s:i, s:i}", "protocol_version", 1, "epoch", 1));
+    send_external_sender(d, m);
+    tell(d, m, 1);
+  }
+}
+
+/* One member left in the group (reference 2.4): it starts over alone. */
+static void sole_member_reset(dv_dave_t *d) {
+  for (size_t i = 0; i < d->n; i++) {
+    member_t *m = &d->m[i];
+    if (!m->in_group) continue;
+    drop_kp(m);
+    send_json(d, m, 24, json_pack("{s:i, s:i}", "protocol_version", 1, "epoch", 1));
+    send_json(d, m, 21, json_pack("{s:i, s:i}", "protocol_version", 1, "transition_id", 0));
+  }
+  forget_group(d);
+}
+
+/* ---- rounds ------------------------------------------------------------------ */
+
+static int pending(const member_t *m) {
+  return m->told == 1 && m->kp && !m->in_group;
+}
+
+/* Epoch 0: every pending member gets the Adds of the others (reference 2.2). */
+static void propose_initial(dv_dave_t *d) {
+  size_t count = 0;
+  for (size_t i = 0; i < d->n; i++) count += pending(&d->m[i]);
+  if (count < 2) return;
+  for (size_t i = 0; i < d->n; i++)
+    if (pending(&d->m[i])) add_prop(d, PROP_ADD, &d->m[i], 0);
+  for (size_t i = 0; i < d->n; i++)
+    if (pending(&d->m[i])) send_props(d, &d->m[i]);
+}
+
+/* Epoch N: removes first, else adds, to every member holding a leaf. */
+static void propose_changes(dv_dave_t *d) {
+  for (size_t l = 0; l < d->nleaves; l++)
+    if (d->leaves[l].used && !d->leaves[l].who) add_prop(d, PROP_REMOVE, NULL, (uint32_t)l);
+  for (size_t i = 0; !d->nprops && i < d->n; i++)
+    if (pending(&d->m[i])) add_prop(d, PROP_ADD, &d->m[i], 0);
+  for (size_t i = 0; d->nprops && i < d->n; i++)
+    if (d->m[i].in_group) send_props(d, &d->m[i]);
+}
+
+static void advance(dv_dave_t *d) {
+  if (d->version != 1 || d->tr_open || d->nprops) return;
+  if (d->epoch) {
+    size_t present = 0;
+    for (size_t i = 0; i < d->n; i++) present += d->m[i].in_group;
+    if (present <= 1) sole_member_reset(d);
+  }
+  if (d->epoch)
+    propose_changes(d);
+  else
+    propose_initial(d);
+  if (d->nprops) dv_timer_arm(&d->timer, DV_DAVE_COMMIT_MS);
+}
+
+/* Nobody committed in time: the round is withdrawn and proposed again. */
+static void revoke_round(dv_dave_t *d) {
+  uint8_t out[8 + DV_MLS_MAX_REFS * (DV_MLS_REF_LEN + 1)];
+  for (size_t i = 0; i < d->n; i++) {
+    member_t *m = &d->m[i];
+    int n = m->nsent ? dv_mls_op27_revoke(m->sent, m->nsent, out, sizeof out) : -1;
+    if (n > 0) d->io->send_binary(d->ctx, m->who, 27, out, (size_t)n);
+  }
+  clear_props(d);
+}
+
+static void on_timer(dv_timer_t *t) {
+  dv_dave_t *d = (dv_dave_t *)((char *)t - offsetof(dv_dave_t, timer));
+  if (d->tr_open) {
+    d->st.timeouts++;
+    execute_transition(d);
+  } else if (d->nprops) {
+    revoke_round(d);
+  }
+  advance(d);
+}
+
+/* ---- lifetime and events ------------------------------------------------------ */
+
+dv_dave_t *dv_dave_new(uint64_t group_id, int enabled, const dv_dave_io_t *io, void *ctx,
+                       dv_timers_t *timers) {
+  dv_dave_t *d = calloc(1, sizeof *d);
+  if (!d) return NULL;
+  static const uint8_t identity[] = "litecord-voice";
+  d->signer = dv_mls_signer_new(identity, sizeof identity - 1);
+  if (!d->signer) {
+    free(d);
+    return NULL;
+  }
+  d->group = group_id;
+  d->enabled = enabled;
+  d->version = enabled;
+  d->io = io;
+  d->ctx = ctx;
+  dv_timer_init(&d->timer, timers, on_timer);
+  return d;
+}
+
+void dv_dave_free(dv_dave_t *d) {
+  if (!d) return;
+  dv_timer_cancel(&d->timer);
+  clear_props(d);
+  for (size_t i = 0; i < d->n; i++) drop_kp(&d->m[i]);
+  free(d->m);
+  free(d->leaves);
+  dv_mls_signer_free(d->signer);
+  free(d);
+}
+
+int dv_dave_join(dv_dave_t *d, void *member, uint64_t user, int max_version) {
+  if (find(d, member)) return 0;
+  if (d->n == d->cap) {
+    size_t cap = d->cap ? 2 * d->cap : 4;
+    member_t *grown = realloc(d->m, cap * sizeof *grown);
+    if (!grown) return -ENOMEM;
+    d->m = grown;
+    d->cap = cap;
+  }
+  int was_empty = d->n == 0;
+  d->m[d->n++] = (member_t){.who = member, .user = user, .max = max_version};
+  if (was_empty && !d->tr_open) d->version = want_version(d);
+  if (d->version == 1 && !want_version(d) && !(d->tr_open && d->tr_version == 0)) downgrade(d);
+  return 0;
+}
+
+int dv_dave_version_for(const dv_dave_t *d, const void *member) {
+  const member_t *m = find(d, member);
+  if (!m || d->version != 1 || m->max < 1) return 0;
+  return d->tr_open && d->tr_version == 0 ? 0 : 1;
+}
+
+void dv_dave_described(dv_dave_t *d, void *member) {
+  member_t *m = find(d, member);
+  if (!m || m->described) return;
+  m->described = 1;
+  int v = dv_dave_version_for(d, member);
+  tell(d, m, v);
+  if (v) send_external_sender(d, m);
+}
+
+/* Its Add still in flight: withdrawn from the members that got it. */
+static void revoke_add_of(dv_dave_t *d, const void *who) {
+  for (size_t p = 0; p < d->nprops; p++) {
+    prop_t *pr = &d->props[p];
+    if (pr->kind != PROP_ADD || pr->who != who) continue;
+    for (size_t i = 0; i < d->n; i++) {
+      member_t *m = &d->m[i];
+      for (size_t k = 0; k < m->nsent; k++) {
+        if (memcmp(m->sent[k].b, pr->ref.b, DV_MLS_REF_LEN) != 0) continue;
+        uint8_t out[64];
+        int n = dv_mls_op27_revoke(&pr->ref, 1, out, sizeof out);
+        if (n > 0) d->io->send_binary(d->ctx, m->who, 27, out, (size_t)n);
+        m->sent[k] = m->sent[--m->nsent];
+        break;
+      }
+    }
+    free(pr->msg);
+    *pr = d->props[--d->nprops];
+    return;
+  }
+}
+
+void dv_dave_leave(dv_dave_t *d, void *member) {
+  member_t *m = find(d, member);
+  if (!m) return;
+  if (m->in_group && m->leaf < d->nleaves) d->leaves[m->leaf].who = NULL;
+  drop_kp(m);
+  *m = d->m[--d->n];
+  revoke_add_of(d, member);
+  int nobody_sent = 1;
+  for (size_t i = 0; i < d->n; i++) nobody_sent &= d->m[i].nsent == 0;
+  if (d->nprops && nobody_sent) clear_props(d);
+  if (!d->n) {
+    dv_timer_cancel(&d->timer);
+    d->tr_open = 0;
+    forget_group(d);
+    d->version = d->enabled;
+    return;
+  }
+  if (d->version == 0 && !d->tr_open && want_version(d)) {
+    upgrade(d);
+    return;
+  }
+  maybe_execute(d);
+  advance(d);
+}
+
+size_t dv_dave_count(const dv_dave_t *d) {
+  return d->n;
+}
+
+int dv_dave_key_package(dv_dave_t *d, void *member, const uint8_t *p, size_t len) {
+  member_t *m = find(d, member);
+  if (!m || m->told != 1) return -EPROTO;
+  const uint8_t *kp;
+  size_t kp_len;
+  dv_mls_ref_t ref;
+  int rc = dv_mls_keypackage_check(p, len, m->user, &kp, &kp_len, &ref);
+  if (rc < 0) {
+    d->st.kp_refused++;
+    return rc;
+  }
+  uint8_t *copy = malloc(kp_len);
+  if (!copy) return -ENOMEM;
+  memcpy(copy, kp, kp_len);
+  drop_kp(m);
+  m->kp = copy;
+  m->kp_len = kp_len;
+  m->kp_ref = ref;
+  advance(d);
+  return 0;
+}
+
+/* ---- op 28 --------------------------------------------------------------------- */
+
+/* The commit's refs are exactly what m was sent this round. */
+static int refs_match(const member_t *m, const dv_mls_commit_t *c) {
+  if (c->nrefs != m->nsent) return 0;
+  for (size_t i = 0; i < m->nsent; i++) {
+    int found = 0;
+    for (size_t k = 0; k < c->nrefs && !found; k++)
+      found = memcmp(m->sent[i].b, c->refs[k].b, DV_MLS_REF_LEN) == 0;
+    if (!found) return 0;
+  }
+  return 1;
+}
+
+/* A welcome iff there are adds, with a secret for every added key package. */
+static int welcome_matches(dv_dave_t *d, const dv_mls_commit_t *c) {
+  size_t adds = 0;
+  for (size_t i = 0; i < c->nrefs; i++) {
+    const prop_t *p = find_prop(d, &c->refs[i]);
+    if (!p || p->kind != PROP_ADD) continue;
+    adds++;
+    int found = 0;
+    for (size_t k = 0; k < c->nsecrets && !found; k++)
+      found = memcmp(c->new_members[k].b, p->kp_ref.b, DV_MLS_REF_LEN) == 0;
+    if (!found) return 0;
+  }
+  return adds ? c->welcome != NULL : c->welcome == NULL;
+}
+
+static int take_leaf(dv_dave_t *d, member_t *m) {
+  size_t l = 0;
+  while (l < d->nleaves && d->leaves[l].used) l++;
+  if (l == d->nleaves) {
+    if (d->nleaves == d->leaves_cap) {
+      size_t cap = d->leaves_cap ? 2 * d->leaves_cap : 8;
+      leaf_t *grown = realloc(d->leaves, cap * sizeof *grown);
+      if (!grown) return -ENOMEM;
+      d->leaves = grown;
+      d->leaves_cap = cap;
+    }
+    d->nleaves++;
+  }
+  d->leaves[l] = (leaf_t){1, m->who, m->user};
+  m->in_group = 1;
+  m->leaf = (uint32_t)l;
+  return 0;
+}
+
+static void send_tid_frame(dv_dave_t *d, member_t *m, int op, uint16_t tid, const uint8_t *p,
+                           size_t len) {
+  uint8_t *buf = malloc(len + 2);
+  if (!buf) return;
+  buf[0] = (uint8_t)(tid >> 8);
+  buf[1] = (uint8_t)tid;
+  memcpy(buf + 2, p, len);
+  d->io->send_binary(d->ctx, m->who, op, buf, len + 2);
+  free(buf);
+}
+
+static void send_welcome(dv_dave_t *d, member_t *m, uint16_t tid, const dv_mls_commit_t *c) {
+  uint8_t *w = malloc(c->welcome_len);
+  int n = w ? dv_mls_welcome_for(c->welcome, c->welcome_len, &m->kp_ref, w, c->welcome_len) : -1;
+  if (n > 0) send_tid_frame(d, m, 30, tid, w, (size_t)n);
+  free(w);
+}
+
+/* The first valid commit of the round: broadcast, roster updated, a
+ * transition opened (reference 2.2-2.4). */
+static void apply_commit(dv_dave_t *d, member_t *winner, const dv_mls_commit_t *c,
+                         const uint8_t *p) {
+  uint16_t tid = next_tid(d);
+  d->st.commits++;
+  if (d->epoch == 0) {
+    send_tid_frame(d, winner, 29, tid, p, c->commit_len);
+    take_leaf(d, winner);
+  } else {
+    for (size_t i = 0; i < d->n; i++)
+      if (d->m[i].in_group) send_tid_frame(d, &d->m[i], 29, tid, p, c->commit_len);
+  }
+  for (size_t i = 0; i < c->nrefs; i++) {
+    const prop_t *pr = find_prop(d, &c->refs[i]);
+    if (pr && pr->kind == PROP_REMOVE && pr->leaf < d->nleaves) d->leaves[pr->leaf].used = 0;
+  }
+  for (size_t i = 0; i < c->nrefs; i++) {
+    const prop_t *pr = find_prop(d, &c->refs[i]);
+    member_t *m = pr && pr->kind == PROP_ADD ? find(d, pr->who) : NULL;
+    if (!m) continue;
+    send_welcome(d, m, tid, c);
+    take_leaf(d, m);
+    drop_kp(m);
+  }
+  clear_props(d);
+  d->epoch++;
+  for (size_t i = 0; i < d->n; i++) d->m[i].in_tr = d->m[i].awaiting = d->m[i].in_group;
+  open_transition(d, tid, 1);
+}
+
+int dv_dave_commit(dv_dave_t *d, void *member, const uint8_t *p, size_t len) {
+  member_t *m = find(d, member);
+  if (!m || m->told != 1) return -EPROTO;
+  if (!d->nprops || !m->nsent) {
+    d->st.commit_late++;
+    return -ESTALE;
+  }
+  dv_mls_commit_t *c = malloc(sizeof *c);
+  if (!c) return -ENOMEM;
+  int rc = len > DV_DAVE_OP28_MAX ? DV_MLS_E_TOO_BIG : dv_mls_commit_parse(p, len, d->group, c);
+  uint32_t leaf = d->epoch ? m->leaf : 0;
+  if (rc == 0 && (c->epoch != d->epoch || c->sender_leaf != leaf || (d->epoch && !m->in_group) ||
+                  !refs_match(m, c) || !welcome_matches(d, c)))
+    rc = -EPROTO;
+  if (rc == 0)
+    apply_commit(d, m, c, p);
+  else
+    d->st.commit_refused++;
+  free(c);
+  return rc;
+}
+
+/* ---- op 23, op 31 --------------------------------------------------------------- */
+
+void dv_dave_transition_ready(dv_dave_t *d, void *member, long long tid) {
+  member_t *m = find(d, member);
+  if (!m || !d->tr_open || tid != d->tr_id) return;
+  m->awaiting = 0;
+  maybe_execute(d);
+}
+
+/* The member could not apply a commit or welcome; its client starts over
+ * and sends a new key package: its leaf is removed, then it is added. */
+void dv_dave_invalid_commit(dv_dave_t *d, void *member, long long tid) {
+  (void)tid;
+  member_t *m = find(d, member);
+  if (!m || m->told != 1) return;
+  d->st.invalid_commits++;
+  if (m->in_group && m->leaf < d->nleaves) d->leaves[m->leaf].who = NULL;
+  m->in_group = 0;
+  m->awaiting = 0;
+  drop_kp(m);
+  maybe_execute(d);
+  advance(d);
+}
+
+/* ---- views ---------------------------------------------------------------------- */
+
+int dv_dave_version(const dv_dave_t *d) {
+  return d->version;
+}
+
+uint64_t dv_dave_epoch(const dv_dave_t *d) {
+  return d->epoch;
+}
+
+const dv_dave_stats_t *dv_dave_stats(const dv_dave_t *d) {
+  return &d->st;
+}
+
+int dv_dave_member_active(const dv_dave_t *d, const void *member) {
+  const member_t *m = find(d, member);
+  return m && m->told == 1;
+}
