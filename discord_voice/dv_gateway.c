@@ -302,9 +302,9 @@ static void webrtc_refused(dv_conn_t *c, const char *why) {
   conn_fail(c, DV_CLOSE_BAD_REQUEST, why);
 }
 
-/* protocol "webrtc": the offer is checked here; the transport behind
- * dv_webrtc_select is not wired yet, so a valid offer is answered 4012,
- * as before WebRTC was read at all. */
+/* protocol "webrtc": the offer is checked here; dv_webrtc_select hands
+ * it to the core's WebRTC transport and sends op 4 (4012 only when the
+ * server has no DTLS certificate or no media plane). */
 static void select_webrtc(dv_conn_t *c, json_t *d) {
   dv_webrtc_offer_t offer;
   char why[96];

@@ -7,8 +7,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sodium.h>
 #include <strings.h>
 
+#include "dv_settings.h"
+#include "sc_dtls.h"
+#include "sc_media.h"
+#include "sc_rtc.h"
 #include "sc_token.h"
 
 #define DV_WEBRTC_MAX_CODECS 32 /* entries of `codecs` looked at */
@@ -101,12 +106,44 @@ int dv_webrtc_read_offer(json_t *d, dv_webrtc_offer_t *out, char *why, size_t wh
   return 0;
 }
 
+/* The member's WebRTC transport for the offer: the peer's ICE ufrag, its
+ * fingerprint if the fragment named one, its Opus PT and audio-level id. */
+static sc_rtc_t *new_transport(sc_app_t *app, const dv_webrtc_offer_t *offer) {
+  sc_rtc_params_t p;
+  memset(&p, 0, sizeof p);
+  snprintf(p.remote_ufrag, sizeof p.remote_ufrag, "%s", offer->sdp.ufrag);
+  p.has_fingerprint = offer->sdp.has_fingerprint;
+  memcpy(p.fingerprint, offer->sdp.fingerprint, sizeof p.fingerprint);
+  p.opus_pt = (uint8_t)offer->opus_pt;
+  p.audio_level_id = (uint8_t)(offer->audio_level_id <= 14 ? offer->audio_level_id : 0);
+  p.dtls = app->dtls;
+  return sc_rtc_new(&p);
+}
+
+/* The WebRTC transport: the member's ICE/DTLS/SRTP state goes to the media
+ * plane as its cipher (posted before op 4 goes out, so it is in force
+ * before the browser's first check), then op 4 with our credentials. */
 int dv_webrtc_select(dv_session_t *s, const dv_webrtc_offer_t *offer) {
-  (void)s;
-  (void)offer;
-  /* The WebRTC transport (ICE-lite, DTLS-SRTP) plugs in here; see the
-   * header for what it has to do. Until then: not served. */
-  return -ENOTSUP;
+  sc_app_t *app = s->tab->app;
+  if (!app->media || !app->dtls) return -ENOTSUP;
+  sc_rtc_t *r = new_transport(app, offer);
+  if (!r) return -ENOMEM;
+  char ufrag[SC_ICE_UFRAG_LEN + 1], pwd[SC_ICE_PWD_LEN + 1];
+  snprintf(ufrag, sizeof ufrag, "%s", sc_rtc_local_ufrag(r)); /* r is the worker's after the post */
+  snprintf(pwd, sizeof pwd, "%s", sc_rtc_local_pwd(r));
+  if (sc_media_post_cipher(app->media, s->vs->stats, &sc_rtc_cipher_ops, r) < 0) return -ENOMEM;
+  s->selected = 1;
+  sc_registry_set_transport(app->registry, s->vs, DV_WEBRTC_TRANSPORT_KIND, "dtls_srtp");
+  sc_sdp_answer_t a = {
+      .ip = dv_settings(app)->ready_ip,
+      .port = sc_media_port_for_room(app->media, s->vs->channel->room_id),
+      .ufrag = ufrag,
+      .pwd = pwd,
+  };
+  sc_dtls_ctx_fingerprint_bytes(app->dtls, a.fingerprint);
+  int rc = dv_webrtc_send_answer(s, &a);
+  sodium_memzero(pwd, sizeof pwd);
+  return rc;
 }
 
 int dv_webrtc_send_answer(dv_session_t *s, const sc_sdp_answer_t *a) {

@@ -9,9 +9,10 @@
  *    credentials required), and `codecs`: the Opus payload_type (96..127)
  *    this connection uses both ways, cross-checked with the fragment's
  *    rtpmap of that PT when it has one;
- *  - dv_webrtc_select, where the WebRTC transport plugs in (not wired yet:
- *    it answers -ENOTSUP and the gateway closes 4012 as for any protocol
- *    it does not serve);
+ *  - dv_webrtc_select, where the core's WebRTC transport (src/sc_rtc)
+ *    plugs in: the member's ICE/DTLS/SRTP state is posted to the media
+ *    plane as its cipher, then op 4 goes out (-ENOTSUP, answered 4012,
+ *    only without a DTLS context or media plane);
  *  - dv_webrtc_send_answer, op 4 with Discord's eight-line sdp, for the
  *    transport to call once it holds its ICE credentials.
  *
@@ -46,15 +47,15 @@ typedef struct {
  * Any byte string is safe: sc_sdp bounds it. */
 int dv_webrtc_read_offer(json_t *d, dv_webrtc_offer_t *out, char *why, size_t why_len);
 
-/* THE PLUG for the WebRTC transport. Called after a valid offer, on an
+/* The plug for the WebRTC transport (src/sc_rtc). Called after a valid offer, on an
  * identified session whose earlier transport (if any) is still in force.
  * The transport is to: register the member's ICE-lite credentials (ours,
  * fresh from the CSPRNG, and offer->sdp.ufrag/pwd), its DTLS fingerprint
  * check (offer->sdp.fingerprint when has_fingerprint), opus_pt and
  * audio_level_id with the media plane for s->vs->stats; set s->selected,
  * sc_registry_set_transport(..., DV_WEBRTC_TRANSPORT_KIND, ...); then call
- * dv_webrtc_send_answer. Returns 0 when op 4 went out, -ENOTSUP while no
- * transport is wired (the gateway closes 4012), -ENOMEM (4020 "out of
+ * dv_webrtc_send_answer. Returns 0 when op 4 went out, -ENOTSUP when the
+ * app has no DTLS context or media plane (the gateway closes 4012), -ENOMEM (4020 "out of
  * memory", like the UDP path). */
 int dv_webrtc_select(dv_session_t *s, const dv_webrtc_offer_t *offer);
 

@@ -13,6 +13,7 @@
 #include "sc_app.h"
 #include "sc_config.h"
 #include "sc_frontend.h"
+#include "sc_dtls.h"
 #include "sc_log.h"
 #include "sc_media.h"
 #include "sc_registry.h"
@@ -20,8 +21,13 @@
 #include "sc_server.h"
 #include "sc_qsample.h"
 #include "sc_service.h"
+#include "sc_srtp.h"
 #include "sc_statedir.h"
 #include "sc_token.h"
+
+/* DTLS handshakes in progress at once, process-wide (more are refused and
+ * counted; a browser retries). */
+#define SC_MAX_DTLS_HANDSHAKES 256
 
 static void fail(const char *what) {
   fprintf(stderr, "litecord-voice: %s\n", what);
@@ -102,8 +108,26 @@ static void shutdown_app(sc_app_t *app) {
     if (fe[i]->destroy) fe[i]->destroy(app, i);
   sc_media_destroy(app->media);
   app->media = NULL;
+  sc_dtls_ctx_free(app->dtls); /* after the members that used it */
+  app->dtls = NULL;
   sc_reload_free(app);
   sc_config_free(app);
+}
+
+/* The WebRTC transport's certificate (kept in the state directory, so
+ * its fingerprint stays the same across restarts) and libsrtp. Without
+ * them the server runs on, serving Discord UDP only. */
+static void prepare_webrtc(sc_app_t *app) {
+  char err[256] = "";
+  if (sc_srtp_global_init() < 0) {
+    sc_log_warn("main", "libsrtp initialisation failed: WebRTC disabled");
+    return;
+  }
+  if (sc_dtls_ctx_new(&app->dtls, app->cfg.state_dir, SC_MAX_DTLS_HANDSHAKES, err, sizeof err) <
+      0) {
+    sc_log_warn("main", "DTLS certificate: %s: WebRTC disabled", err);
+    app->dtls = NULL;
+  }
 }
 
 /* --check-config answers 0 or 1, a bad setting included. */
@@ -136,6 +160,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (prepare_state(&app) < 0 || sc_admin_prepare(&app) < 0) return 1;
+  prepare_webrtc(&app);
   app.media = sc_media_create(app.cfg.udp_listen.host, app.cfg.udp_listen.port,
                               app.cfg.media_workers, find_datagram_fn(&app));
   if (!app.media) return 1; /* the reason is logged */

@@ -129,6 +129,18 @@ static json_t *send_errors_json(const sc_media_stats_t *st) {
                    "socket_full", J(st->send_dropped_socket_full));
 }
 
+/* The WebRTC transport's counters (sc_rtc_stats_t, docs/ADMIN.md). */
+static json_t *webrtc_json(const sc_rtc_stats_t *w) {
+  return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "stun_answered",
+                   J(w->stun_answered), "stun_refused", J(w->stun_refused), "tuples_added",
+                   J(w->tuples_added), "nominations", J(w->nominations), "dtls_datagrams",
+                   J(w->dtls_datagrams), "dtls_deferred", J(w->dtls_deferred), "dtls_dropped",
+                   J(w->dtls_dropped), "dtls_refused", J(w->dtls_refused), "dtls_connected",
+                   J(w->dtls_connected), "dtls_failed", J(w->dtls_failed), "foreign_ssrc",
+                   J(w->foreign_ssrc), "not_opus", J(w->not_opus), "no_consent", J(w->no_consent),
+                   "no_keys", J(w->no_keys), "unknown_tuple", J(w->unknown_tuple));
+}
+
 static json_t *media_json(const sc_app_t *app) {
   if (!app->media) return json_null();
   sc_media_stats_t st;
@@ -147,6 +159,7 @@ static json_t *media_json(const sc_app_t *app) {
   json_object_set_new(o, "hint_refused", json_integer(J(st.hint_refused)));
   json_object_set_new(o, "addr_moved", json_integer(J(st.addr_moved)));
   json_object_set_new(o, "cmd_stale", json_integer(J(st.cmd_stale)));
+  json_object_set_new(o, "webrtc", webrtc_json(&st.webrtc));
   json_object_set_new(o, "seal_declined", json_integer(J(st.seal_declined)));
   return o;
 }

@@ -26,6 +26,7 @@ struct ev_prepare;
 struct ev_timer;
 struct sc_frontend;
 struct sc_service;
+struct sc_dtls_ctx;
 struct sc_qsample;
 
 #define SC_MAX_FRONTENDS 8
@@ -38,6 +39,10 @@ typedef struct sc_app {
   struct ev_prepare *media_flush; /* end of each loop pass: wake media workers owed one */
   sc_registry_t *registry;
   sc_media_t *media;
+  /* The DTLS certificate and context of every WebRTC member (sc_dtls):
+   * made at start from the state directory; NULL if that failed (then
+   * no front end offers WebRTC). Freed after the media plane. */
+  struct sc_dtls_ctx *dtls;
   /* "host:port" told to Litecord as the voice endpoint: published by the
    * front end that serves voice clients, in its start(). */
   char endpoint[SC_HOST_MAX + 8];

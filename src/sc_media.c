@@ -21,6 +21,8 @@
 
 #include "sc_log.h"
 #include "sc_mtable.h"
+#include "sc_demux.h"
+#include "sc_rtc.h"
 #include "sc_rtp.h"
 #include "sc_udp.h"
 
@@ -95,6 +97,7 @@ struct sc_media_worker {
   int64_t fwd_rx_ns[SC_UDP_RX_BATCH]; /* receive times of the batch's forwarded packets */
   int64_t batch_ms; /* wall clock (unix ms) when the current receive batch was read */
   int n_fwd;
+  sc_rtc_table_t rtc; /* WebRTC members on this socket (sc_rtc) */
 };
 
 struct sc_media {
@@ -232,6 +235,15 @@ static void apply_hint(sc_media_worker_t *w, member_t *m, const struct sockaddr_
   m->has_addr = 1;
 }
 
+/* A WebRTC member's state becomes findable by ufrag and tuple. */
+static void attach_rtc(sc_media_worker_t *w, member_t *m) {
+  int rc = sc_rtc_attach(&w->rtc, m->cipher, m);
+  if (rc == 0) return;
+  sc_log_warn("media", "worker %d: ssrc %u: WebRTC state not attached: %s", w->index, m->ssrc,
+              strerror(-rc));
+  release_cipher(m);
+}
+
 /* cipher, hint, alias: for the member's generation they were posted in. */
 static void apply_member_command(sc_media_worker_t *w, cmd_t *c) {
   member_t *m = command_member(w, c);
@@ -244,7 +256,10 @@ static void apply_member_command(sc_media_worker_t *w, cmd_t *c) {
     return;
   }
   switch (c->node.kind) {
-    case CMD_CIPHER: install_cipher(m, c->ops, c->state); break;
+    case CMD_CIPHER:
+      install_cipher(m, c->ops, c->state);
+      if (c->ops == &sc_rtc_cipher_ops) attach_rtc(w, m);
+      break;
     case CMD_HINT: apply_hint(w, m, &c->addr); break;
     case CMD_ALIAS: add_alias(w, m, c->extra); break;
     default: break;
@@ -491,6 +506,12 @@ static int fan_out(sc_media_worker_t *w, const member_t *from, const sc_media_pk
   return copies;
 }
 
+static int64_t monotonic_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* An authenticated datagram from an address that is not the bound one:
  * the first binds, a later one moves the binding (NAT rebinding, a new
  * network). Returns 0 if the source can never be an address (the kernel
@@ -552,6 +573,9 @@ static void account_rtcp(sc_media_worker_t *w, member_t *m, const uint8_t *hdr,
   MSET(m, rtcp_sources, (uint32_t)r.n_blocks);
 }
 
+static int member_rtp(sc_media_worker_t *w, member_t *m, uint32_t ssrc, const uint8_t *buf,
+                      size_t len, const struct sockaddr_storage *from, int64_t rx_ns);
+
 /* Returns the copies forwarded (0: dropped, RTCP, or nobody to send to). */
 static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
                       const struct sockaddr_storage *from, int64_t rx_ns) {
@@ -565,7 +589,17 @@ static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
     COUNT(w, drop_unknown_ssrc);
     return 0;
   }
-  member_t *m = e->m;
+  if (e->m->ops == &sc_rtc_cipher_ops) { /* WebRTC media comes by validated tuple only */
+    COUNT(w, drop_foreign_addr);
+    return 0;
+  }
+  return member_rtp(w, e->m, e->ssrc, buf, len, from, rx_ns);
+}
+
+/* An RTP/RTCP datagram of member m (found by SSRC, or by WebRTC tuple);
+ * ssrc is what its packets are forwarded under. */
+static int member_rtp(sc_media_worker_t *w, member_t *m, uint32_t ssrc, const uint8_t *buf,
+                      size_t len, const struct sockaddr_storage *from, int64_t rx_ns) {
   uint32_t flags = member_flags(m->stats);
   if (flags & SC_MEMBER_REMOVED) {
     COUNT(w, drop_removed);
@@ -582,6 +616,7 @@ static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
    * an open attempt, and only an authentic one may move the binding. */
   int home = m->bound && sc_udp_addr_equal(&m->addr, from);
   sc_media_pkt_t pkt;
+  pkt.has_level = 0;
   int rc = m->ops->open(m->cipher, buf, len, w->plain, sizeof w->plain, &pkt);
   if (rc < 0) {
     count_open_failure(w, m, home, rc);
@@ -602,7 +637,7 @@ static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
   MCOUNT(m, rx_packets, 1);
   MCOUNT(m, rx_bytes, len);
   /* Loss and jitter of its audio, at the kernel's receive time. */
-  if (e->ssrc == m->ssrc)
+  if (ssrc == m->ssrc)
     sc_quality_rx(&m->stats->rxq, &m->stats->rxq_cold, pkt.seq, pkt.timestamp,
                   sc_quality_arrival(rx_ns ? rx_ns : w->batch_ms * 1000000));
   if (flags & SC_MEMBER_MUTED) {
@@ -610,14 +645,45 @@ static int handle_rtp(sc_media_worker_t *w, const uint8_t *buf, size_t len,
     MCOUNT(m, drops, 1);
     return 0;
   }
-  pkt.ssrc = e->ssrc; /* video/RTX keep their own SSRC */
+  pkt.ssrc = ssrc; /* video/RTX keep their own SSRC */
   return fan_out(w, m, &pkt);
+}
+
+/* sc_rtc's answers and DTLS flights: one slot of the send batch each. */
+static void rtc_emit(void *ctx, const uint8_t *buf, size_t len, const struct sockaddr_storage *to) {
+  sc_media_worker_t *w = ctx;
+  if (len > SC_UDP_PKT_MAX || !sc_udp_addr_usable(to)) return;
+  int slot = tx_slot(w);
+  memcpy(w->tx.bufs[slot], buf, len);
+  sc_udp_tx_commit(&w->tx, len, (const struct sockaddr *)to);
+}
+
+/* A datagram from a validated WebRTC tuple, or STUN from an unknown one
+ * (webrtc.md 2.1). Returns -1 if it is not sc_rtc's, else the copies. */
+static int handle_webrtc(sc_media_worker_t *w, const uint8_t *buf, size_t len,
+                         const struct sockaddr_storage *from, int64_t rx_ns) {
+  sc_rtc_t *r = sc_rtc_find_tuple(&w->rtc, from);
+  if (!r && !sc_demux_is_stun(buf, len)) return -1;
+  sc_rtc_result_t res;
+  sc_rtc_verdict_t v = sc_rtc_input(&w->rtc, r, buf, len, from, &res);
+  member_t *m = res.owner;
+  if (v == SC_RTC_MEDIA) return member_rtp(w, m, m->ssrc, buf, len, from, rx_ns);
+  if (v == SC_RTC_NOMINATED) { /* ICE chose where the member hears the room */
+    m->addr = *res.send_to;
+    m->has_addr = 1;
+    m->bound = 1;
+  }
+  return 0;
 }
 
 /* Returns the RTP copies forwarded (0 for everything else). */
 static int handle_datagram(sc_media_worker_t *w, const uint8_t *buf, size_t len,
                            const struct sockaddr_storage *from, int64_t rx_ns) {
   COUNT(w, rx_datagrams);
+  if (w->rtc.n_members) {
+    int copies = handle_webrtc(w, buf, len, from, rx_ns);
+    if (copies >= 0) return copies;
+  }
   if (len >= 12 && sc_rtp_looks_like_rtp(buf, len)) return handle_rtp(w, buf, len, from, rx_ns);
   if (!w->on_datagram) {
     COUNT(w, drop_malformed);
@@ -634,6 +700,14 @@ static int handle_datagram(sc_media_worker_t *w, const uint8_t *buf, size_t len,
     sc_udp_tx_commit(&w->tx, (size_t)n, (const struct sockaddr *)from);
   }
   return 0;
+}
+
+/* sc_rtc's plain counters into the worker's readable ones. */
+static void publish_rtc(sc_media_worker_t *w) {
+  const uint64_t *src = (const uint64_t *)&w->rtc.stats;
+  _Atomic uint64_t *dst = &STAT(w, webrtc);
+  for (size_t i = 0; i < sizeof w->rtc.stats / sizeof(uint64_t); i++)
+    atomic_store_explicit(&dst[i], src[i], memory_order_relaxed);
 }
 
 /* After the batch's last sendmmsg: one delay sample per forwarded packet. */
@@ -665,6 +739,7 @@ static void drain_socket(sc_media_worker_t *w) {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     w->batch_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (w->rtc.n_members) sc_rtc_batch(&w->rtc, monotonic_ms());
     for (int i = 0; i < n; i++) {
       int truncated;
       int64_t rx_ns = sc_udp_rx_take(r, i, &truncated);
@@ -678,8 +753,17 @@ static void drain_socket(sc_media_worker_t *w) {
     }
     tx_flush(w);
     account_delays(w);
+    publish_rtc(w);
     if (n < SC_UDP_RX_BATCH) break;
   }
+}
+
+/* Due DTLS retransmissions; returns the epoll timeout until the next. */
+static int rtc_timers(sc_media_worker_t *w) {
+  if (!w->rtc.handshaking && !w->rtc.n_deferred) return 1000;
+  int64_t due = sc_rtc_tick(&w->rtc, monotonic_ms());
+  tx_flush(w);
+  return due >= 0 && due < 1000 ? (int)due : 1000;
 }
 
 static void *worker_main(void *arg) {
@@ -690,7 +774,7 @@ static void *worker_main(void *arg) {
   while (!atomic_load(&w->stop)) {
     bump(&w->beats, 1);
     struct epoll_event evs[2];
-    int n = epoll_wait(w->ep, evs, 2, 1000);
+    int n = epoll_wait(w->ep, evs, 2, rtc_timers(w));
     if (n < 0 && errno != EINTR) {
       /* A worker that cannot wait would leave its rooms silent while the
        * process looks alive: end the process, so it gets restarted. */
@@ -776,6 +860,7 @@ static sc_media_worker_t *worker_create(sc_media_t *m, int index, const char *ho
   w->on_datagram = fn;
   sc_udp_rx_init(&w->rx);
   sc_udp_tx_init(&w->tx);
+  sc_rtc_table_init(&w->rtc, rtc_emit, w);
   int table_rc = sc_mtable_init(&w->table);
   w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   w->fd = sc_udp_open(host, port);
@@ -803,6 +888,7 @@ static sc_media_worker_t *worker_create(sc_media_t *m, int index, const char *ho
 static void worker_destroy(sc_media_worker_t *w) {
   apply_commands(w); /* frees cipher states still in flight */
   for (member_t *m; (m = sc_mtable_any(&w->table));) remove_member(w, m);
+  sc_rtc_table_fini(&w->rtc);
   close(w->fd);
   close(w->efd);
   close(w->ep);

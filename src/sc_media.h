@@ -52,8 +52,10 @@ typedef struct sc_media_worker sc_media_worker_t;
 /* One media packet between open() and seal(): the RTP fields a receiver
  * needs and the media payload (Opus, or a DAVE frame) in clear. */
 typedef struct {
-  int is_rtcp;       /* 1: RTCP, counted, never forwarded */
-  uint8_t marker_pt; /* RTP byte 1 (marker bit | payload type) */
+  uint8_t is_rtcp;   /* 1: RTCP, counted, never forwarded */
+  uint8_t has_level; /* level holds the sender's RFC 6464 audio level (WebRTC senders) */
+  uint8_t level;     /* V bit | level in -dBov, as on the wire */
+  uint8_t marker_pt; /* RTP byte 1 (marker bit | payload type; Opus is 120 inside) */
   uint16_t seq;
   uint32_t timestamp;
   uint32_t ssrc;
@@ -190,6 +192,26 @@ void sc_member_stats_release(sc_member_stats_t *s);
  * kept). Control thread; in force on the worker's next packet. */
 void sc_member_set_flags(sc_member_stats_t *s, unsigned flags);
 
+/* What the WebRTC transport (sc_rtc) counted on one worker; every field
+ * a uint64_t (summed like the rest). */
+typedef struct {
+  uint64_t stun_answered;  /* valid binding requests answered */
+  uint64_t stun_refused;   /* STUN dropped: unknown ufrag, bad integrity, malformed */
+  uint64_t tuples_added;   /* tuples validated */
+  uint64_t nominations;    /* USE-CANDIDATE moved the send address */
+  uint64_t dtls_datagrams; /* handshake/alert datagrams fed to DTLS */
+  uint64_t dtls_dropped;   /* over budget with the queue full (the peer retransmits) */
+  uint64_t dtls_deferred;  /* over the per-batch handshake budget: queued for a later turn */
+  uint64_t dtls_refused;   /* no session: over the handshake bound, failed, garbage */
+  uint64_t dtls_connected; /* handshakes done, SRTP keyed */
+  uint64_t dtls_failed;    /* handshakes failed (timeout, fingerprint, protocol) */
+  uint64_t foreign_ssrc;   /* SRTP with an SSRC that is not the member's */
+  uint64_t not_opus;       /* SRTP with another payload type (video: not yet) */
+  uint64_t no_consent;     /* packets not sent or taken: consent expired or not keyed */
+  uint64_t no_keys;        /* SRTP from a validated tuple before DTLS keyed the member */
+  uint64_t unknown_tuple;  /* non-STUN datagrams from tuples nobody validated */
+} sc_rtc_stats_t;
+
 /* Counters for the whole media plane (sum over workers). */
 typedef struct {
   uint64_t rx_datagrams;
@@ -225,6 +247,7 @@ typedef struct {
    * re-encrypt, the send call). sc_lathist buckets, summed over workers. */
   uint64_t fwd_delay_hist[SC_LATHIST_BUCKETS];
   uint64_t fwd_delay_sum_us; /* the sum of those samples, microseconds */
+  sc_rtc_stats_t webrtc;
 } sc_media_stats_t;
 
 /* Creates (does not start) n_workers workers bound to host:base_port+i

@@ -5,8 +5,8 @@
  * which also checks the server stays healthy and exits cleanly). Each row
  * identifies a fresh voice state and sends one op 1; the observed value is
  * "close <code> <reason>". Valid offers (fragments real Chromium and
- * werift made: tests/fuzz/corpus/fuzz_sdp/seed-real-*) are answered as
- * before the gateway read WebRTC at all (4012: no transport yet); each
+ * werift made: tests/fuzz/corpus/fuzz_sdp/seed-real-*) are answered with
+ * op 4 and the socket stays open (webrtc_werift checks the answer); each
  * unreadable one closes 4020 naming what is wrong and is counted in the
  * admin state's webrtc_refused. The server runs with --gw-max-message
  * 65536 so a fragment over the SDP limit (16 KiB) reaches the SDP reader.
@@ -26,7 +26,7 @@ const OPUS = 'a=rtpmap:111 opus/48000/2';
 const codecs = (pt) => [{ name: 'opus', type: 'audio', priority: 1000, payload_type: pt, rtx_payload_type: null },
   { name: 'VP8', type: 'video', priority: 2000, payload_type: 96, rtx_payload_type: 97 }];
 const offer = (fragment, extra = {}) => ({ protocol: 'webrtc', data: fragment, sdp: fragment, codecs: codecs(111), ...extra });
-const SERVED = 'close 4012 unknown protocol: webrtc is not served yet';
+const SERVED = 'open';
 
 /* Identify a fresh voice state, send op 1 with d (or a raw text frame). */
 async function selectWebrtc(ctx, d, raw) {

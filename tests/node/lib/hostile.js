@@ -148,6 +148,7 @@ function readCounters(srv) {
           };
           for (const [k, v] of Object.entries(m.drops)) out[`drop_${k}`] = v;
           for (const [k, v] of Object.entries(m.send_error_reasons || {})) out[`send_${k}`] = v;
+          for (const [k, v] of Object.entries(m.webrtc || {})) out[`webrtc_${k}`] = v;
           resolve(out);
         } catch { resolve(null); }
       });

@@ -145,7 +145,7 @@ class MediaClient extends EventEmitter {
     }
     this.stats.received++;
     this.stats.verified++;
-    this.emit('audio', { ssrc: msg.readUInt32BE(8), seq: msg.readUInt16BE(2), payload: plain, at: Date.now() });
+    this.emit('audio', { ssrc: msg.readUInt32BE(8), seq: msg.readUInt16BE(2), pt: msg[1] & 0x7f, payload: plain, at: Date.now() });
   }
 
   /* Seals header+payload under this client's key with counter ctr. */

@@ -1,0 +1,599 @@
+/*
+ * sc_rtc: see sc_rtc.h. The member state (ICE agent, DTLS session, SRTP
+ * sessions), the worker's two look-up tables (ufrag, validated tuple:
+ * linear probing with backward-shift deletion, so removing never leaves
+ * tombstones and never allocates), the datagram input and the cipher
+ * table the media plane calls per packet.
+ */
+#include "sc_rtc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sc_demux.h"
+#include "sc_log.h"
+#include "sc_rtp.h"
+#include "sc_srtp.h"
+#include "sc_stun.h"
+#include "sc_ufrag_map.h"
+
+#define RTC_SRTP_STREAMS 4  /* SSRCs per direction: audio, and room to renegotiate */
+#define RTC_LEVEL_EXT_LEN 8 /* 0xBEDE preamble + one one-byte element, padded */
+
+struct sc_rtc {
+  sc_ice_t ice;
+  sc_rtc_table_t *tab; /* NULL until attached */
+  void *owner;
+  sc_dtls_ctx_t *dtls_ctx;
+  sc_dtls_t *dtls;
+  sc_srtp_t *srtp;
+  int has_fp;
+  uint8_t fp[SC_DTLS_FP_LEN];
+  uint8_t opus_pt, level_id;
+  uint8_t shed;     /* DTLS's SSL object freed after the first SRTP */
+  uint8_t has_peer; /* peer_ssrc is bound */
+  uint32_t peer_ssrc;
+  struct sockaddr_storage media_from; /* source of the SRTP being opened */
+  struct sockaddr_storage dtls_to;    /* where DTLS flights (and retransmissions) go */
+  sc_rtc_t *hs_prev, *hs_next;        /* the table's handshaking list */
+  int in_hs;
+  int n_hashed; /* tuples of this member in the table's tuple hash */
+  sc_udp_addr_t hashed[SC_ICE_MAX_PAIRS];
+};
+
+struct sc_rtc_tuple_slot {
+  sc_udp_addr_t addr;
+  sc_rtc_t *r; /* NULL: empty */
+};
+
+/* ---- hashing -------------------------------------------------------------- */
+
+static uint64_t fnv(const void *p, size_t n, uint64_t h) {
+  const uint8_t *b = p;
+  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+  return h;
+}
+
+static uint64_t hash_addr(const sc_udp_addr_t *a) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  if (a->sa.sa_family == AF_INET6) {
+    h = fnv(&a->in6.sin6_addr, sizeof a->in6.sin6_addr, h);
+    return fnv(&a->in6.sin6_port, 2, h);
+  }
+  h = fnv(&a->in.sin_addr, sizeof a->in.sin_addr, h);
+  return fnv(&a->in.sin_port, 2, h);
+}
+
+static int addr_same(const sc_udp_addr_t *a, const sc_udp_addr_t *b) {
+  if (a->sa.sa_family != b->sa.sa_family) return 0;
+  if (a->sa.sa_family == AF_INET6)
+    return a->in6.sin6_port == b->in6.sin6_port &&
+           memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+  return a->in.sin_port == b->in.sin_port && a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+}
+
+/* ---- the tuple table ------------------------------------------------------ */
+
+static sc_rtc_t *find_tuple(const sc_rtc_table_t *t, const sc_udp_addr_t *a) {
+  if (!t->n_tuples) return NULL;
+  size_t mask = t->tuple_cap - 1;
+  for (size_t i = (size_t)hash_addr(a) & mask;; i = (i + 1) & mask) {
+    const sc_rtc_tuple_slot_t *s = &t->tuples[i];
+    if (!s->r) return NULL;
+    if (addr_same(&s->addr, a)) return s->r;
+  }
+}
+
+sc_rtc_t *sc_rtc_find_tuple(const sc_rtc_table_t *t, const struct sockaddr_storage *from) {
+  if (!t->n_tuples) return NULL;
+  sc_udp_addr_t a;
+  sc_udp_addr_set(&a, from);
+  return find_tuple(t, &a);
+}
+
+static void tuple_insert(sc_rtc_table_t *t, const sc_udp_addr_t *a, sc_rtc_t *r) {
+  size_t mask = t->tuple_cap - 1, i = (size_t)hash_addr(a) & mask;
+  while (t->tuples[i].r) i = (i + 1) & mask;
+  t->tuples[i].addr = *a;
+  t->tuples[i].r = r;
+  t->n_tuples++;
+}
+
+static void tuple_remove(sc_rtc_table_t *t, const sc_udp_addr_t *a) {
+  size_t mask = t->tuple_cap - 1, i = (size_t)hash_addr(a) & mask;
+  while (t->tuples[i].r && !addr_same(&t->tuples[i].addr, a)) i = (i + 1) & mask;
+  if (!t->tuples[i].r) return;
+  t->tuples[i].r = NULL;
+  t->n_tuples--;
+  for (size_t j = (i + 1) & mask; t->tuples[j].r; j = (j + 1) & mask) {
+    size_t home = (size_t)hash_addr(&t->tuples[j].addr) & mask;
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      t->tuples[i] = t->tuples[j];
+      t->tuples[j].r = NULL;
+      i = j;
+    }
+  }
+}
+
+/* The member's entries in the tuple hash follow its agent's validated
+ * pairs (after every answered check; a pair the agent evicted goes). */
+static void sync_tuples(sc_rtc_table_t *t, sc_rtc_t *r) {
+  for (int k = 0; k < r->n_hashed; k++) tuple_remove(t, &r->hashed[k]);
+  r->n_hashed = 0;
+  for (int k = 0; k < SC_ICE_MAX_PAIRS; k++) {
+    const sc_ice_pair_t *p = &r->ice.pairs[k];
+    /* A tuple another member validated first stays that member's. */
+    if (!p->used || find_tuple(t, &p->addr)) continue;
+    tuple_insert(t, &p->addr, r);
+    r->hashed[r->n_hashed++] = p->addr;
+  }
+}
+
+static size_t pow2_at_least(size_t n) {
+  size_t c = 16;
+  while (c < n) c *= 2;
+  return c;
+}
+
+/* The tuple table holds at most half its slots, so probe runs stay short
+ * and an insert always finds a slot without growing on the packet path;
+ * the ufrag map (sc_ufrag_map) has a fixed capacity, so it is made anew,
+ * twice as large, when it is full. Both only when a member is attached. */
+static int grow_tuples(sc_rtc_table_t *t, size_t members) {
+  size_t tcap = pow2_at_least(2 * members * SC_ICE_MAX_PAIRS);
+  if (tcap <= t->tuple_cap) return 0;
+  sc_rtc_tuple_slot_t *tu = calloc(tcap, sizeof *tu);
+  if (!tu) return -ENOMEM;
+  sc_rtc_tuple_slot_t *old_t = t->tuples;
+  size_t old_tcap = t->tuple_cap;
+  t->tuples = tu;
+  t->tuple_cap = tcap;
+  t->n_tuples = 0;
+  for (size_t i = 0; i < old_tcap; i++)
+    if (old_t[i].r) tuple_insert(t, &old_t[i].addr, old_t[i].r);
+  free(old_t);
+  return 0;
+}
+
+static int grow_ufrags(sc_rtc_table_t *t, size_t members) {
+  if (t->ufrags.slots && members <= t->ufrags.limit) return 0;
+  sc_ufrag_map_t m;
+  if (sc_ufrag_map_init(&m, members < 8 ? 16 : 2 * members) < 0) return -ENOMEM;
+  for (size_t i = 0; t->ufrags.slots && i < t->ufrags.cap; i++) {
+    sc_rtc_t *r = t->ufrags.slots[i].value;
+    if (r) sc_ufrag_map_put(&m, r->ice.ufrag, r);
+  }
+  sc_ufrag_map_free(&t->ufrags);
+  t->ufrags = m;
+  return 0;
+}
+
+void sc_rtc_table_init(sc_rtc_table_t *t, sc_rtc_emit_fn emit, void *emit_ctx) {
+  memset(t, 0, sizeof *t);
+  t->emit = emit;
+  t->emit_ctx = emit_ctx;
+}
+
+void sc_rtc_table_fini(sc_rtc_table_t *t) {
+  if (t->ufrags.slots) sc_ufrag_map_free(&t->ufrags);
+  free(t->tuples);
+  t->tuples = NULL;
+  free(t->deferred);
+  t->deferred = NULL;
+}
+
+int sc_rtc_attach(sc_rtc_table_t *t, sc_rtc_t *r, void *owner) {
+  size_t n = t->n_members + 1;
+  if (!t->deferred && !(t->deferred = malloc(SC_RTC_DEFER_MAX * sizeof *t->deferred)))
+    return -ENOMEM;
+  if (grow_ufrags(t, n) < 0 || grow_tuples(t, n) < 0) return -ENOMEM;
+  int rc = sc_ufrag_map_put(&t->ufrags, r->ice.ufrag, r);
+  if (rc < 0) return rc; /* -EEXIST: that ufrag is someone's already */
+  t->n_members++;
+  r->tab = t;
+  r->owner = owner;
+  return 0;
+}
+
+static void hs_unlink(sc_rtc_t *r) {
+  if (!r->in_hs) return;
+  if (r->hs_prev)
+    r->hs_prev->hs_next = r->hs_next;
+  else
+    r->tab->handshaking = r->hs_next;
+  if (r->hs_next) r->hs_next->hs_prev = r->hs_prev;
+  r->hs_prev = r->hs_next = NULL;
+  r->in_hs = 0;
+}
+
+static void hs_link(sc_rtc_t *r) {
+  if (r->in_hs) return;
+  r->hs_prev = NULL;
+  r->hs_next = r->tab->handshaking;
+  if (r->hs_next) r->hs_next->hs_prev = r;
+  r->tab->handshaking = r;
+  r->in_hs = 1;
+}
+
+static void detach(sc_rtc_t *r) {
+  sc_rtc_table_t *t = r->tab;
+  if (!t) return;
+  hs_unlink(r);
+  for (int k = 0; k < r->n_hashed; k++) tuple_remove(t, &r->hashed[k]);
+  r->n_hashed = 0;
+  sc_ufrag_map_del(&t->ufrags, r->ice.ufrag);
+  t->n_members--;
+  r->tab = NULL;
+}
+
+/* ---- member state --------------------------------------------------------- */
+
+sc_rtc_t *sc_rtc_new(const sc_rtc_params_t *p) {
+  if (!p->dtls || !p->remote_ufrag[0]) return NULL;
+  sc_rtc_t *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  sc_ice_init(&r->ice);
+  if (sc_ice_set_remote_ufrag(&r->ice, p->remote_ufrag, strlen(p->remote_ufrag)) < 0) {
+    free(r);
+    return NULL;
+  }
+  r->dtls_ctx = p->dtls;
+  r->has_fp = p->has_fingerprint;
+  memcpy(r->fp, p->fingerprint, sizeof r->fp);
+  r->opus_pt = p->opus_pt & 0x7f;
+  r->level_id = p->audio_level_id <= 14 ? p->audio_level_id : 0;
+  return r;
+}
+
+const char *sc_rtc_local_ufrag(const sc_rtc_t *r) {
+  return r->ice.ufrag;
+}
+const char *sc_rtc_local_pwd(const sc_rtc_t *r) {
+  return r->ice.pwd;
+}
+
+void sc_rtc_free(sc_rtc_t *r) {
+  if (!r) return;
+  detach(r);
+  sc_dtls_free(r->dtls);
+  sc_srtp_free(r->srtp);
+  memset(&r->ice, 0, sizeof r->ice); /* the password */
+  free(r);
+}
+
+int sc_rtc_ready(const sc_rtc_t *r, int64_t now_ms) {
+  return r->srtp && sc_ice_send_tuple(&r->ice, now_ms) != NULL;
+}
+
+static void run_deferred(sc_rtc_table_t *t);
+
+void sc_rtc_batch(sc_rtc_table_t *t, int64_t now_ms) {
+  t->now_ms = now_ms;
+  t->steps_left = SC_RTC_HANDSHAKE_STEPS;
+  t->dtls_ns = 0;
+  run_deferred(t);
+}
+
+static int64_t monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- datagrams ------------------------------------------------------------ */
+
+static void emit_dtls(sc_rtc_table_t *t, const sc_dtls_out_t *o,
+                      const struct sockaddr_storage *to) {
+  for (int i = 0; i < o->n; i++) t->emit(t->emit_ctx, o->buf + o->off[i], o->len[i], to);
+}
+
+/* The handshake reached an end: keys into SRTP, or the session goes so
+ * that a new ClientHello may start over. */
+static void after_dtls(sc_rtc_table_t *t, sc_rtc_t *r, sc_dtls_state_t st) {
+  if (st == SC_DTLS_HANDSHAKING) {
+    hs_link(r);
+    return;
+  }
+  hs_unlink(r);
+  if (st == SC_DTLS_CONNECTED && !r->srtp) {
+    sc_srtp_keys_t keys;
+    if (sc_dtls_srtp_keys(r->dtls, &keys) == 0 &&
+        sc_srtp_new(&r->srtp, &keys, RTC_SRTP_STREAMS) == 0)
+      t->stats.dtls_connected++;
+    else
+      st = SC_DTLS_FAILED;
+    memset(&keys, 0, sizeof keys);
+  }
+  if (st == SC_DTLS_FAILED || (st == SC_DTLS_CLOSED && !r->srtp)) {
+    t->stats.dtls_failed++;
+    sc_log_info("rtc", "DTLS handshake failed: %s", sc_dtls_failure_name(sc_dtls_failure(r->dtls)));
+    sc_dtls_free(r->dtls);
+    r->dtls = NULL;
+  }
+}
+
+static int budget_left(const sc_rtc_table_t *t) {
+  return t->steps_left > 0 && t->dtls_ns < (int64_t)SC_RTC_HANDSHAKE_US * 1000;
+}
+
+/* Until the first SRTP proves the peer has our last flight, its
+ * retransmissions still reach the session (which answers them); after
+ * that, or once keyed without a session, DTLS is ignored: a second
+ * handshake never re-keys a member. */
+static int dtls_refused(sc_rtc_table_t *t, const sc_rtc_t *r) {
+  if (!r->shed && (r->dtls || !r->srtp)) return 0;
+  t->stats.dtls_refused++;
+  return 1;
+}
+
+static void feed_dtls(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf, size_t len,
+                      const struct sockaddr_storage *from) {
+  t->steps_left--;
+  int64_t start = monotonic_ns();
+  if (!r->dtls && sc_dtls_new(&r->dtls, r->dtls_ctx, r->has_fp ? r->fp : NULL, t->now_ms) < 0) {
+    t->stats.dtls_refused++;
+    return;
+  }
+  uint8_t obuf[4096];
+  sc_dtls_out_t o;
+  sc_dtls_out_init(&o, obuf, sizeof obuf);
+  t->stats.dtls_datagrams++;
+  r->dtls_to = *from;
+  sc_dtls_state_t st = sc_dtls_feed(r->dtls, buf, len, t->now_ms, &o);
+  emit_dtls(t, &o, from);
+  after_dtls(t, r, st);
+  t->dtls_ns += monotonic_ns() - start;
+}
+
+/* Over this batch's budget (or behind others waiting): kept for a later
+ * turn of the worker's loop, in arrival order; dropped only when the
+ * queue is full (the peer retransmits). */
+static void defer_dtls(sc_rtc_table_t *t, const uint8_t *buf, size_t len,
+                       const struct sockaddr_storage *from) {
+  if (!t->deferred || t->n_deferred == SC_RTC_DEFER_MAX || len > SC_DTLS_DATAGRAM_MAX) {
+    t->stats.dtls_dropped++;
+    return;
+  }
+  sc_rtc_deferred_t *d = &t->deferred[(t->deferred_head + t->n_deferred) % SC_RTC_DEFER_MAX];
+  d->from = *from;
+  d->len = (uint32_t)len;
+  memcpy(d->buf, buf, len);
+  t->n_deferred++;
+  t->stats.dtls_deferred++;
+}
+
+static void on_dtls(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf, size_t len,
+                    const struct sockaddr_storage *from) {
+  if (dtls_refused(t, r)) return;
+  if (t->n_deferred || !budget_left(t))
+    defer_dtls(t, buf, len, from);
+  else
+    feed_dtls(t, r, buf, len, from);
+}
+
+/* The queue first, as far as the budget goes; a datagram whose tuple is
+ * no longer valid (its member left, consent ended) is dropped. */
+static void run_deferred(sc_rtc_table_t *t) {
+  while (t->n_deferred && budget_left(t)) {
+    sc_rtc_deferred_t *d = &t->deferred[t->deferred_head];
+    t->deferred_head = (t->deferred_head + 1) % SC_RTC_DEFER_MAX;
+    t->n_deferred--;
+    sc_rtc_t *r = sc_rtc_find_tuple(t, &d->from);
+    if (r && sc_ice_tuple_valid(&r->ice, t->now_ms, &d->from) && !dtls_refused(t, r))
+      feed_dtls(t, r, d->buf, d->len, &d->from);
+  }
+}
+
+/* A STUN datagram for r (found by tuple or by ufrag). */
+static sc_rtc_verdict_t on_stun(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf, size_t len,
+                                const struct sockaddr_storage *from, sc_rtc_result_t *res) {
+  uint8_t out[SC_STUN_MAX_LEN];
+  const sc_udp_addr_t *before = sc_ice_send_tuple(&r->ice, t->now_ms);
+  sc_udp_addr_t was;
+  if (before) was = *before;
+  int n = sc_ice_on_stun(&r->ice, t->now_ms, buf, len, from, out, sizeof out);
+  if (n <= 0) {
+    t->stats.stun_refused++;
+    return SC_RTC_DONE;
+  }
+  t->stats.stun_answered++;
+  t->emit(t->emit_ctx, out, (size_t)n, from);
+  int known = sc_rtc_find_tuple(t, from) == r;
+  sync_tuples(t, r);
+  if (!known && sc_rtc_find_tuple(t, from) == r) t->stats.tuples_added++;
+  const sc_udp_addr_t *now = sc_ice_send_tuple(&r->ice, t->now_ms);
+  if (!now || (before && addr_same(&was, now))) return SC_RTC_DONE;
+  t->stats.nominations++;
+  res->owner = r->owner;
+  res->r = r;
+  res->send_to = now;
+  return SC_RTC_NOMINATED;
+}
+
+sc_rtc_verdict_t sc_rtc_input(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf, size_t len,
+                              const struct sockaddr_storage *from, sc_rtc_result_t *res) {
+  memset(res, 0, sizeof *res);
+  if (!r) {
+    const uint8_t *u;
+    size_t ulen;
+    if (!sc_demux_is_stun(buf, len) || sc_stun_peek_ufrag(buf, len, &u, &ulen) < 0 ||
+        !t->n_members || !(r = sc_ufrag_map_get(&t->ufrags, u, ulen))) {
+      t->stats.stun_refused++;
+      return SC_RTC_DONE;
+    }
+    return on_stun(t, r, buf, len, from, res);
+  }
+  switch (sc_demux_webrtc(buf, len)) {
+    case SC_DEMUX_STUN: return on_stun(t, r, buf, len, from, res);
+    case SC_DEMUX_DTLS:
+      if (sc_ice_tuple_valid(&r->ice, t->now_ms, from)) on_dtls(t, r, buf, len, from);
+      return SC_RTC_DONE;
+    case SC_DEMUX_RTP:
+    case SC_DEMUX_RTCP:
+      if (!r->srtp || !sc_ice_tuple_valid(&r->ice, t->now_ms, from)) {
+        if (r->srtp)
+          t->stats.no_consent++;
+        else
+          t->stats.no_keys++;
+        return SC_RTC_DONE;
+      }
+      r->media_from = *from; /* an authentic packet makes it the send tuple (open) */
+      res->owner = r->owner;
+      res->r = r;
+      return SC_RTC_MEDIA;
+    default: t->stats.unknown_tuple++; return SC_RTC_DONE;
+  }
+}
+
+int64_t sc_rtc_tick(sc_rtc_table_t *t, int64_t now_ms) {
+  sc_rtc_batch(t, now_ms); /* a fresh budget for the deferred handshakes too */
+  int64_t next = t->n_deferred ? 1 : -1;
+  for (sc_rtc_t *r = t->handshaking, *nx; r; r = nx) {
+    nx = r->hs_next;
+    int64_t due = sc_dtls_next_timeout_ms(r->dtls, now_ms);
+    if (due == 0) {
+      uint8_t obuf[4096];
+      sc_dtls_out_t o;
+      sc_dtls_out_init(&o, obuf, sizeof obuf);
+      sc_dtls_state_t st = sc_dtls_on_timeout(r->dtls, now_ms, &o);
+      emit_dtls(t, &o, &r->dtls_to);
+      after_dtls(t, r, st);
+      if (!r->in_hs) continue;
+      due = sc_dtls_next_timeout_ms(r->dtls, now_ms);
+    }
+    if (due >= 0 && (next < 0 || due < next)) next = due;
+  }
+  return next;
+}
+
+/* ---- the cipher table: SRTP and the per-receiver header ------------------- */
+
+/* The RFC 6464 level byte in an RFC 8285 one-byte-header extension body. */
+static int find_level(const uint8_t *ext, size_t len, uint8_t id, uint8_t *level) {
+  for (size_t i = 0; i < len;) {
+    uint8_t b = ext[i];
+    if (b == 0) {
+      i++; /* padding */
+      continue;
+    }
+    uint8_t eid = b >> 4;
+    size_t elen = (size_t)(b & 0x0f) + 1;
+    if (eid == 15 || i + 1 + elen > len) return 0;
+    if (eid == id) {
+      *level = ext[i + 1];
+      return 1;
+    }
+    i += 1 + elen;
+  }
+  return 0;
+}
+
+static int open_rtcp(sc_rtc_t *r, uint8_t *plain, size_t len, sc_media_pkt_t *out) {
+  int n = sc_srtp_unprotect_rtcp(r->srtp, plain, len);
+  if (n < 8) return n < 0 ? n : -EINVAL;
+  out->is_rtcp = 1;
+  out->marker_pt = plain[1];
+  out->ssrc =
+      (uint32_t)plain[4] << 24 | (uint32_t)plain[5] << 16 | (uint32_t)plain[6] << 8 | plain[7];
+  out->payload = plain + 8;
+  out->payload_len = (size_t)n - 8;
+  return 0;
+}
+
+/* Its own SSRC is bound by the DTLS session: the first authenticated one. */
+static int check_ssrc(sc_rtc_t *r, uint32_t ssrc) {
+  if (!r->has_peer) {
+    r->peer_ssrc = ssrc;
+    r->has_peer = 1;
+  }
+  if (ssrc == r->peer_ssrc) return 0;
+  if (r->tab) r->tab->stats.foreign_ssrc++;
+  return -EPERM;
+}
+
+static int rtc_open(void *state, const uint8_t *pkt, size_t len, uint8_t *plain, size_t cap,
+                    sc_media_pkt_t *out) {
+  sc_rtc_t *r = state;
+  if (!r->srtp || len > cap) return -EINVAL;
+  memcpy(plain, pkt, len);
+  out->has_level = 0;
+  if (sc_demux_webrtc(pkt, len) == SC_DEMUX_RTCP) return open_rtcp(r, plain, len, out);
+  int n = sc_srtp_unprotect_rtp(r->srtp, plain, len);
+  sc_rtp_info_t h;
+  if (n < 0) return n;
+  if (sc_rtp_parse(plain, (size_t)n, &h) < 0) return -EINVAL;
+  size_t start = h.clear_len + h.ext_body_len, end = (size_t)n;
+  if (h.padding && end > start) end -= plain[end - 1];
+  if (start > end) return -EINVAL;
+  if ((plain[1] & 0x7f) != r->opus_pt) {
+    if (r->tab) r->tab->stats.not_opus++;
+    return -EPROTO;
+  }
+  if (check_ssrc(r, h.ssrc) < 0) return -EPERM;
+  if (!r->shed && r->dtls) r->shed = sc_dtls_shed(r->dtls) == 0; /* it has our last flight */
+  /* A peer may settle on another validated pair than the one it
+   * nominated (Firefox): media follows where its authentic SRTP comes
+   * from, as the media plane's binding does. */
+  if (r->tab) sc_ice_media_from(&r->ice, r->tab->now_ms, &r->media_from);
+  if (h.extension && r->level_id && plain[h.clear_len - 4] == 0xBE &&
+      plain[h.clear_len - 3] == 0xDE)
+    out->has_level =
+        (uint8_t)find_level(plain + h.clear_len, h.ext_body_len, r->level_id, &out->level);
+  out->is_rtcp = 0;
+  out->marker_pt = (uint8_t)((plain[1] & 0x80) | SC_RTC_OPUS_PT_CORE);
+  out->seq = h.seq;
+  out->timestamp = h.timestamp;
+  out->ssrc = h.ssrc;
+  out->payload = plain + start;
+  out->payload_len = end - start;
+  return 0;
+}
+
+static void put32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24);
+  p[1] = (uint8_t)(v >> 16);
+  p[2] = (uint8_t)(v >> 8);
+  p[3] = (uint8_t)v;
+}
+
+/* Opus only, with this receiver's PT; audio level only if it negotiated
+ * it (re-IDed); every other extension stripped. */
+static int rtc_seal(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t cap) {
+  sc_rtc_t *r = state;
+  if (in->is_rtcp || (in->marker_pt & 0x7f) != SC_RTC_OPUS_PT_CORE) return 0;
+  if (!r->tab || !sc_rtc_ready(r, r->tab->now_ms)) {
+    if (r->tab) r->tab->stats.no_consent++;
+    return 0;
+  }
+  int level = r->level_id && in->has_level;
+  size_t hdr = 12 + (level ? RTC_LEVEL_EXT_LEN : 0);
+  if (hdr + in->payload_len + SC_SRTP_SPARE > cap) return -ENOSPC;
+  out[0] = level ? 0x90 : 0x80;
+  out[1] = (uint8_t)((in->marker_pt & 0x80) | r->opus_pt);
+  out[2] = (uint8_t)(in->seq >> 8);
+  out[3] = (uint8_t)in->seq;
+  put32(out + 4, in->timestamp);
+  put32(out + 8, in->ssrc);
+  if (level) {
+    static const uint8_t pre[4] = {0xBE, 0xDE, 0x00, 0x01};
+    memcpy(out + 12, pre, 4);
+    out[16] = (uint8_t)(r->level_id << 4); /* length field 0: one byte */
+    out[17] = in->level;
+    out[18] = out[19] = 0;
+  }
+  memcpy(out + hdr, in->payload, in->payload_len);
+  return sc_srtp_protect_rtp(r->srtp, out, hdr + in->payload_len, cap);
+}
+
+static void rtc_free(void *state) {
+  sc_rtc_free(state);
+}
+
+const sc_cipher_ops_t sc_rtc_cipher_ops = {
+    .open = rtc_open,
+    .seal = rtc_seal,
+    .free = rtc_free,
+    .hot_range = NULL,
+};

@@ -1,0 +1,162 @@
+/*
+ * sc_rtc: the WebRTC transport of the media plane, protocol-neutral. One
+ * sc_rtc_t per WebRTC member holds its ICE-lite agent (sc_ice), its DTLS
+ * session (sc_dtls), its SRTP sessions (sc_srtp) and what signalling
+ * negotiated (the peer's Opus payload type, its audio-level extension id).
+ * It plugs into the media plane as the member's cipher
+ * (sc_rtc_cipher_ops: open = SRTP unprotect + header parse, seal = a
+ * header for this receiver + SRTP protect), like Discord's cipher table.
+ *
+ * One worker's sc_rtc_table_t finds WebRTC members on the worker's
+ * shared UDP socket (../shared/reference/webrtc.md 2.1): by our ICE ufrag
+ * (a STUN check from a tuple not seen before) and by validated tuple
+ * (everything after a valid check). Both are open-addressing hashes sized
+ * when a member is attached (a command), so no packet allocates; a
+ * member's tuples are its ICE agent's validated pairs (at most
+ * SC_ICE_MAX_PAIRS).
+ *
+ * Payload types: inside the media plane Opus travels as PT
+ * SC_RTC_OPUS_PT_CORE (Discord's 120, what Discord UDP members send and
+ * expect): open maps the peer's Opus PT to it, seal maps it back to the
+ * receiver's. Other payload types from a WebRTC peer are dropped (no
+ * video yet); packets of other PTs are not sent to it. The peer's own
+ * SSRC is bound by its DTLS session: the first authenticated Opus SSRC
+ * becomes its audio SSRC, others are refused (counted); the media plane
+ * forwards its packets under the member's own SSRC, the one the
+ * signalling announces to everyone.
+ *
+ * DTLS handshakes run on the worker, at most SC_RTC_HANDSHAKE_STEPS
+ * datagrams and SC_RTC_HANDSHAKE_US of DTLS work per receive batch or
+ * turn of the worker's loop; the rest wait in a bounded queue (in
+ * arrival order; dropped and counted when it is full: the peer
+ * retransmits), so a burst of handshakes delays the others' forwarding
+ * by about one budget per batch, not by the burst.
+ *
+ * Threads: sc_rtc_new on the control thread; once handed over with
+ * sc_media_post_cipher, everything else runs on the worker that owns the
+ * member. The table is the worker's.
+ * Memory: sc_rtc_new allocates the member state; its ops->free (the
+ * worker's, after the hand-over) detaches it from its table and frees
+ * the ICE, DTLS and SRTP state. Detaching allocates nothing. The DTLS
+ * context (certificate) is process-wide and outlives every member.
+ */
+#ifndef SC_RTC_H
+#define SC_RTC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "sc_dtls.h"
+#include "sc_ice.h"
+#include "sc_media.h"
+#include "sc_udp.h"
+#include "sc_ufrag_map.h"
+
+#define SC_RTC_OPUS_PT_CORE 120   /* Opus inside the media plane (Discord UDP) */
+#define SC_RTC_HANDSHAKE_STEPS 16 /* DTLS datagrams read per receive batch */
+#define SC_RTC_HANDSHAKE_US 500   /* and microseconds of DTLS work per batch */
+#define SC_RTC_DEFER_MAX 128      /* DTLS datagrams waiting for a later turn, per worker */
+#define SC_RTC_CRED_MAX SC_ICE_REMOTE_UFRAG_MAX /* bytes of the peer's ufrag */
+
+/* What signalling negotiated for one WebRTC member. Our own ICE
+ * credentials are sc_ice's (from the CSPRNG): read them with
+ * sc_rtc_local_ufrag/_pwd before handing the state over. The peer's
+ * password is not needed: an ICE-lite agent never sends a check. */
+typedef struct {
+  char remote_ufrag[SC_RTC_CRED_MAX + 1];
+  int has_fingerprint; /* the peer's certificate is checked against it */
+  uint8_t fingerprint[SC_DTLS_FP_LEN];
+  uint8_t opus_pt;        /* the peer's Opus payload type, both ways */
+  uint8_t audio_level_id; /* ssrc-audio-level extmap id (1..14), 0: not negotiated */
+  sc_dtls_ctx_t *dtls;    /* process-wide; outlives the member */
+} sc_rtc_params_t;
+
+typedef struct sc_rtc sc_rtc_t;
+
+/* Counters: sc_rtc_stats_t (sc_media.h), in the table, published by the
+ * worker into its media statistics after every receive batch. */
+
+/* Where the table sends STUN answers and DTLS flights: the worker's send
+ * batch (one datagram per call). */
+typedef void (*sc_rtc_emit_fn)(void *ctx, const uint8_t *buf, size_t len,
+                               const struct sockaddr_storage *to);
+
+typedef struct sc_rtc_tuple_slot sc_rtc_tuple_slot_t;
+
+/* A DTLS datagram that arrived over a batch's budget. */
+typedef struct {
+  struct sockaddr_storage from;
+  uint32_t len;
+  uint8_t buf[SC_DTLS_DATAGRAM_MAX];
+} sc_rtc_deferred_t;
+
+typedef struct {
+  sc_ufrag_map_t ufrags; /* our ufrag -> sc_rtc_t */
+  size_t n_members;
+  sc_rtc_tuple_slot_t *tuples;
+  size_t tuple_cap, n_tuples, n_dead; /* dead: tombstones */
+  sc_rtc_t *handshaking;              /* sessions with a DTLS timer running */
+  int64_t now_ms;                     /* monotonic, set per receive batch */
+  int steps_left;                     /* DTLS datagrams left in this batch */
+  int64_t dtls_ns;                    /* DTLS work done in this batch */
+  sc_rtc_deferred_t *deferred;        /* ring of SC_RTC_DEFER_MAX, made at the first attach */
+  unsigned deferred_head, n_deferred;
+  sc_rtc_emit_fn emit;
+  void *emit_ctx;
+  sc_rtc_stats_t stats;
+} sc_rtc_table_t;
+
+/* The member state for p (copied), with fresh ICE credentials, or NULL
+ * (ENOMEM, an empty or overlong remote ufrag, no DTLS context). */
+sc_rtc_t *sc_rtc_new(const sc_rtc_params_t *p);
+/* Our ICE credentials for the answer (control thread, before hand-over). */
+const char *sc_rtc_local_ufrag(const sc_rtc_t *r);
+const char *sc_rtc_local_pwd(const sc_rtc_t *r);
+void sc_rtc_free(sc_rtc_t *r);
+extern const sc_cipher_ops_t sc_rtc_cipher_ops;
+
+void sc_rtc_table_init(sc_rtc_table_t *t, sc_rtc_emit_fn emit, void *emit_ctx);
+/* Every member must have been freed (detached) before. */
+void sc_rtc_table_fini(sc_rtc_table_t *t);
+
+/* Makes r findable by its ufrag and its tuples; owner is returned with
+ * its media packets (the media plane's member). 0, -EEXIST (ufrag in
+ * use) or -ENOMEM. Worker thread, when the cipher command is applied. */
+int sc_rtc_attach(sc_rtc_table_t *t, sc_rtc_t *r, void *owner);
+
+/* Start of a receive batch: the clock, and a fresh handshake budget. */
+void sc_rtc_batch(sc_rtc_table_t *t, int64_t now_ms);
+
+/* The member whose validated tuple from is, or NULL. */
+sc_rtc_t *sc_rtc_find_tuple(const sc_rtc_table_t *t, const struct sockaddr_storage *from);
+
+/* What sc_rtc_input did with a datagram. */
+typedef enum {
+  SC_RTC_DONE = 0,  /* consumed (answered, fed to DTLS, or dropped and counted) */
+  SC_RTC_MEDIA,     /* SRTP/SRTCP of res->owner: open it with its cipher */
+  SC_RTC_NOMINATED, /* a check moved res->owner's send address to res->send_to */
+} sc_rtc_verdict_t;
+
+typedef struct {
+  void *owner; /* the media plane's member (sc_rtc_attach) */
+  sc_rtc_t *r;
+  const sc_udp_addr_t *send_to; /* SC_RTC_NOMINATED: valid until the next input */
+} sc_rtc_result_t;
+
+/* A datagram from from: r is its tuple's member (sc_rtc_find_tuple) or
+ * NULL for an unknown tuple (then only STUN naming one of our ufrags is
+ * read). Answers and DTLS flights go out through the table's emit. */
+sc_rtc_verdict_t sc_rtc_input(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf, size_t len,
+                              const struct sockaddr_storage *from, sc_rtc_result_t *res);
+
+/* A turn of the worker's loop: deferred DTLS datagrams (within a fresh
+ * budget), due DTLS retransmissions and deadlines; returns milliseconds
+ * until it wants to run again (-1: nothing pending). */
+int64_t sc_rtc_tick(sc_rtc_table_t *t, int64_t now_ms);
+
+/* 1 while the peer's consent is fresh (a valid check in the last
+ * SC_ICE_CONSENT_MS) and SRTP is keyed: media may flow. */
+int sc_rtc_ready(const sc_rtc_t *r, int64_t now_ms);
+
+#endif
