@@ -449,7 +449,7 @@ void dv_e2ee_gate_set(dv_e2ee_gate_t *g, int accept) {
 }
 
 void dv_cipher_set_gate(dv_cipher_t *c, dv_e2ee_gate_t *g) {
-  if (g) atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
+  dv_e2ee_gate_hold(g);
   dv_e2ee_gate_put(c->gate);
   c->gate = g;
 }
@@ -459,9 +459,22 @@ int dv_is_e2ee_frame(const uint8_t *payload, size_t len) {
 }
 
 /* A DAVE frame only to a member whose gate is open (no gate: closed). */
-static int declines(const dv_cipher_t *c, const sc_media_pkt_t *in) {
+int dv_e2ee_gate_declines(void *gate, const sc_media_pkt_t *in) {
+  const dv_e2ee_gate_t *g = gate;
   if (!dv_is_e2ee_frame(in->payload, in->payload_len)) return 0;
-  return !c->gate || !atomic_load_explicit(&c->gate->accept, memory_order_relaxed);
+  return !g || !atomic_load_explicit(&g->accept, memory_order_relaxed);
+}
+
+void dv_e2ee_gate_hold(dv_e2ee_gate_t *g) {
+  if (g) atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
+}
+
+void dv_e2ee_gate_release(void *g) {
+  dv_e2ee_gate_put(g);
+}
+
+static int declines(const dv_cipher_t *c, const sc_media_pkt_t *in) {
+  return dv_e2ee_gate_declines(c->gate, in);
 }
 
 int dv_cipher_seal(dv_cipher_t *c, const sc_media_pkt_t *in, uint8_t *out, size_t cap) {

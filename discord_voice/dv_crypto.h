@@ -122,6 +122,12 @@ dv_e2ee_gate_t *dv_e2ee_gate_new(void);
 void dv_e2ee_gate_put(dv_e2ee_gate_t *g);
 /* Opens (accept 1) or closes the gate; in force on the worker's next seal. */
 void dv_e2ee_gate_set(dv_e2ee_gate_t *g, int accept);
+/* The gate as another transport's receive policy (sc_rtc_params_t):
+ * declines an E2EE frame unless g is open; hold takes a reference for
+ * it, release drops one. */
+int dv_e2ee_gate_declines(void *g, const sc_media_pkt_t *in);
+void dv_e2ee_gate_hold(dv_e2ee_gate_t *g);
+void dv_e2ee_gate_release(void *g);
 /* The cipher takes a reference to g (replacing any gate it had). Call
  * before handing the cipher to the media plane. */
 void dv_cipher_set_gate(dv_cipher_t *c, dv_e2ee_gate_t *g);

@@ -312,10 +312,14 @@ static void select_webrtc(dv_conn_t *c, json_t *d) {
     webrtc_refused(c, why);
     return;
   }
-  int rc = dv_webrtc_select(c->session, &offer);
-  if (rc == 0)
+  /* op 4's DAVE version is the call's, as for UDP: the browser's own
+   * client does DAVE in its encoded-frame transform; one that cannot has
+   * identified with max 0 and the call is at 0. */
+  int rc = dv_webrtc_select(c->session, &offer, dv_e2ee_version_for(&c->gw->e2ee, c->session));
+  if (rc == 0) {
+    dv_e2ee_described(&c->gw->e2ee, c->session);
     observe_join(c);
-  else if (rc == -ENOTSUP)
+  } else if (rc == -ENOTSUP)
     conn_fail(c, DV_CLOSE_UNKNOWN_PROTOCOL, "unknown protocol: webrtc is not served yet");
   else
     conn_fail(c, DV_CLOSE_BAD_REQUEST, rc == -ENOMEM ? "out of memory" : "cannot start webrtc");

@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <strings.h>
 
+#include "dv_crypto.h"
 #include "dv_settings.h"
 #include "sc_dtls.h"
 #include "sc_media.h"
@@ -108,7 +109,7 @@ int dv_webrtc_read_offer(json_t *d, dv_webrtc_offer_t *out, char *why, size_t wh
 
 /* The member's WebRTC transport for the offer: the peer's ICE ufrag, its
  * fingerprint if the fragment named one, its Opus PT and audio-level id. */
-static sc_rtc_t *new_transport(sc_app_t *app, const dv_webrtc_offer_t *offer) {
+static sc_rtc_t *new_transport(sc_app_t *app, dv_session_t *s, const dv_webrtc_offer_t *offer) {
   sc_rtc_params_t p;
   memset(&p, 0, sizeof p);
   snprintf(p.remote_ufrag, sizeof p.remote_ufrag, "%s", offer->sdp.ufrag);
@@ -117,16 +118,24 @@ static sc_rtc_t *new_transport(sc_app_t *app, const dv_webrtc_offer_t *offer) {
   p.opus_pt = (uint8_t)offer->opus_pt;
   p.audio_level_id = (uint8_t)(offer->audio_level_id <= 14 ? offer->audio_level_id : 0);
   p.dtls = app->dtls;
-  return sc_rtc_new(&p);
+  /* DAVE frames only while the member's client is in the E2EE group,
+   * exactly as for a Discord UDP member (dv_crypto's gate). */
+  p.declines = dv_e2ee_gate_declines;
+  p.release = dv_e2ee_gate_release;
+  p.policy = s->gate;
+  dv_e2ee_gate_hold(s->gate);
+  sc_rtc_t *r = sc_rtc_new(&p);
+  if (!r) dv_e2ee_gate_put(s->gate);
+  return r;
 }
 
 /* The WebRTC transport: the member's ICE/DTLS/SRTP state goes to the media
  * plane as its cipher (posted before op 4 goes out, so it is in force
  * before the browser's first check), then op 4 with our credentials. */
-int dv_webrtc_select(dv_session_t *s, const dv_webrtc_offer_t *offer) {
+int dv_webrtc_select(dv_session_t *s, const dv_webrtc_offer_t *offer, int dave_version) {
   sc_app_t *app = s->tab->app;
   if (!app->media || !app->dtls) return -ENOTSUP;
-  sc_rtc_t *r = new_transport(app, offer);
+  sc_rtc_t *r = new_transport(app, s, offer);
   if (!r) return -ENOMEM;
   char ufrag[SC_ICE_UFRAG_LEN + 1], pwd[SC_ICE_PWD_LEN + 1];
   snprintf(ufrag, sizeof ufrag, "%s", sc_rtc_local_ufrag(r)); /* r is the worker's after the post */
@@ -141,19 +150,19 @@ int dv_webrtc_select(dv_session_t *s, const dv_webrtc_offer_t *offer) {
       .pwd = pwd,
   };
   sc_dtls_ctx_fingerprint_bytes(app->dtls, a.fingerprint);
-  int rc = dv_webrtc_send_answer(s, &a);
+  int rc = dv_webrtc_send_answer(s, &a, dave_version);
   sodium_memzero(pwd, sizeof pwd);
   return rc;
 }
 
-int dv_webrtc_send_answer(dv_session_t *s, const sc_sdp_answer_t *a) {
+int dv_webrtc_send_answer(dv_session_t *s, const sc_sdp_answer_t *a, int dave_version) {
   char sdp[SC_SDP_ANSWER_MAX];
   if (sc_sdp_write_discord_answer(a, sdp, sizeof sdp) < 0) return -EINVAL;
   char media_session[33];
   sc_token_random_hex(media_session, sizeof media_session, 16);
-  dv_session_send(
-      s, DV_OP_SESSION_DESCRIPTION,
-      json_pack("{s:s, s:s, s:s, s:s, s:i}", "audio_codec", "opus", "video_codec", "H264",
-                "media_session_id", media_session, "sdp", sdp, "dave_protocol_version", 0));
+  dv_session_send(s, DV_OP_SESSION_DESCRIPTION,
+                  json_pack("{s:s, s:s, s:s, s:s, s:i}", "audio_codec", "opus", "video_codec",
+                            "H264", "media_session_id", media_session, "sdp", sdp,
+                            "dave_protocol_version", dave_version));
   return 0;
 }

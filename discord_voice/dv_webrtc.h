@@ -47,21 +47,20 @@ typedef struct {
  * Any byte string is safe: sc_sdp bounds it. */
 int dv_webrtc_read_offer(json_t *d, dv_webrtc_offer_t *out, char *why, size_t why_len);
 
-/* The plug for the WebRTC transport (src/sc_rtc). Called after a valid offer, on an
- * identified session whose earlier transport (if any) is still in force.
- * The transport is to: register the member's ICE-lite credentials (ours,
- * fresh from the CSPRNG, and offer->sdp.ufrag/pwd), its DTLS fingerprint
- * check (offer->sdp.fingerprint when has_fingerprint), opus_pt and
- * audio_level_id with the media plane for s->vs->stats; set s->selected,
- * sc_registry_set_transport(..., DV_WEBRTC_TRANSPORT_KIND, ...); then call
- * dv_webrtc_send_answer. Returns 0 when op 4 went out, -ENOTSUP when the
+/* The WebRTC transport (src/sc_rtc) for a valid offer, on an identified
+ * session: posts the member's state (our ICE-lite credentials from the
+ * CSPRNG, the peer's ufrag, its DTLS fingerprint when the fragment had
+ * one, opus_pt, audio_level_id, and the session's DAVE gate as the
+ * receive policy) to the media plane as its cipher, sets s->selected and
+ * the registry's transport, then sends op 4 with dave_version (the
+ * call's, dv_e2ee). Returns 0 when op 4 went out, -ENOTSUP when the
  * app has no DTLS context or media plane (the gateway closes 4012), -ENOMEM (4020 "out of
  * memory", like the UDP path). */
-int dv_webrtc_select(dv_session_t *s, const dv_webrtc_offer_t *offer);
+int dv_webrtc_select(dv_session_t *s, const dv_webrtc_offer_t *offer, int dave_version);
 
 /* Sends op 4 {audio_codec, video_codec, media_session_id, sdp,
- * dave_protocol_version: 0} with sc_sdp_write_discord_answer's eight
+ * dave_protocol_version} with sc_sdp_write_discord_answer's eight
  * lines for a. Returns 0, or -EINVAL when a is refused by the writer. */
-int dv_webrtc_send_answer(dv_session_t *s, const sc_sdp_answer_t *a);
+int dv_webrtc_send_answer(dv_session_t *s, const sc_sdp_answer_t *a, int dave_version);
 
 #endif

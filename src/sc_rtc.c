@@ -32,6 +32,9 @@ struct sc_rtc {
   int has_fp;
   uint8_t fp[SC_DTLS_FP_LEN];
   uint8_t opus_pt, level_id;
+  int (*declines)(void *policy, const sc_media_pkt_t *pkt); /* sc_rtc_params_t */
+  void (*release)(void *policy);
+  void *policy;
   uint8_t shed;     /* DTLS's SSL object freed after the first SRTP */
   uint8_t has_peer; /* peer_ssrc is bound */
   uint32_t peer_ssrc;
@@ -244,6 +247,9 @@ sc_rtc_t *sc_rtc_new(const sc_rtc_params_t *p) {
   memcpy(r->fp, p->fingerprint, sizeof r->fp);
   r->opus_pt = p->opus_pt & 0x7f;
   r->level_id = p->audio_level_id <= 14 ? p->audio_level_id : 0;
+  r->declines = p->declines;
+  r->release = p->release;
+  r->policy = p->policy;
   return r;
 }
 
@@ -259,6 +265,7 @@ void sc_rtc_free(sc_rtc_t *r) {
   detach(r);
   sc_dtls_free(r->dtls);
   sc_srtp_free(r->srtp);
+  if (r->release) r->release(r->policy);
   memset(&r->ice, 0, sizeof r->ice); /* the password */
   free(r);
 }
@@ -563,6 +570,7 @@ static void put32(uint8_t *p, uint32_t v) {
 static int rtc_seal(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t cap) {
   sc_rtc_t *r = state;
   if (in->is_rtcp || (in->marker_pt & 0x7f) != SC_RTC_OPUS_PT_CORE) return 0;
+  if (r->declines && r->declines(r->policy, in)) return SC_MEDIA_SEAL_DECLINED;
   if (!r->tab || !sc_rtc_ready(r, r->tab->now_ms)) {
     if (r->tab) r->tab->stats.no_consent++;
     return 0;

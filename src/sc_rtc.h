@@ -70,6 +70,16 @@ typedef struct {
   uint8_t opus_pt;        /* the peer's Opus payload type, both ways */
   uint8_t audio_level_id; /* ssrc-audio-level extmap id (1..14), 0: not negotiated */
   sc_dtls_ctx_t *dtls;    /* process-wide; outlives the member */
+  /* Optional: the front end's policy on what this member may receive
+   * (e.g. end-to-end encrypted frames only while its client can decrypt
+   * them). declines(policy, pkt) != 0 makes seal return
+   * SC_MEDIA_SEAL_DECLINED, as a front end's own cipher would. Called on
+   * the worker for every packet to this member; release(policy) when the
+   * member state is freed. The state owns policy once sc_rtc_new
+   * succeeded; on failure it is still the caller's. */
+  int (*declines)(void *policy, const sc_media_pkt_t *pkt);
+  void (*release)(void *policy);
+  void *policy;
 } sc_rtc_params_t;
 
 typedef struct sc_rtc sc_rtc_t;

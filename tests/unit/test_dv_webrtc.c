@@ -169,7 +169,7 @@ static void test_send_answer(void) {
   sc_sdp_answer_t a = {
       .ip = "127.0.0.1", .port = 7702, .ufrag = "AbC+", .pwd = "0123456789abcdef/+XYZW"};
   memset(a.fingerprint, 0xab, sizeof a.fingerprint);
-  ASSERT_EQ(dv_webrtc_send_answer(s, &a), 0);
+  ASSERT_EQ(dv_webrtc_send_answer(s, &a, 0), 0);
   json_t *d = expect_op(&c, 4);
   ASSERT_STREQ(json_string_value(json_object_get(d, "audio_codec")), "opus");
   ASSERT_STREQ(json_string_value(json_object_get(d, "video_codec")), "H264");
@@ -184,7 +184,7 @@ static void test_send_answer(void) {
   for (const char *p = sdp; *p; p++) lines += *p == '\n';
   ASSERT_EQ(lines, 8);
   a.pwd = "short";
-  ASSERT_EQ(dv_webrtc_send_answer(s, &a), -EINVAL);
+  ASSERT_EQ(dv_webrtc_send_answer(s, &a, 0), -EINVAL);
   expect_silence(&c);
   teardown((client_t *[]){&c, NULL}, (sc_vstate_t *[]){vs, NULL});
 }

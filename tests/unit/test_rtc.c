@@ -47,6 +47,17 @@ static sc_rtc_t *member(uint8_t opus_pt, uint8_t level_id) {
   return sc_rtc_new(&p);
 }
 
+/* A front end's receive policy (sc_rtc_params_t.declines). */
+typedef struct {
+  int decline, released;
+} policy_t;
+static int policy_declines(void *p, const sc_media_pkt_t *pkt) {
+  return ((policy_t *)p)->decline && pkt->payload_len > 0;
+}
+static void policy_release(void *p) {
+  ((policy_t *)p)->released++;
+}
+
 /* A binding request for r from `from` (flags: stun_fx's). */
 static sc_rtc_verdict_t check(sc_rtc_table_t *t, sc_rtc_t *r, struct sockaddr_storage from,
                               int flags, sc_rtc_result_t *res) {
@@ -157,7 +168,18 @@ static void test_media_both_ways(void) {
   sc_rtc_table_init(&t, capture, NULL);
   int64_t now = 5000;
   sc_rtc_batch(&t, now);
-  sc_rtc_t *r = member(111, 3); /* its audio-level extmap id, both ways */
+  policy_t pol = {0, 0};
+  sc_rtc_params_t p;
+  memset(&p, 0, sizeof p);
+  strcpy(p.remote_ufrag, "peer");
+  p.opus_pt = 111;
+  p.audio_level_id = 3; /* its audio-level extmap id, both ways */
+  p.dtls = ctx;
+  p.declines = policy_declines;
+  p.release = policy_release;
+  p.policy = &pol;
+  sc_rtc_t *r = sc_rtc_new(&p);
+  ASSERT_TRUE(r != NULL);
   int owner;
   ASSERT_EQ(sc_rtc_attach(&t, r, &owner), 0);
   struct sockaddr_storage from = v4("10.0.0.3", 5555);
@@ -221,6 +243,11 @@ static void test_media_both_ways(void) {
   ASSERT_EQ(out[16], 0x30); /* id 3, one byte */
   ASSERT_EQ(out[17], 0x21);
   ASSERT_TRUE(memcmp(out + 20, opus, sizeof opus) == 0);
+  /* The front end's policy declines (e.g. an E2EE frame to a member
+   * whose client is not in the group): counted by the core, not sent. */
+  pol.decline = 1;
+  ASSERT_EQ(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out), SC_MEDIA_SEAL_DECLINED);
+  pol.decline = 0;
   in.marker_pt = 101; /* not Opus: not sent to a WebRTC peer */
   ASSERT_EQ(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out), 0);
 
@@ -234,6 +261,7 @@ static void test_media_both_ways(void) {
   sc_srtp_free(cli);
   fx_client_free(&c);
   sc_rtc_free(r);
+  ASSERT_EQ(pol.released, 1); /* the state held the policy until freed */
   sc_rtc_table_fini(&t);
 }
 
