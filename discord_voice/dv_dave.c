@@ -634,7 +634,7 @@ json_t *dv_dave_status_json(const dv_dave_t *d) {
   size_t in_group = 0, pending_kps = 0;
   for (size_t i = 0; i < d->n; i++) {
     in_group += d->m[i].in_group != 0;
-    pending_kps += d->m[i].kp != NULL;
+    pending_kps += d->m[i].kp != NULL && !d->m[i].in_group; /* waiting to be added */
   }
   json_t *tr = json_null();
   if (d->tr_open)
