@@ -5,8 +5,11 @@
 # reflector (lcv_reflector, the baseline), profiles the server with
 # callgrind (and perf when it is installed), and writes docs/BENCHMARKS.md.
 #
-#   bash contrib/bench.sh [--quick] [--no-profile] [--doc FILE]
+#   bash contrib/bench.sh [--quick] [--no-profile] [--dave] [--doc FILE]
 #
+# --dave adds DAVE (E2EE) with real djs+davey clients (tests/bench/dave_bench.js:
+# server CPU per join, transition latency, churn in a 25-member channel; a few
+# minutes; needs tests/node/node_modules) as a section at the end of the doc.
 # About 30 minutes (--quick: about 10). Raw results stay in
 # $BENCH_BUILD_DIR/bench (default build-release/bench): results.jsonl (one
 # JSON line per step and per scenario), the servers' logs, the profiles.
@@ -18,12 +21,14 @@ out=$build/bench
 doc=$root/docs/BENCHMARKS.md
 quick=0
 profile=1
+dave=0
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
     --no-profile) profile=0 ;;
+    --dave) dave=1 ;;
     --doc) doc=$2; shift ;;
-    *) echo "usage: $0 [--quick] [--no-profile] [--doc FILE]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--quick] [--no-profile] [--dave] [--doc FILE]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -166,4 +171,9 @@ fi
 
 echo "loadavg after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/system.txt"
 python3 "$root/tests/bench/report.py" "$out" >"$doc"
+if ((dave)); then
+  { printf '\n## DAVE (end-to-end encryption)\n\n'
+    SC_BUILD_DIR=$build node "$root/tests/bench/dave_bench.js" --markdown 2>"$out/dave_bench.log" |
+      tee "$out/dave_bench.txt" | grep -v '^{'; } >>"$doc"
+fi
 echo "wrote $doc (raw results in $out)"

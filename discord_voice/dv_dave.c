@@ -63,7 +63,8 @@ struct dv_dave {
   size_t nprops;
   int tr_open, tr_version;
   uint16_t tr_id, next_tid;
-  dv_timer_t timer; /* the open transition's timeout, or the round's commit timeout */
+  uint64_t tr_since_ms; /* when the open transition opened (admin view) */
+  dv_timer_t timer;     /* the open transition's timeout, or the round's commit timeout */
   dv_dave_stats_t st;
 };
 
@@ -176,6 +177,7 @@ static void open_transition(dv_dave_t *d, uint16_t tid, int version) {
   d->tr_open = 1;
   d->tr_id = tid;
   d->tr_version = version;
+  d->tr_since_ms = dv_timers_now(d->timer.hub);
   dv_timer_arm(&d->timer, DV_DAVE_TRANSITION_MS);
 }
 
@@ -585,7 +587,11 @@ int dv_dave_commit(dv_dave_t *d, void *member, const uint8_t *p, size_t len) {
 
 void dv_dave_transition_ready(dv_dave_t *d, void *member, long long tid) {
   member_t *m = find(d, member);
-  if (!m || !d->tr_open || tid != d->tr_id) return;
+  if (!m) return;
+  if (!d->tr_open || tid != d->tr_id) {
+    d->st.ready_unknown++;
+    return;
+  }
   m->awaiting = 0;
   maybe_execute(d);
 }
@@ -622,4 +628,20 @@ const dv_dave_stats_t *dv_dave_stats(const dv_dave_t *d) {
 int dv_dave_member_active(const dv_dave_t *d, const void *member) {
   const member_t *m = find(d, member);
   return m && m->told == 1;
+}
+
+json_t *dv_dave_status_json(const dv_dave_t *d) {
+  size_t in_group = 0, pending_kps = 0;
+  for (size_t i = 0; i < d->n; i++) {
+    in_group += d->m[i].in_group != 0;
+    pending_kps += d->m[i].kp != NULL && !d->m[i].in_group; /* waiting to be added */
+  }
+  json_t *tr = json_null();
+  if (d->tr_open)
+    tr = json_pack("{s:i, s:i, s:I}", "id", (int)d->tr_id, "version", d->tr_version, "age_ms",
+                   (json_int_t)(dv_timers_now(d->timer.hub) - d->tr_since_ms));
+  return json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:o*}", "version", d->version, "epoch",
+                   (json_int_t)d->epoch, "members", (json_int_t)d->n, "group_members",
+                   (json_int_t)in_group, "pending_key_packages", (json_int_t)pending_kps,
+                   "proposals", (json_int_t)d->nprops, "transition", tr);
 }

@@ -58,6 +58,7 @@ typedef struct {
   uint64_t invalid_commits; /* op 31 received */
   uint64_t transitions;     /* transitions executed (op 22 or tid 0) */
   uint64_t timeouts;        /* transitions executed by the timeout */
+  uint64_t ready_unknown;   /* op 23 naming no open transition: ignored */
 } dv_dave_stats_t;
 
 typedef struct dv_dave dv_dave_t;
@@ -94,5 +95,9 @@ uint64_t dv_dave_epoch(const dv_dave_t *d);
 const dv_dave_stats_t *dv_dave_stats(const dv_dave_t *d);
 /* The member accepts binary DAVE ops now (told version 1). */
 int dv_dave_member_active(const dv_dave_t *d, const void *member);
+/* The call's state for the admin view, no secrets: {version, epoch,
+ * members, group_members, pending_key_packages, proposals, transition:
+ * null | {id, version, age_ms}}. A new object, or NULL on ENOMEM. */
+json_t *dv_dave_status_json(const dv_dave_t *d);
 
 #endif

@@ -50,6 +50,7 @@ static void sum_stats(dv_dave_stats_t *to, const dv_dave_stats_t *from) {
   to->invalid_commits += from->invalid_commits;
   to->transitions += from->transitions;
   to->timeouts += from->timeouts;
+  to->ready_unknown += from->ready_unknown;
 }
 
 static void call_free(dv_e2ee_t *e, call_t *c) {
@@ -167,11 +168,15 @@ void dv_e2ee_invalid_commit(dv_e2ee_t *e, dv_session_t *s, json_t *d) {
 
 json_t *dv_e2ee_status_json(const dv_e2ee_t *e) {
   dv_dave_stats_t t = e->st.calls;
+  json_t *channels = json_object();
   for (size_t i = 0; i < e->calls.cap; i++) {
     call_t *c = e->calls.slots[i].value;
-    if (c) sum_stats(&t, dv_dave_stats(c->dave));
+    if (!c) continue;
+    sum_stats(&t, dv_dave_stats(c->dave));
+    if (channels) json_object_set_new(channels, c->channel, dv_dave_status_json(c->dave));
   }
-  return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "calls",
+  return json_pack("{s:o*, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "channels",
+                   channels, "ready_unknown", (json_int_t)t.ready_unknown, "calls",
                    (json_int_t)e->calls.used, "binary_refused", (json_int_t)e->st.binary_refused,
                    "binary_oversize", (json_int_t)e->st.binary_oversize, "kp_refused",
                    (json_int_t)t.kp_refused, "commit_refused", (json_int_t)t.commit_refused,

@@ -41,6 +41,21 @@ static void print_gateway(FILE *out, json_t *g) {
           "%lld relaying member(s) closed (4021); %lld op 12 SSRC(s) not the member's\n",
           (long long)int_at(g, "sessions"), (long long)int_at(g, "resume_over_budget"),
           (long long)int_at(g, "relay_over_budget"), (long long)int_at(g, "ssrc_refused"));
+  const char *id;
+  json_t *c;
+  json_object_foreach(json_object_get(json_object_get(g, "dave"), "channels"), id, c) {
+    fprintf(out,
+            "  DAVE channel %s: protocol %lld, epoch %lld, %lld member(s), %lld in the group, "
+            "%lld key package(s) pending",
+            id, (long long)int_at(c, "version"), (long long)int_at(c, "epoch"),
+            (long long)int_at(c, "members"), (long long)int_at(c, "group_members"),
+            (long long)int_at(c, "pending_key_packages"));
+    json_t *tr = json_object_get(c, "transition");
+    if (json_is_object(tr))
+      fprintf(out, ", transition %lld open for %lld ms", (long long)int_at(tr, "id"),
+              (long long)int_at(tr, "age_ms"));
+    fprintf(out, "\n");
+  }
 }
 
 static void print_media(FILE *out, json_t *m) {

@@ -9,6 +9,9 @@
  *    marker and is not the plaintext (the server forwarded ciphertext),
  *    and what B's receiver delivers is exactly what A played;
  *  - C joins: the three share the next epoch and one privacy code;
+ *    /state's per-channel DAVE view follows (protocol 1, epoch 1 -> 2,
+ *    members and group members 2 -> 3, no key package pending) and holds
+ *    nothing but those counts (no keys, no key packages);
  *  - C leaves: A and B move to a new epoch together, audio goes on;
  *  - B's socket drops and resumes: the group stays (same epoch), audio goes on;
  *  - discord.py 2.2.2 (no DAVE) joins while A plays: A and B go to protocol
@@ -193,6 +196,22 @@ async function hostileMember(cfg, c, djs, lvsp, peers, info, userH, tones) {
   await sleep(200);
 }
 
+/* The channel's DAVE view in /state (frontends."discord voice gateway"). */
+async function daveState(cfg, channel) {
+  const { adminState } = require('./lib/admin_client');
+  const st = await adminState(cfg.adminUrl, cfg.adminToken);
+  return st.frontends['discord voice gateway'].dave.channels[channel];
+}
+
+function checkDaveState(c, v, epoch, members, label) {
+  const keys = Object.keys(v || {}).sort().join();
+  c.ok(keys === 'epoch,group_members,members,pending_key_packages,proposals,transition,version',
+    `${label}: /state DAVE fields ${keys}`);
+  c.ok(v && v.version === 1 && String(v.epoch) === epoch && v.members === members &&
+    v.group_members === members && v.pending_key_packages === 0,
+    `${label}: /state says ${JSON.stringify(v)} (epoch ${epoch}, ${members} in the group expected)`);
+}
+
 async function joinPeer(djs, name, info, peers) {
   const peer = { name, info, ...djs.join(info, { group: `dave-${name}` }) };
   peers.push(peer);
@@ -217,6 +236,7 @@ async function scenario(cfg, c, djs, lvsp, peers, ctx) {
   c.ok(/^\d{30}$/.test(two.code), `A and B: protocol 1, epoch ${two.epoch}, privacy code ${two.code} ` +
     `(${two.ms} ms after B was Ready)`);
   await transfer(c, djs, A, B, tones, 'two members');
+  checkDaveState(c, await daveState(cfg, channel), two.epoch, 2, 'A and B');
   await hostileMember(cfg, c, djs, lvsp, [A, B], info, ctx.userH, tones);
 
   const C = await joinPeer(djs, 'C', await info(uc), peers);
@@ -224,6 +244,7 @@ async function scenario(cfg, c, djs, lvsp, peers, ctx) {
   c.ok(BigInt(three.epoch) > BigInt(two.epoch),
     `A, B, C: one epoch ${three.epoch} (was ${two.epoch}), one privacy code (${three.ms} ms)`);
   await transfer(c, djs, A, C, tones, 'three members');
+  checkDaveState(c, await daveState(cfg, channel), three.epoch, 3, 'C joined');
 
   /* Leaving: the client disconnects and Litecord ends its voice state. */
   C.conn.destroy();
@@ -297,7 +318,8 @@ async function main() {
   const srv = await startServer({ buildDir: build });
   let result = null;
   const child = spawnNode(__filename, ['--client', JSON.stringify({
-    workDir, lvspUrl: srv.lvspUrl, secret: srv.secret, tone440, ca: srv.certPath })], {
+    workDir, lvspUrl: srv.lvspUrl, secret: srv.secret, tone440, ca: srv.certPath,
+    adminUrl: srv.adminUrl, adminToken: srv.adminToken() })], {
     caFile: srv.certPath,
     onLine: (l) => { if (l.startsWith('RESULT ')) result = JSON.parse(l.slice(7)); else console.log(l); },
   });

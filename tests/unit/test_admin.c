@@ -125,6 +125,28 @@ static void test_drain_view(void) {
   sc_registry_destroy(app.registry);
 }
 
+/* litecord-voice status prints one line per DAVE channel of the gateway's
+ * status, with the open transition when there is one. */
+static void test_dave_status_lines(void) {
+  json_t *st = json_loads(
+      "{\"frontends\": {\"discord voice gateway\": {\"sessions\": 3, \"dave\": {\"channels\": "
+      "{\"77\": {\"version\": 1, \"epoch\": 2, \"members\": 3, \"group_members\": 2, "
+      "\"pending_key_packages\": 1, \"proposals\": 1, \"transition\": {\"id\": 5, "
+      "\"version\": 1, \"age_ms\": 120}}}}}}}",
+      0, NULL);
+  ASSERT_TRUE(st != NULL);
+  char *out = NULL;
+  size_t out_len = 0;
+  FILE *mem = open_memstream(&out, &out_len);
+  sc_admin_print_summary(mem, st);
+  fclose(mem);
+  ASSERT_TRUE(strstr(out,
+                     "  DAVE channel 77: protocol 1, epoch 2, 3 member(s), 2 in the group, 1 key "
+                     "package(s) pending, transition 5 open for 120 ms\n") != NULL);
+  free(out);
+  json_decref(st);
+}
+
 static void test_parse_url(void) {
   sc_admin_url_t u;
   ASSERT_EQ(sc_admin_parse_url("http://127.0.0.1:7703", &u), 0);
@@ -216,6 +238,7 @@ int main(int argc, char **argv) {
   ASSERT_EQ(sc_token_init(), 0);
   RUN_TEST(test_state_json);
   RUN_TEST(test_drain_view);
+  RUN_TEST(test_dave_status_lines);
   RUN_TEST(test_parse_url);
   RUN_TEST(test_parse_response);
   RUN_TEST(test_loopback);
