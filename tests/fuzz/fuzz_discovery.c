@@ -13,27 +13,9 @@
 #include "dv_discovery.h"
 #include "fuzz_util.h"
 
-/* A source address built from the last 19 bytes of the input. */
-static void address_from(const uint8_t *data, size_t size, struct sockaddr_storage *ss) {
-  uint8_t b[19] = {0};
-  memcpy(b, data + (size > sizeof b ? size - sizeof b : 0), size < sizeof b ? size : sizeof b);
-  memset(ss, 0, sizeof *ss);
-  if (b[0] & 1) {
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-    a6->sin6_family = AF_INET6;
-    memcpy(&a6->sin6_addr, b + 1, 16);
-    a6->sin6_port = (uint16_t)(b[17] << 8 | b[18]);
-  } else {
-    struct sockaddr_in *a = (struct sockaddr_in *)ss;
-    a->sin_family = AF_INET;
-    memcpy(&a->sin_addr, b + 1, 4);
-    a->sin_port = (uint16_t)(b[5] << 8 | b[6]);
-  }
-}
-
 static void check_answer(uint32_t ssrc, const uint8_t *data, size_t size) {
   struct sockaddr_storage from;
-  address_from(data, size, &from);
+  fuzz_source_address(data, size, &from);
   uint8_t resp[DV_DISCOVERY_LEN];
   FUZZ_CHECK(dv_discovery_build_response(ssrc, &from, resp) == 0);
   FUZZ_CHECK(sizeof resp <= size);

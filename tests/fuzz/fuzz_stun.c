@@ -24,23 +24,6 @@
 #define FUZZ_UFRAG "fuzzfuzz"
 #define FUZZ_PWD "VOkJxbRl1RmTxUk/WvJxBt"
 
-static void source_from(const uint8_t *data, size_t size, struct sockaddr_storage *ss) {
-  uint8_t b[19] = {0};
-  memcpy(b, data + (size > sizeof b ? size - sizeof b : 0), size < sizeof b ? size : sizeof b);
-  memset(ss, 0, sizeof *ss);
-  if (b[0] & 1) {
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-    a6->sin6_family = AF_INET6;
-    memcpy(&a6->sin6_addr, b + 1, 16);
-    a6->sin6_port = (uint16_t)(b[17] << 8 | b[18]);
-  } else {
-    struct sockaddr_in *a = (struct sockaddr_in *)ss;
-    a->sin_family = AF_INET;
-    memcpy(&a->sin_addr, b + 1, 4);
-    a->sin_port = (uint16_t)(b[5] << 8 | b[6]);
-  }
-}
-
 static void check_parse(const uint8_t *buf, size_t len, const sc_stun_msg_t *m) {
   FUZZ_CHECK(m->len == len && len >= SC_STUN_HEADER_LEN && len <= SC_STUN_MAX_LEN);
   FUZZ_CHECK(m->n_attrs <= SC_STUN_MAX_ATTRS);
@@ -109,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_init_once();
   uint8_t *buf = fuzz_dup(data, size);
   struct sockaddr_storage from;
-  source_from(data, size, &from);
+  fuzz_source_address(data, size, &from);
   sc_stun_msg_t m;
   int rc = sc_stun_parse(buf, size, &m);
   FUZZ_CHECK(rc == 0 || rc == -EINVAL);

@@ -1,6 +1,7 @@
 #include "fuzz_util.h"
 
 #include <jansson.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -89,6 +90,23 @@ size_t fuzz_take_bytes(fuzz_reader_t *r, size_t n, const uint8_t **out) {
   r->p += n;
   r->left -= n;
   return n;
+}
+
+void fuzz_source_address(const uint8_t *data, size_t size, struct sockaddr_storage *ss) {
+  uint8_t b[19] = {0};
+  memcpy(b, data + (size > sizeof b ? size - sizeof b : 0), size < sizeof b ? size : sizeof b);
+  memset(ss, 0, sizeof *ss);
+  if (b[0] & 1) {
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    a6->sin6_family = AF_INET6;
+    memcpy(&a6->sin6_addr, b + 1, 16);
+    a6->sin6_port = (uint16_t)(b[17] << 8 | b[18]);
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    a->sin_family = AF_INET;
+    memcpy(&a->sin_addr, b + 1, 4);
+    a->sin_port = (uint16_t)(b[5] << 8 | b[6]);
+  }
 }
 
 uint8_t *fuzz_dup(const uint8_t *p, size_t len) {

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* The libFuzzer entry point every target defines. Targets set up what
  * they keep across inputs lazily (fuzz_init_once and their own statics),
@@ -55,6 +56,11 @@ int fuzz_take_u8(fuzz_reader_t *r, uint8_t *v);
 int fuzz_take_u16(fuzz_reader_t *r, uint16_t *v);
 int fuzz_take_u32(fuzz_reader_t *r, uint32_t *v);
 size_t fuzz_take_bytes(fuzz_reader_t *r, size_t n, const uint8_t **out);
+
+/* A source address drawn from the last 19 bytes of an input (fewer:
+ * zero-padded): byte 0's low bit picks IPv6 (16 address bytes + port)
+ * or IPv4 (4 address bytes + port), so the fuzzer reaches both families. */
+void fuzz_source_address(const uint8_t *data, size_t size, struct sockaddr_storage *ss);
 
 /* A malloc'ed copy of exactly len bytes (at least 1 allocated), so that
  * ASan reports a read past a message that lies inside a larger input.

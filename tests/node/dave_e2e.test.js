@@ -25,8 +25,10 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { Checks, sleep, ts, snowflakes } = require('./lib/checks');
+const { sleep, ts, snowflakes } = require('./lib/checks');
 const { startDpy } = require('./lib/dpy_client');
+const { runClient, runChild, childFailures, finish } = require('./lib/child_run');
+const { daveOf, daveView, converge, joinPeer, daveAdmin } = require('./lib/dave');
 
 const WATCHDOG_MS = 150000;
 const TONE_FRAMES = 100;
@@ -34,39 +36,8 @@ const LONG_TONE_FRAMES = 250; /* A plays through discord.py's join */
 
 /* ---- client side (child: djs needs the server's CA) ---------------------- */
 
-function daveOf(conn) {
-  const nw = conn.state && conn.state.networking;
-  return nw && nw.state ? nw.state.dave : undefined;
-}
-
-function daveView(peer) {
-  const d = daveOf(peer.conn);
-  const s = d && d.session;
-  return {
-    version: d ? d.protocolVersion : undefined,
-    status: s ? s.status : undefined,
-    ready: s ? s.ready : undefined,
-    epoch: s && s.epoch !== undefined && s.epoch !== null ? String(s.epoch) : undefined,
-    code: peer.conn.voicePrivacyCode,
-  };
-}
-
-/* Resolves when every peer is at protocol 1, active, in one epoch other
- * than `notEpoch`, with one privacy code; else throws after timeoutMs. */
-async function converge(peers, timeoutMs, notEpoch) {
-  const t0 = Date.now();
-  let views;
-  while (Date.now() - t0 < timeoutMs) {
-    views = peers.map(daveView);
-    const v0 = views[0];
-    if (views.every((v) => v.version === 1 && v.status === 3 && v.ready && v.epoch === v0.epoch &&
-        v.epoch !== notEpoch && v.code && v.code === v0.code)) {
-      return { epoch: v0.epoch, code: v0.code, ms: Date.now() - t0 };
-    }
-    await sleep(50);
-  }
-  throw new Error(`no common DAVE epoch after ${timeoutMs} ms: ${JSON.stringify(views)}`);
-}
+/* The DAVE frame marker: an E2EE frame ends FA FA. */
+const endsFaFa = (p) => p.length > 2 && p[p.length - 1] === 0xfa && p[p.length - 2] === 0xfa;
 
 /* Records what reaches `peer`'s DAVE layer from senders (transport-decrypted). */
 function tapDave(peer) {
@@ -80,14 +51,22 @@ function tapDave(peer) {
   return frames;
 }
 
-async function transfer(c, djs, from, to, tones, label) {
+/* `from` plays tones to `to`: what reached to's DAVE layer (frames), what
+ * its receiver delivered (got), how many were played (sent) and how many
+ * delivered packets are one of the tones byte for byte (intact). */
+async function playTo(djs, from, to, tones) {
   const frames = tapDave(to);
   const got = djs.collectOpus(to.conn, from.info.user_id);
   const sent = await djs.playOpus(from.conn, tones);
   await sleep(600);
   const sentSet = new Set(tones.map((p) => p.toString('hex')));
   const intact = got.packets.filter((p) => sentSet.has(p.toString('hex'))).length;
-  const marked = frames.filter((f) => f.length > 2 && f[f.length - 1] === 0xfa && f[f.length - 2] === 0xfa);
+  return { frames, got, sent, sentSet, intact };
+}
+
+async function transfer(c, djs, from, to, tones, label) {
+  const { frames, got, sent, sentSet, intact } = await playTo(djs, from, to, tones);
+  const marked = frames.filter(endsFaFa);
   const plain = frames.filter((f) => sentSet.has(f.toString('hex'))).length;
   c.ok(sent === tones.length && intact >= 0.9 * sent && intact === got.packets.length,
     `${label}: ${to.name} got ${got.packets.length} packets of ${from.name}, ${intact} identical to ` +
@@ -108,8 +87,6 @@ async function waitFor(cond, timeoutMs) {
   }
   return -1;
 }
-
-const endsFaFa = (p) => p.length > 2 && p[p.length - 1] === 0xfa && p[p.length - 2] === 0xfa;
 
 /* discord.py joins while A plays (downgrade), then leaves (upgrade). */
 async function legacyJoinsAndLeaves(cfg, c, djs, lvsp, ctx, peers, info) {
@@ -153,12 +130,7 @@ async function legacyJoinsAndLeaves(cfg, c, djs, lvsp, ctx, peers, info) {
 
 /* At protocol 0: B's receiver gets A's Opus as played, none of it E2EE. */
 async function transferPlain(c, djs, from, to, tones) {
-  const frames = tapDave(to);
-  const got = djs.collectOpus(to.conn, from.info.user_id);
-  const sent = await djs.playOpus(from.conn, tones);
-  await sleep(600);
-  const sentSet = new Set(tones.map((p) => p.toString('hex')));
-  const intact = got.packets.filter((p) => sentSet.has(p.toString('hex'))).length;
+  const { frames, sent, intact } = await playTo(djs, from, to, tones);
   c.ok(sent === tones.length && intact >= 0.9 * sent && frames.filter(endsFaFa).length === 0,
     `protocol 0: ${to.name} got ${intact}/${sent} of ${from.name}'s packets intact, ` +
     `${frames.filter(endsFaFa).length} of ${frames.length} frames E2EE`);
@@ -196,11 +168,9 @@ async function hostileMember(cfg, c, djs, lvsp, peers, info, userH, tones) {
   await sleep(200);
 }
 
-/* The channel's DAVE view in /state (frontends."discord voice gateway"). */
+/* The channel's DAVE view in /state. */
 async function daveState(cfg, channel) {
-  const { adminState } = require('./lib/admin_client');
-  const st = await adminState(cfg.adminUrl, cfg.adminToken);
-  return st.frontends['discord voice gateway'].dave.channels[channel];
+  return (await daveAdmin(cfg)).channels[channel];
 }
 
 function checkDaveState(c, v, epoch, members, label) {
@@ -210,13 +180,6 @@ function checkDaveState(c, v, epoch, members, label) {
   c.ok(v && v.version === 1 && String(v.epoch) === epoch && v.members === members &&
     v.group_members === members && v.pending_key_packages === 0,
     `${label}: /state says ${JSON.stringify(v)} (epoch ${epoch}, ${members} in the group expected)`);
-}
-
-async function joinPeer(djs, name, info, peers) {
-  const peer = { name, info, ...djs.join(info, { group: `dave-${name}` }) };
-  peers.push(peer);
-  await djs.voice.entersState(peer.conn, djs.voice.VoiceConnectionStatus.Ready, 15000);
-  return peer;
 }
 
 async function scenario(cfg, c, djs, lvsp, peers, ctx) {
@@ -280,29 +243,10 @@ async function scenario(cfg, c, djs, lvsp, peers, ctx) {
   await transfer(c, djs, E, A, tones, 'new group');
 }
 
-async function clientMain(cfg) {
-  const djs = require('./lib/djs_adapter');
-  const { LvspClient } = require('./lib/lvsp_client');
-  const c = new Checks('dave');
-  const peers = [];
-  const ctx = {};
-  let fatal = null;
-  const lvsp = await LvspClient.connect(cfg.lvspUrl, { secret: cfg.secret });
-  try {
-    await scenario(cfg, c, djs, lvsp, peers, ctx);
-  } catch (err) {
-    fatal = err.stack || String(err);
-    console.log(`${ts()} FATAL ${fatal}`);
-  } finally {
-    if (ctx.dpy && ctx.dpy.proc.exitCode === null) ctx.dpy.proc.kill('SIGKILL');
-    for (const p of peers) {
-      if (p.conn.state.status !== 'destroyed') p.conn.destroy();
-      fs.writeFileSync(path.join(cfg.workDir, `djs-${p.name}.log`), p.debugLines.join('\n'));
-    }
-    await lvsp.close();
-  }
-  console.log(`RESULT ${JSON.stringify({ fatal, failures: c.failures, passed: c.passed })}`);
-  process.exit(0);
+function clientMain(cfg) {
+  runClient(cfg, 'dave', scenario, {
+    cleanup: (ctx) => { if (ctx.dpy && ctx.dpy.proc.exitCode === null) ctx.dpy.proc.kill('SIGKILL'); },
+  });
 }
 
 /* ---- parent ------------------------------------------------------------------ */
@@ -310,34 +254,16 @@ async function clientMain(cfg) {
 async function main() {
   const watchdog = setTimeout(() => { console.log('dave_e2e: FAIL (timed out)'); process.exit(1); }, WATCHDOG_MS);
   watchdog.unref();
-  const { startServer, spawnNode } = require('./lib/server');
+  const { startServer } = require('./lib/server');
   const { toneFiles } = require('./lib/opus_tool');
   const build = process.env.SC_BUILD_DIR || path.resolve(__dirname, '..', '..', 'build');
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dave-e2e-'));
   const { tone440 } = toneFiles(build, workDir, LONG_TONE_FRAMES);
   const srv = await startServer({ buildDir: build });
-  let result = null;
-  const child = spawnNode(__filename, ['--client', JSON.stringify({
+  const result = await runChild(__filename, srv, {
     workDir, lvspUrl: srv.lvspUrl, secret: srv.secret, tone440, ca: srv.certPath,
-    adminUrl: srv.adminUrl, adminToken: srv.adminToken() })], {
-    caFile: srv.certPath,
-    onLine: (l) => { if (l.startsWith('RESULT ')) result = JSON.parse(l.slice(7)); else console.log(l); },
-  });
-  await child.done;
-  const failures = result ? [...result.failures] : ['the client gave no result'];
-  if (result && result.fatal) failures.push(`fatal: ${result.fatal.split('\n')[0]}`);
-  if (srv.diedUnexpectedly()) failures.push(`server died: ${JSON.stringify(srv.exit)}`);
-  const e = await srv.stop();
-  if (!(e.code === 0 || e.signal === 'SIGTERM')) failures.push(`server exit ${JSON.stringify(e)}`);
-  if (failures.length) {
-    console.log(`--- server log (${srv.logPath}):\n${srv.tail(80)}\n---\nlogs kept in ${workDir}`);
-    for (const f of failures) console.log(`  failed: ${f}`);
-  } else {
-    srv.removeStateDir();
-    fs.rmSync(workDir, { recursive: true, force: true });
-  }
-  console.log(`dave_e2e: ${result ? result.passed : 0} passed, ${failures.length} failed`);
-  process.exit(failures.length ? 1 : 0);
+    adminUrl: srv.adminUrl, adminToken: srv.adminToken() });
+  finish('dave_e2e', srv, workDir, result, await childFailures(srv, result));
 }
 
 if (process.argv[2] === '--client') clientMain(JSON.parse(process.argv[3]));

@@ -33,45 +33,15 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { Checks, sleep, ts, snowflakes } = require('./lib/checks');
+const { sleep, snowflakes } = require('./lib/checks');
+const { runClient, runChild, childFailures, finish } = require('./lib/child_run');
+const { daveOf, daveView, converge, joinPeer, daveAdmin } = require('./lib/dave');
 
 const WATCHDOG_MS = 150000;
 const SETTLE_MS = 500;
 const HONEST_DELAY_MS = 300;
 
 /* ---- client side (child: djs needs the server's CA) ---------------------- */
-
-function daveOf(conn) {
-  const nw = conn.state && conn.state.networking;
-  return nw && nw.state ? nw.state.dave : undefined;
-}
-
-function daveView(peer) {
-  const d = daveOf(peer.conn);
-  const s = d && d.session;
-  return {
-    version: d ? d.protocolVersion : undefined,
-    status: s ? s.status : undefined,
-    ready: s ? s.ready : undefined,
-    epoch: s && s.epoch !== undefined && s.epoch !== null ? String(s.epoch) : undefined,
-    code: peer.conn.voicePrivacyCode,
-  };
-}
-
-async function converge(peers, timeoutMs, notEpoch) {
-  const t0 = Date.now();
-  let views;
-  while (Date.now() - t0 < timeoutMs) {
-    views = peers.map(daveView);
-    const v0 = views[0];
-    if (views.every((v) => v.version === 1 && v.status === 3 && v.ready && v.epoch === v0.epoch &&
-        v.epoch !== notEpoch && v.code && v.code === v0.code)) {
-      return { epoch: v0.epoch, code: v0.code };
-    }
-    await sleep(50);
-  }
-  throw new Error(`no common DAVE epoch after ${timeoutMs} ms: ${JSON.stringify(views)}`);
-}
 
 /* A bare gateway member: identifies with DAVE, keeps binary frames
  * (S->C: u16 seq | u8 op | payload). */
@@ -121,12 +91,6 @@ class RawMember {
   send(op, payload) { this.g.sendRaw(Buffer.concat([Buffer.from([op]), payload])); }
 }
 
-async function daveCounters(cfg) {
-  const { adminState } = require('./lib/admin_client');
-  const st = await adminState(cfg.adminUrl, cfg.adminToken);
-  return st.frontends['discord voice gateway'].dave;
-}
-
 function logSince(cfg, offset) {
   return fs.readFileSync(cfg.logPath).subarray(offset).toString();
 }
@@ -136,13 +100,13 @@ function logSince(cfg, offset) {
  * bystanders were not disturbed. */
 async function hostileCase(cfg, c, ctx, name, act, { delta = {}, reasons = [], judge } = {}) {
   const { A, B } = ctx;
-  const before = await daveCounters(cfg);
+  const before = await daveAdmin(cfg);
   const vA = daveView(A), vB = daveView(B);
   const dec0 = daveOf(B.conn).session.getDecryptionStats(A.info.user_id);
   const logAt = fs.statSync(cfg.logPath).size;
   const extra = await act();
   await sleep(SETTLE_MS);
-  const after = await daveCounters(cfg);
+  const after = await daveAdmin(cfg);
   for (const [k, d] of Object.entries(delta)) {
     c.ok(after[k] - before[k] === d, `${name}: dave.${k} ${before[k]} -> ${after[k]} (expected +${d})`);
   }
@@ -158,13 +122,6 @@ async function hostileCase(cfg, c, ctx, name, act, { delta = {}, reasons = [], j
     `${dec1.failures - dec0.failures} new failures`);
   c.ok(after.invalid_commits === before.invalid_commits, `${name}: no member sent op 31`);
   return extra;
-}
-
-async function joinPeer(djs, name, info, peers) {
-  const peer = { name, info, ...djs.join(info, { group: `dave-${name}` }) };
-  peers.push(peer);
-  await djs.voice.entersState(peer.conn, djs.voice.VoiceConnectionStatus.Ready, 15000);
-  return peer;
 }
 
 /* Stage 1: H, a member outside the group, and K. */
@@ -276,12 +233,12 @@ async function memberCases(cfg, c, ctx, lvsp, info, { H, own, kp }) {
       else orig(op, payload);
     };
   }
-  const before = await daveCounters(cfg);
+  const before = await daveAdmin(cfg);
   const logAt = fs.statSync(cfg.logPath).size;
   J.send(26, jSess.getSerializedKeyPackage());
   const e3 = await converge([A, B], 10000, e2.epoch);
   await sleep(SETTLE_MS);
-  const after = await daveCounters(cfg);
+  const after = await daveAdmin(cfg);
   const refused = after.commit_refused - before.commit_refused;
   const late = after.commit_late - before.commit_late;
   const log = logSince(cfg, logAt);
@@ -330,30 +287,13 @@ async function scenario(cfg, c, djs, lvsp, peers, ctx) {
   await ctx.playing;
 }
 
-async function clientMain(cfg) {
-  const djs = require('./lib/djs_adapter');
-  const { LvspClient } = require('./lib/lvsp_client');
-  const c = new Checks('dave_hostile');
-  const peers = [];
-  const ctx = {};
-  let fatal = null;
-  const lvsp = await LvspClient.connect(cfg.lvspUrl, { secret: cfg.secret });
-  try {
-    await scenario(cfg, c, djs, lvsp, peers, ctx);
-  } catch (err) {
-    fatal = err.stack || String(err);
-    console.log(`${ts()} FATAL ${fatal}`);
-  } finally {
-    ctx.stop = true;
-    for (const r of ctx.raw || []) r.g.kill();
-    for (const p of peers) {
-      if (p.conn.state.status !== 'destroyed') p.conn.destroy();
-      fs.writeFileSync(path.join(cfg.workDir, `djs-${p.name}.log`), p.debugLines.join('\n'));
-    }
-    await lvsp.close();
-  }
-  console.log(`RESULT ${JSON.stringify({ fatal, failures: c.failures, passed: c.passed })}`);
-  process.exit(0);
+function clientMain(cfg) {
+  runClient(cfg, 'dave_hostile', scenario, {
+    cleanup: (ctx) => {
+      ctx.stop = true;
+      for (const r of ctx.raw || []) r.g.kill();
+    },
+  });
 }
 
 /* ---- parent ------------------------------------------------------------------ */
@@ -361,34 +301,16 @@ async function clientMain(cfg) {
 async function main() {
   const watchdog = setTimeout(() => { console.log('dave_hostile: FAIL (timed out)'); process.exit(1); }, WATCHDOG_MS);
   watchdog.unref();
-  const { startServer, spawnNode } = require('./lib/server');
+  const { startServer } = require('./lib/server');
   const { toneFiles } = require('./lib/opus_tool');
   const build = process.env.SC_BUILD_DIR || path.resolve(__dirname, '..', '..', 'build');
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dave-hostile-'));
   const { tone440 } = toneFiles(build, workDir, 100);
   const srv = await startServer({ buildDir: build });
-  let result = null;
-  const child = spawnNode(__filename, ['--client', JSON.stringify({
+  const result = await runChild(__filename, srv, {
     workDir, lvspUrl: srv.lvspUrl, secret: srv.secret, tone440, ca: srv.certPath, logPath: srv.logPath,
-    adminUrl: srv.adminUrl, adminToken: srv.adminToken() })], {
-    caFile: srv.certPath,
-    onLine: (l) => { if (l.startsWith('RESULT ')) result = JSON.parse(l.slice(7)); else console.log(l); },
-  });
-  await child.done;
-  const failures = result ? [...result.failures] : ['the client gave no result'];
-  if (result && result.fatal) failures.push(`fatal: ${result.fatal.split('\n')[0]}`);
-  if (srv.diedUnexpectedly()) failures.push(`server died: ${JSON.stringify(srv.exit)}`);
-  const e = await srv.stop();
-  if (!(e.code === 0 || e.signal === 'SIGTERM')) failures.push(`server exit ${JSON.stringify(e)}`);
-  if (failures.length) {
-    console.log(`--- server log (${srv.logPath}):\n${srv.tail(80)}\n---\nlogs kept in ${workDir}`);
-    for (const f of failures) console.log(`  failed: ${f}`);
-  } else {
-    srv.removeStateDir();
-    fs.rmSync(workDir, { recursive: true, force: true });
-  }
-  console.log(`dave_hostile: ${result ? result.passed : 0} passed, ${failures.length} failed`);
-  process.exit(failures.length ? 1 : 0);
+    adminUrl: srv.adminUrl, adminToken: srv.adminToken() });
+  finish('dave_hostile', srv, workDir, result, await childFailures(srv, result));
 }
 
 if (process.argv[2] === '--client') clientMain(JSON.parse(process.argv[3]));

@@ -25,7 +25,8 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { Checks, sleep, ts, snowflakes } = require('./lib/checks');
+const { sleep, ts, snowflakes } = require('./lib/checks');
+const { runClient, runChild, childFailures, finish } = require('./lib/child_run');
 
 const TONE_FRAMES = 100; // 2 s, played in a loop
 const SETTLE_MS = 2500;  // audio after each event before the next
@@ -191,31 +192,8 @@ async function scenario(cfg, c, djs, lvsp, peers) {
   return results;
 }
 
-async function clientMain(cfg) {
-  const djs = require('./lib/djs_adapter');
-  const { LvspClient } = require('./lib/lvsp_client');
-  const c = new Checks('resume');
-  const peers = [];
-  let results = [];
-  const watchdog = setTimeout(() => { console.log('RESULT {"fatal":"client watchdog"}'); process.exit(3); },
-    WATCHDOG_MS - 20000);
-  let fatal = null;
-  const lvsp = await LvspClient.connect(cfg.lvspUrl, { secret: cfg.secret });
-  try {
-    results = await scenario(cfg, c, djs, lvsp, peers);
-  } catch (err) {
-    fatal = err.stack || String(err);
-    console.log(`${ts()} FATAL ${fatal}`);
-  } finally {
-    for (const p of peers) {
-      if (p.conn.state.status !== 'destroyed') p.conn.destroy();
-      fs.writeFileSync(path.join(cfg.workDir, `djs-${p.name}.log`), p.debugLines.join('\n'));
-    }
-    await lvsp.close();
-  }
-  clearTimeout(watchdog);
-  console.log(`RESULT ${JSON.stringify({ fatal, failures: c.failures, passed: c.passed, results })}`);
-  process.exit(0);
+function clientMain(cfg) {
+  runClient(cfg, 'resume', scenario, { watchdogMs: WATCHDOG_MS - 20000 });
 }
 
 /* ------------------------------------------------------------------ */
@@ -224,7 +202,7 @@ async function clientMain(cfg) {
 async function main() {
   const watchdog = setTimeout(() => { console.log('gw_resume: FAIL (timed out)'); process.exit(1); }, WATCHDOG_MS);
   watchdog.unref();
-  const { startServer, spawnNode } = require('./lib/server');
+  const { startServer } = require('./lib/server');
   const { toneFiles } = require('./lib/opus_tool');
   const build = process.env.SC_BUILD_DIR || path.resolve(__dirname, '..', '..', 'build');
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-resume-'));
@@ -234,18 +212,9 @@ async function main() {
    * this test wants every packet byte-identical across resumes. DAVE with
    * a resume: dave_e2e.test.js. */
   const srv = await startServer({ buildDir: build, env: { LITECORD_VOICE_DAVE: 'off' } });
-  let result = null;
-  const child = spawnNode(__filename, ['--client', JSON.stringify({
-    workDir, lvspUrl: srv.lvspUrl, secret: srv.secret, tone440, tone660 })], {
-    caFile: srv.certPath,
-    onLine: (l) => { if (l.startsWith('RESULT ')) result = JSON.parse(l.slice(7)); else console.log(l); },
-  });
-  await child.done;
-  const failures = result ? [...result.failures] : ['the client gave no result'];
-  if (result && result.fatal) failures.push(`fatal: ${result.fatal.split('\n')[0]}`);
-  if (srv.diedUnexpectedly()) failures.push(`server died: ${JSON.stringify(srv.exit)}`);
-  const e = await srv.stop();
-  if (!(e.code === 0 || e.signal === 'SIGTERM')) failures.push(`server exit ${JSON.stringify(e)}`);
+  const result = await runChild(__filename, srv, {
+    workDir, lvspUrl: srv.lvspUrl, secret: srv.secret, tone440, tone660 });
+  const failures = await childFailures(srv, result);
   const replays = fs.readFileSync(srv.logPath, 'utf8').split('\n').filter((l) => /resumed;/.test(l));
   for (const l of replays) console.log(`server: ${l}`);
   if (replays.length !== BREAKS.length) failures.push(`server logged ${replays.length} resumes`);
@@ -253,15 +222,7 @@ async function main() {
     console.log(`gw_resume: ${r.name}: resume ${r.resumeMs} ms, max audio gap A->B ${r.gapAtoB} ms, ` +
       `B->A ${r.gapBtoA} ms`);
   }
-  if (failures.length) {
-    console.log(`--- server log (${srv.logPath}):\n${srv.tail(60)}\n---\nlogs kept in ${workDir}`);
-    for (const f of failures) console.log(`  failed: ${f}`);
-  } else {
-    srv.removeStateDir();
-    fs.rmSync(workDir, { recursive: true, force: true });
-  }
-  console.log(`gw_resume: ${result ? result.passed : 0} passed, ${failures.length} failed`);
-  process.exit(failures.length ? 1 : 0);
+  finish('gw_resume', srv, workDir, result, failures, 60);
 }
 
 if (process.argv[2] === '--client') clientMain(JSON.parse(process.argv[3]));

@@ -14,46 +14,17 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "dave_fx.h"
 #include "dv_gw_harness.h"
 #include "dv_mls.h"
 
-#define BUF_MAX 8192
-
-typedef struct {
-  uint8_t b[BUF_MAX];
-  size_t n;
-} blob_t;
-
-static json_t *vectors;
 static char channel[32], user_a[32], user_b[32];
 
-static void unhex(const char *s, blob_t *out) {
-  size_t n = strlen(s);
-  if (n % 2 || n / 2 > sizeof out->b) SC_FAIL("bad hex (%zu chars)", n);
-  for (size_t i = 0; i < n / 2; i++) {
-    unsigned v;
-    if (sscanf(s + 2 * i, "%2x", &v) != 1) SC_FAIL("bad hex at %zu", i);
-    out->b[i] = (uint8_t)v;
-  }
-  out->n = n / 2;
-}
-
-static blob_t vec_blob(const char *key) {
-  blob_t b;
-  unhex(json_string_value(json_object_get(vectors, key)), &b);
-  return b;
-}
-
-static void load_vectors(void) {
-  const char *node = getenv("SC_NODE_DIR");
-  char path[1024];
-  snprintf(path, sizeof path, "%s/../unit/data/dave/vectors.json", node ? node : "tests/node");
-  json_error_t err;
-  vectors = json_load_file(path, 0, &err);
-  if (!vectors) SC_FAIL("cannot load %s: %s", path, err.text);
-  snprintf(channel, sizeof channel, "%s", json_string_value(json_object_get(vectors, "channel")));
-  snprintf(user_a, sizeof user_a, "%s", json_string_value(json_object_get(vectors, "user_a")));
-  snprintf(user_b, sizeof user_b, "%s", json_string_value(json_object_get(vectors, "user_b")));
+static void read_vectors(void) {
+  load_vectors();
+  snprintf(channel, sizeof channel, "%s", vec_text("channel"));
+  snprintf(user_a, sizeof user_a, "%s", vec_text("user_a"));
+  snprintf(user_b, sizeof user_b, "%s", vec_text("user_b"));
 }
 
 static void send_binary(client_t *c, uint8_t op, const uint8_t *p, size_t len) {
@@ -82,7 +53,7 @@ static blob_t payload_of(json_t *msg) {
  * first two bytes). */
 static dv_mls_ref_t proposal_ref(const uint8_t *msg, size_t len) {
   static const char label[] = "MLS 1.0 Proposal Reference";
-  uint8_t in[BUF_MAX + 64];
+  uint8_t in[FX_BLOB_MAX + 64]; /* msg is a blob's payload */
   size_t n = 0, v = len - 2;
   in[n++] = sizeof label - 1;
   memcpy(in + n, label, sizeof label - 1);
@@ -423,7 +394,7 @@ static void test_cpu_per_join_printed(void) {
 
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
-  load_vectors();
+  read_vectors();
   harness_init();
   RUN_TEST(test_dave_required);
   RUN_TEST(test_two_members_commit);

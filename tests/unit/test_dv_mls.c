@@ -19,37 +19,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "dave_fx.h"
 #include "dv_mls.h"
 #include "sc_test.h"
 
-#define BUF_MAX 4096
+#define BUF_MAX 4096 /* builders' output */
 
-typedef struct {
-  uint8_t b[BUF_MAX];
-  size_t n;
-} blob_t;
-
-static json_t *vectors;
 static uint64_t channel, user_a, user_b, user_c, user_d, other_user;
-
-static void unhex(const char *s, blob_t *out) {
-  size_t n = strlen(s);
-  if (n % 2 || n / 2 > sizeof out->b) SC_FAIL("bad hex field (%zu chars)", n);
-  for (size_t i = 0; i < n / 2; i++) {
-    unsigned v;
-    if (sscanf(s + 2 * i, "%2x", &v) != 1) SC_FAIL("bad hex at %zu", i);
-    out->b[i] = (uint8_t)v;
-  }
-  out->n = n / 2;
-}
-
-static blob_t vec_blob(const char *key) {
-  blob_t b;
-  const char *s = json_string_value(json_object_get(vectors, key));
-  if (!s) SC_FAIL("vector %s missing", key);
-  unhex(s, &b);
-  return b;
-}
 
 static dv_mls_ref_t vec_ref(const char *key) {
   blob_t b = vec_blob(key);
@@ -57,12 +33,6 @@ static dv_mls_ref_t vec_ref(const char *key) {
   if (b.n != DV_MLS_REF_LEN) SC_FAIL("vector %s is not a ref", key);
   memcpy(r.b, b.b, DV_MLS_REF_LEN);
   return r;
-}
-
-static uint64_t vec_u64(const char *key) {
-  const char *s = json_string_value(json_object_get(vectors, key));
-  if (!s) SC_FAIL("vector %s missing", key);
-  return strtoull(s, NULL, 10);
 }
 
 static blob_t concat(blob_t a, blob_t b) {
@@ -469,16 +439,8 @@ static void test_cpu_cost_printed(void) {
          (t1 - t0) / N * 1e6, (t2 - t1) / N * 1e6, N);
 }
 
-static void load_vectors(void) {
-  const char *node = getenv("SC_NODE_DIR");
-  char path[1024];
-  if (node)
-    snprintf(path, sizeof path, "%s/../unit/data/dave/vectors.json", node);
-  else
-    snprintf(path, sizeof path, "tests/unit/data/dave/vectors.json");
-  json_error_t err;
-  vectors = json_load_file(path, 0, &err);
-  if (!vectors) SC_FAIL("cannot load %s: %s", path, err.text);
+static void read_vectors(void) {
+  load_vectors();
   channel = vec_u64("channel");
   user_a = vec_u64("user_a");
   user_b = vec_u64("user_b");
@@ -489,7 +451,7 @@ static void load_vectors(void) {
 
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
-  load_vectors();
+  read_vectors();
   RUN_TEST(test_keypackages_accepted);
   RUN_TEST(test_keypackage_mlsmessage_header_stripped);
   RUN_TEST(test_keypackage_wrong_user);

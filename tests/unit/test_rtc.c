@@ -47,6 +47,17 @@ static sc_rtc_t *member(uint8_t opus_pt, uint8_t level_id) {
   return sc_rtc_new(&p);
 }
 
+/* A table at time 1000 ms with one attached member (Opus pt 111, no
+ * audio level); the caller frees the member and finishes the table. */
+static sc_rtc_t *table_with_member(sc_rtc_table_t *t, int *owner) {
+  sc_rtc_table_init(t, capture, NULL);
+  sc_rtc_batch(t, 1000);
+  sc_rtc_t *r = member(111, 0);
+  ASSERT_TRUE(r != NULL);
+  ASSERT_EQ(sc_rtc_attach(t, r, owner), 0);
+  return r;
+}
+
 /* A front end's receive policy (sc_rtc_params_t.declines). */
 typedef struct {
   int decline, released;
@@ -108,11 +119,8 @@ static void test_tables(void) {
 
 static void test_stun_refused(void) {
   sc_rtc_table_t t;
-  sc_rtc_table_init(&t, capture, NULL);
-  sc_rtc_batch(&t, 1000);
-  sc_rtc_t *r = member(111, 0);
   int owner;
-  ASSERT_EQ(sc_rtc_attach(&t, r, &owner), 0);
+  sc_rtc_t *r = table_with_member(&t, &owner);
   sent.n = 0;
   fx_msg_t req;
   sc_rtc_result_t res;
@@ -269,11 +277,8 @@ static void test_media_both_ways(void) {
  * rest wait in a bounded queue for the next batch or loop turn. */
 static void test_handshake_budget(void) {
   sc_rtc_table_t t;
-  sc_rtc_table_init(&t, capture, NULL);
-  sc_rtc_batch(&t, 1000);
-  sc_rtc_t *r = member(111, 0);
   int owner;
-  ASSERT_EQ(sc_rtc_attach(&t, r, &owner), 0);
+  sc_rtc_t *r = table_with_member(&t, &owner);
   struct sockaddr_storage from = v4("10.0.0.4", 6000);
   sc_rtc_result_t res;
   ASSERT_EQ(check(&t, r, from, FX_USE_CANDIDATE, &res), SC_RTC_NOMINATED);
