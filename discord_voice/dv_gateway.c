@@ -14,15 +14,13 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "dv_video.h"
 #include "dv_webrtc.h"
 #include "sc_jcheck.h"
 #include "sc_log.h"
 #include "sc_media.h"
 #include "sc_registry.h"
 #include "sc_token.h"
-
-#define DV_MAX_STREAMS 4 /* video streams in Identify and op 12 */
-#define DV_MAX_STRING 16 /* bytes of a string relayed in op 12 (type, rid) */
 
 static int64_t monotonic_us(void) {
   struct timespec ts;
@@ -51,40 +49,6 @@ static json_t *modes_json(const dv_modes_t *m) {
   json_t *a = json_array();
   for (int i = 0; i < m->n; i++) json_array_append_new(a, json_string(dv_mode_name(m->modes[i])));
   return a;
-}
-
-/* A fresh SSRC claimed for the member (avoiding every SSRC in use), or 0
- * when it has SC_MEDIA_MAX_ALIASES already. */
-static uint32_t claim_random(dv_session_t *s) {
-  for (int tries = 0; tries < 16; tries++) {
-    uint32_t ssrc = sc_token_random_u32();
-    int rc = dv_session_alias(s, ssrc);
-    if (rc == 0) return ssrc;
-    if (rc != -EEXIST && rc != -EINVAL) break;
-  }
-  return 0;
-}
-
-/* Video streams asked for in Identify get server-chosen SSRCs (stream and
- * RTX), claimed for the member, registered with the media plane, listed
- * in Ready. */
-static json_t *assign_streams(dv_session_t *s, json_t *asked) {
-  json_t *out = json_array();
-  size_t i;
-  json_t *st;
-  json_array_foreach(asked, i, st) {
-    if (i == DV_MAX_STREAMS || !json_is_object(st)) break;
-    uint32_t ssrc = claim_random(s), rtx = claim_random(s);
-    json_t *o = json_pack("{s:s, s:I, s:I, s:b}", "type", "video", "ssrc", (json_int_t)ssrc,
-                          "rtx_ssrc", (json_int_t)rtx, "active", 0);
-    json_t *rid = json_object_get(st, "rid"), *q = json_object_get(st, "quality");
-    json_t *type = json_object_get(st, "type");
-    if (json_is_string(type)) json_object_set(o, "type", type);
-    if (json_is_string(rid)) json_object_set(o, "rid", rid);
-    if (json_is_integer(q)) json_object_set(o, "quality", q);
-    json_array_append_new(out, o);
-  }
-  return out;
 }
 
 static void send_ready(dv_session_t *s, const dv_modes_t *modes, json_t *streams) {
@@ -179,7 +143,8 @@ static void op_identify(dv_conn_t *c, json_t *d) {
   }
   sc_log_info_ids("gateway", SC_VSTATE_IDS(vs), "identified (ssrc %u, v%d)", vs->ssrc, c->version);
   json_t *asked = json_object_get(d, "streams");
-  send_ready(s, &gw->modes, json_is_array(asked) ? assign_streams(s, asked) : json_array());
+  send_ready(s, &gw->modes,
+             json_is_array(asked) ? dv_video_assign_streams(s, asked) : json_array());
 }
 
 /* ---- Select Protocol ------------------------------------------------------- */
@@ -402,59 +367,6 @@ static void op_resume(dv_conn_t *c, json_t *d) {
 
 /* ---- video and client announcements ------------------------------------ */
 
-static uint32_t ssrc_of(json_t *v) {
-  json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
-  return n > 0 && n <= (json_int_t)UINT32_MAX ? (uint32_t)n : 0;
-}
-
-/* Copies from[key] to `to` if it is a string of at most DV_MAX_STRING
- * bytes, an integer or a boolean, as `types` allows. */
-enum { COPY_STR = 1, COPY_INT = 2, COPY_BOOL = 4 };
-static void copy_field(json_t *to, json_t *from, const char *key, int types) {
-  json_t *v = json_object_get(from, key);
-  if (((types & COPY_STR) && json_is_string(v) && json_string_length(v) <= DV_MAX_STRING) ||
-      ((types & COPY_INT) && json_is_integer(v)) || ((types & COPY_BOOL) && json_is_boolean(v)))
-    json_object_set(to, key, v);
-}
-
-/* An SSRC field of op 12, if present: kept when it is (or now becomes) the
- * member's own alias, else relayed as 0 ("no stream") and counted. */
-static uint32_t video_ssrc_field(dv_session_t *s, json_t *to, json_t *from, const char *key,
-                                 int *refused) {
-  json_t *v = json_object_get(from, key);
-  if (!v) return 0;
-  uint32_t ssrc = ssrc_of(v);
-  if (ssrc && dv_session_alias(s, ssrc) < 0) {
-    (*refused)++;
-    ssrc = 0;
-  }
-  json_object_set_new(to, key, json_integer(ssrc));
-  return ssrc;
-}
-
-static json_t *video_stream(dv_session_t *s, json_t *st, int *refused) {
-  json_t *o = json_object();
-  copy_field(o, st, "type", COPY_STR);
-  copy_field(o, st, "rid", COPY_STR);
-  uint32_t ssrc = video_ssrc_field(s, o, st, "ssrc", refused);
-  video_ssrc_field(s, o, st, "rtx_ssrc", refused);
-  json_t *active = json_object_get(st, "active");
-  if (json_is_boolean(active))
-    json_object_set_new(o, "active", json_boolean(ssrc && json_is_true(active)));
-  copy_field(o, st, "quality", COPY_INT);
-  copy_field(o, st, "max_bitrate", COPY_INT);
-  copy_field(o, st, "max_framerate", COPY_INT);
-  json_t *res = json_object_get(st, "max_resolution");
-  if (json_is_object(res)) {
-    json_t *r = json_object();
-    copy_field(r, res, "type", COPY_STR);
-    copy_field(r, res, "width", COPY_INT);
-    copy_field(r, res, "height", COPY_INT);
-    json_object_set_new(o, "max_resolution", r);
-  }
-  return o;
-}
-
 /* Over the relay budget: the socket is closed with 4021 but the session
  * stays (like after a lost socket), so a new Identify inherits its spent
  * budget and a Resume continues with it. */
@@ -462,43 +374,9 @@ static void relay_over_budget(dv_conn_t *c) {
   dv_conn_close(c, DV_CLOSE_RATE_LIMITED, "relay budget exceeded");
 }
 
-/* SSRCs refused in op 12: counted, logged at most every 10 s. */
-static void count_refused(dv_session_t *s, int refused) {
-  dv_session_stats_t *st = &s->tab->stats;
-  st->ssrc_refused += (uint64_t)refused;
-  int64_t now = (int64_t)dv_timers_now(s->tab->timers);
-  if (!sc_log_limit(&st->ssrc_refused_log, now, 10000)) return;
-  sc_log_warn_ids("gateway", SC_VSTATE_IDS(s->vs),
-                  "announced %d SSRC(s) that are not its own: relayed as 0 (%llu so far)", refused,
-                  (unsigned long long)st->ssrc_refused);
-}
-
-/* Op 12 with video_ssrc: the member's video SSRCs (and RTX) become its
- * aliases on the media path; the others learn them. What is relayed is
- * rebuilt from the fields we know (docs/GATEWAY.md "op 12"), at most
- * DV_MAX_STREAMS streams, with SSRCs that are not the member's own as 0.
- * Pre-2023 libraries send op 12 without video_ssrc as "client connect":
- * ignored. */
+/* Op 12 (dv_video): relayed to the others; over budget closes the socket. */
 static void op_video(dv_conn_t *c, json_t *d) {
-  dv_session_t *s = c->session;
-  if (!s || !json_is_object(d) || !json_object_get(d, "video_ssrc")) return;
-  int refused = 0;
-  json_t *relay = json_pack("{s:I}", "audio_ssrc", (json_int_t)s->vs->ssrc);
-  video_ssrc_field(s, relay, d, "video_ssrc", &refused);
-  video_ssrc_field(s, relay, d, "rtx_ssrc", &refused);
-  json_t *streams = json_object_get(d, "streams");
-  if (json_is_array(streams)) {
-    json_t *out = json_array();
-    size_t i;
-    json_t *st;
-    json_array_foreach(streams, i, st) {
-      if (i == DV_MAX_STREAMS) break;
-      if (json_is_object(st)) json_array_append_new(out, video_stream(s, st, &refused));
-    }
-    json_object_set_new(relay, "streams", out);
-  }
-  if (refused) count_refused(s, refused);
-  if (dv_session_announce(s, DV_ANNOUNCE_VIDEO, DV_OP_VIDEO, relay) < 0) relay_over_budget(c);
+  if (c->session && dv_video_announce(c->session, d) < 0) relay_over_budget(c);
 }
 
 /* Ops 18/20: relayed to the others with user_id where the field is present. */

@@ -39,6 +39,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -191,6 +192,14 @@ void sc_member_stats_release(sc_member_stats_t *s);
 /* Stores the member's SC_MEMBER_MUTED / SC_MEMBER_DEAF (other bits are
  * kept). Control thread; in force on the worker's next packet. */
 void sc_member_set_flags(sc_member_stats_t *s, unsigned flags);
+/* The block's flags and reset generation as the worker reads them
+ * (relaxed: each is one word with one writer, see above). */
+static inline uint32_t sc_member_flags(const sc_member_stats_t *s) {
+  return atomic_load_explicit(&s->flags, memory_order_relaxed);
+}
+static inline uint32_t sc_member_gen(const sc_member_stats_t *s) {
+  return atomic_load_explicit(&s->gen, memory_order_relaxed);
+}
 
 /* What the WebRTC transport (sc_rtc) counted on one worker; every field
  * a uint64_t (summed like the rest). */

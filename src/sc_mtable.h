@@ -5,7 +5,8 @@
  * and members are allocated when a command adds them, the bucket arrays
  * grow while a command is applied).
  *
- * Threads: the worker thread that owns the table (src/sc_media.c) only.
+ * Threads: the worker thread that owns the table (src/sc_media.c, and
+ * its packet path src/sc_mpath.c) only.
  * Memory: the table owns its buckets, rooms and members. A member's cipher
  * state and statistics reference are the media plane's: it releases them
  * and then calls sc_mtable_remove, which frees the member (and its room

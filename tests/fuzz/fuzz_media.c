@@ -1,5 +1,5 @@
 /*
- * fuzz_media: the whole media path of one worker (src/sc_media.c with
+ * fuzz_media: the whole media path of one worker (src/sc_media.c and sc_mpath.c with
  * discord_voice's ciphers and datagram handler) over real loopback UDP:
  * RTP parsing, SSRC lookup, address binding by authentication,
  * decryption, the replay window, IP discovery and fan-out with
