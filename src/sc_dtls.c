@@ -1,6 +1,5 @@
 #include "sc_dtls.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "sc_sdp.h"
 #include "sc_statedir.h"
 
 #define SRTP_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
@@ -101,31 +101,6 @@ static unsigned int on_timer(SSL *ssl, unsigned int timer_us) {
 static int cert_digest(const X509 *cert, uint8_t out[SC_DTLS_FP_LEN]) {
   unsigned int n = 0;
   return X509_digest(cert, EVP_sha256(), out, &n) == 1 && n == SC_DTLS_FP_LEN ? 0 : -1;
-}
-
-static void fingerprint_text(const uint8_t fp[SC_DTLS_FP_LEN], char out[SC_DTLS_FP_TEXT]) {
-  static const char hex[] = "0123456789ABCDEF";
-  for (int i = 0; i < SC_DTLS_FP_LEN; i++) {
-    out[3 * i] = hex[fp[i] >> 4];
-    out[3 * i + 1] = hex[fp[i] & 15];
-    out[3 * i + 2] = i + 1 < SC_DTLS_FP_LEN ? ':' : '\0';
-  }
-}
-
-static int hex_value(int c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = tolower(c);
-  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-int sc_dtls_fingerprint_parse(const char *text, size_t len, uint8_t out[SC_DTLS_FP_LEN]) {
-  if (len != SC_DTLS_FP_TEXT - 1) return -EINVAL;
-  for (size_t i = 0; i < SC_DTLS_FP_LEN; i++) {
-    int hi = hex_value((unsigned char)text[3 * i]), lo = hex_value((unsigned char)text[3 * i + 1]);
-    if (hi < 0 || lo < 0 || (i + 1 < SC_DTLS_FP_LEN && text[3 * i + 2] != ':')) return -EINVAL;
-    out[i] = (uint8_t)(hi << 4 | lo);
-  }
-  return 0;
 }
 
 /* The peer must present the certificate its SDP named; any other, even a
@@ -290,7 +265,7 @@ int sc_dtls_ctx_new(sc_dtls_ctx_t **out, const char *state_dir, int max_handshak
     free(c);
     return rc;
   }
-  fingerprint_text(c->fp, c->fp_text);
+  sc_sdp_fingerprint_text(c->fp, c->fp_text);
   *out = c;
   return 0;
 }

@@ -101,10 +101,6 @@ void sc_dtls_ctx_fingerprint_bytes(const sc_dtls_ctx_t *c, uint8_t out[SC_DTLS_F
 void sc_dtls_ctx_stats(const sc_dtls_ctx_t *c, sc_dtls_stats_t *out);
 int64_t sc_dtls_ctx_in_progress(const sc_dtls_ctx_t *c);
 
-/* Parses "AB:CD:..." (32 hex pairs, either case) from an SDP
- * a=fingerprint:sha-256 value. 0 or -EINVAL. Pure. */
-int sc_dtls_fingerprint_parse(const char *text, size_t len, uint8_t out[SC_DTLS_FP_LEN]);
-
 /* Checks that buf is one or more whole DTLS records (content type 20-23,
  * version 0xFEFF or 0xFEFD, lengths within buf, at most 32 records).
  * *plain_handshake is set when one is a plaintext (epoch 0) handshake

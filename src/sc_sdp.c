@@ -199,12 +199,11 @@ static int hex_value(char c) {
   return -1;
 }
 
-/* "XX:XX:...": exactly SC_SDP_FP_LEN bytes. */
-static int parse_fp_hex(const char *p, size_t n, uint8_t out[SC_SDP_FP_LEN]) {
-  if (n != SC_SDP_FP_LEN * 3 - 1) return -1;
+int sc_sdp_fingerprint_parse(const char *p, size_t n, uint8_t out[SC_SDP_FP_LEN]) {
+  if (n != SC_SDP_FP_LEN * 3 - 1) return -EINVAL;
   for (size_t i = 0; i < SC_SDP_FP_LEN; i++) {
     int hi = hex_value(p[3 * i]), lo = hex_value(p[3 * i + 1]);
-    if (hi < 0 || lo < 0 || (i + 1 < SC_SDP_FP_LEN && p[3 * i + 2] != ':')) return -1;
+    if (hi < 0 || lo < 0 || (i + 1 < SC_SDP_FP_LEN && p[3 * i + 2] != ':')) return -EINVAL;
     out[i] = (uint8_t)(hi << 4 | lo);
   }
   return 0;
@@ -225,7 +224,7 @@ static int take_fingerprint(const sc_sdp_line_t *l, sc_sdp_fragment_t *f) {
     return 0;
   }
   uint8_t fp[SC_SDP_FP_LEN];
-  if (parse_fp_hex(hex, hex_len, fp) < 0) return SC_SDP_ERR_BAD_FINGERPRINT;
+  if (sc_sdp_fingerprint_parse(hex, hex_len, fp) < 0) return SC_SDP_ERR_BAD_FINGERPRINT;
   if (f->has_fingerprint) {
     return memcmp(fp, f->fingerprint, sizeof fp) ? SC_SDP_ERR_FINGERPRINT_CONFLICT : 0;
   }

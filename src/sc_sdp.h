@@ -186,6 +186,9 @@ int sc_sdp_write_discord_answer(const sc_sdp_answer_t *a, char *out, size_t cap)
 
 /* "AB:CD:..." (upper-case colon hex, 95 characters and a NUL). */
 #define SC_SDP_FP_TEXT (SC_SDP_FP_LEN * 3)
+/* Parses "AB:CD:..." (SC_SDP_FP_LEN hex pairs, either case), the value
+ * of a=fingerprint:sha-256. 0 or -EINVAL. Pure. */
+int sc_sdp_fingerprint_parse(const char *text, size_t len, uint8_t out[SC_SDP_FP_LEN]);
 void sc_sdp_fingerprint_text(const uint8_t fp[SC_SDP_FP_LEN], char out[SC_SDP_FP_TEXT]);
 
 #endif

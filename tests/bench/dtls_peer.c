@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "sc_dtls.h"
+#include "sc_sdp.h"
 #include "sc_srtp.h"
 
 #define ECHO_SSRC 0x4C435631u /* "LCV1" */
@@ -92,7 +93,7 @@ static void read_expected(peer_t *p) {
   char line[256];
   if (!fgets(line, sizeof line, stdin) || strncmp(line, "EXPECT ", 7) != 0) return;
   size_t len = strcspn(line + 7, "\r\n");
-  p->has_expected = sc_dtls_fingerprint_parse(line + 7, len, p->expected) == 0;
+  p->has_expected = sc_sdp_fingerprint_parse(line + 7, len, p->expected) == 0;
 }
 
 static void on_dtls(peer_t *p, const uint8_t *d, size_t n, sc_dtls_out_t *out) {

@@ -9,7 +9,7 @@
  * and the caller's buffer; a session that left the handshake never goes
  * back; one that did not connect has no keys; the in-progress count is
  * back to zero after each input. Also sc_dtls_scan and
- * sc_dtls_fingerprint_parse over the whole input.
+ * sc_sdp_fingerprint_parse over the whole input.
  *
  * Seeds (tests/fuzz/corpus/fuzz_dtls): a real ClientHello from an OpenSSL
  * 3.0 DTLS client offering both SRTP profiles (the one tests/unit/dtls_fx.h
@@ -22,6 +22,7 @@
 
 #include "fuzz_util.h"
 #include "sc_dtls.h"
+#include "sc_sdp.h"
 
 #define FRAMES_MAX 16
 
@@ -72,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int rc = sc_dtls_scan(data, size, &plain);
   FUZZ_CHECK(rc == 0 || rc == -EINVAL);
   uint8_t fp[SC_DTLS_FP_LEN];
-  rc = sc_dtls_fingerprint_parse((const char *)data, size, fp);
+  rc = sc_sdp_fingerprint_parse((const char *)data, size, fp);
   FUZZ_CHECK(rc == 0 || rc == -EINVAL);
 
   sc_dtls_t *s = NULL;

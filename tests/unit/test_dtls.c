@@ -12,6 +12,7 @@
 
 #include "dtls_fx.h"
 #include "sc_dtls.h"
+#include "sc_sdp.h"
 #include "sc_test.h"
 
 #define BOTH "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
@@ -81,7 +82,7 @@ static void test_fingerprint_format(void) {
   for (int i = 0; i < SC_DTLS_FP_TEXT - 1; i++)
     ASSERT_TRUE(i % 3 == 2 ? fp[i] == ':' : strchr("0123456789ABCDEF", fp[i]) != NULL);
   sc_dtls_ctx_fingerprint_bytes(ctx, bytes);
-  ASSERT_EQ(sc_dtls_fingerprint_parse(fp, strlen(fp), parsed), 0);
+  ASSERT_EQ(sc_sdp_fingerprint_parse(fp, strlen(fp), parsed), 0);
   ASSERT_MEMEQ(bytes, parsed, SC_DTLS_FP_LEN);
   /* It is the digest of the certificate a client actually receives. */
   fx_client_t c;
@@ -96,12 +97,12 @@ static void test_fingerprint_format(void) {
   /* Parsing: either case; anything else refused. */
   char lower[SC_DTLS_FP_TEXT];
   for (int i = 0; i < SC_DTLS_FP_TEXT; i++) lower[i] = (char)tolower((unsigned char)fp[i]);
-  ASSERT_EQ(sc_dtls_fingerprint_parse(lower, strlen(lower), parsed), 0);
+  ASSERT_EQ(sc_sdp_fingerprint_parse(lower, strlen(lower), parsed), 0);
   ASSERT_MEMEQ(bytes, parsed, SC_DTLS_FP_LEN);
   lower[2] = '-';
-  ASSERT_EQ(sc_dtls_fingerprint_parse(lower, strlen(lower), parsed), -EINVAL);
-  ASSERT_EQ(sc_dtls_fingerprint_parse(fp, strlen(fp) - 3, parsed), -EINVAL);
-  ASSERT_EQ(sc_dtls_fingerprint_parse("zz", 2, parsed), -EINVAL);
+  ASSERT_EQ(sc_sdp_fingerprint_parse(lower, strlen(lower), parsed), -EINVAL);
+  ASSERT_EQ(sc_sdp_fingerprint_parse(fp, strlen(fp) - 3, parsed), -EINVAL);
+  ASSERT_EQ(sc_sdp_fingerprint_parse("zz", 2, parsed), -EINVAL);
 }
 
 static void test_expected_fingerprint(void) {
