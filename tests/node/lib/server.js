@@ -22,7 +22,7 @@
  * that command, with start and stop timeouts scaled by SC_TIMEOUT_SCALE
  * (default 10 with a wrapper, else 1).
  */
-const { spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const dgram = require('node:dgram');
 const fs = require('node:fs');
@@ -85,15 +85,40 @@ function freeUdpPort(host = HOST) {
   });
 }
 
-/* Distinct free ports: lvsp, gateway, admin (TCP) and udp. */
-async function pickPorts(host = HOST) {
-  const lvsp = await freeTcpPort(host);
-  let gateway = await freeTcpPort(host);
-  while (gateway === lvsp) gateway = await freeTcpPort(host);
-  let admin = await freeTcpPort(host);
-  while (admin === lvsp || admin === gateway) admin = await freeTcpPort(host);
-  const udp = await freeUdpPort(host);
-  return { lvsp, gateway, udp, admin };
+const CORE_LISTENERS = ['lvsp', 'gateway', 'udp', 'admin'];
+const listenerCache = new Map();
+
+/* The other front ends' TCP listeners the binary has (each "--NAME-listen"
+ * flag its --help lists, e.g. "vortex"), so every test server gets a free
+ * port for each and parallel tests never collide on a default port. */
+function frontendListeners(binary) {
+  if (!binary) return [];
+  if (!listenerCache.has(binary)) {
+    let help = '';
+    try {
+      help = execFileSync(binary, ['--help'], { encoding: 'utf8' });
+    } catch (e) {
+      help = String(e.stdout || '');
+    }
+    const names = [...help.matchAll(/--([a-z][a-z0-9]*)-listen\b/g)].map((m) => m[1]);
+    listenerCache.set(binary, [...new Set(names)].filter((n) => !CORE_LISTENERS.includes(n)));
+  }
+  return listenerCache.get(binary);
+}
+
+/* Distinct free ports: lvsp, gateway, admin (TCP) and udp, and one per
+ * front-end listener of binary (frontendListeners). */
+async function pickPorts(host = HOST, binary = null) {
+  const ports = {};
+  const used = new Set();
+  for (const name of ['lvsp', 'gateway', 'admin', ...frontendListeners(binary)]) {
+    let p = await freeTcpPort(host);
+    while (used.has(p)) p = await freeTcpPort(host);
+    used.add(p);
+    ports[name] = p;
+  }
+  ports.udp = await freeUdpPort(host);
+  return ports;
 }
 
 function tryConnect(host, port) {
@@ -127,6 +152,10 @@ function serverArgs({ ports, stateDir, modes, logLevel, extraArgs }) {
   ];
   // A test may put the admin API elsewhere (extraArgs), e.g. off loopback.
   if (!extraArgs.includes('--admin-listen')) args.push('--admin-listen', `${HOST}:${ports.admin}`);
+  for (const [name, port] of Object.entries(ports)) {
+    if (CORE_LISTENERS.includes(name) || extraArgs.includes(`--${name}-listen`)) continue;
+    args.push(`--${name}-listen`, `${HOST}:${port}`);
+  }
   if (logLevel) args.push('--log-level', logLevel);
   if (modes) args.push('--modes', modes);
   return args.concat(extraArgs);
@@ -177,7 +206,10 @@ async function startServer(options = {}) {
   if (!fs.existsSync(binary)) throw new Error(`server binary not found: ${binary}`);
   const secret = options.secret || crypto.randomBytes(24).toString('hex');
   const stateDir = options.stateDir || fs.mkdtempSync(path.join(os.tmpdir(), 'lcv-state-'));
-  const ports = options.ports || await pickPorts();
+  const ports = options.ports ? { ...options.ports } : await pickPorts(HOST, binary);
+  for (const name of frontendListeners(binary)) {
+    if (!(name in ports)) ports[name] = await freeTcpPort(HOST);
+  }
   const args = serverArgs({
     ports, stateDir, modes: options.modes,
     logLevel: options.logLevel === null ? null : (options.logLevel || 'debug'),
