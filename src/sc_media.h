@@ -97,6 +97,11 @@ typedef struct {
 /* seal()'s answer for a copy the front end withholds by policy (for
  * Discord: a DAVE-encrypted frame to a receiver not in the E2EE group). */
 #define SC_MEDIA_SEAL_DECLINED (-ECANCELED)
+/* seal()'s answer for a copy this receiver's transport does not carry
+ * at all (sc_rtc direction and source filters: a publish-only transport,
+ * a down leg of another source): not sent, counted as seal_filtered,
+ * never logged. */
+#define SC_MEDIA_SEAL_FILTERED (-EXDEV)
 
 /* Handler for datagrams that are not RTP/RTCP (IP discovery, keepalives).
  * Runs on the worker thread. May write a reply into reply (cap bytes) and
@@ -245,6 +250,7 @@ typedef struct {
   uint64_t addr_moved;            /* bindings moved by an authenticated datagram (NAT rebinding) */
   uint64_t cmd_stale;             /* commands posted before a reset, discarded */
   uint64_t seal_declined;         /* copies a receiver's seal withheld by policy */
+  uint64_t seal_filtered;         /* copies a receiver's transport does not carry (SC_MEDIA_SEAL_FILTERED) */
   uint64_t send_errors;           /* the four below summed */
   uint64_t send_err_dest_refused; /* EACCES/EPERM: that one copy lost */
   uint64_t send_err_unreachable;  /* ENETUNREACH/EHOSTUNREACH/...: that one copy lost */

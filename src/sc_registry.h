@@ -71,6 +71,10 @@ struct sc_vstate {
   uint32_t aliases[SC_MEDIA_MAX_ALIASES];
   int n_aliases;
   unsigned speaking; /* last Speaking flags (0 = silent) */
+  /* The attached client's highest DAVE protocol version
+   * (sc_registry_set_e2ee); 0 until a front end sets it. Only attached
+   * states count for a call's DAVE version. */
+  int max_dave_version;
   /* How the attached client's media is protected (for Discord: the
    * encryption mode name), set by the front end; "" = not chosen yet. */
   char transport[SC_TRANSPORT_MAX];
@@ -180,6 +184,40 @@ int sc_registry_claim_ssrc(sc_registry_t *r, sc_vstate_t *vs, uint32_t ssrc);
 void sc_registry_release_ssrcs(sc_registry_t *r, sc_vstate_t *vs);
 /* 1 if ssrc is vs's own or one of its claimed aliases. */
 int sc_registry_owns_ssrc(const sc_vstate_t *vs, uint32_t ssrc);
+
+/* Legs: extra media-plane members of one voice state, for front ends
+ * whose clients use more than one transport per voice state (mediasoup's
+ * receive transport, a Galène or ion down peer connection per remote
+ * stream). A leg is a member of vs's room with a fresh SSRC unique in the
+ * process (a media-plane key, never announced: what the leg sends out is
+ * the sources' SSRCs), its own member block (counters; the admin view
+ * adds them to vs's), and vs's mute/deaf flags, applied at once and on
+ * every sc_registry_set_flags. The front end gives it a cipher
+ * (sc_media_post_cipher with sc_rtc_cipher_ops). Legs end with vs, or
+ * with sc_registry_remove_leg / _release_legs (media removal, as for
+ * vs's own member; cannot fail).
+ * Returns the leg's member block (a reference vs holds: the caller must
+ * not release it) and its SSRC in *ssrc_out, or NULL with errno ENOSPC
+ * (SC_LEGS_MAX legs already) or ENOMEM. */
+#define SC_LEGS_MAX 64
+sc_member_stats_t *sc_registry_add_leg(sc_registry_t *r, sc_vstate_t *vs, uint32_t *ssrc_out);
+void sc_registry_remove_leg(sc_registry_t *r, sc_vstate_t *vs, sc_member_stats_t *leg);
+void sc_registry_release_legs(sc_registry_t *r, sc_vstate_t *vs);
+size_t sc_registry_count_legs(const sc_vstate_t *vs);
+
+/* The voice state whose voice token is token (len bytes), or NULL: for
+ * front ends whose clients present only the token (Vortex, Galène, ion).
+ * The look-up is keyed by a hash under a per-process random key, and the
+ * token is then compared in constant time, so timing says nothing about
+ * how much of a guess was right. */
+sc_vstate_t *sc_registry_find_token(sc_registry_t *r, const char *token, size_t len);
+
+/* Which front end kind is attached to vs, and what end-to-end encryption
+ * its client can do: set by the front end at attach (Discord: its
+ * Identify's max_dave_protocol_version; every other dialect 0) and read by
+ * the Discord front end, whose DAVE call downgrades to protocol 0 while a
+ * member that cannot do DAVE is in the room. */
+void sc_registry_set_e2ee(sc_vstate_t *vs, int max_dave_version);
 
 /* Iterates the channel's attached states other than `self`. */
 typedef void (*sc_vstate_fn)(sc_vstate_t *peer, void *arg);

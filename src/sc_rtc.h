@@ -59,6 +59,8 @@
 #define SC_RTC_DEFER_MAX 128      /* DTLS datagrams waiting for a later turn, per worker */
 #define SC_RTC_CRED_MAX SC_ICE_REMOTE_UFRAG_MAX /* bytes of the peer's ufrag */
 
+enum { SC_RTC_SENDRECV = 0, SC_RTC_RECV_ONLY, SC_RTC_SEND_ONLY }; /* sc_rtc_params_t.direction */
+
 /* What signalling negotiated for one WebRTC member. Our own ICE
  * credentials are sc_ice's (from the CSPRNG): read them with
  * sc_rtc_local_ufrag/_pwd before handing the state over. The peer's
@@ -70,6 +72,18 @@ typedef struct {
   uint8_t opus_pt;        /* the peer's Opus payload type, both ways */
   uint8_t audio_level_id; /* ssrc-audio-level extmap id (1..14), 0: not negotiated */
   sc_dtls_ctx_t *dtls;    /* process-wide; outlives the member */
+  /* Which way media flows on this transport, seen from the server
+   * (SC_RTC_SENDRECV = 0 is Discord's webrtc mode). RECV_ONLY: a client's
+   * publishing transport; nothing is forwarded to it. SEND_ONLY: a down
+   * transport (a leg, sc_registry_add_leg); RTP from it is dropped and
+   * counted, its RTCP is read. */
+  int direction;
+  /* Forward to this transport only packets of this source SSRC (a down
+   * peer connection per remote stream); 0: every source. */
+  uint32_t only_source;
+  /* Never forward this source SSRC to it (the voice state's own, so a
+   * user never hears itself on a down leg); 0: none. */
+  uint32_t skip_source;
   /* Optional: the front end's policy on what this member may receive
    * (e.g. end-to-end encrypted frames only while its client can decrypt
    * them). declines(policy, pkt) != 0 makes seal return
