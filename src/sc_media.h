@@ -240,21 +240,22 @@ typedef struct {
    * authenticate (forged, replayed, or unusable source): moved nothing,
    * not counted against the member. */
   uint64_t drop_foreign_addr;
-  uint64_t drop_auth;             /* from the bound address: failed authentication */
-  uint64_t drop_replay;           /* from the bound address: nonce seen before */
-  uint64_t drop_malformed;        /* too short, bad version, unparseable */
-  uint64_t drop_no_cipher;        /* RTP before Select Protocol finished */
-  uint64_t drop_muted;            /* from a muted member: not forwarded */
-  uint64_t drop_removed;          /* from a member being removed */
-  uint64_t hint_refused;          /* Select Protocol hints not used (broadcast, multicast, ...) */
-  uint64_t addr_moved;            /* bindings moved by an authenticated datagram (NAT rebinding) */
-  uint64_t cmd_stale;             /* commands posted before a reset, discarded */
-  uint64_t seal_declined;         /* copies a receiver's seal withheld by policy */
-  uint64_t seal_filtered;         /* copies a receiver's transport does not carry (SC_MEDIA_SEAL_FILTERED) */
-  uint64_t send_errors;           /* the four below summed */
-  uint64_t send_err_dest_refused; /* EACCES/EPERM: that one copy lost */
-  uint64_t send_err_unreachable;  /* ENETUNREACH/EHOSTUNREACH/...: that one copy lost */
-  uint64_t send_err_other_dest;   /* EINVAL/EMSGSIZE/...: that one copy lost */
+  uint64_t drop_auth;      /* from the bound address: failed authentication */
+  uint64_t drop_replay;    /* from the bound address: nonce seen before */
+  uint64_t drop_malformed; /* too short, bad version, unparseable */
+  uint64_t drop_no_cipher; /* RTP before Select Protocol finished */
+  uint64_t drop_muted;     /* from a muted member: not forwarded */
+  uint64_t drop_removed;   /* from a member being removed */
+  uint64_t hint_refused;   /* Select Protocol hints not used (broadcast, multicast, ...) */
+  uint64_t addr_moved;     /* bindings moved by an authenticated datagram (NAT rebinding) */
+  uint64_t cmd_stale;      /* commands posted before a reset, discarded */
+  uint64_t seal_declined;  /* copies a receiver's seal withheld by policy */
+  uint64_t
+      seal_filtered;    /* copies a receiver's transport does not carry (SC_MEDIA_SEAL_FILTERED) */
+  uint64_t send_errors; /* the four below summed */
+  uint64_t send_err_dest_refused;    /* EACCES/EPERM: that one copy lost */
+  uint64_t send_err_unreachable;     /* ENETUNREACH/EHOSTUNREACH/...: that one copy lost */
+  uint64_t send_err_other_dest;      /* EINVAL/EMSGSIZE/...: that one copy lost */
   uint64_t send_dropped_socket_full; /* EAGAIN/ENOBUFS/ENOMEM: rest of the batch lost */
   /* Forwarding delay per forwarded RTP packet: from the kernel's receive
    * timestamp (SO_TIMESTAMPNS) to the return of the sendmmsg that carried

@@ -42,14 +42,14 @@ enum {
 
 /* Errors beyond sc_sdp_err_t (negative, below SC_SDP_ERR_COUNT's range). */
 enum {
-  SC_SDP_OA_ERR_NO_SECTIONS = -40,      /* "no_sections": not one m= line */
+  SC_SDP_OA_ERR_NO_SECTIONS = -40,       /* "no_sections": not one m= line */
   SC_SDP_OA_ERR_TOO_MANY_SECTIONS = -41, /* over SC_SDP_OA_MAX_SECTIONS */
-  SC_SDP_OA_ERR_BAD_MLINE = -42,        /* "bad_mline" */
-  SC_SDP_OA_ERR_BAD_SETUP = -43,        /* "bad_setup" */
-  SC_SDP_OA_ERR_BAD_MID = -44,          /* "bad_mid": empty, too long, not token chars, repeated */
-  SC_SDP_OA_ERR_BAD_SSRC = -45,         /* "bad_ssrc" */
-  SC_SDP_OA_ERR_BAD_FMTP = -46,         /* "bad_fmtp" */
-  SC_SDP_OA_ERR_NO_AUDIO = -47,         /* "no_audio": no section we can take */
+  SC_SDP_OA_ERR_BAD_MLINE = -42,         /* "bad_mline" */
+  SC_SDP_OA_ERR_BAD_SETUP = -43,         /* "bad_setup" */
+  SC_SDP_OA_ERR_BAD_MID = -44,           /* "bad_mid": empty, too long, not token chars, repeated */
+  SC_SDP_OA_ERR_BAD_SSRC = -45,          /* "bad_ssrc" */
+  SC_SDP_OA_ERR_BAD_FMTP = -46,          /* "bad_fmtp" */
+  SC_SDP_OA_ERR_NO_AUDIO = -47,          /* "no_audio": no section we can take */
 };
 
 /* The short name of an sc_sdp_err_t or SC_SDP_OA_ERR_* ("ok" for 0). */
@@ -57,15 +57,15 @@ const char *sc_sdp_oa_err_name(int err);
 
 /* One m= section of a peer's SDP, as far as we use it. */
 typedef struct {
-  char kind[SC_SDP_OA_KIND_MAX + 1]; /* from the m= line */
-  int port;                          /* 0: the peer rejected / stopped it */
-  char mid[SC_SDP_OA_MID_MAX + 1];   /* "" if the section has none */
-  int direction;                     /* SC_SDP_DIR_*; SENDRECV when not written */
-  int opus_pt;                       /* opus/48000/2 in this section's fmt list, or -1 */
+  char kind[SC_SDP_OA_KIND_MAX + 1];      /* from the m= line */
+  int port;                               /* 0: the peer rejected / stopped it */
+  char mid[SC_SDP_OA_MID_MAX + 1];        /* "" if the section has none */
+  int direction;                          /* SC_SDP_DIR_*; SENDRECV when not written */
+  int opus_pt;                            /* opus/48000/2 in this section's fmt list, or -1 */
   char opus_fmtp[SC_SDP_OA_FMTP_MAX + 1]; /* a=fmtp:<opus_pt> parameters, "" if none */
-  int audio_level_id;                /* this section's ssrc-audio-level extmap id, 0 if none */
-  int mid_ext_id;                    /* this section's sdes:mid extmap id, 0 if none */
-  uint32_t ssrc;                     /* first a=ssrc, 0 if none */
+  int audio_level_id;                     /* this section's ssrc-audio-level extmap id, 0 if none */
+  int mid_ext_id;                         /* this section's sdes:mid extmap id, 0 if none */
+  uint32_t ssrc;                          /* first a=ssrc, 0 if none */
   char msid_stream[SC_SDP_OA_MSID_MAX + 1]; /* a=msid:<stream> <track>, "" if none */
   char msid_track[SC_SDP_OA_MSID_MAX + 1];
 } sc_sdp_msection_t;
@@ -107,7 +107,8 @@ typedef struct {
   int take;          /* SC_SDP_TAKE_*; RECV/SEND only on an audio section with opus */
   uint32_t ssrc;     /* SEND: the SSRC the peer will receive */
   const char *cname; /* SEND: a=ssrc:<ssrc> cname:<cname> */
-  const char *msid_stream, *msid_track; /* SEND: a=msid (required: clients drop trackless streams) */
+  const char *msid_stream,
+      *msid_track; /* SEND: a=msid (required: clients drop trackless streams) */
 } sc_sdp_take_t;
 
 /* Our answer to offer, one take per offer section (takes[i] for
@@ -121,10 +122,10 @@ int sc_sdp_write_answer(const sc_sdp_local_t *l, const sc_sdp_session_t *offer,
 
 /* One send-only audio section of our own offer. */
 typedef struct {
-  const char *mid;        /* unique in the offer (token chars) */
-  int opus_pt;            /* 96..127 */
-  const char *opus_fmtp;  /* e.g. "minptime=10;useinbandfec=1", or NULL */
-  int audio_level_id;     /* 1..14, 0: none */
+  const char *mid;       /* unique in the offer (token chars) */
+  int opus_pt;           /* 96..127 */
+  const char *opus_fmtp; /* e.g. "minptime=10;useinbandfec=1", or NULL */
+  int audio_level_id;    /* 1..14, 0: none */
   uint32_t ssrc;
   const char *cname;
   const char *msid_stream, *msid_track;
