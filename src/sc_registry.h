@@ -165,6 +165,15 @@ void sc_registry_end_state(sc_registry_t *r, sc_vstate_t *vs, sc_end_reason_t wh
 /* Attaches a connection to a state and announces it to the attached peers
  * (on_peer_join). Returns -EBUSY if another connection is attached. */
 int sc_registry_attach(sc_registry_t *r, sc_vstate_t *vs, const sc_attach_ops_t *ops, void *conn);
+/* Attaches conn to vs like sc_registry_attach, replacing a connection
+ * that is attached already (of any front end: one voice state, one media
+ * session): that one is detached first and told ops->on_ended(old,
+ * SC_END_REPLACED), the state lives on, its media member is reset
+ * (sc_media_reset: the old client's keys and address are gone) and its
+ * legs are released. Peers see no leave and no join for a replacement.
+ * 0, or -EINVAL. */
+int sc_registry_take_over(sc_registry_t *r, sc_vstate_t *vs, const sc_attach_ops_t *ops,
+                          void *conn);
 /* Detaches (connection gone); peers get on_peer_leave. */
 void sc_registry_detach(sc_registry_t *r, sc_vstate_t *vs);
 
