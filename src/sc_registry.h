@@ -9,7 +9,8 @@
  * the end of its state.
  *
  * Threads: control (lws) thread only. No locks.
- * Memory: the registry owns every channel and voice state. A state is freed
+ * Memory: the registry owns every channel and voice state (and, through
+ * sc_legs, each state's legs: see "Legs" below). A state is freed
  * by sc_registry_end_state(); its attached connection is told through
  * ops->on_ended *before* the free and must drop its pointer there. A channel
  * that only exists because a state named it is freed with its last state; a
@@ -22,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sc_legs.h"
 #include "sc_log.h"
 #include "sc_media.h"
 #include "sc_traffic.h"
@@ -93,6 +95,8 @@ struct sc_vstate {
   char user_key[2 * SC_ID_MAX]; /* "user_id/server_id" */
   char ssrc_key[12];
   char alias_keys[SC_MEDIA_MAX_ALIASES][12];
+  sc_legs_t *legs;    /* NULL until the first leg (sc_registry_add_leg) */
+  char token_key[17]; /* keyed hash of token, hex: the token index key */
 };
 
 /* A pointer to vs's user, channel and session as log fields (sc_log
@@ -171,7 +175,8 @@ int sc_registry_attach(sc_registry_t *r, sc_vstate_t *vs, const sc_attach_ops_t 
  * SC_END_REPLACED), the state lives on, its media member is reset
  * (sc_media_reset: the old client's keys and address are gone) and its
  * legs are released. Peers see no leave and no join for a replacement.
- * 0, or -EINVAL. */
+ * With nothing attached it is sc_registry_attach (peers see a join).
+ * 0, or -EINVAL (no ops, or conn is the one attached already). */
 int sc_registry_take_over(sc_registry_t *r, sc_vstate_t *vs, const sc_attach_ops_t *ops,
                           void *conn);
 /* Detaches (connection gone); peers get on_peer_leave. */
@@ -208,7 +213,7 @@ int sc_registry_owns_ssrc(const sc_vstate_t *vs, uint32_t ssrc);
  * Returns the leg's member block (a reference vs holds: the caller must
  * not release it) and its SSRC in *ssrc_out, or NULL with errno ENOSPC
  * (SC_LEGS_MAX legs already) or ENOMEM. */
-#define SC_LEGS_MAX 64
+/* SC_LEGS_MAX: sc_legs.h (64). */
 sc_member_stats_t *sc_registry_add_leg(sc_registry_t *r, sc_vstate_t *vs, uint32_t *ssrc_out);
 void sc_registry_remove_leg(sc_registry_t *r, sc_vstate_t *vs, sc_member_stats_t *leg);
 void sc_registry_release_legs(sc_registry_t *r, sc_vstate_t *vs);
