@@ -249,6 +249,7 @@ static int take_line(pass_t *ps, const sc_sdp_line_t *l) {
   size_t nl = l->name_len;
   int dir = direction_of(n, nl);
   if (dir && !l->has_value) return take_direction(ps, dir);
+  if (span_is(n, nl, "bundle-only") && ps->m) ps->m->bundle_only = 1;
   if (!l->has_value) return 0;
   if (span_is(n, nl, "mid")) return take_mid(ps, l);
   if (span_is(n, nl, "setup")) return take_setup(ps, l);
@@ -280,7 +281,7 @@ int sc_sdp_parse_session(const char *buf, size_t len, sc_sdp_session_t *out) {
 int sc_sdp_first_audio(const sc_sdp_session_t *s) {
   for (int i = 0; i < s->n; i++) {
     const sc_sdp_msection_t *m = &s->m[i];
-    if (strcmp(m->kind, "audio") == 0 && m->port != 0 && m->opus_pt >= 0) return i;
+    if (strcmp(m->kind, "audio") == 0 && (m->port || m->bundle_only) && m->opus_pt >= 0) return i;
   }
   return -1;
 }
@@ -366,7 +367,9 @@ static void put_candidate(text_t *t, const sc_sdp_local_t *l) {
 /* A take is possible when the offer's direction allows it. */
 static int valid_take(const sc_sdp_msection_t *m, const sc_sdp_take_t *k) {
   if (k->take == SC_SDP_TAKE_REJECT) return 1;
-  if (m->port == 0 || m->opus_pt < 0 || strcmp(m->kind, "audio") != 0 || !m->mid[0]) return 0;
+  if ((!m->port && !m->bundle_only) || m->opus_pt < 0 || strcmp(m->kind, "audio") != 0 ||
+      !m->mid[0])
+    return 0;
   if (k->take == SC_SDP_TAKE_RECV)
     return m->direction == SC_SDP_DIR_SENDONLY || m->direction == SC_SDP_DIR_SENDRECV;
   if (k->take == SC_SDP_TAKE_SEND)

@@ -71,7 +71,8 @@ const char *sc_sdp_oa_err_name(int err);
 /* One m= section of a peer's SDP, as far as we use it. */
 typedef struct {
   char kind[SC_SDP_OA_KIND_MAX + 1];      /* from the m= line */
-  int port;                               /* 0: the peer rejected / stopped it */
+  int port;                               /* 0: the peer rejected / stopped it, unless */
+  int bundle_only;                        /* a=bundle-only (RFC 8843: port 0, yet offered) */
   char proto[SC_SDP_OA_PROTO_MAX + 1];    /* the m= line's transport, echoed when rejecting */
   char fmt[SC_SDP_OA_FMT_MAX + 1];        /* its first format, echoed when rejecting */
   char mid[SC_SDP_OA_MID_MAX + 1];        /* "" if the section has none */
@@ -97,8 +98,8 @@ typedef struct {
 
 /* Reads a peer's SDP into *out (zeroed first). 0 or an error above. */
 int sc_sdp_parse_session(const char *buf, size_t len, sc_sdp_session_t *out);
-/* The index of the first section of kind "audio" with port != 0 and
- * opus_pt >= 0, or -1. */
+/* The index of the first section of kind "audio" with port != 0 (or
+ * bundle_only) and opus_pt >= 0, or -1. */
 int sc_sdp_first_audio(const sc_sdp_session_t *s);
 
 /* Our side of any SDP we write. */
@@ -132,7 +133,7 @@ typedef struct {
  * audio-level extmap with the offer's id if it offered one; nothing else.
  * A take must fit the offer: RECV a section the peer sends on (sendonly,
  * sendrecv), SEND one it receives on (recvonly, sendrecv), both only on
- * a section with a mid and port != 0; cname and msid parts are 1..
+ * a section with a mid and port != 0 (or bundle_only); cname and msid parts are 1..
  * SC_SDP_OA_MSID_MAX printable characters without spaces, ssrc != 0.
  * Returns the length (NUL written), -EINVAL (bad local, bad take, n
  * mismatch, no accepted section), -ENOSPC (cap too small; out is ""). */

@@ -104,6 +104,63 @@ static void test_chromium_offers(void) {
   ASSERT_EQ(s.m[0].opus_pt, 111);
 }
 
+/* Firefox's shape (max-bundle): session-level fingerprint, fmtp before
+ * its rtpmap, braces in msid and cname, a bundle-only section (port 0,
+ * still offered). */
+static const char firefox_offer[] =
+    "v=0\r\no=mozilla...THIS_IS_SDPARTA-99.0 2089463445337853245 0 IN IP4 0.0.0.0\r\n"
+    "s=-\r\nt=0 0\r\na=fingerprint:sha-256 " FP_HEX
+    "\r\na=group:BUNDLE 0 1 2\r\na=ice-options:trickle\r\na=msid-semantic:WMS *\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 109 9 0 8 101\r\nc=IN IP4 0.0.0.0\r\na=sendonly\r\n"
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+    "a=extmap:2/recvonly urn:ietf:params:rtp-hdrext:csrc-audio-level\r\n"
+    "a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=fmtp:109 maxplaybackrate=48000;stereo=1;useinbandfec=1\r\na=fmtp:101 0-15\r\n"
+    "a=ice-pwd:b5d3c4a1e9f0827364a5b6c7d8e9f001\r\na=ice-ufrag:3e1f0a9b\r\na=mid:0\r\n"
+    "a=msid:{7a0b5b3e-7a35-4a0c-9d7e-5d4e1d9c2f11} {d2b3c4e5-1111-2222-3333-444455556666}\r\n"
+    "a=rtcp-mux\r\na=rtpmap:109 opus/48000/2\r\na=rtpmap:9 G722/8000/1\r\n"
+    "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000/1\r\n"
+    "a=setup:actpass\r\na=ssrc:2655508255 cname:{0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0}\r\n"
+    "m=video 0 UDP/TLS/RTP/SAVPF 120\r\nc=IN IP4 0.0.0.0\r\na=bundle-only\r\na=recvonly\r\n"
+    "a=mid:1\r\na=rtpmap:120 VP8/90000\r\na=setup:actpass\r\n"
+    "m=audio 0 UDP/TLS/RTP/SAVPF 109\r\nc=IN IP4 0.0.0.0\r\na=bundle-only\r\na=recvonly\r\n"
+    "a=mid:2\r\na=rtpmap:109 opus/48000/2\r\na=setup:actpass\r\n";
+
+static void test_firefox_shape(void) {
+  ASSERT_EQ(parse(firefox_offer), 0);
+  ASSERT_EQ(s.n, 3);
+  ASSERT_EQ(s.setup, SC_SDP_SETUP_ACTPASS);
+  ASSERT_EQ(s.m[0].opus_pt, 109);
+  ASSERT_STREQ(s.m[0].opus_fmtp, "maxplaybackrate=48000;stereo=1;useinbandfec=1");
+  ASSERT_EQ(s.m[0].ssrc, 2655508255u);
+  ASSERT_STREQ(s.m[0].msid_stream, "{7a0b5b3e-7a35-4a0c-9d7e-5d4e1d9c2f11}");
+  ASSERT_EQ(s.m[0].audio_level_id, 1);
+  ASSERT_EQ(s.m[0].mid_ext_id, 3);
+  ASSERT_EQ(s.m[1].port, 0);
+  ASSERT_TRUE(s.m[1].bundle_only && s.m[2].bundle_only && !s.m[0].bundle_only);
+  ASSERT_EQ(s.m[2].direction, SC_SDP_DIR_RECVONLY);
+  /* The bundle-only audio section can be taken; our answer gives it our port. */
+  sc_sdp_local_t l = local();
+  sc_sdp_take_t t[3] = {{SC_SDP_TAKE_RECV, 0, NULL, NULL, NULL},
+                        {SC_SDP_TAKE_REJECT, 0, NULL, NULL, NULL},
+                        send_take(9)};
+  int n = sc_sdp_write_answer(&l, &s, t, 3, out, sizeof out);
+  ASSERT_TRUE(n > 0);
+  ASSERT_TRUE(strstr(out, "\r\na=group:BUNDLE 0 2\r\n") != NULL);
+  ASSERT_EQ(sc_sdp_parse_session(out, (size_t)n, &back), 0);
+  ASSERT_EQ(back.m[2].port, 50001);
+  ASSERT_EQ(back.m[2].bundle_only, 0);
+  ASSERT_EQ(back.m[2].direction, SC_SDP_DIR_SENDONLY);
+  ASSERT_EQ(back.m[1].port, 0);
+  /* A section stopped without bundle-only stays unusable. */
+  ASSERT_EQ(parse(HEAD "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n"), 0);
+  ASSERT_EQ(sc_sdp_first_audio(&s), -1);
+  ASSERT_EQ(parse(HEAD "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n"
+                       "a=bundle-only\r\n"),
+            0);
+  ASSERT_EQ(sc_sdp_first_audio(&s), 0);
+}
+
 /* Our answer to Chromium's audio+video+data offer, read back. */
 static void test_answer_read_back(void) {
   ASSERT_EQ(parse_file("chromium-av-data.sdp", &s), 0);
@@ -400,6 +457,7 @@ static void test_err_names(void) {
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_chromium_offers);
+  RUN_TEST(test_firefox_shape);
   RUN_TEST(test_answer_read_back);
   RUN_TEST(test_answer_refusals);
   RUN_TEST(test_offer_read_back);
