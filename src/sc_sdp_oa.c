@@ -378,12 +378,28 @@ static int valid_take(const sc_sdp_msection_t *m, const sc_sdp_take_t *k) {
   return 0;
 }
 
-static void put_answer_section(text_t *t, const sc_sdp_local_t *l, const sc_sdp_msection_t *m,
-                               const sc_sdp_take_t *k) {
+/* A rejected section: port 0, the offer's transport and first format
+ * with its rtpmap (stacks such as werift look for a codec even in a
+ * rejected section), its mid. */
+static void put_rejected(text_t *t, const sc_sdp_session_t *offer, const sc_sdp_msection_t *m) {
+  put(t, "m=%s 0 %s %s\r\nc=IN IP4 0.0.0.0\r\n", m->kind, m->proto, m->fmt);
+  if (m->mid[0]) put(t, "a=mid:%s\r\n", m->mid);
+  put(t, "a=inactive\r\n");
+  uint64_t pt;
+  const sc_sdp_rtpmap_t *r = NULL;
+  if (parse_uint(m->fmt, strlen(m->fmt), 3, &pt) == 0 && pt <= 127)
+    r = sc_sdp_find_rtpmap(&offer->t, (int)pt);
+  if (!r) return;
+  put(t, "a=rtpmap:%d %s/%" PRIu32, r->pt, r->codec, r->clock);
+  if (r->channels) put(t, "/%d", r->channels);
+  put(t, "\r\n");
+}
+
+static void put_answer_section(text_t *t, const sc_sdp_local_t *l, const sc_sdp_session_t *offer,
+                               int i, const sc_sdp_take_t *k) {
+  const sc_sdp_msection_t *m = &offer->m[i];
   if (k->take == SC_SDP_TAKE_REJECT) {
-    put(t, "m=%s 0 %s %s\r\nc=IN IP4 0.0.0.0\r\n", m->kind, m->proto, m->fmt);
-    if (m->mid[0]) put(t, "a=mid:%s\r\n", m->mid);
-    put(t, "a=inactive\r\n");
+    put_rejected(t, offer, m);
     return;
   }
   put(t, "m=audio %u UDP/TLS/RTP/SAVPF %d\r\n", (unsigned)l->port, m->opus_pt);
@@ -409,7 +425,7 @@ int sc_sdp_write_answer(const sc_sdp_local_t *l, const sc_sdp_session_t *offer,
   for (int i = 0; i < n; i++)
     if (takes[i].take != SC_SDP_TAKE_REJECT) put(&t, " %s", offer->m[i].mid);
   put(&t, "\r\n");
-  for (int i = 0; i < n; i++) put_answer_section(&t, l, &offer->m[i], &takes[i]);
+  for (int i = 0; i < n; i++) put_answer_section(&t, l, offer, i, &takes[i]);
   return finish(&t);
 }
 

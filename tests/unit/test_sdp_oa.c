@@ -172,6 +172,9 @@ static void test_answer_read_back(void) {
   ASSERT_TRUE(strstr(out, "\r\na=ice-lite\r\n") != NULL);
   ASSERT_TRUE(strstr(out, "\r\nm=video 0 UDP/TLS/RTP/SAVPF ") != NULL);
   ASSERT_TRUE(strstr(out, "\r\nm=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n") != NULL);
+  char rtpmap[96]; /* the rejected video keeps its first format's rtpmap */
+  snprintf(rtpmap, sizeof rtpmap, "\r\na=inactive\r\na=rtpmap:%s VP8/90000\r\n", s.m[1].fmt);
+  ASSERT_TRUE(strstr(out, rtpmap) != NULL);
   ASSERT_TRUE(strstr(out, "a=candidate:1 1 udp 2130706431 192.0.2.7 50001 typ host\r\n") != NULL);
   ASSERT_TRUE(strstr(out, "a=end-of-candidates\r\n") != NULL);
   ASSERT_TRUE(strstr(out, "o=- 77 3 IN IP4") != NULL);
