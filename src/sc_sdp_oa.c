@@ -152,7 +152,8 @@ static int take_mline(pass_t *ps, const sc_sdp_line_t *l) {
 static int take_mid(pass_t *ps, const sc_sdp_line_t *l) {
   if (!ps->m || !token_text(l->attr_value, l->attr_len, SC_SDP_OA_MID_MAX))
     return SC_SDP_OA_ERR_BAD_MID;
-  if (ps->m->mid[0]) return SC_SDP_OA_ERR_BAD_MID; /* two in one section */
+  if (ps->m->mid[0]) /* a repeated line counts once; two different mids are an error */
+    return span_is(l->attr_value, l->attr_len, ps->m->mid) ? 0 : SC_SDP_OA_ERR_BAD_MID;
   for (int i = 0; i + 1 < ps->s->n; i++)
     if (span_is(l->attr_value, l->attr_len, ps->s->m[i].mid)) return SC_SDP_OA_ERR_BAD_MID;
   copy_text(ps->m->mid, l->attr_value, l->attr_len);
@@ -183,18 +184,20 @@ static int take_setup(pass_t *ps, const sc_sdp_line_t *l) {
   return 0;
 }
 
-/* a=fmtp:<pt> <parameters>: every one well formed; the opus PT's kept. */
+/* a=fmtp:<pt> <parameters> of the section's opus PT (others are not
+ * ours to judge: they are skipped). */
 static int take_fmtp(pass_t *ps, const sc_sdp_line_t *l) {
   span_t sp = {l->attr_value, l->attr_value + l->attr_len};
   const char *w;
   size_t n = next_word(&sp, &w);
   uint64_t pt;
-  if (parse_uint(w, n, 3, &pt) < 0 || pt > 127 || sp.p == sp.end) return SC_SDP_OA_ERR_BAD_FMTP;
+  if (!ps->m || ps->m->opus_pt < 0 || parse_uint(w, n, 3, &pt) < 0 || (int)pt != ps->m->opus_pt)
+    return 0;
+  if (w != l->attr_value || sp.p == sp.end) return SC_SDP_OA_ERR_BAD_FMTP;
   const char *params = sp.p + 1;
   size_t params_len = (size_t)(sp.end - params);
-  if (params_len == 0 || *params == ' ') return SC_SDP_OA_ERR_BAD_FMTP;
-  if (!ps->m || (int)pt != ps->m->opus_pt) return 0;
-  if (params_len > SC_SDP_OA_FMTP_MAX) return SC_SDP_OA_ERR_BAD_FMTP;
+  if (params_len == 0 || *params == ' ' || params_len > SC_SDP_OA_FMTP_MAX)
+    return SC_SDP_OA_ERR_BAD_FMTP;
   if (ps->has_fmtp && !span_is(params, params_len, ps->m->opus_fmtp)) return SC_SDP_OA_ERR_BAD_FMTP;
   ps->has_fmtp = 1;
   copy_text(ps->m->opus_fmtp, params, params_len);
@@ -214,15 +217,17 @@ static int take_ssrc(pass_t *ps, const sc_sdp_line_t *l) {
   return 0;
 }
 
-/* a=msid:<stream> [<track>] (RFC 8830): one per section. */
+/* a=msid:<stream> [<track>] (RFC 8830). A track in several streams has
+ * several lines: every one is checked, the first is kept. */
 static int take_msid(pass_t *ps, const sc_sdp_line_t *l) {
   span_t sp = {l->attr_value, l->attr_value + l->attr_len};
   const char *stream, *track, *rest;
   size_t sn = next_word(&sp, &stream);
   size_t tn = next_word(&sp, &track);
-  if (!ps->m || ps->has_msid || !word_text(stream, sn, SC_SDP_OA_MSID_MAX) ||
+  if (!ps->m || stream != l->attr_value || !word_text(stream, sn, SC_SDP_OA_MSID_MAX) ||
       (tn && !word_text(track, tn, SC_SDP_OA_MSID_MAX)) || next_word(&sp, &rest))
     return SC_SDP_OA_ERR_BAD_MSID;
+  if (ps->has_msid) return 0;
   ps->has_msid = 1;
   copy_text(ps->m->msid_stream, stream, sn);
   copy_text(ps->m->msid_track, track, tn);

@@ -18,10 +18,12 @@
  * and a=inactive, so the m-line count and order stay the offer's.
  *
  * The reader also refuses what would make a section ambiguous: two
- * different mids, directions or msids in one section, a repeated mid,
- * two a=setup values, two different fmtp lines for the opus PT, an
- * a=ssrc/a=msid/a=mid before the first m= line. Lines it does not know
- * are skipped.
+ * different mids or directions in one section, a mid used by two
+ * sections, two a=setup values, two different fmtp lines for the opus PT,
+ * an a=ssrc/a=msid/a=mid before the first m= line. A line repeated with
+ * the same value counts once; of several a=msid lines (one track in
+ * several streams) the first is kept. Lines it does not know are skipped,
+ * and so are the fmtp lines of other payload types.
  *
  * Owns: nothing. Pure functions over (buf, len): no I/O, no allocation,
  * no globals; results in caller structs with fixed-size arrays.
@@ -62,7 +64,7 @@ enum {
   SC_SDP_OA_ERR_BAD_FMTP = -46,          /* "bad_fmtp" */
   SC_SDP_OA_ERR_NO_AUDIO = -47,          /* "no_audio": for callers, when sc_sdp_first_audio < 0 */
   SC_SDP_OA_ERR_BAD_DIRECTION = -48,     /* "bad_direction": two different ones in a section */
-  SC_SDP_OA_ERR_BAD_MSID = -49,          /* "bad_msid": empty or too long part, repeated */
+  SC_SDP_OA_ERR_BAD_MSID = -49,          /* "bad_msid": empty, too long or a third part */
 };
 
 /* The short name of an sc_sdp_err_t or SC_SDP_OA_ERR_* ("ok" for 0). */

@@ -347,6 +347,9 @@ static void test_longest(void) {
   ASSERT_EQ(back.n, SC_SDP_OA_MAX_SECTIONS);
 }
 
+#define X16 "xxxxxxxxxxxxxxxx"
+#define LONG_FMTP X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 "x"
+
 /* Each error with the line it names. */
 static void test_errors(void) {
   struct {
@@ -369,6 +372,8 @@ static void test_errors(void) {
       {HEAD AUDIO "a=mid:a,b\r\n", SC_SDP_OA_ERR_BAD_MID, 10},
       {HEAD AUDIO "a=mid:012345678901234567890123456789012\r\n", SC_SDP_OA_ERR_BAD_MID, 10},
       {HEAD AUDIO "a=mid:a\r\na=mid:b\r\n", SC_SDP_OA_ERR_BAD_MID, 11},
+      {HEAD AUDIO "a=mid:a\r\na=mid:a\r\n" AUDIO "a=mid:b\r\na=mid:a\r\n", SC_SDP_OA_ERR_BAD_MID,
+       15},
       {HEAD AUDIO "a=mid:a\r\n" AUDIO "a=mid:a\r\n", SC_SDP_OA_ERR_BAD_MID, 13},
       {HEAD AUDIO "a=setup:holdconn\r\n", SC_SDP_OA_ERR_BAD_SETUP, 10},
       {HEAD "a=setup:actpass\r\n" AUDIO "a=setup:passive\r\n", SC_SDP_OA_ERR_BAD_SETUP, 11},
@@ -378,11 +383,13 @@ static void test_errors(void) {
       {HEAD AUDIO "a=ssrc:4294967296 cname:x\r\n", SC_SDP_OA_ERR_BAD_SSRC, 10},
       {HEAD "a=ssrc:1 cname:x\r\n" AUDIO, SC_SDP_OA_ERR_BAD_SSRC, 8},
       {HEAD AUDIO "a=fmtp:111\r\n", SC_SDP_OA_ERR_BAD_FMTP, 10},
-      {HEAD AUDIO "a=fmtp:x y=1\r\n", SC_SDP_OA_ERR_BAD_FMTP, 10},
-      {HEAD AUDIO "a=fmtp:128 y=1\r\n", SC_SDP_OA_ERR_BAD_FMTP, 10},
+      {HEAD AUDIO "a=fmtp:111  y=1\r\n", SC_SDP_OA_ERR_BAD_FMTP, 10},
+      {HEAD AUDIO "a=fmtp: 111 y=1\r\n", SC_SDP_OA_ERR_BAD_FMTP, 10},
       {HEAD AUDIO "a=fmtp:111 a=1\r\na=fmtp:111 a=2\r\n", SC_SDP_OA_ERR_BAD_FMTP, 11},
+      {HEAD AUDIO "a=fmtp:111 " LONG_FMTP "\r\n", SC_SDP_OA_ERR_BAD_FMTP, 10},
       {HEAD AUDIO "a=msid:a b c\r\n", SC_SDP_OA_ERR_BAD_MSID, 10},
-      {HEAD AUDIO "a=msid:a b\r\na=msid:c d\r\n", SC_SDP_OA_ERR_BAD_MSID, 11},
+      {HEAD AUDIO "a=msid:a b\r\na=msid: d\r\n", SC_SDP_OA_ERR_BAD_MSID, 11},
+      {HEAD AUDIO "a=msid:\r\n", SC_SDP_OA_ERR_BAD_MSID, 10},
       {HEAD AUDIO "a=msid:s 01234567890123456789012345678901234567890123456789012345678901234\r\n",
        SC_SDP_OA_ERR_BAD_MSID, 10},
       {HEAD AUDIO "a=sendonly\r\na=recvonly\r\n", SC_SDP_OA_ERR_BAD_DIRECTION, 11},
@@ -436,6 +443,16 @@ static void test_defaults(void) {
   ASSERT_EQ(s.m[1].opus_pt, -1);
   ASSERT_STREQ(s.m[1].mid, "");
   ASSERT_EQ(sc_sdp_first_audio(&s), 0);
+  /* Lines repeated with the same value, a track in two streams (the
+   * first kept), other PTs' fmtp lines of any shape. */
+  ASSERT_EQ(parse(HEAD AUDIO "a=mid:a\r\na=mid:a\r\na=sendonly\r\na=sendonly\r\n"
+                             "a=msid:s1 t\r\na=msid:s2 t\r\na=fmtp:111 x=1\r\na=fmtp:111 x=1\r\n"
+                             "a=fmtp:webrtc-datachannel max-message-size=1\r\na=fmtp:96\r\n"),
+            0);
+  ASSERT_STREQ(s.m[0].mid, "a");
+  ASSERT_STREQ(s.m[0].msid_stream, "s1");
+  ASSERT_STREQ(s.m[0].opus_fmtp, "x=1");
+  ASSERT_EQ(s.m[0].direction, SC_SDP_DIR_SENDONLY);
   /* first_audio skips stopped and opus-less sections. */
   ASSERT_EQ(parse(HEAD "m=video 9 X 96\r\n"
                        "m=audio 0 X 111\r\n" AUDIO "a=rtpmap:0 PCMU/8000\r\n"
