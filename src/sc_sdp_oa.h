@@ -14,8 +14,9 @@
  * session level (they hold for every section), so the longest text fits
  * SC_SDP_OA_OUT_MAX and our own reader. Audio is Opus only; a section we
  * do not take (video, application, audio without opus/48000/2) is
- * answered with port 0, the offer's transport and first format, its mid
- * and a=inactive, so the m-line count and order stay the offer's.
+ * answered with port 0, the offer's transport and first format (with its
+ * rtpmap), its mid and a=inactive, so the m-line count and order stay the
+ * offer's.
  *
  * The reader also refuses what would make a section ambiguous: two
  * different mids or directions in one section, a mid used by two
@@ -59,12 +60,12 @@ enum {
   SC_SDP_OA_ERR_TOO_MANY_SECTIONS = -41, /* over SC_SDP_OA_MAX_SECTIONS */
   SC_SDP_OA_ERR_BAD_MLINE = -42,         /* "bad_mline" */
   SC_SDP_OA_ERR_BAD_SETUP = -43,         /* "bad_setup" */
-  SC_SDP_OA_ERR_BAD_MID = -44,           /* "bad_mid": empty, too long, not token chars, repeated */
-  SC_SDP_OA_ERR_BAD_SSRC = -45,          /* "bad_ssrc" */
-  SC_SDP_OA_ERR_BAD_FMTP = -46,          /* "bad_fmtp" */
-  SC_SDP_OA_ERR_NO_AUDIO = -47,          /* "no_audio": for callers, when sc_sdp_first_audio < 0 */
-  SC_SDP_OA_ERR_BAD_DIRECTION = -48,     /* "bad_direction": two different ones in a section */
-  SC_SDP_OA_ERR_BAD_MSID = -49,          /* "bad_msid": empty, too long or a third part */
+  SC_SDP_OA_ERR_BAD_MID = -44,  /* "bad_mid": empty, too long, not token chars, in two sections */
+  SC_SDP_OA_ERR_BAD_SSRC = -45, /* "bad_ssrc" */
+  SC_SDP_OA_ERR_BAD_FMTP = -46, /* "bad_fmtp" */
+  SC_SDP_OA_ERR_NO_AUDIO = -47, /* "no_audio": for callers, when sc_sdp_first_audio < 0 */
+  SC_SDP_OA_ERR_BAD_DIRECTION = -48, /* "bad_direction": two different ones in a section */
+  SC_SDP_OA_ERR_BAD_MSID = -49,      /* "bad_msid": empty, too long or a third part */
 };
 
 /* The short name of an sc_sdp_err_t or SC_SDP_OA_ERR_* ("ok" for 0). */
@@ -135,8 +136,8 @@ typedef struct {
  * audio-level extmap with the offer's id if it offered one; nothing else.
  * A take must fit the offer: RECV a section the peer sends on (sendonly,
  * sendrecv), SEND one it receives on (recvonly, sendrecv), both only on
- * a section with a mid and port != 0 (or bundle_only); cname and msid parts are 1..
- * SC_SDP_OA_MSID_MAX printable characters without spaces, ssrc != 0.
+ * a section with a mid and port != 0 (or bundle_only). cname and msid
+ * parts: 1..SC_SDP_OA_MSID_MAX printable characters, no spaces; ssrc != 0.
  * Returns the length (NUL written), -EINVAL (bad local, bad take, n
  * mismatch, no accepted section), -ENOSPC (cap too small; out is ""). */
 int sc_sdp_write_answer(const sc_sdp_local_t *l, const sc_sdp_session_t *offer,
