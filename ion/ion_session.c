@@ -210,6 +210,8 @@ int ion_session_publish(ion_session_t *s, const char *sdp, size_t len, char *out
   }
   s->published = 1;
   sc_registry_set_transport(s->app->registry, s->vs, ION_TRANSPORT_KIND, "dtls_srtp");
+  /* Discord clients learn the stream's SSRC (and show it) from Speaking. */
+  sc_registry_set_speaking(s->app->registry, s->vs, 1);
 out:
   sodium_memzero(pwd, sizeof pwd);
   free(p);
@@ -222,6 +224,7 @@ int ion_session_unpublish(ion_session_t *s, ion_err_t *err) {
     return -1;
   }
   s->published = 0;
+  sc_registry_set_speaking(s->app->registry, s->vs, 0);
   sc_media_reset(s->app->media, s->vs->stats);
   sc_registry_release_ssrcs(s->app->registry, s->vs);
   sc_registry_set_transport(s->app->registry, s->vs, "", "");
