@@ -179,6 +179,10 @@ static void do_join(ion_client_t *c, ion_msg_t *m) {
     refuse_auth(c, m, "401 uid is not the token's user");
     return;
   }
+  /* Before the attach, which announces us to the room. */
+  json_decref(c->info);
+  c->info = json_is_object(m->info) ? json_deep_copy(m->info) : NULL;
+  if (c->info) json_object_del(c->info, "token"); /* never shown to others */
   c->session = ion_session_attach(c->proto->app, vs, &c->conn, c->proto->ip, c->proto->max_subs,
                                   &session_events, c);
   if (!c->session) {
@@ -186,9 +190,6 @@ static void do_join(ion_client_t *c, ion_msg_t *m) {
     return;
   }
   c->proto->sessions++;
-  json_decref(c->info);
-  c->info = json_is_object(m->info) ? json_deep_copy(m->info) : NULL;
-  if (c->info) json_object_del(c->info, "token"); /* never shown to others */
   sc_log_info_ids("ion", SC_VSTATE_IDS(vs), "joined");
   json_t *lists[2] = {json_array(), json_array()};
   sc_registry_each_peer(vs->channel, vs, collect_present, lists);

@@ -63,6 +63,7 @@ async function body() {
   const dInfo = await vs();
   const aInfo = await vs();
   const bInfo = await vs();
+  const cInfo = await vs();
   const other = await vs(snowflake());
   const d = await rawJoin(dInfo, { ca });
   const dMid = `${dInfo.user_id}-${d.ready.ssrc}`;
@@ -127,11 +128,12 @@ async function body() {
   checks.ok(yc === 'close', `an unknown URL token is closed for good (${yc})`);
   /* A uid that is not the token's user. */
   const z = await openPeer(ionUrl(srv), ca);
-  const zr = await requestOutcome(z, 'join', { rid, uid: snowflake(), info: { token: other.token } });
+  const zr = await requestOutcome(z, 'join', { rid, uid: snowflake(), info: { token: cInfo.token } });
   checks.ok(/^401 /.test(zr), `a uid that is not the token's user: ${zr}`);
 
-  /* D leaves: stream-remove and peer-leave. */
+  /* D's voice state ends (Litecord): stream-remove and peer-leave. */
   await d.close();
+  lvsp.endVoiceState({ user_id: dInfo.user_id, session_id: dInfo.session_id });
   const rmD = await a.waitNote('stream-remove', (n) => n.uid === dInfo.user_id).catch(() => null);
   const lvD = await a.waitNote('peer-leave', (n) => n.uid === dInfo.user_id).catch(() => null);
   checks.ok(rmD && rmD.mid === dMid && lvD, `D leaves: stream-remove ${JSON.stringify(rmD)} and peer-leave`);
