@@ -5,7 +5,7 @@
  * server announces subscribed to. Every RTCPeerConnection the library
  * makes is recorded, so the test reads its getStats and plays received
  * tracks into <audio> elements (Chrome counts audio energy only of a
- * track that plays).
+ * track that plays, unmuted; the browser runs with autoplay allowed).
  *
  *   await ionStart({ url, rid, uid, freq })  -> { joined, mid }
  *   await ionInbound()  -> [{ ssrc, packetsReceived, totalAudioEnergy }]
@@ -29,7 +29,6 @@ window.RTCPeerConnection = class extends NativePC {
     this.addEventListener('track', (ev) => {
       const a = document.createElement('audio');
       a.autoplay = true;
-      a.muted = true; /* the track still plays: Chrome then counts its energy */
       a.srcObject = ev.streams[0] || new MediaStream([ev.track]);
       document.body.appendChild(a);
     });
