@@ -3,6 +3,7 @@
  */
 #include "ion_proto.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "sc_log.h"
@@ -55,11 +56,43 @@ static json_t *stream_remove_json(const sc_vstate_t *peer) {
   return json_pack("{s:s, s:s, s:s}", "rid", peer->channel->id, "uid", peer->user_id, "mid", mid);
 }
 
+/* The streams a client was told of (mid -> its own copy of the key), so
+ * stream-remove only ever names a stream the client knows. */
+static void announce_stream(ion_client_t *c, const sc_vstate_t *peer) {
+  char mid[ION_MID_MAX];
+  ion_session_stream_mid(peer, mid, sizeof mid);
+  if (sc_hmap_get(&c->streams, mid)) return;
+  char *key = strdup(mid);
+  if (!key || sc_hmap_put(&c->streams, key, key) < 0) {
+    free(key);
+    return;
+  }
+  ion_conn_notify(&c->conn, "stream-add", stream_json(peer));
+}
+
+static void retract_stream(ion_client_t *c, const sc_vstate_t *peer) {
+  char mid[ION_MID_MAX];
+  ion_session_stream_mid(peer, mid, sizeof mid);
+  char *key = sc_hmap_del(&c->streams, mid);
+  if (!key) return;
+  free(key);
+  ion_conn_notify(&c->conn, "stream-remove", stream_remove_json(peer));
+}
+
+static void forget_streams(ion_client_t *c) {
+  for (size_t i = 0; i < c->streams.cap; i++) {
+    /* Deleted slots hold NULL. */
+    if (c->streams.slots[i].key) free(c->streams.slots[i].value);
+  }
+  sc_hmap_free(&c->streams);
+  sc_hmap_init(&c->streams);
+}
+
 static void notify_join(ion_client_t *c, const sc_vstate_t *peer) {
   ion_conn_notify(&c->conn, "peer-join",
                   json_pack("{s:s, s:s, s:o}", "rid", peer->channel->id, "uid", peer->user_id,
                             "info", peer_info(peer)));
-  if (ion_session_has_stream(peer)) ion_conn_notify(&c->conn, "stream-add", stream_json(peer));
+  if (ion_session_has_stream(peer)) announce_stream(c, peer);
 }
 
 /* ---- room events (from the session) ------------------------------------ */
@@ -72,7 +105,7 @@ static void ev_peer_join(void *ctx, ion_session_t *s, const sc_vstate_t *peer) {
 static void ev_peer_leave(void *ctx, ion_session_t *s, const sc_vstate_t *peer) {
   (void)s;
   ion_client_t *c = ctx;
-  ion_conn_notify(&c->conn, "stream-remove", stream_remove_json(peer));
+  retract_stream(c, peer);
   ion_conn_notify(&c->conn, "peer-leave",
                   json_pack("{s:s, s:s}", "rid", peer->channel->id, "uid", peer->user_id));
 }
@@ -82,6 +115,7 @@ static void ev_ended(void *ctx, ion_session_t *s, sc_end_reason_t why) {
   ion_client_t *c = ctx;
   c->session = NULL;
   c->proto->sessions--;
+  forget_streams(c);
   ion_conn_close(&c->conn, ION_CLOSE_FOR_GOOD,
                  why == SC_END_REPLACED       ? "replaced by another connection"
                  : why == SC_END_SHUTDOWN     ? "server shutting down"
@@ -89,7 +123,17 @@ static void ev_ended(void *ctx, ion_session_t *s, sc_end_reason_t why) {
                                               : "voice state ended");
 }
 
-static const ion_session_events_t session_events = {ev_peer_join, ev_peer_leave, ev_ended};
+static void relay_stream(const sc_vstate_t *vs, int on);
+
+/* Our own flags changed: a suppressed publisher's stream goes away for
+ * the other ion clients, and comes back when it may speak again. */
+static void ev_flags(void *ctx, ion_session_t *s) {
+  (void)ctx;
+  if (s->published) relay_stream(s->vs, ion_session_has_stream(s->vs));
+}
+
+static const ion_session_events_t session_events = {ev_peer_join, ev_peer_leave, ev_ended,
+                                                    ev_flags};
 
 /* Tells every other joined ion client of c's room. */
 typedef struct {
@@ -107,6 +151,27 @@ static void relay(const sc_vstate_t *vs, const char *method, json_t *data) {
   relay_t r = {method, data};
   sc_registry_each_peer(vs->channel, vs, relay_to, &r);
   json_decref(data);
+}
+
+/* vs's stream appears (1) or goes (0) for every other ion client. */
+typedef struct {
+  const sc_vstate_t *vs;
+  int on;
+} stream_change_t;
+
+static void stream_to(sc_vstate_t *peer, void *arg) {
+  stream_change_t *ch = arg;
+  ion_session_t *ps = ion_session_of(peer);
+  if (!ps) return;
+  if (ch->on)
+    announce_stream(ps->ev_ctx, ch->vs);
+  else
+    retract_stream(ps->ev_ctx, ch->vs);
+}
+
+static void relay_stream(const sc_vstate_t *vs, int on) {
+  stream_change_t ch = {vs, on};
+  sc_registry_each_peer(vs->channel, vs, stream_to, &ch);
 }
 
 /* ---- credentials ------------------------------------------------------- */
@@ -202,7 +267,8 @@ static void leave_room(ion_client_t *c) {
   ion_session_t *s = c->session;
   c->session = NULL;
   c->proto->sessions--;
-  if (s->published) relay(s->vs, "stream-remove", stream_remove_json(s->vs));
+  if (s->published) relay_stream(s->vs, 0);
+  forget_streams(c);
   ion_session_detach(s);
 }
 
@@ -232,7 +298,7 @@ static void do_publish(ion_client_t *c, ion_msg_t *m) {
   ion_conn_reply(&c->conn, m->id,
                  json_pack("{s:s, s:{s:s, s:s%}, s:s}", "mid", mid, "jsep", "type", "answer", "sdp",
                            answer, (size_t)n, "sfuid", ION_SFU_ID));
-  if (first) relay(c->session->vs, "stream-add", stream_json(c->session->vs));
+  if (first && ion_session_has_stream(c->session->vs)) relay_stream(c->session->vs, 1);
 }
 
 static void do_unpublish(ion_client_t *c, ion_msg_t *m) {
@@ -248,7 +314,7 @@ static void do_unpublish(ion_client_t *c, ion_msg_t *m) {
     return;
   }
   ion_conn_reply(&c->conn, m->id, NULL);
-  relay(c->session->vs, "stream-remove", stream_remove_json(c->session->vs));
+  relay_stream(c->session->vs, 0);
 }
 
 static void do_subscribe(ion_client_t *c, ion_msg_t *m) {

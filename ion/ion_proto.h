@@ -25,6 +25,7 @@
 #include "ion_msg.h"
 #include "ion_session.h"
 #include "sc_app.h"
+#include "sc_hmap.h"
 
 #define ION_SFU_ID "litecord-voice" /* sfuid and signalid: this sidecar */
 
@@ -45,6 +46,7 @@ typedef struct {
   char token[ION_MSG_FIELD_MAX + 1]; /* from the URL, "" when none */
   char peer[ION_MSG_FIELD_MAX + 1];  /* ?peer= from the URL, "" when none */
   json_t *info;                      /* the join's info (peer-join to others) */
+  sc_hmap_t streams;                 /* mids announced with stream-add (keys owned) */
 } ion_client_t;
 
 /* A socket opened with the URL's token and peer (NULL when absent):

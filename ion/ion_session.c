@@ -20,8 +20,9 @@
 
 static void on_ended(void *conn, sc_end_reason_t why);
 static void on_flags(void *conn, const sc_vstate_t *self) {
-  (void)conn; /* the media plane enforces mute, deafen and suppress */
-  (void)self;
+  ion_session_t *s = conn;
+  (void)self; /* the media plane enforces mute, deafen and suppress */
+  s->ev->flags(s->ev_ctx, s);
 }
 static void on_peer_join(void *conn, const sc_vstate_t *peer);
 static void on_peer_leave(void *conn, const sc_vstate_t *peer);
@@ -103,7 +104,7 @@ ion_session_t *ion_session_of(const sc_vstate_t *peer) {
 
 int ion_session_has_stream(const sc_vstate_t *peer) {
   const ion_session_t *s = ion_session_of(peer);
-  return peer->ops && (!s || s->published);
+  return peer->ops && (!s || (s->published && !peer->flags.suppress));
 }
 
 void ion_session_stream_mid(const sc_vstate_t *peer, char *out, size_t cap) {

@@ -19,6 +19,7 @@ const WebSocket = require('ws');
 const { runSuite, voiceState } = require('./lib/hostile');
 const { HOST, sleep } = require('./lib/server');
 const { rawJoin } = require('./lib/raw_voice_client');
+const { chromeLikeOffer: offer } = require('./lib/ion_protoo');
 
 const MAX_SUBS = 4;
 const WAIT_MS = 1500;
@@ -92,20 +93,6 @@ async function joined(ctx) {
   const r = await c.response(id);
   if (!r || !r.ok) throw new Error(`join failed: ${JSON.stringify(r)}`);
   return c;
-}
-
-function fingerprint() {
-  return crypto.randomBytes(32).toString('hex').toUpperCase().match(/../g).join(':');
-}
-
-/* A Chrome-like offer with one audio section (direction dir). */
-function offer(dir) {
-  return ['v=0', `o=- ${Date.now()} 2 IN IP4 127.0.0.1`, 's=-', 't=0 0', 'a=group:BUNDLE 0',
-    'a=msid-semantic: WMS', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'c=IN IP4 0.0.0.0',
-    'a=rtcp:9 IN IP4 0.0.0.0', 'a=ice-ufrag:Hx7q', 'a=ice-pwd:5rCXm2Y5a0gFQwvBlQ7yDkdM',
-    `a=fingerprint:sha-256 ${fingerprint()}`, 'a=setup:actpass', 'a=mid:0',
-    'a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level', `a=${dir}`, 'a=rtcp-mux',
-    'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 minptime=10;useinbandfec=1', ''].join('\r\n');
 }
 
 /* A row whose counter (ion status field, or "methods.<name>") must grow. */

@@ -15,6 +15,11 @@
  *     nothing), B gets peer-join for A and D and stream-add for D;
  *   - broadcast reaches the others as a notification with the sender's uid;
  *     keepalive answers {};
+ *   - B publishes (a Chrome-like offer): the answer is recvonly, passive,
+ *     ICE-lite; A gets stream-add with B's SSRC in tracks; A subscribes:
+ *     the answer is sendonly with a=ssrc and a=msid of B's stream; Litecord
+ *     suppresses B: stream-remove, unsuppresses: stream-add; unsubscribe,
+ *     unpublish (stream-remove);
  *   - errors: unknown method 405, subscribe to an unknown mid 404, a
  *     publish whose jsep is not an offer 400, a malformed SDP 400,
  *     requests before join 403, a second join 409;
@@ -33,7 +38,7 @@ const path = require('node:path');
 const WebSocket = require('ws');
 
 const { Checks, run, sleep } = require('./lib/checks');
-const { ionUrl, openPeer, requestOutcome } = require('./lib/ion_protoo');
+const { ionUrl, openPeer, requestOutcome, chromeLikeOffer } = require('./lib/ion_protoo');
 const { snowflake } = require('./lib/ids');
 
 const buildDir = process.env.SC_BUILD_DIR || path.join(__dirname, '..', '..', 'build');
@@ -49,7 +54,7 @@ function subprotocolOf(url, ca) {
 }
 
 async function body() {
-  const { LvspClient } = require('./lib/lvsp_client');
+  const { LvspClient, INFO_LATER } = require('./lib/lvsp_client');
   const { rawJoin } = require('./lib/raw_voice_client');
   const { startServer } = require('./lib/server');
   const srv = await startServer({ buildDir });
@@ -106,6 +111,34 @@ async function body() {
   const bc = await a.waitNote('broadcast').catch(() => null);
   checks.ok(bc && bc.uid === bInfo.user_id && bc.info && bc.info.msg === 'hello' && bc.rid === rid,
     `broadcast reaches A ${JSON.stringify(bc)}`);
+
+  /* B publishes (signalling only: a Chrome-like offer, no media). */
+  const pubB = await b.peer.request('publish', { rid, jsep: { type: 'offer', sdp: chromeLikeOffer('sendrecv') },
+    options: { codec: 'VP8' } });
+  checks.ok(new RegExp(`^${bInfo.user_id}-\\d+$`).test(pubB.mid) && pubB.jsep && pubB.jsep.type === 'answer' &&
+    /a=recvonly/.test(pubB.jsep.sdp) && /a=setup:passive/.test(pubB.jsep.sdp) && /a=ice-lite/.test(pubB.jsep.sdp),
+    `publish answers recvonly, passive, ice-lite; mid ${pubB.mid}`);
+  const bSsrc = Number(pubB.mid.split('-')[1]);
+  const addB = await a.waitNote('stream-add', (n) => n.uid === bInfo.user_id).catch(() => null);
+  checks.ok(addB && addB.mid === pubB.mid && addB.tracks[pubB.mid][0].ssrc === bSsrc,
+    `A gets stream-add for B's stream ${JSON.stringify(addB && addB.tracks)}`);
+  const subB = await a.peer.request('subscribe', { rid, mid: pubB.mid, jsep: { type: 'offer', sdp: chromeLikeOffer('recvonly') } });
+  const ans = subB.jsep ? subB.jsep.sdp : '';
+  checks.ok(subB.mid === pubB.mid && subB.sid && /a=sendonly/.test(ans) && ans.includes(`a=ssrc:${bSsrc} `) &&
+    ans.includes(`a=msid:${pubB.mid} `), `subscribe answers sendonly with B's SSRC and msid (sid ${subB.sid})`);
+  lvsp.info(INFO_LATER.VST_UPDATE, { user_id: bInfo.user_id, guild_id, suppress: true });
+  const rmB = await a.waitNote('stream-remove', (n) => n.uid === bInfo.user_id).catch(() => null);
+  checks.ok(rmB && rmB.mid === pubB.mid, 'Litecord suppresses B: A gets stream-remove for it');
+  lvsp.info(INFO_LATER.VST_UPDATE, { user_id: bInfo.user_id, guild_id, suppress: false });
+  const adds = () => a.notes.filter((n) => n.method === 'stream-add' && n.data.uid === bInfo.user_id).length;
+  for (const end = Date.now() + 3000; adds() < 2 && Date.now() < end;) await sleep(20);
+  checks.ok(adds() === 2, 'B may speak again: stream-add again');
+  checks.ok(await requestOutcome(a, 'unsubscribe', { mid: pubB.mid, sid: subB.sid }) === 'ok', 'unsubscribe by sid: ok');
+  checks.ok(/^404 /.test(await requestOutcome(a, 'unsubscribe', { sid: subB.sid })), 'the same sid again: 404');
+  checks.ok(await requestOutcome(b, 'unpublish', { rid, mid: pubB.mid }) === 'ok', 'unpublish: ok');
+  const removes = () => a.notes.filter((n) => n.method === 'stream-remove' && n.data.uid === bInfo.user_id).length;
+  for (const end = Date.now() + 3000; removes() < 2 && Date.now() < end;) await sleep(20);
+  checks.ok(removes() === 2, 'unpublish: A gets stream-remove');
 
   checks.ok(/^405 /.test(await requestOutcome(a, 'fly', { rid })), 'unknown method: 405');
   checks.ok(/^404 /.test(await requestOutcome(a, 'subscribe', { rid, mid: 'nobody-1', jsep: { type: 'offer', sdp: 'v=0\r\n' } })),

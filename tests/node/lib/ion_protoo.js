@@ -10,7 +10,9 @@
  *   p.events  // ['response join', 'notification peer-join', ...] in arrival order
  *   await p.closed  // resolves once protoo gave up for good ('close')
  *   p.close()
+ *   chromeLikeOffer('recvonly')  // an SDP offer for publish/subscribe signalling
  */
+const crypto = require('node:crypto');
 const protoo = require('protoo-client');
 
 const { HOST, sleep } = require('./server');
@@ -72,4 +74,17 @@ async function requestOutcome(p, method, data) {
   }
 }
 
-module.exports = { ionUrl, openPeer, requestOutcome };
+/* An offer as Chrome writes it with one Opus audio section of direction
+ * dir ("sendrecv" to publish, "recvonly" to subscribe): enough for the
+ * signalling; no media follows. */
+function chromeLikeOffer(dir) {
+  const fp = crypto.randomBytes(32).toString('hex').toUpperCase().match(/../g).join(':');
+  return ['v=0', `o=- ${Date.now()} 2 IN IP4 127.0.0.1`, 's=-', 't=0 0', 'a=group:BUNDLE 0',
+    'a=msid-semantic: WMS', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'c=IN IP4 0.0.0.0',
+    'a=rtcp:9 IN IP4 0.0.0.0', 'a=ice-ufrag:Hx7q', 'a=ice-pwd:5rCXm2Y5a0gFQwvBlQ7yDkdM',
+    `a=fingerprint:sha-256 ${fp}`, 'a=setup:actpass', 'a=mid:0',
+    'a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level', `a=${dir}`, 'a=rtcp-mux',
+    'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 minptime=10;useinbandfec=1', ''].join('\r\n');
+}
+
+module.exports = { ionUrl, openPeer, requestOutcome, chromeLikeOffer };
