@@ -16,6 +16,7 @@ enum {
   ION_ERR_NOT_FOUND = 404,
   ION_ERR_UNKNOWN_METHOD = 405,
   ION_ERR_ALREADY_JOINED = 409,
+  ION_ERR_TOO_LARGE = 413,
 };
 
 static const ion_session_events_t session_events;
@@ -353,8 +354,14 @@ static void do_broadcast(ion_client_t *c, ion_msg_t *m) {
   const sc_vstate_t *vs = c->session->vs;
   json_t *d = json_pack("{s:s, s:s, s:O*, s:O*}", "rid", vs->channel->id, "uid", vs->user_id,
                         "info", m->info, "data", m->payload);
+  /* Every roommate gets a copy: a sender may not fill their queues. */
+  if (!d || json_dumpb(d, NULL, 0, JSON_COMPACT) > ION_BROADCAST_MAX) {
+    json_decref(d);
+    ion_conn_reply_error(&c->conn, m->id, ION_ERR_TOO_LARGE, "broadcast too large");
+    return;
+  }
   ion_conn_reply(&c->conn, m->id, NULL);
-  if (d) relay(vs, "broadcast", d);
+  relay(vs, "broadcast", d);
 }
 
 static void request(ion_client_t *c, ion_msg_t *m) {

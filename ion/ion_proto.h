@@ -28,6 +28,7 @@
 #include "sc_hmap.h"
 
 #define ION_SFU_ID "litecord-voice" /* sfuid and signalid: this sidecar */
+#define ION_BROADCAST_MAX 8192      /* bytes of one broadcast notification; more: 413 */
 
 typedef struct {
   sc_app_t *app;

@@ -217,7 +217,11 @@ const cases = [
     }
     return outcome(c, c.request('subscribe', { rid: ctx.room.channel_id, mid: ctx.roomMid, jsep: { type: 'offer', sdp: offer('recvonly') } }));
   }),
-  row('I23', 'a request naming another room', 'error 401', 'errors_sent', async (ctx) => {
+  row('I23', 'a 20 kB broadcast (over 8 kB: every roommate would get a copy)', 'error 413', 'errors_sent', async (ctx) => {
+    const c = await joined(ctx);
+    return outcome(c, c.request('broadcast', { rid: ctx.room.channel_id, info: { blob: 'x'.repeat(20000) } }));
+  }),
+  row('I24', 'a request naming another room', 'error 401', 'errors_sent', async (ctx) => {
     const c = await joined(ctx);
     return outcome(c, c.request('broadcast', { rid: ctx.snowflake(), info: {} }));
   }),
