@@ -234,11 +234,12 @@ static void detach(sc_rtc_t *r) {
 /* ---- member state --------------------------------------------------------- */
 
 sc_rtc_t *sc_rtc_new(const sc_rtc_params_t *p) {
-  if (!p->dtls || !p->remote_ufrag[0]) return NULL;
+  if (!p->dtls || (!p->remote_ufrag[0] && !p->any_remote_ufrag)) return NULL;
   sc_rtc_t *r = calloc(1, sizeof *r);
   if (!r) return NULL;
   sc_ice_init(&r->ice);
-  if (sc_ice_set_remote_ufrag(&r->ice, p->remote_ufrag, strlen(p->remote_ufrag)) < 0) {
+  if (p->remote_ufrag[0] &&
+      sc_ice_set_remote_ufrag(&r->ice, p->remote_ufrag, strlen(p->remote_ufrag)) < 0) {
     free(r);
     return NULL;
   }
@@ -251,6 +252,16 @@ sc_rtc_t *sc_rtc_new(const sc_rtc_params_t *p) {
   r->release = p->release;
   r->policy = p->policy;
   return r;
+}
+
+void sc_rtc_set_fingerprint(sc_rtc_t *r, const uint8_t fp[SC_DTLS_FP_LEN]) {
+  memcpy(r->fp, fp, sizeof r->fp);
+  r->has_fp = 1;
+}
+
+void sc_rtc_set_codec(sc_rtc_t *r, uint8_t opus_pt, uint8_t audio_level_id) {
+  r->opus_pt = opus_pt & 0x7f;
+  r->level_id = audio_level_id <= 14 ? audio_level_id : 0;
 }
 
 const char *sc_rtc_local_ufrag(const sc_rtc_t *r) {
