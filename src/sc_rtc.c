@@ -19,7 +19,10 @@
 #include "sc_stun.h"
 #include "sc_ufrag_map.h"
 
-#define RTC_SRTP_STREAMS 4  /* SSRCs per direction: audio, and room to renegotiate */
+#define RTC_SRTP_STREAMS 4 /* SSRCs per direction: audio, and room to renegotiate */
+/* A down transport that carries every source (Vortex's receive transport)
+ * sends one SSRC per speaker in the room: sc_srtp's largest budget. */
+#define RTC_SRTP_STREAMS_ALL 64
 #define RTC_LEVEL_EXT_LEN 8 /* 0xBEDE preamble + one one-byte element, padded */
 
 struct sc_rtc {
@@ -323,7 +326,9 @@ static void after_dtls(sc_rtc_table_t *t, sc_rtc_t *r, sc_dtls_state_t st) {
   if (st == SC_DTLS_CONNECTED && !r->srtp) {
     sc_srtp_keys_t keys;
     if (sc_dtls_srtp_keys(r->dtls, &keys) == 0 &&
-        sc_srtp_new(&r->srtp, &keys, RTC_SRTP_STREAMS) == 0)
+        sc_srtp_new(&r->srtp, &keys,
+                    r->direction == SC_RTC_SEND_ONLY && !r->only_source ? RTC_SRTP_STREAMS_ALL
+                                                                        : RTC_SRTP_STREAMS) == 0)
       t->stats.dtls_connected++;
     else
       st = SC_DTLS_FAILED;
