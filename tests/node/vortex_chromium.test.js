@@ -15,7 +15,12 @@
  *   - the browser receives >= 95 % of the djs member's packets on the
  *     consumer (SSRC = the djs member's) and the decoded audio has energy;
  *   - djs receives the browser's Opus under the browser's user, and
- *     libopus decodes it to 440 Hz (+- 5 Hz).
+ *     libopus decodes it to 440 Hz (+- 5 Hz);
+ *   - a second mediasoup-client page (660 Hz) joins: the two hear each
+ *     other (Vortex to Vortex through the receive legs), and while the
+ *     first page's consumer of the second is paused on the server
+ *     (SetConsumerPause only: the page's consumer keeps running), no
+ *     packet of it arrives; resumed, they flow again.
  * DAVE is off here (LITECORD_VOICE_DAVE=off): a member without DAVE puts the room at
  * protocol 0 in the mixed-room test; this one checks the Vortex path.
  * Env: SC_BUILD_DIR, CHROMIUM. Exit 0 = pass.
@@ -59,6 +64,35 @@ function startDjs(srv, args) {
   st.child = child;
   st.say = (w) => child.proc.stdin.write(`${w}\n`);
   return st;
+}
+
+/* Packets the page has received from userId's consumer so far. */
+async function from(peer, userId) {
+  const s = (await peer.inbound()).find((x) => x.userId === userId);
+  return s ? s.packetsReceived : 0;
+}
+
+async function pausePhase(browser, srv, peer, vxInfo, info2) {
+  const { startPeer } = require('./lib/vortex_peer');
+  const peer2 = await startPeer(browser, srv, info2, { freq: 660 });
+  try {
+    const flowing = await waitFor(async () => await from(peer, info2.user_id) > 50 &&
+      await from(peer2, vxInfo.user_id) > 50, 15000, 200);
+    checks.ok(flowing, `two mediasoup-client pages hear each other: ${await from(peer, info2.user_id)} and ` +
+      `${await from(peer2, vxInfo.user_id)} packets`);
+    await peer.serverPause(info2.user_id, true);
+    await sleep(300); /* what was on the way */
+    const n1 = await from(peer, info2.user_id);
+    await sleep(1500);
+    const n2 = await from(peer, info2.user_id);
+    checks.ok(n2 - n1 <= 2, `paused on the server: ${n2 - n1} packets arrived in 1.5 s (${n1} -> ${n2})`);
+    checks.ok(await from(peer2, vxInfo.user_id) > 0, 'the other direction is not paused');
+    await peer.serverPause(info2.user_id, false);
+    checks.ok(await waitFor(async () => await from(peer, info2.user_id) > n2 + 25, 5000, 100),
+      `resumed: ${await from(peer, info2.user_id) - n2} packets since`);
+  } finally {
+    await peer2.close();
+  }
 }
 
 async function body() {
@@ -122,6 +156,7 @@ async function body() {
     }
     const st2 = await peer.state();
     checks.ok(st2.errors.length === 0, `no Vortex error replies: ${JSON.stringify(st2.errors)}`);
+    await pausePhase(b.browser, srv, peer, vxInfo, await vs());
   } finally {
     if (peer) await peer.close();
     await b.close();

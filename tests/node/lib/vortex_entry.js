@@ -14,6 +14,8 @@
  *   await vxInbound()   -> [{ userId, ssrc, packetsReceived, totalAudioEnergy }]
  *   await vxOutbound()  -> [{ ssrc, packetsSent }]
  *   vxState()           -> { events, errors, consumers, close }
+ *   await vxServerPause(userId, paused)  SetConsumerPause only (the page's
+ *                       consumer keeps running: what arrives is what the server sends)
  *   await vxLeave()
  */
 const { Device } = require('mediasoup-client');
@@ -128,6 +130,12 @@ window.vxState = () => ({
   sendState: st.send && st.send.connectionState,
   recvState: st.recv && st.recv.connectionState,
 });
+
+window.vxServerPause = async (userId, paused) => {
+  const c = st.consumers.get(userId);
+  if (!c) throw new Error(`no consumer of ${userId}`);
+  await st.sig.request('SetConsumerPause', { id: c.id, paused });
+};
 
 window.vxLeave = async () => {
   if (st.producer) st.producer.close();
