@@ -21,8 +21,8 @@
  *     first page's consumer of the second is paused on the server
  *     (SetConsumerPause only: the page's consumer keeps running), no
  *     packet of it arrives; resumed, they flow again.
- * DAVE is off here (LITECORD_VOICE_DAVE=off): a member without DAVE puts the room at
- * protocol 0 in the mixed-room test; this one checks the Vortex path.
+ * DAVE is at its default: the Vortex member attaches with e2ee capability
+ * 0 (sc_registry_set_e2ee), so the djs member must not encrypt for it.
  * Env: SC_BUILD_DIR, CHROMIUM. Exit 0 = pass.
  */
 const fs = require('node:fs');
@@ -101,7 +101,7 @@ async function body() {
   const { opusTool } = require('./lib/opus_tool');
   const { startServer } = require('./lib/server');
   const { startPeer } = require('./lib/vortex_peer');
-  const srv = await startServer({ buildDir, env: { LITECORD_VOICE_DAVE: 'off' } });
+  const srv = await startServer({ buildDir });
   servers.push(srv);
   const ca = fs.readFileSync(srv.certPath);
   const lvsp = await LvspClient.connect(srv.lvspUrl, { secret: srv.secret, ca });
