@@ -168,7 +168,6 @@ static void h_produce(vx_front_t *f, vx_conn_t *c, vx_session_t *s, const vx_req
       {-EALREADY, "already producing audio"},
       {-EPERM, "server muted or suppressed"},
       {-ENOTCONN, "send transport not connected"},
-      {-EEXIST, "one producer SSRC per send transport"},
   };
   if (rc == -ENOMEM) {
     fail(c, VX_CLOSE_SERVER_ERROR, "out of memory");

@@ -20,7 +20,9 @@
  *     other (Vortex to Vortex through the receive legs), and while the
  *     first page's consumer of the second is paused on the server
  *     (SetConsumerPause only: the page's consumer keeps running), no
- *     packet of it arrives; resumed, they flow again.
+ *     packet of it arrives; resumed, they flow again; and when the second
+ *     page closes its producer and makes a new one (a new SSRC, revite's
+ *     microphone toggle), the first consumes it anew and hears it.
  * DAVE is at its default: the Vortex member attaches with e2ee capability
  * 0 (sc_registry_set_e2ee), so the djs member must not encrypt for it.
  * Env: SC_BUILD_DIR, CHROMIUM. Exit 0 = pass.
@@ -90,6 +92,17 @@ async function pausePhase(browser, srv, peer, vxInfo, info2) {
     await peer.serverPause(info2.user_id, false);
     checks.ok(await waitFor(async () => await from(peer, info2.user_id) > n2 + 25, 5000, 100),
       `resumed: ${await from(peer, info2.user_id) - n2} packets since`);
+    /* The second page closes its producer and makes a new one (a new SSRC
+     * on the same send transport): the first consumes it anew and hears it. */
+    const before = await peer.state();
+    const ssrc2 = await peer2.reproduce(660);
+    const again = await waitFor(async () => {
+      const st = await peer.state();
+      const c = st.consumers.find((x) => x.userId === info2.user_id);
+      return c && before.consumers.every((x) => x.id !== c.id) && await from(peer, info2.user_id) > 25;
+    }, 10000, 200);
+    checks.ok(again, `a new producer (SSRC ${ssrc2}) on the same transport is consumed and heard: ` +
+      `${await from(peer, info2.user_id)} packets, errors ${JSON.stringify((await peer.state()).errors)}`);
   } finally {
     await peer2.close();
   }
