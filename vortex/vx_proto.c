@@ -272,6 +272,18 @@ void vx_proto_open(vx_front_t *f, vx_conn_t *c, const vx_io_t *io, void *io_ctx)
   f->connections++;
 }
 
+/* A readable request: the state's verdict, then its handler. */
+static void dispatch(vx_front_t *f, vx_conn_t *c, const vx_req_t *r) {
+  f->counts.requests[r->type]++;
+  vx_session_t *s = c->session;
+  int need = table[r->type].need;
+  if ((need >= NEED_AUTH && !s) || (need == NEED_TRANSPORTS && !s->transports)) {
+    fail(c, VX_CLOSE_WRONG_STATE, !s ? "authenticate first" : "initialize transports first");
+    return;
+  }
+  table[r->type].fn(f, c, s, r);
+}
+
 void vx_proto_text(vx_front_t *f, vx_conn_t *c, const char *buf, size_t len) {
   if (c->closing) return;
   vx_req_t r;
@@ -280,17 +292,10 @@ void vx_proto_text(vx_front_t *f, vx_conn_t *c, const char *buf, size_t len) {
   if (p != VX_PARSE_OK) {
     f->counts.refused[p]++;
     fail(c, VX_CLOSE_UNPARSABLE, why);
-    return;
+  } else {
+    dispatch(f, c, &r);
   }
-  f->counts.requests[r.type]++;
-  vx_session_t *s = c->session;
-  int need = table[r.type].need;
-  if ((need >= NEED_AUTH && !s) || (need == NEED_TRANSPORTS && !s->transports)) {
-    fail(c, VX_CLOSE_WRONG_STATE, !s ? "authenticate first" : "initialize transports first");
-    return;
-  }
-  table[r.type].fn(f, c, s, &r);
-  sodium_memzero(r.token, sizeof r.token);
+  sodium_memzero(r.token, sizeof r.token); /* a voice token never outlives its frame */
 }
 
 void vx_proto_binary(vx_front_t *f, vx_conn_t *c) {
