@@ -223,6 +223,17 @@ async function body() {
   checks.ok(await waitFor(() => b.sig.events.some((e) => e.type === 'UserLeft' && e.data.id === infoA.user_id), 3000),
     'B gets UserLeft {id: A} when A\'s socket closes');
   b.sig.close();
+
+  /* What happened above, in /metrics. */
+  const { adminGet } = require('./lib/admin_client');
+  const text = (await adminGet(srv.adminUrl, '/metrics', srv.adminToken())).text;
+  const metric = (line) => { const m = text.match(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm')); return m ? Number(m[1]) : 0; };
+  checks.ok(metric('litecord_voice_vortex_closes_total{code="1002"}') === 2 &&
+    metric('litecord_voice_vortex_closes_total{code="4001"}') === 1 &&
+    metric('litecord_voice_vortex_errors_total{error="ConsumerNotFound"}') === 2 &&
+    metric('litecord_voice_vortex_requests_total{type="StartConsume"}') >= 4 &&
+    metric('litecord_voice_vortex_authenticated_total') === 4,
+  `/metrics: ${text.split('\n').filter((l) => l.startsWith('litecord_voice_vortex_')).join(', ')}`);
   await lvsp.close().catch(() => {});
 }
 
