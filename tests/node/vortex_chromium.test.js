@@ -22,7 +22,8 @@
  *     (SetConsumerPause only: the page's consumer keeps running), no
  *     packet of it arrives; resumed, they flow again; and when the second
  *     page closes its producer and makes a new one (a new SSRC, revite's
- *     microphone toggle), the first consumes it anew and hears it.
+ *     microphone toggle), the first consumes it anew and hears it; a
+ *     server deafen (LVSP) stops everything to the first page, not from it.
  * DAVE is at its default: the Vortex member attaches with e2ee capability
  * 0 (sc_registry_set_e2ee), so the djs member must not encrypt for it.
  * Env: SC_BUILD_DIR, CHROMIUM. Exit 0 = pass.
@@ -74,7 +75,7 @@ async function from(peer, userId) {
   return s ? s.packetsReceived : 0;
 }
 
-async function pausePhase(browser, srv, peer, vxInfo, info2) {
+async function pausePhase(browser, srv, peer, vxInfo, info2, lvsp) {
   const { startPeer } = require('./lib/vortex_peer');
   const peer2 = await startPeer(browser, srv, info2, { freq: 660 });
   try {
@@ -103,6 +104,16 @@ async function pausePhase(browser, srv, peer, vxInfo, info2) {
     }, 10000, 200);
     checks.ok(again, `a new producer (SSRC ${ssrc2}) on the same transport is consumed and heard: ` +
       `${await from(peer, info2.user_id)} packets, errors ${JSON.stringify((await peer.state()).errors)}`);
+    /* Litecord deafens the first page's user: its receive leg gets nothing. */
+    const { INFO_LATER } = require('./lib/lvsp_client');
+    lvsp.info(INFO_LATER.VST_UPDATE, { user_id: vxInfo.user_id, guild_id: vxInfo.guild_id, deaf: true });
+    await sleep(300);
+    const d1 = await from(peer, info2.user_id);
+    const o1 = await from(peer2, vxInfo.user_id);
+    await sleep(1500);
+    const d2 = await from(peer, info2.user_id);
+    checks.ok(d2 - d1 <= 2, `server-deafened: ${d2 - d1} packets reached the deafened page in 1.5 s`);
+    checks.ok(await from(peer2, vxInfo.user_id) > o1 + 25, 'the deafened user is still heard');
   } finally {
     await peer2.close();
   }
@@ -169,7 +180,7 @@ async function body() {
     }
     const st2 = await peer.state();
     checks.ok(st2.errors.length === 0, `no Vortex error replies: ${JSON.stringify(st2.errors)}`);
-    await pausePhase(b.browser, srv, peer, vxInfo, await vs());
+    await pausePhase(b.browser, srv, peer, vxInfo, await vs(), lvsp);
   } finally {
     if (peer) await peer.close();
     await b.close();
