@@ -170,9 +170,9 @@ async function body() {
       'djs member is Ready');
     peer = await startPeer(b.browser, srv, glInfo, { freq: 440 });
     checks.ok(true, `the Galène client joined group ${glInfo.channel_id} and its up stream was answered`);
-    await waitFor(async () => (await peer.inbound()).length > 0, 10000);
     const connected = await peer.page.evaluate(() => window.gc.waitConnected(15000));
-    checks.ok(connected, 'every peer connection (up and down) reaches "connected"');
+    const events = await peer.page.evaluate(() => window.gc.events);
+    checks.ok(connected, `every peer connection (up and down) reaches "connected": ${JSON.stringify(events)}`);
     const msgs = await peer.messages();
     checkGreeting(msgs, glInfo, djsInfo, peer.clientId);
     checkOffer(msgs, djsInfo, djs.ready.ssrc);

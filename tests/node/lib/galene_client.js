@@ -19,6 +19,7 @@
  * an up stream (we answer `close`); `renegotiate` is sent when a down
  * stream's ICE fails; pings are answered. Received tracks play into muted
  * <audio> elements (Chrome decodes, and counts audio energy, only then).
+ * this.events records each pc's connection states with their times.
  * Injected into a page as a classic script (window.GaleneClient).
  */
 (function (root) {
@@ -43,6 +44,11 @@
       this.username = null;
       this.closed = null;
       this.errors = [];
+      this.events = [];
+    }
+
+    watch(kind, id, pc) {
+      pc.onconnectionstatechange = () => this.events.push({ t: Date.now(), kind, id, state: pc.connectionState });
     }
 
     send(m) {
@@ -153,6 +159,7 @@
         const pc = new RTCPeerConnection();
         c = { pc, source: m.source, username: m.username, audio: null, sent: false, pending: [] };
         this.down[m.id] = c;
+        this.watch('down', m.id, pc);
         pc.onicecandidate = (e) => {
           if (!e.candidate) return;
           if (c.sent) this.send({ type: 'ice', id: m.id, candidate: e.candidate });
@@ -167,7 +174,6 @@
             return;
           }
           const audio = document.createElement('audio');
-          audio.muted = true;
           audio.autoplay = true;
           audio.srcObject = e.streams[0];
           document.body.appendChild(audio);
@@ -208,6 +214,7 @@
       const pc = new RTCPeerConnection();
       const c = { pc, ctx, sent: false, pending: [] };
       this.up[id] = c;
+      this.watch('up', id, pc);
       pc.onicecandidate = (e) => {
         if (!e.candidate) return;
         if (c.sent) this.send({ type: 'ice', id, candidate: e.candidate });
