@@ -175,16 +175,13 @@ void gl_session_request(gl_session_t *s, int wants_audio) {
   }
 }
 
-/* Reads an SDP from the client: the session and its first Opus audio
- * section, or -1 after refusing (bad_sdp) with the parser's reason. */
-static int read_sdp(gl_session_t *s, const gl_msg_t *m, sc_sdp_session_t *sess) {
-  char why[96];
+/* Reads an SDP from the client: the session and the index of its first
+ * Opus audio section, or -1 with the reason in why. */
+static int read_sdp(const gl_msg_t *m, sc_sdp_session_t *sess, char *why, size_t why_len) {
   int rc = m->sdp_len ? sc_sdp_parse_session(m->sdp, m->sdp_len, sess) : SC_SDP_OA_ERR_NO_SECTIONS;
   int idx = rc < 0 ? -1 : sc_sdp_first_audio(sess);
-  if (idx < 0) {
-    snprintf(why, sizeof why, "bad sdp: %s", rc < 0 ? sc_sdp_oa_err_name(rc) : "no opus audio");
-    refuse(s, GL_REFUSE_BAD_SDP, why);
-  }
+  if (idx < 0)
+    snprintf(why, why_len, "bad sdp: %s", rc < 0 ? sc_sdp_oa_err_name(rc) : "no opus audio");
   return idx;
 }
 
@@ -196,11 +193,12 @@ void gl_session_down_answer(gl_session_t *s, const gl_msg_t *m) {
   }
   sc_sdp_session_t *sess = malloc(sizeof *sess);
   if (!sess) return;
-  int idx = read_sdp(s, m, sess);
+  char why[96] = "bad sdp: ice ufrag";
+  int idx = read_sdp(m, sess, why, sizeof why);
   if (idx < 0 || sc_rtc_set_remote(d->pending, sess->t.ufrag,
                                    sess->t.has_fingerprint ? sess->t.fingerprint : NULL) < 0) {
-    if (idx >= 0) refuse(s, GL_REFUSE_BAD_SDP, "bad sdp: ice ufrag");
-    drop_down(s, d, 1);
+    drop_down(s, d, 1); /* close {id}: we are its offerer */
+    refuse(s, GL_REFUSE_BAD_SDP, why);
     free(sess);
     return;
   }
@@ -293,7 +291,8 @@ void gl_session_up_offer(gl_session_t *s, const gl_msg_t *m) {
   if (check_up(s, m) < 0) return;
   sc_sdp_session_t *sess = malloc(sizeof *sess);
   char *sdp = malloc(SC_SDP_OA_OUT_MAX);
-  int idx = sess && sdp ? read_sdp(s, m, sess) : -1;
+  char why[96] = "out of memory";
+  int idx = sess && sdp ? read_sdp(m, sess, why, sizeof why) : -1;
   sc_rtc_t *r = NULL;
   if (idx >= 0) {
     const sc_sdp_msection_t *a = &sess->m[idx];
@@ -301,13 +300,13 @@ void gl_session_up_offer(gl_session_t *s, const gl_msg_t *m) {
     if (r && sess->t.has_fingerprint) sc_rtc_set_remote(r, sess->t.ufrag, sess->t.fingerprint);
   }
   if (r && write_up_answer(s, sess, idx, r, sdp, SC_SDP_OA_OUT_MAX) < 0) {
-    refuse(s, GL_REFUSE_BAD_SDP, "bad sdp: cannot answer it");
+    snprintf(why, sizeof why, "bad sdp: cannot answer it");
     sc_rtc_free(r);
     r = NULL;
   }
   free(sess);
   if (!r) {
-    send_id(s, "abort", m->id);
+    abort_up(s, m->id, GL_REFUSE_BAD_SDP, why);
     free(sdp);
     return;
   }
