@@ -35,11 +35,12 @@ static int peer_present(const sc_vstate_t *vs) {
   return !vs->flags.mute && !vs->flags.suppress;
 }
 
-/* A member's Galène id: a Galène client's own (its handshake id), anyone
- * else's user id. */
-static const char *member_id(const sc_vstate_t *vs) {
-  if (vs->ops == &gl_session_attach_ops) return ((const gl_session_t *)vs->conn)->client_id;
-  return vs->user_id;
+/* A member's Galène id as this client knows it: its own handshake id for
+ * itself (protocol.js files its up streams under it), the user id for
+ * everyone else (stable from join to leave, whatever the member's front
+ * end: the registry detaches a leaving member before telling us). */
+static const char *member_id(const gl_session_t *s, const sc_vstate_t *vs) {
+  return vs == s->vs ? s->client_id : vs->user_id;
 }
 
 static void send_joined(gl_session_t *s, const char *kind) {
@@ -52,7 +53,7 @@ static void send_joined(gl_session_t *s, const char *kind) {
 
 static void send_user(gl_session_t *s, const char *kind, const sc_vstate_t *vs) {
   send_msg(s, json_pack("{s:s, s:s, s:s, s:s, s:o, s:{}}", "type", "user", "kind", kind, "id",
-                        member_id(vs), "username", vs->user_id, "permissions",
+                        member_id(s, vs), "username", vs->user_id, "permissions",
                         permissions(peer_present(vs)), "data"));
 }
 
@@ -106,7 +107,7 @@ static void drop_down(gl_session_t *s, gl_down_t *d, int tell_client) {
 }
 
 /* A fresh transport for d and our offer of it. 0 or -1 (logged). */
-static int send_down_offer(gl_session_t *s, gl_down_t *d, const sc_vstate_t *peer) {
+static int send_down_offer(gl_session_t *s, gl_down_t *d) {
   sc_rtc_t *r = new_rtc(s, "pending", SC_RTC_SEND_ONLY, GL_OPUS_PT, 0, d->source_ssrc);
   if (!r) return -1;
   char stream[SC_ID_MAX + 2], track[SC_ID_MAX + 2], sdp[SC_SDP_OA_OUT_MAX];
@@ -129,8 +130,7 @@ static int send_down_offer(gl_session_t *s, gl_down_t *d, const sc_vstate_t *pee
   if (d->pending) sc_rtc_free(d->pending);
   d->pending = r;
   send_msg(s, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "offer", "id", d->id, "label",
-                        "camera", "source", peer ? member_id(peer) : d->peer_user, "username",
-                        d->peer_user, "sdp", sdp));
+                        "camera", "source", d->peer_user, "username", d->peer_user, "sdp", sdp));
   if (s->conn) s->conn->counts->down_offers++;
   return 0;
 }
@@ -153,7 +153,7 @@ static void offer_down(gl_session_t *s, const sc_vstate_t *peer) {
   snprintf(d->peer_user, sizeof d->peer_user, "%s", peer->user_id);
   snprintf(d->id, sizeof d->id, "lcv-%u", ++s->next_down);
   if (s->conn) s->conn->counts->down_streams++;
-  if (send_down_offer(s, d, peer) < 0) drop_down(s, d, 0);
+  if (send_down_offer(s, d) < 0) drop_down(s, d, 0);
 }
 
 static void offer_each(sc_vstate_t *peer, void *arg) {
@@ -218,7 +218,7 @@ void gl_session_renegotiate(gl_session_t *s, const char *id) {
     refuse(s, GL_REFUSE_NOT_OURS, "renegotiate: unknown stream");
     return;
   }
-  if (send_down_offer(s, d, NULL) < 0) drop_down(s, d, 1);
+  if (send_down_offer(s, d) < 0) drop_down(s, d, 1);
 }
 
 void gl_session_abort_down(gl_session_t *s, const char *id) {

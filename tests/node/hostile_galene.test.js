@@ -14,7 +14,7 @@
  * not. The last rows check that Litecord's flags reach a joined client:
  * server mute -> `joined change` without `present` (then an offer is
  * aborted), the end of the voice state -> `usermessage kicked` + `joined
- * leave`.
+ * leave`; a second connection with the same token replaces the first.
  */
 const http = require('node:http');
 
@@ -196,6 +196,21 @@ const cases = [
       const got = c.frames.slice(from).map(describe).join(' + ');
       c.ws.terminate();
       return got;
+    },
+  },
+  {
+    id: 'G25', plane: 'galene', what: 'a second connection joins with the same token (it replaces the first)',
+    expect: 'joined join; first: usermessage kicked + joined leave',
+    run: async (ctx) => {
+      const vs = await voiceState(ctx);
+      const first = await glOpen(ctx, { vs });
+      const from = first.frames.length;
+      const second = await glOpen(ctx, { vs });
+      await waitFrame(first, (f) => f.type === 'joined' && f.kind === 'leave');
+      const got = first.frames.slice(from).map(describe).join(' + ');
+      first.ws.terminate();
+      second.ws.terminate();
+      return `joined join; first: ${got}`;
     },
   },
 ];
