@@ -106,8 +106,9 @@ static void drop_down(gl_session_t *s, gl_down_t *d, int tell_client) {
   memset(d, 0, sizeof *d);
 }
 
-/* A fresh transport for d and our offer of it. 0 or -1 (logged). */
-static int send_down_offer(gl_session_t *s, gl_down_t *d) {
+/* A fresh transport for d and our offer of it (replaces: the id of the
+ * stream it replaces, or NULL). 0 or -1. */
+static int send_down_offer(gl_session_t *s, gl_down_t *d, const char *replaces) {
   sc_rtc_t *r = new_rtc(s, "pending", SC_RTC_SEND_ONLY, GL_OPUS_PT, 0, d->source_ssrc);
   if (!r) return -1;
   char stream[SC_ID_MAX + 2], track[SC_ID_MAX + 2], sdp[SC_SDP_OA_OUT_MAX];
@@ -129,8 +130,10 @@ static int send_down_offer(gl_session_t *s, gl_down_t *d) {
   }
   if (d->pending) sc_rtc_free(d->pending);
   d->pending = r;
-  send_msg(s, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "offer", "id", d->id, "label",
-                        "camera", "source", d->peer_user, "username", d->peer_user, "sdp", sdp));
+  json_t *offer = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "offer", "id", d->id, "label",
+                            "camera", "source", d->peer_user, "username", d->peer_user, "sdp", sdp);
+  if (offer && replaces) json_object_set_new(offer, "replace", json_string(replaces));
+  send_msg(s, offer);
   if (s->conn) s->conn->counts->down_offers++;
   return 0;
 }
@@ -153,7 +156,7 @@ static void offer_down(gl_session_t *s, const sc_vstate_t *peer) {
   snprintf(d->peer_user, sizeof d->peer_user, "%s", peer->user_id);
   snprintf(d->id, sizeof d->id, "lcv-%u", ++s->next_down);
   if (s->conn) s->conn->counts->down_streams++;
-  if (send_down_offer(s, d) < 0) drop_down(s, d, 0);
+  if (send_down_offer(s, d, NULL) < 0) drop_down(s, d, 0);
 }
 
 static void offer_each(sc_vstate_t *peer, void *arg) {
@@ -218,7 +221,14 @@ void gl_session_renegotiate(gl_session_t *s, const char *id) {
     refuse(s, GL_REFUSE_NOT_OURS, "renegotiate: unknown stream");
     return;
   }
-  if (send_down_offer(s, d) < 0) drop_down(s, d, 1);
+  /* A browser restarts ICE on a re-offer but keeps its DTLS session,
+   * which a fresh transport of ours cannot take over: the stream is
+   * replaced instead (protocol.js closes the old peer connection and opens
+   * a new one for an offer with `replace`), on the same leg. */
+  char old[GL_ID_MAX + 1];
+  snprintf(old, sizeof old, "%s", d->id);
+  snprintf(d->id, sizeof d->id, "lcv-%u", ++s->next_down);
+  if (send_down_offer(s, d, old) < 0) drop_down(s, d, 1);
 }
 
 void gl_session_abort_down(gl_session_t *s, const char *id) {

@@ -80,7 +80,8 @@ void gl_session_request(gl_session_t *s, int wants_audio);
 void gl_session_up_offer(gl_session_t *s, const gl_msg_t *m);
 /* The client's answer to our offer of down stream m->id. */
 void gl_session_down_answer(gl_session_t *s, const gl_msg_t *m);
-/* `renegotiate {id}`: a new offer for the down stream, fresh credentials. */
+/* `renegotiate {id}`: a new offer for the down stream with fresh
+ * credentials, under a new id with `replace: id`. */
 void gl_session_renegotiate(gl_session_t *s, const char *id);
 /* `close {id}`: the client stops its up stream. */
 void gl_session_close_up(gl_session_t *s, const char *id);

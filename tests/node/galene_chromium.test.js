@@ -16,6 +16,9 @@
  *   - the server offers exactly one down stream, for the djs member
  *     (source = its user id), whose SDP carries a=msid and a=ssrc = the
  *     djs member's SSRC (op 5 told djs's roommates the same);
+ *   - `renegotiate` of it: a new offer (new id, `replace` = the old one,
+ *     fresh ICE credentials) whose peer connection connects; the audio
+ *     below flows on it;
  *   - the browser's down pc receives >= 95 % of the djs member's packets
  *     and the decoded audio has energy (getStats: packetsReceived,
  *     totalAudioEnergy);
@@ -141,6 +144,26 @@ function checkOffer(msgs, djsInfo, djsSsrc) {
     `the offer is sendonly, ICE-lite, actpass, with a=msid and a=ssrc:${djsSsrc}`);
 }
 
+/* The client asks for a new offer of its down stream (what protocol.js
+ * does when its ICE fails): a new stream with fresh ICE credentials
+ * replaces it, and its peer connection connects; the audio checks that
+ * follow run on it. */
+async function renegotiate(peer) {
+  const old = (await peer.messages()).find((m) => m.type === 'offer');
+  const from = (await peer.messages()).length;
+  await peer.page.evaluate((id) => window.gc.renegotiate(id), old.id);
+  const fresh = await peer.page.evaluate((id, n) => window.gc.waitFor((m) => m.type === 'offer' && m.replace === id, 5000, n),
+    old.id, from).catch(() => ({}));
+  const ufrag = (sdp) => ((sdp || '').match(/a=ice-ufrag:(\S+)/) || [])[1];
+  checks.ok(fresh.id && fresh.id !== old.id && fresh.source === old.source && ufrag(fresh.sdp) && ufrag(fresh.sdp) !== ufrag(old.sdp),
+    `renegotiate ${old.id}: offer ${fresh.id} replaces it, ufrag ${ufrag(old.sdp)} -> ${ufrag(fresh.sdp)}`);
+  const ok = await waitFor(() => peer.page.evaluate((id) => {
+    const c = window.gc.down[id];
+    return Boolean(c) && c.pc.connectionState === 'connected' && Object.keys(window.gc.down).length === 1;
+  }, fresh.id), 10000);
+  checks.ok(ok, `the replacing down stream ${fresh.id} connects (and is the only one)`);
+}
+
 async function body() {
   const { launchBrowser } = require('./lib/chromium');
   const { LvspClient } = require('./lib/lvsp_client');
@@ -176,6 +199,7 @@ async function body() {
     const msgs = await peer.messages();
     checkGreeting(msgs, glInfo, djsInfo, peer.clientId);
     checkOffer(msgs, djsInfo, djs.ready.ssrc);
+    await renegotiate(peer);
     await sleep(500);
 
     djs.say('play');
@@ -198,7 +222,7 @@ async function body() {
     checks.ok(errors.length === 0, `the client saw no protocol error: ${JSON.stringify(errors)}`);
     const st = await galeneState(srv);
     const refused = st ? Object.values(st.refused).reduce((x, y) => x + y, 0) : -1;
-    checks.ok(st && st.joins === 1 && st.up_answers === 1 && st.down_answers === 1 && refused === 0,
+    checks.ok(st && st.joins === 1 && st.up_answers === 1 && st.down_offers === 2 && st.down_answers === 2 && refused === 0,
       `server counters: ${JSON.stringify(st && { joins: st.joins, up_answers: st.up_answers, down_offers: st.down_offers, down_answers: st.down_answers, refused })}`);
   } finally {
     if (peer) await peer.close();
