@@ -56,6 +56,11 @@ typedef struct gl_session {
   int present;     /* may publish (not server muted, not suppressed) */
   int deaf;
   char up_id[GL_ID_MAX + 1]; /* "" while not publishing */
+  /* The up stream's ICE credentials (ours, and the client's ufrag): a
+   * renegotiation that keeps them is answered with them, on the same
+   * transport. */
+  char up_ufrag[SC_ICE_UFRAG_LEN + 1], up_pwd[SC_ICE_PWD_LEN + 1];
+  char up_remote_ufrag[SC_RTC_CRED_MAX + 1];
   gl_down_t down[GL_DOWN_MAX];
   uint64_t sdp_session;
   unsigned sdp_version, next_down;

@@ -234,6 +234,18 @@
       return id;
     }
 
+    /* A new offer for up stream id (kind "renegotiate"; iceRestart: new
+     * ICE credentials, as protocol.js does when its ICE fails); resolves
+     * with the server's reply (answer, applied, or abort). */
+    async renegotiateUp(id, { iceRestart = false } = {}) {
+      const c = this.up[id];
+      await c.pc.setLocalDescription(await c.pc.createOffer({ iceRestart }));
+      const from = this.messages.length;
+      this.send({ type: 'offer', id, label: 'camera', source: this.id, username: this.username,
+                  kind: 'renegotiate', sdp: c.pc.localDescription.sdp });
+      return this.waitFor((x) => (x.type === 'answer' || x.type === 'abort') && x.id === id, 10000, from);
+    }
+
     async waitConnected(ms = 15000) {
       const end = Date.now() + ms;
       const all = () => [...Object.values(this.up), ...Object.values(this.down)];
