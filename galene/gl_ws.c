@@ -11,6 +11,7 @@
 #include "gl_settings.h"
 #include "sc_frontend.h"
 #include "sc_log.h"
+#include "sc_metrics.h"
 #include "sc_server.h"
 #include "sc_wsq.h"
 
@@ -189,6 +190,23 @@ static json_t *gl_status(sc_app_t *app, int slot) {
                    "received", received, "refused", refused);
 }
 
+static void gl_metrics(sc_app_t *app, int slot, sc_metrics_t *m) {
+  gl_front_t *f = app->frontend_state[slot];
+  if (!f) return;
+  const gl_counts_t *c = &f->counts;
+  sc_metrics_gauge(m, "litecord_voice_galene_sessions", "Galene clients joined to a voice state",
+                   (double)c->sessions);
+  sc_metrics_gauge(m, "litecord_voice_galene_down_streams",
+                   "Galene down streams (one per client and speaker)", (double)c->down_streams);
+  sc_metrics_counter(m, "litecord_voice_galene_joins_total", "Galene joins accepted", c->joins);
+  sc_metrics_family(m, "litecord_voice_galene_refused_total", SC_METRIC_COUNTER,
+                    "Galene messages refused, by reason (docs/GALENE.md)");
+  for (int i = 0; i < GL_REFUSE_COUNT; i++) {
+    sc_label_t l = {"reason", gl_conn_refuse_name(i)};
+    sc_metrics_sample_u64(m, &l, 1, c->refused[i]);
+  }
+}
+
 static const sc_frontend_t gl_frontend = {
     .name = "galene",
     .order = 30,
@@ -197,5 +215,6 @@ static const sc_frontend_t gl_frontend = {
     .settings = &gl_settings_table,
     .banner = gl_settings_banner,
     .status = gl_status,
+    .metrics = gl_metrics,
 };
 SC_FRONTEND_REGISTER(gl_frontend);
