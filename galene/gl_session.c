@@ -109,6 +109,8 @@ static void drop_down(gl_session_t *s, gl_down_t *d, int tell_client) {
 /* A fresh transport for d and our offer of it (replaces: the id of the
  * stream it replaces, or NULL). 0 or -1. */
 static int send_down_offer(gl_session_t *s, gl_down_t *d, const char *replaces) {
+  /* The client's ufrag comes with its answer (sc_rtc_set_remote); until
+   * then the transport is ours alone, never posted. */
   sc_rtc_t *r = new_rtc(s, "pending", SC_RTC_SEND_ONLY, GL_OPUS_PT, 0, d->source_ssrc);
   if (!r) return -1;
   char stream[SC_ID_MAX + 2], track[SC_ID_MAX + 2], sdp[SC_SDP_OA_OUT_MAX];
