@@ -103,10 +103,32 @@ static dv_dave_t *dave_of(dv_e2ee_t *e, dv_session_t *s) {
   return dv_e2ee_call(e, s->vs->channel->id);
 }
 
+/* A member of another front end whose client cannot do DAVE. */
+static int is_foreign(const sc_vstate_t *peer) {
+  return peer->ops && peer->ops != &dv_session_attach_ops && peer->max_dave_version < 1;
+}
+
+typedef struct {
+  dv_dave_t *dave;
+  int rc;
+} scan_t;
+
+static void count_foreign(sc_vstate_t *peer, void *arg) {
+  scan_t *scan = arg;
+  if (is_foreign(peer) && dv_dave_foreign_join(scan->dave, peer) < 0) scan->rc = -ENOMEM;
+}
+
 int dv_e2ee_join(dv_e2ee_t *e, dv_session_t *s, int max, int enabled) {
   s->dave_max = max;
   call_t *c = call_for(e, s, enabled);
   if (!c) return -ENOMEM;
+  /* Members of other front ends already here (a new call, or ones that
+   * came while this gateway had nobody in the room) count before the
+   * joiner is told its version; its own state is Discord's from now on. */
+  dv_dave_foreign_leave(c->dave, s->vs);
+  scan_t scan = {c->dave, 0};
+  sc_registry_each_peer(s->vs->channel, s->vs, count_foreign, &scan);
+  if (scan.rc < 0) return scan.rc;
   int numeric;
   uint64_t user = group_of(s->vs->user_id, &numeric);
   /* Credentials are the user id as a number: without one, no DAVE. */
@@ -128,6 +150,15 @@ void dv_e2ee_leave(dv_e2ee_t *e, dv_session_t *s) {
   if (!c) return;
   dv_dave_leave(c->dave, s);
   if (!dv_dave_count(c->dave)) call_free(e, c);
+}
+
+void dv_e2ee_peer(dv_e2ee_t *e, dv_session_t *s, const sc_vstate_t *peer, int joined) {
+  dv_dave_t *d = dave_of(e, s);
+  if (!d) return;
+  if (!joined)
+    dv_dave_foreign_leave(d, peer); /* nothing if it was not counted */
+  else if (is_foreign(peer) && dv_dave_foreign_join(d, peer) < 0)
+    sc_log_warn("gateway", "user %s: out of memory counting a member without DAVE", peer->user_id);
 }
 
 /* ---- client frames ------------------------------------------------------------ */

@@ -428,3 +428,7 @@ void sc_registry_traffic(sc_registry_t *r, sc_traffic_t *out) {
 void sc_registry_counts(const sc_registry_t *r, sc_registry_counts_t *out) {
   *out = r->counts;
 }
+
+void sc_registry_set_e2ee(sc_vstate_t *vs, int max_dave_version) {
+  vs->max_dave_version = max_dave_version;
+}
