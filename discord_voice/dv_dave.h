@@ -108,8 +108,9 @@ const dv_dave_stats_t *dv_dave_stats(const dv_dave_t *d);
 /* The member accepts binary DAVE ops now (told version 1). */
 int dv_dave_member_active(const dv_dave_t *d, const void *member);
 /* The call's state for the admin view, no secrets: {version, epoch,
- * members, group_members, pending_key_packages, proposals, transition:
- * null | {id, version, age_ms}}. A new object, or NULL on ENOMEM. */
+ * members, foreign_members, group_members, pending_key_packages,
+ * proposals, transition: null | {id, version, age_ms}}. A new object, or
+ * NULL on ENOMEM. */
 json_t *dv_dave_status_json(const dv_dave_t *d);
 
 #endif
