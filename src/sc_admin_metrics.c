@@ -126,6 +126,10 @@ static void render_media(sc_metrics_t *m, const sc_admin_metrics_snap_t *s) {
                      "Forwarded copies a receiver's front end withheld by policy (E2EE frames "
                      "to a member outside the E2EE group)",
                      st->seal_declined);
+  sc_metrics_counter(m, P "media_seal_filtered_total",
+                     "Forwarded copies a receiver's transport does not carry (a publish-only "
+                     "transport, a down leg of another source)",
+                     st->seal_filtered);
   sc_metrics_family(m, P "forward_delay_seconds", SC_METRIC_HISTOGRAM,
                     "Per forwarded RTP packet: kernel receive timestamp to the send of its last "
                     "copy");
