@@ -9,7 +9,8 @@
  * call (op 24, op 25, new key packages, a new round). Across both
  * transitions the Discord members keep hearing each other: their real
  * media gates let E2EE frames through while the call is at 1 (and during
- * the downgrade, until op 22) and plain Opus always.
+ * the downgrade, until op 22) and plain Opus always. A foreign front end
+ * taking over a Discord member's voice state (sc_registry_take_over) counts too.
  */
 #include <stdlib.h>
 
@@ -251,6 +252,38 @@ static void test_churn_during_transition(void) {
   teardown((client_t *[]){&a, &b, NULL}, (sc_vstate_t *[]){va, vb, vf, vg, NULL});
 }
 
+/* Another front end takes over B's voice state (same token, a second
+ * connection replaces the first): its peers see no join, yet the call
+ * counts it once the registry is done (the next turn of the loop) and A
+ * is downgraded; its leaving upgrades A again. */
+static void test_takeover_by_foreign(void) {
+  sc_vstate_t *va = state(user_a, channel), *vb = state(user_b, channel);
+  client_t a, b, c;
+  sc_vstate_t *vc = state("4245", channel);
+  dave_pair(&a, &b, va, vb);
+  join_selected(&c, vc);
+  skip_all(&a);
+  skip_all(&b);
+  ASSERT_EQ(sc_registry_take_over(app.registry, vb, &foreign_ops, &foreign_conn), 0);
+  ASSERT_EQ(b.close_code, DV_CLOSE_DISCONNECTED);
+  advance(0);
+  ASSERT_EQ(dv_dave_foreign_count(call()), 1);
+  json_t *op21 = NULL;
+  while (a.next < a.n && !op21) {
+    json_t *m = a.msgs[a.next++];
+    if (field(m, "op") == 21) op21 = json_object_get(m, "d");
+  }
+  ASSERT_TRUE(op21 != NULL);
+  ASSERT_EQ(field(op21, "protocol_version"), 0);
+  advance(DV_DAVE_TRANSITION_MS);
+  expect_op(&a, 22);
+  skip_all(&c);
+  sc_registry_detach(app.registry, vb);
+  expect_upgrade(&a, 1);
+  expect_upgrade(&c, 1);
+  teardown((client_t *[]){&a, &b, &c, NULL}, (sc_vstate_t *[]){va, vb, vc, NULL});
+}
+
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   load_vectors();
@@ -261,6 +294,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_foreign_downgrade_then_upgrade);
   RUN_TEST(test_identify_into_foreign_room);
   RUN_TEST(test_churn_during_transition);
+  RUN_TEST(test_takeover_by_foreign);
   harness_fini();
   json_decref(vectors);
   SC_TEST_DONE();
