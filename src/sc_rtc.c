@@ -19,7 +19,10 @@
 #include "sc_stun.h"
 #include "sc_ufrag_map.h"
 
-#define RTC_SRTP_STREAMS 4  /* SSRCs per direction: audio, and room to renegotiate */
+#define RTC_SRTP_STREAMS 4 /* SSRCs per direction: audio, and room to renegotiate */
+/* A down transport that carries every source (Vortex's receive transport)
+ * sends one SSRC per speaker in the room: sc_srtp's largest budget. */
+#define RTC_SRTP_STREAMS_ALL 64
 #define RTC_LEVEL_EXT_LEN 8 /* 0xBEDE preamble + one one-byte element, padded */
 
 struct sc_rtc {
@@ -236,11 +239,12 @@ static void detach(sc_rtc_t *r) {
 /* ---- member state --------------------------------------------------------- */
 
 sc_rtc_t *sc_rtc_new(const sc_rtc_params_t *p) {
-  if (!p->dtls || !p->remote_ufrag[0]) return NULL;
+  if (!p->dtls || (!p->remote_ufrag[0] && !p->any_remote_ufrag)) return NULL;
   sc_rtc_t *r = calloc(1, sizeof *r);
   if (!r) return NULL;
   sc_ice_init(&r->ice);
-  if (sc_ice_set_remote_ufrag(&r->ice, p->remote_ufrag, strlen(p->remote_ufrag)) < 0) {
+  if (p->remote_ufrag[0] &&
+      sc_ice_set_remote_ufrag(&r->ice, p->remote_ufrag, strlen(p->remote_ufrag)) < 0) {
     free(r);
     return NULL;
   }
@@ -256,6 +260,16 @@ sc_rtc_t *sc_rtc_new(const sc_rtc_params_t *p) {
   r->release = p->release;
   r->policy = p->policy;
   return r;
+}
+
+void sc_rtc_set_fingerprint(sc_rtc_t *r, const uint8_t fp[SC_DTLS_FP_LEN]) {
+  memcpy(r->fp, fp, sizeof r->fp);
+  r->has_fp = 1;
+}
+
+void sc_rtc_set_codec(sc_rtc_t *r, uint8_t opus_pt, uint8_t audio_level_id) {
+  r->opus_pt = opus_pt & 0x7f;
+  r->level_id = audio_level_id <= 14 ? audio_level_id : 0;
 }
 
 const char *sc_rtc_local_ufrag(const sc_rtc_t *r) {
@@ -312,7 +326,9 @@ static void after_dtls(sc_rtc_table_t *t, sc_rtc_t *r, sc_dtls_state_t st) {
   if (st == SC_DTLS_CONNECTED && !r->srtp) {
     sc_srtp_keys_t keys;
     if (sc_dtls_srtp_keys(r->dtls, &keys) == 0 &&
-        sc_srtp_new(&r->srtp, &keys, RTC_SRTP_STREAMS) == 0)
+        sc_srtp_new(&r->srtp, &keys,
+                    r->direction == SC_RTC_SEND_ONLY && !r->only_source ? RTC_SRTP_STREAMS_ALL
+                                                                        : RTC_SRTP_STREAMS) == 0)
       t->stats.dtls_connected++;
     else
       st = SC_DTLS_FAILED;

@@ -67,6 +67,10 @@ enum { SC_RTC_SENDRECV = 0, SC_RTC_RECV_ONLY, SC_RTC_SEND_ONLY }; /* sc_rtc_para
  * password is not needed: an ICE-lite agent never sends a check. */
 typedef struct {
   char remote_ufrag[SC_RTC_CRED_MAX + 1];
+  /* 1: remote_ufrag may be empty, and then a check's USERNAME may carry
+   * any peer part (mediasoup-client never tells the server its ICE
+   * credentials; our ufrag and password still authenticate the check). */
+  int any_remote_ufrag;
   int has_fingerprint; /* the peer's certificate is checked against it */
   uint8_t fingerprint[SC_DTLS_FP_LEN];
   uint8_t opus_pt;        /* the peer's Opus payload type, both ways */
@@ -134,6 +138,12 @@ typedef struct {
 /* The member state for p (copied), with fresh ICE credentials, or NULL
  * (ENOMEM, an empty or overlong remote ufrag, no DTLS context). */
 sc_rtc_t *sc_rtc_new(const sc_rtc_params_t *p);
+/* What signalling learnt after sc_rtc_new, set before the hand-over
+ * (control thread): in mediasoup's dialect our ICE credentials go out
+ * first and the peer's DTLS fingerprint (ConnectTransport) and codec
+ * (StartProduce) come later. */
+void sc_rtc_set_fingerprint(sc_rtc_t *r, const uint8_t fp[SC_DTLS_FP_LEN]);
+void sc_rtc_set_codec(sc_rtc_t *r, uint8_t opus_pt, uint8_t audio_level_id);
 /* Our ICE credentials for the answer (control thread, before hand-over). */
 const char *sc_rtc_local_ufrag(const sc_rtc_t *r);
 const char *sc_rtc_local_pwd(const sc_rtc_t *r);

@@ -131,6 +131,15 @@ async function voiceState(ctx, where = {}) {
 
 /* ---- counters (admin API, docs/ADMIN.md) ------------------------------- */
 
+/* Every number of the front ends' admin status as "<front end>.<path>"
+ * ("vortex.closes.1003", "vortex.errors.UserNotFound"). */
+function flattenCounts(obj, prefix, out) {
+  for (const [k, v] of Object.entries(obj)) {
+    if (typeof v === 'number') out[`${prefix}${k}`] = v;
+    else if (v && typeof v === 'object' && !Array.isArray(v)) flattenCounts(v, `${prefix}${k}.`, out);
+  }
+}
+
 /* The media counters by sc_media_stats_t name (drop_auth, discovery, ...),
  * from GET /state; null if the server has no admin API. */
 function readCounters(srv) {
@@ -149,6 +158,7 @@ function readCounters(srv) {
           for (const [k, v] of Object.entries(m.drops)) out[`drop_${k}`] = v;
           for (const [k, v] of Object.entries(m.send_error_reasons || {})) out[`send_${k}`] = v;
           for (const [k, v] of Object.entries(m.webrtc || {})) out[`webrtc_${k}`] = v;
+          flattenCounts(JSON.parse(body).frontends || {}, '', out);
           resolve(out);
         } catch { resolve(null); }
       });
@@ -160,8 +170,10 @@ function readCounters(srv) {
 /* "drop_auth" or "discovery, drop_unknown_ssrc": each must have grown. */
 function counterCheck(before, after, names) {
   if (!names || !before || !after) return null;
-  const grew = names.split(/,\s*/).map((n) => `${n} +${after[n] - before[n]}`);
-  const ok = names.split(/,\s*/).every((n) => after[n] > before[n]);
+  /* A front end's counter appears in its status once it is non-zero. */
+  const at = (o, n) => o[n] || 0;
+  const grew = names.split(/,\s*/).map((n) => `${n} +${at(after, n) - at(before, n)}`);
+  const ok = names.split(/,\s*/).every((n) => at(after, n) > at(before, n));
   return { ok, text: grew.join(', ') };
 }
 

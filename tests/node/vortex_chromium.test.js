@@ -1,0 +1,133 @@
+'use strict';
+/*
+ * mediasoup-client 3.24.1 (the library Revolt's clients use) in headless
+ * Chromium, speaking Vortex (seed 000) to litecord-voice, in one room with
+ * a real @discordjs/voice member. The page is lib/vortex_entry.js bundled
+ * with esbuild, driven through lib/vortex_peer.js; the djs member is the
+ * child of webrtc_chromium.test.js (it plays a 660 Hz Opus tone made with
+ * libopus on "play" and records what it hears from the browser's user).
+ *
+ * Checked:
+ *   - the Vortex flow: Authenticate (userId, rtpCapabilities that make
+ *     canProduce('audio') true), RoomInfo lists the djs member with audio,
+ *     InitializeTransports, a consumer of the djs member, a producer;
+ *   - both transports reach "connected" (ICE-lite, DTLS as signalled, SRTP);
+ *   - the browser receives >= 95 % of the djs member's packets on the
+ *     consumer (SSRC = the djs member's) and the decoded audio has energy;
+ *   - djs receives the browser's Opus under the browser's user, and
+ *     libopus decodes it to 440 Hz (+- 5 Hz).
+ * DAVE is off here (LITECORD_VOICE_DAVE=off): a member without DAVE puts the room at
+ * protocol 0 in the mixed-room test; this one checks the Vortex path.
+ * Env: SC_BUILD_DIR, CHROMIUM. Exit 0 = pass.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+
+const { Checks, run, sleep } = require('./lib/checks');
+const { snowflake } = require('./lib/ids');
+
+const FRAMES = 150; /* 3 s of 20 ms frames from djs */
+const MIN_RATIO = 0.95;
+const MIN_FROM_BROWSER = 100;
+const HZ_TOLERANCE = 5;
+
+const buildDir = process.env.SC_BUILD_DIR || path.join(__dirname, '..', '..', 'build');
+const checks = new Checks('vortex_chromium');
+const servers = [];
+
+async function waitFor(pred, ms, step = 50) {
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    if (await pred()) return true;
+    await sleep(step);
+  }
+  return pred();
+}
+
+/* The djs member: webrtc_chromium.test.js's child (READY, play, stop, RESULT). */
+function startDjs(srv, args) {
+  const { spawnNode } = require('./lib/server');
+  const st = { ready: null, result: null };
+  const child = spawnNode(path.join(__dirname, 'webrtc_chromium.test.js'), ['--child', JSON.stringify(args)], {
+    caFile: srv.certPath,
+    stdin: 'pipe',
+    onLine: (l) => {
+      if (l.startsWith('READY ')) st.ready = JSON.parse(l.slice(6));
+      else if (l.startsWith('RESULT ')) st.result = JSON.parse(l.slice(7));
+      else if (l.trim()) console.log(`  [djs] ${l}`);
+    },
+  });
+  st.child = child;
+  st.say = (w) => child.proc.stdin.write(`${w}\n`);
+  return st;
+}
+
+async function body() {
+  const { launchBrowser } = require('./lib/chromium');
+  const { LvspClient } = require('./lib/lvsp_client');
+  const { opusTool } = require('./lib/opus_tool');
+  const { startServer } = require('./lib/server');
+  const { startPeer } = require('./lib/vortex_peer');
+  const srv = await startServer({ buildDir, env: { LITECORD_VOICE_DAVE: 'off' } });
+  servers.push(srv);
+  const ca = fs.readFileSync(srv.certPath);
+  const lvsp = await LvspClient.connect(srv.lvspUrl, { secret: srv.secret, ca });
+  const guild_id = snowflake();
+  const channel_id = snowflake();
+  const vs = async () => ({ ...await lvsp.requestVoiceState({ user_id: snowflake(), channel_id, guild_id }), guild_id });
+  const djsInfo = await vs();
+  const vxInfo = await vs();
+  const tool = opusTool(buildDir);
+  const toneFile = path.join(srv.stateDir, 'tone660.opus');
+  tool.encode(660, FRAMES, toneFile);
+  const rxFile = path.join(srv.stateDir, 'from-vortex.opus');
+
+  const djs = startDjs(srv, { info: djsInfo, browserUser: vxInfo.user_id, toneFile, rxFile });
+  const b = await launchBrowser();
+  let peer = null;
+  try {
+    checks.ok(await waitFor(() => djs.ready || djs.child.proc.exitCode !== null, 30000) && djs.ready,
+      'djs member is Ready');
+    peer = await startPeer(b.browser, srv, vxInfo, { freq: 440 });
+    const j = peer.joined;
+    checks.ok(j.userId === vxInfo.user_id, `Authenticate answers userId ${j.userId}`);
+    checks.ok(j.canProduce === true, 'the router capabilities let Chrome produce audio (opus channels 2)');
+    checks.ok(j.roomInfo.id === channel_id && j.roomInfo.videoAllowed === false &&
+      j.roomInfo.users[djsInfo.user_id] && j.roomInfo.users[djsInfo.user_id].audio === true,
+      `RoomInfo lists the djs member with audio: ${JSON.stringify(j.roomInfo)}`);
+    checks.ok(j.producerId === vxInfo.user_id, `StartProduce answers producerId ${j.producerId}`);
+    checks.ok(await waitFor(async () => {
+      const s = await peer.state();
+      return s.sendState === 'connected' && s.recvState === 'connected';
+    }, 15000), `both transports connected: ${JSON.stringify(await peer.state())}`);
+    const state = await peer.state();
+    checks.ok(state.consumers.length === 1 && state.consumers[0].userId === djsInfo.user_id,
+      `one consumer, of the djs member: ${JSON.stringify(state.consumers)}`);
+    await sleep(300);
+
+    djs.say('play');
+    await sleep(FRAMES * 20 + 800);
+    const inbound = (await peer.inbound()).find((s) => s.ssrc === djs.ready.ssrc) ||
+      { packetsReceived: 0, totalAudioEnergy: 0 };
+    djs.say('stop');
+    await waitFor(() => djs.result || djs.child.proc.exitCode !== null, 10000);
+    const res = djs.result || { sent: 0, received: 0 };
+    checks.ok(res.sent > 0 && inbound.packetsReceived >= res.sent * MIN_RATIO,
+      `browser received ${inbound.packetsReceived}/${res.sent} of the djs member's packets (SSRC ${djs.ready.ssrc})`);
+    checks.ok(inbound.totalAudioEnergy > 0, `the consumer's decoded audio has energy: totalAudioEnergy ${inbound.totalAudioEnergy}`);
+    checks.ok(res.received >= MIN_FROM_BROWSER, `djs received ${res.received} Opus packets from the mediasoup-client browser`);
+    if (res.received > 0) {
+      const a = tool.analyze(rxFile);
+      checks.ok(Math.abs(a.dominant_hz - 440) <= HZ_TOLERANCE,
+        `libopus decodes the browser's audio to ${a.dominant_hz} Hz (want 440 +- ${HZ_TOLERANCE}), rms ${a.rms}`);
+    }
+    const st2 = await peer.state();
+    checks.ok(st2.errors.length === 0, `no Vortex error replies: ${JSON.stringify(st2.errors)}`);
+  } finally {
+    if (peer) await peer.close();
+    await b.close();
+    if (djs.child.proc.exitCode === null) djs.child.proc.kill('SIGKILL');
+    await lvsp.close().catch(() => {});
+  }
+}
+
+run('vortex_chromium', 120000, body, { checks: () => checks, servers: () => servers });

@@ -1,0 +1,54 @@
+#include "vx_settings.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "sc_frontend.h"
+#include "sc_log.h"
+
+#define OFF(field) offsetof(vx_settings_t, field)
+
+static const sc_setting_t settings[] = {
+    {"vortex-listen", "HOST:PORT", &sc_kind_hostport, OFF(vortex_listen), 0, 0, 0, "0.0.0.0:7704",
+     "Vortex (mediasoup-client) WebSocket listener", 0, NULL},
+    {"vortex-max-message", "N", &sc_kind_u32, OFF(max_message), 0, 1024, 1048576, "65536",
+     "largest Vortex message in bytes (more: close 1009)", SC_SETTING_LIVE, NULL},
+    {"vortex-rate-limit", "N", &sc_kind_u32, OFF(rate_limit), 0, 1, 1000000, "200",
+     "Vortex messages per rate window per socket (more: close 1008)", SC_SETTING_LIVE, NULL},
+    {"vortex-rate-window-ms", "N", &sc_kind_u32, OFF(rate_window_ms), 0, 1, 3600000, "10000",
+     "Vortex rate window in ms", SC_SETTING_LIVE, NULL},
+    {"vortex-auth-timeout-ms", "N", &sc_kind_u32, OFF(auth_timeout_ms), 0, 100, 600000, "10000",
+     "close a Vortex socket that has not authenticated after N ms (4001)", SC_SETTING_LIVE, NULL},
+};
+
+const sc_setting_table_t vx_settings_table = {
+    .settings = settings,
+    .n_settings = sizeof settings / sizeof settings[0],
+    .block_size = sizeof(vx_settings_t),
+};
+
+vx_settings_t *vx_settings(const sc_app_t *app) {
+  return sc_frontend_settings(app, &vx_settings_table);
+}
+
+int vx_settings_resolve(sc_app_t *app, vx_settings_t *s) {
+  struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM};
+  struct addrinfo *res = NULL;
+  if (getaddrinfo(app->cfg.public_host, NULL, &hints, &res) != 0 || !res) {
+    sc_log_error("vortex", "--public-host does not resolve to an IPv4 address");
+    return -1;
+  }
+  inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, s->candidate_ip,
+            sizeof s->candidate_ip);
+  freeaddrinfo(res);
+  return 0;
+}
+
+void vx_settings_banner(sc_app_t *app, int slot, FILE *out) {
+  (void)slot;
+  vx_settings_t *s = vx_settings(app);
+  fprintf(out, "  vortex:               %s://%s:%u/\n", app->cfg.no_tls ? "ws" : "wss",
+          app->cfg.public_host, s->vortex_listen.port);
+}
