@@ -279,6 +279,14 @@ const char *sc_rtc_local_pwd(const sc_rtc_t *r) {
   return r->ice.pwd;
 }
 
+int sc_rtc_set_remote(sc_rtc_t *r, const char *ufrag, const uint8_t *fingerprint) {
+  if (!ufrag || !ufrag[0] || sc_ice_set_remote_ufrag(&r->ice, ufrag, strlen(ufrag)) < 0)
+    return -EINVAL;
+  r->has_fp = fingerprint != NULL;
+  if (fingerprint) memcpy(r->fp, fingerprint, sizeof r->fp);
+  return 0;
+}
+
 void sc_rtc_free(sc_rtc_t *r) {
   if (!r) return;
   detach(r);

@@ -148,6 +148,12 @@ void sc_rtc_set_codec(sc_rtc_t *r, uint8_t opus_pt, uint8_t audio_level_id);
 const char *sc_rtc_local_ufrag(const sc_rtc_t *r);
 const char *sc_rtc_local_pwd(const sc_rtc_t *r);
 void sc_rtc_free(sc_rtc_t *r);
+/* For a transport whose offer we write (a down stream): the peer's ICE
+ * ufrag and DTLS fingerprint (NULL: none) come with its answer, after our
+ * credentials went out in the offer. Replaces what sc_rtc_new was given.
+ * Control thread, before the hand-over. 0, or -EINVAL (empty or overlong
+ * ufrag). */
+int sc_rtc_set_remote(sc_rtc_t *r, const char *ufrag, const uint8_t *fingerprint);
 extern const sc_cipher_ops_t sc_rtc_cipher_ops;
 
 void sc_rtc_table_init(sc_rtc_table_t *t, sc_rtc_emit_fn emit, void *emit_ctx);

@@ -10,9 +10,18 @@
  * shared media port, end-of-candidates), rtcp-mux, BUNDLE over the
  * accepted sections, and DTLS: a=setup:passive in answers, actpass in
  * offers (we are always the DTLS server: a browser answers our actpass
- * with active). Audio is Opus only; a section we do not take (video,
- * application, audio without opus/48000/2) is answered with port 0 and
- * a=inactive so the m-line count and order stay the offer's.
+ * with active). ICE credentials and the fingerprint are written once at
+ * session level (they hold for every section), so the longest text fits
+ * SC_SDP_OA_OUT_MAX and our own reader. Audio is Opus only; a section we
+ * do not take (video, application, audio without opus/48000/2) is
+ * answered with port 0, the offer's transport and first format, its mid
+ * and a=inactive, so the m-line count and order stay the offer's.
+ *
+ * The reader also refuses what would make a section ambiguous: two
+ * different mids, directions or msids in one section, a repeated mid,
+ * two a=setup values, two different fmtp lines for the opus PT, an
+ * a=ssrc/a=msid/a=mid before the first m= line. Lines it does not know
+ * are skipped.
  *
  * Owns: nothing. Pure functions over (buf, len): no I/O, no allocation,
  * no globals; results in caller structs with fixed-size arrays.
@@ -31,7 +40,9 @@
 #define SC_SDP_OA_FMTP_MAX 256    /* bytes of the opus fmtp parameters */
 #define SC_SDP_OA_MSID_MAX 64     /* bytes of each msid part */
 #define SC_SDP_OA_KIND_MAX 16     /* "audio", "video", "application" */
-#define SC_SDP_OA_OUT_MAX 8192    /* longest text the writers produce */
+#define SC_SDP_OA_PROTO_MAX 32    /* "UDP/TLS/RTP/SAVPF", "UDP/DTLS/SCTP" */
+#define SC_SDP_OA_FMT_MAX 32      /* bytes of one m= line format ("111", "webrtc-datachannel") */
+#define SC_SDP_OA_OUT_MAX 16384   /* longest text the writers produce (= SC_SDP_MAX_BYTES) */
 
 enum {
   SC_SDP_SETUP_NONE = 0,
@@ -49,7 +60,9 @@ enum {
   SC_SDP_OA_ERR_BAD_MID = -44,           /* "bad_mid": empty, too long, not token chars, repeated */
   SC_SDP_OA_ERR_BAD_SSRC = -45,          /* "bad_ssrc" */
   SC_SDP_OA_ERR_BAD_FMTP = -46,          /* "bad_fmtp" */
-  SC_SDP_OA_ERR_NO_AUDIO = -47,          /* "no_audio": no section we can take */
+  SC_SDP_OA_ERR_NO_AUDIO = -47,          /* "no_audio": for callers, when sc_sdp_first_audio < 0 */
+  SC_SDP_OA_ERR_BAD_DIRECTION = -48,     /* "bad_direction": two different ones in a section */
+  SC_SDP_OA_ERR_BAD_MSID = -49,          /* "bad_msid": empty or too long part, repeated */
 };
 
 /* The short name of an sc_sdp_err_t or SC_SDP_OA_ERR_* ("ok" for 0). */
@@ -59,6 +72,8 @@ const char *sc_sdp_oa_err_name(int err);
 typedef struct {
   char kind[SC_SDP_OA_KIND_MAX + 1];      /* from the m= line */
   int port;                               /* 0: the peer rejected / stopped it */
+  char proto[SC_SDP_OA_PROTO_MAX + 1];    /* the m= line's transport, echoed when rejecting */
+  char fmt[SC_SDP_OA_FMT_MAX + 1];        /* its first format, echoed when rejecting */
   char mid[SC_SDP_OA_MID_MAX + 1];        /* "" if the section has none */
   int direction;                          /* SC_SDP_DIR_*; SENDRECV when not written */
   int opus_pt;                            /* opus/48000/2 in this section's fmt list, or -1 */
@@ -115,8 +130,12 @@ typedef struct {
  * offer->m[i]; n must equal offer->n). An accepted section echoes the
  * offer's mid, opus PT and fmtp (rtcp-fb lines: none), and the
  * audio-level extmap with the offer's id if it offered one; nothing else.
+ * A take must fit the offer: RECV a section the peer sends on (sendonly,
+ * sendrecv), SEND one it receives on (recvonly, sendrecv), both only on
+ * a section with a mid and port != 0; cname and msid parts are 1..
+ * SC_SDP_OA_MSID_MAX printable characters without spaces, ssrc != 0.
  * Returns the length (NUL written), -EINVAL (bad local, bad take, n
- * mismatch, no accepted section), -ENOSPC (cap too small). */
+ * mismatch, no accepted section), -ENOSPC (cap too small; out is ""). */
 int sc_sdp_write_answer(const sc_sdp_local_t *l, const sc_sdp_session_t *offer,
                         const sc_sdp_take_t *takes, int n, char *out, size_t cap);
 
@@ -131,8 +150,9 @@ typedef struct {
   const char *msid_stream, *msid_track;
 } sc_sdp_offer_media_t;
 
-/* Our offer of n send-only audio sections (a=setup:actpass). Returns the
- * length (NUL written), -EINVAL or -ENOSPC as above. */
+/* Our offer of n (1..SC_SDP_OA_MAX_SECTIONS) send-only audio sections
+ * (a=setup:actpass); fmtp without spaces, at most SC_SDP_OA_FMTP_MAX.
+ * Returns the length (NUL written), -EINVAL or -ENOSPC as above. */
 int sc_sdp_write_offer(const sc_sdp_local_t *l, const sc_sdp_offer_media_t *m, int n, char *out,
                        size_t cap);
 

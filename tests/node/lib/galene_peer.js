@@ -1,0 +1,96 @@
+'use strict';
+/*
+ * A Galène member in a room, for tests that mix dialects: a page of a
+ * Chromium already running (lib/chromium.js launchBrowser/launchChromium)
+ * with lib/galene_client.js injected, connected to the server's Galène
+ * listener (--galene-listen, path /ws), joined with an LVSP voice state's
+ * token (group = its channel id), requesting audio (the server offers a
+ * down stream per member) and publishing a WebAudio sine.
+ *
+ *   const peer = await startPeer(browser, srv, vs, { freq: 440 });
+ *   await peer.inbound();  // [{ssrc, packetsReceived, totalAudioEnergy, source, username, ...}]
+ *   await peer.close();
+ *
+ * vs is a voice state as lib/lvsp_client.js gives it ({token, user_id,
+ * channel_id, session_id, ssrc}). Resolves once joined and the up stream
+ * is answered; peer.joined is the server's `joined` message.
+ */
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+
+const { HOST } = require('./server');
+
+const CLIENT_SOURCE = path.join(__dirname, 'galene_client.js');
+
+function galeneUrl(srv) {
+  if (!srv.ports || !srv.ports.galene) throw new Error('the server has no --galene-listen port');
+  return `wss://${HOST}:${srv.ports.galene}/ws`;
+}
+
+/* The page comes from http://127.0.0.1:<ephemeral> (headless Chromium
+ * opens no wss:// from about:blank); resolves {page, server}. */
+async function openClientPage(browser) {
+  const html = '<!doctype html><meta charset="utf-8"><title>galene</title><script src="/galene_client.js"></script>';
+  const server = http.createServer((req, res) => {
+    if (req.url === '/galene_client.js') {
+      res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' });
+      res.end(fs.readFileSync(CLIENT_SOURCE));
+    } else {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(html);
+    }
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, HOST, resolve);
+  });
+  const page = await browser.newPage();
+  page.on('console', (m) => { if (process.env.SC_VERBOSE) console.log(`[galene page] ${m.text()}`); });
+  try {
+    await page.goto(`http://${HOST}:${server.address().port}/`);
+    await page.waitForFunction(() => typeof window.GaleneClient === 'function');
+  } catch (err) {
+    await page.close().catch(() => {});
+    server.close();
+    throw err;
+  }
+  return { page, server };
+}
+
+async function startPeer(browser, srv, vs, opts = {}) {
+  const freq = opts.freq || 440;
+  const { page, server } = await openClientPage(browser);
+  try {
+    const joined = await page.evaluate(async (url, group, token, hz) => {
+      const c = new window.GaleneClient(url);
+      window.gc = c;
+      await c.connect();
+      const j = await c.join(group, { token });
+      if (j.kind !== 'join') return j;
+      c.request({ '': ['audio'] });
+      await c.publish(hz);
+      return j;
+    }, galeneUrl(srv), vs.channel_id, vs.token, freq);
+    if (joined.kind !== 'join') throw new Error(`galene join failed: ${JSON.stringify(joined)}`);
+    return {
+      page,
+      joined,
+      clientId: await page.evaluate(() => window.gc.id),
+      inbound: () => page.evaluate(() => window.gc.inbound()),
+      outbound: () => page.evaluate(() => window.gc.outbound()),
+      messages: () => page.evaluate(() => window.gc.messages),
+      errors: () => page.evaluate(() => window.gc.errors),
+      async close() {
+        await page.evaluate(() => window.gc.close()).catch(() => {});
+        await page.close().catch(() => {});
+        server.close();
+      },
+    };
+  } catch (err) {
+    await page.close().catch(() => {});
+    server.close();
+    throw err;
+  }
+}
+
+module.exports = { startPeer, openClientPage, galeneUrl };
