@@ -6,7 +6,7 @@ src=$1 build=$2
 fail=0
 
 # Front ends as folder:symbol-prefix (the folder is also the CMake target).
-FRONTENDS="lvsp:lvsp discord_voice:dv vortex:vx galene:gl"
+FRONTENDS="lvsp:lvsp discord_voice:dv vortex:vx galene:gl ion:ion"
 fe_dirs="" fe_prefixes=""
 for fe in $FRONTENDS; do
   fe_dirs+=" ${fe%%:*}"
