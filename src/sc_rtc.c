@@ -606,11 +606,19 @@ static int filtered(const sc_rtc_t *r, const sc_media_pkt_t *in) {
          (r->skip_source && in->ssrc == r->skip_source);
 }
 
+/* A DAVE end-to-end encrypted frame (it ends with the marker FA FA;
+ * shared/reference/dave-server.md section 5): only a receiver whose front
+ * end's policy says its client can decrypt it may get one. */
+static int e2ee_frame(const sc_media_pkt_t *in) {
+  size_t n = in->payload_len;
+  return n > 2 && in->payload[n - 1] == 0xFA && in->payload[n - 2] == 0xFA;
+}
+
 static int rtc_seal(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t cap) {
   sc_rtc_t *r = state;
   if (filtered(r, in)) return SC_MEDIA_SEAL_FILTERED;
   if (in->is_rtcp || (in->marker_pt & 0x7f) != SC_RTC_OPUS_PT_CORE) return 0;
-  if (r->declines && r->declines(r->policy, in)) return SC_MEDIA_SEAL_DECLINED;
+  if (r->declines ? r->declines(r->policy, in) : e2ee_frame(in)) return SC_MEDIA_SEAL_DECLINED;
   if (!r->tab || !sc_rtc_ready(r, r->tab->now_ms)) {
     if (r->tab) r->tab->stats.no_consent++;
     return 0;

@@ -94,7 +94,10 @@ typedef struct {
    * SC_MEDIA_SEAL_DECLINED, as a front end's own cipher would. Called on
    * the worker for every packet to this member; release(policy) when the
    * member state is freed. The state owns policy once sc_rtc_new
-   * succeeded; on failure it is still the caller's. */
+   * succeeded; on failure it is still the caller's. Without a policy
+   * (the dialects without DAVE: Vortex, Galene, ion) a DAVE-encrypted
+   * frame (payload ending FA FA) is declined: such a client could only
+   * play it as noise (it comes while a call downgrades for it). */
   int (*declines)(void *policy, const sc_media_pkt_t *pkt);
   void (*release)(void *policy);
   void *policy;

@@ -256,6 +256,13 @@ static void test_media_both_ways(void) {
   pol.decline = 1;
   ASSERT_EQ(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out), SC_MEDIA_SEAL_DECLINED);
   pol.decline = 0;
+  /* A DAVE frame goes where the policy allows it. */
+  const uint8_t e2ee[] = {1, 2, 3, 0xFA, 0xFA};
+  in.payload = e2ee;
+  in.payload_len = sizeof e2ee;
+  ASSERT_TRUE(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out) > 0);
+  in.payload = opus;
+  in.payload_len = sizeof opus;
   in.marker_pt = 101; /* not Opus: not sent to a WebRTC peer */
   ASSERT_EQ(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out), 0);
 
@@ -311,6 +318,23 @@ static void test_handshake_budget(void) {
   sc_rtc_table_fini(&t);
 }
 
+/* A member without a receive policy (the dialects without DAVE) never
+ * gets a DAVE-encrypted frame (payload ending FA FA): declined, counted
+ * by the core; other payloads are not (here: not keyed yet, so not sent). */
+static void test_no_policy_declines_e2ee(void) {
+  sc_rtc_t *r = member(111, 0);
+  ASSERT_TRUE(r != NULL);
+  const uint8_t e2ee[] = {0xde, 0xad, 0xbe, 0xef, 0xFA, 0xFA}, plain[] = {0xFA, 0xFA, 1};
+  sc_media_pkt_t in = {
+      .marker_pt = 120, .seq = 1, .ssrc = 7, .payload = e2ee, .payload_len = sizeof e2ee};
+  uint8_t out[256];
+  ASSERT_EQ(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out), SC_MEDIA_SEAL_DECLINED);
+  in.payload = plain;
+  in.payload_len = sizeof plain;
+  ASSERT_EQ(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out), 0);
+  sc_rtc_free(r);
+}
+
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   char err[256];
@@ -321,6 +345,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_stun_refused);
   RUN_TEST(test_media_both_ways);
   RUN_TEST(test_handshake_budget);
+  RUN_TEST(test_no_policy_declines_e2ee);
   sc_dtls_ctx_free(ctx);
   SC_TEST_DONE();
 }
