@@ -94,13 +94,16 @@ typedef struct {
    * SC_MEDIA_SEAL_DECLINED, as a front end's own cipher would. Called on
    * the worker for every packet to this member; release(policy) when the
    * member state is freed. The state owns policy once sc_rtc_new
-   * succeeded; on failure it is still the caller's. Without a policy
-   * (the dialects without DAVE: Vortex, Galene, ion) a DAVE-encrypted
-   * frame (payload ending FA FA) is declined: such a client could only
-   * play it as noise (it comes while a call downgrades for it). */
+   * succeeded; on failure it is still the caller's. */
   int (*declines)(void *policy, const sc_media_pkt_t *pkt);
   void (*release)(void *policy);
   void *policy;
+  /* 1: the client speaks DAVE (Discord's webrtc mode), and gets
+   * DAVE-encrypted frames (payload ending FA FA) if its policy agrees.
+   * 0 (the dialects without DAVE: Vortex, Galene, ion): it never gets
+   * one, whatever its policy (declined and counted); its client could only
+   * play it as noise, and one comes while a call downgrades for it. */
+  int e2ee;
 } sc_rtc_params_t;
 
 typedef struct sc_rtc sc_rtc_t;

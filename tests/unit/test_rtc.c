@@ -183,6 +183,7 @@ static void test_media_both_ways(void) {
   p.opus_pt = 111;
   p.audio_level_id = 3; /* its audio-level extmap id, both ways */
   p.dtls = ctx;
+  p.e2ee = 1;
   p.declines = policy_declines;
   p.release = policy_release;
   p.policy = &pol;
@@ -318,9 +319,10 @@ static void test_handshake_budget(void) {
   sc_rtc_table_fini(&t);
 }
 
-/* A member without a receive policy (the dialects without DAVE) never
- * gets a DAVE-encrypted frame (payload ending FA FA): declined, counted
- * by the core; other payloads are not (here: not keyed yet, so not sent). */
+/* A member whose client has no DAVE (params e2ee 0: the seed dialects)
+ * never gets a DAVE-encrypted frame (payload ending FA FA), with or
+ * without a policy: declined, counted by the core; other payloads are not
+ * (here: not keyed yet, so not sent). */
 static void test_no_policy_declines_e2ee(void) {
   sc_rtc_t *r = member(111, 0);
   ASSERT_TRUE(r != NULL);
@@ -332,6 +334,21 @@ static void test_no_policy_declines_e2ee(void) {
   in.payload = plain;
   in.payload_len = sizeof plain;
   ASSERT_EQ(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out), 0);
+  sc_rtc_free(r);
+  policy_t pol = {0, 0};
+  sc_rtc_params_t p;
+  memset(&p, 0, sizeof p);
+  strcpy(p.remote_ufrag, "peer");
+  p.opus_pt = 111;
+  p.dtls = ctx;
+  p.declines = policy_declines; /* a source filter that lets everything through */
+  p.release = policy_release;
+  p.policy = &pol;
+  r = sc_rtc_new(&p);
+  ASSERT_TRUE(r != NULL);
+  in.payload = e2ee;
+  in.payload_len = sizeof e2ee;
+  ASSERT_EQ(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out), SC_MEDIA_SEAL_DECLINED);
   sc_rtc_free(r);
 }
 
