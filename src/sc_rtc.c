@@ -23,7 +23,8 @@
 /* A down transport that carries every source (Vortex's receive transport)
  * sends one SSRC per speaker in the room: sc_srtp's largest budget. */
 #define RTC_SRTP_STREAMS_ALL 64
-#define RTC_LEVEL_EXT_LEN 8 /* 0xBEDE preamble + one one-byte element, padded */
+#define RTC_REBIND_QUIET_MS 500 /* see check_ssrc */
+#define RTC_LEVEL_EXT_LEN 8     /* 0xBEDE preamble + one one-byte element, padded */
 
 struct sc_rtc {
   sc_ice_t ice;
@@ -44,6 +45,13 @@ struct sc_rtc {
   uint8_t shed;     /* DTLS's SSL object freed after the first SRTP */
   uint8_t has_peer; /* peer_ssrc is bound */
   uint32_t peer_ssrc;
+  int64_t peer_last_ms; /* its last authentic packet (table clock) */
+  /* After a rebinding (check_ssrc) the new stream continues the old one's
+   * sequence numbers and timestamps, so every receiver (and its SRTP
+   * rollover estimate) sees one stream under the member's SSRC. */
+  uint16_t seq_off, last_seq;
+  uint32_t ts_off, last_ts;
+  uint8_t rebound;                    /* the next packet sets the offsets */
   struct sockaddr_storage media_from; /* source of the SRTP being opened */
   struct sockaddr_storage dtls_to;    /* where DTLS flights (and retransmissions) go */
   sc_rtc_t *hs_prev, *hs_next;        /* the table's handshaking list */
@@ -548,13 +556,27 @@ static int open_rtcp(sc_rtc_t *r, uint8_t *plain, size_t len, sc_media_pkt_t *ou
   return 0;
 }
 
-/* Its own SSRC is bound by the DTLS session: the first authenticated one. */
+/* Its own SSRC is bound by the DTLS session: the first authenticated one.
+ * On a publish-only transport a new one takes over once the bound one has
+ * been silent for RTC_REBIND_QUIET_MS: mediasoup-client makes a new SSRC
+ * for every producer, and a client that closed its producer and made a new
+ * one (revite's microphone toggle) must be heard again. Only the DTLS
+ * peer can send authentic SRTP, and never two streams at once. */
 static int check_ssrc(sc_rtc_t *r, uint32_t ssrc) {
+  int64_t now = r->tab ? r->tab->now_ms : 0;
   if (!r->has_peer) {
     r->peer_ssrc = ssrc;
     r->has_peer = 1;
+  } else if (ssrc != r->peer_ssrc && r->direction == SC_RTC_RECV_ONLY &&
+             now - r->peer_last_ms >= RTC_REBIND_QUIET_MS) {
+    sc_srtp_remove_inbound(r->srtp, r->peer_ssrc); /* its stream's slot is free again */
+    r->peer_ssrc = ssrc;
+    r->rebound = 1;
   }
-  if (ssrc == r->peer_ssrc) return 0;
+  if (ssrc == r->peer_ssrc) {
+    r->peer_last_ms = now;
+    return 0;
+  }
   if (r->tab) r->tab->stats.foreign_ssrc++;
   return -EPERM;
 }
@@ -593,8 +615,13 @@ static int rtc_open(void *state, const uint8_t *pkt, size_t len, uint8_t *plain,
         (uint8_t)find_level(plain + h.clear_len, h.ext_body_len, r->level_id, &out->level);
   out->is_rtcp = 0;
   out->marker_pt = (uint8_t)((plain[1] & 0x80) | SC_RTC_OPUS_PT_CORE);
-  out->seq = h.seq;
-  out->timestamp = h.timestamp;
+  if (r->rebound) { /* one Opus frame (20 ms) after the old stream's last */
+    r->seq_off = (uint16_t)(r->last_seq + 1 - h.seq);
+    r->ts_off = r->last_ts + 960 - h.timestamp;
+    r->rebound = 0;
+  }
+  out->seq = r->last_seq = (uint16_t)(h.seq + r->seq_off);
+  out->timestamp = r->last_ts = h.timestamp + r->ts_off;
   out->ssrc = h.ssrc;
   out->payload = plain + start;
   out->payload_len = end - start;

@@ -10,6 +10,7 @@
 #include "sc_dtls.h"
 #include "sc_log.h"
 #include "sc_media.h"
+#include "sc_metrics.h"
 #include "vx_msg.h"
 #include "vx_session.h"
 #include "vx_settings.h"
@@ -168,7 +169,6 @@ static void h_produce(vx_front_t *f, vx_conn_t *c, vx_session_t *s, const vx_req
       {-EALREADY, "already producing audio"},
       {-EPERM, "server muted or suppressed"},
       {-ENOTCONN, "send transport not connected"},
-      {-EEXIST, "one producer SSRC per send transport"},
   };
   if (rc == -ENOMEM) {
     fail(c, VX_CLOSE_SERVER_ERROR, "out of memory");
@@ -273,6 +273,18 @@ void vx_proto_open(vx_front_t *f, vx_conn_t *c, const vx_io_t *io, void *io_ctx)
   f->connections++;
 }
 
+/* A readable request: the state's verdict, then its handler. */
+static void dispatch(vx_front_t *f, vx_conn_t *c, const vx_req_t *r) {
+  f->counts.requests[r->type]++;
+  vx_session_t *s = c->session;
+  int need = table[r->type].need;
+  if ((need >= NEED_AUTH && !s) || (need == NEED_TRANSPORTS && !s->transports)) {
+    fail(c, VX_CLOSE_WRONG_STATE, !s ? "authenticate first" : "initialize transports first");
+    return;
+  }
+  table[r->type].fn(f, c, s, r);
+}
+
 void vx_proto_text(vx_front_t *f, vx_conn_t *c, const char *buf, size_t len) {
   if (c->closing) return;
   vx_req_t r;
@@ -281,17 +293,10 @@ void vx_proto_text(vx_front_t *f, vx_conn_t *c, const char *buf, size_t len) {
   if (p != VX_PARSE_OK) {
     f->counts.refused[p]++;
     fail(c, VX_CLOSE_UNPARSABLE, why);
-    return;
+  } else {
+    dispatch(f, c, &r);
   }
-  f->counts.requests[r.type]++;
-  vx_session_t *s = c->session;
-  int need = table[r.type].need;
-  if ((need >= NEED_AUTH && !s) || (need == NEED_TRANSPORTS && !s->transports)) {
-    fail(c, VX_CLOSE_WRONG_STATE, !s ? "authenticate first" : "initialize transports first");
-    return;
-  }
-  table[r.type].fn(f, c, s, &r);
-  sodium_memzero(r.token, sizeof r.token);
+  sodium_memzero(r.token, sizeof r.token); /* a voice token never outlives its frame */
 }
 
 void vx_proto_binary(vx_front_t *f, vx_conn_t *c) {
@@ -345,4 +350,33 @@ json_t *vx_proto_status(const vx_front_t *f) {
                    counts_json(f->counts.requests, VX_REQ_COUNT, req_name), "refused",
                    counts_json(f->counts.refused, VX_PARSE_COUNT, parse_name), "errors",
                    counts_json(f->counts.errors, VX_ERR_COUNT, err_name), "closes", closes);
+}
+
+/* One counter family with a label per non-zero slot: its name, or for
+ * closes the code (slot is NULL). */
+static void family(sc_metrics_t *m, const char *name, const char *help, const char *label,
+                   const uint64_t *v, int n, const char *(*slot)(int)) {
+  sc_metrics_family(m, name, SC_METRIC_COUNTER, help);
+  for (int i = 0; i < n; i++) {
+    char code[16];
+    if (!v[i]) continue;
+    if (!slot) snprintf(code, sizeof code, "%d", vx_conn_close_code(i));
+    sc_label_t l = {label, slot ? slot(i) : i < VX_CLOSE_KINDS ? code : "other"};
+    sc_metrics_sample_u64(m, &l, 1, v[i]);
+  }
+}
+
+void vx_proto_metrics(const vx_front_t *f, sc_metrics_t *m) {
+  sc_metrics_counter(m, "litecord_voice_vortex_connections_total", "Vortex sockets opened",
+                     f->connections);
+  sc_metrics_counter(m, "litecord_voice_vortex_authenticated_total",
+                     "Vortex sockets that authenticated", f->authenticated);
+  family(m, "litecord_voice_vortex_requests_total", "Vortex requests read, by type", "type",
+         f->counts.requests, VX_REQ_COUNT, req_name);
+  family(m, "litecord_voice_vortex_refused_total", "Vortex frames refused unread (close 1003)",
+         "verdict", f->counts.refused, VX_PARSE_COUNT, parse_name);
+  family(m, "litecord_voice_vortex_errors_total", "Vortex error replies, by error", "error",
+         f->counts.errors, VX_ERR_COUNT, err_name);
+  family(m, "litecord_voice_vortex_closes_total", "Vortex sockets closed by the server, by code",
+         "code", f->counts.closes, VX_CLOSE_KINDS + 1, NULL);
 }

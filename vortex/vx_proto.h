@@ -46,5 +46,8 @@ void vx_proto_closed(vx_front_t *f, vx_conn_t *c);
 
 /* {authenticated, connections, requests, refused, errors, closes}. */
 json_t *vx_proto_status(const vx_front_t *f);
+/* The same as Prometheus families litecord_voice_vortex_* (docs/VORTEX.md). */
+struct sc_metrics;
+void vx_proto_metrics(const vx_front_t *f, struct sc_metrics *m);
 
 #endif

@@ -229,13 +229,11 @@ int vx_session_produce(vx_session_t *s, int opus_pt, int level_id, uint32_t ssrc
   if (s->producing) return -EALREADY;
   if (s->vs->flags.mute || s->vs->flags.suppress) return -EPERM;
   if (!t->connected) return -ENOTCONN;
-  /* The transport's SRTP binds the first producer's SSRC. */
-  if (s->producer_ssrc && ssrc && ssrc != s->producer_ssrc) return -EEXIST;
   if (!t->posted) {
     sc_rtc_set_codec(t->rtc, (uint8_t)opus_pt, (uint8_t)level_id);
     if (post(s, VX_SEND, s->vs->stats) < 0) return -ENOMEM;
   }
-  if (!s->producer_ssrc) s->producer_ssrc = ssrc;
+  s->producer_ssrc = ssrc;
   s->producing = 1;
   announce(s);
   return 0;

@@ -72,7 +72,7 @@ typedef struct vx_session {
   sc_member_stats_t *leg; /* the receive transport's leg, once connected */
   vx_filter_t *filter;
   int producing;
-  uint32_t producer_ssrc; /* the SSRC of the first producer (0: none yet) */
+  uint32_t producer_ssrc; /* the SSRC the client announced (0: none yet) */
   vx_consumer_t consumers[VX_MAX_CONSUMERS];
   int n_consumers;
   unsigned next_mid;
@@ -101,8 +101,8 @@ int vx_session_connect(vx_session_t *s, vx_dir_t d, const uint8_t fp[32]);
 /* StartProduce of audio with the client's Opus PT, audio-level id (0:
  * none) and SSRC (0: not told). 0, -EALREADY (producing), -EPERM
  * (server mute or suppress), -ENOTCONN (send transport not connected),
- * -EEXIST (a new SSRC on a transport whose first producer had another),
- * -ENOMEM. Announced to peers. */
+ * -ENOMEM. Announced to peers. A later producer (mediasoup-client makes a
+ * new SSRC for each) is heard once the previous one fell silent (sc_rtc). */
 int vx_session_produce(vx_session_t *s, int opus_pt, int level_id, uint32_t ssrc);
 /* StopProduce: 0, or -ENOENT when not producing. */
 int vx_session_stop_produce(vx_session_t *s);

@@ -177,6 +177,11 @@ static struct json_t *vx_status(sc_app_t *app, int slot) {
   return st ? vx_proto_status(&st->front) : NULL;
 }
 
+static void vx_metrics(sc_app_t *app, int slot, struct sc_metrics *out) {
+  vx_ws_state_t *st = app->frontend_state[slot];
+  if (st) vx_proto_metrics(&st->front, out);
+}
+
 static const sc_frontend_t vx_frontend = {
     .name = "vortex",
     .order = 30,
@@ -186,5 +191,6 @@ static const sc_frontend_t vx_frontend = {
     .settings = &vx_settings_table,
     .banner = vx_settings_banner,
     .status = vx_status,
+    .metrics = vx_metrics,
 };
 SC_FRONTEND_REGISTER(vx_frontend);

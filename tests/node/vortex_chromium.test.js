@@ -15,9 +15,17 @@
  *   - the browser receives >= 95 % of the djs member's packets on the
  *     consumer (SSRC = the djs member's) and the decoded audio has energy;
  *   - djs receives the browser's Opus under the browser's user, and
- *     libopus decodes it to 440 Hz (+- 5 Hz).
- * DAVE is off here (LITECORD_VOICE_DAVE=off): a member without DAVE puts the room at
- * protocol 0 in the mixed-room test; this one checks the Vortex path.
+ *     libopus decodes it to 440 Hz (+- 5 Hz);
+ *   - a second mediasoup-client page (660 Hz) joins: the two hear each
+ *     other (Vortex to Vortex through the receive legs), and while the
+ *     first page's consumer of the second is paused on the server
+ *     (SetConsumerPause only: the page's consumer keeps running), no
+ *     packet of it arrives; resumed, they flow again; and when the second
+ *     page closes its producer and makes a new one (a new SSRC, revite's
+ *     microphone toggle), the first consumes it anew and hears it; a
+ *     server deafen (LVSP) stops everything to the first page, not from it.
+ * DAVE is at its default: the Vortex member attaches with e2ee capability
+ * 0 (sc_registry_set_e2ee), so the djs member must not encrypt for it.
  * Env: SC_BUILD_DIR, CHROMIUM. Exit 0 = pass.
  */
 const fs = require('node:fs');
@@ -61,13 +69,63 @@ function startDjs(srv, args) {
   return st;
 }
 
+/* Packets the page has received from userId's consumer so far. */
+async function from(peer, userId) {
+  const s = (await peer.inbound()).find((x) => x.userId === userId);
+  return s ? s.packetsReceived : 0;
+}
+
+async function pausePhase(browser, srv, peer, vxInfo, info2, lvsp) {
+  const { startPeer } = require('./lib/vortex_peer');
+  const peer2 = await startPeer(browser, srv, info2, { freq: 660 });
+  try {
+    const flowing = await waitFor(async () => await from(peer, info2.user_id) > 50 &&
+      await from(peer2, vxInfo.user_id) > 50, 15000, 200);
+    checks.ok(flowing, `two mediasoup-client pages hear each other: ${await from(peer, info2.user_id)} and ` +
+      `${await from(peer2, vxInfo.user_id)} packets`);
+    await peer.serverPause(info2.user_id, true);
+    await sleep(300); /* what was on the way */
+    const n1 = await from(peer, info2.user_id);
+    await sleep(1500);
+    const n2 = await from(peer, info2.user_id);
+    checks.ok(n2 - n1 <= 2, `paused on the server: ${n2 - n1} packets arrived in 1.5 s (${n1} -> ${n2})`);
+    checks.ok(await from(peer2, vxInfo.user_id) > 0, 'the other direction is not paused');
+    await peer.serverPause(info2.user_id, false);
+    checks.ok(await waitFor(async () => await from(peer, info2.user_id) > n2 + 25, 5000, 100),
+      `resumed: ${await from(peer, info2.user_id) - n2} packets since`);
+    /* The second page closes its producer and makes a new one (a new SSRC
+     * on the same send transport): the first consumes it anew and hears it. */
+    const before = await peer.state();
+    const ssrc2 = await peer2.reproduce(660);
+    const again = await waitFor(async () => {
+      const st = await peer.state();
+      const c = st.consumers.find((x) => x.userId === info2.user_id);
+      return c && before.consumers.every((x) => x.id !== c.id) && await from(peer, info2.user_id) > 25;
+    }, 10000, 200);
+    checks.ok(again, `a new producer (SSRC ${ssrc2}) on the same transport is consumed and heard: ` +
+      `${await from(peer, info2.user_id)} packets, errors ${JSON.stringify((await peer.state()).errors)}`);
+    /* Litecord deafens the first page's user: its receive leg gets nothing. */
+    const { INFO_LATER } = require('./lib/lvsp_client');
+    lvsp.info(INFO_LATER.VST_UPDATE, { user_id: vxInfo.user_id, guild_id: vxInfo.guild_id, deaf: true });
+    await sleep(300);
+    const d1 = await from(peer, info2.user_id);
+    const o1 = await from(peer2, vxInfo.user_id);
+    await sleep(1500);
+    const d2 = await from(peer, info2.user_id);
+    checks.ok(d2 - d1 <= 2, `server-deafened: ${d2 - d1} packets reached the deafened page in 1.5 s`);
+    checks.ok(await from(peer2, vxInfo.user_id) > o1 + 25, 'the deafened user is still heard');
+  } finally {
+    await peer2.close();
+  }
+}
+
 async function body() {
   const { launchBrowser } = require('./lib/chromium');
   const { LvspClient } = require('./lib/lvsp_client');
   const { opusTool } = require('./lib/opus_tool');
   const { startServer } = require('./lib/server');
   const { startPeer } = require('./lib/vortex_peer');
-  const srv = await startServer({ buildDir, env: { LITECORD_VOICE_DAVE: 'off' } });
+  const srv = await startServer({ buildDir });
   servers.push(srv);
   const ca = fs.readFileSync(srv.certPath);
   const lvsp = await LvspClient.connect(srv.lvspUrl, { secret: srv.secret, ca });
@@ -122,6 +180,7 @@ async function body() {
     }
     const st2 = await peer.state();
     checks.ok(st2.errors.length === 0, `no Vortex error replies: ${JSON.stringify(st2.errors)}`);
+    await pausePhase(b.browser, srv, peer, vxInfo, await vs(), lvsp);
   } finally {
     if (peer) await peer.close();
     await b.close();

@@ -191,10 +191,16 @@ async function body() {
   await expectError(b.sig.request('SetConsumerPause', { id: 'f00d', paused: true }),
     'ConsumerNotFound', 'SetConsumerPause of an id that is not ours');
 
+  /* Server mute while producing: peers see the producer stop, then come back. */
+  const count = (c, type) => c.sig.events.filter((e) => e.type === type && e.data.id === infoA.user_id).length;
+  lvsp.info(INFO_LATER.VST_UPDATE, { user_id: infoA.user_id, guild_id, mute: true });
+  checks.ok(await waitFor(() => count(b, 'UserStopProduce') === 1, 3000), 'server mute of a producer: B gets UserStopProduce');
+  lvsp.info(INFO_LATER.VST_UPDATE, { user_id: infoA.user_id, guild_id, mute: false });
+  checks.ok(await waitFor(() => count(b, 'UserStartProduce') === 2, 3000), 'unmuted: B gets UserStartProduce again');
+
   /* A stops producing: B hears of it, stops its consumer. */
   await a.sig.request('StopProduce', { type: 'audio' });
-  checks.ok(await waitFor(() => b.sig.events.some((e) => e.type === 'UserStopProduce' && e.data.id === infoA.user_id), 3000),
-    'B gets UserStopProduce {id: A}');
+  checks.ok(await waitFor(() => count(b, 'UserStopProduce') === 2, 3000), 'B gets UserStopProduce {id: A}');
   await expectError(a.sig.request('StopProduce', { type: 'audio' }), 'ProducerNotFound', 'StopProduce twice');
   await b.sig.request('StopConsume', { id: d.id });
   await expectError(b.sig.request('StopConsume', { id: d.id }), 'ConsumerNotFound', 'StopConsume twice');
@@ -217,6 +223,17 @@ async function body() {
   checks.ok(await waitFor(() => b.sig.events.some((e) => e.type === 'UserLeft' && e.data.id === infoA.user_id), 3000),
     'B gets UserLeft {id: A} when A\'s socket closes');
   b.sig.close();
+
+  /* What happened above, in /metrics. */
+  const { adminGet } = require('./lib/admin_client');
+  const text = (await adminGet(srv.adminUrl, '/metrics', srv.adminToken())).text;
+  const metric = (line) => { const m = text.match(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm')); return m ? Number(m[1]) : 0; };
+  checks.ok(metric('litecord_voice_vortex_closes_total{code="1002"}') === 2 &&
+    metric('litecord_voice_vortex_closes_total{code="4001"}') === 1 &&
+    metric('litecord_voice_vortex_errors_total{error="ConsumerNotFound"}') === 2 &&
+    metric('litecord_voice_vortex_requests_total{type="StartConsume"}') >= 4 &&
+    metric('litecord_voice_vortex_authenticated_total') === 4,
+  `/metrics: ${text.split('\n').filter((l) => l.startsWith('litecord_voice_vortex_')).join(', ')}`);
   await lvsp.close().catch(() => {});
 }
 

@@ -14,6 +14,10 @@
  *   await vxInbound()   -> [{ userId, ssrc, packetsReceived, totalAudioEnergy }]
  *   await vxOutbound()  -> [{ ssrc, packetsSent }]
  *   vxState()           -> { events, errors, consumers, close }
+ *   await vxReproduce(freq)  closes the producer (StopProduce) and makes a new
+ *                       one, as revite's microphone toggle does (a new SSRC)
+ *   await vxServerPause(userId, paused)  SetConsumerPause only (the page's
+ *                       consumer keeps running: what arrives is what the server sends)
  *   await vxLeave()
  */
 const { Device } = require('mediasoup-client');
@@ -128,6 +132,19 @@ window.vxState = () => ({
   sendState: st.send && st.send.connectionState,
   recvState: st.recv && st.recv.connectionState,
 });
+
+window.vxReproduce = async (freq) => {
+  st.producer.close();
+  await st.sig.request('StopProduce', { type: 'audio' });
+  st.producer = await st.send.produce({ track: toneTrack(freq) });
+  return st.producer.rtpParameters.encodings[0].ssrc;
+};
+
+window.vxServerPause = async (userId, paused) => {
+  const c = st.consumers.get(userId);
+  if (!c) throw new Error(`no consumer of ${userId}`);
+  await st.sig.request('SetConsumerPause', { id: c.id, paused });
+};
 
 window.vxLeave = async () => {
   if (st.producer) st.producer.close();

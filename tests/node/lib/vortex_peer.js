@@ -67,6 +67,8 @@ async function startPeer(browser, srv, vs, opts = {}) {
       inbound: () => page.evaluate(() => window.vxInbound()),
       outbound: () => page.evaluate(() => window.vxOutbound()),
       state: () => page.evaluate(() => window.vxState()),
+      reproduce: (freq = 440) => page.evaluate((f) => window.vxReproduce(f), freq),
+      serverPause: (userId, paused) => page.evaluate((u, x) => window.vxServerPause(u, x), userId, paused),
       async close() {
         await page.evaluate(() => window.vxLeave()).catch(() => {});
         await page.close().catch(() => {});
