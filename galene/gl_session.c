@@ -59,12 +59,12 @@ static void send_user(gl_session_t *s, const char *kind, const sc_vstate_t *vs) 
 
 /* ---- SDP -------------------------------------------------------------------- */
 
-static void local_sdp(gl_session_t *s, sc_sdp_local_t *l, const sc_rtc_t *r) {
+static void local_sdp(gl_session_t *s, sc_sdp_local_t *l, const char *ufrag, const char *pwd) {
   memset(l, 0, sizeof *l);
   l->ip = s->media_ip;
   l->port = sc_media_port_for_room(s->app->media, s->vs->channel->room_id);
-  l->ufrag = sc_rtc_local_ufrag(r);
-  l->pwd = sc_rtc_local_pwd(r);
+  l->ufrag = ufrag;
+  l->pwd = pwd;
   sc_dtls_ctx_fingerprint_bytes(s->app->dtls, l->fingerprint);
   l->session_id = s->sdp_session;
   l->version = ++s->sdp_version;
@@ -106,15 +106,16 @@ static void drop_down(gl_session_t *s, gl_down_t *d, int tell_client) {
   memset(d, 0, sizeof *d);
 }
 
-/* A fresh transport for d and our offer of it. 0 or -1 (logged). */
-static int send_down_offer(gl_session_t *s, gl_down_t *d) {
+/* A fresh transport for d and our offer of it (replaces: the id of the
+ * stream it replaces, or NULL). 0 or -1. */
+static int send_down_offer(gl_session_t *s, gl_down_t *d, const char *replaces) {
   sc_rtc_t *r = new_rtc(s, "pending", SC_RTC_SEND_ONLY, GL_OPUS_PT, 0, d->source_ssrc);
   if (!r) return -1;
   char stream[SC_ID_MAX + 2], track[SC_ID_MAX + 2], sdp[SC_SDP_OA_OUT_MAX];
   snprintf(stream, sizeof stream, "s%s", d->peer_user);
   snprintf(track, sizeof track, "a%s", d->peer_user);
   sc_sdp_local_t l;
-  local_sdp(s, &l, r);
+  local_sdp(s, &l, sc_rtc_local_ufrag(r), sc_rtc_local_pwd(r));
   sc_sdp_offer_media_t m = {.mid = "0",
                             .opus_pt = GL_OPUS_PT,
                             .opus_fmtp = GL_OPUS_FMTP,
@@ -129,8 +130,10 @@ static int send_down_offer(gl_session_t *s, gl_down_t *d) {
   }
   if (d->pending) sc_rtc_free(d->pending);
   d->pending = r;
-  send_msg(s, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "offer", "id", d->id, "label",
-                        "camera", "source", d->peer_user, "username", d->peer_user, "sdp", sdp));
+  json_t *offer = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "offer", "id", d->id, "label",
+                            "camera", "source", d->peer_user, "username", d->peer_user, "sdp", sdp);
+  if (offer && replaces) json_object_set_new(offer, "replace", json_string(replaces));
+  send_msg(s, offer);
   if (s->conn) s->conn->counts->down_offers++;
   return 0;
 }
@@ -153,7 +156,7 @@ static void offer_down(gl_session_t *s, const sc_vstate_t *peer) {
   snprintf(d->peer_user, sizeof d->peer_user, "%s", peer->user_id);
   snprintf(d->id, sizeof d->id, "lcv-%u", ++s->next_down);
   if (s->conn) s->conn->counts->down_streams++;
-  if (send_down_offer(s, d) < 0) drop_down(s, d, 0);
+  if (send_down_offer(s, d, NULL) < 0) drop_down(s, d, 0);
 }
 
 static void offer_each(sc_vstate_t *peer, void *arg) {
@@ -218,7 +221,14 @@ void gl_session_renegotiate(gl_session_t *s, const char *id) {
     refuse(s, GL_REFUSE_NOT_OURS, "renegotiate: unknown stream");
     return;
   }
-  if (send_down_offer(s, d) < 0) drop_down(s, d, 1);
+  /* A browser restarts ICE on a re-offer but keeps its DTLS session,
+   * which a fresh transport of ours cannot take over: the stream is
+   * replaced instead (protocol.js closes the old peer connection and opens
+   * a new one for an offer with `replace`), on the same leg. */
+  char old[GL_ID_MAX + 1];
+  snprintf(old, sizeof old, "%s", d->id);
+  snprintf(d->id, sizeof d->id, "lcv-%u", ++s->next_down);
+  if (send_down_offer(s, d, old) < 0) drop_down(s, d, 1);
 }
 
 void gl_session_abort_down(gl_session_t *s, const char *id) {
@@ -245,6 +255,7 @@ static void abort_up(gl_session_t *s, const char *id, int why, const char *text)
 static void stop_up(gl_session_t *s) {
   if (!s->up_id[0]) return;
   s->up_id[0] = '\0';
+  sodium_memzero(s->up_pwd, sizeof s->up_pwd);
   sc_media_reset(s->app->media, s->vs->stats); /* its key is gone */
   sc_registry_set_speaking(s->app->registry, s->vs, 0);
   if (s->conn) s->conn->counts->up_streams--;
@@ -276,15 +287,71 @@ static int check_up(gl_session_t *s, const gl_msg_t *m) {
   return 0;
 }
 
-/* Our answer for sess (recvonly on section idx) with r's credentials. */
-static int write_up_answer(gl_session_t *s, const sc_sdp_session_t *sess, int idx,
-                           const sc_rtc_t *r, char *out, size_t cap) {
+/* Our answer for sess (recvonly on section idx) with the up stream's
+ * saved credentials. */
+static int write_up_answer(gl_session_t *s, const sc_sdp_session_t *sess, int idx, char *out,
+                           size_t cap) {
   sc_sdp_take_t takes[SC_SDP_OA_MAX_SECTIONS];
   memset(takes, 0, sizeof takes);
   takes[idx].take = SC_SDP_TAKE_RECV;
   sc_sdp_local_t l;
-  local_sdp(s, &l, r);
+  local_sdp(s, &l, s->up_ufrag, s->up_pwd);
   return sc_sdp_write_answer(&l, sess, takes, sess->n, out, cap);
+}
+
+static void save_up(gl_session_t *s, const char *id, const sc_rtc_t *r, const char *remote) {
+  snprintf(s->up_id, sizeof s->up_id, "%s", id);
+  snprintf(s->up_ufrag, sizeof s->up_ufrag, "%s", sc_rtc_local_ufrag(r));
+  snprintf(s->up_pwd, sizeof s->up_pwd, "%s", sc_rtc_local_pwd(r));
+  snprintf(s->up_remote_ufrag, sizeof s->up_remote_ufrag, "%s", remote);
+}
+
+/* A new transport for the client's offer (saved as the up stream's) and
+ * our answer in sdp; the transport is posted to the media plane. 0, or -1
+ * with why. */
+static int new_up(gl_session_t *s, const gl_msg_t *m, const sc_sdp_session_t *sess, int idx,
+                  char *sdp, char *why, size_t why_len) {
+  const sc_sdp_msection_t *a = &sess->m[idx];
+  sc_rtc_t *r = new_rtc(s, sess->t.ufrag, SC_RTC_RECV_ONLY, a->opus_pt, a->audio_level_id, 0);
+  if (!r) {
+    snprintf(why, why_len, "bad sdp: ice ufrag");
+    return -1;
+  }
+  if (sess->t.has_fingerprint) sc_rtc_set_remote(r, sess->t.ufrag, sess->t.fingerprint);
+  char old_id[GL_ID_MAX + 1];
+  snprintf(old_id, sizeof old_id, "%s", s->up_id);
+  save_up(s, m->id, r, sess->t.ufrag);
+  if (write_up_answer(s, sess, idx, sdp, SC_SDP_OA_OUT_MAX) < 0) {
+    snprintf(s->up_id, sizeof s->up_id, "%s", old_id);
+    snprintf(why, why_len, "bad sdp: cannot answer it");
+    sc_rtc_free(r);
+    return -1;
+  }
+  if (sc_media_post_cipher(s->app->media, s->vs->stats, &sc_rtc_cipher_ops, r) < 0) {
+    snprintf(s->up_id, sizeof s->up_id, "%s", old_id);
+    snprintf(why, why_len, "out of memory");
+    return -1;
+  }
+  sc_registry_set_transport(s->app->registry, s->vs, GL_TRANSPORT_KIND, "dtls_srtp");
+  return 0;
+}
+
+/* The answer to an offer for the live up stream. A renegotiation that
+ * keeps the client's ICE credentials is answered with ours, on the same
+ * transport; an ICE restart is not: a browser keeps its DTLS session
+ * across it, which a fresh transport of ours cannot take over, so it is
+ * aborted (the client publishes a new stream). 0, or -1 with why. */
+static int renegotiate_up(gl_session_t *s, const sc_sdp_session_t *sess, int idx, char *sdp,
+                          char *why, size_t why_len) {
+  if (strcmp(sess->t.ufrag, s->up_remote_ufrag) != 0) {
+    snprintf(why, why_len, "ICE restart of an up stream: publish a new stream");
+    return -1;
+  }
+  if (write_up_answer(s, sess, idx, sdp, SC_SDP_OA_OUT_MAX) < 0) {
+    snprintf(why, why_len, "bad sdp: cannot answer it");
+    return -1;
+  }
+  return 0;
 }
 
 void gl_session_up_offer(gl_session_t *s, const gl_msg_t *m) {
@@ -293,31 +360,16 @@ void gl_session_up_offer(gl_session_t *s, const gl_msg_t *m) {
   char *sdp = malloc(SC_SDP_OA_OUT_MAX);
   char why[96] = "out of memory";
   int idx = sess && sdp ? read_sdp(m, sess, why, sizeof why) : -1;
-  sc_rtc_t *r = NULL;
-  if (idx >= 0) {
-    const sc_sdp_msection_t *a = &sess->m[idx];
-    r = new_rtc(s, sess->t.ufrag, SC_RTC_RECV_ONLY, a->opus_pt, a->audio_level_id, 0);
-    if (r && sess->t.has_fingerprint) sc_rtc_set_remote(r, sess->t.ufrag, sess->t.fingerprint);
-  }
-  if (r && write_up_answer(s, sess, idx, r, sdp, SC_SDP_OA_OUT_MAX) < 0) {
-    snprintf(why, sizeof why, "bad sdp: cannot answer it");
-    sc_rtc_free(r);
-    r = NULL;
-  }
+  int fresh = !s->up_id[0], again = !fresh && strcmp(s->up_id, m->id) == 0;
+  int rc = idx < 0 ? -1
+           : again ? renegotiate_up(s, sess, idx, sdp, why, sizeof why)
+                   : new_up(s, m, sess, idx, sdp, why, sizeof why);
   free(sess);
-  if (!r) {
-    abort_up(s, m->id, GL_REFUSE_BAD_SDP, why);
+  if (rc < 0) {
+    abort_up(s, m->id, idx < 0 ? GL_REFUSE_BAD_SDP : GL_REFUSE_UNSUPPORTED, why);
     free(sdp);
     return;
   }
-  int fresh = !s->up_id[0];
-  if (sc_media_post_cipher(s->app->media, s->vs->stats, &sc_rtc_cipher_ops, r) < 0) {
-    send_id(s, "abort", m->id);
-    free(sdp);
-    return;
-  }
-  snprintf(s->up_id, sizeof s->up_id, "%s", m->id);
-  sc_registry_set_transport(s->app->registry, s->vs, GL_TRANSPORT_KIND, "dtls_srtp");
   send_msg(s, json_pack("{s:s, s:s, s:s}", "type", "answer", "id", m->id, "sdp", sdp));
   free(sdp);
   if (s->conn) {
@@ -381,6 +433,7 @@ static void session_free(gl_session_t *s) {
     s->conn->counts->sessions--;
     s->conn->session = NULL;
   }
+  sodium_memzero(s->up_pwd, sizeof s->up_pwd);
   free(s);
 }
 

@@ -56,6 +56,11 @@ typedef struct gl_session {
   int present;     /* may publish (not server muted, not suppressed) */
   int deaf;
   char up_id[GL_ID_MAX + 1]; /* "" while not publishing */
+  /* The up stream's ICE credentials (ours, and the client's ufrag): a
+   * renegotiation that keeps them is answered with them, on the same
+   * transport. */
+  char up_ufrag[SC_ICE_UFRAG_LEN + 1], up_pwd[SC_ICE_PWD_LEN + 1];
+  char up_remote_ufrag[SC_RTC_CRED_MAX + 1];
   gl_down_t down[GL_DOWN_MAX];
   uint64_t sdp_session;
   unsigned sdp_version, next_down;
@@ -80,7 +85,8 @@ void gl_session_request(gl_session_t *s, int wants_audio);
 void gl_session_up_offer(gl_session_t *s, const gl_msg_t *m);
 /* The client's answer to our offer of down stream m->id. */
 void gl_session_down_answer(gl_session_t *s, const gl_msg_t *m);
-/* `renegotiate {id}`: a new offer for the down stream, fresh credentials. */
+/* `renegotiate {id}`: a new offer for the down stream with fresh
+ * credentials, under a new id with `replace: id`. */
 void gl_session_renegotiate(gl_session_t *s, const char *id);
 /* `close {id}`: the client stops its up stream. */
 void gl_session_close_up(gl_session_t *s, const char *id);

@@ -152,7 +152,8 @@ static int take_mline(pass_t *ps, const sc_sdp_line_t *l) {
 static int take_mid(pass_t *ps, const sc_sdp_line_t *l) {
   if (!ps->m || !token_text(l->attr_value, l->attr_len, SC_SDP_OA_MID_MAX))
     return SC_SDP_OA_ERR_BAD_MID;
-  if (ps->m->mid[0]) return SC_SDP_OA_ERR_BAD_MID; /* two in one section */
+  if (ps->m->mid[0]) /* a repeated line counts once; two different mids are an error */
+    return span_is(l->attr_value, l->attr_len, ps->m->mid) ? 0 : SC_SDP_OA_ERR_BAD_MID;
   for (int i = 0; i + 1 < ps->s->n; i++)
     if (span_is(l->attr_value, l->attr_len, ps->s->m[i].mid)) return SC_SDP_OA_ERR_BAD_MID;
   copy_text(ps->m->mid, l->attr_value, l->attr_len);
@@ -183,18 +184,20 @@ static int take_setup(pass_t *ps, const sc_sdp_line_t *l) {
   return 0;
 }
 
-/* a=fmtp:<pt> <parameters>: every one well formed; the opus PT's kept. */
+/* a=fmtp:<pt> <parameters> of the section's opus PT (others are not
+ * ours to judge: they are skipped). */
 static int take_fmtp(pass_t *ps, const sc_sdp_line_t *l) {
   span_t sp = {l->attr_value, l->attr_value + l->attr_len};
   const char *w;
   size_t n = next_word(&sp, &w);
   uint64_t pt;
-  if (parse_uint(w, n, 3, &pt) < 0 || pt > 127 || sp.p == sp.end) return SC_SDP_OA_ERR_BAD_FMTP;
+  if (!ps->m || ps->m->opus_pt < 0 || parse_uint(w, n, 3, &pt) < 0 || (int)pt != ps->m->opus_pt)
+    return 0;
+  if (w != l->attr_value || sp.p == sp.end) return SC_SDP_OA_ERR_BAD_FMTP;
   const char *params = sp.p + 1;
   size_t params_len = (size_t)(sp.end - params);
-  if (params_len == 0 || *params == ' ') return SC_SDP_OA_ERR_BAD_FMTP;
-  if (!ps->m || (int)pt != ps->m->opus_pt) return 0;
-  if (params_len > SC_SDP_OA_FMTP_MAX) return SC_SDP_OA_ERR_BAD_FMTP;
+  if (params_len == 0 || *params == ' ' || params_len > SC_SDP_OA_FMTP_MAX)
+    return SC_SDP_OA_ERR_BAD_FMTP;
   if (ps->has_fmtp && !span_is(params, params_len, ps->m->opus_fmtp)) return SC_SDP_OA_ERR_BAD_FMTP;
   ps->has_fmtp = 1;
   copy_text(ps->m->opus_fmtp, params, params_len);
@@ -214,15 +217,17 @@ static int take_ssrc(pass_t *ps, const sc_sdp_line_t *l) {
   return 0;
 }
 
-/* a=msid:<stream> [<track>] (RFC 8830): one per section. */
+/* a=msid:<stream> [<track>] (RFC 8830). A track in several streams has
+ * several lines: every one is checked, the first is kept. */
 static int take_msid(pass_t *ps, const sc_sdp_line_t *l) {
   span_t sp = {l->attr_value, l->attr_value + l->attr_len};
   const char *stream, *track, *rest;
   size_t sn = next_word(&sp, &stream);
   size_t tn = next_word(&sp, &track);
-  if (!ps->m || ps->has_msid || !word_text(stream, sn, SC_SDP_OA_MSID_MAX) ||
+  if (!ps->m || stream != l->attr_value || !word_text(stream, sn, SC_SDP_OA_MSID_MAX) ||
       (tn && !word_text(track, tn, SC_SDP_OA_MSID_MAX)) || next_word(&sp, &rest))
     return SC_SDP_OA_ERR_BAD_MSID;
+  if (ps->has_msid) return 0;
   ps->has_msid = 1;
   copy_text(ps->m->msid_stream, stream, sn);
   copy_text(ps->m->msid_track, track, tn);
@@ -249,6 +254,7 @@ static int take_line(pass_t *ps, const sc_sdp_line_t *l) {
   size_t nl = l->name_len;
   int dir = direction_of(n, nl);
   if (dir && !l->has_value) return take_direction(ps, dir);
+  if (span_is(n, nl, "bundle-only") && ps->m) ps->m->bundle_only = 1;
   if (!l->has_value) return 0;
   if (span_is(n, nl, "mid")) return take_mid(ps, l);
   if (span_is(n, nl, "setup")) return take_setup(ps, l);
@@ -280,7 +286,7 @@ int sc_sdp_parse_session(const char *buf, size_t len, sc_sdp_session_t *out) {
 int sc_sdp_first_audio(const sc_sdp_session_t *s) {
   for (int i = 0; i < s->n; i++) {
     const sc_sdp_msection_t *m = &s->m[i];
-    if (strcmp(m->kind, "audio") == 0 && m->port != 0 && m->opus_pt >= 0) return i;
+    if (strcmp(m->kind, "audio") == 0 && (m->port || m->bundle_only) && m->opus_pt >= 0) return i;
   }
   return -1;
 }
@@ -366,7 +372,9 @@ static void put_candidate(text_t *t, const sc_sdp_local_t *l) {
 /* A take is possible when the offer's direction allows it. */
 static int valid_take(const sc_sdp_msection_t *m, const sc_sdp_take_t *k) {
   if (k->take == SC_SDP_TAKE_REJECT) return 1;
-  if (m->port == 0 || m->opus_pt < 0 || strcmp(m->kind, "audio") != 0 || !m->mid[0]) return 0;
+  if ((!m->port && !m->bundle_only) || m->opus_pt < 0 || strcmp(m->kind, "audio") != 0 ||
+      !m->mid[0])
+    return 0;
   if (k->take == SC_SDP_TAKE_RECV)
     return m->direction == SC_SDP_DIR_SENDONLY || m->direction == SC_SDP_DIR_SENDRECV;
   if (k->take == SC_SDP_TAKE_SEND)
@@ -375,12 +383,28 @@ static int valid_take(const sc_sdp_msection_t *m, const sc_sdp_take_t *k) {
   return 0;
 }
 
-static void put_answer_section(text_t *t, const sc_sdp_local_t *l, const sc_sdp_msection_t *m,
-                               const sc_sdp_take_t *k) {
+/* A rejected section: port 0, the offer's transport and first format
+ * with its rtpmap (stacks such as werift look for a codec even in a
+ * rejected section), its mid. */
+static void put_rejected(text_t *t, const sc_sdp_session_t *offer, const sc_sdp_msection_t *m) {
+  put(t, "m=%s 0 %s %s\r\nc=IN IP4 0.0.0.0\r\n", m->kind, m->proto, m->fmt);
+  if (m->mid[0]) put(t, "a=mid:%s\r\n", m->mid);
+  put(t, "a=inactive\r\n");
+  uint64_t pt;
+  const sc_sdp_rtpmap_t *r = NULL;
+  if (parse_uint(m->fmt, strlen(m->fmt), 3, &pt) == 0 && pt <= 127)
+    r = sc_sdp_find_rtpmap(&offer->t, (int)pt);
+  if (!r) return;
+  put(t, "a=rtpmap:%d %s/%" PRIu32, r->pt, r->codec, r->clock);
+  if (r->channels) put(t, "/%d", r->channels);
+  put(t, "\r\n");
+}
+
+static void put_answer_section(text_t *t, const sc_sdp_local_t *l, const sc_sdp_session_t *offer,
+                               int i, const sc_sdp_take_t *k) {
+  const sc_sdp_msection_t *m = &offer->m[i];
   if (k->take == SC_SDP_TAKE_REJECT) {
-    put(t, "m=%s 0 %s %s\r\nc=IN IP4 0.0.0.0\r\n", m->kind, m->proto, m->fmt);
-    if (m->mid[0]) put(t, "a=mid:%s\r\n", m->mid);
-    put(t, "a=inactive\r\n");
+    put_rejected(t, offer, m);
     return;
   }
   put(t, "m=audio %u UDP/TLS/RTP/SAVPF %d\r\n", (unsigned)l->port, m->opus_pt);
@@ -406,7 +430,7 @@ int sc_sdp_write_answer(const sc_sdp_local_t *l, const sc_sdp_session_t *offer,
   for (int i = 0; i < n; i++)
     if (takes[i].take != SC_SDP_TAKE_REJECT) put(&t, " %s", offer->m[i].mid);
   put(&t, "\r\n");
-  for (int i = 0; i < n; i++) put_answer_section(&t, l, &offer->m[i], &takes[i]);
+  for (int i = 0; i < n; i++) put_answer_section(&t, l, offer, i, &takes[i]);
   return finish(&t);
 }
 

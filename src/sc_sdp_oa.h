@@ -14,14 +14,17 @@
  * session level (they hold for every section), so the longest text fits
  * SC_SDP_OA_OUT_MAX and our own reader. Audio is Opus only; a section we
  * do not take (video, application, audio without opus/48000/2) is
- * answered with port 0, the offer's transport and first format, its mid
- * and a=inactive, so the m-line count and order stay the offer's.
+ * answered with port 0, the offer's transport and first format (with its
+ * rtpmap), its mid and a=inactive, so the m-line count and order stay the
+ * offer's.
  *
  * The reader also refuses what would make a section ambiguous: two
- * different mids, directions or msids in one section, a repeated mid,
- * two a=setup values, two different fmtp lines for the opus PT, an
- * a=ssrc/a=msid/a=mid before the first m= line. Lines it does not know
- * are skipped.
+ * different mids or directions in one section, a mid used by two
+ * sections, two a=setup values, two different fmtp lines for the opus PT,
+ * an a=ssrc/a=msid/a=mid before the first m= line. A line repeated with
+ * the same value counts once; of several a=msid lines (one track in
+ * several streams) the first is kept. Lines it does not know are skipped,
+ * and so are the fmtp lines of other payload types.
  *
  * Owns: nothing. Pure functions over (buf, len): no I/O, no allocation,
  * no globals; results in caller structs with fixed-size arrays.
@@ -57,12 +60,12 @@ enum {
   SC_SDP_OA_ERR_TOO_MANY_SECTIONS = -41, /* over SC_SDP_OA_MAX_SECTIONS */
   SC_SDP_OA_ERR_BAD_MLINE = -42,         /* "bad_mline" */
   SC_SDP_OA_ERR_BAD_SETUP = -43,         /* "bad_setup" */
-  SC_SDP_OA_ERR_BAD_MID = -44,           /* "bad_mid": empty, too long, not token chars, repeated */
-  SC_SDP_OA_ERR_BAD_SSRC = -45,          /* "bad_ssrc" */
-  SC_SDP_OA_ERR_BAD_FMTP = -46,          /* "bad_fmtp" */
-  SC_SDP_OA_ERR_NO_AUDIO = -47,          /* "no_audio": for callers, when sc_sdp_first_audio < 0 */
-  SC_SDP_OA_ERR_BAD_DIRECTION = -48,     /* "bad_direction": two different ones in a section */
-  SC_SDP_OA_ERR_BAD_MSID = -49,          /* "bad_msid": empty or too long part, repeated */
+  SC_SDP_OA_ERR_BAD_MID = -44,  /* "bad_mid": empty, too long, not token chars, in two sections */
+  SC_SDP_OA_ERR_BAD_SSRC = -45, /* "bad_ssrc" */
+  SC_SDP_OA_ERR_BAD_FMTP = -46, /* "bad_fmtp" */
+  SC_SDP_OA_ERR_NO_AUDIO = -47, /* "no_audio": for callers, when sc_sdp_first_audio < 0 */
+  SC_SDP_OA_ERR_BAD_DIRECTION = -48, /* "bad_direction": two different ones in a section */
+  SC_SDP_OA_ERR_BAD_MSID = -49,      /* "bad_msid": empty, too long or a third part */
 };
 
 /* The short name of an sc_sdp_err_t or SC_SDP_OA_ERR_* ("ok" for 0). */
@@ -71,7 +74,8 @@ const char *sc_sdp_oa_err_name(int err);
 /* One m= section of a peer's SDP, as far as we use it. */
 typedef struct {
   char kind[SC_SDP_OA_KIND_MAX + 1];      /* from the m= line */
-  int port;                               /* 0: the peer rejected / stopped it */
+  int port;                               /* 0: the peer rejected / stopped it, unless */
+  int bundle_only;                        /* a=bundle-only (RFC 8843: port 0, yet offered) */
   char proto[SC_SDP_OA_PROTO_MAX + 1];    /* the m= line's transport, echoed when rejecting */
   char fmt[SC_SDP_OA_FMT_MAX + 1];        /* its first format, echoed when rejecting */
   char mid[SC_SDP_OA_MID_MAX + 1];        /* "" if the section has none */
@@ -97,8 +101,8 @@ typedef struct {
 
 /* Reads a peer's SDP into *out (zeroed first). 0 or an error above. */
 int sc_sdp_parse_session(const char *buf, size_t len, sc_sdp_session_t *out);
-/* The index of the first section of kind "audio" with port != 0 and
- * opus_pt >= 0, or -1. */
+/* The index of the first section of kind "audio" with port != 0 (or
+ * bundle_only) and opus_pt >= 0, or -1. */
 int sc_sdp_first_audio(const sc_sdp_session_t *s);
 
 /* Our side of any SDP we write. */
@@ -132,8 +136,8 @@ typedef struct {
  * audio-level extmap with the offer's id if it offered one; nothing else.
  * A take must fit the offer: RECV a section the peer sends on (sendonly,
  * sendrecv), SEND one it receives on (recvonly, sendrecv), both only on
- * a section with a mid and port != 0; cname and msid parts are 1..
- * SC_SDP_OA_MSID_MAX printable characters without spaces, ssrc != 0.
+ * a section with a mid and port != 0 (or bundle_only). cname and msid
+ * parts: 1..SC_SDP_OA_MSID_MAX printable characters, no spaces; ssrc != 0.
  * Returns the length (NUL written), -EINVAL (bad local, bad take, n
  * mismatch, no accepted section), -ENOSPC (cap too small; out is ""). */
 int sc_sdp_write_answer(const sc_sdp_local_t *l, const sc_sdp_session_t *offer,

@@ -42,13 +42,15 @@ static void check_session(const sc_sdp_session_t *s) {
   }
   int a = sc_sdp_first_audio(s);
   FUZZ_CHECK(a >= -1 && a < s->n);
-  if (a >= 0) FUZZ_CHECK(s->m[a].port && s->m[a].opus_pt >= 0);
+  if (a >= 0) FUZZ_CHECK((s->m[a].port || s->m[a].bundle_only) && s->m[a].opus_pt >= 0);
 }
 
 /* RECV where the peer sends, SEND where it only receives, else reject. */
 static int choose(const sc_sdp_msection_t *m, sc_sdp_take_t *t) {
   memset(t, 0, sizeof *t);
-  if (!m->port || m->opus_pt < 0 || strcmp(m->kind, "audio") != 0 || !m->mid[0]) return 0;
+  if ((!m->port && !m->bundle_only) || m->opus_pt < 0 || strcmp(m->kind, "audio") != 0 ||
+      !m->mid[0])
+    return 0;
   if (m->direction == SC_SDP_DIR_SENDONLY || m->direction == SC_SDP_DIR_SENDRECV) {
     t->take = SC_SDP_TAKE_RECV;
   } else if (m->direction == SC_SDP_DIR_RECVONLY) {

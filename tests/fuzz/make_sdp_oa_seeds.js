@@ -12,6 +12,8 @@
  *   tests/fuzz/corpus/fuzz_sdp_oa/seed-real-<kind>   the same texts
  *   tests/fuzz/corpus/fuzz_sdp_oa/seed-*             hand-made shapes and
  *                                                    one per refusal
+ *   (files not named seed-*, such as hand-firefox-shape (the Firefox
+ *   offer of test_sdp_oa.c), are kept)
  *
  * The captures differ on every run (fresh ICE credentials, certificates,
  * SSRCs, candidates); rerun only to refresh them. test_sdp_oa checks the

@@ -16,13 +16,19 @@
  *   - the server offers exactly one down stream, for the djs member
  *     (source = its user id), whose SDP carries a=msid and a=ssrc = the
  *     djs member's SSRC (op 5 told djs's roommates the same);
+ *   - `renegotiate` of it: a new offer (new id, `replace` = the old one,
+ *     fresh ICE credentials) whose peer connection connects; the audio
+ *     below flows on it;
+ *   - a renegotiation of the up stream without ICE restart is answered on
+ *     the same transport (the audio below flows on it); an ICE restart of
+ *     it, at the end, is aborted (refused.unsupported);
  *   - the browser's down pc receives >= 95 % of the djs member's packets
  *     and the decoded audio has energy (getStats: packetsReceived,
  *     totalAudioEnergy);
  *   - djs receives the browser's Opus under the Galène member's user id,
  *     at least MIN_FROM_BROWSER packets, and libopus decodes a 440 Hz tone;
  *   - the server's counters (GET /state, "galene") saw the join, the
- *     answer and the down stream, and refused nothing.
+ *     answers and the down streams, and refused only the ICE restart.
  * Env: SC_BUILD_DIR, CHROMIUM (default /usr/bin/chromium). Exit 0 = pass.
  */
 const fs = require('node:fs');
@@ -141,6 +147,47 @@ function checkOffer(msgs, djsInfo, djsSsrc) {
     `the offer is sendonly, ICE-lite, actpass, with a=msid and a=ssrc:${djsSsrc}`);
 }
 
+/* The client asks for a new offer of its down stream (what protocol.js
+ * does when its ICE fails): a new stream with fresh ICE credentials
+ * replaces it, and its peer connection connects; the audio checks that
+ * follow run on it. */
+async function renegotiate(peer) {
+  const old = (await peer.messages()).find((m) => m.type === 'offer');
+  const from = (await peer.messages()).length;
+  await peer.page.evaluate((id) => window.gc.renegotiate(id), old.id);
+  const fresh = await peer.page.evaluate((id, n) => window.gc.waitFor((m) => m.type === 'offer' && m.replace === id, 5000, n),
+    old.id, from).catch(() => ({}));
+  const ufrag = (sdp) => ((sdp || '').match(/a=ice-ufrag:(\S+)/) || [])[1];
+  checks.ok(fresh.id && fresh.id !== old.id && fresh.source === old.source && ufrag(fresh.sdp) && ufrag(fresh.sdp) !== ufrag(old.sdp),
+    `renegotiate ${old.id}: offer ${fresh.id} replaces it, ufrag ${ufrag(old.sdp)} -> ${ufrag(fresh.sdp)}`);
+  const ok = await waitFor(() => peer.page.evaluate((id) => {
+    const c = window.gc.down[id];
+    return Boolean(c) && c.pc.connectionState === 'connected' && Object.keys(window.gc.down).length === 1;
+  }, fresh.id), 10000);
+  checks.ok(ok, `the replacing down stream ${fresh.id} connects (and is the only one)`);
+}
+
+const ufragOf = (sdp) => ((sdp || '').match(/a=ice-ufrag:(\S+)/) || [])[1];
+
+/* The client renegotiates its up stream without an ICE restart: the
+ * answer keeps our credentials and the transport stays (the audio checks
+ * below run on it). */
+async function renegotiateUp(peer) {
+  const msgs = await peer.messages();
+  const first = msgs.find((m) => m.type === 'answer');
+  const reply = await peer.page.evaluate((id) => window.gc.renegotiateUp(id), first.id);
+  checks.ok(reply.type === 'answer' && ufragOf(reply.sdp) === ufragOf(first.sdp),
+    `up-stream renegotiation answered on the same transport (ufrag ${ufragOf(first.sdp)} -> ${ufragOf(reply.sdp)})`);
+}
+
+/* An ICE restart of the up stream is aborted (a browser keeps its DTLS
+ * session across it; docs/GALENE.md). */
+async function iceRestartUp(peer) {
+  const first = (await peer.messages()).find((m) => m.type === 'answer');
+  const reply = await peer.page.evaluate((id) => window.gc.renegotiateUp(id, { iceRestart: true }), first.id);
+  checks.ok(reply.type === 'abort', `an ICE restart of the up stream is answered ${reply.type}`);
+}
+
 async function body() {
   const { launchBrowser } = require('./lib/chromium');
   const { LvspClient } = require('./lib/lvsp_client');
@@ -176,6 +223,8 @@ async function body() {
     const msgs = await peer.messages();
     checkGreeting(msgs, glInfo, djsInfo, peer.clientId);
     checkOffer(msgs, djsInfo, djs.ready.ssrc);
+    await renegotiate(peer);
+    await renegotiateUp(peer);
     await sleep(500);
 
     djs.say('play');
@@ -194,11 +243,13 @@ async function body() {
       checks.ok(Math.abs(a.dominant_hz - 440) <= HZ_TOLERANCE,
         `libopus decodes the Galène client's audio to ${a.dominant_hz} Hz (want 440 +- ${HZ_TOLERANCE}), rms ${a.rms}`);
     }
+    await iceRestartUp(peer);
     const errors = await peer.errors();
     checks.ok(errors.length === 0, `the client saw no protocol error: ${JSON.stringify(errors)}`);
     const st = await galeneState(srv);
     const refused = st ? Object.values(st.refused).reduce((x, y) => x + y, 0) : -1;
-    checks.ok(st && st.joins === 1 && st.up_answers === 1 && st.down_answers === 1 && refused === 0,
+    checks.ok(st && st.joins === 1 && st.up_answers === 2 && st.down_offers === 2 && st.down_answers === 2 &&
+      refused === 1 && st.refused.unsupported === 1,
       `server counters: ${JSON.stringify(st && { joins: st.joins, up_answers: st.up_answers, down_offers: st.down_offers, down_answers: st.down_answers, refused })}`);
   } finally {
     if (peer) await peer.close();

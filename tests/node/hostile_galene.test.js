@@ -14,7 +14,8 @@
  * not. The last rows check that Litecord's flags reach a joined client:
  * server mute -> `joined change` without `present` (then an offer is
  * aborted), the end of the voice state -> `usermessage kicked` + `joined
- * leave`; a second connection with the same token replaces the first.
+ * leave`; deafen closes the down streams, undeafen offers them again;
+ * a second connection with the same token replaces the first.
  */
 const http = require('node:http');
 
@@ -211,6 +212,32 @@ const cases = [
       first.ws.terminate();
       second.ws.terminate();
       return `joined join; first: ${got}`;
+    },
+  },
+  {
+    id: 'G26', plane: 'galene', what: 'deafen and undeafen a client hearing a peer, then the peer leaves',
+    expect: 'offer for the peer; deafen: close; undeafen: offer; peer leaves: close + user delete',
+    run: async (ctx) => {
+      const where = { guild_id: ctx.snowflake(), channel_id: ctx.snowflake() };
+      const a = await voiceState(ctx, where);
+      const b = await voiceState(ctx, where);
+      const ca = await glOpen(ctx, { vs: a });
+      const cb = await glOpen(ctx, { vs: b });
+      ca.ws.send(JSON.stringify({ type: 'request', request: { '': ['audio'] } }));
+      const o1 = await waitFrame(ca, (f) => f.type === 'offer');
+      const out = [`offer ${o1.source === b.user_id && o1.username === b.user_id ? 'for the peer' : JSON.stringify(o1.source)}`];
+      ctx.lvsp.sendVoiceState({ ...a, deaf: true });
+      await waitFrame(ca, (f) => f.type === 'close' && f.id === o1.id);
+      out.push('deafen: close');
+      ctx.lvsp.sendVoiceState({ ...a, deaf: false });
+      const o2 = await waitFrame(ca, (f) => f.type === 'offer' && f.id !== o1.id);
+      out.push('undeafen: offer');
+      cb.ws.terminate();
+      await waitFrame(ca, (f) => f.type === 'close' && f.id === o2.id);
+      await waitFrame(ca, (f) => f.type === 'user' && f.kind === 'delete' && f.id === b.user_id);
+      out.push('peer leaves: close + user delete');
+      ca.ws.terminate();
+      return out.join('; ');
     },
   },
 ];

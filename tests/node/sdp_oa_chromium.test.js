@@ -14,6 +14,8 @@
  *   - audio + video + data channel: audio taken, video and application
  *     rejected with port 0 in the offer's order; Chromium accepts it,
  *     stops the video transceiver and has no SCTP transport.
+ *     The offer rewritten by sdp-transform (as ion-sdk-js sends it) reads
+ *     the same to our reader.
  *   - the same answers made wrong (a=setup:actpass, no fingerprint, m-line
  *     order swapped) are refused: the checks above can fail.
  *   - our offer of one and of two send-only sections: Chromium accepts it,
@@ -24,6 +26,7 @@ const crypto = require('node:crypto');
 const dgram = require('node:dgram');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
+const sdpTransform = require('sdp-transform');
 const { Checks, run } = require('./lib/checks');
 const { launchBrowser } = require('./lib/chromium');
 const { openOaPage } = require('./lib/sdp_oa_browser');
@@ -135,6 +138,11 @@ async function mixedOffer(page) {
   c.ok(mlines.length === 3 && /^m=audio [1-9]/.test(mlines[0]) && /^m=video 0 /.test(mlines[1]) &&
     /^m=application 0 /.test(mlines[2]), `our answer keeps the m-line order, rejected with port 0: ${mlines.join(' | ')}`);
   c.ok(/^a=group:BUNDLE 0\r?$/m.test(r.answer), 'BUNDLE lists the accepted mid only');
+  /* ion-sdk-js sends its offers through sdp-transform (parse, write): its
+   * own line order, same facts. */
+  const rewritten = sdpTransform.write(sdpTransform.parse(r.offer.sdp));
+  const same = JSON.stringify(ourParse(rewritten)) === JSON.stringify(ourParse(r.offer.sdp));
+  c.ok(rewritten !== r.offer.sdp && same, 'our reader reads the sdp-transform rewrite of the offer the same');
 }
 
 async function wrongAnswers(page) {

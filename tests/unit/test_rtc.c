@@ -117,6 +117,41 @@ static void test_tables(void) {
   sc_rtc_table_fini(&t);
 }
 
+/* A down stream's transport: made before the peer's answer (placeholder
+ * ufrag), completed with sc_rtc_set_remote before the hand-over; checks
+ * naming the peer's real ufrag are answered only then. */
+static void test_set_remote(void) {
+  sc_rtc_params_t p;
+  memset(&p, 0, sizeof p);
+  strcpy(p.remote_ufrag, "pending");
+  p.opus_pt = 111;
+  p.dtls = ctx;
+  sc_rtc_table_t t;
+  sc_rtc_table_init(&t, capture, NULL);
+  sc_rtc_batch(&t, 1000);
+  int owner;
+  sc_rtc_result_t res;
+  struct sockaddr_storage from = v4("10.0.0.4", 4444);
+  sc_rtc_t *early = sc_rtc_new(&p);
+  ASSERT_TRUE(early != NULL);
+  ASSERT_EQ(sc_rtc_attach(&t, early, &owner), 0);
+  ASSERT_EQ(check(&t, early, from, FX_USE_CANDIDATE, &res), SC_RTC_DONE); /* "ours:peer" refused */
+  sc_rtc_free(early);
+  sc_rtc_t *r = sc_rtc_new(&p);
+  ASSERT_TRUE(r != NULL);
+  ASSERT_EQ(sc_rtc_set_remote(r, "", NULL), -EINVAL);
+  char longer[SC_RTC_CRED_MAX + 2];
+  memset(longer, 'x', sizeof longer - 1);
+  longer[sizeof longer - 1] = '\0';
+  ASSERT_EQ(sc_rtc_set_remote(r, longer, NULL), -EINVAL);
+  uint8_t fp[SC_DTLS_FP_LEN] = {1, 2, 3};
+  ASSERT_EQ(sc_rtc_set_remote(r, "peer", fp), 0);
+  ASSERT_EQ(sc_rtc_attach(&t, r, &owner), 0);
+  ASSERT_EQ(check(&t, r, from, FX_USE_CANDIDATE, &res), SC_RTC_NOMINATED);
+  sc_rtc_free(r);
+  sc_rtc_table_fini(&t);
+}
+
 static void test_stun_refused(void) {
   sc_rtc_table_t t;
   int owner;
@@ -360,6 +395,7 @@ int main(int argc, char **argv) {
     return 1;
   RUN_TEST(test_tables);
   RUN_TEST(test_stun_refused);
+  RUN_TEST(test_set_remote);
   RUN_TEST(test_media_both_ways);
   RUN_TEST(test_handshake_budget);
   RUN_TEST(test_no_policy_declines_e2ee);

@@ -104,6 +104,63 @@ static void test_chromium_offers(void) {
   ASSERT_EQ(s.m[0].opus_pt, 111);
 }
 
+/* Firefox's shape (max-bundle): session-level fingerprint, fmtp before
+ * its rtpmap, braces in msid and cname, a bundle-only section (port 0,
+ * still offered). */
+static const char firefox_offer[] =
+    "v=0\r\no=mozilla...THIS_IS_SDPARTA-99.0 2089463445337853245 0 IN IP4 0.0.0.0\r\n"
+    "s=-\r\nt=0 0\r\na=fingerprint:sha-256 " FP_HEX
+    "\r\na=group:BUNDLE 0 1 2\r\na=ice-options:trickle\r\na=msid-semantic:WMS *\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 109 9 0 8 101\r\nc=IN IP4 0.0.0.0\r\na=sendonly\r\n"
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+    "a=extmap:2/recvonly urn:ietf:params:rtp-hdrext:csrc-audio-level\r\n"
+    "a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=fmtp:109 maxplaybackrate=48000;stereo=1;useinbandfec=1\r\na=fmtp:101 0-15\r\n"
+    "a=ice-pwd:b5d3c4a1e9f0827364a5b6c7d8e9f001\r\na=ice-ufrag:3e1f0a9b\r\na=mid:0\r\n"
+    "a=msid:{7a0b5b3e-7a35-4a0c-9d7e-5d4e1d9c2f11} {d2b3c4e5-1111-2222-3333-444455556666}\r\n"
+    "a=rtcp-mux\r\na=rtpmap:109 opus/48000/2\r\na=rtpmap:9 G722/8000/1\r\n"
+    "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000/1\r\n"
+    "a=setup:actpass\r\na=ssrc:2655508255 cname:{0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0}\r\n"
+    "m=video 0 UDP/TLS/RTP/SAVPF 120\r\nc=IN IP4 0.0.0.0\r\na=bundle-only\r\na=recvonly\r\n"
+    "a=mid:1\r\na=rtpmap:120 VP8/90000\r\na=setup:actpass\r\n"
+    "m=audio 0 UDP/TLS/RTP/SAVPF 109\r\nc=IN IP4 0.0.0.0\r\na=bundle-only\r\na=recvonly\r\n"
+    "a=mid:2\r\na=rtpmap:109 opus/48000/2\r\na=setup:actpass\r\n";
+
+static void test_firefox_shape(void) {
+  ASSERT_EQ(parse(firefox_offer), 0);
+  ASSERT_EQ(s.n, 3);
+  ASSERT_EQ(s.setup, SC_SDP_SETUP_ACTPASS);
+  ASSERT_EQ(s.m[0].opus_pt, 109);
+  ASSERT_STREQ(s.m[0].opus_fmtp, "maxplaybackrate=48000;stereo=1;useinbandfec=1");
+  ASSERT_EQ(s.m[0].ssrc, 2655508255u);
+  ASSERT_STREQ(s.m[0].msid_stream, "{7a0b5b3e-7a35-4a0c-9d7e-5d4e1d9c2f11}");
+  ASSERT_EQ(s.m[0].audio_level_id, 1);
+  ASSERT_EQ(s.m[0].mid_ext_id, 3);
+  ASSERT_EQ(s.m[1].port, 0);
+  ASSERT_TRUE(s.m[1].bundle_only && s.m[2].bundle_only && !s.m[0].bundle_only);
+  ASSERT_EQ(s.m[2].direction, SC_SDP_DIR_RECVONLY);
+  /* The bundle-only audio section can be taken; our answer gives it our port. */
+  sc_sdp_local_t l = local();
+  sc_sdp_take_t t[3] = {{SC_SDP_TAKE_RECV, 0, NULL, NULL, NULL},
+                        {SC_SDP_TAKE_REJECT, 0, NULL, NULL, NULL},
+                        send_take(9)};
+  int n = sc_sdp_write_answer(&l, &s, t, 3, out, sizeof out);
+  ASSERT_TRUE(n > 0);
+  ASSERT_TRUE(strstr(out, "\r\na=group:BUNDLE 0 2\r\n") != NULL);
+  ASSERT_EQ(sc_sdp_parse_session(out, (size_t)n, &back), 0);
+  ASSERT_EQ(back.m[2].port, 50001);
+  ASSERT_EQ(back.m[2].bundle_only, 0);
+  ASSERT_EQ(back.m[2].direction, SC_SDP_DIR_SENDONLY);
+  ASSERT_EQ(back.m[1].port, 0);
+  /* A section stopped without bundle-only stays unusable. */
+  ASSERT_EQ(parse(HEAD "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n"), 0);
+  ASSERT_EQ(sc_sdp_first_audio(&s), -1);
+  ASSERT_EQ(parse(HEAD "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n"
+                       "a=bundle-only\r\n"),
+            0);
+  ASSERT_EQ(sc_sdp_first_audio(&s), 0);
+}
+
 /* Our answer to Chromium's audio+video+data offer, read back. */
 static void test_answer_read_back(void) {
   ASSERT_EQ(parse_file("chromium-av-data.sdp", &s), 0);
@@ -115,6 +172,9 @@ static void test_answer_read_back(void) {
   ASSERT_TRUE(strstr(out, "\r\na=ice-lite\r\n") != NULL);
   ASSERT_TRUE(strstr(out, "\r\nm=video 0 UDP/TLS/RTP/SAVPF ") != NULL);
   ASSERT_TRUE(strstr(out, "\r\nm=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n") != NULL);
+  char rtpmap[96]; /* the rejected video keeps its first format's rtpmap */
+  snprintf(rtpmap, sizeof rtpmap, "\r\na=inactive\r\na=rtpmap:%s VP8/90000\r\n", s.m[1].fmt);
+  ASSERT_TRUE(strstr(out, rtpmap) != NULL);
   ASSERT_TRUE(strstr(out, "a=candidate:1 1 udp 2130706431 192.0.2.7 50001 typ host\r\n") != NULL);
   ASSERT_TRUE(strstr(out, "a=end-of-candidates\r\n") != NULL);
   ASSERT_TRUE(strstr(out, "o=- 77 3 IN IP4") != NULL);
@@ -287,6 +347,9 @@ static void test_longest(void) {
   ASSERT_EQ(back.n, SC_SDP_OA_MAX_SECTIONS);
 }
 
+#define X16 "xxxxxxxxxxxxxxxx"
+#define LONG_FMTP X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 "x"
+
 /* Each error with the line it names. */
 static void test_errors(void) {
   struct {
@@ -309,6 +372,8 @@ static void test_errors(void) {
       {HEAD AUDIO "a=mid:a,b\r\n", SC_SDP_OA_ERR_BAD_MID, 10},
       {HEAD AUDIO "a=mid:012345678901234567890123456789012\r\n", SC_SDP_OA_ERR_BAD_MID, 10},
       {HEAD AUDIO "a=mid:a\r\na=mid:b\r\n", SC_SDP_OA_ERR_BAD_MID, 11},
+      {HEAD AUDIO "a=mid:a\r\na=mid:a\r\n" AUDIO "a=mid:b\r\na=mid:a\r\n", SC_SDP_OA_ERR_BAD_MID,
+       15},
       {HEAD AUDIO "a=mid:a\r\n" AUDIO "a=mid:a\r\n", SC_SDP_OA_ERR_BAD_MID, 13},
       {HEAD AUDIO "a=setup:holdconn\r\n", SC_SDP_OA_ERR_BAD_SETUP, 10},
       {HEAD "a=setup:actpass\r\n" AUDIO "a=setup:passive\r\n", SC_SDP_OA_ERR_BAD_SETUP, 11},
@@ -318,11 +383,13 @@ static void test_errors(void) {
       {HEAD AUDIO "a=ssrc:4294967296 cname:x\r\n", SC_SDP_OA_ERR_BAD_SSRC, 10},
       {HEAD "a=ssrc:1 cname:x\r\n" AUDIO, SC_SDP_OA_ERR_BAD_SSRC, 8},
       {HEAD AUDIO "a=fmtp:111\r\n", SC_SDP_OA_ERR_BAD_FMTP, 10},
-      {HEAD AUDIO "a=fmtp:x y=1\r\n", SC_SDP_OA_ERR_BAD_FMTP, 10},
-      {HEAD AUDIO "a=fmtp:128 y=1\r\n", SC_SDP_OA_ERR_BAD_FMTP, 10},
+      {HEAD AUDIO "a=fmtp:111  y=1\r\n", SC_SDP_OA_ERR_BAD_FMTP, 10},
+      {HEAD AUDIO "a=fmtp: 111 y=1\r\n", SC_SDP_OA_ERR_BAD_FMTP, 10},
       {HEAD AUDIO "a=fmtp:111 a=1\r\na=fmtp:111 a=2\r\n", SC_SDP_OA_ERR_BAD_FMTP, 11},
+      {HEAD AUDIO "a=fmtp:111 " LONG_FMTP "\r\n", SC_SDP_OA_ERR_BAD_FMTP, 10},
       {HEAD AUDIO "a=msid:a b c\r\n", SC_SDP_OA_ERR_BAD_MSID, 10},
-      {HEAD AUDIO "a=msid:a b\r\na=msid:c d\r\n", SC_SDP_OA_ERR_BAD_MSID, 11},
+      {HEAD AUDIO "a=msid:a b\r\na=msid: d\r\n", SC_SDP_OA_ERR_BAD_MSID, 11},
+      {HEAD AUDIO "a=msid:\r\n", SC_SDP_OA_ERR_BAD_MSID, 10},
       {HEAD AUDIO "a=msid:s 01234567890123456789012345678901234567890123456789012345678901234\r\n",
        SC_SDP_OA_ERR_BAD_MSID, 10},
       {HEAD AUDIO "a=sendonly\r\na=recvonly\r\n", SC_SDP_OA_ERR_BAD_DIRECTION, 11},
@@ -376,6 +443,16 @@ static void test_defaults(void) {
   ASSERT_EQ(s.m[1].opus_pt, -1);
   ASSERT_STREQ(s.m[1].mid, "");
   ASSERT_EQ(sc_sdp_first_audio(&s), 0);
+  /* Lines repeated with the same value, a track in two streams (the
+   * first kept), other PTs' fmtp lines of any shape. */
+  ASSERT_EQ(parse(HEAD AUDIO "a=mid:a\r\na=mid:a\r\na=sendonly\r\na=sendonly\r\n"
+                             "a=msid:s1 t\r\na=msid:s2 t\r\na=fmtp:111 x=1\r\na=fmtp:111 x=1\r\n"
+                             "a=fmtp:webrtc-datachannel max-message-size=1\r\na=fmtp:96\r\n"),
+            0);
+  ASSERT_STREQ(s.m[0].mid, "a");
+  ASSERT_STREQ(s.m[0].msid_stream, "s1");
+  ASSERT_STREQ(s.m[0].opus_fmtp, "x=1");
+  ASSERT_EQ(s.m[0].direction, SC_SDP_DIR_SENDONLY);
   /* first_audio skips stopped and opus-less sections. */
   ASSERT_EQ(parse(HEAD "m=video 9 X 96\r\n"
                        "m=audio 0 X 111\r\n" AUDIO "a=rtpmap:0 PCMU/8000\r\n"
@@ -400,6 +477,7 @@ static void test_err_names(void) {
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_chromium_offers);
+  RUN_TEST(test_firefox_shape);
   RUN_TEST(test_answer_read_back);
   RUN_TEST(test_answer_refusals);
   RUN_TEST(test_offer_read_back);

@@ -15,9 +15,10 @@
  * As protocol.js: one RTCPeerConnection per stream; the offerer sends
  * (our up streams are sendonly offers, the server's down streams are its
  * offers, we answer); local ICE candidates are trickled with `ice`;
- * `close` from the server closes a down stream, `abort` asks us to close
- * an up stream (we answer `close`); `renegotiate` is sent when a down
- * stream's ICE fails; pings are answered. Received tracks play into muted
+ * `close` from the server closes a down stream, an offer with `replace`
+ * replaces one, `abort` asks us to close an up stream (we answer
+ * `close`); `renegotiate` is sent when a down stream's ICE fails (and by
+ * renegotiate(id)); pings are answered. Received tracks play into muted
  * <audio> elements (Chrome decodes, and counts audio energy, only then).
  * this.events records each pc's connection states with their times.
  * Injected into a page as a classic script (window.GaleneClient).
@@ -154,6 +155,7 @@
     }
 
     async gotOffer(m) {
+      if (m.replace) this.closeDown(m.replace); /* as protocol.js: a new pc replaces it */
       let c = this.down[m.id];
       if (!c) {
         const pc = new RTCPeerConnection();
@@ -232,6 +234,18 @@
       return id;
     }
 
+    /* A new offer for up stream id (kind "renegotiate"; iceRestart: new
+     * ICE credentials, as protocol.js does when its ICE fails); resolves
+     * with the server's reply (answer, applied, or abort). */
+    async renegotiateUp(id, { iceRestart = false } = {}) {
+      const c = this.up[id];
+      await c.pc.setLocalDescription(await c.pc.createOffer({ iceRestart }));
+      const from = this.messages.length;
+      this.send({ type: 'offer', id, label: 'camera', source: this.id, username: this.username,
+                  kind: 'renegotiate', sdp: c.pc.localDescription.sdp });
+      return this.waitFor((x) => (x.type === 'answer' || x.type === 'abort') && x.id === id, 10000, from);
+    }
+
     async waitConnected(ms = 15000) {
       const end = Date.now() + ms;
       const all = () => [...Object.values(this.up), ...Object.values(this.down)];
@@ -269,6 +283,11 @@
         });
       }
       return out;
+    }
+
+    /* Asks for a new offer of down stream id (protocol.js does on ICE failure). */
+    renegotiate(id) {
+      this.send({ type: 'renegotiate', id });
     }
 
     leave(group) {
