@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sc_log.h"
+#include "sc_metrics.h"
 #include "sc_registry.h"
 
 enum {
@@ -445,4 +446,35 @@ json_t *ion_proto_status(const ion_proto_t *p) {
                    "client_notification", (json_int_t)k->client_notification, "bad_token",
                    (json_int_t)k->bad_token, "send_queue_full", (json_int_t)k->send_queue_full,
                    "methods", methods);
+}
+
+void ion_proto_metrics(const ion_proto_t *p, sc_metrics_t *m) {
+  const ion_counts_t *k = &p->counts;
+  sc_metrics_gauge(m, "litecord_voice_ion_sessions", "ion/protoo clients joined", p->sessions);
+  sc_metrics_counter(m, "litecord_voice_ion_connections_total", "ion/protoo sockets opened",
+                     k->opened);
+  sc_metrics_family(m, "litecord_voice_ion_requests_total", SC_METRIC_COUNTER,
+                    "ion/protoo requests, by method");
+  for (int i = 0; i < ION_M_COUNT; i++) {
+    sc_label_t l = {"method", ion_method_name((ion_method_t)i)};
+    sc_metrics_sample_u64(m, &l, 1, p->method_counts[i]);
+  }
+  sc_metrics_counter(m, "litecord_voice_ion_errors_total", "ion/protoo error answers sent",
+                     k->errors_sent);
+  sc_metrics_family(m, "litecord_voice_ion_refused_total", SC_METRIC_COUNTER,
+                    "ion/protoo input refused (closed or dropped), by reason");
+  const struct {
+    const char *why;
+    uint64_t n;
+  } refused[] = {{"malformed", k->malformed},
+                 {"too_large", k->too_large},
+                 {"rate_limited", k->rate_limited},
+                 {"bad_token", k->bad_token},
+                 {"foreign_response", k->foreign_response},
+                 {"client_notification", k->client_notification},
+                 {"send_queue_full", k->send_queue_full}};
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    sc_label_t l = {"reason", refused[i].why};
+    sc_metrics_sample_u64(m, &l, 1, refused[i].n);
+  }
 }

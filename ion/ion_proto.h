@@ -61,5 +61,8 @@ void ion_client_text(ion_client_t *c, const char *buf, size_t len, uint64_t now_
 void ion_client_closed(ion_client_t *c);
 /* Counters and sessions for the admin view. */
 json_t *ion_proto_status(const ion_proto_t *p);
+/* The same as metric families (GET /metrics, litecord_voice_ion_*). */
+struct sc_metrics;
+void ion_proto_metrics(const ion_proto_t *p, struct sc_metrics *m);
 
 #endif

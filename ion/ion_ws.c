@@ -10,6 +10,7 @@
 #include "ion_settings.h"
 #include "sc_frontend.h"
 #include "sc_log.h"
+#include "sc_metrics.h"
 #include "sc_server.h"
 #include "sc_wsq.h"
 
@@ -156,6 +157,11 @@ static struct json_t *ion_status(sc_app_t *app, int slot) {
   return st ? ion_proto_status(&st->proto) : NULL;
 }
 
+static void ion_metrics(sc_app_t *app, int slot, sc_metrics_t *out) {
+  ion_ws_state_t *st = app->frontend_state[slot];
+  if (st) ion_proto_metrics(&st->proto, out);
+}
+
 static const sc_frontend_t ion_frontend = {
     .name = "ion/protoo",
     .order = 30,
@@ -164,5 +170,6 @@ static const sc_frontend_t ion_frontend = {
     .settings = &ion_settings_table,
     .banner = ion_settings_banner,
     .status = ion_status,
+    .metrics = ion_metrics,
 };
 SC_FRONTEND_REGISTER(ion_frontend);

@@ -21,7 +21,10 @@
  *     djs member's SSRC, and the decoded audio has energy
  *     (totalAudioEnergy > 0, from the subscribe PC's getStats);
  *   - djs receives the ion client's Opus under its user (it learnt the
- *     SSRC from Speaking) and libopus decodes it to 440 Hz (+- 5 Hz).
+ *     SSRC from Speaking) and libopus decodes it to 440 Hz (+- 5 Hz);
+ *   - a second ion client (550 Hz) in the same room: the two subscribe
+ *     to each other and receive each other's audio with energy (ion to
+ *     ion through the publish member and a leg); nobody receives itself.
  * Env: SC_BUILD_DIR, CHROMIUM (default /usr/bin/chromium). Exit 0 = pass.
  */
 const fs = require('node:fs');
@@ -111,6 +114,7 @@ async function body() {
   const vs = async () => ({ ...await lvsp.requestVoiceState({ user_id: snowflake(), channel_id, guild_id }), guild_id });
   const djsInfo = await vs();
   const ionInfo = await vs();
+  const ion2Info = await vs();
   const tool = opusTool(buildDir);
   const toneFile = path.join(srv.stateDir, 'tone660.opus');
   tool.encode(660, FRAMES, toneFile);
@@ -119,6 +123,7 @@ async function body() {
   const djs = startDjs(srv, { info: djsInfo, ionUser: ionInfo.user_id, toneFile, rxFile });
   const b = await launchBrowser();
   let peer = null;
+  let peer2 = null;
   try {
     checks.ok(await waitFor(() => djs.ready || djs.child.proc.exitCode !== null, 30000) && djs.ready,
       'djs member is Ready');
@@ -132,6 +137,11 @@ async function body() {
       `publish peer connection connected: ${JSON.stringify((await peer.state()).pcs)}`);
     checks.ok(await waitFor(async () => connected(await peer.state(), 'subscribe'), 15000),
       `subscribe peer connection connected: ${JSON.stringify((await peer.state()).pcs)}`);
+    /* A second ion client (550 Hz): the two hear each other, ion to ion. */
+    peer2 = await startPeer(b.browser, srv, ion2Info, { freq: 550 });
+    checks.ok(await waitFor(async () => (await peer.state()).subscribed.includes(peer2.mid) &&
+      (await peer2.state()).subscribed.includes(peer.mid), 15000),
+      `the two ion clients subscribed to each other (${peer.mid}, ${peer2.mid})`);
     await sleep(300);
 
     djs.say('play');
@@ -147,12 +157,22 @@ async function body() {
       `the subscribe PC received ${rx.packetsReceived}/${res.sent} of the djs member's packets (SSRC ${djs.ready.ssrc}); inbound ${JSON.stringify(inbound)}`);
     checks.ok(rx.totalAudioEnergy > 0, `its decoded audio has energy: totalAudioEnergy ${rx.totalAudioEnergy}`);
     checks.ok(res.received >= MIN_FROM_ION, `djs received ${res.received} Opus packets from the ion client`);
+    const ssrcOf = (mid) => Number(String(mid).split('-')[1]);
+    const in2 = await peer2.inbound();
+    const from2 = inbound.find((x) => x.ssrc === ssrcOf(peer2.mid)) || { packetsReceived: 0, totalAudioEnergy: 0 };
+    const from1 = in2.find((x) => x.ssrc === ssrcOf(peer.mid)) || { packetsReceived: 0, totalAudioEnergy: 0 };
+    checks.ok(from2.packetsReceived >= MIN_FROM_ION && from2.totalAudioEnergy > 0 &&
+      from1.packetsReceived >= MIN_FROM_ION && from1.totalAudioEnergy > 0,
+      `ion to ion: ${from2.packetsReceived} packets (energy ${from2.totalAudioEnergy}) one way, ` +
+      `${from1.packetsReceived} (energy ${from1.totalAudioEnergy}) the other`);
+    checks.ok(!inbound.some((x) => x.ssrc === ssrcOf(peer.mid)), 'an ion client never receives its own stream');
     if (res.received > 0) {
       const a = tool.analyze(rxFile);
       checks.ok(Math.abs(a.dominant_hz - 440) <= HZ_TOLERANCE,
         `libopus decodes the ion client's audio to ${a.dominant_hz} Hz (want 440 +- ${HZ_TOLERANCE}), rms ${a.rms}`);
     }
   } finally {
+    if (peer2) await peer2.close();
     if (peer) await peer.close();
     await b.close();
     if (djs.child.proc.exitCode === null) djs.child.proc.kill('SIGKILL');

@@ -183,6 +183,13 @@ async function body() {
   const ac = await Promise.race([a.closed, sleep(3000).then(() => 'open')]);
   checks.ok(a2j === 'ok' && ac === 'close', `a second connection takes A over (${a2j}); the first is closed for good (${ac})`);
 
+  const { adminGet } = require('./lib/admin_client');
+  const metrics = (await adminGet(srv.adminUrl, '/metrics')).text;
+  const joins = /^litecord_voice_ion_requests_total\{method="join"\} (\d+)/m.exec(metrics);
+  const badTokens = /^litecord_voice_ion_refused_total\{reason="bad_token"\} (\d+)/m.exec(metrics);
+  checks.ok(joins && Number(joins[1]) >= 5 && badTokens && Number(badTokens[1]) >= 3,
+    `/metrics counts ion joins (${joins && joins[1]}) and refused tokens (${badTokens && badTokens[1]})`);
+
   for (const p of [a2, b, x, z]) p.close();
   await lvsp.close().catch(() => {});
 }
