@@ -57,6 +57,9 @@ struct dv_dave {
   uint64_t epoch;
   member_t *m;
   size_t n, cap;
+  /* Members of other front ends without DAVE (dv_dave_foreign), by key. */
+  const void **foreign;
+  size_t nforeign, foreign_cap;
   leaf_t *leaves;
   size_t nleaves, leaves_cap;
   prop_t props[DV_MLS_MAX_REFS];
@@ -101,7 +104,7 @@ static void send_external_sender(dv_dave_t *d, member_t *m) {
 }
 
 static int want_version(const dv_dave_t *d) {
-  if (!d->enabled || !d->n) return 0;
+  if (!d->enabled || !d->n || d->nforeign) return 0;
   for (size_t i = 0; i < d->n; i++)
     if (d->m[i].max < 1) return 0;
   return 1;
@@ -209,12 +212,24 @@ static void execute_transition(dv_dave_t *d) {
   }
 }
 
+static void upgrade(dv_dave_t *d);
+
+/* The call is at the version its members allow (after a transition ran,
+ * or the roster changed): a downgrade that ran while the member without
+ * DAVE left again is followed by an upgrade. */
+static void settle(dv_dave_t *d) {
+  if (d->version == 0 && !d->tr_open && want_version(d))
+    upgrade(d);
+  else
+    advance(d);
+}
+
 static void maybe_execute(dv_dave_t *d) {
   if (!d->tr_open) return;
   for (size_t i = 0; i < d->n; i++)
     if (d->m[i].awaiting) return;
   execute_transition(d);
-  advance(d);
+  settle(d);
 }
 
 /* A member without DAVE joined a call at version 1 (reference 2.5). */
@@ -325,7 +340,7 @@ static void on_timer(dv_timer_t *t) {
   } else if (d->nprops) {
     revoke_round(d);
   }
-  advance(d);
+  settle(d);
 }
 
 /* ---- lifetime and events ------------------------------------------------------ */
@@ -355,9 +370,16 @@ void dv_dave_free(dv_dave_t *d) {
   clear_props(d);
   for (size_t i = 0; i < d->n; i++) drop_kp(&d->m[i]);
   free(d->m);
+  free(d->foreign);
   free(d->leaves);
   dv_mls_signer_free(d->signer);
   free(d);
+}
+
+/* Someone without DAVE is in a call at version 1: down to 0, unless a
+ * downgrade is under way already. */
+static void maybe_downgrade(dv_dave_t *d) {
+  if (d->version == 1 && !want_version(d) && !(d->tr_open && d->tr_version == 0)) downgrade(d);
 }
 
 int dv_dave_join(dv_dave_t *d, void *member, uint64_t user, int max_version) {
@@ -372,7 +394,7 @@ int dv_dave_join(dv_dave_t *d, void *member, uint64_t user, int max_version) {
   int was_empty = d->n == 0;
   d->m[d->n++] = (member_t){.who = member, .user = user, .max = max_version};
   if (was_empty && !d->tr_open) d->version = want_version(d);
-  if (d->version == 1 && !want_version(d) && !(d->tr_open && d->tr_version == 0)) downgrade(d);
+  maybe_downgrade(d);
   return 0;
 }
 
@@ -436,6 +458,44 @@ void dv_dave_leave(dv_dave_t *d, void *member) {
   }
   maybe_execute(d);
   advance(d);
+}
+
+/* ---- members of other front ends ------------------------------------------------ */
+
+static size_t find_foreign(const dv_dave_t *d, const void *key) {
+  for (size_t i = 0; i < d->nforeign; i++)
+    if (d->foreign[i] == key) return i;
+  return d->nforeign;
+}
+
+int dv_dave_foreign_join(dv_dave_t *d, const void *key) {
+  if (find_foreign(d, key) < d->nforeign) return 0;
+  if (d->nforeign == d->foreign_cap) {
+    size_t cap = d->foreign_cap ? 2 * d->foreign_cap : 4;
+    const void **grown = realloc(d->foreign, cap * sizeof *grown);
+    if (!grown) return -ENOMEM;
+    d->foreign = grown;
+    d->foreign_cap = cap;
+  }
+  d->foreign[d->nforeign++] = key;
+  if (!d->n && !d->tr_open) d->version = 0; /* nobody to tell */
+  maybe_downgrade(d);
+  return 0;
+}
+
+void dv_dave_foreign_leave(dv_dave_t *d, const void *key) {
+  size_t i = find_foreign(d, key);
+  if (i == d->nforeign) return;
+  d->foreign[i] = d->foreign[--d->nforeign];
+  if (!d->n) {
+    d->version = want_version(d);
+    return;
+  }
+  settle(d);
+}
+
+size_t dv_dave_foreign_count(const dv_dave_t *d) {
+  return d->nforeign;
 }
 
 size_t dv_dave_count(const dv_dave_t *d) {
@@ -640,8 +700,9 @@ json_t *dv_dave_status_json(const dv_dave_t *d) {
   if (d->tr_open)
     tr = json_pack("{s:i, s:i, s:I}", "id", (int)d->tr_id, "version", d->tr_version, "age_ms",
                    (json_int_t)(dv_timers_now(d->timer.hub) - d->tr_since_ms));
-  return json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:o*}", "version", d->version, "epoch",
-                   (json_int_t)d->epoch, "members", (json_int_t)d->n, "group_members",
-                   (json_int_t)in_group, "pending_key_packages", (json_int_t)pending_kps,
-                   "proposals", (json_int_t)d->nprops, "transition", tr);
+  return json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o*}", "version", d->version, "epoch",
+                   (json_int_t)d->epoch, "members", (json_int_t)d->n, "foreign_members",
+                   (json_int_t)d->nforeign, "group_members", (json_int_t)in_group,
+                   "pending_key_packages", (json_int_t)pending_kps, "proposals",
+                   (json_int_t)d->nprops, "transition", tr);
 }

@@ -15,8 +15,9 @@
  * an epoch wins; joins and leaves that arrive while proposals or a
  * transition are open wait and go out together afterwards; removes go out
  * before adds (one identity per user in the group); a call whose members
- * all support DAVE is at version 1, one member without it downgrades the
- * call to 0, and its leaving upgrades the call again.
+ * all support DAVE is at version 1, one member without it (a Discord
+ * client without DAVE, or a member of another front end) downgrades the
+ * call to 0, and the last one leaving upgrades the call again.
  *
  * Threads: control thread only.
  * Memory: dv_dave_new allocates the call's state (and its signer), which
@@ -81,6 +82,17 @@ void dv_dave_leave(dv_dave_t *d, void *member);
 /* Members still in the call. */
 size_t dv_dave_count(const dv_dave_t *d);
 
+/* A member of another front end without DAVE (a Vortex, Galene or ion
+ * client) is in the room, named by an opaque key (its voice state): while
+ * any is, the call is at version 0 (a call at 1 is downgraded, a member
+ * identifying starts at 0); when the last one leaves, the call is
+ * upgraded again. Idempotent per key: every session of the call reports
+ * the same peer. Such members get nothing from the call (no op 21..30)
+ * and do not count in dv_dave_count. join: 0 or -ENOMEM. */
+int dv_dave_foreign_join(dv_dave_t *d, const void *key);
+void dv_dave_foreign_leave(dv_dave_t *d, const void *key);
+size_t dv_dave_foreign_count(const dv_dave_t *d);
+
 /* Binary ops from a member (payload after the op byte). Returns 0, or a
  * negative dv_mls error / -EPROTO (not expected now: dropped). */
 int dv_dave_key_package(dv_dave_t *d, void *member, const uint8_t *p, size_t len);
@@ -96,8 +108,9 @@ const dv_dave_stats_t *dv_dave_stats(const dv_dave_t *d);
 /* The member accepts binary DAVE ops now (told version 1). */
 int dv_dave_member_active(const dv_dave_t *d, const void *member);
 /* The call's state for the admin view, no secrets: {version, epoch,
- * members, group_members, pending_key_packages, proposals, transition:
- * null | {id, version, age_ms}}. A new object, or NULL on ENOMEM. */
+ * members, foreign_members, group_members, pending_key_packages,
+ * proposals, transition: null | {id, version, age_ms}}. A new object, or
+ * NULL on ENOMEM. */
 json_t *dv_dave_status_json(const dv_dave_t *d);
 
 #endif

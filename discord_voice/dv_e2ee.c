@@ -1,6 +1,7 @@
 #include "dv_e2ee.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,8 @@ typedef struct {
   dv_dave_t *dave;
   dv_e2ee_t *e;
   char channel[SC_ID_MAX]; /* the map's key */
+  sc_registry_t *registry;
+  dv_timer_t recount; /* after a member left: see on_recount */
 } call_t;
 
 /* ---- dv_dave's output: the members' sessions ---------------------------- */
@@ -54,6 +57,7 @@ static void sum_stats(dv_dave_stats_t *to, const dv_dave_stats_t *from) {
 }
 
 static void call_free(dv_e2ee_t *e, call_t *c) {
+  dv_timer_cancel(&c->recount);
   sum_stats(&e->st.calls, dv_dave_stats(c->dave));
   sc_hmap_del(&e->calls, c->channel);
   dv_dave_free(c->dave);
@@ -80,6 +84,32 @@ static uint64_t group_of(const char *id, int *ok) {
   return v;
 }
 
+/* A member of another front end whose client cannot do DAVE. */
+static int is_foreign(const sc_vstate_t *peer) {
+  return peer->ops && peer->ops != &dv_session_attach_ops && peer->max_dave_version < 1;
+}
+
+typedef struct {
+  dv_dave_t *dave;
+  int rc;
+} scan_t;
+
+static void count_foreign(sc_vstate_t *peer, void *arg) {
+  scan_t *scan = arg;
+  if (is_foreign(peer) && dv_dave_foreign_join(scan->dave, peer) < 0) scan->rc = -ENOMEM;
+}
+
+/* A Discord member's voice state taken over by another front end
+ * (sc_registry_take_over) stays in the room with no join for its peers:
+ * after every leave, once the registry is done, the room is counted
+ * again (joins are idempotent; leaves have their own event). */
+static void on_recount(dv_timer_t *t) {
+  call_t *c = (call_t *)((char *)t - offsetof(call_t, recount));
+  sc_channel_t *ch = sc_registry_find_channel(c->registry, c->channel);
+  scan_t scan = {c->dave, 0};
+  if (ch) sc_registry_each_state(ch, count_foreign, &scan);
+}
+
 static call_t *call_for(dv_e2ee_t *e, dv_session_t *s, int enabled) {
   const char *id = s->vs->channel->id;
   call_t *c = sc_hmap_get(&e->calls, id);
@@ -90,6 +120,8 @@ static call_t *call_for(dv_e2ee_t *e, dv_session_t *s, int enabled) {
   uint64_t group = group_of(id, &numeric);
   snprintf(c->channel, sizeof c->channel, "%s", id);
   c->e = e;
+  c->registry = s->tab->app->registry;
+  dv_timer_init(&c->recount, e->timers, on_recount);
   c->dave = dv_dave_new(group, enabled && numeric, &session_io, c, e->timers);
   if (!c->dave || sc_hmap_put(&e->calls, c->channel, c) < 0) {
     dv_dave_free(c->dave);
@@ -107,6 +139,13 @@ int dv_e2ee_join(dv_e2ee_t *e, dv_session_t *s, int max, int enabled) {
   s->dave_max = max;
   call_t *c = call_for(e, s, enabled);
   if (!c) return -ENOMEM;
+  /* Members of other front ends already here (a new call, or ones that
+   * came while this gateway had nobody in the room) count before the
+   * joiner is told its version; its own state is Discord's from now on. */
+  dv_dave_foreign_leave(c->dave, s->vs);
+  scan_t scan = {c->dave, 0};
+  sc_registry_each_peer(s->vs->channel, s->vs, count_foreign, &scan);
+  if (scan.rc < 0) return scan.rc;
   int numeric;
   uint64_t user = group_of(s->vs->user_id, &numeric);
   /* Credentials are the user id as a number: without one, no DAVE. */
@@ -127,7 +166,19 @@ void dv_e2ee_leave(dv_e2ee_t *e, dv_session_t *s) {
   call_t *c = s->vs && s->vs->channel ? sc_hmap_get(&e->calls, s->vs->channel->id) : NULL;
   if (!c) return;
   dv_dave_leave(c->dave, s);
-  if (!dv_dave_count(c->dave)) call_free(e, c);
+  if (!dv_dave_count(c->dave))
+    call_free(e, c);
+  else if (c->registry)
+    dv_timer_arm(&c->recount, 0);
+}
+
+void dv_e2ee_peer(dv_e2ee_t *e, dv_session_t *s, const sc_vstate_t *peer, int joined) {
+  dv_dave_t *d = dave_of(e, s);
+  if (!d) return;
+  if (!joined)
+    dv_dave_foreign_leave(d, peer); /* nothing if it was not counted */
+  else if (is_foreign(peer) && dv_dave_foreign_join(d, peer) < 0)
+    sc_log_warn("gateway", "user %s: out of memory counting a member without DAVE", peer->user_id);
 }
 
 /* ---- client frames ------------------------------------------------------------ */

@@ -11,7 +11,8 @@
  * DAVE version 1; anything else is dropped and counted.
  *
  * --dave off (read at a channel's first join) keeps the channel's call at
- * version 0.
+ * version 0, and so does a member of another front end (Vortex, Galene,
+ * ion: no DAVE) while it is in the room.
  *
  * Threads: control thread only.
  * Memory: dv_e2ee_init/dv_e2ee_free own the calls.
@@ -54,6 +55,12 @@ int dv_e2ee_version_for(dv_e2ee_t *e, dv_session_t *s);
 void dv_e2ee_described(dv_e2ee_t *e, dv_session_t *s);
 /* The session ended (dv_sessions_t.on_end). */
 void dv_e2ee_leave(dv_e2ee_t *e, dv_session_t *s);
+/* A peer joined (1) or left (0) the session's room (dv_sessions_t.on_peer):
+ * a member of another front end whose client cannot do DAVE
+ * (sc_vstate_t.max_dave_version 0) keeps the call at version 0 while it is
+ * there (dv_dave_foreign_join). Each session of the call reports the same
+ * peer; the call counts it once. */
+void dv_e2ee_peer(dv_e2ee_t *e, dv_session_t *s, const sc_vstate_t *peer, int joined);
 
 /* One binary frame from the session's client (u8 op | payload). */
 void dv_e2ee_binary(dv_e2ee_t *e, dv_session_t *s, const uint8_t *buf, size_t len);

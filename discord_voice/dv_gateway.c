@@ -125,6 +125,8 @@ static void op_identify(dv_conn_t *c, json_t *d) {
   dv_rate_t relay =
       vs->ops == &dv_session_attach_ops ? ((dv_session_t *)vs->conn)->relay : (dv_rate_t){0};
   if (take_over(c, vs) < 0) return;
+  /* Before the attach, so the room's other front ends see it on join. */
+  sc_registry_set_e2ee(vs, dave_max);
   /* A new client: its old address binding and key must not carry over. */
   if (gw->app->media) sc_media_reset(gw->app->media, vs->stats);
   sc_registry_release_ssrcs(gw->app->registry, vs);
@@ -596,6 +598,11 @@ static void on_session_end(void *ctx, dv_session_t *s) {
   dv_e2ee_leave(&gw->e2ee, s);
 }
 
+static void on_session_peer(void *ctx, dv_session_t *s, const sc_vstate_t *peer, int joined) {
+  dv_gw_t *gw = ctx;
+  dv_e2ee_peer(&gw->e2ee, s, peer, joined);
+}
+
 dv_gw_t *dv_gw_create(sc_app_t *app, struct lws_context *lws) {
   dv_gw_t *gw = calloc(1, sizeof *gw);
   if (!gw) return NULL;
@@ -613,6 +620,7 @@ dv_gw_t *dv_gw_create(sc_app_t *app, struct lws_context *lws) {
   dv_e2ee_init(&gw->e2ee, &gw->timers);
   gw->sessions.on_end = on_session_end;
   gw->sessions.on_end_ctx = gw;
+  gw->sessions.on_peer = on_session_peer;
   return gw;
 }
 

@@ -314,10 +314,13 @@ static void on_peer_join(void *conn, const sc_vstate_t *peer) {
   dv_session_send(s, DV_OP_CLIENTS_CONNECT, json_pack("{s:[s]}", "user_ids", peer->user_id));
   /* Map the newcomer's SSRC now: its first packets may beat its Speaking. */
   send_speaking(s, peer);
+  if (s->tab->on_peer) s->tab->on_peer(s->tab->on_end_ctx, s, peer, 1);
 }
 
 static void on_peer_leave(void *conn, const sc_vstate_t *peer) {
-  dv_session_send(conn, DV_OP_CLIENT_DISCONNECT, json_pack("{s:s}", "user_id", peer->user_id));
+  dv_session_t *s = conn;
+  dv_session_send(s, DV_OP_CLIENT_DISCONNECT, json_pack("{s:s}", "user_id", peer->user_id));
+  if (s->tab->on_peer) s->tab->on_peer(s->tab->on_end_ctx, s, peer, 0);
 }
 
 static void on_peer_speaking(void *conn, const sc_vstate_t *peer, unsigned speaking) {

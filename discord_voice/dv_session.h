@@ -53,6 +53,11 @@ typedef struct dv_session dv_session_t;
 /* Called when a session ends (before it is freed), whatever ended it: the
  * gateway's DAVE state drops the member (dv_e2ee). */
 typedef void (*dv_session_end_fn)(void *ctx, dv_session_t *s);
+/* Called when a peer attaches to (joined 1) or detaches from (0) the
+ * session's room, after the session told its client: the gateway's DAVE
+ * state counts the members of other front ends (dv_e2ee). Every session of
+ * the room gets the call for the same peer. */
+typedef void (*dv_session_peer_fn)(void *ctx, dv_session_t *s, const sc_vstate_t *peer, int joined);
 
 /* Every session of a gateway, and what they need from it. */
 typedef struct dv_sessions {
@@ -64,6 +69,7 @@ typedef struct dv_sessions {
   dv_session_stats_t stats;
   dv_session_end_fn on_end; /* or NULL */
   void *on_end_ctx;
+  dv_session_peer_fn on_peer; /* or NULL; with on_end_ctx */
 } dv_sessions_t;
 
 typedef struct dv_session dv_session_t;

@@ -120,6 +120,7 @@ static sc_rtc_t *new_transport(sc_app_t *app, dv_session_t *s, const dv_webrtc_o
   p.dtls = app->dtls;
   /* DAVE frames only while the member's client is in the E2EE group,
    * exactly as for a Discord UDP member (dv_crypto's gate). */
+  p.e2ee = 1; /* DAVE frames: as its gate says */
   p.declines = dv_e2ee_gate_declines;
   p.release = dv_e2ee_gate_release;
   p.policy = s->gate;

@@ -38,6 +38,7 @@ struct sc_rtc {
   uint8_t opus_pt, level_id;
   uint8_t direction; /* SC_RTC_SENDRECV, _RECV_ONLY, _SEND_ONLY */
   uint32_t only_source, skip_source;
+  int e2ee;                                                 /* sc_rtc_params_t */
   int (*declines)(void *policy, const sc_media_pkt_t *pkt); /* sc_rtc_params_t */
   void (*release)(void *policy);
   void *policy;
@@ -264,6 +265,7 @@ sc_rtc_t *sc_rtc_new(const sc_rtc_params_t *p) {
   r->direction = (uint8_t)p->direction;
   r->only_source = p->only_source;
   r->skip_source = p->skip_source;
+  r->e2ee = p->e2ee;
   r->declines = p->declines;
   r->release = p->release;
   r->policy = p->policy;
@@ -641,11 +643,20 @@ static int filtered(const sc_rtc_t *r, const sc_media_pkt_t *in) {
          (r->skip_source && in->ssrc == r->skip_source);
 }
 
+/* A DAVE end-to-end encrypted frame (it ends with the marker FA FA;
+ * shared/reference/dave-server.md section 5): only a receiver whose client
+ * speaks DAVE (params e2ee) may get one, if its policy agrees. */
+static int e2ee_frame(const sc_media_pkt_t *in) {
+  size_t n = in->payload_len;
+  return n > 2 && in->payload[n - 1] == 0xFA && in->payload[n - 2] == 0xFA;
+}
+
 static int rtc_seal(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t cap) {
   sc_rtc_t *r = state;
   if (filtered(r, in)) return SC_MEDIA_SEAL_FILTERED;
   if (in->is_rtcp || (in->marker_pt & 0x7f) != SC_RTC_OPUS_PT_CORE) return 0;
-  if (r->declines && r->declines(r->policy, in)) return SC_MEDIA_SEAL_DECLINED;
+  if ((!r->e2ee && e2ee_frame(in)) || (r->declines && r->declines(r->policy, in)))
+    return SC_MEDIA_SEAL_DECLINED;
   if (!r->tab || !sc_rtc_ready(r, r->tab->now_ms)) {
     if (r->tab) r->tab->stats.no_consent++;
     return 0;

@@ -98,6 +98,12 @@ typedef struct {
   int (*declines)(void *policy, const sc_media_pkt_t *pkt);
   void (*release)(void *policy);
   void *policy;
+  /* 1: the client speaks DAVE (Discord's webrtc mode), and gets
+   * DAVE-encrypted frames (payload ending FA FA) if its policy agrees.
+   * 0 (the dialects without DAVE: Vortex, Galene, ion): it never gets
+   * one, whatever its policy (declined and counted); its client could only
+   * play it as noise, and one comes while a call downgrades for it. */
+  int e2ee;
 } sc_rtc_params_t;
 
 typedef struct sc_rtc sc_rtc_t;

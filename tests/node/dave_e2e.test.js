@@ -175,10 +175,10 @@ async function daveState(cfg, channel) {
 
 function checkDaveState(c, v, epoch, members, label) {
   const keys = Object.keys(v || {}).sort().join();
-  c.ok(keys === 'epoch,group_members,members,pending_key_packages,proposals,transition,version',
+  c.ok(keys === 'epoch,foreign_members,group_members,members,pending_key_packages,proposals,transition,version',
     `${label}: /state DAVE fields ${keys}`);
   c.ok(v && v.version === 1 && String(v.epoch) === epoch && v.members === members &&
-    v.group_members === members && v.pending_key_packages === 0,
+    v.group_members === members && v.pending_key_packages === 0 && v.foreign_members === 0,
     `${label}: /state says ${JSON.stringify(v)} (epoch ${epoch}, ${members} in the group expected)`);
 }
 

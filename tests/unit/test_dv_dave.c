@@ -406,5 +406,5 @@ int main(int argc, char **argv) {
   RUN_TEST(test_cpu_per_join_printed);
   harness_fini();
   json_decref(vectors);
-  return 0;
+  SC_TEST_DONE();
 }

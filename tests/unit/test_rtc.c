@@ -218,6 +218,7 @@ static void test_media_both_ways(void) {
   p.opus_pt = 111;
   p.audio_level_id = 3; /* its audio-level extmap id, both ways */
   p.dtls = ctx;
+  p.e2ee = 1;
   p.declines = policy_declines;
   p.release = policy_release;
   p.policy = &pol;
@@ -291,6 +292,13 @@ static void test_media_both_ways(void) {
   pol.decline = 1;
   ASSERT_EQ(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out), SC_MEDIA_SEAL_DECLINED);
   pol.decline = 0;
+  /* A DAVE frame goes where the policy allows it. */
+  const uint8_t e2ee[] = {1, 2, 3, 0xFA, 0xFA};
+  in.payload = e2ee;
+  in.payload_len = sizeof e2ee;
+  ASSERT_TRUE(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out) > 0);
+  in.payload = opus;
+  in.payload_len = sizeof opus;
   in.marker_pt = 101; /* not Opus: not sent to a WebRTC peer */
   ASSERT_EQ(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out), 0);
 
@@ -346,6 +354,39 @@ static void test_handshake_budget(void) {
   sc_rtc_table_fini(&t);
 }
 
+/* A member whose client has no DAVE (params e2ee 0: the seed dialects)
+ * never gets a DAVE-encrypted frame (payload ending FA FA), with or
+ * without a policy: declined, counted by the core; other payloads are not
+ * (here: not keyed yet, so not sent). */
+static void test_no_policy_declines_e2ee(void) {
+  sc_rtc_t *r = member(111, 0);
+  ASSERT_TRUE(r != NULL);
+  const uint8_t e2ee[] = {0xde, 0xad, 0xbe, 0xef, 0xFA, 0xFA}, plain[] = {0xFA, 0xFA, 1};
+  sc_media_pkt_t in = {
+      .marker_pt = 120, .seq = 1, .ssrc = 7, .payload = e2ee, .payload_len = sizeof e2ee};
+  uint8_t out[256];
+  ASSERT_EQ(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out), SC_MEDIA_SEAL_DECLINED);
+  in.payload = plain;
+  in.payload_len = sizeof plain;
+  ASSERT_EQ(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out), 0);
+  sc_rtc_free(r);
+  policy_t pol = {0, 0};
+  sc_rtc_params_t p;
+  memset(&p, 0, sizeof p);
+  strcpy(p.remote_ufrag, "peer");
+  p.opus_pt = 111;
+  p.dtls = ctx;
+  p.declines = policy_declines; /* a source filter that lets everything through */
+  p.release = policy_release;
+  p.policy = &pol;
+  r = sc_rtc_new(&p);
+  ASSERT_TRUE(r != NULL);
+  in.payload = e2ee;
+  in.payload_len = sizeof e2ee;
+  ASSERT_EQ(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out), SC_MEDIA_SEAL_DECLINED);
+  sc_rtc_free(r);
+}
+
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   char err[256];
@@ -357,6 +398,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_set_remote);
   RUN_TEST(test_media_both_ways);
   RUN_TEST(test_handshake_budget);
+  RUN_TEST(test_no_policy_declines_e2ee);
   sc_dtls_ctx_free(ctx);
   SC_TEST_DONE();
 }
