@@ -292,8 +292,8 @@ const char *sc_rtc_local_pwd(const sc_rtc_t *r) {
 int sc_rtc_set_remote(sc_rtc_t *r, const char *ufrag, const uint8_t *fingerprint) {
   if (!ufrag || !ufrag[0] || sc_ice_set_remote_ufrag(&r->ice, ufrag, strlen(ufrag)) < 0)
     return -EINVAL;
-  r->has_fp = fingerprint != NULL;
-  if (fingerprint) memcpy(r->fp, fingerprint, sizeof r->fp);
+  r->has_fp = 0;
+  if (fingerprint) sc_rtc_set_fingerprint(r, fingerprint);
   return 0;
 }
 
