@@ -345,7 +345,10 @@ static int64_t earliest(int64_t a, int64_t b) {
 /* Due DTLS retransmissions and RTCP reports; returns the epoll timeout
  * until the next. */
 int sc_mpath_timers(sc_mpath_t *p) {
-  if (!p->rtc.n_members && !p->rtc.handshaking && !p->rtc.n_deferred) return 1000;
+  if (!p->rtc.n_members && !p->rtc.handshaking && !p->rtc.n_deferred) {
+    if (p->rtc.stats.members) publish_rtc(p); /* the last one left */
+    return 1000;
+  }
   int64_t now = monotonic_ms(), due = -1;
   uint64_t sent = p->rtc.stats.rtcp_sent;
   if (p->rtc.handshaking || p->rtc.n_deferred) due = sc_rtc_tick(&p->rtc, now);
