@@ -25,6 +25,12 @@
  * forwards its packets under the member's own SSRC, the one the
  * signalling announces to everyone.
  *
+ * RTCP is terminated per member (sc_rtcp): what a peer sends is parsed
+ * and counted (its SR kept for our LSR/DLSR), never relayed; we send each
+ * ready member a compound SR/RR/SDES report from the worker's timer turn
+ * (sc_rtc_rtcp_tick), never from the packet path. Seal notes each copy
+ * in the member's fixed table of forwarded sources (no allocation).
+ *
  * DTLS handshakes run on the worker, at most SC_RTC_HANDSHAKE_STEPS
  * datagrams and SC_RTC_HANDSHAKE_US of DTLS work per receive batch or
  * turn of the worker's loop; the rest wait in a bounded queue (in

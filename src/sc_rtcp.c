@@ -205,29 +205,25 @@ static int64_t interval(sc_rtcp_leg_t *l) {
 void sc_rtcp_leg_sent(sc_rtcp_leg_t *l, uint32_t ssrc, uint32_t rtp_ts, size_t payload_len,
                       int64_t now_ms) {
   if (!ssrc) return; /* 0 marks a free entry; never announced */
-  sc_rtcp_source_t *s = NULL, *oldest = &l->src[0];
-  for (int i = 0; i < SC_RTCP_SOURCES; i++) {
+  sc_rtcp_source_t *s = l->src[l->last].ssrc == ssrc ? &l->src[l->last] : NULL;
+  sc_rtcp_source_t *oldest = &l->src[0];
+  for (int i = 0; !s && i < SC_RTCP_SOURCES; i++) {
     sc_rtcp_source_t *e = &l->src[i];
-    if (e->ssrc == ssrc && ssrc) {
+    if (e->ssrc == ssrc)
       s = e;
-      break;
-    }
-    if (!e->ssrc ? oldest->ssrc : e->at_ms < oldest->at_ms) oldest = e;
+    else if (!e->ssrc ? oldest->ssrc : e->at_ms < oldest->at_ms)
+      oldest = e;
   }
   if (!s) {
     s = oldest; /* a free entry, else the least recently forwarded */
     memset(s, 0, sizeof *s);
     s->ssrc = ssrc;
   }
+  l->last = (int)(s - l->src);
   s->rtp_ts = rtp_ts;
   s->at_ms = now_ms;
   s->packets++;
   s->octets += (uint32_t)payload_len;
-}
-
-void sc_rtcp_leg_forget(sc_rtcp_leg_t *l, uint32_t ssrc) {
-  for (int i = 0; i < SC_RTCP_SOURCES; i++)
-    if (l->src[i].ssrc == ssrc) memset(&l->src[i], 0, sizeof l->src[i]);
 }
 
 void sc_rtcp_leg_peer_sr(sc_rtcp_leg_t *l, uint64_t ntp, int64_t now_ms) {

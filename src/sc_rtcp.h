@@ -129,15 +129,16 @@ typedef struct {
   uint32_t base_prior; /* the stream start those belong to */
   int64_t next_ms;     /* next report due (0: not scheduled yet) */
   uint32_t rng;        /* xorshift state for the interval */
+  int last;            /* the entry the previous packet used (the common case) */
 } sc_rtcp_leg_t;
 
 /* seed: any per-leg value (it only spreads the reports in time). */
 void sc_rtcp_leg_init(sc_rtcp_leg_t *l, uint32_t seed);
-/* One RTP packet of source ssrc forwarded to the leg at now_ms. */
+/* One RTP packet of source ssrc forwarded to the leg at now_ms. A source
+ * that left stops being reported SC_RTCP_SENDER_TIMEOUT intervals after
+ * its last packet; its entry is reused when a new source needs one. */
 void sc_rtcp_leg_sent(sc_rtcp_leg_t *l, uint32_t ssrc, uint32_t rtp_ts, size_t payload_len,
                       int64_t now_ms);
-/* Forgets a source (it left the room). */
-void sc_rtcp_leg_forget(sc_rtcp_leg_t *l, uint32_t ssrc);
 /* The peer's SR (its NTP time) arrived at now_ms. */
 void sc_rtcp_leg_peer_sr(sc_rtcp_leg_t *l, uint64_t ntp, int64_t now_ms);
 /* 1 if a report is due at now_ms (the first call schedules the first). */

@@ -118,8 +118,15 @@ static void test_leg_sources(void) {
   /* Long silent sources are no longer senders. */
   int64_t later = 1200 + SC_RTCP_SENDER_TIMEOUT * SC_RTCP_INTERVAL_MS + 200;
   ASSERT_EQ(sc_rtcp_leg_report(&l, NULL, later, 0, buf, sizeof buf), 0);
-  sc_rtcp_leg_forget(&l, 5);
-  for (int i = 0; i < SC_RTCP_SOURCES; i++) ASSERT_TRUE(l.src[i].ssrc != 5);
+  /* A new source then takes the least recently forwarded entry. */
+  sc_rtcp_leg_sent(&l, 99, 0, 10, later);
+  int has99 = 0, has5 = 0, has3 = 0;
+  for (int i = 0; i < SC_RTCP_SOURCES; i++) {
+    has99 |= l.src[i].ssrc == 99;
+    has5 |= l.src[i].ssrc == 5;
+    has3 |= l.src[i].ssrc == 3;
+  }
+  ASSERT_TRUE(has99 && has5 && !has3); /* 3 was the least recent, 5 the most */
 }
 
 /* The RR block about the peer's stream, from our sc_quality reading. */
