@@ -128,6 +128,8 @@ static void render_webrtc(sc_metrics_t *m, const sc_rtc_stats_t *w) {
       {P "webrtc_no_keys_total", "SRTP from a validated tuple before DTLS keyed it", w->no_keys},
       {P "webrtc_unknown_tuple_total", "Non-STUN datagrams from tuples nobody validated",
        w->unknown_tuple},
+      {P "webrtc_wrong_direction_total", "Authentic RTP from a send-only (down) transport: dropped",
+       w->wrong_direction},
       {P "webrtc_rtcp_sent_total", "Compound RTCP reports sent to WebRTC members (SR/RR/SDES)",
        w->rtcp_sent},
       {P "webrtc_rtcp_sent_bytes_total", "Bytes of those reports on the wire (SRTCP)",
@@ -186,6 +188,10 @@ static void render_media(sc_metrics_t *m, const sc_admin_metrics_snap_t *s) {
                      "Forwarded copies a receiver's front end withheld by policy (E2EE frames "
                      "to a member outside the E2EE group)",
                      st->seal_declined);
+  sc_metrics_counter(m, P "media_seal_filtered_total",
+                     "Forwarded copies a receiver's transport does not carry (a publish-only "
+                     "transport, a down leg of another source)",
+                     st->seal_filtered);
   sc_metrics_family(m, P "forward_delay_seconds", SC_METRIC_HISTOGRAM,
                     "Per forwarded RTP packet: kernel receive timestamp to the send of its last "
                     "copy");

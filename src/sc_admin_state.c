@@ -21,12 +21,17 @@ static json_t *flags_json(const sc_vflags_t *f) {
                    f->self_mute, "self_deaf", f->self_deaf, "suppress", f->suppress);
 }
 
-static json_t *member_stats_json(sc_member_stats_t *s) {
+/* The member's counters; rx/tx include its legs' (docs/ADMIN.md). */
+static json_t *member_stats_json(const sc_vstate_t *vs) {
+  sc_member_stats_t *s = vs->stats;
   if (!s) return json_null();
-  return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "rx_packets", LOADED(s->rx_packets), "rx_bytes",
-                   LOADED(s->rx_bytes), "rx_rtcp", LOADED(s->rx_rtcp), "tx_packets",
-                   LOADED(s->tx_packets), "tx_bytes", LOADED(s->tx_bytes), "drops",
-                   LOADED(s->drops));
+  sc_traffic_counts_t legs = {0};
+  sc_legs_add_counts(vs->legs, &legs);
+  return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "rx_packets",
+                   LOADED(s->rx_packets) + (json_int_t)legs.rx_packets, "rx_bytes",
+                   LOADED(s->rx_bytes) + (json_int_t)legs.rx_bytes, "rx_rtcp", LOADED(s->rx_rtcp),
+                   "tx_packets", LOADED(s->tx_packets) + (json_int_t)legs.tx_packets, "tx_bytes",
+                   LOADED(s->tx_bytes) + (json_int_t)legs.tx_bytes, "drops", LOADED(s->drops));
 }
 
 /* Opus RTP runs at 48 kHz: RTCP jitter (timestamp units) / 48 = ms. */
@@ -78,7 +83,8 @@ static void add_member(sc_vstate_t *vs, void *arg) {
                 vs->guild_id[0] ? vs->guild_id : NULL, "session_id", vs->session_id, "ssrc",
                 (json_int_t)vs->ssrc, "connected", vs->ops != NULL, "mode",
                 vs->transport[0] ? vs->transport : NULL, "speaking", (int)vs->speaking, "flags",
-                flags_json(&vs->flags), "stats", member_stats_json(vs->stats));
+                flags_json(&vs->flags), "stats", member_stats_json(vs));
+  if (m) json_object_set_new(m, "legs", json_integer((json_int_t)sc_registry_count_legs(vs)));
   if (m) json_object_set_new(m, "quality", quality_json(vs->stats));
   if (m) json_array_append_new(arg, m);
 }
@@ -131,14 +137,16 @@ static json_t *send_errors_json(const sc_media_stats_t *st) {
 
 /* The WebRTC transport's counters (sc_rtc_stats_t, docs/ADMIN.md). */
 static json_t *webrtc_json(const sc_rtc_stats_t *w) {
-  return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "stun_answered",
-                   J(w->stun_answered), "stun_refused", J(w->stun_refused), "tuples_added",
-                   J(w->tuples_added), "nominations", J(w->nominations), "dtls_datagrams",
-                   J(w->dtls_datagrams), "dtls_deferred", J(w->dtls_deferred), "dtls_dropped",
-                   J(w->dtls_dropped), "dtls_refused", J(w->dtls_refused), "dtls_connected",
-                   J(w->dtls_connected), "dtls_failed", J(w->dtls_failed), "foreign_ssrc",
-                   J(w->foreign_ssrc), "not_opus", J(w->not_opus), "no_consent", J(w->no_consent),
-                   "no_keys", J(w->no_keys), "unknown_tuple", J(w->unknown_tuple));
+  json_t *o = json_pack(
+      "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "stun_answered",
+      J(w->stun_answered), "stun_refused", J(w->stun_refused), "tuples_added", J(w->tuples_added),
+      "nominations", J(w->nominations), "dtls_datagrams", J(w->dtls_datagrams), "dtls_deferred",
+      J(w->dtls_deferred), "dtls_dropped", J(w->dtls_dropped), "dtls_refused", J(w->dtls_refused),
+      "dtls_connected", J(w->dtls_connected), "dtls_failed", J(w->dtls_failed), "foreign_ssrc",
+      J(w->foreign_ssrc), "not_opus", J(w->not_opus), "no_consent", J(w->no_consent), "no_keys",
+      J(w->no_keys), "unknown_tuple", J(w->unknown_tuple));
+  if (o) json_object_set_new(o, "wrong_direction", json_integer(J(w->wrong_direction)));
+  return o;
 }
 
 /* Its RTCP, terminated per leg (docs/ADMIN.md). */
@@ -175,6 +183,7 @@ static json_t *media_json(const sc_app_t *app) {
   }
   json_object_set_new(o, "webrtc", w);
   json_object_set_new(o, "seal_declined", json_integer(J(st.seal_declined)));
+  json_object_set_new(o, "seal_filtered", json_integer(J(st.seal_filtered)));
   return o;
 }
 

@@ -209,21 +209,22 @@ static inline uint32_t sc_member_gen(const sc_member_stats_t *s) {
 /* What the WebRTC transport (sc_rtc) counted on one worker; every field
  * a uint64_t (summed like the rest). */
 typedef struct {
-  uint64_t stun_answered;  /* valid binding requests answered */
-  uint64_t stun_refused;   /* STUN dropped: unknown ufrag, bad integrity, malformed */
-  uint64_t tuples_added;   /* tuples validated */
-  uint64_t nominations;    /* USE-CANDIDATE moved the send address */
-  uint64_t dtls_datagrams; /* handshake/alert datagrams fed to DTLS */
-  uint64_t dtls_dropped;   /* over budget with the queue full (the peer retransmits) */
-  uint64_t dtls_deferred;  /* over the per-batch handshake budget: queued for a later turn */
-  uint64_t dtls_refused;   /* no session: over the handshake bound, failed, garbage */
-  uint64_t dtls_connected; /* handshakes done, SRTP keyed */
-  uint64_t dtls_failed;    /* handshakes failed (timeout, fingerprint, protocol) */
-  uint64_t foreign_ssrc;   /* SRTP with an SSRC that is not the member's */
-  uint64_t not_opus;       /* SRTP with another payload type (video: not yet) */
-  uint64_t no_consent;     /* packets not sent or taken: consent expired or not keyed */
-  uint64_t no_keys;        /* SRTP from a validated tuple before DTLS keyed the member */
-  uint64_t unknown_tuple;  /* non-STUN datagrams from tuples nobody validated */
+  uint64_t stun_answered;   /* valid binding requests answered */
+  uint64_t stun_refused;    /* STUN dropped: unknown ufrag, bad integrity, malformed */
+  uint64_t tuples_added;    /* tuples validated */
+  uint64_t nominations;     /* USE-CANDIDATE moved the send address */
+  uint64_t dtls_datagrams;  /* handshake/alert datagrams fed to DTLS */
+  uint64_t dtls_dropped;    /* over budget with the queue full (the peer retransmits) */
+  uint64_t dtls_deferred;   /* over the per-batch handshake budget: queued for a later turn */
+  uint64_t dtls_refused;    /* no session: over the handshake bound, failed, garbage */
+  uint64_t dtls_connected;  /* handshakes done, SRTP keyed */
+  uint64_t dtls_failed;     /* handshakes failed (timeout, fingerprint, protocol) */
+  uint64_t foreign_ssrc;    /* SRTP with an SSRC that is not the member's */
+  uint64_t not_opus;        /* SRTP with another payload type (video: not yet) */
+  uint64_t no_consent;      /* packets not sent or taken: consent expired or not keyed */
+  uint64_t no_keys;         /* SRTP from a validated tuple before DTLS keyed the member */
+  uint64_t unknown_tuple;   /* non-STUN datagrams from tuples nobody validated */
+  uint64_t wrong_direction; /* authentic RTP from a send-only (down) transport: dropped */
   /* RTCP, terminated per leg (sc_rtcp; sc_rtc_rtcp_tick). */
   uint64_t rtcp_sent;        /* compound reports sent (SRTCP) */
   uint64_t rtcp_sent_bytes;  /* their bytes on the wire */

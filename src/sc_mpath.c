@@ -97,8 +97,13 @@ static int fan_out(sc_mpath_t *p, const member_t *from, const sc_media_pkt_t *pk
       continue;
     int slot = tx_slot(p);
     int n = to->ops->seal(to->cipher, pkt, p->tx.bufs[slot], SC_UDP_PKT_MAX);
-    if (n == SC_MEDIA_SEAL_DECLINED) COUNT(p, seal_declined);
-    if (n <= 0) continue;
+    if (n <= 0) {
+      if (n == SC_MEDIA_SEAL_DECLINED)
+        COUNT(p, seal_declined);
+      else if (n == SC_MEDIA_SEAL_FILTERED)
+        COUNT(p, seal_filtered);
+      continue;
+    }
     sc_udp_tx_commit(&p->tx, (size_t)n, &to->addr.sa);
     copies++;
     MCOUNT(to, tx_packets, 1);

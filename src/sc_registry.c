@@ -17,7 +17,9 @@ struct sc_registry {
   sc_hmap_t channels; /* channel id -> sc_channel_t */
   sc_hmap_t sessions; /* session id -> sc_vstate_t */
   sc_hmap_t users;    /* "user/server" -> sc_vstate_t */
-  sc_hmap_t ssrcs;    /* decimal SSRC -> sc_vstate_t: own and aliases */
+  sc_hmap_t ssrcs;    /* decimal SSRC -> sc_vstate_t: own, aliases and legs */
+  sc_hmap_t tokens;   /* keyed hash of the voice token (token_key) -> sc_vstate_t */
+  uint8_t token_hash_key[SC_TOKEN_HASH_KEY_LEN]; /* per process (CSPRNG) */
   uint64_t next_room_id;
   size_t n_states;
   size_t max_channels, max_states; /* 0 = no limit */
@@ -43,6 +45,8 @@ sc_registry_t *sc_registry_create(sc_media_t *media) {
   sc_hmap_init(&r->sessions);
   sc_hmap_init(&r->users);
   sc_hmap_init(&r->ssrcs);
+  sc_hmap_init(&r->tokens);
+  sc_token_random(r->token_hash_key, sizeof r->token_hash_key);
   return r;
 }
 
@@ -65,6 +69,7 @@ void sc_registry_destroy(sc_registry_t *r) {
   sc_hmap_free(&r->sessions);
   sc_hmap_free(&r->users);
   sc_hmap_free(&r->ssrcs);
+  sc_hmap_free(&r->tokens);
   free(r);
 }
 
@@ -118,20 +123,38 @@ sc_channel_t *sc_registry_channel(sc_registry_t *r, const char *channel_id, cons
   return ch;
 }
 
-/* Picks an SSRC no live state uses, as its own or as an alias. The
- * CSPRNG makes a clash unlikely; the loop makes it impossible. */
-static void assign_ssrc(sc_registry_t *r, sc_vstate_t *vs) {
+/* Picks an SSRC no live state uses, as its own, an alias or a leg's,
+ * and writes its index key (12 bytes). The CSPRNG makes a clash
+ * unlikely; the loop makes it impossible. */
+static uint32_t fresh_ssrc(sc_registry_t *r, char *key) {
+  uint32_t ssrc;
   do {
-    vs->ssrc = sc_token_random_u32();
-    snprintf(vs->ssrc_key, sizeof vs->ssrc_key, "%u", vs->ssrc);
-  } while (sc_hmap_get(&r->ssrcs, vs->ssrc_key));
+    ssrc = sc_token_random_u32();
+    snprintf(key, 12, "%u", ssrc);
+  } while (sc_hmap_get(&r->ssrcs, key));
+  return ssrc;
+}
+
+/* A voice token whose keyed hash no live state's has: two tokens never
+ * share an index slot, so the look-up needs one comparison. */
+static int fresh_token(sc_registry_t *r, sc_vstate_t *vs) {
+  do {
+    if (sc_token_random_alnum(vs->token, sizeof vs->token, SC_VOICE_TOKEN_LEN) < 0 ||
+        sc_token_keyed_hash_hex(vs->token_key, sizeof vs->token_key, r->token_hash_key, vs->token,
+                                SC_VOICE_TOKEN_LEN) < 0)
+      return -1;
+  } while (sc_hmap_get(&r->tokens, vs->token_key));
+  return 0;
 }
 
 static int index_state(sc_registry_t *r, sc_vstate_t *vs) {
   if (sc_hmap_put(&r->sessions, vs->session_id, vs) < 0) return -ENOMEM;
   if (sc_hmap_put(&r->users, vs->user_key, vs) < 0) goto undo_session;
   if (sc_hmap_put(&r->ssrcs, vs->ssrc_key, vs) < 0) goto undo_user;
+  if (sc_hmap_put(&r->tokens, vs->token_key, vs) < 0) goto undo_ssrc;
   return 0;
+undo_ssrc:
+  sc_hmap_del(&r->ssrcs, vs->ssrc_key);
 undo_user:
   sc_hmap_del(&r->users, vs->user_key);
 undo_session:
@@ -173,12 +196,12 @@ static sc_vstate_t *new_state(sc_registry_t *r, const char *user_id, sc_channel_
   vs->stats = sc_member_stats_new();
   if (!vs->stats ||
       sc_token_random_hex(vs->session_id, sizeof vs->session_id, SC_SESSION_ID_LEN / 2) < 0 ||
-      sc_token_random_alnum(vs->token, sizeof vs->token, SC_VOICE_TOKEN_LEN) < 0) {
+      fresh_token(r, vs) < 0) {
     sc_member_stats_release(vs->stats);
     free(vs);
     return NULL;
   }
-  assign_ssrc(r, vs);
+  vs->ssrc = fresh_ssrc(r, vs->ssrc_key);
   return vs;
 }
 
@@ -246,6 +269,7 @@ sc_vstate_t *sc_registry_find_user(sc_registry_t *r, const char *user_id, const 
 void sc_registry_set_flags(sc_registry_t *r, sc_vstate_t *vs, const sc_vflags_t *flags) {
   vs->flags = *flags;
   sc_member_set_flags(vs->stats, media_flags(flags)); /* in force on the next packet */
+  sc_legs_set_flags(vs->legs, media_flags(flags));
   (void)r;
   if (vs->ops && vs->ops->on_flags) vs->ops->on_flags(vs->conn, vs);
 }
@@ -281,8 +305,10 @@ void sc_registry_end_state(sc_registry_t *r, sc_vstate_t *vs, sc_end_reason_t wh
     if (ops->on_ended) ops->on_ended(conn, why);
   }
   sc_hmap_del(&r->sessions, vs->session_id);
+  sc_hmap_del(&r->tokens, vs->token_key);
   if (sc_hmap_get(&r->users, vs->user_key) == vs) sc_hmap_del(&r->users, vs->user_key);
   sc_registry_release_ssrcs(r, vs);
+  sc_registry_release_legs(r, vs);
   sc_hmap_del(&r->ssrcs, vs->ssrc_key);
   sc_channel_t *ch = vs->channel;
   if (r->media) sc_media_remove(r->media, vs->stats); /* allocates nothing, cannot fail */
@@ -291,6 +317,7 @@ void sc_registry_end_state(sc_registry_t *r, sc_vstate_t *vs, sc_end_reason_t wh
   r->n_states--;
   if ((unsigned)why <= SC_END_SHUTDOWN) r->counts.ended[why]++;
   sc_member_stats_release(vs->stats);
+  sc_legs_free(vs->legs);
   free(vs);
   if (!ch->n_states && !ch->pinned) free_channel(r, ch);
 }
@@ -301,6 +328,29 @@ int sc_registry_attach(sc_registry_t *r, sc_vstate_t *vs, const sc_attach_ops_t 
   vs->ops = ops;
   vs->conn = conn;
   notify_peers(vs, ev_join, 0);
+  return 0;
+}
+
+int sc_registry_take_over(sc_registry_t *r, sc_vstate_t *vs, const sc_attach_ops_t *ops,
+                          void *conn) {
+  if (!vs || !ops) return -EINVAL;
+  const sc_attach_ops_t *old_ops = vs->ops;
+  void *old_conn = vs->conn;
+  int replacing = old_ops != NULL;
+  /* Detached before it is told, so it cannot touch vs from on_ended. */
+  vs->ops = NULL;
+  vs->conn = NULL;
+  if (replacing && old_ops->on_ended) old_ops->on_ended(old_conn, SC_END_REPLACED);
+  /* The old client's keys, address, SSRCs and transports are gone. */
+  if (r->media) sc_media_reset(r->media, vs->stats);
+  sc_registry_release_ssrcs(r, vs);
+  sc_registry_release_legs(r, vs);
+  sc_registry_set_transport(r, vs, "", "");
+  vs->max_dave_version = 0;
+  if (vs->speaking) sc_registry_set_speaking(r, vs, 0);
+  vs->ops = ops;
+  vs->conn = conn;
+  if (!replacing) notify_peers(vs, ev_join, 0); /* a first connection: a join */
   return 0;
 }
 
@@ -324,7 +374,9 @@ int sc_registry_claim_ssrc(sc_registry_t *r, sc_vstate_t *vs, uint32_t ssrc) {
   char key[sizeof vs->ssrc_key];
   snprintf(key, sizeof key, "%u", ssrc);
   sc_vstate_t *holder = sc_hmap_get(&r->ssrcs, key);
-  if (holder) return holder == vs && ssrc != vs->ssrc ? 0 : -EEXIST;
+  /* Held: fine only as one of vs's aliases (not its own, not a leg's). */
+  if (holder)
+    return holder == vs && ssrc != vs->ssrc && sc_registry_owns_ssrc(vs, ssrc) ? 0 : -EEXIST;
   if (vs->n_aliases == SC_MEDIA_MAX_ALIASES) return -ENOSPC;
   char *slot = vs->alias_keys[vs->n_aliases];
   memcpy(slot, key, sizeof key);
@@ -342,6 +394,59 @@ int sc_registry_owns_ssrc(const sc_vstate_t *vs, uint32_t ssrc) {
   for (int i = 0; i < vs->n_aliases; i++)
     if (vs->aliases[i] == ssrc) return 1;
   return 0;
+}
+
+/* === Legs (sc_legs.h) ==================================================== */
+
+sc_member_stats_t *sc_registry_add_leg(sc_registry_t *r, sc_vstate_t *vs, uint32_t *ssrc_out) {
+  sc_leg_t *leg = sc_legs_slot(&vs->legs);
+  if (!leg) return NULL; /* errno ENOSPC or ENOMEM */
+  char key[sizeof leg->ssrc_key];
+  uint32_t ssrc = fresh_ssrc(r, key);
+  int rc =
+      sc_legs_start(vs->legs, leg, r->media, vs->channel->room_id, ssrc, media_flags(&vs->flags));
+  if (rc == 0 && sc_hmap_put(&r->ssrcs, leg->ssrc_key, vs) == 0) {
+    if (ssrc_out) *ssrc_out = ssrc;
+    return leg->stats;
+  }
+  if (rc == 0) sc_legs_stop(vs->legs, leg, r->media);
+  sc_log_error("registry", "leg ssrc=%u refused: %s", ssrc, strerror(rc ? -rc : ENOMEM));
+  errno = ENOMEM;
+  return NULL;
+}
+
+static void end_leg(sc_registry_t *r, sc_vstate_t *vs, sc_leg_t *leg) {
+  sc_hmap_del(&r->ssrcs, leg->ssrc_key);
+  sc_legs_stop(vs->legs, leg, r->media);
+}
+
+void sc_registry_remove_leg(sc_registry_t *r, sc_vstate_t *vs, sc_member_stats_t *stats) {
+  sc_leg_t *leg = sc_legs_find(vs->legs, stats);
+  if (leg) end_leg(r, vs, leg);
+}
+
+void sc_registry_release_legs(sc_registry_t *r, sc_vstate_t *vs) {
+  for (size_t i = 0; vs->legs && vs->legs->n && i < SC_LEGS_MAX; i++)
+    if (vs->legs->slot[i].stats) end_leg(r, vs, &vs->legs->slot[i]);
+}
+
+size_t sc_registry_count_legs(const sc_vstate_t *vs) {
+  return sc_legs_count(vs->legs);
+}
+
+/* === Token look-up and e2ee ============================================== */
+
+sc_vstate_t *sc_registry_find_token(sc_registry_t *r, const char *token, size_t len) {
+  char key[sizeof((sc_vstate_t *)0)->token_key];
+  if (!token || len != SC_VOICE_TOKEN_LEN ||
+      sc_token_keyed_hash_hex(key, sizeof key, r->token_hash_key, token, len) < 0)
+    return NULL;
+  sc_vstate_t *vs = sc_hmap_get(&r->tokens, key);
+  return vs && sc_token_equal_bytes(vs->token, token, len) ? vs : NULL;
+}
+
+void sc_registry_set_e2ee(sc_vstate_t *vs, int max_dave_version) {
+  vs->max_dave_version = max_dave_version > 0 ? max_dave_version : 0;
 }
 
 void sc_registry_each_peer(sc_channel_t *ch, const sc_vstate_t *self, sc_vstate_fn fn, void *arg) {
@@ -394,10 +499,12 @@ size_t sc_registry_count_channels(const sc_registry_t *r) {
 
 #define LOADED(field) atomic_load_explicit(&(field), memory_order_relaxed)
 
+/* The state's own member and its legs, live and stopped. */
 static void member_counts(const sc_vstate_t *vs, sc_traffic_counts_t *out) {
   sc_member_stats_t *s = vs->stats;
   *out = (sc_traffic_counts_t){LOADED(s->rx_packets), LOADED(s->rx_bytes), LOADED(s->tx_packets),
                                LOADED(s->tx_bytes)};
+  sc_legs_add_counts(vs->legs, out);
 }
 
 void sc_registry_set_transport(sc_registry_t *r, sc_vstate_t *vs, const char *kind,

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sc_legs.h"
 #include "sc_log.h"
 #include "sc_media.h"
 #include "sc_traffic.h"
@@ -93,6 +94,8 @@ struct sc_vstate {
   char user_key[2 * SC_ID_MAX]; /* "user_id/server_id" */
   char ssrc_key[12];
   char alias_keys[SC_MEDIA_MAX_ALIASES][12];
+  sc_legs_t *legs;    /* NULL until the first leg (sc_registry_add_leg) */
+  char token_key[17]; /* keyed hash of token, hex: the token index key */
 };
 
 /* A pointer to vs's user, channel and session as log fields (sc_log
@@ -208,7 +211,7 @@ int sc_registry_owns_ssrc(const sc_vstate_t *vs, uint32_t ssrc);
  * Returns the leg's member block (a reference vs holds: the caller must
  * not release it) and its SSRC in *ssrc_out, or NULL with errno ENOSPC
  * (SC_LEGS_MAX legs already) or ENOMEM. */
-#define SC_LEGS_MAX 64
+/* SC_LEGS_MAX: sc_legs.h (64). */
 sc_member_stats_t *sc_registry_add_leg(sc_registry_t *r, sc_vstate_t *vs, uint32_t *ssrc_out);
 void sc_registry_remove_leg(sc_registry_t *r, sc_vstate_t *vs, sc_member_stats_t *leg);
 void sc_registry_release_legs(sc_registry_t *r, sc_vstate_t *vs);

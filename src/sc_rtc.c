@@ -33,6 +33,8 @@ struct sc_rtc {
   int has_fp;
   uint8_t fp[SC_DTLS_FP_LEN];
   uint8_t opus_pt, level_id;
+  uint8_t direction; /* SC_RTC_SENDRECV, _RECV_ONLY, _SEND_ONLY */
+  uint32_t only_source, skip_source;
   int (*declines)(void *policy, const sc_media_pkt_t *pkt); /* sc_rtc_params_t */
   void (*release)(void *policy);
   void *policy;
@@ -254,6 +256,9 @@ sc_rtc_t *sc_rtc_new(const sc_rtc_params_t *p) {
   memcpy(r->fp, p->fingerprint, sizeof r->fp);
   r->opus_pt = p->opus_pt & 0x7f;
   r->level_id = p->audio_level_id <= 14 ? p->audio_level_id : 0;
+  r->direction = (uint8_t)p->direction;
+  r->only_source = p->only_source;
+  r->skip_source = p->skip_source;
   r->declines = p->declines;
   r->release = p->release;
   r->policy = p->policy;
@@ -543,6 +548,10 @@ static int rtc_open(void *state, const uint8_t *pkt, size_t len, uint8_t *plain,
   size_t start = h.clear_len + h.ext_body_len, end = (size_t)n;
   if (h.padding && end > start) end -= plain[end - 1];
   if (start > end) return -EINVAL;
+  if (r->direction == SC_RTC_SEND_ONLY) { /* a down transport: it has nothing to say */
+    if (r->tab) r->tab->stats.wrong_direction++;
+    return -EPROTO;
+  }
   if ((plain[1] & 0x7f) != r->opus_pt) {
     if (r->tab) r->tab->stats.not_opus++;
     return -EPROTO;
@@ -576,8 +585,15 @@ static void put32(uint8_t *p, uint32_t v) {
 
 /* Opus only, with this receiver's PT; audio level only if it negotiated
  * it (re-IDed); every other extension stripped. */
+/* 1 if this transport does not carry the source of pkt at all. */
+static int filtered(const sc_rtc_t *r, const sc_media_pkt_t *in) {
+  return r->direction == SC_RTC_RECV_ONLY || (r->only_source && in->ssrc != r->only_source) ||
+         (r->skip_source && in->ssrc == r->skip_source);
+}
+
 static int rtc_seal(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t cap) {
   sc_rtc_t *r = state;
+  if (filtered(r, in)) return SC_MEDIA_SEAL_FILTERED;
   if (in->is_rtcp || (in->marker_pt & 0x7f) != SC_RTC_OPUS_PT_CORE) return 0;
   if (r->declines && r->declines(r->policy, in)) return SC_MEDIA_SEAL_DECLINED;
   if (!r->tab || !sc_rtc_ready(r, r->tab->now_ms)) {

@@ -105,3 +105,18 @@ int sc_token_equal(const char *expected, const char *given) {
   diff |= g[gi];
   return (int)(1u & ((diff - 1u) >> 8)); /* diff is 0..255: 1 iff diff == 0 */
 }
+
+_Static_assert(SC_TOKEN_HASH_KEY_LEN == crypto_shorthash_KEYBYTES, "SipHash key length");
+
+int sc_token_keyed_hash_hex(char *out, size_t out_size, const uint8_t *key, const void *msg,
+                            size_t len) {
+  unsigned char h[crypto_shorthash_BYTES];
+  if (!out || !key || (len && !msg) || out_size < 2 * sizeof h + 1) return -1;
+  crypto_shorthash(h, msg, len, key);
+  sodium_bin2hex(out, out_size, h, sizeof h);
+  return 0;
+}
+
+int sc_token_equal_bytes(const void *a, const void *b, size_t len) {
+  return sodium_memcmp(a, b, len) == 0;
+}

@@ -45,4 +45,17 @@ int sc_token_hmac_sha256_hex(char *out, size_t out_size, const void *key, size_t
  * strings differ. A `given` of a different length compares unequal. */
 int sc_token_equal(const char *expected, const char *given);
 
+/* Index keys for secrets: the keyed hash (SipHash-2-4, libsodium's
+ * crypto_shorthash) of msg under key (SC_TOKEN_HASH_KEY_LEN random bytes
+ * per process), as 16 hex chars + NUL (out_size >= 17). Someone who does
+ * not know the key cannot aim at a slot, so a table keyed by it says
+ * nothing about how close a guess came. 0 or -1. */
+#define SC_TOKEN_HASH_KEY_LEN 16
+int sc_token_keyed_hash_hex(char *out, size_t out_size, const uint8_t *key, const void *msg,
+                            size_t len);
+
+/* 1 if the len bytes at a and b are equal, else 0, in time that depends
+ * on len only (sodium_memcmp). */
+int sc_token_equal_bytes(const void *a, const void *b, size_t len);
+
 #endif

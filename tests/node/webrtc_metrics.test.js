@@ -37,7 +37,7 @@ const N = 150; /* 3 s of packets each way: a report interval or two */
 const P = 'litecord_voice_webrtc_';
 const COUNTERS = ['stun_answered', 'stun_refused', 'tuples_added', 'nominations', 'dtls_datagrams',
   'dtls_connected', 'dtls_failed', 'dtls_refused', 'dtls_deferred', 'dtls_dropped', 'foreign_ssrc',
-  'not_opus', 'no_consent', 'no_keys', 'unknown_tuple', 'rtcp_sent', 'rtcp_sent_bytes',
+  'not_opus', 'no_consent', 'no_keys', 'unknown_tuple', 'wrong_direction', 'rtcp_sent', 'rtcp_sent_bytes',
   'rtcp_send_failed', 'rtcp_received', 'rtcp_malformed', 'rtcp_bye'];
 
 const buildDir = process.env.SC_BUILD_DIR || path.join(__dirname, '..', '..', 'build');

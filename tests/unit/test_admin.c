@@ -44,6 +44,13 @@ static void test_state_json(void) {
   a->stats->rx_packets = 7;
   a->stats->tx_bytes = 1234;
   a->stats->drops = 2;
+  /* Two legs: their rx/tx count towards the member's, also once removed. */
+  sc_member_stats_t *leg1 = sc_registry_add_leg(app.registry, a, NULL);
+  sc_member_stats_t *leg2 = sc_registry_add_leg(app.registry, a, NULL);
+  leg1->tx_bytes = 100;
+  leg2->tx_bytes = 10;
+  leg2->tx_packets = 3;
+  sc_registry_remove_leg(app.registry, a, leg2);
   json_t *st = sc_admin_state_json(&app);
   ASSERT_TRUE(st != NULL);
   ASSERT_EQ(json_integer_value(json_object_get(st, "voice_states")), 2);
@@ -63,7 +70,10 @@ static void test_state_json(void) {
   ASSERT_TRUE(json_is_false(json_object_get(fl, "deaf")));
   json_t *s = json_object_get(m, "stats");
   ASSERT_EQ(json_integer_value(json_object_get(s, "rx_packets")), 7);
-  ASSERT_EQ(json_integer_value(json_object_get(s, "tx_bytes")), 1234);
+  ASSERT_EQ(json_integer_value(json_object_get(s, "tx_bytes")), 1234 + 100 + 10);
+  ASSERT_EQ(json_integer_value(json_object_get(s, "tx_packets")), 3);
+  ASSERT_EQ(json_integer_value(json_object_get(m, "legs")), 1);
+  ASSERT_EQ(json_integer_value(json_object_get(member_of(st, "2"), "legs")), 0);
   ASSERT_EQ(json_integer_value(json_object_get(s, "drops")), 2);
   ASSERT_TRUE(json_is_null(json_object_get(member_of(st, "2"), "mode")));
   /* No voice token anywhere. */

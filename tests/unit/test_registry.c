@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 
+#include "sc_media.h"
 #include "sc_registry.h"
 #include "sc_test.h"
 #include "sc_token.h"
@@ -331,6 +332,202 @@ static void test_ssrc_claims(void) {
   sc_registry_destroy(r);
 }
 
+/* A reference of our own to a leg's member block, to look at it after the
+ * registry let go of it. */
+static sc_member_stats_t *hold(sc_member_stats_t *s) {
+  return sc_member_stats_ref(s);
+}
+
+/* Legs: SSRCs unique with every other SSRC of the process (own, aliases,
+ * other legs), the state's flags now and later, removal one by one, all
+ * at once and with the state, and the SC_LEGS_MAX bound. A real media
+ * plane, so removal is seen on the member blocks (SC_MEMBER_REMOVED). */
+static void test_legs(void) {
+  sc_media_t *media = sc_media_create("127.0.0.1", 0, 1, NULL);
+  ASSERT_TRUE(media != NULL);
+  ASSERT_EQ(sc_media_start(media), 0);
+  sc_registry_t *r = sc_registry_create(media);
+  sc_vstate_t *a = sc_registry_create_state(r, "1", "10", "100");
+  sc_vstate_t *b = sc_registry_create_state(r, "2", "10", "100");
+  ASSERT_EQ(sc_registry_count_legs(a), 0);
+  sc_vflags_t f = {.mute = 1, .deaf = 1};
+  sc_registry_set_flags(r, a, &f);
+  uint32_t s1 = 0, s2 = 0;
+  sc_member_stats_t *l1 = sc_registry_add_leg(r, a, &s1);
+  ASSERT_TRUE(l1 != NULL && l1 != a->stats);
+  sc_member_stats_t *l2 = sc_registry_add_leg(r, a, &s2);
+  ASSERT_TRUE(l2 != NULL && l2 != l1);
+  ASSERT_TRUE(s1 && s2 && s1 != s2 && s1 != a->ssrc && s1 != b->ssrc && s2 != a->ssrc);
+  ASSERT_EQ(l1->ssrc, s1);
+  ASSERT_EQ(l1->room_id, a->channel->room_id);
+  ASSERT_EQ(sc_registry_count_legs(a), 2);
+  /* A leg's SSRC is taken: nobody may claim it, not even its own state. */
+  ASSERT_EQ(sc_registry_claim_ssrc(r, b, s1), -EEXIST);
+  ASSERT_EQ(sc_registry_claim_ssrc(r, a, s2), -EEXIST);
+  /* Flags: applied at creation, and on every change. */
+  ASSERT_EQ(sc_member_flags(l1) & (SC_MEMBER_MUTED | SC_MEMBER_DEAF),
+            SC_MEMBER_MUTED | SC_MEMBER_DEAF);
+  f = (sc_vflags_t){.deaf = 1};
+  sc_registry_set_flags(r, a, &f);
+  ASSERT_EQ(sc_member_flags(l1) & (SC_MEMBER_MUTED | SC_MEMBER_DEAF), SC_MEMBER_DEAF);
+  ASSERT_EQ(sc_member_flags(l2) & (SC_MEMBER_MUTED | SC_MEMBER_DEAF), SC_MEMBER_DEAF);
+  f = (sc_vflags_t){0};
+  sc_registry_set_flags(r, a, &f);
+  ASSERT_EQ(sc_member_flags(l2) & (SC_MEMBER_MUTED | SC_MEMBER_DEAF), 0);
+  ASSERT_EQ(sc_member_flags(b->stats), 0); /* another state's flags are its own */
+  /* Remove one: out of the media plane, its SSRC free again. */
+  sc_member_stats_t *h1 = hold(l1);
+  sc_registry_remove_leg(r, a, l1);
+  ASSERT_TRUE(sc_member_flags(h1) & SC_MEMBER_REMOVED);
+  ASSERT_EQ(sc_registry_count_legs(a), 1);
+  ASSERT_EQ(sc_registry_claim_ssrc(r, b, s1), 0);
+  sc_registry_remove_leg(r, a, h1); /* gone already: nothing happens */
+  sc_registry_remove_leg(r, b, l2); /* not b's: nothing happens */
+  ASSERT_EQ(sc_registry_count_legs(a), 1);
+  sc_member_stats_release(h1);
+  /* The bound: SC_LEGS_MAX live legs, then ENOSPC; removing one makes room. */
+  sc_member_stats_t *last = NULL;
+  while (sc_registry_count_legs(a) < SC_LEGS_MAX)
+    ASSERT_TRUE((last = sc_registry_add_leg(r, a, NULL)));
+  errno = 0;
+  ASSERT_TRUE(sc_registry_add_leg(r, a, NULL) == NULL);
+  ASSERT_EQ(errno, ENOSPC);
+  sc_registry_remove_leg(r, a, last);
+  ASSERT_TRUE(sc_registry_add_leg(r, a, NULL) != NULL);
+  /* Release all: every one removed. */
+  sc_member_stats_t *h2 = hold(l2);
+  sc_registry_release_legs(r, a);
+  ASSERT_EQ(sc_registry_count_legs(a), 0);
+  ASSERT_TRUE(sc_member_flags(h2) & SC_MEMBER_REMOVED);
+  ASSERT_EQ(sc_registry_claim_ssrc(r, b, s2), 0);
+  sc_member_stats_release(h2);
+  /* Ending the state removes its legs and frees their SSRCs. */
+  uint32_t s3 = 0;
+  sc_member_stats_t *h3 = hold(sc_registry_add_leg(r, b, &s3));
+  sc_registry_end_state(r, b, SC_END_LEFT);
+  ASSERT_TRUE(sc_member_flags(h3) & SC_MEMBER_REMOVED);
+  ASSERT_EQ(sc_registry_claim_ssrc(r, a, s3), 0);
+  sc_member_stats_release(h3);
+  sc_media_sync(media);
+  sc_registry_destroy(r);
+  sc_media_stop(media);
+  sc_media_destroy(media);
+}
+
+/* Legs' counters count towards the state's traffic, also once removed. */
+static void test_legs_traffic(void) {
+  sc_registry_t *r = sc_registry_create(NULL);
+  sc_vstate_t *a = sc_registry_create_state(r, "1", "10", "100");
+  sc_registry_set_transport(r, a, "webrtc", "srtp");
+  sc_member_stats_t *leg = sc_registry_add_leg(r, a, NULL);
+  atomic_store(&leg->tx_packets, 5);
+  atomic_store(&leg->tx_bytes, 500);
+  atomic_store(&a->stats->rx_packets, 2);
+  sc_traffic_t t;
+  sc_registry_traffic(r, &t);
+  ASSERT_EQ(t.n, 1);
+  ASSERT_EQ(t.rows[0].c.tx_packets, 5);
+  ASSERT_EQ(t.rows[0].c.rx_packets, 2);
+  sc_registry_remove_leg(r, a, leg);
+  sc_registry_traffic(r, &t);
+  ASSERT_EQ(t.rows[0].c.tx_bytes, 500); /* monotonic */
+  sc_registry_end_state(r, a, SC_END_LEFT);
+  sc_registry_traffic(r, &t);
+  ASSERT_EQ(t.rows[0].c.tx_packets, 5);
+  sc_registry_destroy(r);
+}
+
+/* Token look-up: hit, miss (other token, a prefix, one byte off, wrong
+ * length), and no hit once the state ended or moved. */
+static void test_find_token(void) {
+  sc_registry_t *r = sc_registry_create(NULL);
+  sc_vstate_t *a = sc_registry_create_state(r, "1", "10", "100");
+  sc_vstate_t *b = sc_registry_create_state(r, "2", "10", "100");
+  ASSERT_TRUE(sc_registry_find_token(r, a->token, strlen(a->token)) == a);
+  ASSERT_TRUE(sc_registry_find_token(r, b->token, SC_VOICE_TOKEN_LEN) == b);
+  char guess[SC_VOICE_TOKEN_LEN + 2];
+  snprintf(guess, sizeof guess, "%s", a->token);
+  guess[SC_VOICE_TOKEN_LEN - 1] = guess[SC_VOICE_TOKEN_LEN - 1] == 'A' ? 'B' : 'A';
+  ASSERT_TRUE(sc_registry_find_token(r, guess, SC_VOICE_TOKEN_LEN) == NULL);
+  ASSERT_TRUE(sc_registry_find_token(r, a->token, SC_VOICE_TOKEN_LEN - 1) == NULL);
+  snprintf(guess, sizeof guess, "%sx", a->token);
+  ASSERT_TRUE(sc_registry_find_token(r, guess, SC_VOICE_TOKEN_LEN + 1) == NULL);
+  ASSERT_TRUE(sc_registry_find_token(r, NULL, 0) == NULL);
+  ASSERT_TRUE(sc_registry_find_token(r, "", 0) == NULL);
+  /* Ended: its token finds nothing. */
+  snprintf(guess, sizeof guess, "%s", b->token);
+  sc_registry_end_state(r, b, SC_END_LEFT);
+  ASSERT_TRUE(sc_registry_find_token(r, guess, SC_VOICE_TOKEN_LEN) == NULL);
+  /* Moved: the old token finds nothing, the new one the new state. */
+  snprintf(guess, sizeof guess, "%s", a->token);
+  sc_vstate_t *moved = sc_registry_move_state(r, a, "11");
+  ASSERT_TRUE(moved != NULL);
+  ASSERT_TRUE(sc_registry_find_token(r, guess, SC_VOICE_TOKEN_LEN) == NULL);
+  ASSERT_TRUE(sc_registry_find_token(r, moved->token, SC_VOICE_TOKEN_LEN) == moved);
+  /* Replaced by a new state of the same user: the new token only. */
+  snprintf(guess, sizeof guess, "%s", moved->token);
+  sc_vstate_t *again = sc_registry_create_state(r, "1", "11", "100");
+  ASSERT_TRUE(sc_registry_find_token(r, guess, SC_VOICE_TOKEN_LEN) == NULL);
+  ASSERT_TRUE(sc_registry_find_token(r, again->token, SC_VOICE_TOKEN_LEN) == again);
+  sc_registry_set_e2ee(again, 1);
+  ASSERT_EQ(again->max_dave_version, 1);
+  sc_registry_set_e2ee(again, -3);
+  ASSERT_EQ(again->max_dave_version, 0);
+  sc_registry_destroy(r);
+}
+
+/* take_over: the old connection is detached, then told SC_END_REPLACED;
+ * the state lives on with the new one; peers see neither a leave nor a
+ * join; legs and aliases are released and the media member reset. */
+static void test_take_over(void) {
+  sc_media_t *media = sc_media_create("127.0.0.1", 0, 1, NULL);
+  ASSERT_TRUE(media != NULL);
+  ASSERT_EQ(sc_media_start(media), 0);
+  sc_registry_t *r = sc_registry_create(media);
+  fake_conn_t peer = {.name = "peer"}, old = {.name = "old"}, new = {.name = "new"};
+  sc_vstate_t *p = make(r, "1", "10", "100", &peer);
+  sc_vstate_t *vs = make(r, "2", "10", "100", &old);
+  ASSERT_EQ(peer.n_joined, 1);
+  ASSERT_EQ(sc_registry_claim_ssrc(r, vs, 4242), 0);
+  sc_member_stats_t *leg = hold(sc_registry_add_leg(r, vs, NULL));
+  sc_registry_set_e2ee(vs, 1);
+  uint32_t gen = sc_member_gen(vs->stats);
+  ASSERT_EQ(sc_registry_take_over(r, vs, &fake_ops, &new), 0);
+  ASSERT_EQ(old.ended, 1);
+  ASSERT_EQ(old.why, SC_END_REPLACED);
+  ASSERT_TRUE(old.vs == NULL);
+  ASSERT_EQ(new.ended, 0);
+  ASSERT_TRUE(vs->ops == &fake_ops && vs->conn == &new);
+  ASSERT_TRUE(sc_registry_find_session(r, vs->session_id) == vs);
+  ASSERT_TRUE(sc_registry_find_token(r, vs->token, SC_VOICE_TOKEN_LEN) == vs);
+  ASSERT_EQ(peer.n_joined, 1);
+  ASSERT_EQ(peer.n_left, 0);
+  ASSERT_EQ(sc_registry_count_legs(vs), 0);
+  ASSERT_TRUE(sc_member_flags(leg) & SC_MEMBER_REMOVED);
+  ASSERT_EQ(vs->n_aliases, 0);
+  ASSERT_EQ(vs->max_dave_version, 0);
+  ASSERT_TRUE(sc_member_gen(vs->stats) != gen);
+  ASSERT_EQ(sc_registry_count_states(r), 2);
+  /* The new connection hears about its peers as usual. */
+  sc_registry_end_state(r, p, SC_END_LEFT);
+  ASSERT_EQ(new.n_left, 1);
+  ASSERT_EQ(old.n_left, 0);
+  /* A take-over with nobody attached is an attach: peers see a join. */
+  fake_conn_t late = {.name = "late"}, third = {.name = "third"};
+  sc_vstate_t *q = make(r, "3", "10", "100", NULL);
+  ASSERT_EQ(sc_registry_take_over(r, q, &fake_ops, &third), 0);
+  ASSERT_EQ(new.n_joined, 1);
+  ASSERT_EQ(third.ended, 0);
+  ASSERT_EQ(sc_registry_take_over(r, q, NULL, &late), -EINVAL);
+  sc_member_stats_release(leg);
+  sc_media_sync(media);
+  sc_registry_destroy(r);
+  ASSERT_EQ(new.ended, 1);
+  ASSERT_EQ(new.why, SC_END_SHUTDOWN);
+  sc_media_stop(media);
+  sc_media_destroy(media);
+}
+
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
@@ -343,5 +540,9 @@ int main(int argc, char **argv) {
   RUN_TEST(test_limits);
   RUN_TEST(test_draining);
   RUN_TEST(test_ssrc_claims);
+  RUN_TEST(test_legs);
+  RUN_TEST(test_legs_traffic);
+  RUN_TEST(test_find_token);
+  RUN_TEST(test_take_over);
   SC_TEST_DONE();
 }

@@ -187,6 +187,24 @@ static void test_equal(void) {
   ASSERT_EQ(eq_exact(want, got), 1);
 }
 
+/* The keyed hash: SipHash-2-4's reference vector (key 00..0f, message
+ * 00..0e), the key matters, and equal_bytes compares whole buffers. */
+static void test_keyed_hash(void) {
+  uint8_t key[SC_TOKEN_HASH_KEY_LEN], msg[15];
+  for (int i = 0; i < 16; i++) key[i] = (uint8_t)i;
+  for (int i = 0; i < 15; i++) msg[i] = (uint8_t)i;
+  char h[17], h2[17];
+  ASSERT_EQ(sc_token_keyed_hash_hex(h, sizeof h, key, msg, sizeof msg), 0);
+  ASSERT_STREQ(h, "e545be4961ca29a1"); /* vectors_sip64[15], little-endian bytes */
+  key[0] ^= 1;
+  ASSERT_EQ(sc_token_keyed_hash_hex(h2, sizeof h2, key, msg, sizeof msg), 0);
+  ASSERT_TRUE(strcmp(h, h2) != 0);
+  ASSERT_EQ(sc_token_keyed_hash_hex(h2, 16, key, msg, sizeof msg), -1); /* no room for the NUL */
+  ASSERT_EQ(sc_token_equal_bytes("abcdef", "abcdef", 6), 1);
+  ASSERT_EQ(sc_token_equal_bytes("abcdef", "abcdeF", 6), 0);
+  ASSERT_EQ(sc_token_equal_bytes("xbcdef", "abcdef", 6), 0);
+}
+
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   ASSERT_EQ(sc_token_init(), 0);
@@ -198,5 +216,6 @@ int main(int argc, char **argv) {
   RUN_TEST(test_random_alnum);
   RUN_TEST(test_random_u32);
   RUN_TEST(test_equal);
+  RUN_TEST(test_keyed_hash);
   SC_TEST_DONE();
 }
