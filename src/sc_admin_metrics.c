@@ -155,6 +155,10 @@ static void render_webrtc(sc_metrics_t *m, const sc_rtc_stats_t *w) {
                     "RTCP feedback from WebRTC members, by type (counted; no video senders yet, so "
                     "PLI/FIR are not passed on)");
   for (size_t i = 0; i < sizeof fb / sizeof *fb; i++) one_label(m, "type", fb[i].type, fb[i].v);
+  sc_metrics_family(m, P "webrtc_rtt_seconds", SC_METRIC_HISTOGRAM,
+                    "Round trips WebRTC peers' receiver reports measure on our sender reports "
+                    "(RFC 3550 LSR/DLSR), one per RTCP packet");
+  sc_metrics_lathist(m, NULL, 0, w->rtt_hist, w->rtt_sum_us);
   sc_metrics_gauge(m, P "webrtc_members", "WebRTC transports (members and legs) on the workers",
                    (double)w->members);
 }

@@ -151,11 +151,14 @@ static json_t *webrtc_json(const sc_rtc_stats_t *w) {
 
 /* Its RTCP, terminated per leg (docs/ADMIN.md). */
 static json_t *webrtc_rtcp_json(const sc_rtc_stats_t *w) {
-  return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "sent", J(w->rtcp_sent),
-                   "sent_bytes", J(w->rtcp_sent_bytes), "send_failed", J(w->rtcp_send_failed),
-                   "received", J(w->rtcp_received), "malformed", J(w->rtcp_malformed), "pli",
-                   J(w->rtcp_pli), "fir", J(w->rtcp_fir), "nack", J(w->rtcp_nack), "remb",
-                   J(w->rtcp_remb), "transport_cc", J(w->rtcp_twcc), "bye", J(w->rtcp_bye));
+  uint64_t n = sc_lathist_total(w->rtt_hist);
+  return json_pack("{s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "rtt_samples", J(n),
+                   "rtt_mean_ms", n ? (double)w->rtt_sum_us / 1000.0 / (double)n : 0.0, "sent",
+                   J(w->rtcp_sent), "sent_bytes", J(w->rtcp_sent_bytes), "send_failed",
+                   J(w->rtcp_send_failed), "received", J(w->rtcp_received), "malformed",
+                   J(w->rtcp_malformed), "pli", J(w->rtcp_pli), "fir", J(w->rtcp_fir), "nack",
+                   J(w->rtcp_nack), "remb", J(w->rtcp_remb), "transport_cc", J(w->rtcp_twcc), "bye",
+                   J(w->rtcp_bye));
 }
 
 static json_t *media_json(const sc_app_t *app) {

@@ -238,6 +238,10 @@ typedef struct {
   uint64_t rtcp_twcc;        /* transport-cc feedback messages */
   uint64_t rtcp_bye;         /* BYE packets */
   uint64_t members;          /* a gauge: WebRTC members attached (summed over workers) */
+  /* Round trips peers' report blocks measure on our SRs (RFC 3550 6.4.1),
+   * one sample per RTCP packet: sc_lathist buckets and their sum. */
+  uint64_t rtt_hist[SC_LATHIST_BUCKETS];
+  uint64_t rtt_sum_us;
 } sc_rtc_stats_t;
 
 /* Counters for the whole media plane (sum over workers). */

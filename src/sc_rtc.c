@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "sc_demux.h"
+#include "sc_lathist.h"
 #include "sc_log.h"
 #include "sc_rtcp.h"
 #include "sc_rtp.h"
@@ -641,6 +642,22 @@ static void rtcp_init(sc_rtc_t *r) {
   sc_rtcp_leg_init(&r->rtcp, seed);
 }
 
+static int64_t unix_now_ns(void);
+
+/* The round trip the first block naming one of our SRs measures. */
+static void rtcp_rtt(sc_rtc_stats_t *st, const sc_rtcp_report_t *rep) {
+  int kept = rep->n_blocks < SC_RTCP_MAX_BLOCKS ? rep->n_blocks : SC_RTCP_MAX_BLOCKS;
+  for (int i = 0; i < kept; i++) {
+    if (!rep->blocks[i].lsr) continue;
+    int64_t us =
+        sc_rtcp_rtt_us(rep->blocks[i].lsr, rep->blocks[i].dlsr, sc_rtcp_ntp(unix_now_ns()));
+    if (us < 0) return;
+    st->rtt_hist[sc_lathist_bucket((uint64_t)us)]++;
+    st->rtt_sum_us += (uint64_t)us;
+    return;
+  }
+}
+
 /* What the peer tells us (after SRTCP): feedback counted, its SR kept for
  * the LSR/DLSR of our next report about its stream. The media plane
  * accounts its report blocks (sc_mpath); nothing is relayed. */
@@ -659,6 +676,7 @@ static void rtcp_received(sc_rtc_t *r, const uint8_t *buf, size_t len) {
   st->rtcp_remb += (uint64_t)rep.n_remb;
   st->rtcp_twcc += (uint64_t)rep.n_twcc;
   st->rtcp_bye += (uint64_t)rep.n_bye;
+  rtcp_rtt(st, &rep);
   if (rep.has_sender_info && (!r->has_peer || rep.sr_ssrc == r->peer_ssrc))
     sc_rtcp_leg_peer_sr(&r->rtcp, rep.sr_ntp, r->tab->now_ms);
 }

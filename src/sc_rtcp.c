@@ -182,6 +182,15 @@ uint64_t sc_rtcp_ntp(int64_t unix_ns) {
   return (sec + NTP_UNIX_OFFSET) << 32 | ((frac_ns << 32) / 1000000000u);
 }
 
+int64_t sc_rtcp_rtt_us(uint32_t lsr, uint32_t dlsr, uint64_t ntp_arrival) {
+  if (!lsr) return -1;
+  uint32_t a = (uint32_t)(ntp_arrival >> 16); /* the middle 32 bits, 1/65536 s */
+  int32_t rtt = (int32_t)(a - lsr - dlsr);    /* modulo 2^32: wraps with the NTP era */
+  if (rtt < 0) return -1;
+  int64_t us = ((int64_t)rtt * 1000000) >> 16;
+  return us <= SC_RTCP_RTT_MAX_US ? us : -1;
+}
+
 /* ---- a leg's state ------------------------------------------------------ */
 
 void sc_rtcp_leg_init(sc_rtcp_leg_t *l, uint32_t seed) {

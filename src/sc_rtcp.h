@@ -103,6 +103,13 @@ size_t sc_rtcp_write_sdes(uint8_t *buf, size_t cap, const uint32_t *ssrcs, int n
 /* Unix time in nanoseconds as an NTP timestamp (32.32). */
 uint64_t sc_rtcp_ntp(int64_t unix_ns);
 
+/* RFC 3550 6.4.1: the round trip a report block about one of our SRs
+ * measures, in microseconds, from its LSR and DLSR and the NTP time it
+ * arrived; -1 if the block names no SR (LSR 0) or the result is negative
+ * or over SC_RTCP_RTT_MAX_US (clocks stepped, a forged block). */
+#define SC_RTCP_RTT_MAX_US 60000000
+int64_t sc_rtcp_rtt_us(uint32_t lsr, uint32_t dlsr, uint64_t ntp_arrival);
+
 /* ---- a leg's state ---------------------------------------------------------- */
 
 #define SC_RTCP_SOURCES 8               /* sources reported on per leg (least recent evicted) */

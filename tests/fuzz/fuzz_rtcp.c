@@ -50,6 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FUZZ_CHECK(rc == 0 || rc == -EINVAL);
   if (rc < 0) return 0;
   check_counts(&r, size);
+  for (int i = 0; i < r.n_blocks && i < SC_RTCP_MAX_BLOCKS; i++) {
+    int64_t rtt = sc_rtcp_rtt_us(r.blocks[i].lsr, r.blocks[i].dlsr, r.sr_ntp);
+    FUZZ_CHECK(rtt >= -1 && rtt <= SC_RTCP_RTT_MAX_US);
+  }
   check_report(&r);
   return 0;
 }

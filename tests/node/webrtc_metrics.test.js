@@ -15,7 +15,9 @@
  *   - RTCP terminated per leg: reports were sent to the werift member
  *     (rtcp_sent, rtcp_sent_bytes: at least an SR or RR and SDES each),
  *     werift's own RTCP received, and the PLI its receiver sent is
- *     counted in webrtc_rtcp_feedback_total{type="pli"};
+ *     counted in webrtc_rtcp_feedback_total{type="pli"}; its receiver
+ *     reports on our SRs measure round trips (webrtc_rtt_seconds, a
+ *     histogram: count >= 1, a mean under 5 s);
  * and after the web member's voice state ends, webrtc_members is 0 and no counter
  * went down. Env: SC_BUILD_DIR. Exit 0 = pass.
  */
@@ -145,8 +147,9 @@ async function body() {
     let during = null;
     await waitFor(async () => {
       during = await scrape(srv);
-      return v(during, 'rtcp_sent_total') >= 2 && v(during, 'rtcp_feedback_total{type="pli"}') >= 1;
-    }, 5000);
+      return v(during, 'rtcp_sent_total') >= 2 && v(during, 'rtcp_feedback_total{type="pli"}') >= 1 &&
+        v(during, 'rtt_seconds_count') >= 1;
+    }, 8000);
     const grew = ['stun_answered', 'tuples_added', 'nominations', 'dtls_datagrams', 'dtls_connected', 'stun_refused',
       'not_opus', 'rtcp_sent', 'rtcp_received'].map((n) => `${n} ${v(before, `${n}_total`)} -> ${v(during, `${n}_total`)}`);
     checks.ok(['stun_answered', 'tuples_added', 'nominations', 'dtls_datagrams', 'dtls_connected', 'stun_refused',
@@ -160,6 +163,10 @@ async function body() {
       `RTCP reports sent to the web member: ${sent}, ${bytes} bytes (${(bytes / sent).toFixed(0)} per report)`);
     checks.ok(v(during, 'rtcp_received_total') > 0 && v(during, 'rtcp_malformed_total') === 0,
       `werift's RTCP received: ${v(during, 'rtcp_received_total')}, none malformed`);
+    const rtt = v(during, 'rtt_seconds_sum') / v(during, 'rtt_seconds_count');
+    checks.ok(v(during, 'rtt_seconds_count') >= 1 && rtt >= 0 && rtt < 5 && before.types[`${P}rtt_seconds`] === 'histogram',
+      `werift's receiver reports on our SRs give round trips: webrtc_rtt_seconds_count ` +
+      `${v(during, 'rtt_seconds_count')}, mean ${(rtt * 1000).toFixed(2)} ms`);
     checks.ok(v(during, 'rtcp_feedback_total{type="pli"}') === 1,
       `werift's PLI counted: webrtc_rtcp_feedback_total{type="pli"} ${v(during, 'rtcp_feedback_total{type="pli"}')}`);
 

@@ -16,7 +16,8 @@
  *     our SR: packetsSent > 0 and at most what werift sent, a
  *     remoteTimestamp;
  * and on the server: the admin state's media.webrtc.rtcp counts reports
- * sent and RTCP received from the peers, and /metrics has
+ * sent and RTCP received from the peers, and round trips measured from
+ * their receiver reports on our SRs (LSR/DLSR), and /metrics has
  * litecord_voice_webrtc_rtcp_sent_total > 0 and webrtc_members 2.
  * Env: SC_BUILD_DIR, CHROMIUM. Exit 0 = pass.
  */
@@ -137,6 +138,9 @@ async function body() {
     const rtc = (await adminState(srv.adminUrl, srv.adminToken())).media.webrtc;
     checks.ok(rtc.rtcp.sent > 0 && rtc.rtcp.send_failed === 0 && rtc.rtcp.received > 0 && rtc.members === 2,
       `admin state media.webrtc: ${JSON.stringify({ members: rtc.members, rtcp: rtc.rtcp })}`);
+    checks.ok(rtc.rtcp.rtt_samples > 0 && rtc.rtcp.rtt_mean_ms >= 0 && rtc.rtcp.rtt_mean_ms < 5000,
+      `the peers' receiver reports on our SRs give round trips: ${rtc.rtcp.rtt_samples} samples, ` +
+      `mean ${rtc.rtcp.rtt_mean_ms} ms`);
     const text = (await adminGet(srv.adminUrl, '/metrics', srv.adminToken())).text;
     const metric = (name) => {
       const m = text.match(new RegExp(`^litecord_voice_${name} (\\S+)$`, 'm'));

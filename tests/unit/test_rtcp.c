@@ -89,6 +89,18 @@ static void test_ntp(void) {
   ASSERT_EQ((uint32_t)t, 0x80000000u);
 }
 
+/* RFC 3550 6.4.1: A - LSR - DLSR, in 1/65536 s. */
+static void test_rtt(void) {
+  uint64_t sr = sc_rtcp_ntp(1000000000000ll);                 /* our SR */
+  uint64_t back = sc_rtcp_ntp(1000000000000ll + 250000000ll); /* 250 ms later */
+  uint32_t lsr = (uint32_t)(sr >> 16), dlsr = 65536 / 5;      /* held 200 ms */
+  int64_t us = sc_rtcp_rtt_us(lsr, dlsr, back);
+  ASSERT_TRUE(us >= 49900 && us <= 50100);
+  ASSERT_EQ(sc_rtcp_rtt_us(0, dlsr, back), -1);              /* no SR named */
+  ASSERT_EQ(sc_rtcp_rtt_us(lsr, 65536, back), -1);           /* negative */
+  ASSERT_EQ(sc_rtcp_rtt_us(lsr - 65536 * 100, 0, back), -1); /* over the bound */
+}
+
 static void test_leg_sources(void) {
   sc_rtcp_leg_t l;
   sc_rtcp_leg_init(&l, 1);
@@ -190,6 +202,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_feedback_reduced_size);
   RUN_TEST(test_writers_round_trip);
   RUN_TEST(test_ntp);
+  RUN_TEST(test_rtt);
   RUN_TEST(test_leg_sources);
   RUN_TEST(test_leg_receiver_report);
   RUN_TEST(test_leg_schedule);
