@@ -21,7 +21,9 @@
 #include "sc_stun.h"
 #include "sc_ufrag_map.h"
 
-#define RTC_SRTP_STREAMS 4  /* SSRCs per direction: audio, and room to renegotiate */
+/* SSRCs per direction: audio and room to renegotiate; outbound also our
+ * RTCP sender SSRC (SC_RTCP_SERVER_SSRC, when a report has no SR first). */
+#define RTC_SRTP_STREAMS 5
 #define RTC_LEVEL_EXT_LEN 8 /* 0xBEDE preamble + one one-byte element, padded */
 
 struct sc_rtc {
