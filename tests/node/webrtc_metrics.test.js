@@ -14,12 +14,14 @@
  *     type; webrtc_members is 1;
  *   - RTCP terminated per leg: reports were sent to the werift member
  *     (rtcp_sent, rtcp_sent_bytes: at least an SR or RR and SDES each),
- *     werift's own RTCP received, and the PLI its receiver sent is
- *     counted in webrtc_rtcp_feedback_total{type="pli"}; its receiver
- *     reports on our SRs measure round trips (webrtc_rtt_seconds, a
- *     histogram: count >= 1, a mean under 5 s);
- * and after the web member's voice state ends, webrtc_members is 0 and no counter
- * went down. Env: SC_BUILD_DIR. Exit 0 = pass.
+ *     werift's own RTCP received, one authentic but malformed compound
+ *     counted in rtcp_malformed, the PLI werift sent (through its own
+ *     SRTCP: its receiver sends PLI for video only) counted in
+ *     webrtc_rtcp_feedback_total{type="pli"}; its receiver reports on
+ *     our SRs measure round trips (webrtc_rtt_seconds, a histogram:
+ *     count >= 1, a mean under 5 s);
+ * and after the web member's voice state ends, webrtc_members is 0 and no
+ * counter went down. Env: SC_BUILD_DIR. Exit 0 = pass.
  */
 const dgram = require('node:dgram');
 const fs = require('node:fs');
@@ -86,6 +88,15 @@ function pli(senderSsrc, mediaSsrc) {
   return new RtcpPayloadSpecificFeedback({ feedback: new PictureLossIndication({ senderSsrc, mediaSsrc }) });
 }
 
+/* Authentic (werift's SRTCP) but malformed: an RR, then one whose length
+ * claims 32 bytes where 8 are. */
+function malformed(ssrc) {
+  const b = Buffer.from('80c90001000000008' + '1c90007' + '00000000', 'hex');
+  b.writeUInt32BE(ssrc, 4);
+  b.writeUInt32BE(ssrc, 12);
+  return b;
+}
+
 async function webGateway(srv, ca, info) {
   const g = await GwClient.open(srv.endpoint, { ca, version: 8 });
   const hello = await g.take(8);
@@ -142,6 +153,7 @@ async function body() {
       }
       /* werift's receiver sends PLI for video only: the packet, through its SRTCP. */
       if (i === N / 2) await dtls.sendRtcp([pli(web.audio.receiver.rtcpSsrc, op5.d.ssrc)]);
+      if (i === N / 3) await dtls.sendRtcp([{ serialize: () => malformed(web.audio.sender.ssrc) }]);
       await sleep(20);
     }
     let during = null;
@@ -161,8 +173,9 @@ async function body() {
     const bytes = v(during, 'rtcp_sent_bytes_total');
     checks.ok(sent >= 2 && bytes >= sent * (28 + 4 + 12) && v(during, 'rtcp_send_failed_total') === 0,
       `RTCP reports sent to the web member: ${sent}, ${bytes} bytes (${(bytes / sent).toFixed(0)} per report)`);
-    checks.ok(v(during, 'rtcp_received_total') > 0 && v(during, 'rtcp_malformed_total') === 0,
-      `werift's RTCP received: ${v(during, 'rtcp_received_total')}, none malformed`);
+    checks.ok(v(during, 'rtcp_received_total') > 1 && v(during, 'rtcp_malformed_total') === 1,
+      `werift's RTCP received: ${v(during, 'rtcp_received_total')}, malformed ${v(during, 'rtcp_malformed_total')} ` +
+      '(the one made so)');
     const rtt = v(during, 'rtt_seconds_sum') / v(during, 'rtt_seconds_count');
     checks.ok(v(during, 'rtt_seconds_count') >= 1 && rtt >= 0 && rtt < 5 && before.types[`${P}rtt_seconds`] === 'histogram',
       `werift's receiver reports on our SRs give round trips: webrtc_rtt_seconds_count ` +
