@@ -333,7 +333,7 @@ int sc_registry_attach(sc_registry_t *r, sc_vstate_t *vs, const sc_attach_ops_t 
 
 int sc_registry_take_over(sc_registry_t *r, sc_vstate_t *vs, const sc_attach_ops_t *ops,
                           void *conn) {
-  if (!vs || !ops) return -EINVAL;
+  if (!vs || !ops || (vs->ops && vs->conn == conn)) return -EINVAL;
   const sc_attach_ops_t *old_ops = vs->ops;
   void *old_conn = vs->conn;
   int replacing = old_ops != NULL;

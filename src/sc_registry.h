@@ -9,7 +9,8 @@
  * the end of its state.
  *
  * Threads: control (lws) thread only. No locks.
- * Memory: the registry owns every channel and voice state. A state is freed
+ * Memory: the registry owns every channel and voice state (and, through
+ * sc_legs, each state's legs: see "Legs" below). A state is freed
  * by sc_registry_end_state(); its attached connection is told through
  * ops->on_ended *before* the free and must drop its pointer there. A channel
  * that only exists because a state named it is freed with its last state; a
@@ -174,7 +175,8 @@ int sc_registry_attach(sc_registry_t *r, sc_vstate_t *vs, const sc_attach_ops_t 
  * SC_END_REPLACED), the state lives on, its media member is reset
  * (sc_media_reset: the old client's keys and address are gone) and its
  * legs are released. Peers see no leave and no join for a replacement.
- * 0, or -EINVAL. */
+ * With nothing attached it is sc_registry_attach (peers see a join).
+ * 0, or -EINVAL (no ops, or conn is the one attached already). */
 int sc_registry_take_over(sc_registry_t *r, sc_vstate_t *vs, const sc_attach_ops_t *ops,
                           void *conn);
 /* Detaches (connection gone); peers get on_peer_leave. */

@@ -513,9 +513,17 @@ static int find_level(const uint8_t *ext, size_t len, uint8_t id, uint8_t *level
   return 0;
 }
 
+/* An authentic SRTP or SRTCP packet proves the peer has our last flight:
+ * the SSL object can go. A down leg sends no RTP, only RTCP. */
+static void proven(sc_rtc_t *r) {
+  if (!r->shed && r->dtls) r->shed = sc_dtls_shed(r->dtls) == 0;
+}
+
 static int open_rtcp(sc_rtc_t *r, uint8_t *plain, size_t len, sc_media_pkt_t *out) {
   int n = sc_srtp_unprotect_rtcp(r->srtp, plain, len);
-  if (n < 8) return n < 0 ? n : -EINVAL;
+  if (n < 0) return n;
+  proven(r);
+  if (n < 8) return -EINVAL;
   rtcp_received(r, plain, (size_t)n);
   out->is_rtcp = 1;
   out->marker_pt = plain[1];
@@ -551,6 +559,7 @@ static int rtc_open(void *state, const uint8_t *pkt, size_t len, uint8_t *plain,
   size_t start = h.clear_len + h.ext_body_len, end = (size_t)n;
   if (h.padding && end > start) end -= plain[end - 1];
   if (start > end) return -EINVAL;
+  proven(r);
   if (r->direction == SC_RTC_SEND_ONLY) { /* a down transport: it has nothing to say */
     if (r->tab) r->tab->stats.wrong_direction++;
     return -EPROTO;
@@ -560,7 +569,6 @@ static int rtc_open(void *state, const uint8_t *pkt, size_t len, uint8_t *plain,
     return -EPROTO;
   }
   if (check_ssrc(r, h.ssrc) < 0) return -EPERM;
-  if (!r->shed && r->dtls) r->shed = sc_dtls_shed(r->dtls) == 0; /* it has our last flight */
   /* A peer may settle on another validated pair than the one it
    * nominated (Firefox): media follows where its authentic SRTP comes
    * from, as the media plane's binding does. */

@@ -519,6 +519,8 @@ static void test_take_over(void) {
   ASSERT_EQ(new.n_joined, 1);
   ASSERT_EQ(third.ended, 0);
   ASSERT_EQ(sc_registry_take_over(r, q, NULL, &late), -EINVAL);
+  ASSERT_EQ(sc_registry_take_over(r, q, &fake_ops, &third), -EINVAL); /* itself */
+  ASSERT_EQ(third.ended, 0);
   sc_member_stats_release(leg);
   sc_media_sync(media);
   sc_registry_destroy(r);

@@ -205,6 +205,13 @@ static void test_directions_and_sources(void) {
   send_rtcp(&b_down);
   ASSERT_EQ(atomic_load(&b_leg->rx_rtcp), 1);
   ASSERT_EQ(atomic_load(&b_leg->rtcp_rr), 1);
+  /* Authentic SRTCP alone (C's leg never sent RTP) proves the handshake
+   * over: the SSL object goes, DTLS is no longer read. */
+  send_rtcp(&c_down);
+  uint64_t refused = stats().webrtc.dtls_refused;
+  const uint8_t dtls_junk[32] = {22, 0xFE, 0xFD};
+  send_wait(&c_down, dtls_junk, sizeof dtls_junk);
+  ASSERT_EQ(stats().webrtc.dtls_refused, refused + 1);
 
   /* Deafening C reaches its leg: A is no longer carried to it. */
   sc_vflags_t deaf = {.deaf = 1};
