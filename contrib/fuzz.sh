@@ -25,7 +25,7 @@ dir=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 targets=(fuzz_rtp fuzz_open_aes fuzz_open_xchacha fuzz_open_xsalsa_lite fuzz_open_xsalsa_suffix
          fuzz_open_xsalsa fuzz_cipher_sealed fuzz_discovery fuzz_udp_datagram fuzz_lvsp
          fuzz_gateway fuzz_media fuzz_mls_keypackage fuzz_mls_commit fuzz_sdp fuzz_sdp_oa
-         fuzz_dtls fuzz_stun fuzz_demux fuzz_ion fuzz_vortex fuzz_galene)
+         fuzz_dtls fuzz_stun fuzz_demux fuzz_ion fuzz_vortex fuzz_galene fuzz_rtcp)
 
 usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [[ "${1:-}" == "--list" ]] && { printf '%s\n' "${targets[@]}"; exit 0; }

@@ -98,6 +98,71 @@ static void render_drops(sc_metrics_t *m, const sc_media_stats_t *st) {
     one_label(m, "reason", sends[i].reason, sends[i].v);
 }
 
+/* The WebRTC transport (sc_rtc_stats_t): one counter family each. */
+static void render_webrtc(sc_metrics_t *m, const sc_rtc_stats_t *w) {
+  const struct {
+    const char *name, *help;
+    uint64_t v;
+  } c[] = {
+      {P "webrtc_stun_answered_total", "Valid STUN binding requests answered", w->stun_answered},
+      {P "webrtc_stun_refused_total",
+       "STUN dropped unanswered (unknown ufrag, bad integrity, malformed)", w->stun_refused},
+      {P "webrtc_tuples_added_total", "ICE tuples validated by a check", w->tuples_added},
+      {P "webrtc_nominations_total", "Checks that moved a member's send tuple", w->nominations},
+      {P "webrtc_dtls_datagrams_total", "DTLS datagrams fed to handshakes", w->dtls_datagrams},
+      {P "webrtc_dtls_connected_total", "DTLS handshakes done, SRTP keyed", w->dtls_connected},
+      {P "webrtc_dtls_failed_total", "DTLS handshakes failed (timeout, fingerprint, protocol)",
+       w->dtls_failed},
+      {P "webrtc_dtls_refused_total",
+       "DTLS datagrams refused (over the handshake bound, second handshake, garbage)",
+       w->dtls_refused},
+      {P "webrtc_dtls_deferred_total", "DTLS datagrams queued past a batch's handshake budget",
+       w->dtls_deferred},
+      {P "webrtc_dtls_dropped_total", "DTLS datagrams dropped with the queue full",
+       w->dtls_dropped},
+      {P "webrtc_foreign_ssrc_total", "SRTP under an SSRC that is not the member's",
+       w->foreign_ssrc},
+      {P "webrtc_not_opus_total", "SRTP of another payload type than Opus (dropped)", w->not_opus},
+      {P "webrtc_no_consent_total", "Packets not taken or sent: consent expired or not keyed",
+       w->no_consent},
+      {P "webrtc_no_keys_total", "SRTP from a validated tuple before DTLS keyed it", w->no_keys},
+      {P "webrtc_unknown_tuple_total", "Non-STUN datagrams from tuples nobody validated",
+       w->unknown_tuple},
+      {P "webrtc_wrong_direction_total", "Authentic RTP from a send-only (down) transport: dropped",
+       w->wrong_direction},
+      {P "webrtc_rtcp_sent_total", "Compound RTCP reports sent to WebRTC members (SR/RR/SDES)",
+       w->rtcp_sent},
+      {P "webrtc_rtcp_sent_bytes_total", "Bytes of those reports on the wire (SRTCP)",
+       w->rtcp_sent_bytes},
+      {P "webrtc_rtcp_send_failed_total", "Reports not sent (SRTCP refused, no send tuple)",
+       w->rtcp_send_failed},
+      {P "webrtc_rtcp_received_total", "Authentic SRTCP packets from WebRTC members",
+       w->rtcp_received},
+      {P "webrtc_rtcp_malformed_total", "Authentic RTCP that did not parse", w->rtcp_malformed},
+      {P "webrtc_rtcp_bye_total", "RTCP BYE packets from WebRTC members", w->rtcp_bye},
+  };
+  for (size_t i = 0; i < sizeof c / sizeof *c; i++)
+    sc_metrics_counter(m, c[i].name, c[i].help, c[i].v);
+  const struct {
+    const char *type;
+    uint64_t v;
+  } fb[] = {{"pli", w->rtcp_pli},
+            {"fir", w->rtcp_fir},
+            {"nack", w->rtcp_nack},
+            {"remb", w->rtcp_remb},
+            {"transport_cc", w->rtcp_twcc}};
+  sc_metrics_family(m, P "webrtc_rtcp_feedback_total", SC_METRIC_COUNTER,
+                    "RTCP feedback from WebRTC members, by type (counted; no video senders yet, so "
+                    "PLI/FIR are not passed on)");
+  for (size_t i = 0; i < sizeof fb / sizeof *fb; i++) one_label(m, "type", fb[i].type, fb[i].v);
+  sc_metrics_family(m, P "webrtc_rtt_seconds", SC_METRIC_HISTOGRAM,
+                    "Round trips WebRTC peers' receiver reports measure on our sender reports "
+                    "(RFC 3550 LSR/DLSR), one per RTCP packet");
+  sc_metrics_lathist(m, NULL, 0, w->rtt_hist, w->rtt_sum_us);
+  sc_metrics_gauge(m, P "webrtc_members", "WebRTC transports (members and legs) on the workers",
+                   (double)w->members);
+}
+
 static void render_media(sc_metrics_t *m, const sc_admin_metrics_snap_t *s) {
   render_traffic(m, &s->traffic, 0);
   render_traffic(m, &s->traffic, 1);
@@ -114,6 +179,7 @@ static void render_media(sc_metrics_t *m, const sc_admin_metrics_snap_t *s) {
   sc_metrics_counter(m, P "media_discovery_total", "IP discovery requests answered", st->discovery);
   sc_metrics_counter(m, P "media_keepalives_total", "UDP keepalives received", st->keepalives);
   render_drops(m, st);
+  render_webrtc(m, &st->webrtc);
   sc_metrics_counter(m, P "media_hints_refused_total",
                      "Select Protocol addresses not used (broadcast, multicast, ...)",
                      st->hint_refused);

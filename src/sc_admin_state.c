@@ -149,6 +149,18 @@ static json_t *webrtc_json(const sc_rtc_stats_t *w) {
   return o;
 }
 
+/* Its RTCP, terminated per leg (docs/ADMIN.md). */
+static json_t *webrtc_rtcp_json(const sc_rtc_stats_t *w) {
+  uint64_t n = sc_lathist_total(w->rtt_hist);
+  return json_pack("{s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "rtt_samples", J(n),
+                   "rtt_mean_ms", n ? (double)w->rtt_sum_us / 1000.0 / (double)n : 0.0, "sent",
+                   J(w->rtcp_sent), "sent_bytes", J(w->rtcp_sent_bytes), "send_failed",
+                   J(w->rtcp_send_failed), "received", J(w->rtcp_received), "malformed",
+                   J(w->rtcp_malformed), "pli", J(w->rtcp_pli), "fir", J(w->rtcp_fir), "nack",
+                   J(w->rtcp_nack), "remb", J(w->rtcp_remb), "transport_cc", J(w->rtcp_twcc), "bye",
+                   J(w->rtcp_bye));
+}
+
 static json_t *media_json(const sc_app_t *app) {
   if (!app->media) return json_null();
   sc_media_stats_t st;
@@ -167,7 +179,12 @@ static json_t *media_json(const sc_app_t *app) {
   json_object_set_new(o, "hint_refused", json_integer(J(st.hint_refused)));
   json_object_set_new(o, "addr_moved", json_integer(J(st.addr_moved)));
   json_object_set_new(o, "cmd_stale", json_integer(J(st.cmd_stale)));
-  json_object_set_new(o, "webrtc", webrtc_json(&st.webrtc));
+  json_t *w = webrtc_json(&st.webrtc);
+  if (w) {
+    json_object_set_new(w, "members", json_integer(J(st.webrtc.members)));
+    json_object_set_new(w, "rtcp", webrtc_rtcp_json(&st.webrtc));
+  }
+  json_object_set_new(o, "webrtc", w);
   json_object_set_new(o, "seal_declined", json_integer(J(st.seal_declined)));
   json_object_set_new(o, "seal_filtered", json_integer(J(st.seal_filtered)));
   return o;

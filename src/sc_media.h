@@ -225,6 +225,23 @@ typedef struct {
   uint64_t no_keys;         /* SRTP from a validated tuple before DTLS keyed the member */
   uint64_t unknown_tuple;   /* non-STUN datagrams from tuples nobody validated */
   uint64_t wrong_direction; /* authentic RTP from a send-only (down) transport: dropped */
+  /* RTCP, terminated per leg (sc_rtcp; sc_rtc_rtcp_tick). */
+  uint64_t rtcp_sent;        /* compound reports sent (SRTCP) */
+  uint64_t rtcp_sent_bytes;  /* their bytes on the wire */
+  uint64_t rtcp_send_failed; /* reports not sent: SRTCP refused, no send tuple */
+  uint64_t rtcp_received;    /* authentic SRTCP from peers */
+  uint64_t rtcp_malformed;   /* authentic but unparseable */
+  uint64_t rtcp_pli;         /* picture loss indications (no video senders yet: counted) */
+  uint64_t rtcp_fir;         /* full intra requests (FCI entries) */
+  uint64_t rtcp_nack;        /* generic NACK messages */
+  uint64_t rtcp_remb;        /* receiver estimated maximum bitrate messages */
+  uint64_t rtcp_twcc;        /* transport-cc feedback messages */
+  uint64_t rtcp_bye;         /* BYE packets */
+  uint64_t members;          /* a gauge: WebRTC members attached (summed over workers) */
+  /* Round trips peers' report blocks measure on our SRs (RFC 3550 6.4.1),
+   * one sample per RTCP packet: sc_lathist buckets and their sum. */
+  uint64_t rtt_hist[SC_LATHIST_BUCKETS];
+  uint64_t rtt_sum_us;
 } sc_rtc_stats_t;
 
 /* Counters for the whole media plane (sum over workers). */

@@ -13,6 +13,7 @@
 #include "sc_lathist.h"
 #include "sc_log.h"
 #include "sc_quality.h"
+#include "sc_rtcp.h"
 #include "sc_rtp.h"
 
 typedef sc_mmember_t member_t;
@@ -309,6 +310,7 @@ static int handle_datagram(sc_mpath_t *p, const uint8_t *buf, size_t len,
 
 /* sc_rtc's plain counters into the worker's readable ones. */
 static void publish_rtc(sc_mpath_t *p) {
+  p->rtc.stats.members = p->rtc.n_members;
   const uint64_t *src = (const uint64_t *)&p->rtc.stats;
   _Atomic uint64_t *dst = &STAT(p, webrtc);
   for (size_t i = 0; i < sizeof p->rtc.stats / sizeof(uint64_t); i++)
@@ -332,11 +334,32 @@ static void account_delays(sc_mpath_t *p) {
   p->n_fwd = 0;
 }
 
-/* Due DTLS retransmissions; returns the epoll timeout until the next. */
+/* Our receive statistics of a WebRTC member's stream, for its RR. */
+static int member_rx(void *ctx, void *owner, sc_quality_reading_t *out) {
+  (void)ctx;
+  const member_t *m = owner;
+  if (!m || !m->stats) return -1;
+  sc_quality_read(&m->stats->rxq, &m->stats->rxq_cold, 0, 0, out);
+  return 0;
+}
+
+static int64_t earliest(int64_t a, int64_t b) {
+  return a < 0 ? b : b < 0 || a < b ? a : b;
+}
+
+/* Due DTLS retransmissions and RTCP reports; returns the epoll timeout
+ * until the next. */
 int sc_mpath_timers(sc_mpath_t *p) {
-  if (!p->rtc.handshaking && !p->rtc.n_deferred) return 1000;
-  int64_t due = sc_rtc_tick(&p->rtc, monotonic_ms());
+  if (!p->rtc.n_members && !p->rtc.handshaking && !p->rtc.n_deferred) {
+    if (p->rtc.stats.members) publish_rtc(p); /* the last one left */
+    return 1000;
+  }
+  int64_t now = monotonic_ms(), due = -1;
+  uint64_t sent = p->rtc.stats.rtcp_sent;
+  if (p->rtc.handshaking || p->rtc.n_deferred) due = sc_rtc_tick(&p->rtc, now);
+  due = earliest(due, sc_rtc_rtcp_tick(&p->rtc, now, member_rx, p));
   tx_flush(p);
+  if (p->rtc.stats.rtcp_sent != sent || p->rtc.stats.members != p->rtc.n_members) publish_rtc(p);
   return due >= 0 && due < 1000 ? (int)due : 1000;
 }
 

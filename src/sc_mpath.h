@@ -75,8 +75,9 @@ void sc_mpath_begin_batch(sc_mpath_t *p);
 void sc_mpath_datagram(sc_mpath_t *p, const uint8_t *buf, size_t len,
                        const struct sockaddr_storage *from, int64_t rx_ns);
 void sc_mpath_end_batch(sc_mpath_t *p);
-/* Due DTLS retransmissions sent; returns the epoll timeout (ms) until the
- * next, at most 1000. */
+/* Due DTLS retransmissions and RTCP reports (sc_rtc_rtcp_tick) sent;
+ * returns the epoll timeout (ms) until the next, at most 1000 (100 while
+ * the worker has WebRTC members). */
 int sc_mpath_timers(sc_mpath_t *p);
 
 /* Brings m up to its block's reset generation (a new client must prove

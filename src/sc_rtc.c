@@ -13,15 +13,20 @@
 #include <time.h>
 
 #include "sc_demux.h"
+#include "sc_lathist.h"
 #include "sc_log.h"
+#include "sc_rtcp.h"
 #include "sc_rtp.h"
 #include "sc_srtp.h"
 #include "sc_stun.h"
 #include "sc_ufrag_map.h"
 
-#define RTC_SRTP_STREAMS 4 /* SSRCs per direction: audio, and room to renegotiate */
+/* SSRCs per direction: audio and room to renegotiate; outbound also our
+ * RTCP sender SSRC (SC_RTCP_SERVER_SSRC, when a report has no SR first). */
+#define RTC_SRTP_STREAMS 5
 /* A down transport that carries every source (Vortex's receive transport)
- * sends one SSRC per speaker in the room: sc_srtp's largest budget. */
+ * sends one SSRC per speaker in the room, and our RTCP sender SSRC:
+ * sc_srtp's largest budget. */
 #define RTC_SRTP_STREAMS_ALL 64
 #define RTC_REBIND_QUIET_MS 500 /* see check_ssrc */
 #define RTC_LEVEL_EXT_LEN 8     /* 0xBEDE preamble + one one-byte element, padded */
@@ -58,12 +63,18 @@ struct sc_rtc {
   int in_hs;
   int n_hashed; /* tuples of this member in the table's tuple hash */
   sc_udp_addr_t hashed[SC_ICE_MAX_PAIRS];
+  sc_rtcp_leg_t rtcp; /* our reports to the peer (see the RTCP section) */
 };
 
 struct sc_rtc_tuple_slot {
   sc_udp_addr_t addr;
   sc_rtc_t *r; /* NULL: empty */
 };
+
+/* The RTCP section (the end of the file). */
+static void rtcp_init(sc_rtc_t *r);
+static void rtcp_received(sc_rtc_t *r, const uint8_t *buf, size_t len);
+static void rtcp_forwarded(sc_rtc_t *r, const sc_media_pkt_t *in);
 
 /* ---- hashing -------------------------------------------------------------- */
 
@@ -269,6 +280,7 @@ sc_rtc_t *sc_rtc_new(const sc_rtc_params_t *p) {
   r->declines = p->declines;
   r->release = p->release;
   r->policy = p->policy;
+  rtcp_init(r);
   return r;
 }
 
@@ -547,6 +559,7 @@ static int open_rtcp(sc_rtc_t *r, uint8_t *plain, size_t len, sc_media_pkt_t *ou
   if (n < 0) return n;
   proven(r);
   if (n < 8) return -EINVAL;
+  rtcp_received(r, plain, (size_t)n);
   out->is_rtcp = 1;
   out->marker_pt = plain[1];
   out->ssrc =
@@ -678,7 +691,9 @@ static int rtc_seal(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t 
     out[18] = out[19] = 0;
   }
   memcpy(out + hdr, in->payload, in->payload_len);
-  return sc_srtp_protect_rtp(r->srtp, out, hdr + in->payload_len, cap);
+  int n = sc_srtp_protect_rtp(r->srtp, out, hdr + in->payload_len, cap);
+  if (n > 0) rtcp_forwarded(r, in);
+  return n;
 }
 
 static void rtc_free(void *state) {
@@ -691,3 +706,95 @@ const sc_cipher_ops_t sc_rtc_cipher_ops = {
     .free = rtc_free,
     .hot_range = NULL,
 };
+
+/* ---- RTCP, terminated per leg (sc_rtcp) --------------------------------- */
+
+static void rtcp_init(sc_rtc_t *r) {
+  uint32_t seed = 0;
+  for (const char *c = r->ice.ufrag; *c; c++) seed = seed * 31 + (uint8_t)*c; /* random */
+  sc_rtcp_leg_init(&r->rtcp, seed);
+}
+
+static int64_t unix_now_ns(void);
+
+/* The round trip the first block naming one of our SRs measures. */
+static void rtcp_rtt(sc_rtc_stats_t *st, const sc_rtcp_report_t *rep) {
+  int kept = rep->n_blocks < SC_RTCP_MAX_BLOCKS ? rep->n_blocks : SC_RTCP_MAX_BLOCKS;
+  for (int i = 0; i < kept; i++) {
+    if (!rep->blocks[i].lsr) continue;
+    int64_t us =
+        sc_rtcp_rtt_us(rep->blocks[i].lsr, rep->blocks[i].dlsr, sc_rtcp_ntp(unix_now_ns()));
+    if (us < 0) return;
+    st->rtt_hist[sc_lathist_bucket((uint64_t)us)]++;
+    st->rtt_sum_us += (uint64_t)us;
+    return;
+  }
+}
+
+/* What the peer tells us (after SRTCP): feedback counted, its SR kept for
+ * the LSR/DLSR of our next report about its stream. The media plane
+ * accounts its report blocks (sc_mpath); nothing is relayed. */
+static void rtcp_received(sc_rtc_t *r, const uint8_t *buf, size_t len) {
+  sc_rtcp_report_t rep;
+  if (!r->tab) return;
+  sc_rtc_stats_t *st = &r->tab->stats;
+  st->rtcp_received++;
+  if (sc_rtcp_parse(buf, len, &rep) < 0) {
+    st->rtcp_malformed++;
+    return;
+  }
+  st->rtcp_pli += (uint64_t)rep.n_pli;
+  st->rtcp_fir += (uint64_t)rep.n_fir;
+  st->rtcp_nack += (uint64_t)rep.n_nack;
+  st->rtcp_remb += (uint64_t)rep.n_remb;
+  st->rtcp_twcc += (uint64_t)rep.n_twcc;
+  st->rtcp_bye += (uint64_t)rep.n_bye;
+  rtcp_rtt(st, &rep);
+  if (rep.has_sender_info && (!r->has_peer || rep.sr_ssrc == r->peer_ssrc))
+    sc_rtcp_leg_peer_sr(&r->rtcp, rep.sr_ntp, r->tab->now_ms);
+}
+
+/* Per copy sealed: what the SR for its source will say. */
+static void rtcp_forwarded(sc_rtc_t *r, const sc_media_pkt_t *in) {
+  sc_rtcp_leg_sent(&r->rtcp, in->ssrc, in->timestamp, in->payload_len, r->tab->now_ms);
+}
+
+static int64_t unix_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* One member's compound report, SRTCP-protected, to its send tuple. */
+static void rtcp_send(sc_rtc_table_t *t, sc_rtc_t *r, int64_t now_ms, sc_rtc_rx_fn rx, void *ctx) {
+  sc_quality_reading_t reading;
+  sc_rtcp_peer_t peer = {NULL, r->peer_ssrc};
+  if (r->has_peer && rx && rx(ctx, r->owner, &reading) == 0) peer.rx = &reading;
+  uint8_t buf[SC_RTCP_REPORT_MAX + SC_SRTP_SPARE];
+  size_t len = sc_rtcp_leg_report(&r->rtcp, &peer, now_ms, unix_now_ns(), buf, sizeof buf);
+  if (!len) return;
+  int n = sc_srtp_protect_rtcp(r->srtp, buf, len, sizeof buf);
+  const sc_udp_addr_t *to = sc_ice_send_tuple(&r->ice, now_ms);
+  if (n <= 0 || !to) {
+    t->stats.rtcp_send_failed++;
+    return;
+  }
+  struct sockaddr_storage dst;
+  memset(&dst, 0, sizeof dst);
+  memcpy(&dst, &to->sa, to->sa.sa_family == AF_INET6 ? sizeof to->in6 : sizeof to->in);
+  t->emit(t->emit_ctx, buf, (size_t)n, &dst);
+  t->stats.rtcp_sent++;
+  t->stats.rtcp_sent_bytes += (uint64_t)n;
+}
+
+int64_t sc_rtc_rtcp_tick(sc_rtc_table_t *t, int64_t now_ms, sc_rtc_rx_fn rx, void *ctx) {
+  if (!t->n_members) return -1;
+  if (now_ms < t->rtcp_next_ms) return t->rtcp_next_ms - now_ms;
+  t->rtcp_next_ms = now_ms + SC_RTC_RTCP_TICK_MS;
+  for (size_t i = 0; i < t->ufrags.cap; i++) {
+    sc_rtc_t *r = t->ufrags.slots[i].value;
+    if (r && sc_rtc_ready(r, now_ms) && sc_rtcp_leg_due(&r->rtcp, now_ms))
+      rtcp_send(t, r, now_ms, rx, ctx);
+  }
+  return SC_RTC_RTCP_TICK_MS;
+}

@@ -25,6 +25,12 @@
  * forwards its packets under the member's own SSRC, the one the
  * signalling announces to everyone.
  *
+ * RTCP is terminated per member (sc_rtcp): what a peer sends is parsed
+ * and counted (its SR kept for our LSR/DLSR), never relayed; we send each
+ * ready member a compound SR/RR/SDES report from the worker's timer turn
+ * (sc_rtc_rtcp_tick), never from the packet path. Seal notes each copy
+ * in the member's fixed table of forwarded sources (no allocation).
+ *
  * DTLS handshakes run on the worker, at most SC_RTC_HANDSHAKE_STEPS
  * datagrams and SC_RTC_HANDSHAKE_US of DTLS work per receive batch or
  * turn of the worker's loop; the rest wait in a bounded queue (in
@@ -58,6 +64,7 @@
 #define SC_RTC_HANDSHAKE_US 500   /* and microseconds of DTLS work per batch */
 #define SC_RTC_DEFER_MAX 128      /* DTLS datagrams waiting for a later turn, per worker */
 #define SC_RTC_CRED_MAX SC_ICE_REMOTE_UFRAG_MAX /* bytes of the peer's ufrag */
+#define SC_RTC_RTCP_TICK_MS 100                 /* how often the table looks for due RTCP reports */
 
 enum { SC_RTC_SENDRECV = 0, SC_RTC_RECV_ONLY, SC_RTC_SEND_ONLY }; /* sc_rtc_params_t.direction */
 
@@ -139,6 +146,7 @@ typedef struct {
   sc_rtc_emit_fn emit;
   void *emit_ctx;
   sc_rtc_stats_t stats;
+  int64_t rtcp_next_ms; /* the next look for due RTCP reports */
 } sc_rtc_table_t;
 
 /* The member state for p (copied), with fresh ICE credentials, or NULL
@@ -200,6 +208,19 @@ sc_rtc_verdict_t sc_rtc_input(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf
  * budget), due DTLS retransmissions and deadlines; returns milliseconds
  * until it wants to run again (-1: nothing pending). */
 int64_t sc_rtc_tick(sc_rtc_table_t *t, int64_t now_ms);
+
+/* RTCP, terminated per leg (sc_rtcp): each ready member gets a compound
+ * report about every RFC 3550 interval (randomised): an SR per source
+ * SSRC recently forwarded to it (RTP time mapped from the last packet,
+ * packet and octet counts), an RR about the peer's own stream from our
+ * receive statistics (rx: the owner's sc_quality reading, 0 or -1 if
+ * none), SDES CNAME; SRTCP-protected with its outbound session and sent
+ * through the table's emit to its send tuple. Never per packet: a turn
+ * of the worker's loop calls it, it looks at most every
+ * SC_RTC_RTCP_TICK_MS. Returns milliseconds until it wants to run again
+ * (-1: no members). */
+typedef int (*sc_rtc_rx_fn)(void *ctx, void *owner, sc_quality_reading_t *out);
+int64_t sc_rtc_rtcp_tick(sc_rtc_table_t *t, int64_t now_ms, sc_rtc_rx_fn rx, void *ctx);
 
 /* 1 while the peer's consent is fresh (a valid check in the last
  * SC_ICE_CONSENT_MS) and SRTP is keyed: media may flow. */

@@ -1,7 +1,6 @@
 /*
  * sc_rtp: RTP and RTCP header parsing (RFC 3550, RFC 8285 extension
- * preamble) and the reception reports of RTCP sender/receiver reports
- * (RFC 3550 §6.4). Pure functions over (buf, len): no I/O, no allocation,
+ * preamble); compound RTCP is sc_rtcp's. Pure functions over (buf, len): no I/O, no allocation,
  * no state; safe on any thread and on any input.
  */
 #ifndef SC_RTP_H
@@ -35,38 +34,5 @@ int sc_rtp_parse(const uint8_t *buf, size_t len, sc_rtp_info_t *out);
 
 /* 1 if the first two bytes look like RTP/RTCP version 2 and len >= 8. */
 int sc_rtp_looks_like_rtp(const uint8_t *buf, size_t len);
-
-/* One report block: how the reporter receives source `ssrc`. */
-typedef struct {
-  uint32_t ssrc;
-  uint8_t fraction_lost;   /* lost since the previous report, in 1/256 */
-  int32_t cumulative_lost; /* 24-bit signed on the wire */
-  uint32_t highest_seq;    /* extended highest sequence number received */
-  uint32_t jitter;         /* interarrival jitter, RTP timestamp units */
-} sc_rtcp_block_t;
-
-#define SC_RTCP_MAX_BLOCKS 8
-
-/* What one compound RTCP packet reports. Blocks beyond SC_RTCP_MAX_BLOCKS
- * are counted in n_blocks and folded into the worst/sum fields, not kept. */
-typedef struct {
-  int n_sr, n_rr;          /* sender / receiver report packets */
-  int n_other;             /* SDES, BYE, APP, feedback, ...: skipped */
-  uint32_t sender_ssrc;    /* of the first packet */
-  int has_sender_info;     /* an SR was present: the next two are set */
-  uint32_t sender_packets; /* SR sender's packet count */
-  uint32_t sender_octets;
-  int n_blocks;
-  sc_rtcp_block_t blocks[SC_RTCP_MAX_BLOCKS];
-  uint8_t worst_fraction_lost;
-  int64_t total_cumulative_lost;
-  uint32_t worst_jitter;
-} sc_rtcp_report_t;
-
-/* Parses a whole compound RTCP packet (clear header first, as it is after
- * decryption). Every packet must be version 2 with a length that fits;
- * SR/RR report counts must fit in their packet. Returns 0, or -EINVAL
- * (then *out is only partly filled). */
-int sc_rtcp_parse(const uint8_t *buf, size_t len, sc_rtcp_report_t *out);
 
 #endif

@@ -118,10 +118,19 @@ static void send_rtcp(peer_t *p) {
   send_wait(p, buf, (size_t)n);
 }
 
+/* The next RTP datagram to p within timeout_ms; the server's RTCP
+ * reports (sc_rtcp, every ~2 s to each WebRTC member) are skipped. */
+static int recv_rtp(peer_t *p, uint8_t *buf, size_t cap, int timeout_ms) {
+  int n;
+  while ((n = recv_within(p->fd, buf, cap, timeout_ms)) > 0)
+    if (n < 2 || (buf[1] & 0x7f) < 64 || (buf[1] & 0x7f) > 95) break; /* RFC 5761 */
+  return n;
+}
+
 /* p's client gets exactly `payload` from the source SSRC `from`. */
 static void hears(peer_t *p, uint32_t from, const char *payload) {
   uint8_t buf[2048];
-  int n = recv_within(p->fd, buf, sizeof buf, 2000);
+  int n = recv_rtp(p, buf, sizeof buf, 2000);
   if (n <= 0) SC_FAIL("%s heard nothing, expected %s", p->name, payload);
   ASSERT_TRUE(n > 0);
   int clear = sc_srtp_unprotect_rtp(p->srtp, buf, (size_t)n);
@@ -134,7 +143,7 @@ static void hears(peer_t *p, uint32_t from, const char *payload) {
 
 static void hears_nothing(peer_t *p) {
   uint8_t buf[2048];
-  int n = recv_within(p->fd, buf, sizeof buf, 50);
+  int n = recv_rtp(p, buf, sizeof buf, 50);
   if (n > 0) SC_FAIL("%s heard a datagram of %d bytes", p->name, n);
 }
 

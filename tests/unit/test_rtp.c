@@ -2,6 +2,7 @@
  * the report blocks of compound RTCP packets. */
 #include <errno.h>
 
+#include "sc_rtcp.h"
 #include "sc_rtp.h"
 #include "sc_test.h"
 

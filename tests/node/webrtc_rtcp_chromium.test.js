@@ -1,0 +1,163 @@
+'use strict';
+/*
+ * RTCP terminated per leg, seen by a real browser: headless Chromium
+ * (lib/chromium.js, the "Discord web client" page) and a werift web
+ * client (lib/discord_webrtc.js) in one room. The werift member sends a
+ * libopus 660 Hz tone; the browser sends its 440 Hz oscillator. The server
+ * sends each WebRTC member SRTCP compound reports (sc_rtcp): an SR per
+ * source it forwards to it, an RR about the member's own stream, SDES
+ * CNAME.
+ *
+ * Checked, in the browser's getStats:
+ *   - remote-inbound-rtp for its own audio SSRC (built from our RR):
+ *     packetsLost, fractionLost and jitter present, and a round-trip time
+ *     measured (our LSR/DLSR echo its SR);
+ *   - remote-outbound-rtp for the werift member's SSRC (op 5), built from
+ *     our SR: packetsSent > 0 and at most what werift sent, a
+ *     remoteTimestamp;
+ * and on the server: the admin state's media.webrtc.rtcp counts reports
+ * sent and RTCP received from the peers, and round trips measured from
+ * their receiver reports on our SRs (LSR/DLSR), and /metrics has
+ * litecord_voice_webrtc_rtcp_sent_total > 0 and webrtc_members 2.
+ * Env: SC_BUILD_DIR, CHROMIUM. Exit 0 = pass.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+const { RtpHeader, RtpPacket } = require('werift');
+
+const { adminState, adminGet } = require('./lib/admin_client');
+const { Checks, run, sleep } = require('./lib/checks');
+const { DiscordWebClient } = require('./lib/discord_webrtc');
+const { GwClient } = require('./lib/gw_client');
+const { snowflake } = require('./lib/ids');
+
+const FRAMES = 400; /* 8 s of 20 ms frames: several report intervals */
+const buildDir = process.env.SC_BUILD_DIR || path.join(__dirname, '..', '..', 'build');
+const checks = new Checks('webrtc_rtcp_chromium');
+const servers = [];
+
+async function waitFor(pred, ms, step = 100) {
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    if (await pred()) return true;
+    await sleep(step);
+  }
+  return pred();
+}
+
+async function gateway(srv, ca, info) {
+  const g = await GwClient.open(srv.endpoint, { ca, version: 8 });
+  const hello = await g.take(8);
+  g.send(0, { server_id: info.guild_id, user_id: info.user_id, session_id: info.session_id,
+              token: info.token, video: true, streams: [{ type: 'video', rid: '100', quality: 100 }] });
+  const ready = await g.take(2);
+  const hb = setInterval(() => g.send(3, { t: Date.now(), seq_ack: -1 }),
+    Math.floor(hello.d.heartbeat_interval * 0.8));
+  hb.unref();
+  g.stopHeartbeat = () => clearInterval(hb);
+  return { g, ready: ready.d };
+}
+
+async function body() {
+  const { launchChromium } = require('./lib/chromium');
+  const { LvspClient } = require('./lib/lvsp_client');
+  const { opusTool } = require('./lib/opus_tool');
+  const { startServer } = require('./lib/server');
+  const srv = await startServer({ buildDir });
+  servers.push(srv);
+  const ca = fs.readFileSync(srv.certPath);
+  const lvsp = await LvspClient.connect(srv.lvspUrl, { secret: srv.secret, ca });
+  const guild_id = snowflake();
+  const channel_id = snowflake();
+  const vs = async () => ({ ...await lvsp.requestVoiceState({ user_id: snowflake(), channel_id, guild_id }), guild_id });
+  const webInfo = await vs();
+  const wInfo = await vs();
+  const tone = opusTool(buildDir).encode(660, FRAMES, path.join(srv.stateDir, 'tone660.opus'));
+
+  const ch = await launchChromium();
+  const gws = [];
+  const werift = new DiscordWebClient({ video: false });
+  try {
+    /* The browser: in the room first, so it hears the werift member's op 5. */
+    const b = await gateway(srv, ca, webInfo);
+    gws.push(b.g);
+    b.g.send(12, { audio_ssrc: 0, video_ssrc: 0, rtx_ssrc: 0, streams: [] });
+    const { id, d } = await ch.page.evaluate(() => startClient({ video: false }));
+    b.g.send(1, d);
+    const op4b = await b.g.take(4);
+
+    /* The werift member: connected, speaking. */
+    const w = await gateway(srv, ca, wInfo);
+    gws.push(w.g);
+    w.g.send(1, await werift.selectProtocol());
+    const op4w = await w.g.take(4);
+    await werift.applyAnswer(op4w.d.sdp, [{ user_id: webInfo.user_id, ssrc: b.ready.ssrc, kind: 'audio' }]);
+    checks.ok(await waitFor(() => werift.pc.connectionState === 'connected', 10000),
+      `werift connectionState ${werift.pc.connectionState}`);
+    w.g.send(5, { speaking: 1, delay: 5, ssrc: werift.audio.sender.ssrc });
+
+    const op5 = await b.g.take(5, { pred: (f) => f.d && f.d.user_id === wInfo.user_id });
+    const source = op5.d.ssrc;
+    checks.ok(source === w.ready.ssrc, `op 5 announces the werift member's SSRC ${source}`);
+    const applied = await ch.page.evaluate((i, sdp, remotes) => applyAnswer(i, sdp, remotes), id, op4b.d.sdp,
+      [{ user_id: wInfo.user_id, ssrc: source, kind: 'audio' }]);
+    checks.ok(applied.ok, `the browser accepts the synthesized answer ${applied.error || ''}`);
+    const stats = () => ch.page.evaluate((i) => clientStats(i), id);
+    checks.ok(await waitFor(async () => (await stats()).connectionState === 'connected', 15000),
+      `browser connectionState ${(await stats()).connectionState}`);
+    const own = (await stats()).outbound[0];
+    b.g.send(5, { speaking: 1, delay: 5, ssrc: own ? own.ssrc : 0 });
+
+    let sent = 0;
+    const t0 = Date.now();
+    for (let i = 0; i < FRAMES; i++) {
+      const wait = t0 + i * 20 - Date.now();
+      if (wait > 0) await sleep(wait);
+      const h = new RtpHeader({ payloadType: 111, sequenceNumber: (500 + i) & 0xffff, timestamp: i * 960,
+                                marker: i === 0 });
+      await werift.audio.sender.sendRtp(new RtpPacket(h, tone[i]));
+      sent++;
+    }
+    let st = await stats();
+    const ready = async () => {
+      st = await stats();
+      const ri = st.remoteInbound.find((s) => own && s.ssrc === own.ssrc);
+      const ro = st.remoteOutbound.find((s) => s.ssrc === source);
+      return ri && ro && ri.roundTripTimeMeasurements > 0;
+    };
+    await waitFor(ready, 6000);
+    const ri = st.remoteInbound.find((s) => own && s.ssrc === own.ssrc);
+    checks.ok(ri && typeof ri.packetsLost === 'number' && typeof ri.fractionLost === 'number' &&
+      typeof ri.jitter === 'number',
+    `remote-inbound-rtp for the browser's SSRC ${own && own.ssrc} (our RR): ${JSON.stringify(ri)}`);
+    checks.ok(ri && ri.roundTripTimeMeasurements > 0 && ri.roundTripTime >= 0 && ri.roundTripTime < 5,
+      `... with a round-trip time from our LSR/DLSR: ${ri && ri.roundTripTime} s`);
+    const ro = st.remoteOutbound.find((s) => s.ssrc === source);
+    checks.ok(ro && ro.packetsSent > 0 && ro.packetsSent <= sent && ro.remoteTimestamp > 0,
+      `remote-outbound-rtp for the werift member's SSRC ${source} (our SR), ${sent} sent: ${JSON.stringify(ro)}`);
+
+    const rtc = (await adminState(srv.adminUrl, srv.adminToken())).media.webrtc;
+    checks.ok(rtc.rtcp.sent > 0 && rtc.rtcp.send_failed === 0 && rtc.rtcp.received > 0 && rtc.members === 2,
+      `admin state media.webrtc: ${JSON.stringify({ members: rtc.members, rtcp: rtc.rtcp })}`);
+    checks.ok(rtc.rtcp.rtt_samples > 0 && rtc.rtcp.rtt_mean_ms >= 0 && rtc.rtcp.rtt_mean_ms < 5000,
+      `the peers' receiver reports on our SRs give round trips: ${rtc.rtcp.rtt_samples} samples, ` +
+      `mean ${rtc.rtcp.rtt_mean_ms} ms`);
+    const text = (await adminGet(srv.adminUrl, '/metrics', srv.adminToken())).text;
+    const metric = (name) => {
+      const m = text.match(new RegExp(`^litecord_voice_${name} (\\S+)$`, 'm'));
+      return m ? Number(m[1]) : NaN;
+    };
+    checks.ok(metric('webrtc_rtcp_sent_total') > 0 && metric('webrtc_members') === 2,
+      `/metrics: webrtc_rtcp_sent_total ${metric('webrtc_rtcp_sent_total')}, ` +
+      `webrtc_rtcp_sent_bytes_total ${metric('webrtc_rtcp_sent_bytes_total')}, webrtc_members ${metric('webrtc_members')}`);
+  } finally {
+    for (const g of gws) {
+      g.stopHeartbeat();
+      g.kill();
+    }
+    await werift.close().catch(() => {});
+    await ch.close();
+    await lvsp.close().catch(() => {});
+  }
+}
+
+run('webrtc_rtcp_chromium', 90000, body, { checks: () => checks, servers: () => servers });
