@@ -11,8 +11,9 @@
 #define OFF(field) offsetof(gl_settings_t, field)
 
 static const sc_setting_t settings[] = {
-    {"galene-listen", "HOST:PORT", &sc_kind_hostport, OFF(galene_listen), 0, 0, 0, "0.0.0.0:7705",
-     "Galene protocol WebSocket listener (path /ws; Galene clients connect here)", 0, NULL},
+    {"galene-listen", "HOST:PORT|off", &sc_kind_listener, OFF(galene_listen), 0, 0, 0,
+     "0.0.0.0:7705", "Galene protocol WebSocket listener (path /ws; Galene clients connect here)",
+     0, NULL},
     {"galene-max-message", "N", &sc_kind_u32, OFF(max_message), 0, 1024, 1048576, "32768",
      "largest Galene message in bytes (more: close 1009)", 0, NULL},
     {"galene-rate-limit", "N", &sc_kind_u32, OFF(rate_limit), 0, 1, 1000000, "200",
@@ -46,6 +47,7 @@ int gl_settings_resolve(sc_app_t *app, gl_settings_t *s) {
 
 void gl_settings_banner(sc_app_t *app, int slot, FILE *out) {
   const gl_settings_t *s = app->frontend_settings[slot];
+  if (sc_hostport_off(&s->galene_listen)) return;
   fprintf(out, "  Galene clients:       %s://%s:%u/ws\n", app->cfg.no_tls ? "ws" : "wss",
           app->cfg.public_host, s->galene_listen.port);
 }

@@ -164,6 +164,10 @@ static int gl_start(sc_app_t *app, int slot) {
       .user = f,
       .tx_packet_size = GL_WS_TX_PACKET,
   };
+  if (sc_hostport_off(&set->galene_listen)) { /* the operator turned this dialect off */
+    sc_log_info("galene", "listener off (--galene-listen off)");
+    return 0;
+  }
   return sc_server_add_listener(app, "galene", &set->galene_listen, f->protocols, 0) ? 0 : -1;
 }
 

@@ -15,7 +15,7 @@
 
 /* Limits are copied into the listener's ion_limits_t at start. */
 static const sc_setting_t settings[] = {
-    {"ion-listen", "HOST:PORT", &sc_kind_hostport, OFF(ion_listen), 0, 0, 0, "0.0.0.0:7706",
+    {"ion-listen", "HOST:PORT|off", &sc_kind_listener, OFF(ion_listen), 0, 0, 0, "0.0.0.0:7706",
      "ion/protoo WebSocket listener (path /ws, subprotocol protoo)", 0, NULL},
     {"ion-max-message", "N", &sc_kind_u32, OFF(max_message), 0, 1024, 1048576, "65536",
      "largest ion/protoo message in bytes (more: close 4000)", 0, NULL},
@@ -52,6 +52,7 @@ int ion_settings_resolve(sc_app_t *app, ion_settings_t *s) {
 
 void ion_settings_banner(sc_app_t *app, int slot, FILE *out) {
   const ion_settings_t *s = app->frontend_settings[slot];
+  if (sc_hostport_off(&s->ion_listen)) return;
   fprintf(out, "  ion/protoo:           %s://%s:%u/ws  (subprotocol protoo)\n",
           app->cfg.no_tls ? "ws" : "wss", app->cfg.public_host, s->ion_listen.port);
 }

@@ -144,6 +144,10 @@ static int ion_start(sc_app_t *app, int slot) {
       .user = st,
       .tx_packet_size = ION_WS_TX_PACKET,
   };
+  if (sc_hostport_off(&set->ion_listen)) { /* the operator turned this dialect off */
+    sc_log_info("ion/protoo", "listener off (--ion-listen off)");
+    return 0;
+  }
   return sc_server_add_listener(app, "ion/protoo", &set->ion_listen, st->protocols, 0) ? 0 : -1;
 }
 

@@ -46,6 +46,20 @@ static void show_hostport(const void *block, const sc_setting_t *s, char *buf, s
   snprintf(buf, n, "%s%s%s:%u", v6 ? "[" : "", hp->host, v6 ? "]" : "", hp->port);
 }
 
+static int parse_listener(void *block, const sc_setting_t *s, const char *val, char *why,
+                          size_t n) {
+  if (strcmp(val, "off") != 0) return parse_hostport(block, s, val, why, n);
+  *(sc_hostport_t *)FIELD(s) = (sc_hostport_t){{0}, 0};
+  return 0;
+}
+
+static void show_listener(const void *block, const sc_setting_t *s, char *buf, size_t n) {
+  if (sc_hostport_off((const sc_hostport_t *)CFIELD(s)))
+    snprintf(buf, n, "off");
+  else
+    show_hostport(block, s, buf, n);
+}
+
 static int parse_string(void *block, const sc_setting_t *s, const char *val, char *why, size_t n) {
   size_t len = strlen(val);
   if (len == 0) {
@@ -139,6 +153,7 @@ static int parse_secret_file(void *block, const sc_setting_t *s, const char *val
 }
 
 const sc_setting_kind_t sc_kind_hostport = {parse_hostport, show_hostport, sizeof(sc_hostport_t)};
+const sc_setting_kind_t sc_kind_listener = {parse_listener, show_listener, sizeof(sc_hostport_t)};
 const sc_setting_kind_t sc_kind_string = {parse_string, show_string, 0};
 const sc_setting_kind_t sc_kind_u32 = {parse_u32, show_u32, sizeof(uint32_t)};
 const sc_setting_kind_t sc_kind_int = {parse_int, show_int, sizeof(int)};

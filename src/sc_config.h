@@ -45,6 +45,11 @@ typedef struct {
   uint16_t port;
 } sc_hostport_t;
 
+/* 1 for a listener an operator turned off (sc_kind_listener "off"). */
+static inline int sc_hostport_off(const sc_hostport_t *hp) {
+  return hp->host[0] == '\0';
+}
+
 /* ---- setting descriptors ------------------------------------------------ */
 
 typedef struct sc_setting sc_setting_t;
@@ -88,14 +93,16 @@ struct sc_setting {
 #define SC_SETTING_FIELD(block, s) ((char *)(block) + (s)->off)
 #define SC_SETTING_CFIELD(block, s) ((const char *)(block) + (s)->off)
 
-/* Built-in kinds: sc_hostport_t ("HOST:PORT"); char[size] (non-empty);
+/* Built-in kinds: sc_hostport_t ("HOST:PORT"; sc_kind_listener also "off",
+ * for a front end's listener an operator may turn off: the host is then
+ * empty, sc_hostport_off); char[size] (non-empty);
  * uint32_t and int (decimal digits in min..max); int switch (set to 1 as
  * a flag; in the file or environment true/false, yes/no, on/off, 1/0);
  * a secret file (the value is a path: the file is read, trimmed and stored
  * in the char[size] field, the same field as the secret it stands for, so
  * the later layer wins; a file group or others may read is warned about). */
-extern const sc_setting_kind_t sc_kind_hostport, sc_kind_string, sc_kind_u32, sc_kind_int,
-    sc_kind_switch, sc_kind_secret_file;
+extern const sc_setting_kind_t sc_kind_hostport, sc_kind_listener, sc_kind_string, sc_kind_u32,
+    sc_kind_int, sc_kind_switch, sc_kind_secret_file;
 
 /* A front end's settings: its flags and the block they fill. */
 typedef struct sc_setting_table {

@@ -11,8 +11,8 @@
 #define OFF(field) offsetof(vx_settings_t, field)
 
 static const sc_setting_t settings[] = {
-    {"vortex-listen", "HOST:PORT", &sc_kind_hostport, OFF(vortex_listen), 0, 0, 0, "0.0.0.0:7704",
-     "Vortex (mediasoup-client) WebSocket listener", 0, NULL},
+    {"vortex-listen", "HOST:PORT|off", &sc_kind_listener, OFF(vortex_listen), 0, 0, 0,
+     "0.0.0.0:7704", "Vortex (mediasoup-client) WebSocket listener", 0, NULL},
     {"vortex-max-message", "N", &sc_kind_u32, OFF(max_message), 0, 1024, 1048576, "65536",
      "largest Vortex message in bytes (more: close 1009)", SC_SETTING_LIVE, NULL},
     {"vortex-rate-limit", "N", &sc_kind_u32, OFF(rate_limit), 0, 1, 1000000, "200",
@@ -49,6 +49,7 @@ int vx_settings_resolve(sc_app_t *app, vx_settings_t *s) {
 void vx_settings_banner(sc_app_t *app, int slot, FILE *out) {
   (void)slot;
   vx_settings_t *s = vx_settings(app);
+  if (sc_hostport_off(&s->vortex_listen)) return;
   fprintf(out, "  vortex:               %s://%s:%u/\n", app->cfg.no_tls ? "ws" : "wss",
           app->cfg.public_host, s->vortex_listen.port);
 }

@@ -159,6 +159,10 @@ static int vx_start(sc_app_t *app, int slot) {
       .user = st,
       .tx_packet_size = VX_WS_TX_PACKET,
   };
+  if (sc_hostport_off(&set->vortex_listen)) { /* the operator turned this dialect off */
+    sc_log_info("vortex", "listener off (--vortex-listen off)");
+    return 0;
+  }
   return sc_server_add_listener(app, "vortex", &set->vortex_listen, st->protocols, 0) ? 0 : -1;
 }
 
