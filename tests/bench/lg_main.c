@@ -339,6 +339,7 @@ static void print_step(const bench_t *b, const char *phase, const measured_t *m,
 static void check_step(bench_t *b, const lg_step_result_t *r) {
   if (r->received) b->any_received = 1;
   if (r->verify_fail || r->unknown || r->dups || r->send_fail) b->failed_checks++;
+  if (b->o->check_lossless && r->lost) b->failed_checks++;
 }
 
 static int run_one(bench_t *b, const char *phase, int rooms, double seconds, measured_t *m) {
