@@ -469,10 +469,12 @@ static void print_summary(const bench_t *b, int setup_ok, int exit_code) {
   printf(
       ",\"srv_join_cpu_s\":%.3f,\"gen_join_cpu_s\":%.3f,\"half_srv_fwd_p50_us\":%.0f,"
       "\"half_srv_fwd_p99_us\":%.0f,\"idle_s\":%.1f,"
-      "\"idle_srv_cpu_s\":%.3f,\"idle_heartbeats\":%llu,\"tls\":%s}\n",
+      "\"idle_srv_cpu_s\":%.3f,\"idle_heartbeats\":%llu,\"tls\":%s,\"srtp\":\"%s\","
+      "\"webrtc_every\":%d}\n",
       b->join_cpu_s, b->gen_join_cpu_s, b->half.rooms ? b->half_srv_p50_us : -1,
       b->half.rooms ? b->half_srv_p99_us : -1, b->idle_wall_s, b->idle_cpu_s,
-      (unsigned long long)b->idle_heartbeats, o->raw || o->no_tls ? "false" : "true");
+      (unsigned long long)b->idle_heartbeats, o->raw || o->no_tls ? "false" : "true",
+      o->srtp ? o->srtp : "", o->srtp && !o->raw ? o->webrtc_every : 0);
   fflush(stdout);
 }
 
