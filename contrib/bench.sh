@@ -69,10 +69,10 @@ shape=(--members 5 --speakers 2 --rate 50 --payload 160)
 # handshake and its own UDP socket).
 if ((quick)); then
   step=1.5 half=2 start=100 side_rooms=300 base_rooms=800 idle=8
-  rtc_start=20 rtc_rooms=300 rtc_idle_rooms=200
+  rtc_start=5 rtc_rooms=300 rtc_idle_rooms=200
 else
   step=3 half=5 start=50 side_rooms=900 base_rooms=1500 idle=30
-  rtc_start=20 rtc_rooms=600 rtc_idle_rooms=400
+  rtc_start=5 rtc_rooms=600 rtc_idle_rooms=400
 fi
 
 {
