@@ -25,6 +25,8 @@ typedef struct {
 
 static const srtp_cipher_type_t gcm_128_type;
 static int active;
+/* Keeps NSS initialised for the process (see keep_nss_loaded). */
+static srtp_t nss_keeper;
 
 /* The known answer libsrtp runs before it accepts the type (it refuses a
  * type without one): test case 4 of the GCM specification (McGrew and
@@ -175,10 +177,29 @@ static const srtp_cipher_type_t gcm_128_type = {
     .id = SRTP_AES_GCM_128,
 };
 
+/* libsrtp's key derivation stays on NSS (AES-ICM), and each NSS cipher
+ * opens an NSS context and closes it when freed; when the last one
+ * closes, NSS shuts down and unloads its softoken (dlclose), so every
+ * srtp_create would load and initialise it again (about 1 ms). While the
+ * GCM ciphers were NSS's, live members kept it loaded; now one idle
+ * session of the NSS-backed CM profile does, for the life of the
+ * process (reachable through this pointer, never freed). */
+static void keep_nss_loaded(void) {
+  static const uint8_t zero[SRTP_AES_ICM_128_KEY_LEN_WSALT];
+  srtp_policy_t p;
+  memset(&p, 0, sizeof p);
+  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
+  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
+  p.ssrc.type = ssrc_any_outbound;
+  p.key = (uint8_t *)zero;
+  if (!nss_keeper && srtp_create(&nss_keeper, &p) != srtp_err_status_ok) nss_keeper = NULL;
+}
+
 int sc_srtp_evp_register(void) {
   /* libsrtp first runs our known answer and those of the type being
    * replaced on it, and refuses it if one fails. */
   if (srtp_replace_cipher_type(&gcm_128_type, SRTP_AES_GCM_128) != srtp_err_status_ok) return -1;
+  keep_nss_loaded();
   active = 1;
   return 0;
 }

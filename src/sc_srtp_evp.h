@@ -16,7 +16,9 @@
  * EVP_CIPHER_CTX (libsrtp allocates and frees ciphers through the type).
  * Threads: sc_srtp_evp_register once, before any session exists (sc_srtp's
  * one-time init); a cipher is used by the thread that uses its session.
- * Memory: alloc/dealloc per cipher; nothing per packet.
+ * Memory: alloc/dealloc per cipher; nothing per packet. One idle libsrtp
+ * session of the (NSS) CM profile lives as long as the process, so NSS
+ * stays loaded for the key derivation (sc_srtp_evp.c says why).
  */
 #ifndef SC_SRTP_EVP_H
 #define SC_SRTP_EVP_H
