@@ -307,6 +307,7 @@ static void print_step(const bench_t *b, const char *phase, const measured_t *m,
       "{\"kind\":\"step\",\"label\":\"%s\",\"phase\":\"%s\",\"rooms\":%d,\"send_s\":%.3f,"
       "\"sent\":%llu,\"expected\":%llu,\"received\":%llu,\"lost\":%llu,\"loss\":%.6f,"
       "\"dups\":%llu,\"stale\":%llu,\"verify_fail\":%llu,\"unknown\":%llu,\"send_fail\":%llu,"
+      "\"rtcp\":%llu,"
       "\"pps_in\":%.0f,\"pps_out\":%.0f,\"offered_pps_out\":%d,"
       "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,"
       "\"srv_cpu_s\":%.3f,\"srv_user_s\":%.3f,\"srv_sys_s\":%.3f,\"srv_media_cpu_s\":%.3f,"
@@ -319,11 +320,12 @@ static void print_step(const bench_t *b, const char *phase, const measured_t *m,
       (unsigned long long)r->expected, (unsigned long long)r->received, (unsigned long long)r->lost,
       r->expected ? (double)r->lost / (double)r->expected : 0, (unsigned long long)r->dups,
       (unsigned long long)r->stale, (unsigned long long)r->verify_fail,
-      (unsigned long long)r->unknown, (unsigned long long)r->send_fail, (double)r->sent / s,
-      (double)r->received / s, o->speakers * (o->members - 1) * o->rate * r->rooms, r->p50_us,
-      r->p99_us, r->p999_us, r->max_us, cpu, m->cpu1.user_s - m->cpu0.user_s,
-      m->cpu1.sys_s - m->cpu0.sys_s, m->cpu1.media_s - m->cpu0.media_s, cpu / m->wall_s,
-      cpu_us_per_fwd(m), r->gen_cpu_s, r->gen_cpu_s / m->wall_s, r->max_lag_ms,
+      (unsigned long long)r->unknown, (unsigned long long)r->send_fail, (unsigned long long)r->rtcp,
+      (double)r->sent / s, (double)r->received / s,
+      o->speakers * (o->members - 1) * o->rate * r->rooms, r->p50_us, r->p99_us, r->p999_us,
+      r->max_us, cpu, m->cpu1.user_s - m->cpu0.user_s, m->cpu1.sys_s - m->cpu0.sys_s,
+      m->cpu1.media_s - m->cpu0.media_s, cpu / m->wall_s, cpu_us_per_fwd(m), r->gen_cpu_s,
+      r->gen_cpu_s / m->wall_s, r->max_lag_ms,
       m->net1.udp_rcvbuf_errors - m->net0.udp_rcvbuf_errors,
       m->net1.udp_sndbuf_errors - m->net0.udp_sndbuf_errors,
       m->net1.softnet_drops - m->net0.softnet_drops, m->srv_drops, m->gen_drops, r->srv_fwd_count,

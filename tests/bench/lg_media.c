@@ -21,6 +21,7 @@
 #include "lg_payload.h"
 #include "lg_proc.h"
 #include "lg_stats.h"
+#include "sc_demux.h"
 #include "sc_rtp.h"
 
 #define RX_BATCH 64
@@ -167,6 +168,8 @@ static void queue_packet(lg_media_t *m, int idx) {
 
 /* ---- WebRTC clients' control traffic ------------------------------------- */
 
+static void rx_step(lg_media_t *m, int sock, const uint8_t *buf, size_t len, int64_t now);
+
 /* Their timers (first check, retries, DTLS retransmissions, consent). */
 static void rtc_service(lg_media_t *m, int64_t now, int64_t every) {
   if (!m->has_rtc || now - m->last_rtc < every) return;
@@ -175,12 +178,31 @@ static void rtc_service(lg_media_t *m, int64_t now, int64_t every) {
     if (m->run->clients[i].rtc) lg_rtc_tick(m->run->clients[i].rtc, now);
 }
 
-/* STUN and DTLS for a WebRTC client (its own socket): 1 if consumed. */
+/* The server's RTCP to a WebRTC client (its reports on the leg): checked
+ * as a browser would, by unprotecting it; counted apart from media. */
+static void rtc_rtcp(lg_media_t *m, lg_client_t *c, const uint8_t *buf, size_t len) {
+  sc_srtp_t *srtp = lg_run_srtp(c);
+  if (!srtp || len > sizeof m->plain) return;
+  memcpy(m->plain, buf, len);
+  int ok = sc_srtp_unprotect_rtcp(srtp, m->plain, len) >= 0;
+  if (m->on_rx != rx_step) return; /* between steps: not counted */
+  if (ok)
+    m->res.rtcp++;
+  else
+    m->res.verify_fail++;
+}
+
+/* STUN, DTLS and SRTCP for a WebRTC client (its own socket): 1 if consumed. */
 static int rtc_datagram(lg_media_t *m, int sock, const uint8_t *buf, size_t len, int64_t now) {
-  if (!m->has_rtc || !lg_rtc_is_control(buf, len) || sock >= m->run->n_clients) return 0;
+  if (!m->has_rtc || sock >= m->run->n_clients) return 0;
   lg_client_t *c = &m->run->clients[sock];
   if (!c->rtc) return 0;
-  lg_rtc_input(c->rtc, buf, len, now);
+  if (lg_rtc_is_control(buf, len)) {
+    lg_rtc_input(c->rtc, buf, len, now);
+    return 1;
+  }
+  if (sc_demux_webrtc(buf, len) != SC_DEMUX_RTCP) return 0;
+  rtc_rtcp(m, c, buf, len);
   return 1;
 }
 
