@@ -5,7 +5,15 @@
 # reflector (lcv_reflector, the baseline), profiles the server with
 # callgrind (and perf when it is installed), and writes docs/BENCHMARKS.md.
 #
-#   bash contrib/bench.sh [--quick] [--no-profile] [--dave] [--doc FILE]
+#   bash contrib/bench.sh [--quick] [--no-profile] [--dave] [--webrtc-only] [--doc FILE]
+#
+# WebRTC rows (browsers in the gateway's webrtc mode: ICE, DTLS, SRTP with
+# libsrtp2): SRTP AES-128-GCM and AES-CM-HMAC-SHA1-80 forwarding with one
+# worker against the baseline whose generator does the same SRTP work, a
+# mixed room (Discord UDP and WebRTC members), 200 concurrent WebRTC joins
+# (server CPU per join, p99), RSS per idle WebRTC session, and a callgrind
+# profile of the media thread forwarding SRTP. --webrtc-only runs those and
+# the Discord-UDP AES rows they are compared with (1 worker), nothing else.
 #
 # --dave adds DAVE (E2EE) with real djs+davey clients (tests/bench/dave_bench.js:
 # server CPU per join, transition latency, churn in a 25-member channel; a few
@@ -22,13 +30,15 @@ doc=$root/docs/BENCHMARKS.md
 quick=0
 profile=1
 dave=0
+webrtc_only=0
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
     --no-profile) profile=0 ;;
     --dave) dave=1 ;;
+    --webrtc-only) webrtc_only=1 ;;
     --doc) doc=$2; shift ;;
-    *) echo "usage: $0 [--quick] [--no-profile] [--dave] [--doc FILE]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--quick] [--no-profile] [--dave] [--webrtc-only] [--doc FILE]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -54,10 +64,15 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true # one TCP connection per simulated
 
 # Room shape: 5 members, 2 speakers at 50 packets/s of 160 bytes (20 ms Opus).
 shape=(--members 5 --speakers 2 --rate 50 --payload 160)
+# SRTP (libsrtp2) costs several times Discord's AEAD per packet: its ramps
+# start lower and set up fewer rooms (every WebRTC client is a DTLS
+# handshake and its own UDP socket).
 if ((quick)); then
   step=1.5 half=2 start=100 side_rooms=300 base_rooms=800 idle=8
+  rtc_start=5 rtc_rooms=300 rtc_idle_rooms=200
 else
   step=3 half=5 start=50 side_rooms=900 base_rooms=1500 idle=30
+  rtc_start=5 rtc_rooms=600 rtc_idle_rooms=400
 fi
 
 {
@@ -100,7 +115,9 @@ print(d[-1]["half_rooms"] if d and d[-1].get("half_rooms") else 0)' "$out/result
 # generator shares the cores), the server, and that baseline once more at
 # the server's half rate (p99 added at the same load).
 ramp=(--ramp-start "$start" --ramp-factor 1.25 --step-seconds "$step" --half-seconds "$half")
-for w in 1 2; do
+workers=(1 2)
+((webrtc_only)) && workers=()
+for w in "${workers[@]}"; do
   scenario "baseline-${w}w" --raw --target "$refl" --workers "$w" --rooms "$base_rooms" \
     "${shape[@]}" "${ramp[@]}"
   for mode in aes xchacha; do
@@ -116,15 +133,52 @@ for w in 1 2; do
   done
 done
 
+# WebRTC members (every one a browser: ICE, DTLS, SRTP) against the baseline
+# whose generator seals and opens the same SRTP (the reflector forwards it
+# unchanged); the generator uses one socket per client in both (the server
+# knows a WebRTC member by its address). Then a mixed room (slots 0, 2, 4
+# WebRTC, 1 and 3 Discord UDP: a speaker of each kind), and with
+# --webrtc-only the Discord-UDP rows they are compared with.
+rtc_ramp=(--ramp-start "$rtc_start" --ramp-factor 1.25 --step-seconds "$step" --half-seconds "$half")
+for p in gcm cm; do
+  scenario "baseline-srtp-$p-1w" --raw --raw-crypto --srtp "$p" --target "$refl" --workers 1 \
+    --rooms "$rtc_rooms" "${shape[@]}" "${rtc_ramp[@]}"
+  scenario "webrtc-$p-1w" --target "$srv" --srtp "$p" --workers 1 --rooms "$rtc_rooms" \
+    --inflight 128 --setup-timeout 300 "${shape[@]}" "${rtc_ramp[@]}"
+done
+scenario mixed-gcm-1w --target "$srv" --srtp gcm --webrtc-every 2 --mode aes --workers 1 \
+  --rooms "$rtc_rooms" --inflight 128 --setup-timeout 300 "${shape[@]}" "${rtc_ramp[@]}"
+if ((webrtc_only)); then
+  scenario baseline-aes-1w --raw --raw-crypto --mode aes --target "$refl" --workers 1 \
+    --rooms "$base_rooms" "${shape[@]}" "${ramp[@]}"
+  scenario aes-1w --target "$srv" --mode aes --workers 1 --rooms "$side_rooms" --inflight 128 \
+    "${shape[@]}" "${ramp[@]}"
+fi
+
 # Join time: VST_REQUEST -> Session Description with 200 joins at once (40
-# rooms of 5; one room of 200; without TLS).
+# rooms of 5; one room of 200; without TLS); for WebRTC clients op 1 -> DTLS
+# connected and SRTP keyed.
 joins=(--target "$srv" --join-only --inflight 200 --setup-timeout 30)
 scenario join-200 "${joins[@]}" --rooms 40 "${shape[@]}"
-scenario join-200-1room "${joins[@]}" --rooms 1 --members 200 --speakers 1
+scenario join-200-webrtc "${joins[@]}" --rooms 40 --srtp gcm "${shape[@]}"
+if ((!webrtc_only)); then
+  scenario join-200-1room "${joins[@]}" --rooms 1 --members 200 --speakers 1
+fi
 scenario join-200-notls "${joins[@]}" --rooms 40 --no-tls "${shape[@]}"
+scenario join-200-webrtc-notls "${joins[@]}" --rooms 40 --no-tls --srtp gcm "${shape[@]}"
+# RSS per idle session: Discord UDP and WebRTC, the same number of clients
+# on one socket each (with and without TLS on the gateway).
+for tls in "" --no-tls; do
+  scenario "idle-udp-$((rtc_idle_rooms * 5))${tls:+-notls}" --target "$srv" --join-only \
+    --inflight 128 --rooms "$rtc_idle_rooms" --per-client-sockets $tls "${shape[@]}"
+  scenario "idle-webrtc-$((rtc_idle_rooms * 5))${tls:+-notls}" --target "$srv" --join-only \
+    --inflight 128 --rooms "$rtc_idle_rooms" --srtp gcm --setup-timeout 300 $tls "${shape[@]}"
+done
 # The control plane with every session idle: heartbeats only.
-scenario "idle-$((side_rooms * 5))" --target "$srv" --join-only --inflight 128 --rooms "$side_rooms" \
-  --idle-seconds "$idle" "${shape[@]}"
+if ((!webrtc_only)); then
+  scenario "idle-$((side_rooms * 5))" --target "$srv" --join-only --inflight 128 \
+    --rooms "$side_rooms" --idle-seconds "$idle" "${shape[@]}"
+fi
 
 if ((profile)); then
   # User-space instructions per forwarded packet: a fixed short run under
@@ -134,7 +188,14 @@ if ((profile)); then
     --wrapper "valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file=$out/callgrind.out" \
     --step-start-cmd "callgrind_control -z %p >/dev/null 2>&1" \
     --step-end-cmd "callgrind_control -d step %p >/dev/null 2>&1" "${shape[@]}"
-  for f in "$out"/callgrind.out.1-*; do
+  # The same for WebRTC members (SRTP AES-128-GCM): instructions per
+  # forwarded packet against the Discord-UDP AEAD above.
+  scenario callgrind-webrtc --target "$srv" --srtp gcm --rooms 5 --step-seconds 5 \
+    --setup-timeout 300 \
+    --wrapper "valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file=$out/callgrind-webrtc.out" \
+    --step-start-cmd "callgrind_control -z %p >/dev/null 2>&1" \
+    --step-end-cmd "callgrind_control -d step %p >/dev/null 2>&1" "${shape[@]}"
+  for f in "$out"/callgrind.out.1-* "$out"/callgrind-webrtc.out.1-*; do
     [[ -s $f ]] || continue
     callgrind_annotate --threshold=100 --inclusive=yes "$f" >"$f.inclusive.txt" 2>&1 || true
     callgrind_annotate --threshold=100 "$f" >"$f.self.txt" 2>&1 || true
@@ -142,7 +203,7 @@ if ((profile)); then
   # CPU time with the kernel, by library and symbol, and syscalls per
   # forwarded packet: perf samples and counts the server, then the baseline,
   # for 5 s of a step at about half of what one worker sustains.
-  if command -v perf >/dev/null 2>&1 && perf record -e cpu-clock -o /dev/null true >/dev/null 2>&1; then
+  if ((!webrtc_only)) && command -v perf >/dev/null 2>&1 && perf record -e cpu-clock -o /dev/null true >/dev/null 2>&1; then
     half_rooms=$(python3 -c 'import json,sys
 best = [json.loads(l) for l in open(sys.argv[1]) if "\"aes-1w\"" in l and "\"scenario\"" in l]
 print(max(10, best[0]["max_rooms"] // 2) if best else 100)' "$out/results.jsonl")

@@ -8,6 +8,8 @@
 #include <openssl/crypto.h>
 #include <srtp2/srtp.h>
 
+#include "sc_srtp_evp.h"
+
 #define REPLAY_WINDOW 1024
 #define STREAMS_MAX 64
 #define MASTER_MAX (SC_SRTP_KEY_MAX + SC_SRTP_SALT_MAX)
@@ -51,8 +53,11 @@ const char *sc_srtp_profile_name(uint16_t profile) {
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_status = SC_SRTP_E_IO;
 
+/* AES-GCM on OpenSSL EVP instead of the NSS build's (sc_srtp_evp.h says
+ * why); if libsrtp refuses it, its own stays in use. */
 static void init_library(void) {
   init_status = srtp_init() == srtp_err_status_ok ? 0 : SC_SRTP_E_IO;
+  if (init_status == 0) sc_srtp_evp_register();
 }
 
 int sc_srtp_global_init(void) {

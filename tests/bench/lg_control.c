@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "dv_discovery.h"
+#include "lg_webrtc.h"
 #include "lg_ws.h"
 #include "sc_token.h"
 
@@ -36,7 +37,18 @@
 /* Join stages, as in lg_join_stats_t.stage_*: each ends where the next begins. */
 enum { T_VST, T_INFO, T_OPEN, T_READY, T_SELECT, T_DONE };
 
-typedef enum { S_NEW, S_VST, S_CONNECT, S_READY, S_DISC, S_SELECT, S_JOINED, S_FAILED } cstate_t;
+/* S_RTC: a WebRTC client between op 4 and DTLS connected (media thread). */
+typedef enum {
+  S_NEW,
+  S_VST,
+  S_CONNECT,
+  S_READY,
+  S_DISC,
+  S_SELECT,
+  S_RTC,
+  S_JOINED,
+  S_FAILED
+} cstate_t;
 
 typedef struct {
   lg_control_t *ctl;
@@ -128,6 +140,24 @@ static void send_discovery(client_t *cl) {
   cl->disc_tries++;
 }
 
+/* Op 1 as Discord's web client sends it: no IP discovery, the trimmed
+ * SDP fragment in both sdp and data, Opus PT 111 in codecs. */
+static void select_webrtc(client_t *cl) {
+  lg_client_t *lc = &cl->ctl->run->clients[cl->idx];
+  char frag[1024];
+  if (lg_rtc_fragment(lc->rtc, frag, sizeof frag) < 0) {
+    fail_client(cl, "cannot make the DTLS client");
+    return;
+  }
+  cl->state = S_SELECT;
+  cl->t[T_SELECT] = lg_now_ns(); /* the "discovery" stage is empty */
+  json_t *codecs = json_pack("[{s:s, s:s, s:i, s:i, s:n}]", "name", "opus", "type", "audio",
+                             "priority", 1000, "payload_type", LG_RTC_OPUS_PT, "rtx_payload_type");
+  send_op(&cl->ws, 1,
+          json_pack("{s:s, s:s, s:s, s:o}", "protocol", "webrtc", "sdp", frag, "data", frag,
+                    "codecs", codecs));
+}
+
 static void gw_ready(client_t *cl, json_t *d) {
   lg_run_t *run = cl->ctl->run;
   lg_client_t *lc = &run->clients[cl->idx];
@@ -147,8 +177,12 @@ static void gw_ready(client_t *cl, json_t *d) {
     fail_client(cl, "bad Ready ip or duplicate ssrc");
     return;
   }
-  cl->state = S_DISC;
   cl->t[T_READY] = lg_now_ns();
+  if (lc->rtc) {
+    select_webrtc(cl);
+    return;
+  }
+  cl->state = S_DISC;
   send_discovery(cl);
 }
 
@@ -162,10 +196,40 @@ static int read_key(json_t *arr, uint8_t key[DV_KEY_LEN]) {
   return 0;
 }
 
+static void client_joined(client_t *cl) {
+  lg_control_t *c = cl->ctl;
+  lg_client_t *lc = &c->run->clients[cl->idx];
+  cl->t[T_DONE] = lg_now_ns();
+  cl->state = S_JOINED;
+  c->in_flight--;
+  c->joined++;
+  if (lc->slot < c->run->opt.speakers)
+    send_op(&cl->ws, 5,
+            json_pack("{s:i, s:i, s:I}", "speaking", 1, "delay", 0, "ssrc", (json_int_t)lc->ssrc));
+}
+
+/* Op 4 of the webrtc mode: the eight-line partial answer; the media
+ * thread then runs ICE and DTLS (the join ends when SRTP is keyed). */
+static void gw_session_webrtc(client_t *cl, json_t *d) {
+  lg_run_t *run = cl->ctl->run;
+  lg_client_t *lc = &run->clients[cl->idx];
+  const char *sdp = json_string_value(json_object_get(d, "sdp"));
+  if (cl->state != S_SELECT || !sdp ||
+      lg_rtc_answer(lc->rtc, sdp, strlen(sdp), lc->ssrc, run->socks[lc->sock], &lc->media) < 0) {
+    fail_client(cl, "bad webrtc Session Description");
+    return;
+  }
+  cl->state = S_RTC;
+}
+
 static void gw_session(client_t *cl, json_t *d) {
   lg_control_t *c = cl->ctl;
   lg_client_t *lc = &c->run->clients[cl->idx];
   uint8_t key[DV_KEY_LEN];
+  if (lc->rtc) {
+    gw_session_webrtc(cl, d);
+    return;
+  }
   const char *mode = NULL;
   int m = json_unpack(d, "{s:s}", "mode", &mode) == 0 ? dv_mode_from_name(mode) : -1;
   if (cl->state != S_SELECT || m < 0 || strcmp(mode, c->run->opt.mode) != 0 ||
@@ -179,13 +243,7 @@ static void gw_session(client_t *cl, json_t *d) {
     fail_client(cl, "cannot create the cipher");
     return;
   }
-  cl->t[T_DONE] = lg_now_ns();
-  cl->state = S_JOINED;
-  c->in_flight--;
-  c->joined++;
-  if (lc->slot < c->run->opt.speakers)
-    send_op(&cl->ws, 5,
-            json_pack("{s:i, s:i, s:I}", "speaking", 1, "delay", 0, "ssrc", (json_int_t)lc->ssrc));
+  client_joined(cl);
 }
 
 static void gw_hello(client_t *cl, json_t *d) {
@@ -372,6 +430,12 @@ static void scan_clients(lg_control_t *c, int64_t now) {
   c->last_scan = now;
   for (int i = 0; i < c->run->n_clients; i++) {
     client_t *cl = &c->clients[i];
+    if (cl->state == S_RTC) {
+      lg_rtc_t *rtc = c->run->clients[i].rtc;
+      lg_rtc_state_t st = lg_rtc_state(rtc);
+      if (st == LG_RTC_CONNECTED) client_joined(cl);
+      if (st == LG_RTC_FAILED) fail_client(cl, lg_rtc_error(rtc));
+    }
     if (cl->state == S_DISC && now - cl->t_disc > DISC_RETRY_NS) {
       if (cl->disc_tries >= DISC_TRIES)
         fail_client(cl, "no IP discovery answer");

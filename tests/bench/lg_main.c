@@ -307,6 +307,7 @@ static void print_step(const bench_t *b, const char *phase, const measured_t *m,
       "{\"kind\":\"step\",\"label\":\"%s\",\"phase\":\"%s\",\"rooms\":%d,\"send_s\":%.3f,"
       "\"sent\":%llu,\"expected\":%llu,\"received\":%llu,\"lost\":%llu,\"loss\":%.6f,"
       "\"dups\":%llu,\"stale\":%llu,\"verify_fail\":%llu,\"unknown\":%llu,\"send_fail\":%llu,"
+      "\"rtcp\":%llu,"
       "\"pps_in\":%.0f,\"pps_out\":%.0f,\"offered_pps_out\":%d,"
       "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,"
       "\"srv_cpu_s\":%.3f,\"srv_user_s\":%.3f,\"srv_sys_s\":%.3f,\"srv_media_cpu_s\":%.3f,"
@@ -319,11 +320,12 @@ static void print_step(const bench_t *b, const char *phase, const measured_t *m,
       (unsigned long long)r->expected, (unsigned long long)r->received, (unsigned long long)r->lost,
       r->expected ? (double)r->lost / (double)r->expected : 0, (unsigned long long)r->dups,
       (unsigned long long)r->stale, (unsigned long long)r->verify_fail,
-      (unsigned long long)r->unknown, (unsigned long long)r->send_fail, (double)r->sent / s,
-      (double)r->received / s, o->speakers * (o->members - 1) * o->rate * r->rooms, r->p50_us,
-      r->p99_us, r->p999_us, r->max_us, cpu, m->cpu1.user_s - m->cpu0.user_s,
-      m->cpu1.sys_s - m->cpu0.sys_s, m->cpu1.media_s - m->cpu0.media_s, cpu / m->wall_s,
-      cpu_us_per_fwd(m), r->gen_cpu_s, r->gen_cpu_s / m->wall_s, r->max_lag_ms,
+      (unsigned long long)r->unknown, (unsigned long long)r->send_fail, (unsigned long long)r->rtcp,
+      (double)r->sent / s, (double)r->received / s,
+      o->speakers * (o->members - 1) * o->rate * r->rooms, r->p50_us, r->p99_us, r->p999_us,
+      r->max_us, cpu, m->cpu1.user_s - m->cpu0.user_s, m->cpu1.sys_s - m->cpu0.sys_s,
+      m->cpu1.media_s - m->cpu0.media_s, cpu / m->wall_s, cpu_us_per_fwd(m), r->gen_cpu_s,
+      r->gen_cpu_s / m->wall_s, r->max_lag_ms,
       m->net1.udp_rcvbuf_errors - m->net0.udp_rcvbuf_errors,
       m->net1.udp_sndbuf_errors - m->net0.udp_sndbuf_errors,
       m->net1.softnet_drops - m->net0.softnet_drops, m->srv_drops, m->gen_drops, r->srv_fwd_count,
@@ -339,6 +341,7 @@ static void print_step(const bench_t *b, const char *phase, const measured_t *m,
 static void check_step(bench_t *b, const lg_step_result_t *r) {
   if (r->received) b->any_received = 1;
   if (r->verify_fail || r->unknown || r->dups || r->send_fail) b->failed_checks++;
+  if (b->o->check_lossless && r->lost) b->failed_checks++;
 }
 
 static int run_one(bench_t *b, const char *phase, int rooms, double seconds, measured_t *m) {
@@ -468,10 +471,12 @@ static void print_summary(const bench_t *b, int setup_ok, int exit_code) {
   printf(
       ",\"srv_join_cpu_s\":%.3f,\"gen_join_cpu_s\":%.3f,\"half_srv_fwd_p50_us\":%.0f,"
       "\"half_srv_fwd_p99_us\":%.0f,\"idle_s\":%.1f,"
-      "\"idle_srv_cpu_s\":%.3f,\"idle_heartbeats\":%llu,\"tls\":%s}\n",
+      "\"idle_srv_cpu_s\":%.3f,\"idle_heartbeats\":%llu,\"tls\":%s,\"srtp\":\"%s\","
+      "\"webrtc_every\":%d}\n",
       b->join_cpu_s, b->gen_join_cpu_s, b->half.rooms ? b->half_srv_p50_us : -1,
       b->half.rooms ? b->half_srv_p99_us : -1, b->idle_wall_s, b->idle_cpu_s,
-      (unsigned long long)b->idle_heartbeats, o->raw || o->no_tls ? "false" : "true");
+      (unsigned long long)b->idle_heartbeats, o->raw || o->no_tls ? "false" : "true",
+      o->srtp ? o->srtp : "", o->srtp && !o->raw ? o->webrtc_every : 0);
   fflush(stdout);
 }
 

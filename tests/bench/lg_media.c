@@ -21,6 +21,8 @@
 #include "lg_payload.h"
 #include "lg_proc.h"
 #include "lg_stats.h"
+#include "sc_demux.h"
+#include "sc_rtp.h"
 
 #define RX_BATCH 64
 #define TX_BATCH 64
@@ -34,6 +36,10 @@
 #define RTP_PT_OPUS 120
 #define RTP_PT_HELLO 127
 #define WAKE_TAG UINT32_MAX
+/* WebRTC clients' timers are looked at this often: between steps (joins:
+ * the join time's resolution) and during steps (consent only). */
+#define RTC_TICK_IDLE_NS 2000000LL
+#define RTC_TICK_STEP_NS 20000000LL
 
 enum { PH_IDLE, PH_HELLO, PH_STEP, PH_QUIT };
 
@@ -74,6 +80,8 @@ struct lg_media {
   struct iovec rx_iov[RX_BATCH];
   uint8_t rx_buf[RX_BATCH][PKT_MAX];
   uint8_t plain[PKT_MAX];
+  int has_rtc;      /* some client is a WebRTC client */
+  int64_t last_rtc; /* last pass over their timers */
 };
 
 static uint32_t rd32(const uint8_t *p) {
@@ -118,7 +126,18 @@ static void queue_packet(lg_media_t *m, int idx) {
   size_t plen = (size_t)run->opt.payload;
   lg_payload_t p = {.sender = (uint32_t)idx, .seq = seq, .sent_ns = lg_now_ns()};
   int len;
-  if (run->opt.raw && !run->opt.raw_crypto) {
+  sc_srtp_t *srtp = lg_run_srtp(c);
+  if (srtp) {
+    /* As a browser sends: PT 111, the audio-level extension; RTP
+     * sequence 0 was the first packet (lg_webrtc), so steps go on from 1. */
+    size_t h = lg_rtc_header(out, LG_RTC_OPUS_PT, (uint16_t)(seq + 1), seq * 960u, c->ssrc);
+    lg_payload_fill(out + h, plen, &p);
+    len = sc_srtp_protect_rtp(srtp, out, h + plen, PKT_MAX);
+    if (len <= 0) {
+      m->res.send_fail++;
+      return;
+    }
+  } else if (run->opt.raw && !run->opt.raw_crypto) {
     wr_rtp(out, RTP_PT_OPUS, (uint16_t)seq, seq * 960u, c->ssrc);
     lg_payload_fill(out + 12, plen, &p);
     memset(out + 12 + plen, 0, RAW_TAIL);
@@ -147,6 +166,46 @@ static void queue_packet(lg_media_t *m, int idx) {
   m->tx_n++;
 }
 
+/* ---- WebRTC clients' control traffic ------------------------------------- */
+
+static void rx_step(lg_media_t *m, int sock, const uint8_t *buf, size_t len, int64_t now);
+
+/* Their timers (first check, retries, DTLS retransmissions, consent). */
+static void rtc_service(lg_media_t *m, int64_t now, int64_t every) {
+  if (!m->has_rtc || now - m->last_rtc < every) return;
+  m->last_rtc = now;
+  for (int i = 0; i < m->run->n_clients; i++)
+    if (m->run->clients[i].rtc) lg_rtc_tick(m->run->clients[i].rtc, now);
+}
+
+/* The server's RTCP to a WebRTC client (its reports on the leg): checked
+ * as a browser would, by unprotecting it; counted apart from media. */
+static void rtc_rtcp(lg_media_t *m, lg_client_t *c, const uint8_t *buf, size_t len) {
+  sc_srtp_t *srtp = lg_run_srtp(c);
+  if (!srtp || len > sizeof m->plain) return;
+  memcpy(m->plain, buf, len);
+  int ok = sc_srtp_unprotect_rtcp(srtp, m->plain, len) >= 0;
+  if (m->on_rx != rx_step) return; /* between steps: not counted */
+  if (ok)
+    m->res.rtcp++;
+  else
+    m->res.verify_fail++;
+}
+
+/* STUN, DTLS and SRTCP for a WebRTC client (its own socket): 1 if consumed. */
+static int rtc_datagram(lg_media_t *m, int sock, const uint8_t *buf, size_t len, int64_t now) {
+  if (!m->has_rtc || sock >= m->run->n_clients) return 0;
+  lg_client_t *c = &m->run->clients[sock];
+  if (!c->rtc) return 0;
+  if (lg_rtc_is_control(buf, len)) {
+    lg_rtc_input(c->rtc, buf, len, now);
+    return 1;
+  }
+  if (sc_demux_webrtc(buf, len) != SC_DEMUX_RTCP) return 0;
+  rtc_rtcp(m, c, buf, len);
+  return 1;
+}
+
 /* ---- receiving ----------------------------------------------------------- */
 
 static void send_due(lg_media_t *m);
@@ -164,7 +223,9 @@ static void drain_socket(lg_media_t *m, int sock) {
     if (n <= 0) return;
     int64_t now = lg_now_ns();
     m->last_rx = now;
-    for (int i = 0; i < n; i++) m->on_rx(m, sock, m->rx_buf[i], m->rx_msgs[i].msg_len, now);
+    for (int i = 0; i < n; i++)
+      if (!rtc_datagram(m, sock, m->rx_buf[i], m->rx_msgs[i].msg_len, now))
+        m->on_rx(m, sock, m->rx_buf[i], m->rx_msgs[i].msg_len, now);
     /* Between batches, not only between wake-ups: a wake-up can find
      * hundreds of packets over several sockets, and sends held back behind
      * them would leave late and in a burst, which queues in the server and
@@ -191,6 +252,7 @@ static void poll_rx(lg_media_t *m, int64_t wait_ns) {
 
 static void rx_idle(lg_media_t *m, int sock, const uint8_t *buf, size_t len, int64_t now) {
   (void)now;
+  if (m->has_rtc && len >= 12 && (buf[0] >> 6) == 2) return; /* a first packet: not a step's */
   if (m->on_dgram) m->on_dgram(m->dgram_ctx, sock, buf, len);
 }
 
@@ -232,20 +294,47 @@ static int open_payload(lg_media_t *m, dv_cipher_t *key, const uint8_t *buf, siz
   return 0;
 }
 
+/* The SRTP state `to` unprotects a datagram from `from` with (its own
+ * WebRTC client's, or its copy of the sender's key), or NULL. */
+static sc_srtp_t *srtp_opener(const lg_run_t *run, const lg_client_t *from, lg_client_t *to) {
+  if (!run->opt.raw) return lg_run_srtp(to);
+  if (!run->opt.srtp || from->slot >= run->opt.speakers) return NULL;
+  return to->raw_srtp_rx[from->slot];
+}
+
+/* SRTP: unprotect a copy, then the RTP header (PT 111 expected: a
+ * Discord UDP sender's 120 rewritten by the server). */
+static int open_srtp(lg_media_t *m, sc_srtp_t *key, const uint8_t *buf, size_t len,
+                     const uint8_t **pl, size_t *pl_len) {
+  sc_rtp_info_t h;
+  if (len > sizeof m->plain) return -EBADMSG;
+  memcpy(m->plain, buf, len);
+  int n = sc_srtp_unprotect_rtp(key, m->plain, len);
+  if (n == SC_SRTP_E_REPLAY) return -EALREADY;
+  if (n < 0 || sc_rtp_parse(m->plain, (size_t)n, &h) < 0 ||
+      (m->plain[1] & 0x7f) != LG_RTC_OPUS_PT || h.clear_len + h.ext_body_len > (size_t)n)
+    return -EBADMSG;
+  *pl = m->plain + h.clear_len + h.ext_body_len;
+  *pl_len = (size_t)n - h.clear_len - h.ext_body_len;
+  return 0;
+}
+
 static void rx_step(lg_media_t *m, int sock, const uint8_t *buf, size_t len, int64_t now) {
   lg_run_t *run = m->run;
   int si = len >= 12 && (buf[0] >> 6) == 2 ? lg_run_map_find(run, rd32(buf + 8)) : -1;
   lg_client_t *from = si >= 0 ? &run->clients[si] : NULL;
   lg_client_t *to = from ? lg_run_receiver(run, from, sock) : NULL;
-  dv_cipher_t *key = to ? opener(run, from, to) : NULL;
-  if (!to || to == from || (!key && !(run->opt.raw && !run->opt.raw_crypto))) {
+  sc_srtp_t *skey = to && run->opt.srtp ? srtp_opener(run, from, to) : NULL;
+  dv_cipher_t *key = to && !skey ? opener(run, from, to) : NULL;
+  if (!to || to == from || (!key && !skey && !(run->opt.raw && !run->opt.raw_crypto))) {
     m->res.unknown++;
     return;
   }
   const uint8_t *pl;
   size_t pl_len;
   lg_payload_t p;
-  int rc = open_payload(m, key, buf, len, &pl, &pl_len);
+  int rc = skey ? open_srtp(m, skey, buf, len, &pl, &pl_len)
+                : open_payload(m, key, buf, len, &pl, &pl_len);
   if (rc == -EALREADY) {
     m->seen.dups++; /* authentic, but its nonce was seen: a duplicate */
     return;
@@ -309,6 +398,7 @@ static void send_phase(lg_media_t *m) {
   m->sending = 1;
   while (m->n_sent < m->total) {
     send_due(m);
+    rtc_service(m, lg_now_ns(), RTC_TICK_STEP_NS);
     int64_t wait = m->t0 + (int64_t)((double)m->n_sent * m->interval) - lg_now_ns();
     /* Already due (a burst was cut short): just look at the sockets. */
     if (wait > 0 && wait < MIN_TICK_NS) wait = MIN_TICK_NS;
@@ -391,7 +481,8 @@ static void *media_main(void *arg) {
     int ph = atomic_load_explicit(&m->phase, memory_order_acquire);
     if (ph == PH_QUIT) break;
     if (ph == PH_IDLE) {
-      poll_rx(m, 50000000);
+      poll_rx(m, m->has_rtc ? RTC_TICK_IDLE_NS : 50000000);
+      rtc_service(m, lg_now_ns(), RTC_TICK_IDLE_NS);
       continue;
     }
     if (ph == PH_STEP) run_step(m);
@@ -414,6 +505,7 @@ lg_media_t *lg_media_new(lg_run_t *run, lg_dgram_fn fn, void *ctx) {
   m->on_dgram = fn;
   m->dgram_ctx = ctx;
   m->on_rx = rx_idle;
+  for (size_t i = 0; i < n; i++) m->has_rtc |= run->clients[i].rtc != NULL;
   m->tx_seq = calloc(n, sizeof *m->tx_seq);
   m->base_seq = calloc(n, sizeof *m->base_seq);
   m->acked = calloc(n, 1);

@@ -44,6 +44,7 @@ typedef struct {
   uint64_t lost, dups, stale;
   uint64_t verify_fail; /* failed decryption or payload check */
   uint64_t unknown;     /* datagrams for no known sender/receiver */
+  uint64_t rtcp;        /* SRTCP the server sent WebRTC clients, authenticated */
   uint64_t send_fail;
   double p50_us, p99_us, p999_us, max_us; /* send -> verified receive */
   double max_lag_ms;                      /* worst delay of a send behind its schedule */

@@ -31,6 +31,10 @@ static const opt_def_t defs[] = {
      "CMD  run by sh before each step (%p = target pid)"},
     {"--step-end-cmd", T_STR, OFF(step_end_cmd), 0, 0, "CMD  run by sh after each step"},
     {"--mode", T_STR, OFF(mode), 0, 0, "NAME  aes | xchacha | a full mode name"},
+    {"--srtp", T_STR, OFF(srtp), 0, 0,
+     "gcm|cm  WebRTC clients (ICE, DTLS, SRTP with this profile); with --raw-crypto: SRTP"},
+    {"--webrtc-every", T_INT, OFF(webrtc_every), 1, 1000,
+     "N  with --srtp: slot s is WebRTC iff s % N == 0, the others Discord UDP (1)"},
     {"--workers", T_INT, OFF(workers), 1, 64, "N  media workers / reflector threads (1)"},
     {"--rooms", T_INT, OFF(rooms), 1, 20000, "R  rooms set up (and the most a step uses)"},
     {"--members", T_INT, OFF(members), 2, 1000, "M  members per room (5)"},
@@ -54,6 +58,8 @@ static const opt_def_t defs[] = {
     {"--idle-seconds", T_DOUBLE, OFF(idle_seconds), 0, 600,
      "S  after the joins: the server's CPU with every session idle (heartbeats only)"},
     {"--check", T_FLAG, OFF(check), 0, 0, "      exit 1 unless packets flowed, all verified"},
+    {"--check-lossless", T_FLAG, OFF(check_lossless), 0, 0,
+     "      with --check: also exit 1 if any packet was lost"},
     {"--setup-timeout", T_INT, OFF(setup_timeout_s), 1, 3600, "S  bound on setup (120)"},
 };
 #define N_DEFS (sizeof defs / sizeof defs[0])
@@ -64,6 +70,7 @@ static void set_defaults(lg_opts_t *o) {
   o->log_dir = "/tmp";
   o->mode = "aead_aes256_gcm_rtpsize";
   o->workers = 1;
+  o->webrtc_every = 1;
   o->rooms = 10;
   o->members = 5;
   o->speakers = 2;
@@ -139,8 +146,15 @@ static int validate(lg_opts_t *o, FILE *err) {
     why = "--ramp-start must not exceed --rooms";
   else if (o->raw_crypto && !o->raw)
     why = "--raw-crypto needs --raw";
+  else if (o->srtp && strcmp(o->srtp, "gcm") != 0 && strcmp(o->srtp, "cm") != 0)
+    why = "--srtp is gcm or cm";
+  else if (o->srtp && o->raw && !o->raw_crypto)
+    why = "--srtp with --raw needs --raw-crypto";
   else if (o->raw && o->join_only)
     why = "--join-only needs the real server";
+  /* The server finds a WebRTC member by its address (ICE tuple): one
+   * socket per client, and the same in the baseline to compare with. */
+  if (o->srtp) o->per_client_sockets = 1;
   if (why) fprintf(err, "lcv_loadgen: %s\n", why);
   return why ? -1 : 0;
 }

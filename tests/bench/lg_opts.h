@@ -20,11 +20,18 @@ typedef struct {
   /* Shell commands run before / after each measuring step, with %p replaced
    * by the target's pid (profilers: callgrind_control -z / -d, perf -p). */
   const char *step_start_cmd, *step_end_cmd;
-  int raw;        /* drive the raw reflector: no LVSP/gateway, plain RTP */
-  int raw_crypto; /* with raw: seal and open every packet under --mode as in
-                     the server runs (the reflector forwards it unchanged),
-                     so both runs cost the generator the same */
-  int workers;    /* --media-workers of the server / reflector threads */
+  /* SRTP profile "gcm" (SRTP_AEAD_AES_128_GCM) or "cm"
+   * (SRTP_AES128_CM_SHA1_80): server runs make WebRTC clients (browsers in
+   * the gateway's webrtc mode: ICE, DTLS, SRTP), raw-crypto runs seal
+   * and open SRTP under it; NULL: Discord UDP only. */
+  const char *srtp;
+  int webrtc_every; /* with srtp in server runs: slot s is WebRTC iff s % N == 0
+                       (1: every member; 2: a mixed room), the rest Discord UDP */
+  int raw;          /* drive the raw reflector: no LVSP/gateway, plain RTP */
+  int raw_crypto;   /* with raw: seal and open every packet under --mode as in
+                       the server runs (the reflector forwards it unchanged),
+                       so both runs cost the generator the same */
+  int workers;      /* --media-workers of the server / reflector threads */
   int rooms, members, speakers;
   int rate;            /* packets per second per speaker */
   int payload;         /* Opus-sized payload bytes (>= 24) */
@@ -44,6 +51,7 @@ typedef struct {
   int join_only;          /* set up, measure joins and RSS, no media */
   double idle_seconds;    /* after the joins: server CPU with idle sessions; 0 = skip */
   int check;              /* smoke: exit 1 unless packets were forwarded and all verified */
+  int check_lossless;     /* with check: ... and none was lost */
   int setup_timeout_s;
   char **target_args; /* after "--": extra arguments for the target */
   int n_target_args;

@@ -69,7 +69,8 @@ lg_run_t *lg_run_new(const lg_opts_t *opt) {
   run->opt = *opt;
   run->n_clients = opt->rooms * opt->members;
   run->clients = calloc((size_t)run->n_clients, sizeof *run->clients);
-  if (!run->clients || alloc_map(run) < 0 || open_sockets(run) < 0) {
+  if (!run->clients || alloc_map(run) < 0 || open_sockets(run) < 0 ||
+      (opt->srtp && sc_srtp_global_init() < 0)) {
     lg_run_free(run);
     return NULL;
   }
@@ -78,11 +79,57 @@ lg_run_t *lg_run_new(const lg_opts_t *opt) {
     c->room = i / opt->members;
     c->slot = i % opt->members;
     c->sock = opt->per_client_sockets ? i : c->slot;
+    if (opt->srtp && !opt->raw && c->slot % opt->webrtc_every == 0 &&
+        !(c->rtc = lg_rtc_new(lg_run_srtp_profile(run)))) {
+      lg_run_free(run);
+      return NULL;
+    }
   }
   return run;
 }
 
+uint16_t lg_run_srtp_profile(const lg_run_t *run) {
+  if (!run->opt.srtp) return 0;
+  return strcmp(run->opt.srtp, "cm") == 0 ? SC_SRTP_AES128_CM_SHA1_80 : SC_SRTP_AEAD_AES_128_GCM;
+}
+
+sc_srtp_t *lg_run_srtp(lg_client_t *c) {
+  return c->rtc ? lg_rtc_srtp(c->rtc) : c->srtp;
+}
+
+/* --raw-crypto --srtp: SRTP keys as DTLS-SRTP would give them, one
+ * random key and salt per speaker; its receivers hold it inbound. */
+static int raw_srtp_keys(lg_run_t *run) {
+  sc_srtp_keys_t k = {.profile = lg_run_srtp_profile(run)};
+  size_t kl, sl;
+  if (sc_srtp_global_init() < 0 || sc_srtp_profile_lengths(k.profile, &kl, &sl) < 0) return -1;
+  k.key_len = (uint8_t)kl, k.salt_len = (uint8_t)sl;
+  for (int i = 0; i < run->n_clients; i++) {
+    lg_client_t *c = &run->clients[i];
+    c->raw_srtp_rx = calloc((size_t)run->opt.speakers, sizeof *c->raw_srtp_rx);
+    if (!c->raw_srtp_rx) return -1;
+  }
+  for (int i = 0; i < run->n_clients; i++) {
+    lg_client_t *c = &run->clients[i];
+    if (c->slot >= run->opt.speakers) continue;
+    sc_token_random(k.local_key, sizeof k.local_key);
+    sc_token_random(k.local_salt, sizeof k.local_salt);
+    sc_token_random(k.remote_key, sizeof k.remote_key); /* unused direction */
+    if (sc_srtp_new(&c->srtp, &k, 16) < 0) return -1;
+    sc_srtp_keys_t rx = k; /* the receivers' view: the sender's key is remote */
+    memcpy(rx.remote_key, k.local_key, sizeof rx.remote_key);
+    memcpy(rx.remote_salt, k.local_salt, sizeof rx.remote_salt);
+    for (int j = 0; j < run->opt.members; j++) {
+      lg_client_t *to = lg_run_client(run, c->room, j);
+      if (to != c && sc_srtp_new(&to->raw_srtp_rx[c->slot], &rx, 16) < 0) return -1;
+    }
+  }
+  sodium_memzero(&k, sizeof k);
+  return 0;
+}
+
 int lg_run_raw_keys(lg_run_t *run) {
+  if (run->opt.srtp) return raw_srtp_keys(run);
   int mode = dv_mode_from_name(run->opt.mode), S = run->opt.speakers;
   for (int i = 0; i < run->n_clients; i++) {
     lg_client_t *c = &run->clients[i];
@@ -114,6 +161,10 @@ void lg_run_free(lg_run_t *run) {
     dv_cipher_free(c->cipher);
     for (int s = 0; c->raw_rx && s < run->opt.speakers; s++) dv_cipher_free(c->raw_rx[s]);
     free(c->raw_rx);
+    lg_rtc_free(c->rtc);
+    sc_srtp_free(c->srtp);
+    for (int s = 0; c->raw_srtp_rx && s < run->opt.speakers; s++) sc_srtp_free(c->raw_srtp_rx[s]);
+    free(c->raw_srtp_rx);
   }
   for (int i = 0; run->socks && i < run->n_socks; i++)
     if (run->socks[i] >= 0) close(run->socks[i]);

@@ -28,6 +28,8 @@
 
 #include "dv_crypto.h"
 #include "lg_opts.h"
+#include "lg_webrtc.h"
+#include "sc_srtp.h"
 
 typedef struct {
   int room, slot;
@@ -38,6 +40,13 @@ typedef struct {
   /* --raw-crypto: the sender's key, one state per (sender slot, this
    * receiver) so each receiver keeps its own replay window; NULL else. */
   dv_cipher_t **raw_rx;
+  /* --srtp: a WebRTC client (server runs; created with the run, so the
+   * pointer never changes), or with --raw-crypto this client's SRTP
+   * state (its own key outbound) and one per sender slot holding the
+   * sender's key inbound. */
+  lg_rtc_t *rtc;
+  sc_srtp_t *srtp;
+  sc_srtp_t **raw_srtp_rx;
 } lg_client_t;
 
 typedef struct {
@@ -75,6 +84,12 @@ lg_client_t *lg_run_receiver(lg_run_t *run, const lg_client_t *sender, int sock)
  * opening state in every other member of its room. Needs sc_token_init().
  * 0 or -1. */
 int lg_run_raw_keys(lg_run_t *run);
+
+/* The SRTP profile of --srtp (SC_SRTP_*), or 0. */
+uint16_t lg_run_srtp_profile(const lg_run_t *run);
+/* A client's SRTP state: its WebRTC client's once connected, or its
+ * --raw-crypto one; NULL for Discord UDP. Media thread. */
+sc_srtp_t *lg_run_srtp(lg_client_t *c);
 
 /* SSRC map. Insert returns 0, -EEXIST or -ENOSPC; find returns the index
  * or -1. */

@@ -10,7 +10,7 @@ import os
 import re
 import sys
 
-PROFILES = ("callgrind", "perf", "perf-baseline")  # profiling runs: not in the tables
+PROFILES = ("callgrind", "callgrind-webrtc", "perf", "perf-baseline")  # profiling runs: not in the tables
 SYSCALLS = ["sendmmsg", "recvmmsg", "epoll_wait", "poll", "read", "write"]
 # Frames that were live when callgrind's counters were zeroed: they show the
 # whole thread's cost as their own, which says nothing.
@@ -19,6 +19,18 @@ STAGES = ["lvsp", "connect", "identify", "discovery", "select"]
 MODES = {"aead_aes256_gcm_rtpsize": "AES-256-GCM", "aead_xchacha20_poly1305_rtpsize": "XChaCha20",
          "none": "none (plain RTP)"}
 MODE_KEY = {"aead_aes256_gcm_rtpsize": "aes", "aead_xchacha20_poly1305_rtpsize": "xchacha"}
+SRTP = {"gcm": "SRTP AES-128-GCM", "cm": "SRTP AES-CM-HMAC-SHA1-80"}
+
+
+def mode_name(d):
+    """The mode column: Discord's AEAD, or SRTP (WebRTC members; a mixed room
+    names both)."""
+    srtp = d.get("srtp")
+    if not srtp:
+        return MODES.get(d["mode"], d["mode"])
+    if d["target"] == "sidecar" and d.get("webrtc_every", 1) > 1:
+        return f"{SRTP[srtp]} + {MODES.get(d['mode'], d['mode'])} (mixed)"
+    return SRTP[srtp] + (" (WebRTC)" if d["target"] == "sidecar" else "")
 
 
 def is_same_load(label):
@@ -29,7 +41,7 @@ def is_same_load(label):
 def baselines(scen, d):
     """(baseline whose generator does the same crypto, plain baseline) for a
     scenario line."""
-    key = MODE_KEY.get(d["mode"])
+    key = f"srtp-{d['srtp']}" if d.get("srtp") else MODE_KEY.get(d["mode"])
     crypto = scen.get(f"baseline-{key}-{d['workers']}w") if key else None
     return crypto, scen.get(f"baseline-{d['workers']}w")
 
@@ -104,7 +116,7 @@ def results_table(steps, scen):
         mt = media_us(steps, label)
         mt = f"{mt:.2f}" if mt else "–"
         rows.append(
-            f"| {label} | {d['workers']} | {MODES.get(d['mode'], d['mode'])} | {d['max_rooms']} | "
+            f"| {label} | {d['workers']} | {mode_name(d)} | {d['max_rooms']} | "
             f"{fmt_int(d['max_pps_in'])} | {fmt_int(d['max_pps_out'])} | "
             f"{pct(b['loss']) if b else '–'} | {us(d['max_p50_us'])} / {us(d['max_p99_us'])} | "
             f"{us(d['half_p50_us'])} / {us(d['half_p99_us'])} | {own} | {cpu} | {mt} | {rss} | "
@@ -183,11 +195,11 @@ def callgrind_rows(path):
     return rows, total
 
 
-def thread_profiles(out):
+def thread_profiles(out, prefix="callgrind"):
     """{thread number: (inclusive rows, total, self rows)} of the step's dump."""
     prof = {}
     for fn in sorted(os.listdir(out)):
-        m = re.match(r"callgrind\.out\.1-(\d+)\.inclusive\.txt$", fn)
+        m = re.match(re.escape(prefix) + r"\.out\.1-(\d+)\.inclusive\.txt$", fn)
         if not m:
             continue
         inc, total = callgrind_rows(os.path.join(out, fn))
@@ -204,16 +216,28 @@ def table(rows, limit, total):
     return text
 
 
-def callgrind_section(out, steps):
-    prof = thread_profiles(out)
-    fwd = sum(s["received"] for s in steps if s["label"] == "callgrind")
+def media_ir_per_fwd(out, steps, label):
+    """(media-thread instructions, whole-process instructions) per forwarded
+    packet of a callgrind run, or None."""
+    prof = thread_profiles(out, label)
+    fwd = sum(s["received"] for s in steps if s["label"] == label)
+    if not prof or not fwd:
+        return None
+    media = [t for t, p in prof.items() if any(r[2] == "worker_main" for r in p[0])]
+    media = media or [t for t in prof if t != 1]
+    return sum(prof[t][1] for t in media) / fwd, sum(p[1] for p in prof.values()) / fwd
+
+
+def callgrind_section(out, steps, label="callgrind", what="AES-GCM"):
+    prof = thread_profiles(out, label)
+    fwd = sum(s["received"] for s in steps if s["label"] == label)
     if not prof or not fwd:
         return "Not run (valgrind missing, or `--no-profile`)."
     media = [t for t, p in prof.items() if any(r[2] == "worker_main" for r in p[0])]
     media = media or [t for t in prof if t != 1]  # thread 1 is main (control plane)
     all_ir = sum(p[1] for p in prof.values())
     media_ir = sum(prof[t][1] for t in media)
-    text = [f"Fixed run under callgrind: 5 rooms x 5 members, 2 speakers, AES-GCM, one worker, "
+    text = [f"Fixed run under callgrind: 5 rooms x 5 members, 2 speakers, {what}, one worker, "
             f"counters zeroed at the start of a 5 s step and dumped at its end; "
             f"{fmt_int(fwd)} packets forwarded and verified in the step.\n",
             f"**User-space instructions per forwarded packet: {media_ir / fwd:,.0f} on the media "
@@ -421,6 +445,59 @@ def targets(steps, scen, ncpu):
     return "\n".join(out)
 
 
+def webrtc_section(out, steps, scen):
+    """The WebRTC targets: SRTP forwarding against its crypto baseline, the
+    mixed room, joins, RSS per idle session, and where a packet's time goes."""
+    def get(label, key):
+        d = scen.get(label)
+        return d.get(key) if d and d.get("kind") == "scenario" else None
+
+    out_lines = []
+    for p in ("gcm", "cm"):
+        sid, base = f"webrtc-{p}-1w", f"baseline-srtp-{p}-1w"
+        s, b = get(sid, "max_pps_out"), get(base, "max_pps_out")
+        if not s or not b:
+            continue
+        lvl = common_level(steps, sid, base)
+        ca = cpu_us_at(steps, sid, lvl) if lvl else None
+        cb = cpu_us_at(steps, base, lvl) if lvl else None
+        out_lines.append(
+            f"- {SRTP[p]}, 1 worker: {fmt_int(s)} packets/s out loss-free ({get(sid, 'max_rooms')} rooms), "
+            f"{100 * s / b:.0f} % of the baseline whose generator does the same SRTP work "
+            f"({fmt_int(b)}/s; target ≥ 80 %: {verdict(s / b >= 0.80)})"
+            + (f"; at the same load ({lvl} rooms) server CPU {ca:.2f} µs per forwarded packet, the "
+               f"reflector {cb:.2f} µs" if ca and cb else "") + ".")
+    m = scen.get("mixed-gcm-1w")
+    if m and m.get("max_pps_out"):
+        out_lines.append(f"- Mixed room (slots 0, 2, 4 WebRTC with SRTP GCM, 1 and 3 Discord UDP; a speaker "
+                         f"of each kind): {fmt_int(m['max_pps_out'])} packets/s out loss-free "
+                         f"({m['max_rooms']} rooms), {m['max_cpu_us_per_fwd']:.2f} µs server CPU per "
+                         f"forwarded packet.")
+    for label, what in (("join-200-webrtc", "with TLS"), ("join-200-webrtc-notls", "without TLS")):
+        n = get(label, "joined")
+        if n:
+            out_lines.append(f"- {n} concurrent WebRTC joins {what} (op 1 → DTLS connected, SRTP keyed): "
+                             f"p50 {get(label, 'join_p50_ms'):.1f} ms, p99 {get(label, 'join_p99_ms'):.1f} ms; "
+                             f"server CPU per join {1000 * get(label, 'srv_join_cpu_s') / n:.2f} ms "
+                             f"(Discord UDP: {1000 * (get(label.replace('-webrtc', ''), 'srv_join_cpu_s') or 0) / n:.2f} ms).")
+    for tls in ("", "-notls"):
+        rtc = [d for k, d in scen.items() if k.startswith("idle-webrtc-") and k.endswith(tls or "0")]
+        udp = [d for k, d in scen.items() if k.startswith("idle-udp-") and k.endswith(tls or "0")]
+        if rtc and udp:
+            r, u = rtc[0]["rss_per_session_kib"], udp[0]["rss_per_session_kib"]
+            out_lines.append(f"- RSS per idle WebRTC session ({'TLS' if not tls else 'no TLS'} on the gateway, "
+                             f"{rtc[0]['joined']} sessions): {r:.1f} KiB (target ≤ 24 KiB: {verdict(r <= 24)}); "
+                             f"a Discord-UDP session in the same run shape {u:.1f} KiB, so ICE, DTLS and SRTP "
+                             f"add {r - u:.1f} KiB.")
+    a, w = media_ir_per_fwd(out, steps, "callgrind"), media_ir_per_fwd(out, steps, "callgrind-webrtc")
+    if a and w:
+        out_lines.append(f"- Media-thread instructions per forwarded packet (callgrind, 5 rooms): "
+                         f"{fmt_int(w[0])} with SRTP AES-128-GCM, {fmt_int(a[0])} with Discord's AES-256-GCM "
+                         f"AEAD ({w[0] / a[0]:.1f}x).")
+    text = "\n".join(out_lines) or "(no WebRTC run)"
+    return text + "\n\n" + callgrind_section(out, steps, "callgrind-webrtc", "WebRTC members, SRTP AES-128-GCM")
+
+
 def main():
     out = sys.argv[1]
     steps, scen, failed = load(out)
@@ -432,7 +509,8 @@ def main():
     ncpu = int(m.group(1)) if m else os.cpu_count()
     print(template.format(system=system, targets=targets(steps, scen, ncpu), results=results_table(steps, scen),
                           joins=join_table(scen), idle=idle_lines(scen), callgrind=callgrind_section(out, steps),
-                          perf=perf_section(out, steps), ramp=ramp_table(steps), errors=errors), end="")
+                          perf=perf_section(out, steps), ramp=ramp_table(steps), errors=errors,
+                          webrtc=webrtc_section(out, steps, scen)), end="")
 
 
 if __name__ == "__main__":

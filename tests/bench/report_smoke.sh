@@ -28,6 +28,14 @@ ramp=(--ramp-start 2 --ramp-factor 2 --step-seconds 1 --half-seconds 1 --rooms 4
 # With heartbeats every 400 ms, the idle window sees every client beat.
 "$lg" --label join-200-notls --target "$srv" --join-only --no-tls --inflight 12 --rooms 4 \
   --idle-seconds 2 "${shape[@]}" -- --gw-heartbeat-ms 400 >>"$out/results.jsonl"
+# WebRTC members (ICE, DTLS, SRTP) and their SRTP crypto baseline, a join
+# burst of WebRTC clients, and the Discord-UDP join it is compared with.
+"$lg" --label baseline-srtp-gcm-1w --raw --raw-crypto --srtp gcm --target "$refl" "${shape[@]}" \
+  "${ramp[@]}" >>"$out/results.jsonl"
+"$lg" --label webrtc-gcm-1w --target "$srv" --srtp gcm "${shape[@]}" "${ramp[@]}" \
+  >>"$out/results.jsonl"
+"$lg" --label join-200-webrtc-notls --target "$srv" --join-only --no-tls --srtp gcm --inflight 12 \
+  --rooms 4 "${shape[@]}" >>"$out/results.jsonl"
 "$py" "$here/report.py" "$out" >"$out/BENCHMARKS.md"
 fail=0
 for want in "## Targets" "## Results" "## Join time" "| baseline-1w |" "| aes-1w |" \
@@ -36,7 +44,10 @@ for want in "## Targets" "## Results" "## Join time" "| baseline-1w |" "| aes-1w
   "the server's own forwarding delay (kernel receive to sendmmsg) p99 <" \
   "of the baseline's (generator doing the same crypto) loss-free rate" \
   "the highest both passed)" \
-  "## Idle sessions" "- join-200-notls: 12 idle sessions (no TLS)"; do
+  "## Idle sessions" "- join-200-notls: 12 idle sessions (no TLS)" \
+  "## WebRTC members" "| webrtc-gcm-1w |" "SRTP AES-128-GCM (WebRTC)" \
+  "of the baseline whose generator does the same SRTP work" \
+  "12 concurrent WebRTC joins without TLS"; do
   if ! grep -qF -- "$want" "$out/BENCHMARKS.md"; then
     echo "report: missing \"$want\"" >&2
     fail=1
