@@ -116,17 +116,14 @@ static int spawn_server(bench_t *b) {
   sc_token_random_hex(b->secret, sizeof b->secret, 24);
   snprintf(env_secret, sizeof env_secret, "LVSP_SECRET=%s", b->secret);
   snprintf(log, sizeof log, "%s/%s.log", o->log_dir, o->label);
-  const char *fixed[] = {o->target,    "--lvsp-listen",
-                         lvsp,         "--gateway-listen",
-                         gw,           "--udp-listen",
-                         udp,          "--public-host",
-                         "127.0.0.1",  "--state-dir",
-                         b->state_dir, "--log-level",
-                         "warn",       "--media-workers",
-                         workers,      "--modes",
-                         o->mode,      "--admin-listen",
-                         admin,        "--max-connections",
-                         conns,        o->no_tls ? "--no-tls" : NULL};
+  const char *fixed[] = {o->target, "--lvsp-listen", lvsp, "--gateway-listen", gw, "--udp-listen",
+                         udp, "--public-host", "127.0.0.1", "--state-dir", b->state_dir,
+                         "--log-level", "warn", "--media-workers", workers, "--modes", o->mode,
+                         "--admin-listen", admin, "--max-connections", conns,
+                         /* The seed dialects' listeners have fixed default
+                          * ports: off, so parallel runs never collide. */
+                         "--vortex-listen", "off", "--galene-listen", "off", "--ion-listen", "off",
+                         o->no_tls ? "--no-tls" : NULL};
   char *env[] = {env_secret, NULL};
   return spawn(b, fixed, sizeof fixed / sizeof fixed[0] - (o->no_tls ? 0 : 1), env, log);
 }
