@@ -9,7 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* SHA_CTX (see the HMAC below) */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <srtp2/auth.h>
 #include <srtp2/cipher.h>
 #include <srtp2/srtp.h>
 
@@ -177,13 +182,275 @@ static const srtp_cipher_type_t gcm_128_type = {
     .id = SRTP_AES_GCM_128,
 };
 
-/* libsrtp's key derivation stays on NSS (AES-ICM), and each NSS cipher
- * opens an NSS context and closes it when freed; when the last one
- * closes, NSS shuts down and unloads its softoken (dlclose), so every
- * srtp_create would load and initialise it again (about 1 ms). While the
- * GCM ciphers were NSS's, live members kept it loaded; now one idle
- * session of the NSS-backed CM profile does, for the life of the
- * process (reachable through this pointer, never freed). */
+/* ---- AES-128-ICM (the CM profile's cipher and libsrtp's key derivation) --
+ *
+ * Counter mode over one keyed AES-ECB context: the counter blocks are
+ * built here and encrypted in one EVP call per packet. Re-setting the IV
+ * of an EVP CTR context per packet goes through OpenSSL 3's init path
+ * (parameter handling) for each packet; an ECB context is keyed once and
+ * never re-initialised. SRTP's counter is the low 16 bits of the block
+ * (RFC 3711 4.1.1), so a call never covers more than 2^16 blocks. */
+
+#define ICM_BLOCK 16
+#define ICM_BATCH 32 /* counter blocks encrypted per EVP call */
+
+typedef struct {
+  EVP_CIPHER_CTX *ecb;
+  uint8_t offset[ICM_BLOCK];  /* the salt, its last two bytes zero */
+  uint8_t counter[ICM_BLOCK]; /* the next block's counter */
+  uint8_t ks[ICM_BLOCK];      /* keystream left over from the last call */
+  unsigned ks_left;
+} icm_t;
+
+static const srtp_cipher_type_t icm_128_type;
+
+/* RFC 3711 B.2 (the keystream for an all-zero plaintext); the key is
+ * followed by the salt, the IV is zero. */
+static const uint8_t icm_kat_key[SRTP_AES_ICM_128_KEY_LEN_WSALT] = {
+    0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f,
+    0x3c, 0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd};
+static uint8_t icm_kat_iv[ICM_BLOCK];
+static const uint8_t icm_kat_plain[48];
+static const uint8_t icm_kat_cipher[48] = {
+    0xe0, 0x3e, 0xad, 0x09, 0x35, 0xc9, 0x5e, 0x80, 0xe1, 0x66, 0xb1, 0x6d, 0xd9, 0x2b, 0x4e, 0xb4,
+    0xd2, 0x35, 0x13, 0x16, 0x2b, 0x02, 0xd0, 0xf7, 0x2a, 0x43, 0xa2, 0xfe, 0x4a, 0x5f, 0x97, 0xab,
+    0x41, 0xe9, 0x5b, 0x3b, 0xb0, 0xa2, 0xe8, 0xdd, 0x47, 0x79, 0x01, 0xe4, 0xfc, 0xa8, 0x94, 0xc0};
+static const srtp_cipher_test_case_t icm_kat = {SRTP_AES_ICM_128_KEY_LEN_WSALT,
+                                                icm_kat_key,
+                                                icm_kat_iv,
+                                                sizeof icm_kat_plain,
+                                                icm_kat_plain,
+                                                sizeof icm_kat_cipher,
+                                                icm_kat_cipher,
+                                                0,
+                                                NULL,
+                                                0,
+                                                NULL};
+
+static srtp_err_status_t icm_alloc(srtp_cipher_pointer_t *cp, int key_len, int tag_len) {
+  (void)tag_len;
+  if (key_len != SRTP_AES_ICM_128_KEY_LEN_WSALT) return srtp_err_status_bad_param;
+  srtp_cipher_t *c = calloc(1, sizeof *c);
+  icm_t *m = calloc(1, sizeof *m);
+  if (m) m->ecb = EVP_CIPHER_CTX_new();
+  if (!c || !m || !m->ecb) {
+    if (m) EVP_CIPHER_CTX_free(m->ecb);
+    free(m);
+    free(c);
+    return srtp_err_status_alloc_fail;
+  }
+  c->type = &icm_128_type;
+  c->algorithm = SRTP_AES_ICM_128;
+  c->key_len = key_len;
+  c->state = m;
+  *cp = c;
+  return srtp_err_status_ok;
+}
+
+static srtp_err_status_t icm_dealloc(srtp_cipher_pointer_t c) {
+  icm_t *m = c->state;
+  if (m) {
+    EVP_CIPHER_CTX_free(m->ecb);
+    OPENSSL_cleanse(m, sizeof *m);
+    free(m);
+  }
+  free(c);
+  return srtp_err_status_ok;
+}
+
+/* key: the 16 key bytes, then the 14 salt bytes. */
+static srtp_err_status_t icm_init(void *state, const uint8_t *key) {
+  icm_t *m = state;
+  memset(m->offset, 0, sizeof m->offset);
+  memcpy(m->offset, key + SRTP_AES_128_KEY_LEN, SRTP_SALT_LEN);
+  memcpy(m->counter, m->offset, sizeof m->counter);
+  m->ks_left = 0;
+  if (!EVP_CIPHER_CTX_reset(m->ecb) ||
+      !EVP_EncryptInit_ex(m->ecb, EVP_aes_128_ecb(), NULL, key, NULL) ||
+      !EVP_CIPHER_CTX_set_padding(m->ecb, 0))
+    return srtp_err_status_init_fail;
+  return srtp_err_status_ok;
+}
+
+/* The counter block is the salt XOR the IV libsrtp built (SSRC, index). */
+static srtp_err_status_t icm_set_iv(void *state, uint8_t *iv, srtp_cipher_direction_t dir) {
+  icm_t *m = state;
+  (void)dir;
+  for (int i = 0; i < ICM_BLOCK; i++) m->counter[i] = m->offset[i] ^ iv[i];
+  m->ks_left = 0;
+  return srtp_err_status_ok;
+}
+
+static void xor_bytes(uint8_t *buf, const uint8_t *ks, size_t n) {
+  for (size_t i = 0; i < n; i++) buf[i] ^= ks[i];
+}
+
+/* Encrypts = decrypts, in place, continuing the keystream of earlier
+ * calls since the last set_iv. */
+static srtp_err_status_t icm_encrypt(void *state, uint8_t *buf, unsigned int *len) {
+  icm_t *m = state;
+  uint8_t ctr[ICM_BATCH * ICM_BLOCK], ks[ICM_BATCH * ICM_BLOCK];
+  size_t todo = *len, used = m->ks_left < todo ? m->ks_left : todo;
+  unsigned block = (unsigned)m->counter[14] << 8 | m->counter[15];
+  if ((todo - used + ICM_BLOCK - 1) / ICM_BLOCK > 0x10000u - block) return srtp_err_status_terminus;
+  xor_bytes(buf, m->ks + ICM_BLOCK - m->ks_left, used);
+  m->ks_left -= (unsigned)used;
+  buf += used;
+  todo -= used;
+  while (todo) {
+    size_t blocks = (todo + ICM_BLOCK - 1) / ICM_BLOCK, n = 0;
+    if (blocks > ICM_BATCH) blocks = ICM_BATCH;
+    for (size_t b = 0; b < blocks; b++, block++) {
+      memcpy(ctr + b * ICM_BLOCK, m->counter, ICM_BLOCK - 2);
+      ctr[b * ICM_BLOCK + 14] = (uint8_t)(block >> 8);
+      ctr[b * ICM_BLOCK + 15] = (uint8_t)block;
+    }
+    int out = 0;
+    if (!EVP_EncryptUpdate(m->ecb, ks, &out, ctr, (int)(blocks * ICM_BLOCK)) ||
+        out != (int)(blocks * ICM_BLOCK))
+      return srtp_err_status_cipher_fail;
+    n = todo < blocks * ICM_BLOCK ? todo : blocks * ICM_BLOCK;
+    xor_bytes(buf, ks, n);
+    if (n % ICM_BLOCK) { /* keep the rest of the last block for the next call */
+      m->ks_left = (unsigned)(ICM_BLOCK - n % ICM_BLOCK);
+      memcpy(m->ks + n % ICM_BLOCK, ks + n, m->ks_left);
+    }
+    buf += n;
+    todo -= n;
+  }
+  m->counter[14] = (uint8_t)(block >> 8);
+  m->counter[15] = (uint8_t)block;
+  return srtp_err_status_ok;
+}
+
+static const srtp_cipher_type_t icm_128_type = {
+    .alloc = icm_alloc,
+    .dealloc = icm_dealloc,
+    .init = icm_init,
+    .encrypt = icm_encrypt,
+    .decrypt = icm_encrypt,
+    .set_iv = icm_set_iv,
+    .description = "AES-128 ICM on OpenSSL EVP (sc_srtp_evp)",
+    .test_data = &icm_kat,
+    .id = SRTP_AES_ICM_128,
+};
+
+/* ---- HMAC-SHA1 (the CM profile's authentication) ---------------------------
+ *
+ * The inner and outer SHA-1 states after the padded key are computed once
+ * per key; a packet starts from a copy of the inner one (a struct copy).
+ * OpenSSL 3's EVP_MAC and EVP_MD_CTX_copy allocate a provider context per
+ * copy or re-init, so this uses the SHA_CTX interface (deprecated in
+ * OpenSSL 3, still provided, and on the same SHA-1 assembly). */
+
+#define SHA1_BLOCK 64
+
+typedef struct {
+  SHA_CTX inner, outer, work;
+} hmac_t;
+
+static const srtp_auth_type_t hmac_type;
+
+/* RFC 2202, test case 2. */
+static const uint8_t hmac_kat_key[] = {'J', 'e', 'f', 'e'};
+static const uint8_t hmac_kat_data[] = "what do ya want for nothing?";
+static const uint8_t hmac_kat_tag[SHA_DIGEST_LENGTH] = {0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f,
+                                                        0xa2, 0xd2, 0x74, 0x16, 0xd5, 0xf1, 0x84,
+                                                        0xdf, 0x9c, 0x25, 0x9a, 0x7c, 0x79};
+static const srtp_auth_test_case_t hmac_kat = {
+    sizeof hmac_kat_key, hmac_kat_key, sizeof hmac_kat_data - 1, hmac_kat_data, sizeof hmac_kat_tag,
+    hmac_kat_tag,        NULL};
+
+static srtp_err_status_t hmac_alloc(srtp_auth_pointer_t *ap, int key_len, int out_len) {
+  if (key_len < 0 || key_len > SHA1_BLOCK || out_len < 1 || out_len > SHA_DIGEST_LENGTH)
+    return srtp_err_status_bad_param;
+  srtp_auth_t *a = calloc(1, sizeof *a);
+  hmac_t *h = calloc(1, sizeof *h);
+  if (!a || !h) {
+    free(a);
+    free(h);
+    return srtp_err_status_alloc_fail;
+  }
+  a->type = &hmac_type;
+  a->state = h;
+  a->out_len = out_len;
+  a->key_len = key_len;
+  a->prefix_len = 0;
+  *ap = a;
+  return srtp_err_status_ok;
+}
+
+static srtp_err_status_t hmac_dealloc(srtp_auth_pointer_t a) {
+  if (a->state) OPENSSL_cleanse(a->state, sizeof(hmac_t));
+  free(a->state);
+  free(a);
+  return srtp_err_status_ok;
+}
+
+static srtp_err_status_t hmac_init(void *state, const uint8_t *key, int key_len) {
+  hmac_t *h = state;
+  uint8_t ipad[SHA1_BLOCK], opad[SHA1_BLOCK];
+  if (key_len < 0 || key_len > SHA1_BLOCK) return srtp_err_status_bad_param;
+  memset(ipad, 0x36, sizeof ipad);
+  memset(opad, 0x5c, sizeof opad);
+  for (int i = 0; i < key_len; i++) {
+    ipad[i] ^= key[i];
+    opad[i] ^= key[i];
+  }
+  int ok = SHA1_Init(&h->inner) && SHA1_Update(&h->inner, ipad, sizeof ipad) &&
+           SHA1_Init(&h->outer) && SHA1_Update(&h->outer, opad, sizeof opad);
+  OPENSSL_cleanse(ipad, sizeof ipad);
+  OPENSSL_cleanse(opad, sizeof opad);
+  h->work = h->inner;
+  return ok ? srtp_err_status_ok : srtp_err_status_init_fail;
+}
+
+static srtp_err_status_t hmac_start(void *state) {
+  hmac_t *h = state;
+  h->work = h->inner;
+  return srtp_err_status_ok;
+}
+
+static srtp_err_status_t hmac_update(void *state, const uint8_t *msg, int len) {
+  hmac_t *h = state;
+  if (len < 0 || !SHA1_Update(&h->work, msg, (size_t)len)) return srtp_err_status_auth_fail;
+  return srtp_err_status_ok;
+}
+
+/* Absorbs msg, then writes the first tag_len bytes of the MAC. */
+static srtp_err_status_t hmac_compute(void *state, const uint8_t *msg, int len, int tag_len,
+                                      uint8_t *tag) {
+  hmac_t *h = state;
+  uint8_t md[SHA_DIGEST_LENGTH];
+  SHA_CTX outer = h->outer;
+  if (tag_len < 0 || tag_len > SHA_DIGEST_LENGTH || len < 0) return srtp_err_status_bad_param;
+  int ok = SHA1_Update(&h->work, msg, (size_t)len) && SHA1_Final(md, &h->work) &&
+           SHA1_Update(&outer, md, sizeof md) && SHA1_Final(md, &outer);
+  memcpy(tag, md, (size_t)tag_len);
+  OPENSSL_cleanse(md, sizeof md);
+  OPENSSL_cleanse(&outer, sizeof outer);
+  return ok ? srtp_err_status_ok : srtp_err_status_auth_fail;
+}
+
+static const srtp_auth_type_t hmac_type = {
+    .alloc = hmac_alloc,
+    .dealloc = hmac_dealloc,
+    .init = hmac_init,
+    .compute = hmac_compute,
+    .update = hmac_update,
+    .start = hmac_start,
+    .description = "HMAC-SHA1 on OpenSSL (sc_srtp_evp)",
+    .test_data = &hmac_kat,
+    .id = SRTP_HMAC_SHA1,
+};
+
+/* If AES-ICM stays NSS's (its replacement refused), libsrtp's key
+ * derivation runs on NSS, and each NSS cipher opens an NSS context and
+ * closes it when freed; when the last one closes, NSS shuts down and
+ * unloads its softoken (dlclose), so every srtp_create would load and
+ * initialise it again (about 1 ms). One idle session of the CM profile
+ * then keeps it loaded for the life of the process (reachable through
+ * this pointer, never freed). */
 static void keep_nss_loaded(void) {
   static const uint8_t zero[SRTP_AES_ICM_128_KEY_LEN_WSALT];
   srtp_policy_t p;
@@ -198,10 +465,14 @@ static void keep_nss_loaded(void) {
 int sc_srtp_evp_register(void) {
   /* libsrtp first runs our known answer and those of the type being
    * replaced on it, and refuses it if one fails. */
-  if (srtp_replace_cipher_type(&gcm_128_type, SRTP_AES_GCM_128) != srtp_err_status_ok) return -1;
-  keep_nss_loaded();
-  active = 1;
-  return 0;
+  if (srtp_replace_cipher_type(&gcm_128_type, SRTP_AES_GCM_128) == srtp_err_status_ok)
+    active |= SC_SRTP_EVP_GCM;
+  if (srtp_replace_cipher_type(&icm_128_type, SRTP_AES_ICM_128) == srtp_err_status_ok)
+    active |= SC_SRTP_EVP_ICM;
+  if (srtp_replace_auth_type(&hmac_type, SRTP_HMAC_SHA1) == srtp_err_status_ok)
+    active |= SC_SRTP_EVP_HMAC;
+  if (!(active & SC_SRTP_EVP_ICM)) keep_nss_loaded();
+  return active == (SC_SRTP_EVP_GCM | SC_SRTP_EVP_ICM | SC_SRTP_EVP_HMAC) ? 0 : -1;
 }
 
 int sc_srtp_evp_active(void) {
