@@ -6,6 +6,7 @@
  */
 #include "sc_srtp_evp.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,18 +14,20 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/modes.h>
 #include <openssl/sha.h>
 #include <srtp2/auth.h>
 #include <srtp2/cipher.h>
 #include <srtp2/srtp.h>
 
 #define GCM_IV_LEN 12
-#define GCM_TAG_MAX 16
+#define GCM_BLOCK 16
+#define GCM_BATCH 32 /* counter blocks encrypted per EVP call */
 
 typedef struct {
-  EVP_CIPHER_CTX *ctx;
-  const EVP_CIPHER *evp;
-  int key_size, tag_size;
+  EVP_CIPHER_CTX *ecb; /* AES-128 keyed once, ECB: GCM128's block cipher */
+  GCM128_CONTEXT *gcm;
+  int tag_size;
   srtp_cipher_direction_t dir;
 } gcm_t;
 
@@ -68,20 +71,72 @@ static const srtp_cipher_test_case_t kat = {SRTP_AES_GCM_128_KEY_LEN_WSALT,
                                             16,
                                             NULL};
 
+/* out = in XOR ks, n bytes, a word at a time (in and out may be the same). */
+static void xor_stream(uint8_t *out, const uint8_t *in, const uint8_t *ks, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t a, b;
+    memcpy(&a, in + i, 8);
+    memcpy(&b, ks + i, 8);
+    a ^= b;
+    memcpy(out + i, &a, 8);
+  }
+  for (; i < n; i++) out[i] = in[i] ^ ks[i];
+}
+
+/* AES on one keyed ECB context (AES-NI through EVP), as the block
+ * function and the 32-bit counter mode of OpenSSL's GCM128 (GHASH with
+ * PCLMULQDQ). Driving GCM through EVP re-initialises the context for
+ * every IV and sets and reads the tag through OSSL_PARAM lookups, which
+ * cost more per packet than the cipher itself; GCM128 takes the IV and
+ * the tag directly, and nothing here allocates after init. */
+static EVP_CIPHER_CTX *ecb_of(const void *key) {
+  return (EVP_CIPHER_CTX *)(uintptr_t)key;
+}
+
+static void ecb_block(const unsigned char in[16], unsigned char out[16], const void *key) {
+  int n = 0;
+  EVP_EncryptUpdate(ecb_of(key), out, &n, in, GCM_BLOCK);
+}
+
+/* out = in XOR AES(ivec), AES(ivec + 1), ...: only ivec's last 32 bits
+ * count (GCM128 handles their wrap). */
+static void ecb_ctr32(const unsigned char *in, unsigned char *out, size_t blocks, const void *key,
+                      const unsigned char ivec[16]) {
+  uint8_t ctr[GCM_BATCH * GCM_BLOCK], ks[GCM_BATCH * GCM_BLOCK];
+  uint32_t c =
+      (uint32_t)ivec[12] << 24 | (uint32_t)ivec[13] << 16 | (uint32_t)ivec[14] << 8 | ivec[15];
+  while (blocks) {
+    size_t n = blocks < GCM_BATCH ? blocks : GCM_BATCH;
+    for (size_t b = 0; b < n; b++, c++) {
+      uint8_t *blk = ctr + b * GCM_BLOCK;
+      memcpy(blk, ivec, 12);
+      blk[12] = (uint8_t)(c >> 24);
+      blk[13] = (uint8_t)(c >> 16);
+      blk[14] = (uint8_t)(c >> 8);
+      blk[15] = (uint8_t)c;
+    }
+    int len = 0;
+    EVP_EncryptUpdate(ecb_of(key), ks, &len, ctr, (int)(n * GCM_BLOCK));
+    xor_stream(out, in, ks, n * GCM_BLOCK);
+    in += n * GCM_BLOCK;
+    out += n * GCM_BLOCK;
+    blocks -= n;
+  }
+}
+
 static srtp_err_status_t gcm_alloc(srtp_cipher_pointer_t *cp, int key_len, int tag_len) {
   if (key_len != SRTP_AES_GCM_128_KEY_LEN_WSALT || (tag_len != 16 && tag_len != 8))
     return srtp_err_status_bad_param;
   srtp_cipher_t *c = calloc(1, sizeof *c);
   gcm_t *g = calloc(1, sizeof *g);
-  if (g) g->ctx = EVP_CIPHER_CTX_new();
-  if (!c || !g || !g->ctx) {
-    if (g) EVP_CIPHER_CTX_free(g->ctx);
+  if (g) g->ecb = EVP_CIPHER_CTX_new();
+  if (!c || !g || !g->ecb) {
+    if (g) EVP_CIPHER_CTX_free(g->ecb);
     free(g);
     free(c);
     return srtp_err_status_alloc_fail;
   }
-  g->evp = EVP_aes_128_gcm();
-  g->key_size = SRTP_AES_128_KEY_LEN;
   g->tag_size = tag_len;
   g->dir = srtp_direction_any;
   c->type = &gcm_128_type;
@@ -95,7 +150,8 @@ static srtp_err_status_t gcm_alloc(srtp_cipher_pointer_t *cp, int key_len, int t
 static srtp_err_status_t gcm_dealloc(srtp_cipher_pointer_t c) {
   gcm_t *g = c->state;
   if (g) {
-    EVP_CIPHER_CTX_free(g->ctx); /* clears the key schedule */
+    if (g->gcm) CRYPTO_gcm128_release(g->gcm); /* clears it */
+    EVP_CIPHER_CTX_free(g->ecb);               /* clears the key schedule */
     free(g);
   }
   free(c);
@@ -106,9 +162,15 @@ static srtp_err_status_t gcm_dealloc(srtp_cipher_pointer_t c) {
 static srtp_err_status_t gcm_init(void *state, const uint8_t *key) {
   gcm_t *g = state;
   g->dir = srtp_direction_any;
-  if (!EVP_CIPHER_CTX_reset(g->ctx) || !EVP_CipherInit_ex(g->ctx, g->evp, NULL, key, NULL, 0))
+  if (!EVP_CIPHER_CTX_reset(g->ecb) ||
+      !EVP_EncryptInit_ex(g->ecb, EVP_aes_128_ecb(), NULL, key, NULL) ||
+      !EVP_CIPHER_CTX_set_padding(g->ecb, 0))
     return srtp_err_status_init_fail;
-  return srtp_err_status_ok;
+  if (!g->gcm)
+    g->gcm = CRYPTO_gcm128_new(g->ecb, ecb_block); /* computes H */
+  else
+    CRYPTO_gcm128_init(g->gcm, g->ecb, ecb_block);
+  return g->gcm ? srtp_err_status_ok : srtp_err_status_init_fail;
 }
 
 static srtp_err_status_t gcm_set_iv(void *state, uint8_t *iv, srtp_cipher_direction_t dir) {
@@ -116,54 +178,46 @@ static srtp_err_status_t gcm_set_iv(void *state, uint8_t *iv, srtp_cipher_direct
   if (dir != srtp_direction_encrypt && dir != srtp_direction_decrypt)
     return srtp_err_status_bad_param;
   g->dir = dir;
-  if (!EVP_CipherInit_ex(g->ctx, NULL, NULL, NULL, iv, dir == srtp_direction_encrypt))
-    return srtp_err_status_init_fail;
+  CRYPTO_gcm128_setiv(g->gcm, iv, GCM_IV_LEN);
   return srtp_err_status_ok;
 }
 
 static srtp_err_status_t gcm_set_aad(void *state, const uint8_t *aad, uint32_t len) {
   gcm_t *g = state;
-  int out = 0;
   if (g->dir != srtp_direction_encrypt && g->dir != srtp_direction_decrypt)
     return srtp_err_status_bad_param;
-  if (len && !EVP_CipherUpdate(g->ctx, NULL, &out, aad, (int)len)) return srtp_err_status_algo_fail;
+  if (len && CRYPTO_gcm128_aad(g->gcm, aad, len) != 0) return srtp_err_status_algo_fail;
   return srtp_err_status_ok;
 }
 
-/* In place; the tag is computed now and read by get_tag. */
+/* In place; get_tag then finishes the tag. */
 static srtp_err_status_t gcm_encrypt(void *state, uint8_t *buf, unsigned int *len) {
   gcm_t *g = state;
-  int out = 0;
   if (g->dir != srtp_direction_encrypt) return srtp_err_status_bad_param;
-  if (*len && !EVP_CipherUpdate(g->ctx, buf, &out, buf, (int)*len))
+  if (*len && CRYPTO_gcm128_encrypt_ctr32(g->gcm, buf, buf, *len, ecb_ctr32) != 0)
     return srtp_err_status_algo_fail;
-  if (!EVP_CipherFinal_ex(g->ctx, buf + out, &out)) return srtp_err_status_algo_fail;
   return srtp_err_status_ok;
 }
 
 static srtp_err_status_t gcm_get_tag(void *state, uint8_t *tag, uint32_t *len) {
   gcm_t *g = state;
-  if (!EVP_CIPHER_CTX_ctrl(g->ctx, EVP_CTRL_GCM_GET_TAG, g->tag_size, tag))
-    return srtp_err_status_algo_fail;
+  CRYPTO_gcm128_tag(g->gcm, tag, (size_t)g->tag_size);
   *len = (uint32_t)g->tag_size;
   return srtp_err_status_ok;
 }
 
 /* buf holds the ciphertext and then the tag; *len covers both and comes
- * back without the tag. A wrong tag is srtp_err_status_auth_fail. */
+ * back without the tag. A wrong tag is srtp_err_status_auth_fail (the
+ * comparison is CRYPTO_gcm128_finish's, in constant time). */
 static srtp_err_status_t gcm_decrypt(void *state, uint8_t *buf, unsigned int *len) {
   gcm_t *g = state;
-  int out = 0;
   if (g->dir != srtp_direction_decrypt || *len < (unsigned)g->tag_size)
     return srtp_err_status_bad_param;
   unsigned int body = *len - (unsigned)g->tag_size;
-  uint8_t tag[GCM_TAG_MAX];
-  memcpy(tag, buf + body, (size_t)g->tag_size);
-  if (!EVP_CIPHER_CTX_ctrl(g->ctx, EVP_CTRL_GCM_SET_TAG, g->tag_size, tag))
+  if (body && CRYPTO_gcm128_decrypt_ctr32(g->gcm, buf, buf, body, ecb_ctr32) != 0)
     return srtp_err_status_algo_fail;
-  if (body && !EVP_CipherUpdate(g->ctx, buf, &out, buf, (int)body))
-    return srtp_err_status_algo_fail;
-  if (EVP_CipherFinal_ex(g->ctx, buf + out, &out) <= 0) return srtp_err_status_auth_fail;
+  if (CRYPTO_gcm128_finish(g->gcm, buf + body, (size_t)g->tag_size) != 0)
+    return srtp_err_status_auth_fail;
   *len = body;
   return srtp_err_status_ok;
 }
@@ -177,7 +231,7 @@ static const srtp_cipher_type_t gcm_128_type = {
     .decrypt = gcm_decrypt,
     .set_iv = gcm_set_iv,
     .get_tag = gcm_get_tag,
-    .description = "AES-128 GCM on OpenSSL EVP (sc_srtp_evp)",
+    .description = "AES-128 GCM on OpenSSL GCM128 and EVP AES (sc_srtp_evp)",
     .test_data = &kat,
     .id = SRTP_AES_GCM_128,
 };
@@ -281,10 +335,6 @@ static srtp_err_status_t icm_set_iv(void *state, uint8_t *iv, srtp_cipher_direct
   return srtp_err_status_ok;
 }
 
-static void xor_bytes(uint8_t *buf, const uint8_t *ks, size_t n) {
-  for (size_t i = 0; i < n; i++) buf[i] ^= ks[i];
-}
-
 /* Encrypts = decrypts, in place, continuing the keystream of earlier
  * calls since the last set_iv. */
 static srtp_err_status_t icm_encrypt(void *state, uint8_t *buf, unsigned int *len) {
@@ -293,7 +343,7 @@ static srtp_err_status_t icm_encrypt(void *state, uint8_t *buf, unsigned int *le
   size_t todo = *len, used = m->ks_left < todo ? m->ks_left : todo;
   unsigned block = (unsigned)m->counter[14] << 8 | m->counter[15];
   if ((todo - used + ICM_BLOCK - 1) / ICM_BLOCK > 0x10000u - block) return srtp_err_status_terminus;
-  xor_bytes(buf, m->ks + ICM_BLOCK - m->ks_left, used);
+  xor_stream(buf, buf, m->ks + ICM_BLOCK - m->ks_left, used);
   m->ks_left -= (unsigned)used;
   buf += used;
   todo -= used;
@@ -310,7 +360,7 @@ static srtp_err_status_t icm_encrypt(void *state, uint8_t *buf, unsigned int *le
         out != (int)(blocks * ICM_BLOCK))
       return srtp_err_status_cipher_fail;
     n = todo < blocks * ICM_BLOCK ? todo : blocks * ICM_BLOCK;
-    xor_bytes(buf, ks, n);
+    xor_stream(buf, buf, ks, n);
     if (n % ICM_BLOCK) { /* keep the rest of the last block for the next call */
       m->ks_left = (unsigned)(ICM_BLOCK - n % ICM_BLOCK);
       memcpy(m->ks + n % ICM_BLOCK, ks + n, m->ks_left);

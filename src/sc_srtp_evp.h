@@ -12,10 +12,12 @@
  * NSS with NSS_INIT_OPTIMIZESPACE): one protect costs several times more
  * with a thousand members connected than with one, and each cipher holds
  * about 8 KiB of NSS state (docs/BENCHMARKS.md, WebRTC members); its
- * AES-ICM and HMAC do the same. One EVP_CIPHER_CTX per cipher and three
- * SHA_CTX per HMAC, keyed once, allocate nothing per packet.
+ * AES-ICM and HMAC do the same. One AES-ECB EVP_CIPHER_CTX per cipher
+ * (plus OpenSSL's GCM128 state for GCM) and three SHA_CTX per HMAC, keyed
+ * once, allocate nothing per packet.
  *
- * Owns: the types (static) and, per libsrtp cipher, one EVP_CIPHER_CTX,
+ * Owns: the types (static) and, per libsrtp cipher, one EVP_CIPHER_CTX
+ * (and a GCM128_CONTEXT for GCM),
  * per HMAC its SHA-1 states (libsrtp allocates and frees them through the
  * types).
  * Threads: sc_srtp_evp_register once, before any session exists (sc_srtp's
