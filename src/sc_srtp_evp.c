@@ -467,18 +467,19 @@ static srtp_err_status_t hmac_update(void *state, const uint8_t *msg, int len) {
   return srtp_err_status_ok;
 }
 
-/* Absorbs msg, then writes the first tag_len bytes of the MAC. */
+/* Absorbs msg, then writes the first tag_len bytes of the MAC. The outer
+ * hash runs in work too (start copies the inner state back), so no keyed
+ * state is left on the stack. */
 static srtp_err_status_t hmac_compute(void *state, const uint8_t *msg, int len, int tag_len,
                                       uint8_t *tag) {
   hmac_t *h = state;
   uint8_t md[SHA_DIGEST_LENGTH];
-  SHA_CTX outer = h->outer;
   if (tag_len < 0 || tag_len > SHA_DIGEST_LENGTH || len < 0) return srtp_err_status_bad_param;
-  int ok = SHA1_Update(&h->work, msg, (size_t)len) && SHA1_Final(md, &h->work) &&
-           SHA1_Update(&outer, md, sizeof md) && SHA1_Final(md, &outer);
+  int ok = SHA1_Update(&h->work, msg, (size_t)len) && SHA1_Final(md, &h->work);
+  h->work = h->outer;
+  ok = ok && SHA1_Update(&h->work, md, sizeof md) && SHA1_Final(md, &h->work);
   memcpy(tag, md, (size_t)tag_len);
   OPENSSL_cleanse(md, sizeof md);
-  OPENSSL_cleanse(&outer, sizeof outer);
   return ok ? srtp_err_status_ok : srtp_err_status_auth_fail;
 }
 
