@@ -5,6 +5,10 @@
 #include <errno.h>
 #include <string.h>
 
+/* SHA1(): the peer ufrag's digest (sc_stun uses the same interface) */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+
 /* RFC 8839 §5.4: ice-char = ALPHA / DIGIT / "+" / "/"; 64 characters, so
  * six random bits pick one without bias. */
 static const char ice_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -28,8 +32,8 @@ int sc_ice_init(sc_ice_t *a) {
 
 int sc_ice_set_remote_ufrag(sc_ice_t *a, const char *ufrag, size_t len) {
   if (len == 0 || len > SC_ICE_REMOTE_UFRAG_MAX) return -EINVAL;
-  memcpy(a->remote_ufrag, ufrag, len);
-  a->remote_ufrag[len] = '\0';
+  SHA1((const unsigned char *)ufrag, len, a->remote_ufrag_sha1);
+  a->remote_ufrag_len = (uint16_t)len;
   return 0;
 }
 
@@ -48,10 +52,11 @@ static int find_pair(const sc_ice_t *a, const struct sockaddr_storage *from) {
 static int names_us(const sc_ice_t *a, const sc_stun_msg_t *m) {
   if (!m->username || m->our_ufrag_len != SC_ICE_UFRAG_LEN) return 0;
   if (memcmp(m->our_ufrag, a->ufrag, SC_ICE_UFRAG_LEN) != 0) return 0;
-  size_t rn = strlen(a->remote_ufrag);
-  if (rn == 0) return 1;
-  return m->peer_ufrag && m->peer_ufrag_len == rn &&
-         memcmp(m->peer_ufrag, a->remote_ufrag, rn) == 0;
+  if (a->remote_ufrag_len == 0) return 1;
+  uint8_t md[sizeof a->remote_ufrag_sha1];
+  if (!m->peer_ufrag || m->peer_ufrag_len != a->remote_ufrag_len) return 0;
+  SHA1((const unsigned char *)m->peer_ufrag, m->peer_ufrag_len, md);
+  return memcmp(md, a->remote_ufrag_sha1, sizeof md) == 0;
 }
 
 /* Charges one request to from's budget: 1 if within it. A source not yet

@@ -93,8 +93,11 @@ typedef struct {
   char pwd[SC_ICE_PWD_LEN + 1];
   sc_stun_key_t key;
   /* The peer's ufrag from its SDP, if known: then USERNAME must be
-   * "<ufrag>:<remote_ufrag>" exactly. Empty: any peer part is accepted. */
-  char remote_ufrag[SC_ICE_REMOTE_UFRAG_MAX + 1];
+   * "<ufrag>:<remote_ufrag>" exactly. Length 0: any peer part is
+   * accepted. Kept as length and SHA-1 (it may be 256 characters; the
+   * comparison is for routing, the password authenticates). */
+  uint16_t remote_ufrag_len;
+  uint8_t remote_ufrag_sha1[20];
   sc_ice_pair_t pairs[SC_ICE_MAX_PAIRS];
   int selected; /* index into pairs, or -1 */
   int ever_valid;

@@ -16,16 +16,18 @@
 
 _Static_assert(SC_SRTP_SPARE >= SRTP_MAX_TRAILER_LEN + 4, "SRTCP trailer room");
 
-/* One direction: the libsrtp session and the SSRCs it has streams for. */
+/* One direction: the libsrtp session and the SSRCs it has streams for
+ * (max_streams slots, in the allocation's tail). */
 typedef struct {
   srtp_t session;
   int n;
-  uint32_t ssrc[STREAMS_MAX];
+  uint32_t *ssrc;
 } direction_t;
 
 struct sc_srtp {
   direction_t in, out;
   int max_streams;
+  uint32_t slots[]; /* in.ssrc, then out.ssrc: sized to the budget */
 };
 
 int sc_srtp_profile_lengths(uint16_t profile, size_t *key_len, size_t *salt_len) {
@@ -101,9 +103,11 @@ int sc_srtp_new(sc_srtp_t **out, const sc_srtp_keys_t *keys, int max_streams) {
       keys->salt_len != salt_len || max_streams < 1 || max_streams > STREAMS_MAX)
     return -EINVAL;
   if (sc_srtp_global_init() < 0) return SC_SRTP_E_IO;
-  sc_srtp_t *s = calloc(1, sizeof *s);
+  sc_srtp_t *s = calloc(1, sizeof *s + 2 * (size_t)max_streams * sizeof s->slots[0]);
   if (!s) return -ENOMEM;
   s->max_streams = max_streams;
+  s->in.ssrc = s->slots;
+  s->out.ssrc = s->slots + max_streams;
   int rc = create_session(&s->in.session, keys->profile, keys->remote_key, keys->remote_salt,
                           key_len, salt_len, ssrc_any_inbound);
   if (rc == 0)
@@ -138,8 +142,8 @@ static int admit_ssrc(const sc_srtp_t *s, const direction_t *d, uint32_t ssrc) {
 }
 
 /* Called after libsrtp accepted a packet: it now has a stream for ssrc. */
-static void note_ssrc(direction_t *d, uint32_t ssrc) {
-  if (find_ssrc(d, ssrc) < 0 && d->n < STREAMS_MAX) d->ssrc[d->n++] = ssrc;
+static void note_ssrc(const sc_srtp_t *s, direction_t *d, uint32_t ssrc) {
+  if (find_ssrc(d, ssrc) < 0 && d->n < s->max_streams) d->ssrc[d->n++] = ssrc;
 }
 
 static int remove_ssrc(direction_t *d, uint32_t ssrc) {
@@ -198,7 +202,7 @@ static int protect(sc_srtp_t *s, uint8_t *pkt, size_t len, size_t cap, int rtcp)
   srtp_err_status_t st =
       rtcp ? srtp_protect_rtcp(s->out.session, pkt, &n) : srtp_protect(s->out.session, pkt, &n);
   if (st != srtp_err_status_ok) return map_error(st);
-  note_ssrc(&s->out, ssrc);
+  note_ssrc(s, &s->out, ssrc);
   return n;
 }
 
@@ -211,7 +215,7 @@ static int unprotect(sc_srtp_t *s, uint8_t *pkt, size_t len, int rtcp) {
   srtp_err_status_t st =
       rtcp ? srtp_unprotect_rtcp(s->in.session, pkt, &n) : srtp_unprotect(s->in.session, pkt, &n);
   if (st != srtp_err_status_ok) return map_error(st);
-  note_ssrc(&s->in, ssrc); /* libsrtp adds a stream only once a packet authenticates */
+  note_ssrc(s, &s->in, ssrc); /* libsrtp adds a stream only once a packet authenticates */
   return n;
 }
 

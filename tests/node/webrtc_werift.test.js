@@ -19,13 +19,19 @@
  *     every other member is told in op 5), not the browser's own SSRC;
  *   - browser to browser: a second web client whose Opus PT is 109 (as
  *     Firefox numbers it) gets >= 95 % of the first one's payloads
- *     byte-identical with PT 109 and the first one's Ready SSRC;
+ *     byte-identical with PT 109 and the first one's Ready SSRC; the
+ *     first one keys SRTP_AEAD_AES_128_GCM (werift's first choice), the
+ *     second offers SRTP_AES128_CM_SHA1_80 alone, so both profiles run
+ *     against werift's own SRTP;
  *   - the admin state's media.webrtc counters show the checks answered
  *     and both DTLS sessions keyed.
  * Env: SC_BUILD_DIR. Exit 0 = pass.
  */
 const path = require('node:path');
 const { RtpHeader, RtpPacket } = require('werift');
+
+const SRTP_CM_SHA1_80 = 1; // DTLS-SRTP profile ids (RFC 5764, RFC 7714)
+const SRTP_AEAD_GCM = 7;
 
 const { adminState } = require('./lib/admin_client');
 const { Checks, run, sleep } = require('./lib/checks');
@@ -73,9 +79,9 @@ function connected(pc, ms) {
 
 /* A web client with Opus PT pt that hears `remotes`: op 1, op 4, answer,
  * connected. Returns { g, web, ready, rx }. */
-async function joinWeb(srv, ca, info, pt, remotes) {
+async function joinWeb(srv, ca, info, pt, remotes, srtpProfiles) {
   const { g, ready } = await webGateway(srv, ca, info);
-  const web = new DiscordWebClient({ video: false, opusPt: pt });
+  const web = new DiscordWebClient({ video: false, opusPt: pt, srtpProfiles });
   const rx = [];
   web.pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => rx.push(rtp)));
   g.send(1, await web.selectProtocol());
@@ -124,8 +130,10 @@ async function body() {
     const webSsrc = web.audio.sender.ssrc;
     g.send(5, { speaking: 1, delay: 5, ssrc: webSsrc });
     second = await joinWeb(srv, ca, web2Info, WEB2_OPUS_PT,
-      [{ user_id: webInfo.user_id, ssrc: ready.ssrc, kind: 'audio' }]);
+      [{ user_id: webInfo.user_id, ssrc: ready.ssrc, kind: 'audio' }], [SRTP_CM_SHA1_80]);
     checks.ok(second.web.pc.connectionState === 'connected', `second web client (Opus PT ${WEB2_OPUS_PT}) connected`);
+    checks.ok(web.srtpProfile() === SRTP_AEAD_GCM && second.web.srtpProfile() === SRTP_CM_SHA1_80,
+      `SRTP profiles: first ${web.srtpProfile()} (GCM, 7), second ${second.web.srtpProfile()} (CM, 1)`);
     await sleep(200);
 
     const sentUdp = [];

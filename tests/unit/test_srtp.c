@@ -161,12 +161,57 @@ static void test_round_trip_gcm(void) {
   round_trips("SRTP_AEAD_AES_128_GCM", SC_SRTP_AEAD_AES_128_GCM, 16);
 }
 
-/* The GCM profile runs on OpenSSL EVP (sc_srtp_evp), which libsrtp took
- * only after its known-answer tests passed; the round trips above and
- * tests/node/webrtc_dtls_chromium.test.js (Chromium both ways) exercise it. */
+/* Both profiles run on OpenSSL (sc_srtp_evp), which libsrtp took only
+ * after its known-answer tests passed; the round trips below and the
+ * Chromium and werift tests (tests/node) exercise them against other
+ * implementations. */
 static void test_gcm_on_evp(void) {
-  ASSERT_EQ(sc_srtp_evp_active(), 1);
-  ASSERT_EQ(sc_srtp_evp_register(), 0); /* again: the same type, accepted again */
+  ASSERT_EQ(sc_srtp_evp_active(), SC_SRTP_EVP_GCM | SC_SRTP_EVP_ICM | SC_SRTP_EVP_HMAC);
+  ASSERT_EQ(sc_srtp_evp_register(), 0); /* again: the same types, accepted again */
+}
+
+/* The CM profile on OpenSSL (AES-ICM for the key derivation and the
+ * payload, HMAC-SHA1 for the tag) against libsrtp's reference packets
+ * (test/srtp_driver.c, srtp_validate: SSRC 0xcafebabe, seq 0x1234), made
+ * by another implementation: the process's libsrtp now runs ours. */
+static void test_cm_on_evp(void) {
+  static const uint8_t key[16] = {0xe1, 0xf9, 0x7a, 0x0d, 0x3e, 0x01, 0x8b, 0xe0,
+                                  0xd6, 0x4f, 0xa3, 0x2c, 0x06, 0xde, 0x41, 0x39};
+  static const uint8_t salt[14] = {0x0e, 0xc6, 0x75, 0xad, 0x49, 0x8a, 0xfe,
+                                   0xeb, 0xb6, 0x96, 0x0b, 0x3a, 0xab, 0xe6};
+  static const uint8_t rtp_clear[28] = {0x80, 0x0f, 0x12, 0x34, 0xde, 0xca, 0xfb, 0xad, 0xca, 0xfe,
+                                        0xba, 0xbe, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
+                                        0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab};
+  static const uint8_t rtp_wire[38] = {0x80, 0x0f, 0x12, 0x34, 0xde, 0xca, 0xfb, 0xad, 0xca, 0xfe,
+                                       0xba, 0xbe, 0x4e, 0x55, 0xdc, 0x4c, 0xe7, 0x99, 0x78, 0xd8,
+                                       0x8c, 0xa4, 0xd2, 0x15, 0x94, 0x9d, 0x24, 0x02, 0xb7, 0x8d,
+                                       0x6a, 0xcc, 0x99, 0xea, 0x17, 0x9b, 0x8d, 0xbb};
+  static const uint8_t rtcp_clear[24] = {0x81, 0xc8, 0x00, 0x0b, 0xca, 0xfe, 0xba, 0xbe,
+                                         0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
+                                         0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab};
+  static const uint8_t rtcp_wire[38] = {0x81, 0xc8, 0x00, 0x0b, 0xca, 0xfe, 0xba, 0xbe, 0x71, 0x28,
+                                        0x03, 0x5b, 0xe4, 0x87, 0xb9, 0xbd, 0xbe, 0xf8, 0x90, 0x41,
+                                        0xf9, 0x77, 0xa5, 0xa8, 0x80, 0x00, 0x00, 0x01, 0x99, 0x3e,
+                                        0x08, 0xcd, 0x54, 0xd6, 0xc1, 0x23, 0x07, 0x98};
+  sc_srtp_keys_t k = {.profile = SC_SRTP_AES128_CM_SHA1_80, .key_len = 16, .salt_len = 14};
+  memcpy(k.local_key, key, 16);
+  memcpy(k.remote_key, key, 16);
+  memcpy(k.local_salt, salt, 14);
+  memcpy(k.remote_salt, salt, 14);
+  sc_srtp_t *s;
+  uint8_t buf[BUF];
+  ASSERT_EQ(sc_srtp_new(&s, &k, 4), 0);
+  memcpy(buf, rtp_clear, sizeof rtp_clear);
+  ASSERT_EQ(sc_srtp_protect_rtp(s, buf, sizeof rtp_clear, sizeof buf), 38);
+  ASSERT_MEMEQ(buf, rtp_wire, 38);
+  ASSERT_EQ(sc_srtp_unprotect_rtp(s, buf, 38), 28);
+  ASSERT_MEMEQ(buf, rtp_clear, 28);
+  memcpy(buf, rtcp_clear, sizeof rtcp_clear);
+  ASSERT_EQ(sc_srtp_protect_rtcp(s, buf, sizeof rtcp_clear, sizeof buf), 38);
+  ASSERT_MEMEQ(buf, rtcp_wire, 38);
+  ASSERT_EQ(sc_srtp_unprotect_rtcp(s, buf, 38), 24);
+  ASSERT_MEMEQ(buf, rtcp_clear, 24);
+  sc_srtp_free(s);
 }
 
 static void test_round_trip_cm(void) {
@@ -310,6 +355,7 @@ int main(int argc, char **argv) {
   ASSERT_EQ(sc_srtp_global_init(), 0); /* idempotent */
   ASSERT_EQ(sc_dtls_ctx_new(&ctx, NULL, 0, err, sizeof err), 0);
   RUN_TEST(test_gcm_on_evp);
+  RUN_TEST(test_cm_on_evp);
   RUN_TEST(test_round_trip_gcm);
   RUN_TEST(test_round_trip_cm);
   RUN_TEST(test_tampered);

@@ -15,6 +15,7 @@
  *   c.pc.signalingState === 'stable'
  *   await c.renegotiate([...remotes, { user_id: 'B', ssrc: S2, kind: 'audio' }]);
  *   c.audio.sender.sendRtp(...), c.audio.receiver.track.onReceiveRtp
+ *   c.srtpProfile()                          // the negotiated profile id
  *   await c.close();
  */
 const {
@@ -27,7 +28,10 @@ const OPUS_PT = 111;
 const GATHER_TIMEOUT_MS = 5000;
 
 class DiscordWebClient {
-  constructor({ video = true, opusPt = OPUS_PT, hosts } = {}) {
+  /* srtpProfiles: DTLS-SRTP profile ids to offer instead of werift's
+   * (GCM, then CM), e.g. [1] for SRTP_AES128_CM_HMAC_SHA1_80 alone. */
+  constructor({ video = true, opusPt = OPUS_PT, hosts, srtpProfiles } = {}) {
+    this.srtpProfiles = srtpProfiles;
     this.pc = new RTCPeerConnection({
       codecs: {
         audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: opusPt,
@@ -44,6 +48,11 @@ class DiscordWebClient {
     this.audio = this.pc.addTransceiver('audio', { direction: 'sendrecv' });
     this.video = video ? this.pc.addTransceiver('video', { direction: 'sendrecv' }) : null;
     this.offer = null;
+  }
+
+  srtpProfile() {
+    const t = this.pc.getTransceivers().find((x) => x.dtlsTransport);
+    return t && t.dtlsTransport.dtls && t.dtlsTransport.dtls.srtp ? t.dtlsTransport.dtls.srtp.srtpProfile : undefined;
   }
 
   async gathered() {
@@ -88,6 +97,9 @@ class DiscordWebClient {
     const answer = DiscordSdp.synthesizeAnswer(this.offer, this.partial, remotes,
       { sessionId: this.sessionId, version: this.answerVersion++ });
     answer.sdp = edit(answer.sdp);
+    if (this.srtpProfiles) { // read when the DTLS handshake starts, on the remote answer
+      for (const t of this.pc.getTransceivers()) if (t.dtlsTransport) t.dtlsTransport.srtpProfiles = this.srtpProfiles;
+    }
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
     return answer;
   }
