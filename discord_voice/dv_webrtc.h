@@ -8,7 +8,9 @@
  *    `data`) parsed by the core's sc_sdp (size, bytes, lines, ICE
  *    credentials required), and `codecs`: the Opus payload_type (96..127)
  *    this connection uses both ways, cross-checked with the fragment's
- *    rtpmap of that PT when it has one;
+ *    rtpmap of that PT when it has one; its VP8 and H264 entries (and
+ *    their RTX) are the member's video PTs (sc_rtc_video), an entry that
+ *    is out of range or contradicts the fragment is left out;
  *  - dv_webrtc_select, where the core's WebRTC transport (src/sc_rtc)
  *    plugs in: the member's ICE/DTLS/SRTP state is posted to the media
  *    plane as its cipher, then op 4 goes out (-ENOTSUP, answered 4012,
@@ -27,6 +29,7 @@
 #include <stddef.h>
 
 #include "dv_session.h"
+#include "sc_rtc_video.h"
 #include "sc_sdp.h"
 
 /* The transport kind of WebRTC members (sc_registry_set_transport). */
@@ -37,9 +40,10 @@
 
 /* What op 1 offered. */
 typedef struct {
-  sc_sdp_fragment_t sdp; /* ufrag, pwd, optional fingerprint, extmaps, rtpmaps */
-  int opus_pt;           /* Opus PT on this connection, both ways */
-  int audio_level_id;    /* extmap id of ssrc-audio-level; 0: not offered */
+  sc_sdp_fragment_t sdp;              /* ufrag, pwd, optional fingerprint, extmaps, rtpmaps */
+  int opus_pt;                        /* Opus PT on this connection, both ways */
+  int audio_level_id;                 /* extmap id of ssrc-audio-level; 0: not offered */
+  uint8_t video_pt[SC_RTC_VIDEO_PTS]; /* codecs' VP8/H264 (and RTX) PTs; 0: not offered */
 } dv_webrtc_offer_t;
 
 /* Reads op 1's d (protocol "webrtc"). Returns 0, or -1 with a reason for
