@@ -30,6 +30,7 @@ void sc_mpath_release_cipher(member_t *m) {
   m->cipher = NULL;
   m->cipher_hot = NULL;
   m->cipher_hot_lines = 0;
+  m->heard = 0; /* the next cipher's first packet asks for key frames again */
 }
 
 /* A new client for the member: it must prove its address and key anew. */
@@ -175,6 +176,18 @@ static void pass_keyframe_requests(sc_mpath_t *p, const member_t *from, const sc
   }
 }
 
+/* A member's first authentic packet: its keys work, so it can decode
+ * what it is sent from now on. Every WebRTC video sender in the room is
+ * asked for a key frame of its video SSRCs (its aliases) rather than
+ * waiting for the new receiver to ask (webrtc.md 3). Once per member and
+ * cipher; each sender's rate limit still holds. */
+static void ask_keyframes_for(const member_t *m) {
+  for (member_t *o = m->room->members; o; o = o->room_next) {
+    if (o == m || o->ops != &sc_rtc_cipher_ops || !o->cipher) continue;
+    for (int i = 1; i < o->n_entries; i++) sc_rtc_request_keyframe(o->cipher, o->entries[i].ssrc);
+  }
+}
+
 /* RTCP is never forwarded; its reports become the member's statistics.
  * The parser wants the packet whole: clear header, then the decrypted rest. */
 static void account_rtcp(sc_mpath_t *p, member_t *m, const uint8_t *hdr,
@@ -263,6 +276,10 @@ static int member_rtp(sc_mpath_t *p, member_t *m, uint32_t ssrc, const uint8_t *
     return 0;
   }
   MSET(m, rx_last_ms, p->batch_ms); /* authentic: the member is alive */
+  if (!m->heard) {
+    m->heard = 1;
+    ask_keyframes_for(m);
+  }
   if (pkt.is_rtcp) {
     COUNT(p, rx_rtcp);
     MCOUNT(m, rx_rtcp, 1);
