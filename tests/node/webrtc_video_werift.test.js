@@ -19,7 +19,9 @@
  *     SSRC through its SRTCP: A receives a PLI about its video SSRC from
  *     the server in its SRTCP, fewer than B sent (the rest folded:
  *     webrtc.video.pli_limited); a PLI naming D's audio SSRC (not a
- *     video) is counted as unknown and goes nowhere.
+ *     video) is counted as unknown and goes nowhere; one naming D's
+ *     announced video SSRC is counted as not passed (the server sends no
+ *     RTCP on Discord's UDP path).
  * Env: SC_BUILD_DIR. Exit 0 = pass.
  */
 const fs = require('node:fs');
@@ -39,6 +41,7 @@ const N = 40; /* video packets */
 const A_VIDEO = 0x5EED0001;
 const A_RTX = 0x5EED0002;
 const STRAY = 0x5EED0099; /* never announced */
+const D_VIDEO = 0x5EED0201; /* the Discord UDP member's (announced, never sent) */
 const B_VP8_PT = 100;
 const CORE_VP8_PT = 103;
 const PLI_BURST = 10;
@@ -126,6 +129,7 @@ async function body() {
     checks.ok([a, b, c].every((m) => m.web.pc.connectionState === 'connected'), 'the three werift clients are connected');
     a.g.send(12, { audio_ssrc: 0, video_ssrc: A_VIDEO, rtx_ssrc: A_RTX,
                    streams: [{ type: 'video', rid: '100', ssrc: A_VIDEO, rtx_ssrc: A_RTX, active: true, quality: 100 }] });
+    d.vc.send(12, { audio_ssrc: d.ssrc, video_ssrc: D_VIDEO, rtx_ssrc: 0, streams: [] });
     const op12 = await b.g.take(12, { pred: (f) => f.d && f.d.user_id === aInfo.user_id && f.d.video_ssrc });
     checks.ok(op12.d.video_ssrc === A_VIDEO, `B is told A's video SSRC ${op12.d.video_ssrc}`);
     const before = await adminState(srv.adminUrl, token);
@@ -164,6 +168,7 @@ async function body() {
     for (let i = 0; i < PLI_BURST; i++) await b.dtls.sendRtcp([pli(1, A_VIDEO)]);
     await b.dtls.sendRtcp([fir(1, A_VIDEO)]);
     await b.dtls.sendRtcp([pli(1, d.ssrc)]);
+    await b.dtls.sendRtcp([pli(1, D_VIDEO)]);
     const plisAtA = () => a.rtcp.filter((p) => p.type === 206 && p.feedback && p.feedback.mediaSsrc === A_VIDEO);
     await waitFor(() => plisAtA().length > 0, 3000);
     let after = null;
@@ -173,7 +178,8 @@ async function body() {
     const asked = () => after.pli_sent + after.pli_limited - m0.pli_sent - m0.pli_limited;
     await waitFor(async () => {
       after = videoOf(await adminState(srv.adminUrl, token));
-      return asked() >= PLI_BURST + 1 && after.pli_unknown_ssrc > m0.pli_unknown_ssrc;
+      return asked() >= PLI_BURST + 1 && after.pli_unknown_ssrc > m0.pli_unknown_ssrc &&
+        after.pli_not_passed > m0.pli_not_passed;
     }, 3000);
     checks.ok(plisAtA().length >= 1 && plisAtA().length < PLI_BURST + 1,
       `A got ${plisAtA().length} PLI(s) about its video from the server for B's ${PLI_BURST + 1} requests`);
@@ -181,8 +187,10 @@ async function body() {
       asked() >= PLI_BURST + 1,
     `server: pli_sent ${m0.pli_sent} -> ${after.pli_sent}, pli_limited ${m0.pli_limited} -> ${after.pli_limited} ` +
       `(B asked ${PLI_BURST + 1} times)`);
-    checks.ok(after.pli_unknown_ssrc - videoOf(mid).pli_unknown_ssrc === 1 && !d.stats.other,
+    checks.ok(after.pli_unknown_ssrc - videoOf(mid).pli_unknown_ssrc === 1,
       `a PLI naming the Discord UDP member's audio SSRC is unknown: ${after.pli_unknown_ssrc}`);
+    checks.ok(after.pli_not_passed - videoOf(mid).pli_not_passed === 1,
+      `a PLI naming the Discord UDP member's video SSRC is counted as not passed: ${after.pli_not_passed}`);
   } finally {
     for (const m of members) {
       if (m.g) { m.g.stopHeartbeat(); m.g.kill(); }
