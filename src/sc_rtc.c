@@ -24,9 +24,9 @@
 /* SSRCs per direction: audio and room to renegotiate; outbound also our
  * RTCP sender SSRC (SC_RTCP_SERVER_SSRC, when a report has no SR first). */
 #define RTC_SRTP_STREAMS 5
-/* A down transport that carries every source (Vortex's receive transport)
- * sends one SSRC per speaker in the room, and our RTCP sender SSRC:
- * sc_srtp's largest budget. */
+/* A transport that carries every source (Vortex's receive transport,
+ * Discord's webrtc mode) sends one SSRC per speaker and per video stream
+ * in the room, and our RTCP sender SSRC: sc_srtp's largest budget. */
 #define RTC_SRTP_STREAMS_ALL 64
 #define RTC_REBIND_QUIET_MS 500 /* see check_ssrc */
 #define RTC_LEVEL_EXT_LEN 8     /* 0xBEDE preamble + one one-byte element, padded */
@@ -347,6 +347,10 @@ static void emit_dtls(sc_rtc_table_t *t, const sc_dtls_out_t *o,
   for (int i = 0; i < o->n; i++) t->emit(t->emit_ctx, o->buf + o->off[i], o->len[i], to);
 }
 
+static int carries_all(const sc_rtc_t *r) {
+  return r->direction == SC_RTC_SENDRECV || (r->direction == SC_RTC_SEND_ONLY && !r->only_source);
+}
+
 /* The handshake reached an end: keys into SRTP, or the session goes so
  * that a new ClientHello may start over. */
 static void after_dtls(sc_rtc_table_t *t, sc_rtc_t *r, sc_dtls_state_t st) {
@@ -358,9 +362,7 @@ static void after_dtls(sc_rtc_table_t *t, sc_rtc_t *r, sc_dtls_state_t st) {
   if (st == SC_DTLS_CONNECTED && !r->srtp) {
     sc_srtp_keys_t keys;
     if (sc_dtls_srtp_keys(r->dtls, &keys) == 0 &&
-        sc_srtp_new(&r->srtp, &keys,
-                    r->direction == SC_RTC_SEND_ONLY && !r->only_source ? RTC_SRTP_STREAMS_ALL
-                                                                        : RTC_SRTP_STREAMS) == 0)
+        sc_srtp_new(&r->srtp, &keys, carries_all(r) ? RTC_SRTP_STREAMS_ALL : RTC_SRTP_STREAMS) == 0)
       t->stats.dtls_connected++;
     else
       st = SC_DTLS_FAILED;

@@ -42,6 +42,7 @@ const N = 40; /* video packets */
 const A_VIDEO = 0x5EED0001;
 const A_RTX = 0x5EED0002;
 const STRAY = 0x5EED0099; /* never announced */
+const A_LAYERS = [0x5EED0011, 0x5EED0012, 0x5EED0013]; /* more streams (simulcast layers) */
 const D_VIDEO = 0x5EED0201; /* the Discord UDP member's (announced, never sent) */
 const B_VP8_PT = 100;
 const CORE_VP8_PT = 103;
@@ -129,7 +130,8 @@ async function body() {
     members.push(a, b, c);
     checks.ok([a, b, c].every((m) => m.web.pc.connectionState === 'connected'), 'the three werift clients are connected');
     a.g.send(12, { audio_ssrc: 0, video_ssrc: A_VIDEO, rtx_ssrc: A_RTX,
-                   streams: [{ type: 'video', rid: '100', ssrc: A_VIDEO, rtx_ssrc: A_RTX, active: true, quality: 100 }] });
+                   streams: [{ type: 'video', rid: '100', ssrc: A_VIDEO, rtx_ssrc: A_RTX, active: true, quality: 100 },
+                     ...A_LAYERS.map((ssrc, i) => ({ type: 'video', rid: String(50 - 10 * i), ssrc, active: true }))] });
     d.vc.send(12, { audio_ssrc: d.ssrc, video_ssrc: D_VIDEO, rtx_ssrc: 0, streams: [] });
     const op12 = await b.g.take(12, { pred: (f) => f.d && f.d.user_id === aInfo.user_id && f.d.video_ssrc });
     checks.ok(op12.d.video_ssrc === A_VIDEO, `B is told A's video SSRC ${op12.d.video_ssrc}`);
@@ -168,12 +170,22 @@ async function body() {
       dSent.push(payload);
       await sleep(5);
     }
+    /* A's other streams: B's transport then carries more SSRCs (A's four,
+     * D's, our RTCP one) than a single-stream budget would allow. */
+    for (const [i, ssrc] of A_LAYERS.entries()) {
+      await a.dtls.sendRtp(Buffer.from(`layer-${i}`), new RtpHeader({ payloadType: aPt, sequenceNumber: 7,
+        timestamp: 0, ssrc }));
+    }
     const bFromD = () => b.rtp.filter((p) => p.header.ssrc === D_VIDEO);
     await waitFor(() => bFromD().length >= dSent.length, 3000);
     checks.ok(bFromD().length === dSent.length &&
       bFromD().every((p, i) => p.header.payloadType === B_VP8_PT && p.payload.equals(dSent[i])),
     `B got ${bFromD().length}/${dSent.length} of the Discord UDP member's VP8 (PT 103) with its PT ${B_VP8_PT}`);
     checks.ok(!c.rtp.some((p) => p.header.ssrc === D_VIDEO), 'C (no VP8) got none of it');
+    await waitFor(() => A_LAYERS.every((ssrc) => b.rtp.some((p) => p.header.ssrc === ssrc)), 2000);
+    checks.ok(A_LAYERS.every((ssrc) => b.rtp.some((p) => p.header.ssrc === ssrc)),
+      `B got A's other streams too (${A_LAYERS.filter((x) => b.rtp.some((p) => p.header.ssrc === x)).length}` +
+      `/${A_LAYERS.length}): its transport carries every source's SSRC`);
     const mid = await adminState(srv.adminUrl, token);
     checks.ok(videoOf(mid).received - videoOf(before).received >= N + 5 &&
       videoOf(mid).foreign_ssrc - videoOf(before).foreign_ssrc === 5,
