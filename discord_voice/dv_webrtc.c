@@ -162,6 +162,9 @@ static sc_rtc_t *new_transport(sc_app_t *app, dv_session_t *s, const dv_webrtc_o
   return r;
 }
 
+static int send_answer(dv_session_t *s, const sc_sdp_answer_t *a, int dave_version,
+                       const char *video_codec);
+
 /* The WebRTC transport: the member's ICE/DTLS/SRTP state goes to the media
  * plane as its cipher (posted before op 4 goes out, so it is in force
  * before the browser's first check), then op 4 with our credentials. */
@@ -183,19 +186,26 @@ int dv_webrtc_select(dv_session_t *s, const dv_webrtc_offer_t *offer, int dave_v
       .pwd = pwd,
   };
   sc_dtls_ctx_fingerprint_bytes(app->dtls, a.fingerprint);
-  int rc = dv_webrtc_send_answer(s, &a, dave_version);
+  /* Discord's own choice is H264; a client that offered VP8 alone gets VP8. */
+  const char *video = !offer->video_pt[SC_RTC_H264] && offer->video_pt[SC_RTC_VP8] ? "VP8" : "H264";
+  int rc = send_answer(s, &a, dave_version, video);
   sodium_memzero(pwd, sizeof pwd);
   return rc;
 }
 
 int dv_webrtc_send_answer(dv_session_t *s, const sc_sdp_answer_t *a, int dave_version) {
+  return send_answer(s, a, dave_version, "H264");
+}
+
+static int send_answer(dv_session_t *s, const sc_sdp_answer_t *a, int dave_version,
+                       const char *video_codec) {
   char sdp[SC_SDP_ANSWER_MAX];
   if (sc_sdp_write_discord_answer(a, sdp, sizeof sdp) < 0) return -EINVAL;
   char media_session[33];
   sc_token_random_hex(media_session, sizeof media_session, 16);
   dv_session_send(s, DV_OP_SESSION_DESCRIPTION,
                   json_pack("{s:s, s:s, s:s, s:s, s:i}", "audio_codec", "opus", "video_codec",
-                            "H264", "media_session_id", media_session, "sdp", sdp,
+                            video_codec, "media_session_id", media_session, "sdp", sdp,
                             "dave_protocol_version", dave_version));
   return 0;
 }

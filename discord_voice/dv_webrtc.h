@@ -16,7 +16,9 @@
  *    plane as its cipher, then op 4 goes out (-ENOTSUP, answered 4012,
  *    only without a DTLS context or media plane);
  *  - dv_webrtc_send_answer, op 4 with Discord's eight-line sdp, for the
- *    transport to call once it holds its ICE credentials.
+ *    transport to call once it holds its ICE credentials (video_codec
+ *    "H264"; dv_webrtc_select says "VP8" to a client whose codecs
+ *    offered VP8 and no H264).
  *
  * Threads: control (lws) thread only.
  * Memory: nothing allocated here beyond one op 4 message; an offer is a

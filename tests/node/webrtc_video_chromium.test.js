@@ -80,6 +80,7 @@ async function connect(page, g, opts, remotesFor) {
   const { id, d } = await page.evaluate((o) => startClient(o), opts);
   g.send(1, d);
   const op4 = await g.take(4);
+  checks.ok(op4.d.video_codec === 'VP8', `op 4 names the codec its codecs offered: video_codec ${op4.d.video_codec}`);
   const remotes = remotesFor ? await remotesFor() : [];
   const applied = await page.evaluate((i, sdp, r) => applyAnswer(i, sdp, r), id, op4.d.sdp, remotes);
   checks.ok(applied.ok, `answer accepted ${applied.error || ''} (remotes ${JSON.stringify(remotes)})`);
