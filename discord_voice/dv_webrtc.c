@@ -87,6 +87,36 @@ static int pick_opus_pt(json_t *d, const sc_sdp_fragment_t *f, int *out, char *w
   return 0;
 }
 
+/* A video codec's payload_type and rtx_payload_type in `codecs` (VP8,
+ * H264) into out[i] and out[i + 1]; an entry out of range, or whose PT
+ * the fragment maps to another codec, is left out (0): the member then
+ * neither sends nor gets that codec, and its audio is unaffected. */
+static void codecs_video_pts(json_t *d, const sc_sdp_fragment_t *f, uint8_t *out) {
+  static const struct {
+    const char *name;
+    int index;
+  } known[] = {{"VP8", SC_RTC_VP8}, {"H264", SC_RTC_H264}};
+  json_t *codecs = json_object_get(d, "codecs");
+  size_t i;
+  json_t *c;
+  if (!json_is_array(codecs)) return;
+  json_array_foreach(codecs, i, c) {
+    const char *name = json_string_value(json_object_get(c, "name"));
+    for (size_t k = 0; name && k < sizeof known / sizeof *known; k++) {
+      if (strcasecmp(name, known[k].name) != 0) continue;
+      json_t *pt = json_object_get(c, "payload_type"),
+             *rtx = json_object_get(c, "rtx_payload_type");
+      json_int_t v = json_is_integer(pt) ? json_integer_value(pt) : 0;
+      const sc_sdp_rtpmap_t *m = sc_sdp_find_rtpmap(f, (int)v);
+      if (v < DV_WEBRTC_PT_MIN || v > DV_WEBRTC_PT_MAX || (m && strcasecmp(m->codec, name) != 0))
+        continue;
+      out[known[k].index] = (uint8_t)v;
+      v = json_is_integer(rtx) ? json_integer_value(rtx) : 0;
+      if (v >= DV_WEBRTC_PT_MIN && v <= DV_WEBRTC_PT_MAX) out[known[k].index + 1] = (uint8_t)v;
+    }
+  }
+}
+
 int dv_webrtc_read_offer(json_t *d, dv_webrtc_offer_t *out, char *why, size_t why_len) {
   memset(out, 0, sizeof *out);
   json_t *text = fragment_field(d);
@@ -104,6 +134,7 @@ int dv_webrtc_read_offer(json_t *d, dv_webrtc_offer_t *out, char *why, size_t wh
   }
   if (pick_opus_pt(d, &out->sdp, &out->opus_pt, why, why_len) < 0) return -1;
   out->audio_level_id = sc_sdp_audio_level_id(&out->sdp);
+  codecs_video_pts(d, &out->sdp, out->video_pt);
   return 0;
 }
 
@@ -117,6 +148,7 @@ static sc_rtc_t *new_transport(sc_app_t *app, dv_session_t *s, const dv_webrtc_o
   memcpy(p.fingerprint, offer->sdp.fingerprint, sizeof p.fingerprint);
   p.opus_pt = (uint8_t)offer->opus_pt;
   p.audio_level_id = (uint8_t)(offer->audio_level_id <= 14 ? offer->audio_level_id : 0);
+  memcpy(p.video_pt, offer->video_pt, sizeof p.video_pt);
   p.dtls = app->dtls;
   /* DAVE frames only while the member's client is in the E2EE group,
    * exactly as for a Discord UDP member (dv_crypto's gate). */
@@ -129,6 +161,9 @@ static sc_rtc_t *new_transport(sc_app_t *app, dv_session_t *s, const dv_webrtc_o
   if (!r) dv_e2ee_gate_put(s->gate);
   return r;
 }
+
+static int send_answer(dv_session_t *s, const sc_sdp_answer_t *a, int dave_version,
+                       const char *video_codec);
 
 /* The WebRTC transport: the member's ICE/DTLS/SRTP state goes to the media
  * plane as its cipher (posted before op 4 goes out, so it is in force
@@ -151,19 +186,26 @@ int dv_webrtc_select(dv_session_t *s, const dv_webrtc_offer_t *offer, int dave_v
       .pwd = pwd,
   };
   sc_dtls_ctx_fingerprint_bytes(app->dtls, a.fingerprint);
-  int rc = dv_webrtc_send_answer(s, &a, dave_version);
+  /* Discord's own choice is H264; a client that offered VP8 alone gets VP8. */
+  const char *video = !offer->video_pt[SC_RTC_H264] && offer->video_pt[SC_RTC_VP8] ? "VP8" : "H264";
+  int rc = send_answer(s, &a, dave_version, video);
   sodium_memzero(pwd, sizeof pwd);
   return rc;
 }
 
 int dv_webrtc_send_answer(dv_session_t *s, const sc_sdp_answer_t *a, int dave_version) {
+  return send_answer(s, a, dave_version, "H264");
+}
+
+static int send_answer(dv_session_t *s, const sc_sdp_answer_t *a, int dave_version,
+                       const char *video_codec) {
   char sdp[SC_SDP_ANSWER_MAX];
   if (sc_sdp_write_discord_answer(a, sdp, sizeof sdp) < 0) return -EINVAL;
   char media_session[33];
   sc_token_random_hex(media_session, sizeof media_session, 16);
   dv_session_send(s, DV_OP_SESSION_DESCRIPTION,
                   json_pack("{s:s, s:s, s:s, s:s, s:i}", "audio_codec", "opus", "video_codec",
-                            "H264", "media_session_id", media_session, "sdp", sdp,
+                            video_codec, "media_session_id", media_session, "sdp", sdp,
                             "dave_protocol_version", dave_version));
   return 0;
 }

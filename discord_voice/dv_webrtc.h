@@ -8,13 +8,17 @@
  *    `data`) parsed by the core's sc_sdp (size, bytes, lines, ICE
  *    credentials required), and `codecs`: the Opus payload_type (96..127)
  *    this connection uses both ways, cross-checked with the fragment's
- *    rtpmap of that PT when it has one;
+ *    rtpmap of that PT when it has one; its VP8 and H264 entries (and
+ *    their RTX) are the member's video PTs (sc_rtc_video), an entry that
+ *    is out of range or contradicts the fragment is left out;
  *  - dv_webrtc_select, where the core's WebRTC transport (src/sc_rtc)
  *    plugs in: the member's ICE/DTLS/SRTP state is posted to the media
  *    plane as its cipher, then op 4 goes out (-ENOTSUP, answered 4012,
  *    only without a DTLS context or media plane);
  *  - dv_webrtc_send_answer, op 4 with Discord's eight-line sdp, for the
- *    transport to call once it holds its ICE credentials.
+ *    transport to call once it holds its ICE credentials (video_codec
+ *    "H264"; dv_webrtc_select says "VP8" to a client whose codecs
+ *    offered VP8 and no H264).
  *
  * Threads: control (lws) thread only.
  * Memory: nothing allocated here beyond one op 4 message; an offer is a
@@ -27,6 +31,7 @@
 #include <stddef.h>
 
 #include "dv_session.h"
+#include "sc_rtc_video.h"
 #include "sc_sdp.h"
 
 /* The transport kind of WebRTC members (sc_registry_set_transport). */
@@ -37,9 +42,10 @@
 
 /* What op 1 offered. */
 typedef struct {
-  sc_sdp_fragment_t sdp; /* ufrag, pwd, optional fingerprint, extmaps, rtpmaps */
-  int opus_pt;           /* Opus PT on this connection, both ways */
-  int audio_level_id;    /* extmap id of ssrc-audio-level; 0: not offered */
+  sc_sdp_fragment_t sdp;              /* ufrag, pwd, optional fingerprint, extmaps, rtpmaps */
+  int opus_pt;                        /* Opus PT on this connection, both ways */
+  int audio_level_id;                 /* extmap id of ssrc-audio-level; 0: not offered */
+  uint8_t video_pt[SC_RTC_VIDEO_PTS]; /* codecs' VP8/H264 (and RTX) PTs; 0: not offered */
 } dv_webrtc_offer_t;
 
 /* Reads op 1's d (protocol "webrtc"). Returns 0, or -1 with a reason for

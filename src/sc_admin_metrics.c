@@ -140,6 +140,20 @@ static void render_webrtc(sc_metrics_t *m, const sc_rtc_stats_t *w) {
        w->rtcp_received},
       {P "webrtc_rtcp_malformed_total", "Authentic RTCP that did not parse", w->rtcp_malformed},
       {P "webrtc_rtcp_bye_total", "RTCP BYE packets from WebRTC members", w->rtcp_bye},
+      {P "webrtc_video_received_total", "Authentic video RTP from WebRTC members",
+       w->video_received},
+      {P "webrtc_video_foreign_ssrc_total",
+       "Video under an SSRC its WebRTC member never announced (dropped)", w->video_foreign_ssrc},
+      {P "webrtc_pli_sent_total", "PLIs passed to WebRTC video senders (SRTCP)", w->pli_sent},
+      {P "webrtc_pli_limited_total", "Key-frame requests folded into a PLI sent recently",
+       w->pli_limited},
+      {P "webrtc_pli_unsent_total", "Key-frame requests whose WebRTC sender was not ready",
+       w->pli_unsent},
+      {P "webrtc_pli_not_passed_total",
+       "Key-frame requests about a Discord UDP sender's video (not passed)", w->pli_not_passed},
+      {P "webrtc_pli_unknown_ssrc_total",
+       "Key-frame requests naming no video SSRC of another member of the room",
+       w->pli_unknown_ssrc},
   };
   for (size_t i = 0; i < sizeof c / sizeof *c; i++)
     sc_metrics_counter(m, c[i].name, c[i].help, c[i].v);
@@ -152,8 +166,8 @@ static void render_webrtc(sc_metrics_t *m, const sc_rtc_stats_t *w) {
             {"remb", w->rtcp_remb},
             {"transport_cc", w->rtcp_twcc}};
   sc_metrics_family(m, P "webrtc_rtcp_feedback_total", SC_METRIC_COUNTER,
-                    "RTCP feedback from WebRTC members, by type (counted; no video senders yet, so "
-                    "PLI/FIR are not passed on)");
+                    "RTCP feedback from WebRTC members, by type (PLI/FIR are passed to the "
+                    "video's sender: webrtc_pli_*)");
   for (size_t i = 0; i < sizeof fb / sizeof *fb; i++) one_label(m, "type", fb[i].type, fb[i].v);
   sc_metrics_family(m, P "webrtc_rtt_seconds", SC_METRIC_HISTOGRAM,
                     "Round trips WebRTC peers' receiver reports measure on our sender reports "

@@ -161,6 +161,15 @@ static json_t *webrtc_rtcp_json(const sc_rtc_stats_t *w) {
                    J(w->rtcp_bye));
 }
 
+/* Its video and the key-frame requests passed to senders (docs/ADMIN.md). */
+static json_t *webrtc_video_json(const sc_rtc_stats_t *w) {
+  return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "received", J(w->video_received),
+                   "foreign_ssrc", J(w->video_foreign_ssrc), "pli_sent", J(w->pli_sent),
+                   "pli_limited", J(w->pli_limited), "pli_unsent", J(w->pli_unsent),
+                   "pli_not_passed", J(w->pli_not_passed), "pli_unknown_ssrc",
+                   J(w->pli_unknown_ssrc));
+}
+
 static json_t *media_json(const sc_app_t *app) {
   if (!app->media) return json_null();
   sc_media_stats_t st;
@@ -183,6 +192,7 @@ static json_t *media_json(const sc_app_t *app) {
   if (w) {
     json_object_set_new(w, "members", json_integer(J(st.webrtc.members)));
     json_object_set_new(w, "rtcp", webrtc_rtcp_json(&st.webrtc));
+    json_object_set_new(w, "video", webrtc_video_json(&st.webrtc));
   }
   json_object_set_new(o, "webrtc", w);
   json_object_set_new(o, "seal_declined", json_integer(J(st.seal_declined)));

@@ -220,7 +220,7 @@ typedef struct {
   uint64_t dtls_connected;  /* handshakes done, SRTP keyed */
   uint64_t dtls_failed;     /* handshakes failed (timeout, fingerprint, protocol) */
   uint64_t foreign_ssrc;    /* SRTP with an SSRC that is not the member's */
-  uint64_t not_opus;        /* SRTP with another payload type (video: not yet) */
+  uint64_t not_opus;        /* SRTP of a payload type it did not negotiate (Opus or video) */
   uint64_t no_consent;      /* packets not sent or taken: consent expired or not keyed */
   uint64_t no_keys;         /* SRTP from a validated tuple before DTLS keyed the member */
   uint64_t unknown_tuple;   /* non-STUN datagrams from tuples nobody validated */
@@ -231,7 +231,7 @@ typedef struct {
   uint64_t rtcp_send_failed; /* reports not sent: SRTCP refused, no send tuple */
   uint64_t rtcp_received;    /* authentic SRTCP from peers */
   uint64_t rtcp_malformed;   /* authentic but unparseable */
-  uint64_t rtcp_pli;         /* picture loss indications (no video senders yet: counted) */
+  uint64_t rtcp_pli;         /* picture loss indications (FCI-less: one per message) */
   uint64_t rtcp_fir;         /* full intra requests (FCI entries) */
   uint64_t rtcp_nack;        /* generic NACK messages */
   uint64_t rtcp_remb;        /* receiver estimated maximum bitrate messages */
@@ -242,6 +242,14 @@ typedef struct {
    * one sample per RTCP packet: sc_lathist buckets and their sum. */
   uint64_t rtt_hist[SC_LATHIST_BUCKETS];
   uint64_t rtt_sum_us;
+  /* Video (sc_rtc_video) and key-frame requests passed to its sender. */
+  uint64_t video_received;     /* authentic video RTP from WebRTC members */
+  uint64_t video_foreign_ssrc; /* video under an SSRC the member never announced: dropped */
+  uint64_t pli_sent;           /* PLIs sent to a WebRTC video sender (SRTCP) */
+  uint64_t pli_limited;        /* key-frame requests folded into one sent recently */
+  uint64_t pli_unsent;         /* its sender not ready (no keys, no consent): not passed */
+  uint64_t pli_not_passed;     /* about a Discord UDP sender's video: its RTCP path is not ours */
+  uint64_t pli_unknown_ssrc;   /* naming no video SSRC of another member of the room */
 } sc_rtc_stats_t;
 
 /* Counters for the whole media plane (sum over workers). */

@@ -30,6 +30,7 @@ void sc_mpath_release_cipher(member_t *m) {
   m->cipher = NULL;
   m->cipher_hot = NULL;
   m->cipher_hot_lines = 0;
+  m->heard = 0; /* the next cipher's first packet asks for key frames again */
 }
 
 /* A new client for the member: it must prove its address and key anew. */
@@ -158,6 +159,35 @@ static void count_open_failure(sc_mpath_t *p, member_t *m, int home, int rc) {
 
 #define MSET(m, field, v) atomic_store_explicit(&(m)->stats->field, (v), memory_order_relaxed)
 
+/* Key frames asked of video SSRCs (PLI, FIR; webrtc.md 3): each goes to
+ * the video's sender if it is another member of the same room. A WebRTC
+ * sender gets a PLI in its SRTCP (sc_rtc rate-limits it); a Discord UDP
+ * sender's RTCP is its client's own business (no server-originated RTCP
+ * on that path): counted as not passed. */
+static void pass_keyframe_requests(sc_mpath_t *p, const member_t *from, const sc_rtcp_report_t *r) {
+  for (int i = 0; i < r->n_keyframe; i++) {
+    sc_mentry_t *e = sc_mtable_find(&p->table, r->keyframe_ssrc[i]);
+    if (!e || e->m == from || e->m->room != from->room || e->ssrc == e->m->ssrc)
+      p->rtc.stats.pli_unknown_ssrc++;
+    else if (e->m->ops != &sc_rtc_cipher_ops || !e->m->cipher)
+      p->rtc.stats.pli_not_passed++;
+    else
+      sc_rtc_request_keyframe(e->m->cipher, e->ssrc);
+  }
+}
+
+/* A member's first authentic packet: its keys work, so it can decode
+ * what it is sent from now on. Every WebRTC video sender in the room is
+ * asked for a key frame of its video SSRCs (its aliases) rather than
+ * waiting for the new receiver to ask (webrtc.md 3). Once per member and
+ * cipher; each sender's rate limit still holds. */
+static void ask_keyframes_for(const member_t *m) {
+  for (member_t *o = m->room->members; o; o = o->room_next) {
+    if (o == m || o->ops != &sc_rtc_cipher_ops || !o->cipher) continue;
+    for (int i = 1; i < o->n_entries; i++) sc_rtc_request_keyframe(o->cipher, o->entries[i].ssrc);
+  }
+}
+
 /* RTCP is never forwarded; its reports become the member's statistics.
  * The parser wants the packet whole: clear header, then the decrypted rest. */
 static void account_rtcp(sc_mpath_t *p, member_t *m, const uint8_t *hdr,
@@ -172,6 +202,7 @@ static void account_rtcp(sc_mpath_t *p, member_t *m, const uint8_t *hdr,
   }
   MCOUNT(m, rtcp_sr, (uint64_t)r.n_sr);
   MCOUNT(m, rtcp_rr, (uint64_t)r.n_rr);
+  if (r.n_keyframe) pass_keyframe_requests(p, m, &r);
   if (!r.n_blocks) return;
   MSET(m, rtcp_fraction_lost, r.worst_fraction_lost);
   MSET(m, rtcp_cumulative_lost, r.total_cumulative_lost);
@@ -202,8 +233,20 @@ static int handle_rtp(sc_mpath_t *p, const uint8_t *buf, size_t len,
   return member_rtp(p, e->m, e->ssrc, buf, len, from, rx_ns);
 }
 
+/* The SSRC a WebRTC member's packet goes under: its audio the member's
+ * own; its video its own SSRC if that is one of the member's (announced
+ * and claimed by signalling: an alias), else 0 (dropped, counted). */
+static uint32_t webrtc_source(sc_mpath_t *p, const member_t *m, const sc_media_pkt_t *pkt) {
+  if ((pkt->marker_pt & 0x7f) == SC_RTC_OPUS_PT_CORE) return m->ssrc;
+  sc_mentry_t *e = sc_mtable_find(&p->table, pkt->ssrc);
+  if (e && e->m == m && e->ssrc != m->ssrc) return e->ssrc;
+  p->rtc.stats.video_foreign_ssrc++;
+  return 0;
+}
+
 /* An RTP/RTCP datagram of member m (found by SSRC, or by WebRTC tuple);
- * ssrc is what its packets are forwarded under. */
+ * ssrc is what its packets are forwarded under (0: a WebRTC member's,
+ * decided once opened). */
 static int member_rtp(sc_mpath_t *p, member_t *m, uint32_t ssrc, const uint8_t *buf, size_t len,
                       const struct sockaddr_storage *from, int64_t rx_ns) {
   uint32_t flags = sc_member_flags(m->stats);
@@ -233,12 +276,17 @@ static int member_rtp(sc_mpath_t *p, member_t *m, uint32_t ssrc, const uint8_t *
     return 0;
   }
   MSET(m, rx_last_ms, p->batch_ms); /* authentic: the member is alive */
+  if (!m->heard) {
+    m->heard = 1;
+    ask_keyframes_for(m);
+  }
   if (pkt.is_rtcp) {
     COUNT(p, rx_rtcp);
     MCOUNT(m, rx_rtcp, 1);
     account_rtcp(p, m, buf, &pkt);
     return 0;
   }
+  if (!ssrc && !(ssrc = webrtc_source(p, m, &pkt))) return 0;
   COUNT(p, rx_rtp);
   MCOUNT(m, rx_packets, 1);
   MCOUNT(m, rx_bytes, len);
@@ -273,7 +321,7 @@ static int handle_webrtc(sc_mpath_t *p, const uint8_t *buf, size_t len,
   sc_rtc_result_t res;
   sc_rtc_verdict_t v = sc_rtc_input(&p->rtc, r, buf, len, from, &res);
   member_t *m = res.owner;
-  if (v == SC_RTC_MEDIA) return member_rtp(p, m, m->ssrc, buf, len, from, rx_ns);
+  if (v == SC_RTC_MEDIA) return member_rtp(p, m, 0, buf, len, from, rx_ns);
   if (v == SC_RTC_NOMINATED) { /* ICE chose where the member hears the room */
     m->addr = *res.send_to;
     m->has_addr = 1;

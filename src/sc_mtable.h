@@ -47,6 +47,7 @@ struct sc_mmember {
   uint16_t cipher_hot_lines; /* cache lines from cipher_hot (0: none) */
   uint8_t bound;             /* addr came from an authenticated datagram of the member */
   uint8_t has_addr;          /* addr usable for sending (bound or hint) */
+  uint8_t heard;             /* an authentic packet came since its cipher was set */
   uint32_t gen;              /* the block's reset generation this state is for */
   _Alignas(SC_CACHE_LINE) sc_udp_addr_t addr;
   uint32_t ssrc;

@@ -24,9 +24,9 @@
 /* SSRCs per direction: audio and room to renegotiate; outbound also our
  * RTCP sender SSRC (SC_RTCP_SERVER_SSRC, when a report has no SR first). */
 #define RTC_SRTP_STREAMS 5
-/* A down transport that carries every source (Vortex's receive transport)
- * sends one SSRC per speaker in the room, and our RTCP sender SSRC:
- * sc_srtp's largest budget. */
+/* A transport that carries every source (Vortex's receive transport,
+ * Discord's webrtc mode) sends one SSRC per speaker and per video stream
+ * in the room, and our RTCP sender SSRC: sc_srtp's largest budget. */
 #define RTC_SRTP_STREAMS_ALL 64
 #define RTC_REBIND_QUIET_MS 500 /* see check_ssrc */
 #define RTC_LEVEL_EXT_LEN 8     /* 0xBEDE preamble + one one-byte element, padded */
@@ -64,6 +64,7 @@ struct sc_rtc {
   int n_hashed; /* tuples of this member in the table's tuple hash */
   sc_udp_addr_t hashed[SC_ICE_MAX_PAIRS];
   sc_rtcp_leg_t rtcp; /* our reports to the peer (see the RTCP section) */
+  sc_rtc_video_t video;
 };
 
 struct sc_rtc_tuple_slot {
@@ -273,6 +274,7 @@ sc_rtc_t *sc_rtc_new(const sc_rtc_params_t *p) {
   memcpy(r->fp, p->fingerprint, sizeof r->fp);
   r->opus_pt = p->opus_pt & 0x7f;
   r->level_id = p->audio_level_id <= 14 ? p->audio_level_id : 0;
+  sc_rtc_video_init(&r->video, p->video_pt, r->opus_pt);
   r->direction = (uint8_t)p->direction;
   r->only_source = p->only_source;
   r->skip_source = p->skip_source;
@@ -345,6 +347,10 @@ static void emit_dtls(sc_rtc_table_t *t, const sc_dtls_out_t *o,
   for (int i = 0; i < o->n; i++) t->emit(t->emit_ctx, o->buf + o->off[i], o->len[i], to);
 }
 
+static int carries_all(const sc_rtc_t *r) {
+  return r->direction == SC_RTC_SENDRECV || (r->direction == SC_RTC_SEND_ONLY && !r->only_source);
+}
+
 /* The handshake reached an end: keys into SRTP, or the session goes so
  * that a new ClientHello may start over. */
 static void after_dtls(sc_rtc_table_t *t, sc_rtc_t *r, sc_dtls_state_t st) {
@@ -356,9 +362,7 @@ static void after_dtls(sc_rtc_table_t *t, sc_rtc_t *r, sc_dtls_state_t st) {
   if (st == SC_DTLS_CONNECTED && !r->srtp) {
     sc_srtp_keys_t keys;
     if (sc_dtls_srtp_keys(r->dtls, &keys) == 0 &&
-        sc_srtp_new(&r->srtp, &keys,
-                    r->direction == SC_RTC_SEND_ONLY && !r->only_source ? RTC_SRTP_STREAMS_ALL
-                                                                        : RTC_SRTP_STREAMS) == 0)
+        sc_srtp_new(&r->srtp, &keys, carries_all(r) ? RTC_SRTP_STREAMS_ALL : RTC_SRTP_STREAMS) == 0)
       t->stats.dtls_connected++;
     else
       st = SC_DTLS_FAILED;
@@ -528,26 +532,6 @@ int64_t sc_rtc_tick(sc_rtc_table_t *t, int64_t now_ms) {
 
 /* ---- the cipher table: SRTP and the per-receiver header ------------------- */
 
-/* The RFC 6464 level byte in an RFC 8285 one-byte-header extension body. */
-static int find_level(const uint8_t *ext, size_t len, uint8_t id, uint8_t *level) {
-  for (size_t i = 0; i < len;) {
-    uint8_t b = ext[i];
-    if (b == 0) {
-      i++; /* padding */
-      continue;
-    }
-    uint8_t eid = b >> 4;
-    size_t elen = (size_t)(b & 0x0f) + 1;
-    if (eid == 15 || i + 1 + elen > len) return 0;
-    if (eid == id) {
-      *level = ext[i + 1];
-      return 1;
-    }
-    i += 1 + elen;
-  }
-  return 0;
-}
-
 /* An authentic SRTP or SRTCP packet proves the peer has our last flight:
  * the SSL object can go. A down leg sends no RTP, only RTCP. */
 static void proven(sc_rtc_t *r) {
@@ -594,6 +578,22 @@ static int check_ssrc(sc_rtc_t *r, uint32_t ssrc) {
   return -EPERM;
 }
 
+/* Video of a negotiated PT under its own SSRC (sc_rtc_video_open; the
+ * media plane checks the SSRC is the member's), never the audio one. */
+static int open_video(sc_rtc_t *r, uint8_t *plain, const sc_rtp_info_t *h, size_t start, size_t end,
+                      sc_media_pkt_t *out) {
+  if ((r->has_peer && h->ssrc == r->peer_ssrc) ||
+      sc_rtc_video_open(&r->video, plain, h, start, end, out) < 0) {
+    if (r->tab) r->tab->stats.not_opus++;
+    return -EPROTO;
+  }
+  if (r->tab) {
+    r->tab->stats.video_received++;
+    sc_ice_media_from(&r->ice, r->tab->now_ms, &r->media_from);
+  }
+  return 0;
+}
+
 static int rtc_open(void *state, const uint8_t *pkt, size_t len, uint8_t *plain, size_t cap,
                     sc_media_pkt_t *out) {
   sc_rtc_t *r = state;
@@ -613,10 +613,7 @@ static int rtc_open(void *state, const uint8_t *pkt, size_t len, uint8_t *plain,
     if (r->tab) r->tab->stats.wrong_direction++;
     return -EPROTO;
   }
-  if ((plain[1] & 0x7f) != r->opus_pt) {
-    if (r->tab) r->tab->stats.not_opus++;
-    return -EPROTO;
-  }
+  if ((plain[1] & 0x7f) != r->opus_pt) return open_video(r, plain, &h, start, end, out);
   if (check_ssrc(r, h.ssrc) < 0) return -EPERM;
   /* A peer may settle on another validated pair than the one it
    * nominated (Firefox): media follows where its authentic SRTP comes
@@ -625,7 +622,7 @@ static int rtc_open(void *state, const uint8_t *pkt, size_t len, uint8_t *plain,
   if (h.extension && r->level_id && plain[h.clear_len - 4] == 0xBE &&
       plain[h.clear_len - 3] == 0xDE)
     out->has_level =
-        (uint8_t)find_level(plain + h.clear_len, h.ext_body_len, r->level_id, &out->level);
+        (uint8_t)sc_rtp_ext_one_byte(plain + h.clear_len, h.ext_body_len, r->level_id, &out->level);
   out->is_rtcp = 0;
   out->marker_pt = (uint8_t)((plain[1] & 0x80) | SC_RTC_OPUS_PT_CORE);
   if (r->rebound) { /* one Opus frame (20 ms) after the old stream's last */
@@ -648,8 +645,6 @@ static void put32(uint8_t *p, uint32_t v) {
   p[3] = (uint8_t)v;
 }
 
-/* Opus only, with this receiver's PT; audio level only if it negotiated
- * it (re-IDed); every other extension stripped. */
 /* 1 if this transport does not carry the source of pkt at all. */
 static int filtered(const sc_rtc_t *r, const sc_media_pkt_t *in) {
   return r->direction == SC_RTC_RECV_ONLY || (r->only_source && in->ssrc != r->only_source) ||
@@ -664,21 +659,26 @@ static int e2ee_frame(const sc_media_pkt_t *in) {
   return n > 2 && in->payload[n - 1] == 0xFA && in->payload[n - 2] == 0xFA;
 }
 
+/* Opus or video with this receiver's PT; audio level only if it
+ * negotiated it (re-IDed); every other extension stripped. */
 static int rtc_seal(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t cap) {
   sc_rtc_t *r = state;
   if (filtered(r, in)) return SC_MEDIA_SEAL_FILTERED;
-  if (in->is_rtcp || (in->marker_pt & 0x7f) != SC_RTC_OPUS_PT_CORE) return 0;
+  uint8_t core = in->marker_pt & 0x7f, pt = r->opus_pt;
+  if (in->is_rtcp) return 0;
+  if (core != SC_RTC_OPUS_PT_CORE && !(pt = sc_rtc_video_peer_pt(&r->video, core)))
+    return sc_rtc_video_is_core(core) ? SC_MEDIA_SEAL_FILTERED : 0; /* a codec it did not take */
   if ((!r->e2ee && e2ee_frame(in)) || (r->declines && r->declines(r->policy, in)))
     return SC_MEDIA_SEAL_DECLINED;
   if (!r->tab || !sc_rtc_ready(r, r->tab->now_ms)) {
     if (r->tab) r->tab->stats.no_consent++;
     return 0;
   }
-  int level = r->level_id && in->has_level;
+  int level = r->level_id && in->has_level && core == SC_RTC_OPUS_PT_CORE;
   size_t hdr = 12 + (level ? RTC_LEVEL_EXT_LEN : 0);
   if (hdr + in->payload_len + SC_SRTP_SPARE > cap) return -ENOSPC;
   out[0] = level ? 0x90 : 0x80;
-  out[1] = (uint8_t)((in->marker_pt & 0x80) | r->opus_pt);
+  out[1] = (uint8_t)((in->marker_pt & 0x80) | pt);
   out[2] = (uint8_t)(in->seq >> 8);
   out[3] = (uint8_t)in->seq;
   put32(out + 4, in->timestamp);
@@ -692,7 +692,7 @@ static int rtc_seal(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t 
   }
   memcpy(out + hdr, in->payload, in->payload_len);
   int n = sc_srtp_protect_rtp(r->srtp, out, hdr + in->payload_len, cap);
-  if (n > 0) rtcp_forwarded(r, in);
+  if (n > 0 && core == SC_RTC_OPUS_PT_CORE) rtcp_forwarded(r, in); /* SRs: Opus's clock only */
   return n;
 }
 
@@ -717,20 +717,6 @@ static void rtcp_init(sc_rtc_t *r) {
 
 static int64_t unix_now_ns(void);
 
-/* The round trip the first block naming one of our SRs measures. */
-static void rtcp_rtt(sc_rtc_stats_t *st, const sc_rtcp_report_t *rep) {
-  int kept = rep->n_blocks < SC_RTCP_MAX_BLOCKS ? rep->n_blocks : SC_RTCP_MAX_BLOCKS;
-  for (int i = 0; i < kept; i++) {
-    if (!rep->blocks[i].lsr) continue;
-    int64_t us =
-        sc_rtcp_rtt_us(rep->blocks[i].lsr, rep->blocks[i].dlsr, sc_rtcp_ntp(unix_now_ns()));
-    if (us < 0) return;
-    st->rtt_hist[sc_lathist_bucket((uint64_t)us)]++;
-    st->rtt_sum_us += (uint64_t)us;
-    return;
-  }
-}
-
 /* What the peer tells us (after SRTCP): feedback counted, its SR kept for
  * the LSR/DLSR of our next report about its stream. The media plane
  * accounts its report blocks (sc_mpath); nothing is relayed. */
@@ -749,7 +735,11 @@ static void rtcp_received(sc_rtc_t *r, const uint8_t *buf, size_t len) {
   st->rtcp_remb += (uint64_t)rep.n_remb;
   st->rtcp_twcc += (uint64_t)rep.n_twcc;
   st->rtcp_bye += (uint64_t)rep.n_bye;
-  rtcp_rtt(st, &rep);
+  int64_t rtt_us = sc_rtcp_report_rtt_us(&rep, sc_rtcp_ntp(unix_now_ns()));
+  if (rtt_us >= 0) {
+    st->rtt_hist[sc_lathist_bucket((uint64_t)rtt_us)]++;
+    st->rtt_sum_us += (uint64_t)rtt_us;
+  }
   if (rep.has_sender_info && (!r->has_peer || rep.sr_ssrc == r->peer_ssrc))
     sc_rtcp_leg_peer_sr(&r->rtcp, rep.sr_ntp, r->tab->now_ms);
 }
@@ -765,6 +755,20 @@ static int64_t unix_now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* RTCP of len bytes in buf (cap: room for SRTCP) to r's send tuple:
+ * the bytes sent, or 0 (SRTCP refused, no send tuple). */
+static size_t srtcp_send(sc_rtc_table_t *t, sc_rtc_t *r, int64_t now_ms, uint8_t *buf, size_t len,
+                         size_t cap) {
+  int n = sc_srtp_protect_rtcp(r->srtp, buf, len, cap);
+  const sc_udp_addr_t *to = sc_ice_send_tuple(&r->ice, now_ms);
+  if (n <= 0 || !to) return 0;
+  struct sockaddr_storage dst;
+  memset(&dst, 0, sizeof dst);
+  memcpy(&dst, &to->sa, to->sa.sa_family == AF_INET6 ? sizeof to->in6 : sizeof to->in);
+  t->emit(t->emit_ctx, buf, (size_t)n, &dst);
+  return (size_t)n;
+}
+
 /* One member's compound report, SRTCP-protected, to its send tuple. */
 static void rtcp_send(sc_rtc_table_t *t, sc_rtc_t *r, int64_t now_ms, sc_rtc_rx_fn rx, void *ctx) {
   sc_quality_reading_t reading;
@@ -773,18 +777,34 @@ static void rtcp_send(sc_rtc_table_t *t, sc_rtc_t *r, int64_t now_ms, sc_rtc_rx_
   uint8_t buf[SC_RTCP_REPORT_MAX + SC_SRTP_SPARE];
   size_t len = sc_rtcp_leg_report(&r->rtcp, &peer, now_ms, unix_now_ns(), buf, sizeof buf);
   if (!len) return;
-  int n = sc_srtp_protect_rtcp(r->srtp, buf, len, sizeof buf);
-  const sc_udp_addr_t *to = sc_ice_send_tuple(&r->ice, now_ms);
-  if (n <= 0 || !to) {
+  size_t n = srtcp_send(t, r, now_ms, buf, len, sizeof buf);
+  if (!n) {
     t->stats.rtcp_send_failed++;
     return;
   }
-  struct sockaddr_storage dst;
-  memset(&dst, 0, sizeof dst);
-  memcpy(&dst, &to->sa, to->sa.sa_family == AF_INET6 ? sizeof to->in6 : sizeof to->in);
-  t->emit(t->emit_ctx, buf, (size_t)n, &dst);
   t->stats.rtcp_sent++;
   t->stats.rtcp_sent_bytes += (uint64_t)n;
+}
+
+int sc_rtc_request_keyframe(sc_rtc_t *r, uint32_t video_ssrc) {
+  sc_rtc_table_t *t = r->tab;
+  if (!t) return -EAGAIN;
+  if (!sc_rtc_ready(r, t->now_ms)) {
+    t->stats.pli_unsent++;
+    return -EAGAIN;
+  }
+  if (!sc_rtc_video_pli_allowed(&r->video, video_ssrc, t->now_ms)) { /* one will do */
+    t->stats.pli_limited++;
+    return -EBUSY;
+  }
+  uint8_t buf[SC_RTC_PLI_LEN + SC_SRTP_SPARE];
+  size_t len = sc_rtc_video_write_pli(buf, sizeof buf, video_ssrc);
+  if (!srtcp_send(t, r, t->now_ms, buf, len, sizeof buf)) {
+    t->stats.pli_unsent++;
+    return -EAGAIN;
+  }
+  t->stats.pli_sent++;
+  return 0;
 }
 
 int64_t sc_rtc_rtcp_tick(sc_rtc_table_t *t, int64_t now_ms, sc_rtc_rx_fn rx, void *ctx) {

@@ -18,8 +18,12 @@
  * Payload types: inside the media plane Opus travels as PT
  * SC_RTC_OPUS_PT_CORE (Discord's 120, what Discord UDP members send and
  * expect): open maps the peer's Opus PT to it, seal maps it back to the
- * receiver's. Other payload types from a WebRTC peer are dropped (no
- * video yet); packets of other PTs are not sent to it. The peer's own
+ * receiver's. Video likewise (sc_rtc_video: VP8 and H264, with RTX, under
+ * Discord's PTs inside): a video packet keeps its own SSRC, which the
+ * media plane forwards only if it is one of the member's (announced and
+ * claimed by signalling, like a Discord UDP member's video), and only to
+ * receivers that negotiated its codec. Other payload types from a WebRTC
+ * peer are dropped; packets of other PTs are not sent to it. The peer's own
  * SSRC is bound by its DTLS session: the first authenticated Opus SSRC
  * becomes its audio SSRC, others are refused (counted); the media plane
  * forwards its packets under the member's own SSRC, the one the
@@ -30,6 +34,9 @@
  * ready member a compound SR/RR/SDES report from the worker's timer turn
  * (sc_rtc_rtcp_tick), never from the packet path. Seal notes each copy
  * in the member's fixed table of forwarded sources (no allocation).
+ * A key-frame request (PLI, FIR) another member's RTCP makes of this
+ * member's video comes to sc_rtc_request_keyframe: a PLI in this
+ * member's SRTCP, rate-limited per video SSRC (sc_rtc_video).
  *
  * DTLS handshakes run on the worker, at most SC_RTC_HANDSHAKE_STEPS
  * datagrams and SC_RTC_HANDSHAKE_US of DTLS work per receive batch or
@@ -56,6 +63,7 @@
 #include "sc_dtls.h"
 #include "sc_ice.h"
 #include "sc_media.h"
+#include "sc_rtc_video.h"
 #include "sc_udp.h"
 #include "sc_ufrag_map.h"
 
@@ -82,7 +90,10 @@ typedef struct {
   uint8_t fingerprint[SC_DTLS_FP_LEN];
   uint8_t opus_pt;        /* the peer's Opus payload type, both ways */
   uint8_t audio_level_id; /* ssrc-audio-level extmap id (1..14), 0: not negotiated */
-  sc_dtls_ctx_t *dtls;    /* process-wide; outlives the member */
+  /* The peer's video PTs by codec (SC_RTC_VP8, ...; sc_rtc_video.h), 0:
+   * not negotiated (then it neither sends nor gets that codec). */
+  uint8_t video_pt[SC_RTC_VIDEO_PTS];
+  sc_dtls_ctx_t *dtls; /* process-wide; outlives the member */
   /* Which way media flows on this transport, seen from the server
    * (SC_RTC_SENDRECV = 0 is Discord's webrtc mode). RECV_ONLY: a client's
    * publishing transport; nothing is forwarded to it. SEND_ONLY: a down
@@ -221,6 +232,15 @@ int64_t sc_rtc_tick(sc_rtc_table_t *t, int64_t now_ms);
  * (-1: no members). */
 typedef int (*sc_rtc_rx_fn)(void *ctx, void *owner, sc_quality_reading_t *out);
 int64_t sc_rtc_rtcp_tick(sc_rtc_table_t *t, int64_t now_ms, sc_rtc_rx_fn rx, void *ctx);
+
+/* Another member asked for a key frame of this member's video SSRC
+ * (a PLI or FIR in its RTCP, sc_mpath): a PLI from SC_RTCP_SERVER_SSRC
+ * about it goes to the peer in SRTCP (after an empty RR: a compound
+ * packet), unless one went less than SC_RTC_PLI_INTERVAL_MS ago. Worker
+ * thread, attached members only. 0 (sent), -EBUSY (rate-limited),
+ * -EAGAIN (not ready: no keys, no consent, SRTCP refused); each counted
+ * (webrtc.pli_sent, pli_limited, pli_unsent). */
+int sc_rtc_request_keyframe(sc_rtc_t *r, uint32_t video_ssrc);
 
 /* 1 while the peer's consent is fresh (a valid check in the last
  * SC_ICE_CONSENT_MS) and SRTP is keyed: media may flow. */

@@ -56,6 +56,13 @@ static int parse_report(const uint8_t *p, size_t len, sc_rtcp_report_t *out) {
   return 0;
 }
 
+/* A PLI's or FIR entry's media SSRC, once (a compound may name it twice). */
+static void keyframe_request(sc_rtcp_report_t *out, uint32_t ssrc) {
+  for (int i = 0; i < out->n_keyframe; i++)
+    if (out->keyframe_ssrc[i] == ssrc) return;
+  if (out->n_keyframe < SC_RTCP_MAX_KEYFRAME) out->keyframe_ssrc[out->n_keyframe++] = ssrc;
+}
+
 /* RTPFB and PSFB (RFC 4585 §6.1): FMT in the count field. */
 static int parse_feedback(const uint8_t *p, size_t len, sc_rtcp_report_t *out) {
   if (len < FB_HEADER_LEN) return -EINVAL;
@@ -69,11 +76,15 @@ static int parse_feedback(const uint8_t *p, size_t len, sc_rtcp_report_t *out) {
       out->n_fb_other++;
     return 0;
   }
-  if (fmt == 1)
+  if (fmt == 1) {
     out->n_pli++;
-  else if (fmt == 4)
-    out->n_fir += (int)((len - FB_HEADER_LEN) / FIR_ENTRY_LEN); /* one request per entry */
-  else if (fmt == 15 && len >= FB_HEADER_LEN + 4 && memcmp(p + FB_HEADER_LEN, "REMB", 4) == 0)
+    keyframe_request(out, sc_rd32(p + 8)); /* the media source's SSRC */
+  } else if (fmt == 4) {
+    size_t n = (len - FB_HEADER_LEN) / FIR_ENTRY_LEN; /* one request per entry */
+    out->n_fir += (int)n;
+    for (size_t i = 0; i < n; i++)
+      keyframe_request(out, sc_rd32(p + FB_HEADER_LEN + i * FIR_ENTRY_LEN));
+  } else if (fmt == 15 && len >= FB_HEADER_LEN + 4 && memcmp(p + FB_HEADER_LEN, "REMB", 4) == 0)
     out->n_remb++;
   else
     out->n_fb_other++;
@@ -109,7 +120,25 @@ int sc_rtcp_parse(const uint8_t *buf, size_t len, sc_rtcp_report_t *out) {
   return 0;
 }
 
+int64_t sc_rtcp_report_rtt_us(const sc_rtcp_report_t *rep, uint64_t ntp_arrival) {
+  int kept = rep->n_blocks < SC_RTCP_MAX_BLOCKS ? rep->n_blocks : SC_RTCP_MAX_BLOCKS;
+  for (int i = 0; i < kept; i++)
+    if (rep->blocks[i].lsr)
+      return sc_rtcp_rtt_us(rep->blocks[i].lsr, rep->blocks[i].dlsr, ntp_arrival);
+  return -1;
+}
+
 /* ---- the writers -------------------------------------------------------- */
+
+size_t sc_rtcp_write_pli(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc) {
+  if (cap < FB_HEADER_LEN) return 0;
+  buf[0] = 0x80 | 1; /* FMT 1 */
+  buf[1] = SC_RTCP_PSFB;
+  sc_wr16(buf + 2, FB_HEADER_LEN / 4 - 1);
+  sc_wr32(buf + 4, sender_ssrc);
+  sc_wr32(buf + 8, media_ssrc);
+  return FB_HEADER_LEN;
+}
 
 static void header(uint8_t *p, unsigned count, uint8_t type, size_t len) {
   p[0] = (uint8_t)(0x80 | count);

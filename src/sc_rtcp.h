@@ -5,8 +5,9 @@
  *   after decryption, regular or reduced-size (RFC 5506: any packet type
  *   first). Reports (SR, RR) give their blocks and the sender info;
  *   SDES, BYE, APP and feedback (NACK, transport-cc, PLI, FIR, REMB) are
- *   counted. Pure over (buf, len): no I/O, no allocation, no state.
- * - The writers (sc_rtcp_write_*): one SR, RR or SDES packet into a
+ *   counted; the SSRCs PLI and FIR ask a key frame of are kept. Pure over (buf, len): no I/O, no
+ * allocation, no state.
+ * - The writers (sc_rtcp_write_*): one SR, RR, SDES or PLI packet into a
  *   caller's buffer. Pure.
  * - A leg's sender state (sc_rtcp_leg_t): what a WebRTC receiver needs to
  *   hear about it and from it, terminated per leg (we never relay RTCP
@@ -52,6 +53,7 @@ typedef struct {
 } sc_rtcp_block_t;
 
 #define SC_RTCP_MAX_BLOCKS 8
+#define SC_RTCP_MAX_KEYFRAME 4 /* distinct SSRCs kept from PLI and FIR */
 
 /* What one compound RTCP packet holds. Blocks beyond SC_RTCP_MAX_BLOCKS
  * are counted in n_blocks and folded into the worst/sum fields, not kept. */
@@ -59,10 +61,14 @@ typedef struct {
   int n_sr, n_rr; /* sender / receiver report packets */
   int n_other;    /* every packet that is not SR or RR */
   int n_sdes, n_bye, n_app;
-  int n_nack, n_twcc;   /* RTPFB messages */
-  int n_pli, n_fir;     /* PSFB: picture loss, full intra requests (FCI entries) */
-  int n_remb;           /* PSFB application layer "REMB" */
-  int n_fb_other;       /* other feedback (RTPFB/PSFB formats not above, XR, ...) */
+  int n_nack, n_twcc; /* RTPFB messages */
+  int n_pli, n_fir;   /* PSFB: picture loss, full intra requests (FCI entries) */
+  int n_remb;         /* PSFB application layer "REMB" */
+  int n_fb_other;     /* other feedback (RTPFB/PSFB formats not above, XR, ...) */
+  /* The media SSRCs that PLIs and FIR entries ask a key frame of, each
+   * once; beyond SC_RTCP_MAX_KEYFRAME distinct ones, not kept. */
+  int n_keyframe;
+  uint32_t keyframe_ssrc[SC_RTCP_MAX_KEYFRAME];
   uint32_t sender_ssrc; /* of the first packet */
   /* The first SR's sender info, if there was an SR. */
   int has_sender_info;
@@ -100,6 +106,9 @@ size_t sc_rtcp_write_rr(uint8_t *buf, size_t cap, uint32_t ssrc, const sc_rtcp_b
 size_t sc_rtcp_write_sdes(uint8_t *buf, size_t cap, const uint32_t *ssrcs, int n,
                           const char *cname);
 
+/* A PLI (RFC 4585 6.3.1, 12 bytes) from sender_ssrc about media_ssrc. */
+size_t sc_rtcp_write_pli(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc);
+
 /* Unix time in nanoseconds as an NTP timestamp (32.32). */
 uint64_t sc_rtcp_ntp(int64_t unix_ns);
 
@@ -109,6 +118,9 @@ uint64_t sc_rtcp_ntp(int64_t unix_ns);
  * or over SC_RTCP_RTT_MAX_US (clocks stepped, a forged block). */
 #define SC_RTCP_RTT_MAX_US 60000000
 int64_t sc_rtcp_rtt_us(uint32_t lsr, uint32_t dlsr, uint64_t ntp_arrival);
+/* The round trip the first kept block naming one of our SRs measures
+ * (sc_rtcp_rtt_us), -1 if none does or it is out of range. */
+int64_t sc_rtcp_report_rtt_us(const sc_rtcp_report_t *rep, uint64_t ntp_arrival);
 
 /* ---- a leg's state ---------------------------------------------------------- */
 

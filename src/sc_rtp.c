@@ -39,3 +39,22 @@ int sc_rtp_parse(const uint8_t *buf, size_t len, sc_rtp_info_t *out) {
   out->clear_len = clear;
   return 0;
 }
+
+int sc_rtp_ext_one_byte(const uint8_t *ext, size_t len, uint8_t id, uint8_t *val) {
+  for (size_t i = 0; i < len;) {
+    uint8_t b = ext[i];
+    if (b == 0) {
+      i++; /* padding */
+      continue;
+    }
+    uint8_t eid = b >> 4;
+    size_t elen = (size_t)(b & 0x0f) + 1;
+    if (eid == 15 || i + 1 + elen > len) return 0;
+    if (eid == id) {
+      *val = ext[i + 1];
+      return 1;
+    }
+    i += 1 + elen;
+  }
+  return 0;
+}

@@ -32,6 +32,11 @@ typedef struct {
  * checked against len: in rtpsize modes it lies inside the ciphertext. */
 int sc_rtp_parse(const uint8_t *buf, size_t len, sc_rtp_info_t *out);
 
+/* The first byte of element id (1..14) in an RFC 8285 one-byte-header
+ * extension body of len bytes (e.g. RFC 6464's audio level): 1 and *val,
+ * or 0 if it is not there or the body is malformed before it. */
+int sc_rtp_ext_one_byte(const uint8_t *ext, size_t len, uint8_t id, uint8_t *val);
+
 /* 1 if the first two bytes look like RTP/RTCP version 2 and len >= 8. */
 int sc_rtp_looks_like_rtp(const uint8_t *buf, size_t len);
 

@@ -4,7 +4,8 @@
  * the counts stay within what the bytes can hold, that the kept blocks
  * never exceed SC_RTCP_MAX_BLOCKS, and that every report sc_rtcp writes
  * (whatever the SR it learnt from, whatever the sources) parses back with
- * one SR per source and one SDES.
+ * one SR per source and one SDES; the key-frame requests it keeps are
+ * distinct and bounded, and a PLI written for each reads back.
  */
 #include <errno.h>
 #include <string.h>
@@ -19,6 +20,22 @@ static void check_counts(const sc_rtcp_report_t *r, size_t size) {
   FUZZ_CHECK(r->n_pli >= 0 && r->n_fir >= 0 && r->n_nack >= 0 && r->n_remb >= 0);
   FUZZ_CHECK((size_t)r->n_blocks * 24 <= size);
   FUZZ_CHECK(r->has_sender_info == (r->n_sr > 0));
+  FUZZ_CHECK(r->n_keyframe >= 0 && r->n_keyframe <= SC_RTCP_MAX_KEYFRAME);
+  FUZZ_CHECK(r->n_keyframe <= r->n_pli + r->n_fir);
+  for (int i = 0; i < r->n_keyframe; i++)
+    for (int j = 0; j < i; j++) FUZZ_CHECK(r->keyframe_ssrc[i] != r->keyframe_ssrc[j]);
+}
+
+/* A PLI about each SSRC asked of reads back as one. */
+static void check_pli_writer(const sc_rtcp_report_t *r) {
+  for (int i = 0; i < r->n_keyframe; i++) {
+    uint8_t pli[12];
+    sc_rtcp_report_t back;
+    FUZZ_CHECK(sc_rtcp_write_pli(pli, sizeof pli, r->sender_ssrc, r->keyframe_ssrc[i]) == 12);
+    FUZZ_CHECK(sc_rtcp_parse(pli, sizeof pli, &back) == 0);
+    FUZZ_CHECK(back.n_pli == 1 && back.n_keyframe == 1 &&
+               back.keyframe_ssrc[0] == r->keyframe_ssrc[i]);
+  }
 }
 
 /* The parsed packet drives a leg: its SR as the peer's, its blocks as
@@ -55,5 +72,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(rtt >= -1 && rtt <= SC_RTCP_RTT_MAX_US);
   }
   check_report(&r);
+  check_pli_writer(&r);
   return 0;
 }

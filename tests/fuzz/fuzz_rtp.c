@@ -1,5 +1,5 @@
 /*
- * fuzz_rtp: sc_rtp_parse and sc_rtp_looks_like_rtp (src/sc_rtp.h) over
+ * fuzz_rtp: sc_rtp_parse, sc_rtp_looks_like_rtp and sc_rtp_ext_one_byte (src/sc_rtp.h) over
  * any bytes. Besides memory safety it checks what the media plane relies
  * on: a parsed header never claims more clear bytes than the datagram has,
  * and the two functions agree on what is RTP at all.
@@ -26,6 +26,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(info.clear_len == want);
     FUZZ_CHECK(info.extension || info.ext_body_len == 0);
     FUZZ_CHECK(info.ext_body_len <= 4 * 65535);
+    /* Every one-byte element id over the body that is in the input. */
+    size_t body =
+        size - info.clear_len < info.ext_body_len ? size - info.clear_len : info.ext_body_len;
+    for (uint8_t id = 1; info.extension && id <= 14; id++) {
+      uint8_t v = 0;
+      int found = sc_rtp_ext_one_byte(data + info.clear_len, body, id, &v);
+      FUZZ_CHECK(found == 0 || found == 1);
+    }
   }
   return 0;
 }

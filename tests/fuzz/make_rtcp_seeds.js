@@ -50,6 +50,9 @@ put('remb', remb);
 put('nack', nack);
 put('twcc', twcc);
 put('rr-pli-remb', Buffer.concat([rr.serialize(), pli, remb]));
+/* Key-frame requests for more SSRCs than the parser keeps, one twice. */
+put('many-keyframe', Buffer.concat([rr.serialize(), fir,
+  ...[2, 4, 5, 6, 7, 8].map((m) => psfb(new PictureLossIndication({ senderSsrc: 1, mediaSsrc: m })))]));
 put('bad-length', Buffer.concat([sr.serialize().subarray(0, 20)]));
 put('bad-count', Buffer.from('9fc9000100000001', 'hex'));
 put('short-fb', Buffer.from('81ce000100000001', 'hex'));

@@ -10,8 +10,8 @@
  *     *_total ones typed counter, webrtc_members a gauge at 0;
  *   - stun_answered, tuples_added, nominations, dtls_datagrams and
  *     dtls_connected grew, dtls_failed did not; stun_refused grew by the
- *     stray request; not_opus by the werift packets of another payload
- *     type; webrtc_members is 1;
+ *     stray request; not_opus by the werift packets of a payload type it
+ *     did not negotiate; webrtc_members is 1;
  *   - RTCP terminated per leg: reports were sent to the werift member
  *     (rtcp_sent, rtcp_sent_bytes: at least an SR or RR and SDES each),
  *     werift's own RTCP received, one authentic but malformed compound
@@ -145,8 +145,9 @@ async function body() {
       udp.sendOpus(Buffer.from(`udp-${i}`));
       const h = new RtpHeader({ payloadType: 111, sequenceNumber: (100 + i) & 0xffff, timestamp: i * 960,
                                 ssrc: web.audio.sender.ssrc });
-      if (i < 5) { /* not Opus: straight to werift's SRTP (its sender would set PT 111) */
-        h.payloadType = 96;
+      if (i < 5) { /* a PT it never negotiated (neither Opus nor its VP8): straight to
+                      * werift's SRTP (its sender would set PT 111) */
+        h.payloadType = 35;
         await dtls.sendRtp(Buffer.from(`video-${i}`), h);
       } else {
         await web.audio.sender.sendRtp(new RtpPacket(h, Buffer.from(`web-${i}`)));

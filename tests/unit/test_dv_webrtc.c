@@ -70,6 +70,33 @@ static void test_read_offer(void) {
   ASSERT_STREQ(why, "webrtc: sdp (or data) must be SDP text");
 }
 
+/* codecs' VP8/H264 entries are the member's video PTs; a bad entry is
+ * left out and the offer still stands. */
+static void test_read_offer_video(void) {
+  ASSERT_EQ(read_offer(offer_d(chrome, "both", 111)), 0);
+  ASSERT_EQ(offer.video_pt[SC_RTC_VP8], 96);
+  ASSERT_EQ(offer.video_pt[SC_RTC_VP8_RTX], 97);
+  ASSERT_EQ(offer.video_pt[SC_RTC_H264], 0);
+  ASSERT_EQ(read_offer(offer_d(chrome, "sdp", 0)), 0); /* no codecs: no video */
+  ASSERT_EQ(offer.video_pt[SC_RTC_VP8], 0);
+  json_t *d = offer_d(chrome, "both", 111);
+  json_t *codecs = json_object_get(d, "codecs");
+  json_array_append_new(codecs, json_pack("{s:s, s:i, s:i}", "name", "H264", "payload_type", 102,
+                                          "rtx_payload_type", 300)); /* rtx out of range */
+  json_array_append_new(codecs, json_pack("{s:s, s:i}", "name", "vp8", "payload_type", 111));
+  ASSERT_EQ(read_offer(d), 0);
+  ASSERT_EQ(offer.video_pt[SC_RTC_H264], 102);
+  ASSERT_EQ(offer.video_pt[SC_RTC_H264_RTX], 0);
+  /* The later VP8 entry maps the Opus rtpmap's PT: left out, the first kept. */
+  ASSERT_EQ(offer.video_pt[SC_RTC_VP8], 96);
+  d = offer_d(chrome, "both", 111);
+  json_object_set_new(json_array_get(json_object_get(d, "codecs"), 1), "payload_type",
+                      json_integer(97)); /* the fragment's rtx PT, not VP8 */
+  ASSERT_EQ(read_offer(d), 0);
+  ASSERT_EQ(offer.video_pt[SC_RTC_VP8], 0);
+  ASSERT_EQ(offer.opus_pt, 111);
+}
+
 static void test_read_offer_refusals(void) {
   ASSERT_EQ(read_offer(offer_d("a=ice-pwd:5rCXm2Y5a0gFQwvBlQ7yDkdM", "both", 111)), -1);
   ASSERT_STREQ(why, "webrtc sdp: missing_ufrag");
@@ -193,6 +220,7 @@ int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   harness_init();
   RUN_TEST(test_read_offer);
+  RUN_TEST(test_read_offer_video);
   RUN_TEST(test_read_offer_refusals);
   RUN_TEST(test_gateway_answers);
   RUN_TEST(test_send_answer);

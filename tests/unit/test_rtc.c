@@ -299,7 +299,9 @@ static void test_media_both_ways(void) {
   ASSERT_TRUE(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out) > 0);
   in.payload = opus;
   in.payload_len = sizeof opus;
-  in.marker_pt = 101; /* not Opus: not sent to a WebRTC peer */
+  in.marker_pt = 101; /* H264, which it did not negotiate: not its stream */
+  ASSERT_EQ(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out), SC_MEDIA_SEAL_FILTERED);
+  in.marker_pt = 77; /* neither Opus nor video: not sent to a WebRTC peer */
   ASSERT_EQ(sc_rtc_cipher_ops.seal(r, &in, out, sizeof out), 0);
 
   /* No valid check for 30 s: no media either way. */

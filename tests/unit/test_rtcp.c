@@ -47,6 +47,36 @@ static void test_feedback_reduced_size(void) {
 }
 
 /* Our writers, read back by our parser: SR + RR + SDES, as a leg sends. */
+/* PLI and FIR name the SSRCs they want a key frame of: each kept once. */
+static void test_keyframe_requests(void) {
+  uint8_t buf[256];
+  memset(buf, 0, sizeof buf);
+  size_t n = sc_rtcp_write_pli(buf, sizeof buf, 0x1111, 0xA0A0);
+  ASSERT_EQ(n, 12);
+  ASSERT_EQ(sc_rtcp_write_pli(buf, 11, 1, 2), 0);
+  size_t fir = n;
+  n += fb(buf + n, SC_RTCP_PSFB, 4, 2 + 2 * 2); /* FIR, two entries */
+  sc_wr32(buf + fir + 12, 0xB0B0);
+  sc_wr32(buf + fir + 20, 0xA0A0); /* the PLI's again */
+  n += sc_rtcp_write_pli(buf + n, sizeof buf - n, 0x1111, 0xC0C0);
+  sc_rtcp_report_t r;
+  ASSERT_EQ(sc_rtcp_parse(buf, n, &r), 0);
+  ASSERT_EQ(r.n_pli, 2);
+  ASSERT_EQ(r.n_fir, 2);
+  ASSERT_EQ(r.n_keyframe, 3);
+  ASSERT_EQ(r.keyframe_ssrc[0], 0xA0A0);
+  ASSERT_EQ(r.keyframe_ssrc[1], 0xB0B0);
+  ASSERT_EQ(r.keyframe_ssrc[2], 0xC0C0);
+  /* More distinct SSRCs than kept: counted, the first ones kept. */
+  n = 0;
+  for (uint32_t i = 0; i < SC_RTCP_MAX_KEYFRAME + 3; i++)
+    n += sc_rtcp_write_pli(buf + n, sizeof buf - n, 1, 100 + i);
+  ASSERT_EQ(sc_rtcp_parse(buf, n, &r), 0);
+  ASSERT_EQ(r.n_pli, SC_RTCP_MAX_KEYFRAME + 3);
+  ASSERT_EQ(r.n_keyframe, SC_RTCP_MAX_KEYFRAME);
+  ASSERT_EQ(r.keyframe_ssrc[SC_RTCP_MAX_KEYFRAME - 1], 100 + SC_RTCP_MAX_KEYFRAME - 1);
+}
+
 static void test_writers_round_trip(void) {
   uint8_t buf[512];
   sc_rtcp_sender_t s = {0xABCD, 0x1122334455667788ull, 960, 50, 4000};
@@ -200,6 +230,7 @@ static void test_leg_schedule(void) {
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_feedback_reduced_size);
+  RUN_TEST(test_keyframe_requests);
   RUN_TEST(test_writers_round_trip);
   RUN_TEST(test_ntp);
   RUN_TEST(test_rtt);
