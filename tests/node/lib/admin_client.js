@@ -7,6 +7,7 @@
  *   // r.status, r.headers, r.json (null if the body is not JSON), r.text
  *   const st = await adminState(srv.adminUrl, token);   // throws unless 200
  *   const m = findMember(st, user_id);                  // {channel, member}
+ *   const gl = await frontendState(srv, 'galene');      // st.frontends.galene, or null
  */
 const http = require('node:http');
 
@@ -42,6 +43,16 @@ async function adminState(baseUrl, token) {
   return r.json;
 }
 
+/* A front end's counters from GET /state (frontends[name]) on a started
+ * server (lib/server.js), or null when the request fails or it has none. */
+async function frontendState(srv, name) {
+  try {
+    return (await adminState(srv.adminUrl, srv.adminToken())).frontends[name] || null;
+  } catch {
+    return null;
+  }
+}
+
 /* The member entry of user_id (in channel_id, if given) and its channel. */
 function findMember(state, userId, channelId) {
   for (const channel of state.channels || []) {
@@ -52,4 +63,4 @@ function findMember(state, userId, channelId) {
   return null;
 }
 
-module.exports = { adminGet, adminState, findMember };
+module.exports = { adminGet, adminState, frontendState, findMember };
