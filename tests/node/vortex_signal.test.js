@@ -225,9 +225,9 @@ async function body() {
   b.sig.close();
 
   /* What happened above, in /metrics. */
-  const { adminGet } = require('./lib/admin_client');
-  const text = (await adminGet(srv.adminUrl, '/metrics', srv.adminToken())).text;
-  const metric = (line) => { const m = text.match(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm')); return m ? Number(m[1]) : 0; };
+  const { adminMetrics } = require('./lib/admin_client');
+  const { text, values } = await adminMetrics(srv);
+  const metric = (line) => values[line] ?? 0;
   checks.ok(metric('litecord_voice_vortex_closes_total{code="1002"}') === 2 &&
     metric('litecord_voice_vortex_closes_total{code="4001"}') === 1 &&
     metric('litecord_voice_vortex_errors_total{error="ConsumerNotFound"}') === 2 &&

@@ -27,7 +27,7 @@
 const path = require('node:path');
 
 const { Checks, run, sleep, waitFor } = require('./lib/checks');
-const { GwClient } = require('./lib/gw_client');
+const { GwClient, heartbeats, webGateway } = require('./lib/gw_client');
 const { openRoom, FRAMES } = require('./lib/tone_room');
 
 const MIN_RATIO = 0.95;
@@ -39,22 +39,11 @@ const buildDir = process.env.SC_BUILD_DIR || path.join(__dirname, '..', '..', 'b
 const checks = new Checks('webrtc_chromium');
 const servers = [];
 
-function heartbeats(g, hello) {
-  const hb = setInterval(() => g.send(3, { t: Date.now(), seq_ack: -1 }),
-    Math.floor(hello.d.heartbeat_interval * 0.8));
-  hb.unref();
-  g.stopHeartbeat = () => clearInterval(hb);
-}
-
 async function browserGateway(srv, ca, info) {
-  const g = await GwClient.open(srv.endpoint, { ca, version: 8 });
-  heartbeats(g, await g.take(8));
-  g.send(0, { server_id: info.guild_id, user_id: info.user_id, session_id: info.session_id,
-              token: info.token, video: true, streams: [{ type: 'video', rid: '100', quality: 100 }] });
-  const ready = await g.take(2);
-  g.send(16, {});
-  g.send(12, { audio_ssrc: 0, video_ssrc: 0, rtx_ssrc: 0, streams: [] });
-  return { g, ready: ready.d };
+  const gw = await webGateway(srv, ca, info);
+  gw.g.send(16, {});
+  gw.g.send(12, { audio_ssrc: 0, video_ssrc: 0, rtx_ssrc: 0, streams: [] });
+  return gw;
 }
 
 async function body() {
