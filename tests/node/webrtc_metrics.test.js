@@ -29,7 +29,7 @@ const path = require('node:path');
 const { Message, classes, methods, RtcpPayloadSpecificFeedback, RtpHeader, RtpPacket } = require('werift');
 
 const { adminMetrics } = require('./lib/admin_client');
-const { Checks, run, sleep } = require('./lib/checks');
+const { Checks, run, sleep, waitFor } = require('./lib/checks');
 const { DiscordWebClient } = require('./lib/discord_webrtc');
 const { webGateway } = require('./lib/gw_client');
 const { snowflake } = require('./lib/ids');
@@ -47,14 +47,6 @@ const COUNTERS = ['stun_answered', 'stun_refused', 'tuples_added', 'nominations'
 const buildDir = process.env.SC_BUILD_DIR || path.join(__dirname, '..', '..', 'build');
 const checks = new Checks('webrtc_metrics');
 const servers = [];
-
-async function waitFor(pred, ms) {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    if (await pred()) return true;
-    await sleep(50);
-  }
-  return pred();
-}
 
 const scrape = adminMetrics; /* { types, values } */
 const v = (s, name) => s.values[`${P}${name}`];

@@ -21,44 +21,28 @@
  * litecord_voice_webrtc_rtcp_sent_total > 0 and webrtc_members 2.
  * Env: SC_BUILD_DIR, CHROMIUM. Exit 0 = pass.
  */
-const fs = require('node:fs');
 const path = require('node:path');
 const { RtpHeader, RtpPacket } = require('werift');
 
 const { adminState, adminMetrics } = require('./lib/admin_client');
-const { Checks, run, sleep } = require('./lib/checks');
+const { Checks, run, sleep, waitFor: pollUntil } = require('./lib/checks');
 const { DiscordWebClient } = require('./lib/discord_webrtc');
 const { webGateway } = require('./lib/gw_client');
-const { snowflake } = require('./lib/ids');
+const { openRoom } = require('./lib/tone_room');
 
 const FRAMES = 400; /* 8 s of 20 ms frames: several report intervals */
 const buildDir = process.env.SC_BUILD_DIR || path.join(__dirname, '..', '..', 'build');
 const checks = new Checks('webrtc_rtcp_chromium');
 const servers = [];
 
-async function waitFor(pred, ms, step = 100) {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    if (await pred()) return true;
-    await sleep(step);
-  }
-  return pred();
-}
+const waitFor = (pred, ms, step = 100) => pollUntil(pred, ms, step);
 
 async function body() {
   const { launchChromium } = require('./lib/chromium');
-  const { LvspClient } = require('./lib/lvsp_client');
-  const { opusTool } = require('./lib/opus_tool');
-  const { startServer } = require('./lib/server');
-  const srv = await startServer({ buildDir });
-  servers.push(srv);
-  const ca = fs.readFileSync(srv.certPath);
-  const lvsp = await LvspClient.connect(srv.lvspUrl, { secret: srv.secret, ca });
-  const guild_id = snowflake();
-  const channel_id = snowflake();
-  const vs = async () => ({ ...await lvsp.requestVoiceState({ user_id: snowflake(), channel_id, guild_id }), guild_id });
-  const webInfo = await vs();
-  const wInfo = await vs();
-  const tone = opusTool(buildDir).encode(660, FRAMES, path.join(srv.stateDir, 'tone660.opus'));
+  const room = await openRoom({ buildDir, servers, frames: FRAMES });
+  const { srv, ca, tone } = room;
+  const webInfo = await room.member();
+  const wInfo = await room.member();
 
   const ch = await launchChromium();
   const gws = [];
@@ -140,7 +124,7 @@ async function body() {
     }
     await werift.close().catch(() => {});
     await ch.close();
-    await lvsp.close().catch(() => {});
+    await room.close();
   }
 }
 

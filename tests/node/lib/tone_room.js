@@ -6,10 +6,11 @@
  * when told and records what it hears from one user.
  *
  *   const room = await openRoom({ buildDir, servers });  // servers: run()'s list
+ *   // options: toneHz (default 660; null: none), frames (default FRAMES)
  *   const djsInfo = await room.member();                  // a voice state
  *   const djs = room.startDjs({ info: djsInfo, listenTo: userId, rxName: 'from-x.opus' });
  *   await djs.untilReady(30000);   // djs.ready {ssrc} once it is Ready
- *   djs.say('play');               // FRAMES packets of room.toneHz, 20 ms apart
+ *   djs.say('play');               // room.frames packets of room.toneHz (room.tone), 20 ms apart
  *   const res = await djs.finish(); // {sent, received}; djs.rxFile: what it heard
  *   djs.kill(); await room.close();
  *
@@ -27,7 +28,7 @@ const FRAMES = 150; /* 3 s of 20 ms frames from djs */
 
 /* ---- parent side -------------------------------------------------------- */
 
-async function openRoom({ buildDir, servers, toneHz = 660 }) {
+async function openRoom({ buildDir, servers, toneHz = 660, frames = FRAMES }) {
   const { LvspClient } = require('./lvsp_client');
   const { opusTool } = require('./opus_tool');
   const { startServer } = require('./server');
@@ -38,12 +39,14 @@ async function openRoom({ buildDir, servers, toneHz = 660 }) {
   const guild_id = snowflake();
   const channel_id = snowflake();
   const tool = opusTool(buildDir);
-  const toneFile = path.join(srv.stateDir, `tone${toneHz}.opus`);
-  tool.encode(toneHz, FRAMES, toneFile);
-  const room = { srv, ca, lvsp, guild_id, channel_id, tool, toneFile, toneHz, frames: FRAMES };
-  /* A new user's voice state in the room's channel. */
-  room.member = async () =>
-    ({ ...await lvsp.requestVoiceState({ user_id: snowflake(), channel_id, guild_id }), guild_id });
+  const room = { srv, ca, lvsp, guild_id, channel_id, tool, toneHz, frames };
+  if (toneHz) { /* toneHz null: a room without a tone */
+    room.toneFile = path.join(srv.stateDir, `tone${toneHz}.opus`);
+    room.tone = tool.encode(toneHz, frames, room.toneFile);
+  }
+  /* A new user's voice state in the room's channel (or another of its guild). */
+  room.member = async (channel = channel_id) =>
+    ({ ...await lvsp.requestVoiceState({ user_id: snowflake(), channel_id: channel, guild_id }), guild_id });
   room.startDjs = (opts) => startDjs(room, opts);
   room.close = () => lvsp.close().catch(() => {});
   return room;
