@@ -1,12 +1,9 @@
 #include "dv_settings.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "sc_frontend.h"
-#include "sc_log.h"
 
 #define OFF(field) offsetof(dv_settings_t, field)
 
@@ -90,15 +87,7 @@ dv_settings_t *dv_settings(const sc_app_t *app) {
 }
 
 int dv_settings_resolve(sc_app_t *app, dv_settings_t *s) {
-  struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM};
-  struct addrinfo *res = NULL;
-  if (getaddrinfo(app->cfg.public_host, NULL, &hints, &res) != 0 || !res) {
-    sc_log_error("gateway", "--public-host does not resolve to an IPv4 address");
-    return -1;
-  }
-  inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, s->ready_ip,
-            sizeof s->ready_ip);
-  freeaddrinfo(res);
+  if (sc_config_public_ipv4(&app->cfg, "gateway", s->ready_ip, sizeof s->ready_ip) < 0) return -1;
   snprintf(app->endpoint, sizeof app->endpoint, "%s:%u", app->cfg.public_host,
            s->gateway_listen.port);
   return 0;

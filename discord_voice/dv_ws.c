@@ -1,59 +1,35 @@
 #include "dv_ws.h"
 
-#include <errno.h>
 #include <libwebsockets.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "dv_discovery.h"
 #include "dv_gateway.h"
 #include "dv_limits.h"
 #include "dv_settings.h"
 #include "sc_frontend.h"
-#include "sc_log.h"
 #include "sc_server.h"
-#include "sc_wsq.h"
+#include "sc_wsfront.h"
 
-enum { DV_WS_RX_BUFFER = 256, DV_WS_TX_PACKET = 16384 /* one TLS record */ };
+/* Per-connection receive buffer, held by every idle session: big enough
+ * for heartbeats, Speaking and control frames (<= 125 bytes); larger
+ * messages (Identify, Select Protocol) arrive in pieces and are
+ * reassembled (sc_wsfront_reassemble). */
+enum { DV_WS_RX_BUFFER = 256 };
 
 typedef struct {
   dv_gw_t *gw;
-  struct lws_protocols protocols[2];
+  sc_wsfront_listener_t listener;
 } dv_ws_state_t;
 
 /* Per-connection data, allocated and zeroed by lws. */
 typedef struct {
+  sc_wsfront_conn_t ws; /* first: sc_wsfront_callback reads it */
   dv_conn_t conn;
-  sc_wsq_t q;
-  char *rx; /* message being reassembled from fragments */
-  size_t rx_len;
-  int open;
 } pss_t;
-
-static int io_send_text(void *ctx, const char *text, size_t len) {
-  pss_t *p = ctx;
-  int rc = sc_wsq_push_text(&p->q, text, len);
-  /* Not reading its queue: the peer's close frame could never get out
-   * either, so the socket is dropped without one. */
-  if (rc == -ENOBUFS || rc == -ENOMEM)
-    lws_set_timeout(p->q.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-  return rc;
-}
-
-static int io_send_binary(void *ctx, const uint8_t *buf, size_t len) {
-  pss_t *p = ctx;
-  int rc = sc_wsq_push_binary(&p->q, buf, len);
-  if (rc == -ENOBUFS || rc == -ENOMEM)
-    lws_set_timeout(p->q.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-  return rc;
-}
-
-static void io_close(void *ctx, int code, const char *reason) {
-  sc_wsq_close(&((pss_t *)ctx)->q, code, reason);
-}
 
 /* The kernel's smoothed RTT of the TCP connection under the WebSocket
  * (TLS included): the only round-trip figure our clients give us, since
@@ -61,23 +37,22 @@ static void io_close(void *ctx, int code, const char *reason) {
 static int64_t io_rtt_us(void *ctx) {
   struct tcp_info ti;
   socklen_t len = sizeof ti;
-  int fd = lws_get_socket_fd(((pss_t *)ctx)->q.wsi);
+  int fd = lws_get_socket_fd(((sc_wsfront_conn_t *)ctx)->q.wsi);
   if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
       len < offsetof(struct tcp_info, tcpi_rtt) + sizeof ti.tcpi_rtt)
     return 0;
   return (int64_t)ti.tcpi_rtt;
 }
 
-static const dv_io_t ws_io = {io_send_text, io_close, io_rtt_us, io_send_binary};
+static const dv_io_t ws_io = {sc_wsfront_send_text, sc_wsfront_close, io_rtt_us,
+                              sc_wsfront_send_binary};
 
 static void on_established(struct lws *wsi, pss_t *p, dv_ws_state_t *st) {
   char buf[32];
   const char *v = lws_get_urlarg_by_name(wsi, "v=", buf, sizeof buf);
   int version = dv_gateway_version(v);
-  sc_server_conn_opened(wsi);
-  sc_wsq_init(&p->q, wsi, 0);
-  p->open = 1;
-  dv_gw_open(&p->conn, st->gw, version < 0 ? 4 : version, &ws_io, p);
+  sc_wsfront_open(&p->ws, wsi);
+  dv_gw_open(&p->conn, st->gw, version < 0 ? 4 : version, &ws_io, &p->ws);
   if (version < 0) dv_conn_close(&p->conn, DV_CLOSE_BAD_REQUEST, "unsupported gateway version");
 }
 
@@ -88,42 +63,29 @@ static void deliver(struct lws *wsi, pss_t *p, const char *buf, size_t len) {
     dv_gw_text(&p->conn, buf, len);
 }
 
-/* Reassembles fragments; hands complete messages to the protocol. */
+/* Hands complete messages to the protocol. */
 static void on_receive(struct lws *wsi, pss_t *p, dv_ws_state_t *st, const char *in, size_t len) {
   if (p->conn.closing) return;
-  if (p->rx_len + len > dv_gw_max_frame(st->gw, lws_frame_is_binary(wsi))) {
-    dv_gw_oversize(&p->conn);
-    return;
-  }
-  int whole = lws_is_first_fragment(wsi) && lws_is_final_fragment(wsi) &&
-              !lws_remaining_packet_payload(wsi);
-  if (whole && !p->rx_len) {
-    deliver(wsi, p, in, len);
-    return;
-  }
-  char *grown = realloc(p->rx, p->rx_len + len);
-  if (!grown) {
-    dv_conn_close(&p->conn, DV_CLOSE_BAD_REQUEST, "out of memory");
-    return;
-  }
-  p->rx = grown;
-  memcpy(p->rx + p->rx_len, in, len);
-  p->rx_len += len;
-  if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
-    deliver(wsi, p, p->rx, p->rx_len);
-    free(p->rx); /* rare (large or fragmented messages): don't keep it idle */
-    p->rx = NULL;
-    p->rx_len = 0;
+  size_t max = dv_gw_max_frame(st->gw, lws_frame_is_binary(wsi));
+  const char *msg;
+  size_t n;
+  switch (sc_wsfront_reassemble(&p->ws, wsi, in, len, max, &msg, &n)) {
+    case SC_WSFRONT_PARTIAL: break;
+    case SC_WSFRONT_TOO_BIG: dv_gw_oversize(&p->conn); break;
+    case SC_WSFRONT_NO_MEMORY:
+      dv_conn_close(&p->conn, DV_CLOSE_BAD_REQUEST, "out of memory");
+      break;
+    case SC_WSFRONT_COMPLETE:
+      deliver(wsi, p, msg, n);
+      sc_wsfront_message_done(&p->ws);
+      break;
   }
 }
 
 static void on_closed(pss_t *p) {
-  if (!p->open) return;
+  if (!p->ws.open) return;
   dv_gw_closed(&p->conn);
-  sc_wsq_clear(&p->q);
-  free(p->rx);
-  p->rx = NULL;
-  p->open = 0;
+  sc_wsfront_release(&p->ws);
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -132,17 +94,22 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   const struct lws_protocols *proto = lws_get_protocol(wsi);
   dv_ws_state_t *st = proto ? proto->user : NULL;
   switch (reason) {
-    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return sc_server_admit(wsi, in, SC_ADMIT_CLIENT);
-    case LWS_CALLBACK_ESTABLISHED: on_established(wsi, p, st); break;
-    case LWS_CALLBACK_RECEIVE: on_receive(wsi, p, st, in, len); break;
-    case LWS_CALLBACK_SERVER_WRITEABLE: return p->open ? sc_wsq_on_writeable(&p->q) : 0;
-    case LWS_CALLBACK_CLOSED: on_closed(p); break;
-    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: sc_server_tls_ctx_setup(user); break;
-    case LWS_CALLBACK_HTTP: return sc_server_refuse_http(wsi);
-    default: break;
+    case LWS_CALLBACK_ESTABLISHED: on_established(wsi, p, st); return 0;
+    case LWS_CALLBACK_RECEIVE: on_receive(wsi, p, st, in, len); return 0;
+    case LWS_CALLBACK_CLOSED: on_closed(p); return 0;
+    default: return sc_wsfront_callback(wsi, reason, user, in);
   }
-  return 0;
 }
+
+static const sc_wsfront_spec_t dv_ws_spec = {
+    .name = "voice gateway",
+    .protocol = "discord-voice",
+    .callback = callback,
+    .session_size = sizeof(pss_t),
+    .rx_buffer = DV_WS_RX_BUFFER,
+    /* Every session has its heartbeat deadline (dv_timer). */
+    .listener_flags = SC_LISTENER_OWN_LIVENESS,
+};
 
 static int dv_start(sc_app_t *app, int slot) {
   dv_settings_t *set = dv_settings(app);
@@ -152,25 +119,7 @@ static int dv_start(sc_app_t *app, int slot) {
   app->frontend_state[slot] = st;
   st->gw = dv_gw_create(app, app->lws);
   if (!st->gw) return -1;
-  st->protocols[0] = (struct lws_protocols){
-      .name = "discord-voice",
-      .callback = callback,
-      .per_session_data_size = sizeof(pss_t),
-      /* Per-connection receive buffer, held by every idle session: big
-       * enough for heartbeats, Speaking and control frames (<= 125 bytes);
-       * larger messages (Identify, Select Protocol) arrive in pieces and
-       * are reassembled in on_receive. */
-      .rx_buffer_size = DV_WS_RX_BUFFER,
-      .user = st,
-      /* Without it lws cuts every send at rx_buffer_size and copies the
-       * rest aside for later writable callbacks. */
-      .tx_packet_size = DV_WS_TX_PACKET,
-  };
-  /* Every session has its heartbeat deadline (dv_timer). */
-  return sc_server_add_listener(app, "voice gateway", &set->gateway_listen, st->protocols,
-                                SC_LISTENER_OWN_LIVENESS)
-             ? 0
-             : -1;
+  return sc_wsfront_listen(app, &st->listener, &dv_ws_spec, &set->gateway_listen, st);
 }
 
 /* Before the registry ends every state (4015): sockets that close from

@@ -5,8 +5,8 @@
  * Owns: the gateway (dv_gw_t: sessions, timers on the lws loop, offered
  * modes, limits) and the lws protocol table, stored in
  * app->frontend_state[slot]; per-connection data (a dv_conn_t, its
- * outbound queue and a reassembly buffer) lives in lws per-session memory
- * and is released on LWS_CALLBACK_CLOSED.
+ * sc_wsfront part: outbound queue, reassembly buffer) lives in lws
+ * per-session memory and is released on LWS_CALLBACK_CLOSED.
  * Threads: control (lws) thread only.
  *
  * A message is reassembled from its fragments up to --gw-max-message

@@ -1,12 +1,9 @@
 #include "gl_settings.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "sc_frontend.h"
-#include "sc_log.h"
 
 #define OFF(field) offsetof(gl_settings_t, field)
 
@@ -33,16 +30,7 @@ gl_settings_t *gl_settings(const sc_app_t *app) {
 }
 
 int gl_settings_resolve(sc_app_t *app, gl_settings_t *s) {
-  struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM};
-  struct addrinfo *res = NULL;
-  if (getaddrinfo(app->cfg.public_host, NULL, &hints, &res) != 0 || !res) {
-    sc_log_error("galene", "--public-host does not resolve to an IPv4 address");
-    return -1;
-  }
-  inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, s->media_ip,
-            sizeof s->media_ip);
-  freeaddrinfo(res);
-  return 0;
+  return sc_config_public_ipv4(&app->cfg, "galene", s->media_ip, sizeof s->media_ip);
 }
 
 void gl_settings_banner(sc_app_t *app, int slot, FILE *out) {

@@ -1,10 +1,8 @@
 #include "gl_ws.h"
 
-#include <errno.h>
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "gl_conn.h"
 #include "gl_proto.h"
@@ -12,47 +10,25 @@
 #include "sc_frontend.h"
 #include "sc_log.h"
 #include "sc_metrics.h"
-#include "sc_server.h"
-#include "sc_wsq.h"
+#include "sc_wsfront.h"
 
-enum { GL_WS_RX_BUFFER = 4096, GL_WS_TX_PACKET = 16384 /* one TLS record */ };
+enum { GL_WS_RX_BUFFER = 4096 };
 
 typedef struct {
   sc_app_t *app;
   gl_settings_t *set;
   gl_counts_t counts;
   gl_proto_t proto;
-  struct lws_protocols protocols[2];
+  sc_wsfront_listener_t listener;
 } gl_front_t;
 
 /* Per-connection data, allocated and zeroed by lws. */
 typedef struct {
+  sc_wsfront_conn_t ws; /* first: sc_wsfront_callback reads it */
   gl_conn_t conn;
-  sc_wsq_t q;
-  char *rx; /* message being reassembled from fragments */
-  size_t rx_len;
-  int open;
 } pss_t;
 
-static uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int io_send_text(void *ctx, const char *text, size_t len) {
-  pss_t *p = ctx;
-  int rc = sc_wsq_push_text(&p->q, text, len);
-  if (rc == -ENOBUFS || rc == -ENOMEM)
-    lws_set_timeout(p->q.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-  return rc;
-}
-
-static void io_close(void *ctx, int code, const char *reason) {
-  sc_wsq_close(&((pss_t *)ctx)->q, code, reason);
-}
-
-static const gl_io_t ws_io = {io_send_text, io_close};
+static const gl_io_t ws_io = {sc_wsfront_send_text, sc_wsfront_close};
 
 /* Only GET /ws upgrades (Galène's endpoint); anything else is refused
  * before the handshake completes. */
@@ -66,14 +42,20 @@ static int path_ok(struct lws *wsi) {
 }
 
 static void on_established(struct lws *wsi, pss_t *p, gl_front_t *f) {
-  sc_server_conn_opened(wsi);
-  sc_wsq_init(&p->q, wsi, 0);
-  p->open = 1;
-  gl_conn_init(&p->conn, f->app, &ws_io, p, &f->counts);
+  sc_wsfront_open(&p->ws, wsi);
+  gl_conn_init(&p->conn, f->app, &ws_io, &p->ws, &f->counts);
   f->counts.connections++;
 }
 
+/* Size is checked as bytes arrive (gl_conn_admit closes); the rate once
+ * per message. */
+static int admit(pss_t *p, gl_front_t *f, size_t len) {
+  return gl_conn_admit(&p->conn, len, f->set->max_message, f->set->rate_limit,
+                       f->set->rate_window_ms, sc_wsfront_now_ms());
+}
+
 static void deliver(struct lws *wsi, pss_t *p, gl_front_t *f, const char *buf, size_t len) {
+  if (admit(p, f, len) < 0) return;
   if (lws_frame_is_binary(wsi)) {
     gl_conn_refuse(&p->conn, GL_REFUSE_MALFORMED, "binary frames are not Galene messages");
     return;
@@ -81,46 +63,28 @@ static void deliver(struct lws *wsi, pss_t *p, gl_front_t *f, const char *buf, s
   gl_proto_text(&f->proto, &p->conn, buf, len);
 }
 
-/* Reassembles fragments; hands complete messages to the protocol. */
+/* Hands complete messages to the protocol. */
 static void on_receive(struct lws *wsi, pss_t *p, gl_front_t *f, const char *in, size_t len) {
   if (p->conn.closing) return;
-  int final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
-  /* Size is checked as bytes arrive; the rate once per message. */
-  if (p->rx_len + len > f->set->max_message) {
-    gl_conn_admit(&p->conn, p->rx_len + len, f->set->max_message, f->set->rate_limit,
-                  f->set->rate_window_ms, now_ms());
-    return;
-  }
-  if (final && gl_conn_admit(&p->conn, p->rx_len + len, f->set->max_message, f->set->rate_limit,
-                             f->set->rate_window_ms, now_ms()) < 0)
-    return;
-  if (final && !p->rx_len) {
-    deliver(wsi, p, f, in, len);
-    return;
-  }
-  char *grown = realloc(p->rx, p->rx_len + len);
-  if (!grown) {
-    gl_conn_close(&p->conn, GL_CLOSE_TOO_BIG, "out of memory", -1);
-    return;
-  }
-  p->rx = grown;
-  memcpy(p->rx + p->rx_len, in, len);
-  p->rx_len += len;
-  if (final) {
-    deliver(wsi, p, f, p->rx, p->rx_len);
-    free(p->rx);
-    p->rx = NULL;
-    p->rx_len = 0;
+  const char *msg;
+  size_t n;
+  switch (sc_wsfront_reassemble(&p->ws, wsi, in, len, f->set->max_message, &msg, &n)) {
+    case SC_WSFRONT_PARTIAL: break;
+    case SC_WSFRONT_TOO_BIG: admit(p, f, n); break;
+    case SC_WSFRONT_NO_MEMORY:
+      gl_conn_close(&p->conn, GL_CLOSE_TOO_BIG, "out of memory", -1);
+      break;
+    case SC_WSFRONT_COMPLETE:
+      deliver(wsi, p, f, msg, n);
+      sc_wsfront_message_done(&p->ws);
+      break;
   }
 }
 
 static void on_closed(pss_t *p, gl_front_t *f) {
-  if (!p->open) return;
+  if (!p->ws.open) return;
   gl_proto_closed(&f->proto, &p->conn);
-  sc_wsq_clear(&p->q);
-  free(p->rx);
-  p->rx = NULL;
-  p->open = 0;
+  sc_wsfront_release(&p->ws);
   f->counts.connections--;
 }
 
@@ -130,18 +94,22 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   const struct lws_protocols *proto = lws_get_protocol(wsi);
   gl_front_t *f = proto ? proto->user : NULL;
   switch (reason) {
-    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return sc_server_admit(wsi, in, SC_ADMIT_CLIENT);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return path_ok(wsi) ? 0 : -1;
-    case LWS_CALLBACK_ESTABLISHED: on_established(wsi, p, f); break;
-    case LWS_CALLBACK_RECEIVE: on_receive(wsi, p, f, in, len); break;
-    case LWS_CALLBACK_SERVER_WRITEABLE: return p->open ? sc_wsq_on_writeable(&p->q) : 0;
-    case LWS_CALLBACK_CLOSED: on_closed(p, f); break;
-    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: sc_server_tls_ctx_setup(user); break;
-    case LWS_CALLBACK_HTTP: return sc_server_refuse_http(wsi);
-    default: break;
+    case LWS_CALLBACK_ESTABLISHED: on_established(wsi, p, f); return 0;
+    case LWS_CALLBACK_RECEIVE: on_receive(wsi, p, f, in, len); return 0;
+    case LWS_CALLBACK_CLOSED: on_closed(p, f); return 0;
+    default: return sc_wsfront_callback(wsi, reason, user, in);
   }
-  return 0;
 }
+
+static const sc_wsfront_spec_t gl_ws_spec = {
+    .name = "galene",
+    .protocol = "galene",
+    .off_flag = "--galene-listen",
+    .callback = callback,
+    .session_size = sizeof(pss_t),
+    .rx_buffer = GL_WS_RX_BUFFER,
+};
 
 static int gl_start(sc_app_t *app, int slot) {
   gl_settings_t *set = gl_settings(app);
@@ -156,19 +124,7 @@ static int gl_start(sc_app_t *app, int slot) {
   f->app = app;
   f->set = set;
   f->proto.media_ip = set->media_ip;
-  f->protocols[0] = (struct lws_protocols){
-      .name = "galene",
-      .callback = callback,
-      .per_session_data_size = sizeof(pss_t),
-      .rx_buffer_size = GL_WS_RX_BUFFER,
-      .user = f,
-      .tx_packet_size = GL_WS_TX_PACKET,
-  };
-  if (sc_hostport_off(&set->galene_listen)) { /* the operator turned this dialect off */
-    sc_log_info("galene", "listener off (--galene-listen off)");
-    return 0;
-  }
-  return sc_server_add_listener(app, "galene", &set->galene_listen, f->protocols, 0) ? 0 : -1;
+  return sc_wsfront_listen(app, &f->listener, &gl_ws_spec, &set->galene_listen, f);
 }
 
 static void gl_destroy(sc_app_t *app, int slot) {

@@ -1,13 +1,10 @@
 #include "ion_settings.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "ion_session.h"
 #include "sc_frontend.h"
-#include "sc_log.h"
 
 #define OFF(field) offsetof(ion_settings_t, field)
 #define STR(x) #x
@@ -38,16 +35,7 @@ ion_settings_t *ion_settings(const sc_app_t *app) {
 }
 
 int ion_settings_resolve(sc_app_t *app, ion_settings_t *s) {
-  struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM};
-  struct addrinfo *res = NULL;
-  if (getaddrinfo(app->cfg.public_host, NULL, &hints, &res) != 0 || !res) {
-    sc_log_error("ion", "--public-host does not resolve to an IPv4 address");
-    return -1;
-  }
-  inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, s->media_ip,
-            sizeof s->media_ip);
-  freeaddrinfo(res);
-  return 0;
+  return sc_config_public_ipv4(&app->cfg, "ion", s->media_ip, sizeof s->media_ip);
 }
 
 void ion_settings_banner(sc_app_t *app, int slot, FILE *out) {

@@ -4,7 +4,8 @@
  * SC_FRONTEND_REGISTER. It speaks the WebSocket side: the subprotocol
  * "protoo" (selected in the 101 answer: protoo-client and browsers fail
  * the handshake otherwise), the path /ws, the URL's ?token= and ?peer=,
- * message reassembly and the outbound queue (sc_wsq); each complete
+ * over the core's listener plumbing (sc_wsfront: message reassembly,
+ * the outbound queue); each complete
  * text frame goes to ion_proto.
  *
  * Threads: control (lws) thread only.

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <netdb.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -735,4 +736,16 @@ uint32_t sc_config_max_connections(const sc_config_t *cfg) {
   if (cfg->max_connections) return cfg->max_connections;
   uint64_t n = (uint64_t)cfg->capacity * SC_CONNS_PER_CAPACITY;
   return n > SC_CONNECTIONS_MAX ? SC_CONNECTIONS_MAX : (uint32_t)n;
+}
+
+int sc_config_public_ipv4(const sc_config_t *cfg, const char *module, char *ip, size_t size) {
+  struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM};
+  struct addrinfo *res = NULL;
+  if (getaddrinfo(cfg->public_host, NULL, &hints, &res) != 0 || !res) {
+    sc_log_error(module, "--public-host does not resolve to an IPv4 address");
+    return -1;
+  }
+  inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, ip, (socklen_t)size);
+  freeaddrinfo(res);
+  return 0;
 }

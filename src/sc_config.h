@@ -212,6 +212,12 @@ int sc_config_parse_hostport(const char *text, sc_hostport_t *out);
 /* --max-connections as given, or its default from --capacity. */
 uint32_t sc_config_max_connections(const sc_config_t *cfg);
 
+/* --public-host as an IPv4 literal, the address the front ends announce
+ * for media (ICE host candidate, READY's ip): resolved once at start into
+ * ip (at least INET_ADDRSTRLEN bytes). 0, or -1 after logging why under
+ * `module`. */
+int sc_config_public_ipv4(const sc_config_t *cfg, const char *module, char *ip, size_t size);
+
 /* The state directory used when --state-dir is absent. */
 #define SC_DEFAULT_STATE_DIR "./litecord-voice-state"
 

@@ -1,12 +1,9 @@
 #include "vx_settings.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "sc_frontend.h"
-#include "sc_log.h"
 
 #define OFF(field) offsetof(vx_settings_t, field)
 
@@ -34,16 +31,7 @@ vx_settings_t *vx_settings(const sc_app_t *app) {
 }
 
 int vx_settings_resolve(sc_app_t *app, vx_settings_t *s) {
-  struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM};
-  struct addrinfo *res = NULL;
-  if (getaddrinfo(app->cfg.public_host, NULL, &hints, &res) != 0 || !res) {
-    sc_log_error("vortex", "--public-host does not resolve to an IPv4 address");
-    return -1;
-  }
-  inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, s->candidate_ip,
-            sizeof s->candidate_ip);
-  freeaddrinfo(res);
-  return 0;
+  return sc_config_public_ipv4(&app->cfg, "vortex", s->candidate_ip, sizeof s->candidate_ip);
 }
 
 void vx_settings_banner(sc_app_t *app, int slot, FILE *out) {

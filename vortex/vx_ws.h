@@ -1,9 +1,9 @@
 /*
  * vx_ws: the Vortex front end's libwebsockets binding and its
  * registration record (SC_FRONTEND_REGISTER): the --vortex-listen
- * listener (TLS like the gateway unless --no-tls), per-socket data
- * (vx_conn_t, the sc_wsq send queue, reassembly of fragmented frames up to
- * --vortex-max-message, the authentication deadline) and the entry
+ * listener (sc_wsfront: TLS like the gateway unless --no-tls; the send
+ * queue; reassembly of fragmented frames up to --vortex-max-message),
+ * per-socket data (vx_conn_t, the authentication deadline) and the entry
  * points of vx_proto. Nothing here is called from outside: lws calls it.
  *
  * Threads: control (lws) thread only.

@@ -31,96 +31,19 @@
  *     answers and the down streams, and refused only the ICE restart.
  * Env: SC_BUILD_DIR, CHROMIUM (default /usr/bin/chromium). Exit 0 = pass.
  */
-const fs = require('node:fs');
-const http = require('node:http');
 const path = require('node:path');
 
-const { Checks, run, sleep } = require('./lib/checks');
-const { snowflake } = require('./lib/ids');
+const { frontendState } = require('./lib/admin_client');
+const { Checks, run, sleep, waitFor } = require('./lib/checks');
+const { openRoom, FRAMES } = require('./lib/tone_room');
 
-const FRAMES = 150; /* 3 s of 20 ms frames from djs */
 const MIN_RATIO = 0.95;
 const MIN_FROM_BROWSER = 100;
 const HZ_TOLERANCE = 5;
 
 const buildDir = process.env.SC_BUILD_DIR || path.join(__dirname, '..', '..', 'build');
-
-async function waitFor(pred, ms, step = 50) {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    if (await pred()) return true;
-    await sleep(step);
-  }
-  return pred();
-}
-
-/* ---- djs side (child process) -------------------------------------------- */
-
-async function childMain({ info, galeneUser, toneFile, rxFile }) {
-  const djs = require('./lib/djs_adapter');
-  const { readPackets, writePackets } = require('./lib/opus_tool');
-  const tone = readPackets(toneFile);
-  /* No DAVE: a Galène member cannot take part in it. */
-  const conn = djs.voice.joinVoiceChannel({
-    guildId: info.guild_id, channelId: info.channel_id, group: 'galene-djs', selfDeaf: false,
-    selfMute: false, daveEncryption: false, adapterCreator: djs.createAdapterCreator(info),
-  });
-  await djs.voice.entersState(conn, djs.voice.VoiceConnectionStatus.Ready, 20000);
-  const rx = [];
-  const stream = conn.receiver.subscribe(galeneUser, { end: { behavior: djs.voice.EndBehaviorType.Manual } });
-  stream.on('data', (p) => rx.push(Buffer.from(p)));
-  console.log(`READY ${JSON.stringify({ ssrc: djs.connectionData(conn).ssrc })}`);
-  let sent = 0;
-  const lines = [];
-  process.stdin.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)));
-  await waitFor(() => lines.includes('play'), 60000, 10);
-  const t0 = Date.now();
-  for (let i = 0; i < tone.length; i++) {
-    const wait = t0 + i * 20 - Date.now();
-    if (wait > 0) await sleep(wait);
-    if (conn.playOpusPacket(tone[i])) sent++;
-  }
-  await waitFor(() => lines.includes('stop'), 60000, 10);
-  if (rx.length) writePackets(rxFile, rx);
-  console.log(`RESULT ${JSON.stringify({ sent, received: rx.length })}`);
-  conn.destroy();
-  setTimeout(() => process.exit(0), 200);
-}
-
-/* ---- parent ----------------------------------------------------------------- */
-
 const checks = new Checks('galene_chromium');
 const servers = [];
-
-function startDjs(srv, args) {
-  const { spawnNode } = require('./lib/server');
-  const st = { ready: null, result: null };
-  const child = spawnNode(__filename, ['--child', JSON.stringify(args)], {
-    caFile: srv.certPath,
-    stdin: 'pipe',
-    onLine: (l) => {
-      if (l.startsWith('READY ')) st.ready = JSON.parse(l.slice(6));
-      else if (l.startsWith('RESULT ')) st.result = JSON.parse(l.slice(7));
-      else if (l.trim()) console.log(`  [djs] ${l}`);
-    },
-  });
-  st.child = child;
-  st.say = (w) => child.proc.stdin.write(`${w}\n`);
-  return st;
-}
-
-/* The front end's counters from GET /state. */
-function galeneState(srv) {
-  return new Promise((resolve) => {
-    const req = http.get(`${srv.adminUrl}/state`, { headers: { Authorization: `Bearer ${srv.adminToken()}` }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => {
-        try { resolve(JSON.parse(body).frontends.galene || null); } catch { resolve(null); }
-      });
-    });
-    req.on('error', () => resolve(null));
-  });
-}
 
 function checkGreeting(msgs, info, djsInfo, clientId) {
   const hs = msgs[0] || {};
@@ -190,31 +113,18 @@ async function iceRestartUp(peer) {
 
 async function body() {
   const { launchBrowser } = require('./lib/chromium');
-  const { LvspClient } = require('./lib/lvsp_client');
-  const { opusTool } = require('./lib/opus_tool');
-  const { startServer } = require('./lib/server');
   const { startPeer } = require('./lib/galene_peer');
-  const srv = await startServer({ buildDir });
-  servers.push(srv);
-  const ca = fs.readFileSync(srv.certPath);
-  const workDir = srv.stateDir;
-  const lvsp = await LvspClient.connect(srv.lvspUrl, { secret: srv.secret, ca });
-  const guild_id = snowflake();
-  const channel_id = snowflake();
-  const vs = async () => ({ ...await lvsp.requestVoiceState({ user_id: snowflake(), channel_id, guild_id }), guild_id });
-  const djsInfo = await vs();
-  const glInfo = await vs();
-  const tool = opusTool(buildDir);
-  const toneFile = path.join(workDir, 'tone660.opus');
-  tool.encode(660, FRAMES, toneFile);
-  const rxFile = path.join(workDir, 'from-galene.opus');
+  const room = await openRoom({ buildDir, servers });
+  const { srv, tool } = room;
+  const djsInfo = await room.member();
+  const glInfo = await room.member();
 
-  const djs = startDjs(srv, { info: djsInfo, galeneUser: glInfo.user_id, toneFile, rxFile });
+  /* No DAVE: a Galène member cannot take part in it. */
+  const djs = room.startDjs({ info: djsInfo, listenTo: glInfo.user_id, rxName: 'from-galene.opus', group: 'galene-djs', dave: false });
   const b = await launchBrowser();
   let peer = null;
   try {
-    checks.ok(await waitFor(() => djs.ready || djs.child.proc.exitCode !== null, 30000) && djs.ready,
-      'djs member is Ready');
+    checks.ok(await djs.untilReady(30000), 'djs member is Ready');
     peer = await startPeer(b.browser, srv, glInfo, { freq: 440 });
     checks.ok(true, `the Galène client joined group ${glInfo.channel_id} and its up stream was answered`);
     const connected = await peer.page.evaluate(() => window.gc.waitConnected(15000));
@@ -230,23 +140,21 @@ async function body() {
     djs.say('play');
     await sleep(FRAMES * 20 + 800);
     const inbound = await peer.inbound();
-    djs.say('stop');
-    await waitFor(() => djs.result || djs.child.proc.exitCode !== null, 10000);
-    const res = djs.result || { sent: 0, received: 0 };
+    const res = await djs.finish();
     const rx = inbound.find((s) => s.ssrc === djs.ready.ssrc) || { packetsReceived: 0, totalAudioEnergy: 0 };
     checks.ok(res.sent > 0 && rx.packetsReceived >= res.sent * MIN_RATIO,
       `the Galène client received ${rx.packetsReceived}/${res.sent} of the djs member's packets (SSRC ${djs.ready.ssrc})`);
     checks.ok(rx.totalAudioEnergy > 0, `its decoded audio has energy: totalAudioEnergy ${rx.totalAudioEnergy}`);
     checks.ok(res.received >= MIN_FROM_BROWSER, `djs received ${res.received} Opus packets from the Galène client`);
     if (res.received > 0) {
-      const a = tool.analyze(rxFile);
+      const a = tool.analyze(djs.rxFile);
       checks.ok(Math.abs(a.dominant_hz - 440) <= HZ_TOLERANCE,
         `libopus decodes the Galène client's audio to ${a.dominant_hz} Hz (want 440 +- ${HZ_TOLERANCE}), rms ${a.rms}`);
     }
     await iceRestartUp(peer);
     const errors = await peer.errors();
     checks.ok(errors.length === 0, `the client saw no protocol error: ${JSON.stringify(errors)}`);
-    const st = await galeneState(srv);
+    const st = await frontendState(srv, 'galene');
     const refused = st ? Object.values(st.refused).reduce((x, y) => x + y, 0) : -1;
     checks.ok(st && st.joins === 1 && st.up_answers === 2 && st.down_offers === 2 && st.down_answers === 2 &&
       refused === 1 && st.refused.unsupported === 1,
@@ -254,16 +162,9 @@ async function body() {
   } finally {
     if (peer) await peer.close();
     await b.close();
-    if (djs.child.proc.exitCode === null) djs.child.proc.kill('SIGKILL');
-    await lvsp.close().catch(() => {});
+    djs.kill();
+    await room.close();
   }
 }
 
-if (require.main === module && process.argv[2] === '--child') {
-  childMain(JSON.parse(process.argv[3])).catch((err) => {
-    console.log(`djs child failed: ${err.stack || err}`);
-    process.exit(1);
-  });
-} else {
-  run('galene_chromium', 120000, body, { checks: () => checks, servers: () => servers });
-}
+run('galene_chromium', 120000, body, { checks: () => checks, servers: () => servers });

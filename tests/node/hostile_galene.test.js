@@ -17,8 +17,8 @@
  * leave`; deafen closes the down streams, undeafen offers them again;
  * a second connection with the same token replaces the first.
  */
-const http = require('node:http');
 
+const { frontendState } = require('./lib/admin_client');
 const { runSuite, wsOpen, voiceState } = require('./lib/hostile');
 const { HOST, sleep } = require('./lib/server');
 
@@ -27,18 +27,11 @@ const RATE_LIMIT = 200;    /* --galene-rate-limit default */
 
 /* ---- probes ------------------------------------------------------------------ */
 
-function galeneState(srv) {
-  return new Promise((resolve) => {
-    const req = http.get(`${srv.adminUrl}/state`, { headers: { Authorization: `Bearer ${srv.adminToken()}` }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => {
-        try { resolve(JSON.parse(body).frontends.galene.refused); } catch { resolve(null); }
-      });
-    });
-    req.on('error', () => resolve(null));
-  });
-}
+/* The front end's refusal counters (GET /state). */
+const galeneState = async (srv) => {
+  const st = await frontendState(srv, 'galene');
+  return st ? st.refused ?? null : null;
+};
 
 async function waitFrame(c, pred, ms = 5000) {
   for (const end = Date.now() + ms; Date.now() < end && !c.close;) {

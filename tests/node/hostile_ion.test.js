@@ -13,9 +13,9 @@
  * Server flags: --ion-max-subscriptions 4, --ion-rate-limit 200 per 10 s.
  */
 const crypto = require('node:crypto');
-const http = require('node:http');
 const WebSocket = require('ws');
 
+const { frontendState } = require('./lib/admin_client');
 const { runSuite, voiceState } = require('./lib/hostile');
 const { HOST, sleep } = require('./lib/server');
 const { rawJoin } = require('./lib/raw_voice_client');
@@ -24,18 +24,7 @@ const { chromeLikeOffer: offer } = require('./lib/ion_protoo');
 const MAX_SUBS = 4;
 const WAIT_MS = 1500;
 
-function ionStatus(srv) {
-  return new Promise((resolve) => {
-    const req = http.get(`${srv.adminUrl}/state`, { headers: { Authorization: `Bearer ${srv.adminToken()}` }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => {
-        try { resolve(JSON.parse(body).frontends['ion/protoo']); } catch { resolve(null); }
-      });
-    });
-    req.on('error', () => resolve(null));
-  });
-}
+const ionStatus = (srv) => frontendState(srv, 'ion/protoo');
 
 /* A protoo socket: frames parsed, close recorded. */
 function ionOpen(ctx, query = {}) {

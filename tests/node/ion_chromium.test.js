@@ -27,106 +27,34 @@
  *     ion through the publish member and a leg); nobody receives itself.
  * Env: SC_BUILD_DIR, CHROMIUM (default /usr/bin/chromium). Exit 0 = pass.
  */
-const fs = require('node:fs');
 const path = require('node:path');
 
-const { Checks, run, sleep } = require('./lib/checks');
-const { snowflake } = require('./lib/ids');
+const { Checks, run, sleep, waitFor } = require('./lib/checks');
+const { openRoom, FRAMES } = require('./lib/tone_room');
 
-const FRAMES = 150; /* 3 s of 20 ms frames from djs */
 const MIN_RATIO = 0.95;
 const MIN_FROM_ION = 100;
 const HZ_TOLERANCE = 5;
 
 const buildDir = process.env.SC_BUILD_DIR || path.join(__dirname, '..', '..', 'build');
-
-async function waitFor(pred, ms, step = 50) {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    if (await pred()) return true;
-    await sleep(step);
-  }
-  return pred();
-}
-
-/* ---- djs side (child process) -------------------------------------------- */
-
-async function childMain({ info, ionUser, toneFile, rxFile }) {
-  const djs = require('./lib/djs_adapter');
-  const { readPackets, writePackets } = require('./lib/opus_tool');
-  const tone = readPackets(toneFile);
-  const me = djs.join(info, { group: 'ion-djs' });
-  await djs.voice.entersState(me.conn, djs.voice.VoiceConnectionStatus.Ready, 20000);
-  const rx = [];
-  const stream = me.conn.receiver.subscribe(ionUser, { end: { behavior: djs.voice.EndBehaviorType.Manual } });
-  stream.on('data', (p) => rx.push(Buffer.from(p)));
-  console.log(`READY ${JSON.stringify({ ssrc: djs.connectionData(me.conn).ssrc })}`);
-  let sent = 0;
-  const lines = [];
-  process.stdin.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)));
-  await waitFor(() => lines.includes('play'), 60000, 10);
-  const t0 = Date.now();
-  for (let i = 0; i < tone.length; i++) {
-    const wait = t0 + i * 20 - Date.now();
-    if (wait > 0) await sleep(wait);
-    if (me.conn.playOpusPacket(tone[i])) sent++;
-  }
-  await waitFor(() => lines.includes('stop'), 60000, 10);
-  if (rx.length) writePackets(rxFile, rx);
-  console.log(`RESULT ${JSON.stringify({ sent, received: rx.length })}`);
-  me.conn.destroy();
-  setTimeout(() => process.exit(0), 200);
-}
-
-/* ---- parent ----------------------------------------------------------------- */
-
 const checks = new Checks('ion_chromium');
 const servers = [];
-
-function startDjs(srv, args) {
-  const { spawnNode } = require('./lib/server');
-  const st = { ready: null, result: null };
-  const child = spawnNode(__filename, ['--child', JSON.stringify(args)], {
-    caFile: srv.certPath,
-    stdin: 'pipe',
-    onLine: (l) => {
-      if (l.startsWith('READY ')) st.ready = JSON.parse(l.slice(6));
-      else if (l.startsWith('RESULT ')) st.result = JSON.parse(l.slice(7));
-      else if (l.trim()) console.log(`  [djs] ${l}`);
-    },
-  });
-  st.child = child;
-  st.say = (w) => child.proc.stdin.write(`${w}\n`);
-  return st;
-}
 
 async function body() {
   const { launchBrowser } = require('./lib/chromium');
   const { startPeer } = require('./lib/ion_peer');
-  const { LvspClient } = require('./lib/lvsp_client');
-  const { opusTool } = require('./lib/opus_tool');
-  const { startServer } = require('./lib/server');
-  const srv = await startServer({ buildDir });
-  servers.push(srv);
-  const ca = fs.readFileSync(srv.certPath);
-  const lvsp = await LvspClient.connect(srv.lvspUrl, { secret: srv.secret, ca });
-  const guild_id = snowflake();
-  const channel_id = snowflake();
-  const vs = async () => ({ ...await lvsp.requestVoiceState({ user_id: snowflake(), channel_id, guild_id }), guild_id });
-  const djsInfo = await vs();
-  const ionInfo = await vs();
-  const ion2Info = await vs();
-  const tool = opusTool(buildDir);
-  const toneFile = path.join(srv.stateDir, 'tone660.opus');
-  tool.encode(660, FRAMES, toneFile);
-  const rxFile = path.join(srv.stateDir, 'from-ion.opus');
+  const room = await openRoom({ buildDir, servers });
+  const { srv, tool } = room;
+  const djsInfo = await room.member();
+  const ionInfo = await room.member();
+  const ion2Info = await room.member();
 
-  const djs = startDjs(srv, { info: djsInfo, ionUser: ionInfo.user_id, toneFile, rxFile });
+  const djs = room.startDjs({ info: djsInfo, listenTo: ionInfo.user_id, rxName: 'from-ion.opus', group: 'ion-djs' });
   const b = await launchBrowser();
   let peer = null;
   let peer2 = null;
   try {
-    checks.ok(await waitFor(() => djs.ready || djs.child.proc.exitCode !== null, 30000) && djs.ready,
-      'djs member is Ready');
+    checks.ok(await djs.untilReady(30000), 'djs member is Ready');
     peer = await startPeer(b.browser, srv, ionInfo, { freq: 440 });
     checks.ok(new RegExp(`^${ionInfo.user_id}-\\d+$`).test(peer.mid || ''), `ion-sdk-js published, mid ${peer.mid}`);
     const djsMid = `${djsInfo.user_id}-${djs.ready.ssrc}`;
@@ -147,9 +75,7 @@ async function body() {
     djs.say('play');
     await sleep(FRAMES * 20 + 700);
     const inbound = await peer.inbound();
-    djs.say('stop');
-    await waitFor(() => djs.result || djs.child.proc.exitCode !== null, 10000);
-    const res = djs.result || { sent: 0, received: 0 };
+    const res = await djs.finish();
     const st = await peer.state();
     checks.ok(st.subscribed.includes(djsMid), `ion-sdk-js's subscribe resolved (a track unmuted): ${JSON.stringify(st)}`);
     const rx = inbound.find((s) => s.ssrc === djs.ready.ssrc) || { packetsReceived: 0, totalAudioEnergy: 0 };
@@ -167,7 +93,7 @@ async function body() {
       `${from1.packetsReceived} (energy ${from1.totalAudioEnergy}) the other`);
     checks.ok(!inbound.some((x) => x.ssrc === ssrcOf(peer.mid)), 'an ion client never receives its own stream');
     if (res.received > 0) {
-      const a = tool.analyze(rxFile);
+      const a = tool.analyze(djs.rxFile);
       checks.ok(Math.abs(a.dominant_hz - 440) <= HZ_TOLERANCE,
         `libopus decodes the ion client's audio to ${a.dominant_hz} Hz (want 440 +- ${HZ_TOLERANCE}), rms ${a.rms}`);
     }
@@ -175,16 +101,9 @@ async function body() {
     if (peer2) await peer2.close();
     if (peer) await peer.close();
     await b.close();
-    if (djs.child.proc.exitCode === null) djs.child.proc.kill('SIGKILL');
-    await lvsp.close().catch(() => {});
+    djs.kill();
+    await room.close();
   }
 }
 
-if (require.main === module && process.argv[2] === '--child') {
-  childMain(JSON.parse(process.argv[3])).catch((err) => {
-    console.log(`djs child failed: ${err.stack || err}`);
-    process.exit(1);
-  });
-} else {
-  run('ion_chromium', 120000, body, { checks: () => checks, servers: () => servers });
-}
+run('ion_chromium', 120000, body, { checks: () => checks, servers: () => servers });

@@ -3,9 +3,9 @@
  * mediasoup-client 3.24.1 (the library Revolt's clients use) in headless
  * Chromium, speaking Vortex (seed 000) to litecord-voice, in one room with
  * a real @discordjs/voice member. The page is lib/vortex_entry.js bundled
- * with esbuild, driven through lib/vortex_peer.js; the djs member is the
- * child of webrtc_chromium.test.js (it plays a 660 Hz Opus tone made with
- * libopus on "play" and records what it hears from the browser's user).
+ * with esbuild, driven through lib/vortex_peer.js; the djs member is
+ * lib/tone_room.js's (it plays a 660 Hz Opus tone made with libopus on
+ * "play" and records what it hears from the browser's user).
  *
  * Checked:
  *   - the Vortex flow: Authenticate (userId, rtpCapabilities that make
@@ -28,13 +28,11 @@
  * 0 (sc_registry_set_e2ee), so the djs member must not encrypt for it.
  * Env: SC_BUILD_DIR, CHROMIUM. Exit 0 = pass.
  */
-const fs = require('node:fs');
 const path = require('node:path');
 
-const { Checks, run, sleep } = require('./lib/checks');
-const { snowflake } = require('./lib/ids');
+const { Checks, run, sleep, waitFor } = require('./lib/checks');
+const { openRoom, FRAMES } = require('./lib/tone_room');
 
-const FRAMES = 150; /* 3 s of 20 ms frames from djs */
 const MIN_RATIO = 0.95;
 const MIN_FROM_BROWSER = 100;
 const HZ_TOLERANCE = 5;
@@ -42,32 +40,6 @@ const HZ_TOLERANCE = 5;
 const buildDir = process.env.SC_BUILD_DIR || path.join(__dirname, '..', '..', 'build');
 const checks = new Checks('vortex_chromium');
 const servers = [];
-
-async function waitFor(pred, ms, step = 50) {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    if (await pred()) return true;
-    await sleep(step);
-  }
-  return pred();
-}
-
-/* The djs member: webrtc_chromium.test.js's child (READY, play, stop, RESULT). */
-function startDjs(srv, args) {
-  const { spawnNode } = require('./lib/server');
-  const st = { ready: null, result: null };
-  const child = spawnNode(path.join(__dirname, 'webrtc_chromium.test.js'), ['--child', JSON.stringify(args)], {
-    caFile: srv.certPath,
-    stdin: 'pipe',
-    onLine: (l) => {
-      if (l.startsWith('READY ')) st.ready = JSON.parse(l.slice(6));
-      else if (l.startsWith('RESULT ')) st.result = JSON.parse(l.slice(7));
-      else if (l.trim()) console.log(`  [djs] ${l}`);
-    },
-  });
-  st.child = child;
-  st.say = (w) => child.proc.stdin.write(`${w}\n`);
-  return st;
-}
 
 /* Packets the page has received from userId's consumer so far. */
 async function from(peer, userId) {
@@ -121,30 +93,17 @@ async function pausePhase(browser, srv, peer, vxInfo, info2, lvsp) {
 
 async function body() {
   const { launchBrowser } = require('./lib/chromium');
-  const { LvspClient } = require('./lib/lvsp_client');
-  const { opusTool } = require('./lib/opus_tool');
-  const { startServer } = require('./lib/server');
   const { startPeer } = require('./lib/vortex_peer');
-  const srv = await startServer({ buildDir });
-  servers.push(srv);
-  const ca = fs.readFileSync(srv.certPath);
-  const lvsp = await LvspClient.connect(srv.lvspUrl, { secret: srv.secret, ca });
-  const guild_id = snowflake();
-  const channel_id = snowflake();
-  const vs = async () => ({ ...await lvsp.requestVoiceState({ user_id: snowflake(), channel_id, guild_id }), guild_id });
-  const djsInfo = await vs();
-  const vxInfo = await vs();
-  const tool = opusTool(buildDir);
-  const toneFile = path.join(srv.stateDir, 'tone660.opus');
-  tool.encode(660, FRAMES, toneFile);
-  const rxFile = path.join(srv.stateDir, 'from-vortex.opus');
+  const room = await openRoom({ buildDir, servers });
+  const { srv, lvsp, channel_id, tool } = room;
+  const djsInfo = await room.member();
+  const vxInfo = await room.member();
 
-  const djs = startDjs(srv, { info: djsInfo, browserUser: vxInfo.user_id, toneFile, rxFile });
+  const djs = room.startDjs({ info: djsInfo, listenTo: vxInfo.user_id, rxName: 'from-vortex.opus', group: 'webrtc-djs' });
   const b = await launchBrowser();
   let peer = null;
   try {
-    checks.ok(await waitFor(() => djs.ready || djs.child.proc.exitCode !== null, 30000) && djs.ready,
-      'djs member is Ready');
+    checks.ok(await djs.untilReady(30000), 'djs member is Ready');
     peer = await startPeer(b.browser, srv, vxInfo, { freq: 440 });
     const j = peer.joined;
     checks.ok(j.userId === vxInfo.user_id, `Authenticate answers userId ${j.userId}`);
@@ -166,26 +125,24 @@ async function body() {
     await sleep(FRAMES * 20 + 800);
     const inbound = (await peer.inbound()).find((s) => s.ssrc === djs.ready.ssrc) ||
       { packetsReceived: 0, totalAudioEnergy: 0 };
-    djs.say('stop');
-    await waitFor(() => djs.result || djs.child.proc.exitCode !== null, 10000);
-    const res = djs.result || { sent: 0, received: 0 };
+    const res = await djs.finish();
     checks.ok(res.sent > 0 && inbound.packetsReceived >= res.sent * MIN_RATIO,
       `browser received ${inbound.packetsReceived}/${res.sent} of the djs member's packets (SSRC ${djs.ready.ssrc})`);
     checks.ok(inbound.totalAudioEnergy > 0, `the consumer's decoded audio has energy: totalAudioEnergy ${inbound.totalAudioEnergy}`);
     checks.ok(res.received >= MIN_FROM_BROWSER, `djs received ${res.received} Opus packets from the mediasoup-client browser`);
     if (res.received > 0) {
-      const a = tool.analyze(rxFile);
+      const a = tool.analyze(djs.rxFile);
       checks.ok(Math.abs(a.dominant_hz - 440) <= HZ_TOLERANCE,
         `libopus decodes the browser's audio to ${a.dominant_hz} Hz (want 440 +- ${HZ_TOLERANCE}), rms ${a.rms}`);
     }
     const st2 = await peer.state();
     checks.ok(st2.errors.length === 0, `no Vortex error replies: ${JSON.stringify(st2.errors)}`);
-    await pausePhase(b.browser, srv, peer, vxInfo, await vs(), lvsp);
+    await pausePhase(b.browser, srv, peer, vxInfo, await room.member(), lvsp);
   } finally {
     if (peer) await peer.close();
     await b.close();
-    if (djs.child.proc.exitCode === null) djs.child.proc.kill('SIGKILL');
-    await lvsp.close().catch(() => {});
+    djs.kill();
+    await room.close();
   }
 }
 

@@ -18,7 +18,6 @@
  * and a second connection with the same token replacing the first (4003).
  * Env: SC_BUILD_DIR. Exit 0 = pass.
  */
-const fs = require('node:fs');
 const path = require('node:path');
 const WebSocket = require('ws');
 const { Device } = require('mediasoup-client');
@@ -27,7 +26,7 @@ const { FakeHandler } = require('mediasoup-client/handlers/FakeHandler');
 const fakeParameters = require(path.join(path.dirname(require.resolve('mediasoup-client')), 'test', 'fakeParameters.js'));
 const { FakeMediaStreamTrack } = require('fake-mediastreamtrack');
 
-const { Checks, run, sleep } = require('./lib/checks');
+const { Checks, run, sleep, waitFor: pollUntil } = require('./lib/checks');
 const { snowflake } = require('./lib/ids');
 const { VortexSignal } = require('./lib/vortex_signal');
 
@@ -36,13 +35,7 @@ const checks = new Checks('vortex_signal');
 const servers = [];
 const FP_RE = /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/;
 
-async function waitFor(pred, ms, step = 20) {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    if (await pred()) return true;
-    await sleep(step);
-  }
-  return pred();
-}
+const waitFor = (pred, ms, step = 20) => pollUntil(pred, ms, step);
 
 async function expectError(p, name, what) {
   try {
@@ -101,20 +94,15 @@ function checkTransport(t, srv, name) {
 }
 
 async function body() {
-  const { LvspClient, INFO_LATER } = require('./lib/lvsp_client');
-  const { startServer } = require('./lib/server');
+  const { INFO_LATER } = require('./lib/lvsp_client');
   const { adminState, findMember } = require('./lib/admin_client');
-  const srv = await startServer({ buildDir });
-  servers.push(srv);
-  const ca = fs.readFileSync(srv.certPath);
-  const lvsp = await LvspClient.connect(srv.lvspUrl, { secret: srv.secret, ca });
-  const guild_id = snowflake();
-  const channel_id = snowflake();
-  const vs = async (ch = channel_id) => ({ ...await lvsp.requestVoiceState({ user_id: snowflake(), channel_id: ch, guild_id }), guild_id });
-  const infoA = await vs();
-  const infoB = await vs();
-  const infoC = await vs();
-  const other = await vs(snowflake());
+  const { openRoom } = require('./lib/tone_room');
+  const room = await openRoom({ buildDir, servers, toneHz: null });
+  const { srv, ca, lvsp, guild_id, channel_id } = room;
+  const infoA = await room.member();
+  const infoB = await room.member();
+  const infoC = await room.member();
+  const other = await room.member(snowflake());
   const url = `wss://127.0.0.1:${srv.ports.vortex}/`;
   const open = () => VortexSignal.open(url, { WebSocket, wsOptions: { ca } });
 
@@ -225,16 +213,16 @@ async function body() {
   b.sig.close();
 
   /* What happened above, in /metrics. */
-  const { adminGet } = require('./lib/admin_client');
-  const text = (await adminGet(srv.adminUrl, '/metrics', srv.adminToken())).text;
-  const metric = (line) => { const m = text.match(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm')); return m ? Number(m[1]) : 0; };
+  const { adminMetrics } = require('./lib/admin_client');
+  const { text, values } = await adminMetrics(srv);
+  const metric = (line) => values[line] ?? 0;
   checks.ok(metric('litecord_voice_vortex_closes_total{code="1002"}') === 2 &&
     metric('litecord_voice_vortex_closes_total{code="4001"}') === 1 &&
     metric('litecord_voice_vortex_errors_total{error="ConsumerNotFound"}') === 2 &&
     metric('litecord_voice_vortex_requests_total{type="StartConsume"}') >= 4 &&
     metric('litecord_voice_vortex_authenticated_total') === 4,
   `/metrics: ${text.split('\n').filter((l) => l.startsWith('litecord_voice_vortex_')).join(', ')}`);
-  await lvsp.close().catch(() => {});
+  await room.close();
 }
 
 run('vortex_signal', 60000, body, { checks: () => checks, servers: () => servers });

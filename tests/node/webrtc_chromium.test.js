@@ -24,123 +24,40 @@
  *     one; the counts above span the drop, so media never stopped.
  * Env: SC_BUILD_DIR, CHROMIUM (default /usr/bin/chromium). Exit 0 = pass.
  */
-const fs = require('node:fs');
 const path = require('node:path');
 
-const { Checks, run, sleep } = require('./lib/checks');
-const { GwClient } = require('./lib/gw_client');
-const { snowflake } = require('./lib/ids');
+const { Checks, run, sleep, waitFor } = require('./lib/checks');
+const { GwClient, heartbeats, webGateway } = require('./lib/gw_client');
+const { openRoom, FRAMES } = require('./lib/tone_room');
 
-const FRAMES = 150; /* 3 s of 20 ms frames from djs */
 const MIN_RATIO = 0.95;
 const MIN_FROM_BROWSER = 100;
 const HZ_TOLERANCE = 5;
 
 const buildDir = process.env.SC_BUILD_DIR || path.join(__dirname, '..', '..', 'build');
 
-async function waitFor(pred, ms, step = 50) {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    if (await pred()) return true;
-    await sleep(step);
-  }
-  return pred();
-}
-
-/* ---- djs side (child process) -------------------------------------------- */
-
-async function childMain({ info, browserUser, toneFile, rxFile }) {
-  const djs = require('./lib/djs_adapter');
-  const { readPackets, writePackets } = require('./lib/opus_tool');
-  const tone = readPackets(toneFile);
-  const me = djs.join(info, { group: 'webrtc-djs' });
-  await djs.voice.entersState(me.conn, djs.voice.VoiceConnectionStatus.Ready, 20000);
-  const rx = [];
-  const stream = me.conn.receiver.subscribe(browserUser, { end: { behavior: djs.voice.EndBehaviorType.Manual } });
-  stream.on('data', (p) => rx.push(Buffer.from(p)));
-  console.log(`READY ${JSON.stringify({ ssrc: djs.connectionData(me.conn).ssrc })}`);
-  let sent = 0;
-  const lines = [];
-  process.stdin.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)));
-  await waitFor(() => lines.includes('play'), 60000, 10);
-  const t0 = Date.now();
-  for (let i = 0; i < tone.length; i++) {
-    const wait = t0 + i * 20 - Date.now();
-    if (wait > 0) await sleep(wait);
-    if (me.conn.playOpusPacket(tone[i])) sent++;
-  }
-  await waitFor(() => lines.includes('stop'), 60000, 10);
-  if (rx.length) writePackets(rxFile, rx);
-  console.log(`RESULT ${JSON.stringify({ sent, received: rx.length })}`);
-  me.conn.destroy();
-  setTimeout(() => process.exit(0), 200);
-}
-
-/* ---- parent ----------------------------------------------------------------- */
-
 const checks = new Checks('webrtc_chromium');
 const servers = [];
 
-function heartbeats(g, hello) {
-  const hb = setInterval(() => g.send(3, { t: Date.now(), seq_ack: -1 }),
-    Math.floor(hello.d.heartbeat_interval * 0.8));
-  hb.unref();
-  g.stopHeartbeat = () => clearInterval(hb);
-}
-
 async function browserGateway(srv, ca, info) {
-  const g = await GwClient.open(srv.endpoint, { ca, version: 8 });
-  heartbeats(g, await g.take(8));
-  g.send(0, { server_id: info.guild_id, user_id: info.user_id, session_id: info.session_id,
-              token: info.token, video: true, streams: [{ type: 'video', rid: '100', quality: 100 }] });
-  const ready = await g.take(2);
-  g.send(16, {});
-  g.send(12, { audio_ssrc: 0, video_ssrc: 0, rtx_ssrc: 0, streams: [] });
-  return { g, ready: ready.d };
-}
-
-function startDjs(srv, args) {
-  const { spawnNode } = require('./lib/server');
-  const st = { ready: null, result: null };
-  const child = spawnNode(__filename, ['--child', JSON.stringify(args)], {
-    caFile: srv.certPath,
-    stdin: 'pipe',
-    onLine: (l) => {
-      if (l.startsWith('READY ')) st.ready = JSON.parse(l.slice(6));
-      else if (l.startsWith('RESULT ')) st.result = JSON.parse(l.slice(7));
-      else if (l.trim()) console.log(`  [djs] ${l}`);
-    },
-  });
-  st.child = child;
-  st.say = (w) => child.proc.stdin.write(`${w}\n`);
-  return st;
+  const gw = await webGateway(srv, ca, info);
+  gw.g.send(16, {});
+  gw.g.send(12, { audio_ssrc: 0, video_ssrc: 0, rtx_ssrc: 0, streams: [] });
+  return gw;
 }
 
 async function body() {
   const { launchChromium } = require('./lib/chromium');
-  const { LvspClient } = require('./lib/lvsp_client');
-  const { opusTool } = require('./lib/opus_tool');
-  const { startServer } = require('./lib/server');
-  const srv = await startServer({ buildDir });
-  servers.push(srv);
-  const ca = fs.readFileSync(srv.certPath);
-  const workDir = srv.stateDir;
-  const lvsp = await LvspClient.connect(srv.lvspUrl, { secret: srv.secret, ca });
-  const guild_id = snowflake();
-  const channel_id = snowflake();
-  const vs = async () => ({ ...await lvsp.requestVoiceState({ user_id: snowflake(), channel_id, guild_id }), guild_id });
-  const djsInfo = await vs();
-  const webInfo = await vs();
-  const tool = opusTool(buildDir);
-  const toneFile = path.join(workDir, 'tone660.opus');
-  tool.encode(660, FRAMES, toneFile);
-  const rxFile = path.join(workDir, 'from-browser.opus');
+  const room = await openRoom({ buildDir, servers });
+  const { srv, ca, tool } = room;
+  const djsInfo = await room.member();
+  const webInfo = await room.member();
 
-  const djs = startDjs(srv, { info: djsInfo, browserUser: webInfo.user_id, toneFile, rxFile });
+  const djs = room.startDjs({ info: djsInfo, listenTo: webInfo.user_id, rxName: 'from-browser.opus', group: 'webrtc-djs' });
   const ch = await launchChromium();
   let g = null;
   try {
-    checks.ok(await waitFor(() => djs.ready || djs.child.proc.exitCode !== null, 30000) && djs.ready,
-      'djs member is Ready');
+    checks.ok(await djs.untilReady(30000), 'djs member is Ready');
     const gw = await browserGateway(srv, ca, webInfo);
     g = gw.g;
     const { id, d } = await ch.page.evaluate(() => startClient({ video: true }));
@@ -170,16 +87,14 @@ async function body() {
     checks.ok(resumed, 'the browser member resumed (op 9) on a new socket');
     await sleep(FRAMES * 20 + 500);
     const st = await stats();
-    djs.say('stop');
-    await waitFor(() => djs.result || djs.child.proc.exitCode !== null, 10000);
-    const res = djs.result || { sent: 0, received: 0 };
+    const res = await djs.finish();
     const inbound = st.inbound.find((s) => s.ssrc === op5.d.ssrc) || { packetsReceived: 0, totalAudioEnergy: 0 };
     checks.ok(res.sent > 0 && inbound.packetsReceived >= res.sent * MIN_RATIO,
       `browser received ${inbound.packetsReceived}/${res.sent} of the djs member's packets (SSRC ${op5.d.ssrc})`);
     checks.ok(inbound.totalAudioEnergy > 0, `browser's decoded audio has energy: totalAudioEnergy ${inbound.totalAudioEnergy}`);
     checks.ok(res.received >= MIN_FROM_BROWSER, `djs received ${res.received} Opus packets from the browser`);
     if (res.received > 0) {
-      const a = tool.analyze(rxFile);
+      const a = tool.analyze(djs.rxFile);
       checks.ok(Math.abs(a.dominant_hz - 440) <= HZ_TOLERANCE,
         `libopus decodes the browser's audio to ${a.dominant_hz} Hz (want 440 +- ${HZ_TOLERANCE}), rms ${a.rms}`);
     }
@@ -189,16 +104,9 @@ async function body() {
       g.kill();
     }
     await ch.close();
-    if (djs.child.proc.exitCode === null) djs.child.proc.kill('SIGKILL');
-    await lvsp.close().catch(() => {});
+    djs.kill();
+    await room.close();
   }
 }
 
-if (require.main === module && process.argv[2] === '--child') {
-  childMain(JSON.parse(process.argv[3])).catch((err) => {
-    console.log(`djs child failed: ${err.stack || err}`);
-    process.exit(1);
-  });
-} else {
-  run('webrtc_chromium', 120000, body, { checks: () => checks, servers: () => servers });
-}
+run('webrtc_chromium', 120000, body, { checks: () => checks, servers: () => servers });

@@ -28,10 +28,10 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { Message, classes, methods, RtcpPayloadSpecificFeedback, RtpHeader, RtpPacket } = require('werift');
 
-const { adminGet } = require('./lib/admin_client');
-const { Checks, run, sleep } = require('./lib/checks');
+const { adminMetrics } = require('./lib/admin_client');
+const { Checks, run, sleep, waitFor } = require('./lib/checks');
 const { DiscordWebClient } = require('./lib/discord_webrtc');
-const { GwClient } = require('./lib/gw_client');
+const { webGateway } = require('./lib/gw_client');
 const { snowflake } = require('./lib/ids');
 const { LvspClient } = require('./lib/lvsp_client');
 const { MediaClient } = require('./lib/media_client');
@@ -48,27 +48,7 @@ const buildDir = process.env.SC_BUILD_DIR || path.join(__dirname, '..', '..', 'b
 const checks = new Checks('webrtc_metrics');
 const servers = [];
 
-async function waitFor(pred, ms) {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    if (await pred()) return true;
-    await sleep(50);
-  }
-  return pred();
-}
-
-/* The scrape as { types: {family: type}, values: {"name{labels}": number} }. */
-async function scrape(srv) {
-  const r = await adminGet(srv.adminUrl, '/metrics', srv.adminToken());
-  if (r.status !== 200) throw new Error(`/metrics: HTTP ${r.status}`);
-  const types = {};
-  const values = {};
-  for (const line of r.text.split('\n')) {
-    let m = line.match(/^# TYPE (\S+) (\S+)$/);
-    if (m) types[m[1]] = m[2];
-    else if ((m = line.match(/^(litecord_voice_webrtc_\S+) (\S+)$/))) values[m[1]] = Number(m[2]);
-  }
-  return { types, values };
-}
+const scrape = adminMetrics; /* { types, values } */
 const v = (s, name) => s.values[`${P}${name}`];
 
 /* A STUN binding request naming a ufrag the server never gave out. */
@@ -95,19 +75,6 @@ function malformed(ssrc) {
   b.writeUInt32BE(ssrc, 4);
   b.writeUInt32BE(ssrc, 12);
   return b;
-}
-
-async function webGateway(srv, ca, info) {
-  const g = await GwClient.open(srv.endpoint, { ca, version: 8 });
-  const hello = await g.take(8);
-  g.send(0, { server_id: info.guild_id, user_id: info.user_id, session_id: info.session_id,
-              token: info.token, video: true, streams: [{ type: 'video', rid: '100', quality: 100 }] });
-  const ready = await g.take(2);
-  const hb = setInterval(() => g.send(3, { t: Date.now(), seq_ack: -1 }),
-    Math.floor(hello.d.heartbeat_interval * 0.8));
-  hb.unref();
-  g.stopHeartbeat = () => clearInterval(hb);
-  return { g, ready: ready.d };
 }
 
 async function body() {
@@ -194,7 +161,8 @@ async function body() {
       return v(after, 'members') === 0;
     }, 10000);
     checks.ok(v(after, 'members') === 0, `webrtc_members ${v(after, 'members')} after the web client left`);
-    const down = Object.keys(during.values).filter((k) => k.endsWith('_total') && after.values[k] < during.values[k]);
+    const down = Object.keys(during.values)
+      .filter((k) => k.startsWith(P) && k.endsWith('_total') && after.values[k] < during.values[k]);
     checks.ok(down.length === 0, `no webrtc counter went down (${down.join(', ') || 'none'})`);
   } finally {
     g.stopHeartbeat();

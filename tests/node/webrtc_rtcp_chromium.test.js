@@ -21,64 +21,35 @@
  * litecord_voice_webrtc_rtcp_sent_total > 0 and webrtc_members 2.
  * Env: SC_BUILD_DIR, CHROMIUM. Exit 0 = pass.
  */
-const fs = require('node:fs');
 const path = require('node:path');
 const { RtpHeader, RtpPacket } = require('werift');
 
-const { adminState, adminGet } = require('./lib/admin_client');
-const { Checks, run, sleep } = require('./lib/checks');
+const { adminState, adminMetrics } = require('./lib/admin_client');
+const { Checks, run, sleep, waitFor: pollUntil } = require('./lib/checks');
 const { DiscordWebClient } = require('./lib/discord_webrtc');
-const { GwClient } = require('./lib/gw_client');
-const { snowflake } = require('./lib/ids');
+const { webGateway } = require('./lib/gw_client');
+const { openRoom } = require('./lib/tone_room');
 
 const FRAMES = 400; /* 8 s of 20 ms frames: several report intervals */
 const buildDir = process.env.SC_BUILD_DIR || path.join(__dirname, '..', '..', 'build');
 const checks = new Checks('webrtc_rtcp_chromium');
 const servers = [];
 
-async function waitFor(pred, ms, step = 100) {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    if (await pred()) return true;
-    await sleep(step);
-  }
-  return pred();
-}
-
-async function gateway(srv, ca, info) {
-  const g = await GwClient.open(srv.endpoint, { ca, version: 8 });
-  const hello = await g.take(8);
-  g.send(0, { server_id: info.guild_id, user_id: info.user_id, session_id: info.session_id,
-              token: info.token, video: true, streams: [{ type: 'video', rid: '100', quality: 100 }] });
-  const ready = await g.take(2);
-  const hb = setInterval(() => g.send(3, { t: Date.now(), seq_ack: -1 }),
-    Math.floor(hello.d.heartbeat_interval * 0.8));
-  hb.unref();
-  g.stopHeartbeat = () => clearInterval(hb);
-  return { g, ready: ready.d };
-}
+const waitFor = (pred, ms, step = 100) => pollUntil(pred, ms, step);
 
 async function body() {
   const { launchChromium } = require('./lib/chromium');
-  const { LvspClient } = require('./lib/lvsp_client');
-  const { opusTool } = require('./lib/opus_tool');
-  const { startServer } = require('./lib/server');
-  const srv = await startServer({ buildDir });
-  servers.push(srv);
-  const ca = fs.readFileSync(srv.certPath);
-  const lvsp = await LvspClient.connect(srv.lvspUrl, { secret: srv.secret, ca });
-  const guild_id = snowflake();
-  const channel_id = snowflake();
-  const vs = async () => ({ ...await lvsp.requestVoiceState({ user_id: snowflake(), channel_id, guild_id }), guild_id });
-  const webInfo = await vs();
-  const wInfo = await vs();
-  const tone = opusTool(buildDir).encode(660, FRAMES, path.join(srv.stateDir, 'tone660.opus'));
+  const room = await openRoom({ buildDir, servers, frames: FRAMES });
+  const { srv, ca, tone } = room;
+  const webInfo = await room.member();
+  const wInfo = await room.member();
 
   const ch = await launchChromium();
   const gws = [];
   const werift = new DiscordWebClient({ video: false });
   try {
     /* The browser: in the room first, so it hears the werift member's op 5. */
-    const b = await gateway(srv, ca, webInfo);
+    const b = await webGateway(srv, ca, webInfo);
     gws.push(b.g);
     b.g.send(12, { audio_ssrc: 0, video_ssrc: 0, rtx_ssrc: 0, streams: [] });
     const { id, d } = await ch.page.evaluate(() => startClient({ video: false }));
@@ -86,7 +57,7 @@ async function body() {
     const op4b = await b.g.take(4);
 
     /* The werift member: connected, speaking. */
-    const w = await gateway(srv, ca, wInfo);
+    const w = await webGateway(srv, ca, wInfo);
     gws.push(w.g);
     w.g.send(1, await werift.selectProtocol());
     const op4w = await w.g.take(4);
@@ -141,11 +112,8 @@ async function body() {
     checks.ok(rtc.rtcp.rtt_samples > 0 && rtc.rtcp.rtt_mean_ms >= 0 && rtc.rtcp.rtt_mean_ms < 5000,
       `the peers' receiver reports on our SRs give round trips: ${rtc.rtcp.rtt_samples} samples, ` +
       `mean ${rtc.rtcp.rtt_mean_ms} ms`);
-    const text = (await adminGet(srv.adminUrl, '/metrics', srv.adminToken())).text;
-    const metric = (name) => {
-      const m = text.match(new RegExp(`^litecord_voice_${name} (\\S+)$`, 'm'));
-      return m ? Number(m[1]) : NaN;
-    };
+    const scraped = (await adminMetrics(srv)).values;
+    const metric = (name) => scraped[`litecord_voice_${name}`] ?? NaN;
     checks.ok(metric('webrtc_rtcp_sent_total') > 0 && metric('webrtc_members') === 2,
       `/metrics: webrtc_rtcp_sent_total ${metric('webrtc_rtcp_sent_total')}, ` +
       `webrtc_rtcp_sent_bytes_total ${metric('webrtc_rtcp_sent_bytes_total')}, webrtc_members ${metric('webrtc_members')}`);
@@ -156,7 +124,7 @@ async function body() {
     }
     await werift.close().catch(() => {});
     await ch.close();
-    await lvsp.close().catch(() => {});
+    await room.close();
   }
 }
 

@@ -36,7 +36,7 @@ const SRTP_AEAD_GCM = 7;
 const { adminState } = require('./lib/admin_client');
 const { Checks, run, sleep } = require('./lib/checks');
 const { DiscordWebClient } = require('./lib/discord_webrtc');
-const { GwClient } = require('./lib/gw_client');
+const { webGateway } = require('./lib/gw_client');
 const { snowflake } = require('./lib/ids');
 const { LvspClient } = require('./lib/lvsp_client');
 const { MediaClient } = require('./lib/media_client');
@@ -57,20 +57,6 @@ async function waitFor(pred, ms) {
     await sleep(20);
   }
   return pred();
-}
-
-/* The web client's gateway half: Identify, Ready, heartbeats. */
-async function webGateway(srv, ca, info) {
-  const g = await GwClient.open(srv.endpoint, { ca, version: 8 });
-  const hello = await g.take(8);
-  g.send(0, { server_id: info.guild_id, user_id: info.user_id, session_id: info.session_id,
-              token: info.token, video: true, streams: [{ type: 'video', rid: '100', quality: 100 }] });
-  const ready = await g.take(2);
-  const hb = setInterval(() => g.send(3, { t: Date.now(), seq_ack: -1 }),
-    Math.floor(hello.d.heartbeat_interval * 0.8));
-  hb.unref();
-  g.stopHeartbeat = () => clearInterval(hb);
-  return { g, ready: ready.d };
 }
 
 function connected(pc, ms) {

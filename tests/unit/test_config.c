@@ -231,6 +231,18 @@ static void test_hostport(void) {
   ASSERT_EQ(sc_config_parse_hostport(NULL, &hp), -1);
 }
 
+/* The front ends' media address: an IPv4 literal resolves to itself, an
+ * IPv6 one to nothing (refused, logged). No DNS: the names are literals. */
+static void test_public_ipv4(void) {
+  sc_config_t cfg = {0};
+  char ip[64] = "";
+  snprintf(cfg.public_host, sizeof cfg.public_host, "203.0.113.7");
+  ASSERT_EQ(sc_config_public_ipv4(&cfg, "test", ip, sizeof ip), 0);
+  ASSERT_STREQ(ip, "203.0.113.7");
+  snprintf(cfg.public_host, sizeof cfg.public_host, "::1");
+  ASSERT_EQ(sc_config_public_ipv4(&cfg, "test", ip, sizeof ip), -1);
+}
+
 static void test_errors(void) {
   EXPECT_ERROR("unknown option '--bogus'", "--bogus");
   EXPECT_ERROR("unknown option '--bogus'", "--bogus=1");
@@ -378,6 +390,7 @@ int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   RUN_TEST(test_defaults);
   RUN_TEST(test_ranges);
+  RUN_TEST(test_public_ipv4);
   RUN_TEST(test_all_flags);
   RUN_TEST(test_switches_and_levels);
   RUN_TEST(test_hostport);

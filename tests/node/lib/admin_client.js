@@ -7,6 +7,9 @@
  *   // r.status, r.headers, r.json (null if the body is not JSON), r.text
  *   const st = await adminState(srv.adminUrl, token);   // throws unless 200
  *   const m = findMember(st, user_id);                  // {channel, member}
+ *   const gl = await frontendState(srv, 'galene');      // st.frontends.galene, or null
+ *   const m = await adminMetrics(srv);                   // throws unless 200
+ *   // m.text, m.types {family: type}, m.values {'name{labels}': number}
  */
 const http = require('node:http');
 
@@ -42,6 +45,31 @@ async function adminState(baseUrl, token) {
   return r.json;
 }
 
+/* A front end's counters from GET /state (frontends[name]) on a started
+ * server (lib/server.js), or null when the request fails or it has none. */
+async function frontendState(srv, name) {
+  try {
+    return (await adminState(srv.adminUrl, srv.adminToken())).frontends[name] || null;
+  } catch {
+    return null;
+  }
+}
+
+/* GET /metrics (Prometheus text) parsed: every sample line's value by its
+ * name and labels as written, every family's # TYPE. */
+async function adminMetrics(srv) {
+  const r = await adminGet(srv.adminUrl, '/metrics', srv.adminToken());
+  if (r.status !== 200) throw new Error(`/metrics: HTTP ${r.status}`);
+  const types = {};
+  const values = {};
+  for (const line of r.text.split('\n')) {
+    let m = line.match(/^# TYPE (\S+) (\S+)$/);
+    if (m) types[m[1]] = m[2];
+    else if ((m = line.match(/^([^#\s]\S*) (\S+)$/))) values[m[1]] = Number(m[2]);
+  }
+  return { text: r.text, types, values };
+}
+
 /* The member entry of user_id (in channel_id, if given) and its channel. */
 function findMember(state, userId, channelId) {
   for (const channel of state.channels || []) {
@@ -52,4 +80,4 @@ function findMember(state, userId, channelId) {
   return null;
 }
 
-module.exports = { adminGet, adminState, findMember };
+module.exports = { adminGet, adminState, adminMetrics, frontendState, findMember };

@@ -74,6 +74,16 @@ async function run(name, timeoutMs, body, { checks, servers = () => [] }) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/* Polls pred (may be async) every step ms until it is truthy or ms have
+ * passed; resolves true, or pred's last answer. */
+async function waitFor(pred, ms, step = 50) {
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    if (await pred()) return true;
+    await sleep(step);
+  }
+  return pred();
+}
+
 /* Resolves with {code, reason} when ws closes, or null after timeoutMs. */
 function waitWsClose(ws, timeoutMs) {
   return new Promise((resolve) => {
@@ -95,4 +105,4 @@ function snowflakes(n) {
   return Array.from({ length: n }, (_, i) => (base + BigInt(i + 1)).toString());
 }
 
-module.exports = { Checks, run, sleep, ts, waitWsClose, snowflakes };
+module.exports = { Checks, run, sleep, ts, waitFor, waitWsClose, snowflakes };

@@ -16,7 +16,6 @@
  * is answered; peer.joined is the server's `joined` message.
  */
 const fs = require('node:fs');
-const http = require('node:http');
 const path = require('node:path');
 
 const { HOST } = require('./server');
@@ -28,33 +27,15 @@ function galeneUrl(srv) {
   return `wss://${HOST}:${srv.ports.galene}/ws`;
 }
 
-/* The page comes from http://127.0.0.1:<ephemeral> (headless Chromium
- * opens no wss:// from about:blank); resolves {page, server}. */
-async function openClientPage(browser) {
+/* The page with the client (lib/chromium.js openServedPage); resolves
+ * {page, server}. */
+function openClientPage(browser) {
+  const { openServedPage, HTML, JS } = require('./chromium');
   const html = '<!doctype html><meta charset="utf-8"><title>galene</title><script src="/galene_client.js"></script>';
-  const server = http.createServer((req, res) => {
-    if (req.url === '/galene_client.js') {
-      res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' });
-      res.end(fs.readFileSync(CLIENT_SOURCE));
-    } else {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(html);
-    }
+  const routes = { '/': [HTML, html], '/galene_client.js': [JS, () => fs.readFileSync(CLIENT_SOURCE)] };
+  return openServedPage(browser, routes, {
+    label: 'galene page', ready: () => typeof window.GaleneClient === 'function',
   });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, resolve);
-  });
-  const page = await browser.newPage();
-  page.on('console', (m) => { if (process.env.SC_VERBOSE) console.log(`[galene page] ${m.text()}`); });
-  try {
-    await page.goto(`http://${HOST}:${server.address().port}/`);
-    await page.waitForFunction(() => typeof window.GaleneClient === 'function');
-  } catch (err) {
-    await page.close().catch(() => {});
-    server.close();
-    throw err;
-  }
-  return { page, server };
 }
 
 async function startPeer(browser, srv, vs, opts = {}) {

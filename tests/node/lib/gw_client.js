@@ -8,6 +8,9 @@
  *   const ready = await g.take(2);     // next op 2 not taken yet
  *   const { code } = await g.closed;   // {code, reason}
  *   g.kill();                          // drop the TCP connection, no close frame
+ *
+ *   heartbeats(g, hello);                    // op 3 until g.stopHeartbeat()
+ *   const { g, ready } = await webGateway(srv, ca, info);  // a web client's gateway half
  */
 const WebSocket = require('ws');
 
@@ -92,4 +95,25 @@ class GwClient {
   kill() { this.ws.terminate(); return this.closed; }
 }
 
-module.exports = { GwClient };
+/* Heartbeats (op 3) at 0.8 of Hello's interval, not holding the process
+ * open; g.stopHeartbeat() ends them. */
+function heartbeats(g, hello) {
+  const hb = setInterval(() => g.send(3, { t: Date.now(), seq_ack: -1 }),
+    Math.floor(hello.d.heartbeat_interval * 0.8));
+  hb.unref();
+  g.stopHeartbeat = () => clearInterval(hb);
+}
+
+/* The gateway half of a Discord web client (its media is WebRTC: op 1
+ * with an SDP, sent by the test): Hello, heartbeats, Identify with video
+ * and one video stream, Ready. Returns { g, ready } (op 2's d). */
+async function webGateway(srv, ca, info) {
+  const g = await GwClient.open(srv.endpoint, { ca, version: 8 });
+  heartbeats(g, await g.take(8));
+  g.send(0, { server_id: info.guild_id, user_id: info.user_id, session_id: info.session_id,
+              token: info.token, video: true, streams: [{ type: 'video', rid: '100', quality: 100 }] });
+  const ready = await g.take(2);
+  return { g, ready: ready.d };
+}
+
+module.exports = { GwClient, heartbeats, webGateway };

@@ -10,7 +10,6 @@
  *   await p.inbound()   // [{ ssrc, packetsReceived, totalAudioEnergy, userId }]
  *   await p.close();
  */
-const http = require('node:http');
 const path = require('node:path');
 
 let bundle = null;
@@ -31,32 +30,18 @@ function buildBundle() {
 const PAGE = '<!doctype html><html><head><meta charset="utf-8"><title>vortex peer</title></head>' +
   '<body><script type="module" src="/vx.js"></script></body></html>';
 
-function serve() {
-  const js = buildBundle();
-  const server = http.createServer((req, res) => {
-    const url = req.url.split('?')[0];
-    if (url === '/') res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(PAGE);
-    else if (url === '/vx.js') res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' }).end(js);
-    else res.writeHead(404).end();
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
-
 /* The Vortex URL of a test server (lib/server.js gives --vortex-listen a port). */
 function vortexUrl(srv) {
   return `wss://127.0.0.1:${srv.ports.vortex}/`;
 }
 
 async function startPeer(browser, srv, vs, opts = {}) {
-  const server = await serve();
-  const page = await browser.newPage();
-  page.on('console', (m) => { if (process.env.SC_VERBOSE) console.log(`[vortex page] ${m.text()}`); });
+  const { openServedPage, HTML, JS } = require('./chromium');
+  const routes = { '/': [HTML, PAGE], '/vx.js': [JS, buildBundle()] };
+  const { page, server } = await openServedPage(browser, routes, {
+    label: 'vortex page', ready: () => window.vxReady === true,
+  });
   try {
-    await page.goto(`http://127.0.0.1:${server.address().port}/`);
-    await page.waitForFunction(() => window.vxReady === true);
     const joined = await page.evaluate((a) => window.vxJoin(a), {
       url: opts.url || vortexUrl(srv), token: vs.token, roomId: vs.channel_id,
       freq: opts.freq || 440, produce: opts.produce !== false,
