@@ -168,9 +168,9 @@ static void pass_keyframe_requests(sc_mpath_t *p, const member_t *from, const sc
   for (int i = 0; i < r->n_keyframe; i++) {
     sc_mentry_t *e = sc_mtable_find(&p->table, r->keyframe_ssrc[i]);
     if (!e || e->m == from || e->m->room != from->room || e->ssrc == e->m->ssrc)
-      p->rtc.stats.pli_unknown_ssrc++;
+      p->rtc.stats.pli_unknown_ssrc++, p->rtc_dirty = 1;
     else if (e->m->ops != &sc_rtc_cipher_ops || !e->m->cipher)
-      p->rtc.stats.pli_not_passed++;
+      p->rtc.stats.pli_not_passed++, p->rtc_dirty = 1;
     else
       sc_rtc_request_keyframe(e->m->cipher, e->ssrc);
   }
@@ -429,7 +429,13 @@ void sc_mpath_datagram(sc_mpath_t *p, const uint8_t *buf, size_t len,
 void sc_mpath_end_batch(sc_mpath_t *p) {
   tx_flush(p);
   account_delays(p);
-  publish_rtc(p);
+  /* Without WebRTC members nothing moves sc_rtc's counters but the key
+   * frame requests above (the last member's leaving is published by
+   * sc_mpath_timers), so a Discord-only worker skips the copy. */
+  if (p->rtc.n_members || p->rtc_dirty) {
+    publish_rtc(p);
+    p->rtc_dirty = 0;
+  }
 }
 
 int sc_mpath_init(sc_mpath_t *p, sc_media_worker_t *worker, int index, int fd, sc_datagram_fn fn) {

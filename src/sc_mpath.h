@@ -60,6 +60,9 @@ typedef struct sc_mpath {
   int64_t batch_ms; /* wall clock (unix ms) when the current receive batch was read */
   int n_fwd;
   sc_rtc_table_t rtc; /* WebRTC members on this socket (sc_rtc) */
+  /* sc_rtc's counters moved while the worker had no WebRTC member (a key
+   * frame request in a Discord member's RTCP): publish them once. */
+  int rtc_dirty;
 } sc_mpath_t;
 
 /* Sets up p for the worker (its socket fd, its handler fn, may be NULL):
