@@ -12,6 +12,13 @@
  *   const m = await webrtcMetrics(srv);            // litecord_voice_webrtc_* without the prefix
  *   g.stopHeartbeat(); g.kill();
  *
+ * The same member on werift (lib/discord_webrtc.js) instead of a page,
+ * keeping every RTP and RTCP packet it receives (after SRTP):
+ *   const w = await joinWerift(srv, ca, info, { video: true, videoCodecs: ['H264', 'VP8'],
+ *                                               editD: (d) => d });  // op 1's d, edited
+ *   // w: { g, web, dtls, op4, rtp, rtcp }
+ *   await w.dtls.sendRtcp([pliPacket(1, mediaSsrc)]);  // a PLI (RFC 4585 6.3.1)
+ *
  * connectPage sends op 1 from the page's offer, checks op 4's video_codec,
  * applies the answer the page synthesizes (with remotesFor()'s streams,
  * under op 4's codec) and waits for "connected".
@@ -21,6 +28,14 @@ const { waitFor } = require('./checks');
 const { GwClient } = require('./gw_client');
 
 const PREFIX = 'litecord_voice_webrtc_';
+
+function pliPacket(senderSsrc, mediaSsrc) {
+  const path = require('node:path');
+  const { RtcpPayloadSpecificFeedback } = require('werift');
+  const psfb = path.join(path.dirname(require.resolve('werift')), '..', '..', 'rtp', 'src', 'rtcp', 'psfb');
+  const { PictureLossIndication } = require(path.join(psfb, 'pictureLossIndication'));
+  return new RtcpPayloadSpecificFeedback({ feedback: new PictureLossIndication({ senderSsrc, mediaSsrc }) });
+}
 
 async function webrtcMetrics(srv) {
   const r = await adminGet(srv.adminUrl, '/metrics', srv.adminToken());
@@ -66,4 +81,20 @@ async function connectPage(checks, page, g, opts, { expectCodec = 'VP8', remotes
   return { id, d, op4: op4.d, answer: applied.sdp, stats };
 }
 
-module.exports = { openGateway, connectPage, webrtcMetrics };
+async function joinWerift(srv, ca, info, { video, videoCodecs, editD = (d) => d, remotes = [] }) {
+  const { DiscordWebClient } = require('./discord_webrtc');
+  const g = await openGateway(srv, ca, info);
+  const web = new DiscordWebClient({ video, videoCodecs });
+  g.send(1, editD(await web.selectProtocol()));
+  const op4 = await g.take(4);
+  await web.applyAnswer(op4.d.sdp, remotes, undefined, op4.d.video_codec);
+  await waitFor(() => web.pc.connectionState === 'connected', 10000, 20);
+  const dtls = web.audio.sender.dtlsTransport;
+  const rtp = [];
+  const rtcp = [];
+  dtls.onRtp.subscribe((p) => rtp.push(p));
+  dtls.onRtcp.subscribe((p) => rtcp.push(p));
+  return { g, web, dtls, op4: op4.d, rtp, rtcp };
+}
+
+module.exports = { openGateway, connectPage, joinWerift, pliPacket, webrtcMetrics };
