@@ -25,7 +25,8 @@
  *   - key frames: A's pliCount > 0 and keyFramesEncoded grows after B
  *     joins (only the server talks to A); the server's pli_sent and
  *     video_received grew (/metrics).
- * Printed, not asserted: the encoder and decoder Chromium used, and the
+ * Printed, not asserted: the encoder and decoder Chromium used (Chrome
+ * names the decoder only to a page with capture permission), and the
  * time from B's "connected" to its first decoded frame.
  * Env: SC_BUILD_DIR, CHROMIUM (default /usr/bin/chromium). Exit 0 = pass.
  */
@@ -126,7 +127,8 @@ async function body() {
     checks.ok(later.out.pliCount > 0 && later.out.keyFramesEncoded > aEarly.keyFramesEncoded,
       `sender got PLIs from the server and encoded key frames: pliCount ${later.out.pliCount}, keyFramesEncoded ` +
       `${aEarly.keyFramesEncoded} -> ${later.out.keyFramesEncoded} (receiver sent ${later.inb.pliCount} PLIs)`);
-    console.log(`figure: encoder ${later.out.encoderImplementation}, decoder ${later.inb.decoderImplementation}; ` +
+    console.log(`figure: encoder ${later.out.encoderImplementation}, decoder ${later.inb.decoderImplementation ||
+      'not shown (the receiver page has no capture permission)'}; ` +
       `first H264 frame decoded ${firstFrame ? firstFrame - t0 : '-'} ms after the receiver connected ` +
       `(getStats polled every 100 ms)`);
     const after = await webrtcMetrics(srv);
