@@ -90,8 +90,11 @@ static int pick_opus_pt(json_t *d, const sc_sdp_fragment_t *f, int *out, char *w
 /* A video codec's payload_type and rtx_payload_type in `codecs` (VP8,
  * H264) into out[i] and out[i + 1]; an entry out of range, or whose PT
  * the fragment maps to another codec, is left out (0): the member then
- * neither sends nor gets that codec, and its audio is unaffected. */
-static void codecs_video_pts(json_t *d, const sc_sdp_fragment_t *f, uint8_t *out) {
+ * neither sends nor gets that codec, and its audio is unaffected. The
+ * bit 1 << i of *no_encode is set for an entry with `encode: false`
+ * (newer clients flag what they can only decode). */
+static void codecs_video_pts(json_t *d, const sc_sdp_fragment_t *f, uint8_t *out,
+                             unsigned *no_encode) {
   static const struct {
     const char *name;
     int index;
@@ -111,10 +114,20 @@ static void codecs_video_pts(json_t *d, const sc_sdp_fragment_t *f, uint8_t *out
       if (v < DV_WEBRTC_PT_MIN || v > DV_WEBRTC_PT_MAX || (m && strcasecmp(m->codec, name) != 0))
         continue;
       out[known[k].index] = (uint8_t)v;
+      if (json_is_false(json_object_get(c, "encode"))) *no_encode |= 1u << known[k].index;
       v = json_is_integer(rtx) ? json_integer_value(rtx) : 0;
       if (v >= DV_WEBRTC_PT_MIN && v <= DV_WEBRTC_PT_MAX) out[known[k].index + 1] = (uint8_t)v;
     }
   }
+}
+
+/* Op 4's video_codec, the one the member is told to send: Discord's own
+ * choice H264 when the member can encode it, else VP8 when it can, else
+ * H264 (it then sends no video we could pass on). */
+static const char *pick_video_codec(const uint8_t *video_pt, unsigned no_encode) {
+  if (video_pt[SC_RTC_H264] && !(no_encode & (1u << SC_RTC_H264))) return "H264";
+  if (video_pt[SC_RTC_VP8] && !(no_encode & (1u << SC_RTC_VP8))) return "VP8";
+  return "H264";
 }
 
 int dv_webrtc_read_offer(json_t *d, dv_webrtc_offer_t *out, char *why, size_t why_len) {
@@ -134,7 +147,9 @@ int dv_webrtc_read_offer(json_t *d, dv_webrtc_offer_t *out, char *why, size_t wh
   }
   if (pick_opus_pt(d, &out->sdp, &out->opus_pt, why, why_len) < 0) return -1;
   out->audio_level_id = sc_sdp_audio_level_id(&out->sdp);
-  codecs_video_pts(d, &out->sdp, out->video_pt);
+  unsigned no_encode = 0;
+  codecs_video_pts(d, &out->sdp, out->video_pt, &no_encode);
+  out->video_codec = pick_video_codec(out->video_pt, no_encode);
   return 0;
 }
 
@@ -186,9 +201,7 @@ int dv_webrtc_select(dv_session_t *s, const dv_webrtc_offer_t *offer, int dave_v
       .pwd = pwd,
   };
   sc_dtls_ctx_fingerprint_bytes(app->dtls, a.fingerprint);
-  /* Discord's own choice is H264; a client that offered VP8 alone gets VP8. */
-  const char *video = !offer->video_pt[SC_RTC_H264] && offer->video_pt[SC_RTC_VP8] ? "VP8" : "H264";
-  int rc = send_answer(s, &a, dave_version, video);
+  int rc = send_answer(s, &a, dave_version, offer->video_codec ? offer->video_codec : "H264");
   sodium_memzero(pwd, sizeof pwd);
   return rc;
 }

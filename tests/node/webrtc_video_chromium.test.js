@@ -28,67 +28,15 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { adminGet } = require('./lib/admin_client');
-const { Checks, run, sleep } = require('./lib/checks');
-const { GwClient } = require('./lib/gw_client');
+const { Checks, run, sleep, waitFor } = require('./lib/checks');
 const { snowflake } = require('./lib/ids');
+const { connectPage, openGateway, webrtcMetrics: metrics } = require('./lib/webrtc_video_room');
 
 const buildDir = process.env.SC_BUILD_DIR || path.join(__dirname, '..', '..', 'build');
-const P = 'litecord_voice_webrtc_';
 const SENDER_HEAD_START_MS = 2500; /* the receiver joins mid-stream */
 
 const checks = new Checks('webrtc_video_chromium');
 const servers = [];
-
-async function waitFor(pred, ms, step = 100) {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    if (await pred()) return true;
-    await sleep(step);
-  }
-  return pred();
-}
-
-async function metrics(srv) {
-  const r = await adminGet(srv.adminUrl, '/metrics', srv.adminToken());
-  const out = {};
-  for (const line of r.text.split('\n')) {
-    const m = line.match(/^(litecord_voice_webrtc_\S+) (\S+)$/);
-    if (m) out[m[1].slice(P.length)] = Number(m[2]);
-  }
-  return out;
-}
-
-/* Identify (video, as Discord's web client), Ready, op 16, the first
- * all-zero op 12. */
-async function gateway(srv, ca, info) {
-  const g = await GwClient.open(srv.endpoint, { ca, version: 8 });
-  const hello = await g.take(8);
-  const hb = setInterval(() => g.send(3, { t: Date.now(), seq_ack: -1 }),
-    Math.floor(hello.d.heartbeat_interval * 0.8));
-  hb.unref();
-  g.stopHeartbeat = () => clearInterval(hb);
-  g.send(0, { server_id: info.guild_id, user_id: info.user_id, session_id: info.session_id,
-              token: info.token, video: true, streams: [{ type: 'video', rid: '100', quality: 100 }] });
-  await g.take(2);
-  g.send(16, {});
-  g.send(12, { audio_ssrc: 0, video_ssrc: 0, rtx_ssrc: 0, streams: [] });
-  return g;
-}
-
-/* A page's client: op 1 from its offer, op 4, the answer with remotes. */
-async function connect(page, g, opts, remotesFor) {
-  const { id, d } = await page.evaluate((o) => startClient(o), opts);
-  g.send(1, d);
-  const op4 = await g.take(4);
-  checks.ok(op4.d.video_codec === 'VP8', `op 4 names the codec its codecs offered: video_codec ${op4.d.video_codec}`);
-  const remotes = remotesFor ? await remotesFor() : [];
-  const applied = await page.evaluate((i, sdp, r) => applyAnswer(i, sdp, r), id, op4.d.sdp, remotes);
-  checks.ok(applied.ok, `answer accepted ${applied.error || ''} (remotes ${JSON.stringify(remotes)})`);
-  const stats = () => page.evaluate((i) => clientStats(i), id);
-  checks.ok(await waitFor(async () => (await stats()).connectionState === 'connected', 15000),
-    `connectionState ${(await stats()).connectionState}`);
-  return { id, stats };
-}
 
 async function body() {
   const { launchChromium } = require('./lib/chromium');
@@ -110,9 +58,9 @@ async function body() {
   try {
     const before = await metrics(srv);
     /* A: the sender, with its camera. */
-    const gA = await gateway(srv, ca, aInfo);
+    const gA = await openGateway(srv, ca, aInfo);
     gws.push(gA);
-    const a = await connect(chA.page, gA, { video: true, camera: true });
+    const a = await connectPage(checks, chA.page, gA, { video: true, camera: true });
     const own = await chA.page.evaluate((i) => localSsrcs(i), a.id);
     checks.ok(own.video > 0 && own.audio > 0, `sender's SSRCs from its offer ${JSON.stringify(own)}`);
     gA.send(5, { speaking: 1, delay: 5, ssrc: own.audio });
@@ -124,14 +72,14 @@ async function body() {
     checks.ok(aEarly.framesEncoded > 0, `sender encodes video: ${JSON.stringify(aEarly)}`);
 
     /* B: the receiver; the room's op 12 tells it the sender's video. */
-    const gB = await gateway(srv, ca, bInfo);
+    const gB = await openGateway(srv, ca, bInfo);
     gws.push(gB);
     let op12 = null;
-    const b = await connect(chB.page, gB, { video: true }, async () => {
+    const b = await connectPage(checks, chB.page, gB, { video: true }, { remotesFor: async () => {
       op12 = (await gB.take(12, { pred: (f) => f.d && f.d.user_id === aInfo.user_id && f.d.video_ssrc })).d;
       return [{ user_id: aInfo.user_id, ssrc: op12.audio_ssrc, kind: 'audio' },
         { user_id: aInfo.user_id, ssrc: op12.video_ssrc, rtx_ssrc: op12.rtx_ssrc, kind: 'video' }];
-    });
+    } });
     checks.ok(op12 && op12.video_ssrc === own.video, `op 12 to the receiver names the sender's video SSRC ${op12 && op12.video_ssrc}`);
     const t0 = Date.now();
     let firstPliB = 0;

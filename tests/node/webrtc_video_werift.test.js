@@ -27,16 +27,15 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
-const { RtpHeader, RtcpPayloadSpecificFeedback } = require('werift');
+const { RtpHeader } = require('werift');
 
 const { adminState } = require('./lib/admin_client');
 const { Checks, run, sleep } = require('./lib/checks');
-const { DiscordWebClient } = require('./lib/discord_webrtc');
-const { GwClient } = require('./lib/gw_client');
 const { snowflake } = require('./lib/ids');
 const { LvspClient } = require('./lib/lvsp_client');
 const { MediaClient, rtpHeader } = require('./lib/media_client');
 const { startServer } = require('./lib/server');
+const { joinWerift, pliPacket: pli } = require('./lib/webrtc_video_room');
 
 const N = 40; /* video packets */
 const A_VIDEO = 0x5EED0001;
@@ -60,10 +59,6 @@ async function waitFor(pred, ms) {
   return pred();
 }
 
-const PSFB = path.join(path.dirname(require.resolve('werift')), '..', '..', 'rtp', 'src', 'rtcp', 'psfb');
-const { PictureLossIndication } = require(path.join(PSFB, 'pictureLossIndication'));
-const pli = (senderSsrc, mediaSsrc) =>
-  new RtcpPayloadSpecificFeedback({ feedback: new PictureLossIndication({ senderSsrc, mediaSsrc }) });
 /* A FIR with one entry (RFC 5104 4.3.1.1), written by hand: werift's
  * serializer puts a length one word short. */
 function fir(senderSsrc, ssrc) {
@@ -71,32 +66,6 @@ function fir(senderSsrc, ssrc) {
   b.writeUInt32BE(senderSsrc, 4);
   b.writeUInt32BE(ssrc, 12);
   return { serialize: () => b };
-}
-
-/* A werift web client in webrtc mode: Identify, op 1 (codecs edited by
- * editD), op 4, the answer; connected. Every RTP and RTCP packet it
- * receives (after SRTP) is kept. */
-async function joinWeb(srv, ca, info, { video, editD = (d) => d, remotes = [] }) {
-  const g = await GwClient.open(srv.endpoint, { ca, version: 8 });
-  const hello = await g.take(8);
-  const hb = setInterval(() => g.send(3, { t: Date.now(), seq_ack: -1 }),
-    Math.floor(hello.d.heartbeat_interval * 0.8));
-  hb.unref();
-  g.stopHeartbeat = () => clearInterval(hb);
-  g.send(0, { server_id: info.guild_id, user_id: info.user_id, session_id: info.session_id,
-              token: info.token, video: true, streams: [{ type: 'video', rid: '100', quality: 100 }] });
-  await g.take(2);
-  const web = new DiscordWebClient({ video });
-  g.send(1, editD(await web.selectProtocol()));
-  const op4 = await g.take(4);
-  await web.applyAnswer(op4.d.sdp, remotes);
-  await waitFor(() => web.pc.connectionState === 'connected', 10000);
-  const dtls = web.audio.sender.dtlsTransport;
-  const rtp = [];
-  const rtcp = [];
-  dtls.onRtp.subscribe((p) => rtp.push(p));
-  dtls.onRtcp.subscribe((p) => rtcp.push(p));
-  return { g, web, dtls, rtp, rtcp };
 }
 
 const videoOf = (st) => st.media.webrtc.video;
@@ -118,15 +87,15 @@ async function body() {
     const fromA = [];
     d.on('audio', (p) => { if (p.ssrc === A_VIDEO || p.ssrc === STRAY) fromA.push(p); });
     let aPt = 0;
-    const a = await joinWeb(srv, ca, aInfo, { video: true, editD: (o) => {
+    const a = await joinWerift(srv, ca, aInfo, { video: true, editD: (o) => {
       aPt = o.codecs.find((x) => x.name === 'VP8').payload_type;
       return o;
     } });
-    const b = await joinWeb(srv, ca, bInfo, { video: true, editD: (o) => {
+    const b = await joinWerift(srv, ca, bInfo, { video: true, editD: (o) => {
       o.codecs = o.codecs.map((c) => (c.name === 'VP8' ? { ...c, payload_type: B_VP8_PT, rtx_payload_type: null } : c));
       return o;
     } });
-    const c = await joinWeb(srv, ca, cInfo, { video: false });
+    const c = await joinWerift(srv, ca, cInfo, { video: false });
     members.push(a, b, c);
     checks.ok([a, b, c].every((m) => m.web.pc.connectionState === 'connected'), 'the three werift clients are connected');
     a.g.send(12, { audio_ssrc: 0, video_ssrc: A_VIDEO, rtx_ssrc: A_RTX,

@@ -97,6 +97,33 @@ static void test_read_offer_video(void) {
   ASSERT_EQ(offer.opus_pt, 111);
 }
 
+/* Op 4's video_codec: H264 when codecs offer it, unless flagged
+ * `encode: false` (then VP8 if that one can be sent); VP8 alone: VP8. */
+static void test_read_offer_video_codec(void) {
+  ASSERT_EQ(read_offer(offer_d(chrome, "both", 111)), 0);
+  ASSERT_STREQ(offer.video_codec, "VP8");
+  json_t *d = offer_d(chrome, "both", 111);
+  json_t *h264 =
+      json_pack("{s:s, s:i, s:i}", "name", "H264", "payload_type", 102, "rtx_payload_type", 103);
+  json_array_append(json_object_get(d, "codecs"), h264);
+  ASSERT_EQ(read_offer(d), 0);
+  ASSERT_STREQ(offer.video_codec, "H264");
+  ASSERT_EQ(offer.video_pt[SC_RTC_H264_RTX], 103);
+  d = offer_d(chrome, "both", 111);
+  json_object_set_new(h264, "encode", json_false());
+  json_object_set_new(h264, "decode", json_true());
+  json_array_append(json_object_get(d, "codecs"), h264);
+  ASSERT_EQ(read_offer(d), 0);
+  ASSERT_STREQ(offer.video_codec, "VP8");      /* it can only decode H264 */
+  ASSERT_EQ(offer.video_pt[SC_RTC_H264], 102); /* and is still sent it */
+  d = offer_d(chrome, "both", 111);
+  json_object_set_new(json_array_get(json_object_get(d, "codecs"), 1), "encode", json_false());
+  json_array_append(json_object_get(d, "codecs"), h264);
+  ASSERT_EQ(read_offer(d), 0);
+  ASSERT_STREQ(offer.video_codec, "H264"); /* neither: Discord's default */
+  json_decref(h264);
+}
+
 static void test_read_offer_refusals(void) {
   ASSERT_EQ(read_offer(offer_d("a=ice-pwd:5rCXm2Y5a0gFQwvBlQ7yDkdM", "both", 111)), -1);
   ASSERT_STREQ(why, "webrtc sdp: missing_ufrag");
@@ -221,6 +248,7 @@ int main(int argc, char **argv) {
   harness_init();
   RUN_TEST(test_read_offer);
   RUN_TEST(test_read_offer_video);
+  RUN_TEST(test_read_offer_video_codec);
   RUN_TEST(test_read_offer_refusals);
   RUN_TEST(test_gateway_answers);
   RUN_TEST(test_send_answer);

@@ -5,9 +5,13 @@
  * and the browser page (webrtc_page.html loads this file as a script:
  * window.DiscordSdp).
  *
- *   makeFragment(offer)        the trimmed fragment op 1 carries
- *   codecsOf(offer)            op 1 `codecs` (Opus with its PT first)
- *   selectProtocol(offer)      the whole op 1 `d`
+ *   makeFragment(offer, { video })
+ *                              the trimmed fragment op 1 carries
+ *   codecsOf(offer, { video }) op 1 `codecs` (Opus with its PT first)
+ *   selectProtocol(offer, { video })
+ *                              the whole op 1 `d`; video: the video codecs
+ *                              offered in codecs, ['VP8'] unless told
+ *                              (['H264', 'VP8'] as Discord's Chrome client)
  *   parsePartialAnswer(sdp)    op 4's eight lines -> {port, ip, ufrag, pwd,
  *                              fingerprint, candidate}; throws on what the
  *                              client checks (fingerprint, ufrag, pwd,
@@ -17,7 +21,14 @@
  *                              BUNDLE, one section per offered m-line in
  *                              order, UDP/TLS/RTP/SAVPF, setup:passive,
  *                              rtcp-mux, the client's own PTs and extmap IDs,
- *                              a=msid + a=ssrc per remote stream
+ *                              a=msid + a=ssrc per remote stream;
+ *                              { videoCodec }: op 4's video_codec (VP8
+ *                              unless told), answered with the PT
+ *                              codecs gave it and that PT's own fmtp
+ *   pickH264(offer, profile)   the offered H264 PT with packetization-mode=1
+ *                              and that profile-level-id (default 42e01f,
+ *                              constrained baseline), else the first
+ *                              mode-1 one
  */
 (function (root) {
   const lines = (sdp) => sdp.split(/\r?\n/).filter((l) => l.length > 0);
@@ -26,24 +37,47 @@
   function codecMaps(ls) {
     const name = new Map();
     const rtxOf = new Map();
+    const fmtp = new Map();
     for (const l of ls) {
       let m = /^a=rtpmap:(\d+) ([^/\s]+)\//.exec(l);
       if (m) name.set(Number(m[1]), m[2]);
       m = /^a=fmtp:(\d+) .*\bapt=(\d+)/.exec(l);
       if (m) rtxOf.set(Number(m[2]), Number(m[1]));
+      m = /^a=fmtp:(\d+) (.+)$/.exec(l);
+      if (m) fmtp.set(Number(m[1]), m[2]);
     }
-    return { name, rtxOf };
+    return { name, rtxOf, fmtp };
   }
 
   const ptsNamed = (maps, codec) => [...maps.name].filter(([, n]) => n.toLowerCase() === codec).map(([pt]) => pt);
 
+  /* H264 needs packetization-mode=1 (FU-A) for frames over one MTU. */
+  function h264Pt(maps, profile = '42e01f') {
+    const mode1 = ptsNamed(maps, 'h264').filter((pt) => /\bpacketization-mode=1\b/.test(maps.fmtp.get(pt) || ''));
+    const exact = mode1.find((pt) => new RegExp(`\\bprofile-level-id=${profile}\\b`, 'i').test(maps.fmtp.get(pt)));
+    return exact !== undefined ? exact : mode1[0];
+  }
+
+  const pickH264 = (offer, profile) => h264Pt(codecMaps(lines(offer)), profile);
+
+  /* The PT the client answers a codec with (`codecs` names the same). */
+  function videoPt(maps, codec, h264Profile) {
+    return codec.toLowerCase() === 'h264' ? h264Pt(maps, h264Profile) : ptsNamed(maps, codec.toLowerCase())[0];
+  }
+
   /* Lines matching ^a=(extmap-allow-mixed|ice-|fingerprint|extmap:), plus
-   * the rtpmaps of Opus, VP8 and VP8's rtx; no duplicates; joined by LF. */
-  function makeFragment(offer) {
+   * the rtpmaps of Opus and of the video codecs' PTs and their rtx (VP8
+   * alone unless told); no duplicates; joined by LF. */
+  function makeFragment(offer, { video = ['VP8'], h264Profile } = {}) {
     const ls = lines(offer);
     const maps = codecMaps(ls);
-    const keep = new Set([...ptsNamed(maps, 'opus'), ...ptsNamed(maps, 'vp8')]);
-    for (const pt of ptsNamed(maps, 'vp8')) if (maps.rtxOf.has(pt)) keep.add(maps.rtxOf.get(pt));
+    const keep = new Set(ptsNamed(maps, 'opus'));
+    for (const codec of video) {
+      const pt = videoPt(maps, codec, h264Profile);
+      if (pt === undefined) continue;
+      keep.add(pt);
+      if (maps.rtxOf.has(pt)) keep.add(maps.rtxOf.get(pt));
+    }
     const out = [];
     for (const l of ls) {
       const m = /^a=rtpmap:(\d+) /.exec(l);
@@ -53,14 +87,17 @@
     return out.join('\n');
   }
 
-  function codecsOf(offer) {
+  const PRIORITY = { H264: 1000, VP8: 2000, VP9: 3000 }; /* Chrome's, as captured */
+
+  function codecsOf(offer, { video = ['VP8'], h264Profile } = {}) {
     const maps = codecMaps(lines(offer));
     const opus = ptsNamed(maps, 'opus')[0];
     const codecs = [{ name: 'opus', type: 'audio', priority: 1000, payload_type: opus, rtx_payload_type: null }];
-    const vp8 = ptsNamed(maps, 'vp8')[0];
-    if (vp8 !== undefined) {
-      codecs.push({ name: 'VP8', type: 'video', priority: 2000, payload_type: vp8,
-                    rtx_payload_type: maps.rtxOf.has(vp8) ? maps.rtxOf.get(vp8) : null });
+    for (const name of video) {
+      const pt = videoPt(maps, name, h264Profile);
+      if (pt === undefined) continue;
+      codecs.push({ name, type: 'video', priority: PRIORITY[name] || 4000, payload_type: pt,
+                    rtx_payload_type: maps.rtxOf.has(pt) ? maps.rtxOf.get(pt) : null });
     }
     return codecs;
   }
@@ -70,9 +107,9 @@
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20)}`;
   }
 
-  function selectProtocol(offer) {
-    const fragment = makeFragment(offer);
-    return { protocol: 'webrtc', data: fragment, sdp: fragment, codecs: codecsOf(offer), rtc_connection_id: uuid() };
+  function selectProtocol(offer, opts = {}) {
+    const fragment = makeFragment(offer, opts);
+    return { protocol: 'webrtc', data: fragment, sdp: fragment, codecs: codecsOf(offer, opts), rtc_connection_id: uuid() };
   }
 
   function parsePartialAnswer(sdp) {
@@ -121,7 +158,7 @@
     twcc: 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
   };
 
-  function codecLines(s) {
+  function codecLines(s, { videoCodec = 'VP8', h264Profile } = {}) {
     const out = [];
     const extmaps = s.kind === 'audio' ? [URI.audioLevel, URI.twcc] : [URI.twcc];
     for (const uri of extmaps) if (s.extmap.has(uri)) out.push(`a=extmap:${s.extmap.get(uri)} ${uri}`);
@@ -133,15 +170,16 @@
       out.push(`a=rtpmap:${opus} opus/48000/2`, `a=fmtp:${opus} minptime=10;useinbandfec=1;usedtx=1`,
         `a=rtcp-fb:${opus} transport-cc`, 'a=maxptime:60');
     } else {
-      const vp8 = ptsNamed(s.maps, 'vp8')[0];
-      if (vp8 === undefined) return null;
-      pts.push(vp8);
-      out.push(`a=rtpmap:${vp8} VP8/90000`);
-      for (const fb of ['ccm fir', 'nack', 'nack pli', 'goog-remb', 'transport-cc']) out.push(`a=rtcp-fb:${vp8} ${fb}`);
-      const rtx = s.maps.rtxOf.get(vp8);
+      const pt = videoPt(s.maps, videoCodec, h264Profile);
+      if (pt === undefined) return null;
+      pts.push(pt);
+      out.push(`a=rtpmap:${pt} ${s.maps.name.get(pt)}/90000`);
+      if (s.maps.fmtp.has(pt)) out.push(`a=fmtp:${pt} ${s.maps.fmtp.get(pt)}`); /* H264: mode and profile */
+      for (const fb of ['ccm fir', 'nack', 'nack pli', 'goog-remb', 'transport-cc']) out.push(`a=rtcp-fb:${pt} ${fb}`);
+      const rtx = s.maps.rtxOf.get(pt);
       if (rtx !== undefined) {
         pts.push(rtx);
-        out.push(`a=rtpmap:${rtx} rtx/90000`, `a=fmtp:${rtx} apt=${vp8}`);
+        out.push(`a=rtpmap:${rtx} rtx/90000`, `a=fmtp:${rtx} apt=${pt}`);
       }
     }
     return { pts, lines: out };
@@ -153,7 +191,7 @@
    * adds recvonly sections and renegotiates locally). o= keeps sessionId
    * across renegotiations, with a growing version. Returns { sdp,
    * assigned: [remote + mid...] }. */
-  function synthesizeAnswer(offer, partial, remotes = [], { sessionId = Date.now(), version = 2 } = {}) {
+  function synthesizeAnswer(offer, partial, remotes = [], { sessionId = Date.now(), version = 2, videoCodec, h264Profile } = {}) {
     const secs = sections(offer);
     const { port, ip } = partial;
     const out = ['v=0', `o=- ${sessionId} ${version} IN IP4 127.0.0.1`, 's=-', 't=0 0',
@@ -161,7 +199,7 @@
     const queue = remotes.slice();
     const assigned = [];
     for (const s of secs) {
-      const codec = codecLines(s);
+      const codec = codecLines(s, { videoCodec, h264Profile });
       if (!codec) throw new Error(`offered ${s.kind} section ${s.mid} has no codec we answer`);
       const direction = ANSWER_DIRECTION[s.direction];
       out.push(`m=${s.kind} ${port} UDP/TLS/RTP/SAVPF ${codec.pts.join(' ')}`, `c=IN IP4 ${ip}`, `a=rtcp:${port} IN IP4 ${ip}`,
@@ -183,7 +221,7 @@
     return { sdp: `${out.join('\r\n')}\r\n`, assigned };
   }
 
-  const api = { makeFragment, codecsOf, selectProtocol, parsePartialAnswer, synthesizeAnswer, sections };
+  const api = { makeFragment, codecsOf, selectProtocol, parsePartialAnswer, synthesizeAnswer, sections, pickH264 };
   if (typeof module !== 'undefined' && module.exports) module.exports = api;
   else root.DiscordSdp = api;
 })(typeof window !== 'undefined' ? window : globalThis);

@@ -4,7 +4,9 @@
  * DTLS, SRTP): the WebRTC half of Discord's browser client as reference
  * webrtc.md §1 describes it. It offers one sendrecv audio section (Opus
  * with PT 111, as Chrome numbers it, audio-level and transport-cc
- * extensions) and, unless video is false, one sendrecv VP8 section; it
+ * extensions) and, unless video is false, one sendrecv video section
+ * (VP8, or the codecs of videoCodecs: ['H264', 'VP8'] as Discord's Chrome
+ * client, answered with op 4's video_codec); it
  * sends op 1 with the trimmed fragment and `codecs`, and from op 4's
  * eight-line `sdp` plus the SSRCs the gateway announced it synthesizes
  * the full answer itself (lib/discord_sdp.js) and sets it.
@@ -19,7 +21,7 @@
  *   await c.close();
  */
 const {
-  RTCPeerConnection, RTCRtpCodecParameters, useVP8, useAudioLevelIndication, useSdesMid, useTransportWideCC,
+  RTCPeerConnection, RTCRtpCodecParameters, useVP8, useH264, useAudioLevelIndication, useSdesMid, useTransportWideCC,
   useAbsSendTime,
 } = require('werift');
 const DiscordSdp = require('./discord_sdp');
@@ -30,13 +32,16 @@ const GATHER_TIMEOUT_MS = 5000;
 class DiscordWebClient {
   /* srtpProfiles: DTLS-SRTP profile ids to offer instead of werift's
    * (GCM, then CM), e.g. [1] for SRTP_AES128_CM_HMAC_SHA1_80 alone. */
-  constructor({ video = true, opusPt = OPUS_PT, hosts, srtpProfiles } = {}) {
+  constructor({ video = true, opusPt = OPUS_PT, hosts, srtpProfiles, videoCodecs = ['VP8'] } = {}) {
     this.srtpProfiles = srtpProfiles;
+    this.videoCodecs = videoCodecs;
+    this.videoCodec = 'VP8';
+    const make = { VP8: useVP8, H264: useH264 };
     this.pc = new RTCPeerConnection({
       codecs: {
         audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: opusPt,
                                             rtcpFeedback: [{ type: 'transport-cc' }] })],
-        video: [useVP8()],
+        video: videoCodecs.map((name) => make[name]()),
       },
       headerExtensions: {
         audio: [useAudioLevelIndication(), useSdesMid(), useTransportWideCC()],
@@ -79,13 +84,14 @@ class DiscordWebClient {
 
   /* Op 1's d: protocol webrtc, sdp and data (the fragment), codecs. */
   async selectProtocol() {
-    return DiscordSdp.selectProtocol(await this.makeOffer());
+    return DiscordSdp.selectProtocol(await this.makeOffer(), { video: this.videoCodecs });
   }
 
   /* Builds the full answer from op 4's sdp and the remote streams, and
-   * sets it. `edit(sdp)` may change the text first (tests). Returns
-   * { sdp, assigned }. */
-  async applyAnswer(op4Sdp, remotes = [], edit = (s) => s) {
+   * sets it. `edit(sdp)` may change the text first (tests); videoCodec:
+   * op 4's video_codec. Returns { sdp, assigned }. */
+  async applyAnswer(op4Sdp, remotes = [], edit = (s) => s, videoCodec = 'VP8') {
+    this.videoCodec = videoCodec;
     const partial = DiscordSdp.parsePartialAnswer(op4Sdp);
     this.partial = partial;
     this.answerVersion = 2;
@@ -95,7 +101,7 @@ class DiscordWebClient {
 
   async setAnswer(remotes, edit = (s) => s) {
     const answer = DiscordSdp.synthesizeAnswer(this.offer, this.partial, remotes,
-      { sessionId: this.sessionId, version: this.answerVersion++ });
+      { sessionId: this.sessionId, version: this.answerVersion++, videoCodec: this.videoCodec });
     answer.sdp = edit(answer.sdp);
     if (this.srtpProfiles) { // read when the DTLS handshake starts, on the remote answer
       for (const t of this.pc.getTransceivers()) if (t.dtlsTransport) t.dtlsTransport.srtpProfiles = this.srtpProfiles;
