@@ -13,13 +13,13 @@
 #include <time.h>
 
 #include "sc_demux.h"
+#include "sc_hmap.h"
 #include "sc_lathist.h"
 #include "sc_log.h"
 #include "sc_rtcp.h"
 #include "sc_rtp.h"
 #include "sc_srtp.h"
 #include "sc_stun.h"
-#include "sc_ufrag_map.h"
 
 /* SSRCs per direction: audio and room to renegotiate; outbound also our
  * RTCP sender SSRC (SC_RTCP_SERVER_SSRC, when a report has no SR first). */
@@ -168,8 +168,8 @@ static size_t pow2_at_least(size_t n) {
 
 /* The tuple table holds at most half its slots, so probe runs stay short
  * and an insert always finds a slot without growing on the packet path;
- * the ufrag map (sc_ufrag_map) has a fixed capacity, so it is made anew,
- * twice as large, when it is full. Both only when a member is attached. */
+ * the ufrag map (sc_hmap) grows in its own put. Both only when a member
+ * is attached. */
 static int grow_tuples(sc_rtc_table_t *t, size_t members) {
   size_t tcap = pow2_at_least(2 * members * SC_ICE_MAX_PAIRS);
   if (tcap <= t->tuple_cap) return 0;
@@ -186,19 +186,6 @@ static int grow_tuples(sc_rtc_table_t *t, size_t members) {
   return 0;
 }
 
-static int grow_ufrags(sc_rtc_table_t *t, size_t members) {
-  if (t->ufrags.slots && members <= t->ufrags.limit) return 0;
-  sc_ufrag_map_t m;
-  if (sc_ufrag_map_init(&m, members < 8 ? 16 : 2 * members) < 0) return -ENOMEM;
-  for (size_t i = 0; t->ufrags.slots && i < t->ufrags.cap; i++) {
-    sc_rtc_t *r = t->ufrags.slots[i].value;
-    if (r) sc_ufrag_map_put(&m, r->ice.ufrag, r);
-  }
-  sc_ufrag_map_free(&t->ufrags);
-  t->ufrags = m;
-  return 0;
-}
-
 void sc_rtc_table_init(sc_rtc_table_t *t, sc_rtc_emit_fn emit, void *emit_ctx) {
   memset(t, 0, sizeof *t);
   t->emit = emit;
@@ -206,7 +193,7 @@ void sc_rtc_table_init(sc_rtc_table_t *t, sc_rtc_emit_fn emit, void *emit_ctx) {
 }
 
 void sc_rtc_table_fini(sc_rtc_table_t *t) {
-  if (t->ufrags.slots) sc_ufrag_map_free(&t->ufrags);
+  sc_hmap_free(&t->ufrags);
   free(t->tuples);
   t->tuples = NULL;
   free(t->deferred);
@@ -217,9 +204,9 @@ int sc_rtc_attach(sc_rtc_table_t *t, sc_rtc_t *r, void *owner) {
   size_t n = t->n_members + 1;
   if (!t->deferred && !(t->deferred = malloc(SC_RTC_DEFER_MAX * sizeof *t->deferred)))
     return -ENOMEM;
-  if (grow_ufrags(t, n) < 0 || grow_tuples(t, n) < 0) return -ENOMEM;
-  int rc = sc_ufrag_map_put(&t->ufrags, r->ice.ufrag, r);
-  if (rc < 0) return rc; /* -EEXIST: that ufrag is someone's already */
+  if (grow_tuples(t, n) < 0) return -ENOMEM;
+  if (sc_hmap_get(&t->ufrags, r->ice.ufrag)) return -EEXIST; /* someone's already */
+  if (sc_hmap_put(&t->ufrags, r->ice.ufrag, r) < 0) return -ENOMEM;
   t->n_members++;
   r->tab = t;
   r->owner = owner;
@@ -252,7 +239,7 @@ static void detach(sc_rtc_t *r) {
   hs_unlink(r);
   for (int k = 0; k < r->n_hashed; k++) tuple_remove(t, &r->hashed[k]);
   r->n_hashed = 0;
-  sc_ufrag_map_del(&t->ufrags, r->ice.ufrag);
+  sc_hmap_del(&t->ufrags, r->ice.ufrag);
   t->n_members--;
   r->tab = NULL;
 }
@@ -481,7 +468,7 @@ sc_rtc_verdict_t sc_rtc_input(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf
     const uint8_t *u;
     size_t ulen;
     if (!sc_demux_is_stun(buf, len) || sc_stun_peek_ufrag(buf, len, &u, &ulen) < 0 ||
-        !t->n_members || !(r = sc_ufrag_map_get(&t->ufrags, u, ulen))) {
+        !t->n_members || !(r = sc_hmap_getn(&t->ufrags, (const char *)u, ulen))) {
       t->stats.stun_refused++;
       return SC_RTC_DONE;
     }

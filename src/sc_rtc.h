@@ -61,11 +61,11 @@
 #include <sys/socket.h>
 
 #include "sc_dtls.h"
+#include "sc_hmap.h"
 #include "sc_ice.h"
 #include "sc_media.h"
 #include "sc_rtc_video.h"
 #include "sc_udp.h"
-#include "sc_ufrag_map.h"
 
 #define SC_RTC_OPUS_PT_CORE 120   /* Opus inside the media plane (Discord UDP) */
 #define SC_RTC_HANDSHAKE_STEPS 16 /* DTLS datagrams read per receive batch */
@@ -144,7 +144,7 @@ typedef struct {
 } sc_rtc_deferred_t;
 
 typedef struct {
-  sc_ufrag_map_t ufrags; /* our ufrag -> sc_rtc_t */
+  sc_hmap_t ufrags; /* our ufrag (the key lives in the member's sc_ice_t) -> sc_rtc_t */
   size_t n_members;
   sc_rtc_tuple_slot_t *tuples;
   size_t tuple_cap, n_tuples, n_dead; /* dead: tombstones */

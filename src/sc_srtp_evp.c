@@ -24,8 +24,57 @@
 #define GCM_BLOCK 16
 #define GCM_BATCH 32 /* counter blocks encrypted per EVP call */
 
+/* ---- What the two AES ciphers share ----------------------------------------
+ *
+ * Each is an srtp_cipher_t around a state whose first member is one
+ * AES-128-ECB EVP context, keyed by init and never re-initialised per
+ * packet; the rest of the state is the cipher's own. */
+
+/* A cipher of the type with a zeroed state of state_size bytes (gcm_t or
+ * icm_t), its ECB context made. */
+static srtp_err_status_t aes_alloc(srtp_cipher_pointer_t *cp, const srtp_cipher_type_t *type,
+                                   int key_len, size_t state_size) {
+  srtp_cipher_t *c = calloc(1, sizeof *c);
+  EVP_CIPHER_CTX **ecb = calloc(1, state_size); /* the state's first member */
+  if (ecb) *ecb = EVP_CIPHER_CTX_new();
+  if (!c || !ecb || !*ecb) {
+    if (ecb) EVP_CIPHER_CTX_free(*ecb);
+    free(ecb);
+    free(c);
+    return srtp_err_status_alloc_fail;
+  }
+  c->type = type;
+  c->algorithm = type->id;
+  c->key_len = key_len;
+  c->state = ecb;
+  *cp = c;
+  return srtp_err_status_ok;
+}
+
+/* Frees the ECB context (clearing its key schedule) and the state, cleared. */
+static srtp_err_status_t aes_dealloc(srtp_cipher_pointer_t c, size_t state_size) {
+  EVP_CIPHER_CTX **ecb = c->state;
+  if (ecb) {
+    EVP_CIPHER_CTX_free(*ecb);
+    OPENSSL_cleanse(ecb, state_size);
+    free(ecb);
+  }
+  free(c);
+  return srtp_err_status_ok;
+}
+
+/* Keys ecb with the key's first 16 bytes (the rest is salt). */
+static srtp_err_status_t ecb_rekey(EVP_CIPHER_CTX *ecb, const uint8_t *key) {
+  if (!EVP_CIPHER_CTX_reset(ecb) || !EVP_EncryptInit_ex(ecb, EVP_aes_128_ecb(), NULL, key, NULL) ||
+      !EVP_CIPHER_CTX_set_padding(ecb, 0))
+    return srtp_err_status_init_fail;
+  return srtp_err_status_ok;
+}
+
+/* ---- AES-128-GCM ------------------------------------------------------------ */
+
 typedef struct {
-  EVP_CIPHER_CTX *ecb; /* AES-128 keyed once, ECB: GCM128's block cipher */
+  EVP_CIPHER_CTX *ecb; /* first (aes_alloc); AES-128 keyed once, ECB: GCM128's block cipher */
   GCM128_CONTEXT *gcm;
   int tag_size;
   srtp_cipher_direction_t dir;
@@ -128,44 +177,26 @@ static void ecb_ctr32(const unsigned char *in, unsigned char *out, size_t blocks
 static srtp_err_status_t gcm_alloc(srtp_cipher_pointer_t *cp, int key_len, int tag_len) {
   if (key_len != SRTP_AES_GCM_128_KEY_LEN_WSALT || (tag_len != 16 && tag_len != 8))
     return srtp_err_status_bad_param;
-  srtp_cipher_t *c = calloc(1, sizeof *c);
-  gcm_t *g = calloc(1, sizeof *g);
-  if (g) g->ecb = EVP_CIPHER_CTX_new();
-  if (!c || !g || !g->ecb) {
-    if (g) EVP_CIPHER_CTX_free(g->ecb);
-    free(g);
-    free(c);
-    return srtp_err_status_alloc_fail;
+  srtp_err_status_t rc = aes_alloc(cp, &gcm_128_type, key_len, sizeof(gcm_t));
+  if (rc == srtp_err_status_ok) {
+    gcm_t *g = (*cp)->state;
+    g->tag_size = tag_len;
+    g->dir = srtp_direction_any;
   }
-  g->tag_size = tag_len;
-  g->dir = srtp_direction_any;
-  c->type = &gcm_128_type;
-  c->algorithm = SRTP_AES_GCM_128;
-  c->key_len = key_len;
-  c->state = g;
-  *cp = c;
-  return srtp_err_status_ok;
+  return rc;
 }
 
 static srtp_err_status_t gcm_dealloc(srtp_cipher_pointer_t c) {
   gcm_t *g = c->state;
-  if (g) {
-    if (g->gcm) CRYPTO_gcm128_release(g->gcm); /* clears it */
-    EVP_CIPHER_CTX_free(g->ecb);               /* clears the key schedule */
-    free(g);
-  }
-  free(c);
-  return srtp_err_status_ok;
+  if (g && g->gcm) CRYPTO_gcm128_release(g->gcm); /* clears it */
+  return aes_dealloc(c, sizeof(gcm_t));
 }
 
 /* The key only (libsrtp passes key and salt; the salt is in its IVs). */
 static srtp_err_status_t gcm_init(void *state, const uint8_t *key) {
   gcm_t *g = state;
   g->dir = srtp_direction_any;
-  if (!EVP_CIPHER_CTX_reset(g->ecb) ||
-      !EVP_EncryptInit_ex(g->ecb, EVP_aes_128_ecb(), NULL, key, NULL) ||
-      !EVP_CIPHER_CTX_set_padding(g->ecb, 0))
-    return srtp_err_status_init_fail;
+  if (ecb_rekey(g->ecb, key) != srtp_err_status_ok) return srtp_err_status_init_fail;
   if (!g->gcm)
     g->gcm = CRYPTO_gcm128_new(g->ecb, ecb_block); /* computes H */
   else
@@ -249,7 +280,7 @@ static const srtp_cipher_type_t gcm_128_type = {
 #define ICM_BATCH 32 /* counter blocks encrypted per EVP call */
 
 typedef struct {
-  EVP_CIPHER_CTX *ecb;
+  EVP_CIPHER_CTX *ecb;        /* first (see aes_alloc) */
   uint8_t offset[ICM_BLOCK];  /* the salt, its last two bytes zero */
   uint8_t counter[ICM_BLOCK]; /* the next block's counter */
   uint8_t ks[ICM_BLOCK];      /* keystream left over from the last call */
@@ -284,32 +315,11 @@ static const srtp_cipher_test_case_t icm_kat = {SRTP_AES_ICM_128_KEY_LEN_WSALT,
 static srtp_err_status_t icm_alloc(srtp_cipher_pointer_t *cp, int key_len, int tag_len) {
   (void)tag_len;
   if (key_len != SRTP_AES_ICM_128_KEY_LEN_WSALT) return srtp_err_status_bad_param;
-  srtp_cipher_t *c = calloc(1, sizeof *c);
-  icm_t *m = calloc(1, sizeof *m);
-  if (m) m->ecb = EVP_CIPHER_CTX_new();
-  if (!c || !m || !m->ecb) {
-    if (m) EVP_CIPHER_CTX_free(m->ecb);
-    free(m);
-    free(c);
-    return srtp_err_status_alloc_fail;
-  }
-  c->type = &icm_128_type;
-  c->algorithm = SRTP_AES_ICM_128;
-  c->key_len = key_len;
-  c->state = m;
-  *cp = c;
-  return srtp_err_status_ok;
+  return aes_alloc(cp, &icm_128_type, key_len, sizeof(icm_t));
 }
 
 static srtp_err_status_t icm_dealloc(srtp_cipher_pointer_t c) {
-  icm_t *m = c->state;
-  if (m) {
-    EVP_CIPHER_CTX_free(m->ecb);
-    OPENSSL_cleanse(m, sizeof *m);
-    free(m);
-  }
-  free(c);
-  return srtp_err_status_ok;
+  return aes_dealloc(c, sizeof(icm_t));
 }
 
 /* key: the 16 key bytes, then the 14 salt bytes. */
@@ -319,11 +329,7 @@ static srtp_err_status_t icm_init(void *state, const uint8_t *key) {
   memcpy(m->offset, key + SRTP_AES_128_KEY_LEN, SRTP_SALT_LEN);
   memcpy(m->counter, m->offset, sizeof m->counter);
   m->ks_left = 0;
-  if (!EVP_CIPHER_CTX_reset(m->ecb) ||
-      !EVP_EncryptInit_ex(m->ecb, EVP_aes_128_ecb(), NULL, key, NULL) ||
-      !EVP_CIPHER_CTX_set_padding(m->ecb, 0))
-    return srtp_err_status_init_fail;
-  return srtp_err_status_ok;
+  return ecb_rekey(m->ecb, key);
 }
 
 /* The counter block is the salt XOR the IV libsrtp built (SSRC, index). */
