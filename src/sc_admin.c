@@ -25,6 +25,7 @@
 /* Admin connections without an authorized request held at once. */
 #define SC_ADMIN_PENDING_CAP 4
 #define METRICS_PATH "/metrics"
+#define READY_PATH "/ready"
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /* One HTTP connection: the response being written (lws per-session data,
@@ -222,7 +223,8 @@ static unsigned route(struct lws *wsi, const char *uri, json_t **body, int *now)
     return HTTP_STATUS_INTERNAL_SERVER_ERROR;
   }
   *body = error_body(
-      "not found: try /state, /health, /metrics or /dashboard (or POST /drain, /log-level)");
+      "not found: try /state, /health, /ready, /metrics or /dashboard (or POST /drain, "
+      "/log-level)");
   return HTTP_STATUS_NOT_FOUND;
 }
 
@@ -329,6 +331,21 @@ static int on_metrics(struct lws *wsi, admin_sess_t *s) {
   return respond(wsi, s, HTTP_STATUS_OK, METRICS_TYPE, text);
 }
 
+/* GET /ready: 200 when a new call could start here, 503 while draining
+ * or at a limit (docs/OPERATIONS.md "Readiness"). Served without a token,
+ * for load balancers and orchestrators that cannot send one: it tells
+ * only yes or no and why. Like a page, it leaves the connection pending. */
+static int on_ready(struct lws *wsi, admin_sess_t *s) {
+  int ready = 0;
+  json_t *body = sc_admin_ready_json(sc_server_app(wsi), &ready);
+  char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  json_decref(body);
+  if (!text) return -1;
+  unsigned status = ready ? HTTP_STATUS_OK : HTTP_STATUS_SERVICE_UNAVAILABLE;
+  sc_log_debug(LOG, "%s -> %u", READY_PATH, status);
+  return respond(wsi, s, status, "application/json", text);
+}
+
 static int refuse_now(struct lws *wsi, unsigned status, const char *why) {
   json_t *b = error_body(why);
   char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
@@ -365,6 +382,7 @@ static int on_http(struct lws *wsi, admin_sess_t *s, const char *uri) {
   int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
   const sc_dashboard_file_t *page = get && uri ? sc_dashboard_find(uri) : NULL;
   if (page) return on_page(wsi, s, page);
+  if (uri && strcmp(uri, READY_PATH) == 0 && get) return on_ready(wsi, s);
   if (uri && strcmp(uri, METRICS_PATH) == 0 && get) {
     int rc = on_metrics(wsi, s);
     if (rc != -2) return rc;

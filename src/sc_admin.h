@@ -3,7 +3,11 @@
  * (--admin-listen, default 127.0.0.1:7703) on the control loop.
  *
  *   GET /state   everything sc_admin_state_json() describes
- *   GET /health  the same without the channel list
+ *   GET /health  the same without the channel list: liveness, 200 while
+ *                the control loop answers, draining or not
+ *   GET /ready   readiness, without a token: 200 when a new call could
+ *                start here, 503 while draining or at a limit; the body
+ *                says why (sc_admin_ready_json)
  *   GET /metrics the Prometheus text format (sc_admin_metrics.h): no token
  *                on a loopback listener, the bearer token elsewhere
  *   POST /drain  starts a graceful drain (sc_server_begin_drain);

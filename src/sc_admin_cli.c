@@ -236,7 +236,7 @@ char *sc_admin_http_get(const sc_admin_url_t *u, const char *path, const char *t
 static int usage(FILE *err) {
   fprintf(err, "usage: " PROG
                " status [--admin-url URL] [--admin-token T | --state-dir DIR]\n"
-               "                             [--ca FILE] [--json] [--path /state|/health]\n"
+               "                             [--ca FILE] [--json] [--path /state|/health|/ready]\n"
                "       " PROG
                " drain [--admin-url URL] [--admin-token T | --state-dir DIR]\n"
                "                            [--ca FILE] [--json]\n");
@@ -295,6 +295,16 @@ static int report(const cli_opts_t *o, char *resp, size_t len, FILE *out, FILE *
   }
   json_error_t je;
   json_t *j = json_loadb(body, blen, 0, &je);
+  /* /ready answers 503 with its reasons: printed, and exit status 1. */
+  int ready_body = json_is_boolean(json_object_get(j, "ready")) && (status == 200 || status == 503);
+  if (ready_body) {
+    if (o->json)
+      fprintf(out, "%.*s\n", (int)blen, body);
+    else
+      sc_admin_print_ready(out, j);
+    json_decref(j);
+    return status == 200 ? 0 : 1;
+  }
   if (status != 200 || !j) {
     fprintf(err, PROG ": HTTP %d: %.*s\n", status, (int)(blen > 200 ? 200 : blen), body);
     json_decref(j);

@@ -4,7 +4,7 @@
  * parsed.
  *
  *   litecord-voice status [--admin-url URL] [--admin-token T | --state-dir DIR]
- *                         [--ca FILE] [--json] [--path /state|/health]
+ *                         [--ca FILE] [--json] [--path /state|/health|/ready]
  *   litecord-voice drain  (the same options but --path: POST /drain)
  *
  * URL defaults to http://127.0.0.1:7703; the token to --admin-token, else
@@ -12,7 +12,7 @@
  * ./litecord-voice-state). https URLs are verified against --ca, else
  * DIR/cert.pem if present, else the system's CAs. Prints a summary, or
  * the JSON as served with --json. Exit status: 0, 1 (unreachable, HTTP
- * error, token rejected), 2 (usage).
+ * error, token rejected; with --path /ready: not ready, 503), 2 (usage).
  *
  * One blocking HTTP/1.1 request over a TCP socket (OpenSSL for https),
  * with a 10 s timeout. Runs on the main thread of a process that is not

@@ -156,6 +156,36 @@ static void print_drain_line(FILE *out, json_t *d, json_int_t now) {
           (long long)int_at(d, "timeout_s"));
 }
 
+/* "draining, channels_full" from a reasons array. */
+static void print_reasons(FILE *out, json_t *reasons) {
+  size_t i;
+  json_t *r;
+  json_array_foreach(reasons, i, r) fprintf(out, "%s%s", i ? ", " : "", json_string_value(r));
+}
+
+/* The readiness line (r: /health's "readiness"); nothing from an older
+ * server. */
+static void print_readiness(FILE *out, json_t *r) {
+  if (!json_is_object(r)) return;
+  if (json_is_true(json_object_get(r, "ready"))) {
+    fprintf(out, "ready: new calls can start here (GET /ready answers 200)\n");
+    return;
+  }
+  fprintf(out, "NOT READY: ");
+  print_reasons(out, json_object_get(r, "reasons"));
+  fprintf(out, " (GET /ready answers 503)\n");
+}
+
+void sc_admin_print_ready(FILE *out, json_t *r) {
+  if (json_is_true(json_object_get(r, "ready"))) {
+    fprintf(out, "ready (%s)\n", str_at(r, "status", "serving"));
+    return;
+  }
+  fprintf(out, "not ready (%s): ", str_at(r, "status", "?"));
+  print_reasons(out, json_object_get(r, "reasons"));
+  fprintf(out, "\n");
+}
+
 void sc_admin_print_drain(FILE *out, json_t *a) {
   json_t *d = json_object_get(a, "drain");
   fprintf(out, "%s\n",
@@ -170,6 +200,7 @@ void sc_admin_print_summary(FILE *out, json_t *s) {
           (long long)int_at(s, "voice_states"), (long long)int_at(s, "channel_count"),
           (long long)int_at(s, "capacity"));
   print_drain_line(out, json_object_get(s, "drain"), now);
+  print_readiness(out, json_object_get(s, "readiness"));
   json_t *conns = json_object_get(s, "connections");
   if (conns)
     fprintf(out, "connections: up to %lld (fd limit %lld), %lld refused at the limit\n",

@@ -1,7 +1,10 @@
 #include "sc_admin_state.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sc_frontend.h"
 #include "sc_lathist.h"
@@ -231,15 +234,87 @@ json_t *sc_admin_drain_json(const sc_app_t *app) {
                    (json_int_t)(since + (int64_t)d->timeout_s * 1000));
 }
 
+/* === Readiness =========================================================== */
+
+unsigned sc_admin_not_ready(const sc_admin_ready_in_t *in) {
+  unsigned bits = 0;
+  if (in->draining) bits |= SC_NOT_READY_DRAINING;
+  if (in->max_voice_states && in->voice_states >= in->max_voice_states)
+    bits |= SC_NOT_READY_VOICE_STATES;
+  if (in->max_channels && in->channels >= in->max_channels) bits |= SC_NOT_READY_CHANNELS;
+  /* accept() takes the lowest free fd, and sc_fdlimit closes a client's
+   * connection whose fd is not below client_below. */
+  if (in->client_below > 0 && in->lowest_free_fd != -2 &&
+      (in->lowest_free_fd == -1 || in->lowest_free_fd >= in->client_below))
+    bits |= SC_NOT_READY_CONNECTIONS;
+  return bits;
+}
+
+const char *sc_admin_not_ready_name(unsigned bit) {
+  switch (bit) {
+    case SC_NOT_READY_DRAINING: return "draining";
+    case SC_NOT_READY_VOICE_STATES: return "voice_states_full";
+    case SC_NOT_READY_CHANNELS: return "channels_full";
+    case SC_NOT_READY_CONNECTIONS: return "connections_full";
+    default: return "unknown";
+  }
+}
+
+/* The fd the next accept() would get: a dup of stderr (always open: the
+ * log goes there) takes the lowest free one. -1 at the fd limit, -2 when
+ * it cannot be told. */
+static int lowest_free_fd(void) {
+  int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
+  if (fd >= 0) {
+    close(fd);
+    return fd;
+  }
+  return errno == EMFILE ? -1 : -2;
+}
+
+static unsigned not_ready_now(const sc_app_t *app) {
+  sc_registry_t *r = app->registry;
+  sc_admin_ready_in_t in = {
+      .draining = app->drain.active,
+      .voice_states = r ? sc_registry_count_states(r) : 0,
+      .max_voice_states = app->cfg.max_voice_states,
+      .channels = r ? sc_registry_count_channels(r) : 0,
+      .max_channels = app->cfg.max_channels,
+      .lowest_free_fd = app->fdlimit.client_below > 0 ? lowest_free_fd() : -2,
+      .client_below = app->fdlimit.client_below,
+  };
+  return sc_admin_not_ready(&in);
+}
+
+static json_t *reasons_json(unsigned bits) {
+  json_t *a = json_array();
+  for (unsigned i = 0; a && i < SC_NOT_READY_REASONS; i++)
+    if (bits & (1u << i)) json_array_append_new(a, json_string(sc_admin_not_ready_name(1u << i)));
+  return a;
+}
+
+json_t *sc_admin_ready_json(sc_app_t *app, int *ready) {
+  unsigned bits = not_ready_now(app);
+  json_t *o = json_pack("{s:b,s:s,s:o*}", "ready", bits == 0, "status",
+                        app->drain.active ? "draining" : "serving", "reasons", reasons_json(bits));
+  *ready = o && bits == 0;
+  return o;
+}
+
 json_t *sc_admin_health_json(sc_app_t *app) {
   sc_registry_t *r = app->registry;
-  return json_pack("{s:s,s:s,s:o*,s:I,s:I,s:I,s:I,s:o*,s:o*,s:o*}", "version", SC_VERSION, "status",
-                   app->drain.active ? "draining" : "serving", "drain", sc_admin_drain_json(app),
-                   "now", (json_int_t)now_ms(), "capacity", (json_int_t)app->cfg.capacity,
-                   "voice_states", (json_int_t)(r ? sc_registry_count_states(r) : 0),
-                   "channel_count", (json_int_t)(r ? sc_registry_count_channels(r) : 0),
-                   "frontends", frontends_json(app), "media", media_json(app), "connections",
-                   connections_json(&app->fdlimit));
+  unsigned bits = not_ready_now(app);
+  json_t *o = json_pack(
+      "{s:s,s:s,s:o*,s:I,s:I,s:I,s:I,s:o*,s:o*,s:o*}", "version", SC_VERSION, "status",
+      app->drain.active ? "draining" : "serving", "drain", sc_admin_drain_json(app), "now",
+      (json_int_t)now_ms(), "capacity", (json_int_t)app->cfg.capacity, "voice_states",
+      (json_int_t)(r ? sc_registry_count_states(r) : 0), "channel_count",
+      (json_int_t)(r ? sc_registry_count_channels(r) : 0), "frontends", frontends_json(app),
+      "media", media_json(app), "connections", connections_json(&app->fdlimit));
+  if (o)
+    json_object_set_new(o, "readiness",
+                        json_pack("{s:b,s:o*}", "ready", bits == 0, "reasons", reasons_json(bits)));
+  return o;
 }
 
 json_t *sc_admin_state_json(sc_app_t *app) {

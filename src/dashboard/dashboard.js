@@ -83,8 +83,11 @@
       ...mediaCards(st.media, old && old.media, dt));
   }
 
-  const COLUMNS = ['User', 'Session', 'Transport', 'Mode', 'Speaking', 'Muted / deaf', 'In kb/s', 'Out kb/s',
-    'Loss', 'Jitter', 'RTT', 'Packets in', 'Packets out', 'Drops', 'Last in'];
+  /* [heading, class]: the class names the column's cells and sets its width (dashboard.css). */
+  const COLUMNS = [['User', 'user'], ['Session', 'session'], ['Transport', 'transport'], ['Mode', 'mode'],
+    ['Speaking', 'speaking'], ['Muted / deaf', 'flags'], ['In kb/s', 'rx-kbps'], ['Out kb/s', 'tx-kbps'],
+    ['Loss', 'loss'], ['Jitter', 'jitter'], ['RTT', 'rtt'], ['Packets in', 'rx-packets'],
+    ['Packets out', 'tx-packets'], ['Drops', 'drops'], ['Last in', 'last-rx']];
 
   function flagsText(f) {
     if (!f) return NONE;
@@ -119,9 +122,16 @@
     ];
     const tr = el('tr', null, m.speaking ? 'speaking' : '');
     tr.dataset.user = m.user_id;
-    for (const [text, cls] of cells) tr.append(el('td', text, cls));
+    // A cell too narrow for its text shows an ellipsis: the title keeps it whole.
+    for (const [text, cls] of cells) {
+      const td = el('td', text, cls);
+      td.title = td.textContent;
+      tr.append(td);
+    }
     tr.children[4].prepend(el('span', null, 'dot'), ' ');
     if (!m.connected) tr.children[0].append(el('span', ' (no client)', 'muted'));
+    tr.children[0].title = tr.children[0].textContent;
+    tr.children[1].title = m.session_id || '';
     return tr;
   }
 
@@ -134,7 +144,11 @@
       ` · UDP ${ch.udp_port}`));
     const table = el('table');
     const head = el('tr');
-    for (const c of COLUMNS) head.append(el('th', c));
+    for (const [text, cls] of COLUMNS) {
+      const th = el('th', text, cls);
+      th.title = text;
+      head.append(th);
+    }
     table.append(head);
     for (const m of members) table.append(memberRow(m, oldMembers.get(m.user_id), dt));
     const scroll = el('div', null, 'scroll');
@@ -156,6 +170,11 @@
     const d = st.drain;
     b.textContent = d ? `draining (${d.reason}), ${Math.max(0, Math.round((d.deadline - st.now) / 1000))} s left` : st.status;
     b.className = `badge ${d ? 'warn' : 'ok'}`;
+    // Readiness (GET /ready): the limits that stop new calls; a drain is the badge above.
+    const r = st.readiness;
+    const limits = r && !r.ready ? (r.reasons || []).filter((x) => x !== 'draining') : [];
+    $('ready').textContent = limits.length ? `not ready: ${limits.join(', ')}` : '';
+    $('ready').hidden = !limits.length;
     $('version').textContent = st.version || '';
     $('updated').textContent = `updated ${new Date(st.now).toLocaleTimeString('en-GB')}`;
   }

@@ -16,6 +16,11 @@
  *  - every request the page made went to the admin listener, no script
  *    error and no policy violation was logged, no cookie was set, and the
  *    page's connections stayed under the cap of unauthenticated ones;
+ *  - at 1366 x 768, with a second room of members with 20-digit ids, every
+ *    flag set and no client, the page does not scroll sideways, each
+ *    members table fits its box, and cells cut short keep their text as a
+ *    title; that room fills --max-voice-states, and the readiness badge
+ *    says so;
  *  - after POST /drain the status shows draining, its reason and time left;
  *  - signing out stops the view.
  * A screenshot goes to a temp file, or to docs/dashboard.png with
@@ -166,6 +171,48 @@ async function screenshot(page) {
   if (!update) fs.rmSync(out, { force: true });
 }
 
+/* A laptop's 1366 x 768: a room of members with the longest ids (20
+ * digits), every flag set and no client yet, beside the talkers' room.
+ * The page must not scroll sideways, each members table must fit its
+ * box (no last column behind a scroll bar), and a cell cut short keeps
+ * its whole text in its title. */
+const LONG_MEMBERS = 8;
+const MAX_VOICE_STATES = 2 + LONG_MEMBERS; // the talkers and the long room: not ready
+async function fitsLaptop(page, lv) {
+  const channel = '18446744073709550001';
+  const users = [];
+  for (let i = 0; i < LONG_MEMBERS; i++) {
+    const user_id = String(18446744073709551000n + BigInt(i));
+    const r = (await lv.vstCreate({ user_id, channel_id: channel, guild_id: '18446744073709550002',
+      mute: true, deaf: true, self_mute: true, self_deaf: true, suppress: true })).d.data;
+    if (!r.error) users.push(user_id);
+  }
+  c.ok(users.length === LONG_MEMBERS, `${users.length} members with 20-digit ids and every flag in a second room`);
+  await page.setViewport({ width: 1366, height: 768 });
+  await page.waitForSelector(`tr[data-user="${users[users.length - 1]}"]`, { timeout: 5000 });
+  await sleep(1200); // a poll after the resize
+  if (process.env.SC_LAPTOP_SCREENSHOT) await page.screenshot({ path: process.env.SC_LAPTOP_SCREENSHOT, fullPage: true });
+  const m = await page.evaluate(() => {
+    const doc = document.documentElement;
+    const tables = [...document.querySelectorAll('section[data-channel] table')].map((t) => ({
+      channel: t.closest('section').dataset.channel, table: t.scrollWidth, box: t.parentElement.clientWidth,
+      cut: [...t.querySelectorAll('th, td')].filter((td) => td.scrollWidth > td.clientWidth + 1)
+        .map((td) => ({ text: td.textContent, title: td.title })),
+    }));
+    return { scrollWidth: doc.scrollWidth, innerWidth: window.innerWidth, tables };
+  });
+  c.ok(m.scrollWidth <= m.innerWidth, `at 1366 x 768 the page does not scroll sideways: scrollWidth ${m.scrollWidth}, innerWidth ${m.innerWidth}`);
+  const wide = m.tables.filter((t) => t.table > t.box);
+  c.ok(m.tables.length === 2 && wide.length === 0,
+    `each members table fits its box: ${m.tables.map((t) => `${t.channel}: ${t.table} in ${t.box} px`).join(', ')}`);
+  const untitled = m.tables.flatMap((t) => t.cut).filter((x) => !x.title || !x.title.startsWith(x.text));
+  const ready = await page.$eval('#ready', (e) => (e.hidden ? null : e.textContent));
+  c.ok(ready === 'not ready: voice_states_full',
+    `${2 + LONG_MEMBERS} voice states at --max-voice-states ${MAX_VOICE_STATES}: the readiness badge says "${ready}"`);
+  c.ok(untitled.length === 0, `cells cut short carry their whole text as a title ` +
+    `(${m.tables.reduce((n, t) => n + t.cut.length, 0)} cut: ${[...new Set(m.tables.flatMap((t) => t.cut.map((x) => x.text)))].join(' | ')}${untitled.length ? `; without: ${JSON.stringify(untitled.slice(0, 3))}` : ''})`);
+}
+
 /* POST /drain: the status turns to draining, with reason and time left. */
 async function drainShown(page, srv) {
   const r = await adminGet(srv.adminUrl, '/drain', srv.adminToken(), { method: 'POST' });
@@ -203,6 +250,7 @@ async function browserPart(srv, infos, lv) {
     await beforeLogin(page, srv);
     await afterLogin(page, srv, infos, lv);
     await screenshot(page);
+    await fitsLaptop(page, lv);
     await drainShown(page, srv);
     await signOut(page);
   } finally {
@@ -219,7 +267,8 @@ async function browserPart(srv, infos, lv) {
 }
 
 run('dashboard', 180000, async () => {
-  const srv = await startServer({ buildDir: build, logLevel: 'info' });
+  const srv = await startServer({ buildDir: build, logLevel: 'info',
+    extraArgs: ['--max-voice-states', String(MAX_VOICE_STATES)] });
   servers.push(srv);
   await checkFiles(srv);
   await checkRefused(srv);

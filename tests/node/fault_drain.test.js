@@ -13,7 +13,8 @@
  *
  * Scenarios:
  *   1. call ends: SIGTERM with a call of two in progress: still running,
- *      audio flows on, health 0, /state draining, a VST_CREATE for a new
+ *      audio flows on, health 0, /state draining, /ready 503 (200 before
+ *      the signal), a VST_CREATE for a new
  *      channel gets the "draining" error INFO (link up), one for the call's
  *      channel succeeds and that client joins and hears the call; when the
  *      LVSP client ends the voice states the process exits 0, well before
@@ -218,6 +219,8 @@ async function callEnds() {
   const pinned = { channel_id: snowflake(), guild_id: call.guild_id };
   const assign = (await lvsp.channelReq(pinned)).d.data;
   check(!assign.error && assign.token, 'CHANNEL_REQ before the drain: assigned (a pinned empty channel)');
+  const readyBefore = await adminGet(srv.adminUrl, '/ready');
+  check(readyBefore.status === 200, `GET /ready (no token) before the signal: ${readyBefore.status} ${readyBefore.text}`);
   const atSignal = counts;
   srv.proc.kill('SIGTERM');
   const tSignal = Date.now();
@@ -230,6 +233,10 @@ async function callEnds() {
   check(st.status === 'draining' && st.drain && st.drain.reason === 'SIGTERM' &&
     st.drain.timeout_s === LONG_DRAIN_S, `/state says draining (SIGTERM): ${JSON.stringify({ status: st.status, drain: st.drain })}`);
   check(st.frontends && st.frontends.lvsp && st.frontends.lvsp.health === 0, '/state: LVSP health 0');
+  const readyDraining = await adminGet(srv.adminUrl, '/ready');
+  check(readyDraining.status === 503 && readyDraining.json && readyDraining.json.status === 'draining' &&
+    JSON.stringify(readyDraining.json.reasons) === '["draining"]',
+  `GET /ready while draining: 503 for load balancers (${readyDraining.status} ${readyDraining.text})`);
 
   // A new call: refused with the error INFO, and the link stays up.
   const other = { user_id: snowflake(), channel_id: snowflake(), guild_id: call.guild_id };

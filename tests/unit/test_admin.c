@@ -135,6 +135,65 @@ static void test_drain_view(void) {
   sc_registry_destroy(app.registry);
 }
 
+/* Readiness: each limit on its own, all at once, and "no limit" (0);
+ * the fd rule is accept()'s: the lowest free fd must be below
+ * client_below. */
+static void test_not_ready(void) {
+  sc_admin_ready_in_t in = {
+      .voice_states = 5, .channels = 2, .lowest_free_fd = 9, .client_below = 10};
+  ASSERT_EQ(sc_admin_not_ready(&in), 0u);
+  in.draining = 1;
+  ASSERT_EQ(sc_admin_not_ready(&in), (unsigned)SC_NOT_READY_DRAINING);
+  in.draining = 0;
+  in.max_voice_states = 5;
+  ASSERT_EQ(sc_admin_not_ready(&in), (unsigned)SC_NOT_READY_VOICE_STATES);
+  in.max_voice_states = 6;
+  in.max_channels = 2;
+  ASSERT_EQ(sc_admin_not_ready(&in), (unsigned)SC_NOT_READY_CHANNELS);
+  in.max_channels = 0;
+  in.lowest_free_fd = 10;
+  ASSERT_EQ(sc_admin_not_ready(&in), (unsigned)SC_NOT_READY_CONNECTIONS);
+  in.lowest_free_fd = -1; /* EMFILE */
+  ASSERT_EQ(sc_admin_not_ready(&in), (unsigned)SC_NOT_READY_CONNECTIONS);
+  in.lowest_free_fd = -2; /* unknown: not held against the server */
+  ASSERT_EQ(sc_admin_not_ready(&in), 0u);
+  in.lowest_free_fd = 50;
+  in.client_below = 0; /* no fd plan */
+  ASSERT_EQ(sc_admin_not_ready(&in), 0u);
+  sc_admin_ready_in_t all = {1, 3, 3, 4, 4, -1, 10};
+  ASSERT_EQ(sc_admin_not_ready(&all), 15u);
+  ASSERT_STREQ(sc_admin_not_ready_name(SC_NOT_READY_CONNECTIONS), "connections_full");
+
+  /* The JSON and its two printed forms, from a real registry. */
+  static sc_app_t app;
+  memset(&app, 0, sizeof app);
+  app.registry = sc_registry_create(NULL);
+  app.cfg.max_channels = 1;
+  int ready = -1;
+  json_t *r = sc_admin_ready_json(&app, &ready);
+  ASSERT_TRUE(ready == 1 && json_is_true(json_object_get(r, "ready")));
+  ASSERT_EQ(json_array_size(json_object_get(r, "reasons")), 0);
+  json_decref(r);
+  sc_registry_channel(app.registry, "200", "300");
+  sc_drain_begin(&app.drain, "SIGTERM", 600, 5, 1700000000000);
+  r = sc_admin_ready_json(&app, &ready);
+  ASSERT_TRUE(ready == 0 && json_is_false(json_object_get(r, "ready")));
+  ASSERT_STREQ(json_string_value(json_object_get(r, "status")), "draining");
+  json_t *h = sc_admin_health_json(&app);
+  char *out = NULL;
+  size_t out_len = 0;
+  FILE *mem = open_memstream(&out, &out_len);
+  sc_admin_print_ready(mem, r);
+  sc_admin_print_summary(mem, h);
+  fclose(mem);
+  ASSERT_TRUE(strstr(out, "not ready (draining): draining, channels_full\n") != NULL);
+  ASSERT_TRUE(strstr(out, "NOT READY: draining, channels_full (GET /ready answers 503)\n") != NULL);
+  free(out);
+  json_decref(h);
+  json_decref(r);
+  sc_registry_destroy(app.registry);
+}
+
 /* litecord-voice status prints one line per DAVE channel of the gateway's
  * status, with the open transition when there is one. */
 static void test_dave_status_lines(void) {
@@ -248,6 +307,7 @@ int main(int argc, char **argv) {
   ASSERT_EQ(sc_token_init(), 0);
   RUN_TEST(test_state_json);
   RUN_TEST(test_drain_view);
+  RUN_TEST(test_not_ready);
   RUN_TEST(test_dave_status_lines);
   RUN_TEST(test_parse_url);
   RUN_TEST(test_parse_response);
