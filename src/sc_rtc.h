@@ -29,7 +29,7 @@
  * forwards its packets under the member's own SSRC, the one the
  * signalling announces to everyone.
  *
- * RTCP is terminated per member (sc_rtcp): what a peer sends is parsed
+ * RTCP is terminated per member (sc_rtc_rtcp over sc_rtcp): what a peer sends is parsed
  * and counted (its SR kept for our LSR/DLSR), never relayed; we send each
  * ready member a compound SR/RR/SDES report from the worker's timer turn
  * (sc_rtc_rtcp_tick), never from the packet path. Seal notes each copy
