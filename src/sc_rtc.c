@@ -691,7 +691,7 @@ static int rtc_seal(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t 
   }
   memcpy(out + hdr, in->payload, in->payload_len);
   int n = sc_srtp_protect_rtp(r->srtp, out, hdr + in->payload_len, cap);
-  if (n > 0 && core == SC_RTC_OPUS_PT_CORE) rtcp_forwarded(r, in); /* SRs: Opus's clock only */
+  if (n > 0) rtcp_forwarded(r, in); /* what its source's SR will say */
   return n;
 }
 
