@@ -14,9 +14,8 @@
 
 #include "sc_demux.h"
 #include "sc_hmap.h"
-#include "sc_lathist.h"
 #include "sc_log.h"
-#include "sc_rtcp.h"
+#include "sc_rtc_rtcp.h"
 #include "sc_rtp.h"
 #include "sc_srtp.h"
 #include "sc_stun.h"
@@ -679,7 +678,7 @@ static int rtc_seal(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t 
   }
   memcpy(out + hdr, in->payload, in->payload_len);
   int n = sc_srtp_protect_rtp(r->srtp, out, hdr + in->payload_len, cap);
-  if (n > 0 && core == SC_RTC_OPUS_PT_CORE) rtcp_forwarded(r, in); /* SRs: Opus's clock only */
+  if (n > 0) rtcp_forwarded(r, in); /* what its source's SR will say */
   return n;
 }
 
@@ -694,66 +693,29 @@ const sc_cipher_ops_t sc_rtc_cipher_ops = {
     .hot_range = NULL,
 };
 
-/* ---- RTCP, terminated per leg (sc_rtcp) --------------------------------- */
+/* ---- RTCP, terminated per leg (sc_rtc_rtcp) ------------------------------ */
 
 static void rtcp_init(sc_rtc_t *r) {
-  uint32_t seed = 0;
-  for (const char *c = r->ice.ufrag; *c; c++) seed = seed * 31 + (uint8_t)*c; /* random */
-  sc_rtcp_leg_init(&r->rtcp, seed);
+  sc_rtc_rtcp_init(&r->rtcp, r->ice.ufrag);
 }
 
-static int64_t unix_now_ns(void);
-
-/* What the peer tells us (after SRTCP): feedback counted, its SR kept for
- * the LSR/DLSR of our next report about its stream. The media plane
- * accounts its report blocks (sc_mpath); nothing is relayed. */
+/* What the peer tells us (after SRTCP); its SR is kept if it is its
+ * bound SSRC's. */
 static void rtcp_received(sc_rtc_t *r, const uint8_t *buf, size_t len) {
-  sc_rtcp_report_t rep;
   if (!r->tab) return;
-  sc_rtc_stats_t *st = &r->tab->stats;
-  st->rtcp_received++;
-  if (sc_rtcp_parse(buf, len, &rep) < 0) {
-    st->rtcp_malformed++;
-    return;
-  }
-  st->rtcp_pli += (uint64_t)rep.n_pli;
-  st->rtcp_fir += (uint64_t)rep.n_fir;
-  st->rtcp_nack += (uint64_t)rep.n_nack;
-  st->rtcp_remb += (uint64_t)rep.n_remb;
-  st->rtcp_twcc += (uint64_t)rep.n_twcc;
-  st->rtcp_bye += (uint64_t)rep.n_bye;
-  int64_t rtt_us = sc_rtcp_report_rtt_us(&rep, sc_rtcp_ntp(unix_now_ns()));
-  if (rtt_us >= 0) {
-    st->rtt_hist[sc_lathist_bucket((uint64_t)rtt_us)]++;
-    st->rtt_sum_us += (uint64_t)rtt_us;
-  }
-  if (rep.has_sender_info && (!r->has_peer || rep.sr_ssrc == r->peer_ssrc))
-    sc_rtcp_leg_peer_sr(&r->rtcp, rep.sr_ntp, r->tab->now_ms);
+  sc_rtc_rtcp_received(&r->rtcp, buf, len, r->has_peer, r->peer_ssrc, r->tab->now_ms,
+                       &r->tab->stats);
 }
 
 /* Per copy sealed: what the SR for its source will say. */
 static void rtcp_forwarded(sc_rtc_t *r, const sc_media_pkt_t *in) {
-  sc_rtcp_leg_sent(&r->rtcp, in->ssrc, in->timestamp, in->payload_len, r->tab->now_ms);
+  sc_rtc_rtcp_forwarded(&r->rtcp, in, r->tab->now_ms);
 }
 
-static int64_t unix_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* RTCP of len bytes in buf (cap: room for SRTCP) to r's send tuple:
- * the bytes sent, or 0 (SRTCP refused, no send tuple). */
-static size_t srtcp_send(sc_rtc_table_t *t, sc_rtc_t *r, int64_t now_ms, uint8_t *buf, size_t len,
-                         size_t cap) {
-  int n = sc_srtp_protect_rtcp(r->srtp, buf, len, cap);
-  const sc_udp_addr_t *to = sc_ice_send_tuple(&r->ice, now_ms);
-  if (n <= 0 || !to) return 0;
-  struct sockaddr_storage dst;
-  memset(&dst, 0, sizeof dst);
-  memcpy(&dst, &to->sa, to->sa.sa_family == AF_INET6 ? sizeof to->in6 : sizeof to->in);
-  t->emit(t->emit_ctx, buf, (size_t)n, &dst);
-  return (size_t)n;
+/* The member's transport as its RTCP side sees it at now_ms. */
+static sc_rtc_rtcp_link_t rtcp_link(sc_rtc_table_t *t, const sc_rtc_t *r, int64_t now_ms) {
+  return (sc_rtc_rtcp_link_t){
+      r->srtp, sc_ice_send_tuple(&r->ice, now_ms), t->emit, t->emit_ctx, &t->stats, now_ms};
 }
 
 /* One member's compound report, SRTCP-protected, to its send tuple. */
@@ -761,37 +723,14 @@ static void rtcp_send(sc_rtc_table_t *t, sc_rtc_t *r, int64_t now_ms, sc_rtc_rx_
   sc_quality_reading_t reading;
   sc_rtcp_peer_t peer = {NULL, r->peer_ssrc};
   if (r->has_peer && rx && rx(ctx, r->owner, &reading) == 0) peer.rx = &reading;
-  uint8_t buf[SC_RTCP_REPORT_MAX + SC_SRTP_SPARE];
-  size_t len = sc_rtcp_leg_report(&r->rtcp, &peer, now_ms, unix_now_ns(), buf, sizeof buf);
-  if (!len) return;
-  size_t n = srtcp_send(t, r, now_ms, buf, len, sizeof buf);
-  if (!n) {
-    t->stats.rtcp_send_failed++;
-    return;
-  }
-  t->stats.rtcp_sent++;
-  t->stats.rtcp_sent_bytes += (uint64_t)n;
+  sc_rtc_rtcp_link_t k = rtcp_link(t, r, now_ms);
+  sc_rtc_rtcp_report(&r->rtcp, &peer, &k);
 }
 
 int sc_rtc_request_keyframe(sc_rtc_t *r, uint32_t video_ssrc) {
-  sc_rtc_table_t *t = r->tab;
-  if (!t) return -EAGAIN;
-  if (!sc_rtc_ready(r, t->now_ms)) {
-    t->stats.pli_unsent++;
-    return -EAGAIN;
-  }
-  if (!sc_rtc_video_pli_allowed(&r->video, video_ssrc, t->now_ms)) { /* one will do */
-    t->stats.pli_limited++;
-    return -EBUSY;
-  }
-  uint8_t buf[SC_RTC_PLI_LEN + SC_SRTP_SPARE];
-  size_t len = sc_rtc_video_write_pli(buf, sizeof buf, video_ssrc);
-  if (!srtcp_send(t, r, t->now_ms, buf, len, sizeof buf)) {
-    t->stats.pli_unsent++;
-    return -EAGAIN;
-  }
-  t->stats.pli_sent++;
-  return 0;
+  if (!r->tab) return -EAGAIN;
+  sc_rtc_rtcp_link_t k = rtcp_link(r->tab, r, r->tab->now_ms);
+  return sc_rtc_rtcp_keyframe(&r->video, video_ssrc, &k);
 }
 
 int64_t sc_rtc_rtcp_tick(sc_rtc_table_t *t, int64_t now_ms, sc_rtc_rx_fn rx, void *ctx) {

@@ -29,7 +29,7 @@
  * forwards its packets under the member's own SSRC, the one the
  * signalling announces to everyone.
  *
- * RTCP is terminated per member (sc_rtcp): what a peer sends is parsed
+ * RTCP is terminated per member (sc_rtc_rtcp over sc_rtcp): what a peer sends is parsed
  * and counted (its SR kept for our LSR/DLSR), never relayed; we send each
  * ready member a compound SR/RR/SDES report from the worker's timer turn
  * (sc_rtc_rtcp_tick), never from the packet path. Seal notes each copy
@@ -222,8 +222,9 @@ int64_t sc_rtc_tick(sc_rtc_table_t *t, int64_t now_ms);
 
 /* RTCP, terminated per leg (sc_rtcp): each ready member gets a compound
  * report about every RFC 3550 interval (randomised): an SR per source
- * SSRC recently forwarded to it (RTP time mapped from the last packet,
- * packet and octet counts), an RR about the peer's own stream from our
+ * SSRC recently forwarded to it (RTP time mapped from the last packet
+ * on the source's clock, Opus 48 kHz, video 90 kHz; packet and octet
+ * counts), an RR about the peer's own stream from our
  * receive statistics (rx: the owner's sc_quality reading, 0 or -1 if
  * none), SDES CNAME; SRTCP-protected with its outbound session and sent
  * through the table's emit to its send tuple. Never per packet: a turn

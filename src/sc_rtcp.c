@@ -240,8 +240,8 @@ static int64_t interval(sc_rtcp_leg_t *l) {
   return SC_RTCP_INTERVAL_MS / 2 + (int64_t)(next_random(l) % SC_RTCP_INTERVAL_MS);
 }
 
-void sc_rtcp_leg_sent(sc_rtcp_leg_t *l, uint32_t ssrc, uint32_t rtp_ts, size_t payload_len,
-                      int64_t now_ms) {
+void sc_rtcp_leg_sent(sc_rtcp_leg_t *l, uint32_t ssrc, uint32_t rtp_ts, uint32_t clock_hz,
+                      size_t payload_len, int64_t now_ms) {
   if (!ssrc) return; /* 0 marks a free entry; never announced */
   sc_rtcp_source_t *s = l->src[l->last].ssrc == ssrc ? &l->src[l->last] : NULL;
   sc_rtcp_source_t *oldest = &l->src[0];
@@ -259,6 +259,7 @@ void sc_rtcp_leg_sent(sc_rtcp_leg_t *l, uint32_t ssrc, uint32_t rtp_ts, size_t p
   }
   l->last = (int)(s - l->src);
   s->rtp_ts = rtp_ts;
+  s->clock_hz = clock_hz ? clock_hz : SC_RTCP_AUDIO_HZ;
   s->at_ms = now_ms;
   s->packets++;
   s->octets += (uint32_t)payload_len;
@@ -299,10 +300,12 @@ static void peer_block(sc_rtcp_leg_t *l, const sc_rtcp_peer_t *peer, int64_t now
 }
 
 /* The RTP time of now on the source's clock: its last packet's timestamp
- * advanced by the time since it was forwarded (Opus: 48 kHz). */
+ * advanced by the time since it was forwarded (Opus 48, video 90 ticks a
+ * millisecond), so a receiver's RTP-to-NTP mapping of every stream runs
+ * at that stream's rate and audio and video line up (lip sync). */
 static uint32_t rtp_now(const sc_rtcp_source_t *s, int64_t now_ms) {
   int64_t since = now_ms - s->at_ms;
-  return s->rtp_ts + (uint32_t)(since * (SC_QUALITY_RTP_HZ / 1000));
+  return s->rtp_ts + (uint32_t)(since * (int64_t)s->clock_hz / 1000);
 }
 
 size_t sc_rtcp_leg_report(sc_rtcp_leg_t *l, const sc_rtcp_peer_t *peer, int64_t now_ms,

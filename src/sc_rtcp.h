@@ -12,8 +12,10 @@
  * - A leg's sender state (sc_rtcp_leg_t): what a WebRTC receiver needs to
  *   hear about it and from it, terminated per leg (we never relay RTCP
  *   between members). For each source SSRC forwarded to the leg the RTP
- *   timestamp and time of the last packet and the packet and octet counts
- *   (a fixed table of SC_RTCP_SOURCES, the least recently forwarded
+ *   timestamp and time of the last packet, the source's RTP clock (Opus
+ *   48 kHz, video 90 kHz: its SR's RTP time advances on it, so a receiver
+ *   can line video up with audio) and the packet and octet counts (a
+ *   fixed table of SC_RTCP_SOURCES, the least recently forwarded
  *   evicted: no allocation per packet); the peer's last SR (for LSR and
  *   DLSR); the previous reading of our receive statistics of its stream
  *   (for the fraction lost); and when its next report is due (RFC 3550
@@ -129,14 +131,17 @@ int64_t sc_rtcp_report_rtt_us(const sc_rtcp_report_t *rep, uint64_t ntp_arrival)
 #define SC_RTCP_SENDER_TIMEOUT 2        /* a source is a sender for this many intervals */
 #define SC_RTCP_SERVER_SSRC 0x4C560001u /* our own SSRC as a receiver (RRs) */
 #define SC_RTCP_CNAME "litecord-voice"
-#define SC_RTCP_REPORT_MAX 600 /* the largest compound sc_rtcp_leg_report writes */
+#define SC_RTCP_REPORT_MAX 600             /* the largest compound sc_rtcp_leg_report writes */
+#define SC_RTCP_AUDIO_HZ SC_QUALITY_RTP_HZ /* Opus's RTP clock, whatever its sample rate */
+#define SC_RTCP_VIDEO_HZ 90000             /* every video payload format's (VP8, H264, their RTX) */
 
 typedef struct {
-  uint32_t ssrc;    /* 0: free */
-  uint32_t rtp_ts;  /* of the last packet forwarded */
-  int64_t at_ms;    /* monotonic ms it was forwarded */
-  uint32_t packets; /* forwarded since the entry was made */
-  uint32_t octets;  /* payload octets, likewise */
+  uint32_t ssrc;     /* 0: free */
+  uint32_t rtp_ts;   /* of the last packet forwarded */
+  int64_t at_ms;     /* monotonic ms it was forwarded */
+  uint32_t packets;  /* forwarded since the entry was made */
+  uint32_t octets;   /* payload octets, likewise */
+  uint32_t clock_hz; /* its RTP clock, from its last packet */
 } sc_rtcp_source_t;
 
 typedef struct {
@@ -153,11 +158,13 @@ typedef struct {
 
 /* seed: any per-leg value (it only spreads the reports in time). */
 void sc_rtcp_leg_init(sc_rtcp_leg_t *l, uint32_t seed);
-/* One RTP packet of source ssrc forwarded to the leg at now_ms. A source
- * that left stops being reported SC_RTCP_SENDER_TIMEOUT intervals after
- * its last packet; its entry is reused when a new source needs one. */
-void sc_rtcp_leg_sent(sc_rtcp_leg_t *l, uint32_t ssrc, uint32_t rtp_ts, size_t payload_len,
-                      int64_t now_ms);
+/* One RTP packet of source ssrc, whose RTP clock runs at clock_hz
+ * (SC_RTCP_AUDIO_HZ, SC_RTCP_VIDEO_HZ; 0 counts as audio), forwarded to
+ * the leg at now_ms. A source that left stops being reported
+ * SC_RTCP_SENDER_TIMEOUT intervals after its last packet; its entry is
+ * reused when a new source needs one. */
+void sc_rtcp_leg_sent(sc_rtcp_leg_t *l, uint32_t ssrc, uint32_t rtp_ts, uint32_t clock_hz,
+                      size_t payload_len, int64_t now_ms);
 /* The peer's SR (its NTP time) arrived at now_ms. */
 void sc_rtcp_leg_peer_sr(sc_rtcp_leg_t *l, uint64_t ntp, int64_t now_ms);
 /* 1 if a report is due at now_ms (the first call schedules the first). */

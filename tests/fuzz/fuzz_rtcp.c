@@ -46,8 +46,8 @@ static void check_report(const sc_rtcp_report_t *r) {
   if (r->has_sender_info) sc_rtcp_leg_peer_sr(&l, r->sr_ntp, 1000);
   int kept = r->n_blocks < SC_RTCP_MAX_BLOCKS ? r->n_blocks : SC_RTCP_MAX_BLOCKS;
   for (int i = 0; i < kept; i++)
-    sc_rtcp_leg_sent(&l, r->blocks[i].ssrc, r->blocks[i].jitter, r->blocks[i].highest_seq & 0xFFF,
-                     1000 + i);
+    sc_rtcp_leg_sent(&l, r->blocks[i].ssrc, r->blocks[i].jitter, r->blocks[i].lsr,
+                     r->blocks[i].highest_seq & 0xFFF, 1000 + i); /* any clock rate */
   sc_quality_reading_t rx = {0};
   rx.base = r->sender_packets, rx.ext_max = r->sender_octets, rx.received = r->sr_rtp_ts;
   rx.jitter16 = r->worst_jitter;

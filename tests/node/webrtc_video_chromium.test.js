@@ -20,7 +20,10 @@
  *     can have sent those: nothing else talks to it), and the server's
  *     counters agree: webrtc video_received and pli_sent grew
  *     (/metrics); no video is dropped as under an unannounced SSRC once
- *     op 12 is in (before it, the sender's first packets are).
+ *     op 12 is in (before it, the sender's first packets are);
+ *   - the receiver's remote-outbound-rtp for the sender's video SSRC:
+ *     the browser took our SR about the video (node.webrtc_sr_clock_werift
+ *     checks its RTP time runs on 90 kHz).
  * Figure (printed, not asserted): the time from the receiver's
  * "connected" to its first decoded frame.
  * Env: SC_BUILD_DIR, CHROMIUM (default /usr/bin/chromium). Exit 0 = pass.
@@ -108,6 +111,11 @@ async function body() {
     console.log(`figure: first frame decoded ${firstFrame - t0} ms after the receiver connected; ` +
       `the sender's first PLI ${firstPliA ? firstPliA - t0 : '-'} ms, the receiver's own ` +
       `${firstPliB ? firstPliB - t0 : '-'} ms (getStats polled every 50 ms)`);
+    const srVideo = async () => (await b.stats()).remoteOutbound.find((s) => s.ssrc === own.video);
+    await waitFor(srVideo, 6000, 100);
+    const ro = await srVideo();
+    checks.ok(ro && ro.kind === 'video' && ro.packetsSent > 0 && ro.remoteTimestamp > 0,
+      `receiver's remote-outbound-rtp for the video SSRC (our SR): ${JSON.stringify(ro)}`);
     const after = await metrics(srv);
     const grew = (n) => `${n} ${before[`${n}_total`]} -> ${after[`${n}_total`]}`;
     checks.ok(after.video_received_total > before.video_received_total, `server counted video: ${grew('video_received')}`);

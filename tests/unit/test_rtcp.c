@@ -1,10 +1,12 @@
 /* sc_rtcp: feedback and reduced-size parsing, the writers read back by
- * the parser, and a leg's reports (sources, eviction, the RR about the
- * peer's stream with LSR/DLSR, the randomised schedule). */
+ * the parser, and a leg's reports (sources, eviction, each source's RTP
+ * clock, the RR about the peer's stream with LSR/DLSR, the randomised
+ * schedule); sc_rtc_rtcp's choice of a forwarded packet's clock. */
 #include <errno.h>
 #include <string.h>
 
 #include "sc_bytes.h"
+#include "sc_rtc_rtcp.h"
 #include "sc_rtcp.h"
 #include "sc_test.h"
 
@@ -137,9 +139,9 @@ static void test_leg_sources(void) {
   uint8_t buf[SC_RTCP_REPORT_MAX];
   ASSERT_EQ(sc_rtcp_leg_report(&l, NULL, 1000, 0, buf, sizeof buf), 0); /* nothing to say */
   for (uint32_t i = 1; i <= SC_RTCP_SOURCES + 2; i++)
-    sc_rtcp_leg_sent(&l, i, 100 * i, 80, 1000 + i); /* 1 and 2 evicted */
-  sc_rtcp_leg_sent(&l, 5, 9600, 20, 1100);
-  sc_rtcp_leg_sent(&l, 0, 1, 1, 1100); /* never a source */
+    sc_rtcp_leg_sent(&l, i, 100 * i, SC_RTCP_AUDIO_HZ, 80, 1000 + i); /* 1 and 2 evicted */
+  sc_rtcp_leg_sent(&l, 5, 9600, SC_RTCP_AUDIO_HZ, 20, 1100);
+  sc_rtcp_leg_sent(&l, 0, 1, SC_RTCP_AUDIO_HZ, 1, 1100); /* never a source */
   size_t n = sc_rtcp_leg_report(&l, NULL, 1200, 1000000000, buf, sizeof buf);
   sc_rtcp_report_t r;
   ASSERT_EQ(sc_rtcp_parse(buf, n, &r), 0);
@@ -161,7 +163,7 @@ static void test_leg_sources(void) {
   int64_t later = 1200 + SC_RTCP_SENDER_TIMEOUT * SC_RTCP_INTERVAL_MS + 200;
   ASSERT_EQ(sc_rtcp_leg_report(&l, NULL, later, 0, buf, sizeof buf), 0);
   /* A new source then takes the least recently forwarded entry. */
-  sc_rtcp_leg_sent(&l, 99, 0, 10, later);
+  sc_rtcp_leg_sent(&l, 99, 0, SC_RTCP_AUDIO_HZ, 10, later);
   int has99 = 0, has5 = 0, has3 = 0;
   for (int i = 0; i < SC_RTCP_SOURCES; i++) {
     has99 |= l.src[i].ssrc == 99;
@@ -169,6 +171,82 @@ static void test_leg_sources(void) {
     has3 |= l.src[i].ssrc == 3;
   }
   ASSERT_TRUE(has99 && has5 && !has3); /* 3 was the least recent, 5 the most */
+}
+
+/* The RTP and NTP times of the SR about ssrc in a compound report. */
+static int sr_of(const uint8_t *buf, size_t n, uint32_t ssrc, uint32_t *rtp, uint64_t *ntp) {
+  for (size_t off = 0; off + 28 <= n && buf[off + 1] == SC_RTCP_SR; off += 28) {
+    if (sc_rd32(buf + off + 4) != ssrc) continue;
+    *ntp = (uint64_t)sc_rd32(buf + off + 8) << 32 | sc_rd32(buf + off + 12);
+    *rtp = sc_rd32(buf + off + 16);
+    return 1;
+  }
+  return 0;
+}
+
+/* An SR's RTP time advances on its own source's clock: a 90 kHz video
+ * source and a 48 kHz Opus one, last forwarded at the same moment and
+ * reported N ms later, have advanced 90 N and 48 N; between two reports
+ * a second apart (NTP), 90000 and 48000. On one clock for both, a
+ * receiver could not line video up with audio. */
+static void test_leg_clock(void) {
+  enum { AUDIO = 0xA0, VIDEO = 0xB0, OTHER = 0xC0, N_MS = 250 };
+  sc_rtcp_leg_t l;
+  sc_rtcp_leg_init(&l, 3);
+  sc_rtcp_leg_sent(&l, AUDIO, 48000, SC_RTCP_AUDIO_HZ, 80, 1000);
+  sc_rtcp_leg_sent(&l, VIDEO, 0xFFFFF000u, SC_RTCP_VIDEO_HZ, 1000, 1000); /* wraps */
+  sc_rtcp_leg_sent(&l, OTHER, 7, 0, 80, 1000);                            /* 0: audio's */
+  uint8_t buf[SC_RTCP_REPORT_MAX];
+  int64_t unix_ns = 1700000000000000000ll;
+  size_t n = sc_rtcp_leg_report(&l, NULL, 1000 + N_MS, unix_ns, buf, sizeof buf);
+  uint32_t a1, v1, o1, a2, v2;
+  uint64_t an1, vn1, on1, an2, vn2;
+  ASSERT_TRUE(sr_of(buf, n, AUDIO, &a1, &an1) && sr_of(buf, n, VIDEO, &v1, &vn1));
+  ASSERT_TRUE(sr_of(buf, n, OTHER, &o1, &on1));
+  ASSERT_EQ(a1, 48000u + 48 * N_MS);
+  ASSERT_EQ(v1, (uint32_t)(0xFFFFF000u + 90 * N_MS));
+  ASSERT_EQ(o1, 7u + 48 * N_MS);
+  n = sc_rtcp_leg_report(&l, NULL, 1000 + N_MS + 1000, unix_ns + 1000000000, buf, sizeof buf);
+  ASSERT_TRUE(sr_of(buf, n, AUDIO, &a2, &an2) && sr_of(buf, n, VIDEO, &v2, &vn2));
+  ASSERT_EQ(an2 - an1, 1ull << 32); /* one second of NTP time */
+  ASSERT_EQ(vn2 - vn1, 1ull << 32);
+  ASSERT_EQ(a2 - a1, 48000u);
+  ASSERT_EQ(v2 - v1, 90000u);
+}
+
+/* sc_rtc_rtcp notes a sealed copy on its core PT's clock: Opus (120)
+ * 48 kHz; VP8, H264 and their RTX (Discord's 101..104) 90 kHz. */
+static void test_forwarded_clock(void) {
+  static const struct {
+    uint8_t pt;
+    uint32_t hz;
+  } cases[] = {{120, 48000},
+               {0x80 | 120, 48000},
+               {SC_RTC_VP8_PT_CORE, 90000},
+               {SC_RTC_VP8_RTX_PT_CORE, 90000},
+               {0x80 | SC_RTC_H264_PT_CORE, 90000},
+               {SC_RTC_H264_RTX_PT_CORE, 90000}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    sc_rtcp_leg_t l;
+    sc_rtc_rtcp_init(&l, "ufrag");
+    uint8_t payload[4] = {0};
+    sc_media_pkt_t pkt;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.marker_pt = cases[i].pt;
+    pkt.ssrc = 0x1234;
+    pkt.timestamp = 1000;
+    pkt.payload = payload;
+    pkt.payload_len = sizeof payload;
+    sc_rtc_rtcp_forwarded(&l, &pkt, 5000);
+    ASSERT_EQ(l.src[0].ssrc, 0x1234u);
+    ASSERT_EQ(l.src[0].clock_hz, cases[i].hz);
+    uint8_t buf[SC_RTCP_REPORT_MAX];
+    size_t n = sc_rtcp_leg_report(&l, NULL, 5100, 0, buf, sizeof buf);
+    uint32_t rtp;
+    uint64_t ntp;
+    ASSERT_TRUE(sr_of(buf, n, 0x1234, &rtp, &ntp));
+    ASSERT_EQ(rtp, 1000 + cases[i].hz / 10); /* 100 ms later */
+  }
 }
 
 /* The RR block about the peer's stream, from our sc_quality reading. */
@@ -235,6 +313,8 @@ int main(int argc, char **argv) {
   RUN_TEST(test_ntp);
   RUN_TEST(test_rtt);
   RUN_TEST(test_leg_sources);
+  RUN_TEST(test_leg_clock);
+  RUN_TEST(test_forwarded_clock);
   RUN_TEST(test_leg_receiver_report);
   RUN_TEST(test_leg_schedule);
   SC_TEST_DONE();
