@@ -178,13 +178,16 @@ static void pass_keyframe_requests(sc_mpath_t *p, const member_t *from, const sc
 
 /* A member's first authentic packet: its keys work, so it can decode
  * what it is sent from now on. Every WebRTC video sender in the room is
- * asked for a key frame of its video SSRCs (its aliases) rather than
- * waiting for the new receiver to ask (webrtc.md 3). Once per member and
- * cipher; each sender's rate limit still holds. */
+ * asked for a key frame of the SSRCs its video codec packets came on
+ * (not its audio or RTX aliases) rather than waiting for the new receiver
+ * to ask (webrtc.md 3). Once per member and cipher; each sender's rate
+ * limit still holds. */
 static void ask_keyframes_for(const member_t *m) {
   for (member_t *o = m->room->members; o; o = o->room_next) {
     if (o == m || o->ops != &sc_rtc_cipher_ops || !o->cipher) continue;
-    for (int i = 1; i < o->n_entries; i++) sc_rtc_request_keyframe(o->cipher, o->entries[i].ssrc);
+    for (int i = 1; i < o->n_entries; i++)
+      if (sc_rtc_sends_video(o->cipher, o->entries[i].ssrc))
+        sc_rtc_request_keyframe(o->cipher, o->entries[i].ssrc);
   }
 }
 

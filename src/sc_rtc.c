@@ -573,6 +573,7 @@ static int open_video(sc_rtc_t *r, uint8_t *plain, const sc_rtp_info_t *h, size_
     if (r->tab) r->tab->stats.not_opus++;
     return -EPROTO;
   }
+  sc_rtc_video_note_sender(&r->video, out->ssrc, out->marker_pt);
   if (r->tab) {
     r->tab->stats.video_received++;
     sc_ice_media_from(&r->ice, r->tab->now_ms, &r->media_from);
@@ -725,6 +726,10 @@ static void rtcp_send(sc_rtc_table_t *t, sc_rtc_t *r, int64_t now_ms, sc_rtc_rx_
   if (r->has_peer && rx && rx(ctx, r->owner, &reading) == 0) peer.rx = &reading;
   sc_rtc_rtcp_link_t k = rtcp_link(t, r, now_ms);
   sc_rtc_rtcp_report(&r->rtcp, &peer, &k);
+}
+
+int sc_rtc_sends_video(const sc_rtc_t *r, uint32_t ssrc) {
+  return sc_rtc_video_sends(&r->video, ssrc);
 }
 
 int sc_rtc_request_keyframe(sc_rtc_t *r, uint32_t video_ssrc) {

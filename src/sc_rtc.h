@@ -242,6 +242,9 @@ int64_t sc_rtc_rtcp_tick(sc_rtc_table_t *t, int64_t now_ms, sc_rtc_rx_fn rx, voi
  * -EAGAIN (not ready: no keys, no consent, SRTCP refused); each counted
  * (webrtc.pli_sent, pli_limited, pli_unsent). */
 int sc_rtc_request_keyframe(sc_rtc_t *r, uint32_t video_ssrc);
+/* 1 if the peer sent codec (not RTX) video on ssrc lately: the streams a
+ * new receiver's key frame is asked of. Worker thread. */
+int sc_rtc_sends_video(const sc_rtc_t *r, uint32_t ssrc);
 
 /* 1 while the peer's consent is fresh (a valid check in the last
  * SC_ICE_CONSENT_MS) and SRTP is keyed: media may flow. */

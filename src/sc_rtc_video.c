@@ -72,6 +72,20 @@ int sc_rtc_video_open(const sc_rtc_video_t *v, uint8_t *plain, const sc_rtp_info
   return 0;
 }
 
+void sc_rtc_video_note_sender(sc_rtc_video_t *v, uint32_t ssrc, uint8_t core_pt) {
+  core_pt &= 0x7f;
+  if (core_pt != SC_RTC_VP8_PT_CORE && core_pt != SC_RTC_H264_PT_CORE) return;
+  if (sc_rtc_video_sends(v, ssrc)) return;
+  v->codec_ssrc[v->codec_next] = ssrc;
+  v->codec_next = (uint8_t)((v->codec_next + 1) % SC_RTC_VIDEO_SOURCES);
+}
+
+int sc_rtc_video_sends(const sc_rtc_video_t *v, uint32_t ssrc) {
+  for (int i = 0; i < SC_RTC_VIDEO_SOURCES; i++)
+    if (ssrc && v->codec_ssrc[i] == ssrc) return 1;
+  return 0;
+}
+
 size_t sc_rtc_video_write_pli(uint8_t *buf, size_t cap, uint32_t video_ssrc) {
   if (cap < SC_RTC_PLI_LEN) return 0;
   size_t len = sc_rtcp_write_rr(buf, cap, SC_RTCP_SERVER_SSRC, NULL, 0);

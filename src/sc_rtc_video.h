@@ -48,6 +48,10 @@ typedef struct {
     uint32_t ssrc; /* 0: free */
     int64_t at_ms; /* when the last PLI about it went out */
   } pli[SC_RTC_VIDEO_SOURCES];
+  /* SSRCs the peer sent codec packets (VP8, H264; not RTX) on, so that a
+   * key frame is asked only of a stream that carries one; 0: free. */
+  uint32_t codec_ssrc[SC_RTC_VIDEO_SOURCES];
+  uint8_t codec_next; /* the slot the next new SSRC replaces when all are taken */
 } sc_rtc_video_t;
 
 /* peer_pt: SC_RTC_VIDEO_PTS entries (0: not negotiated), or NULL (no
@@ -69,6 +73,11 @@ int sc_rtc_video_pli_allowed(sc_rtc_video_t *v, uint32_t ssrc, int64_t now_ms);
  * seq and timestamp. 0, or -EPROTO if its PT is none of v's. */
 int sc_rtc_video_open(const sc_rtc_video_t *v, uint8_t *plain, const sc_rtp_info_t *h, size_t start,
                       size_t end, sc_media_pkt_t *out);
+
+/* Notes that the peer sent a packet of core_pt on ssrc (no allocation). */
+void sc_rtc_video_note_sender(sc_rtc_video_t *v, uint32_t ssrc, uint8_t core_pt);
+/* 1 if the peer sent codec (not RTX) packets on ssrc lately. */
+int sc_rtc_video_sends(const sc_rtc_video_t *v, uint32_t ssrc);
 
 /* A key-frame request to a video sender as one compound RTCP packet: an
  * empty RR and a PLI (RFC 4585 6.3.1), both from SC_RTCP_SERVER_SSRC,

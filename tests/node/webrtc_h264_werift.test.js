@@ -167,6 +167,11 @@ async function body() {
     const plisBefore = plisAtA();
     await b.dtls.sendRtcp([pliPacket(1, A_VIDEO)]);
     checks.ok(await waitFor(() => plisAtA() > plisBefore, 3000), `A got a PLI about its H264 from B: ${plisBefore} -> ${plisAtA()}`);
+    /* The server asks key frames only of SSRCs that carried codec packets:
+     * never of A's RTX or audio aliases. */
+    const pliSsrcs = [...new Set(a.rtcp.filter((p) => p.type === 206 && p.feedback).map((p) => p.feedback.mediaSsrc))];
+    checks.ok(pliSsrcs.length === 1 && pliSsrcs[0] === A_VIDEO,
+      `every PLI A got names its H264 SSRC ${A_VIDEO}: ${JSON.stringify(pliSsrcs)}`);
   } finally {
     for (const m of members) {
       if (m.g) { m.g.stopHeartbeat(); m.g.kill(); }

@@ -67,6 +67,27 @@ static void test_pli_limit(void) {
   ASSERT_TRUE(!sc_rtc_video_pli_allowed(&v, 20 + SC_RTC_VIDEO_SOURCES - 1, 2100));
 }
 
+/* Only codec packets make a stream one a key frame is asked of: not
+ * RTX, not audio; more SSRCs than remembered replace the oldest. */
+static void test_senders(void) {
+  sc_rtc_video_t v;
+  sc_rtc_video_init(&v, NULL, 111);
+  ASSERT_TRUE(!sc_rtc_video_sends(&v, 5));
+  sc_rtc_video_note_sender(&v, 5, SC_RTC_VP8_RTX_PT_CORE);
+  sc_rtc_video_note_sender(&v, 6, SC_RTC_H264_RTX_PT_CORE);
+  sc_rtc_video_note_sender(&v, 7, 120);
+  ASSERT_TRUE(!sc_rtc_video_sends(&v, 5) && !sc_rtc_video_sends(&v, 6) &&
+              !sc_rtc_video_sends(&v, 7));
+  sc_rtc_video_note_sender(&v, 5, 0x80 | SC_RTC_VP8_PT_CORE); /* marker bit set */
+  sc_rtc_video_note_sender(&v, 6, SC_RTC_H264_PT_CORE);
+  sc_rtc_video_note_sender(&v, 6, SC_RTC_H264_PT_CORE); /* once */
+  ASSERT_TRUE(sc_rtc_video_sends(&v, 5) && sc_rtc_video_sends(&v, 6));
+  ASSERT_TRUE(!sc_rtc_video_sends(&v, 0));
+  for (uint32_t s = 30; s < 30 + SC_RTC_VIDEO_SOURCES; s++)
+    sc_rtc_video_note_sender(&v, s, SC_RTC_VP8_PT_CORE);
+  ASSERT_TRUE(!sc_rtc_video_sends(&v, 5) && sc_rtc_video_sends(&v, 30 + SC_RTC_VIDEO_SOURCES - 1));
+}
+
 static void test_write_pli(void) {
   uint8_t buf[SC_RTC_PLI_LEN];
   ASSERT_EQ(sc_rtc_video_write_pli(buf, sizeof buf - 1, 5), 0);
@@ -85,6 +106,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_pts);
   RUN_TEST(test_open);
   RUN_TEST(test_pli_limit);
+  RUN_TEST(test_senders);
   RUN_TEST(test_write_pli);
   SC_TEST_DONE();
 }
