@@ -28,6 +28,11 @@
  * Discord's webrtc mode) sends one SSRC per speaker and per video stream
  * in the room, and our RTCP sender SSRC: sc_srtp's largest budget. */
 #define RTC_SRTP_STREAMS_ALL 64
+/* What a sendrecv peer (Discord's webrtc mode) may send: its audio, a
+ * few video streams each with RTX (Discord's op 12 names at most four),
+ * its RTCP sender SSRCs and room to renegotiate. The budget each way is
+ * sized to what that way carries (4 bytes per SSRC slot per member). */
+#define RTC_SRTP_STREAMS_IN_SENDRECV 16
 #define RTC_REBIND_QUIET_MS 500 /* see check_ssrc */
 #define RTC_LEVEL_EXT_LEN 8     /* 0xBEDE preamble + one one-byte element, padded */
 
@@ -351,6 +356,14 @@ static int carries_all(const sc_rtc_t *r) {
   return r->direction == SC_RTC_SENDRECV || (r->direction == SC_RTC_SEND_ONLY && !r->only_source);
 }
 
+static int srtp_budget_in(const sc_rtc_t *r) {
+  return r->direction == SC_RTC_SENDRECV ? RTC_SRTP_STREAMS_IN_SENDRECV : RTC_SRTP_STREAMS;
+}
+
+static int srtp_budget_out(const sc_rtc_t *r) {
+  return carries_all(r) ? RTC_SRTP_STREAMS_ALL : RTC_SRTP_STREAMS;
+}
+
 /* The handshake reached an end: keys into SRTP, or the session goes so
  * that a new ClientHello may start over. */
 static void after_dtls(sc_rtc_table_t *t, sc_rtc_t *r, sc_dtls_state_t st) {
@@ -362,7 +375,7 @@ static void after_dtls(sc_rtc_table_t *t, sc_rtc_t *r, sc_dtls_state_t st) {
   if (st == SC_DTLS_CONNECTED && !r->srtp) {
     sc_srtp_keys_t keys;
     if (sc_dtls_srtp_keys(r->dtls, &keys) == 0 &&
-        sc_srtp_new(&r->srtp, &keys, carries_all(r) ? RTC_SRTP_STREAMS_ALL : RTC_SRTP_STREAMS) == 0)
+        sc_srtp_new_budget(&r->srtp, &keys, srtp_budget_in(r), srtp_budget_out(r)) == 0)
       t->stats.dtls_connected++;
     else
       st = SC_DTLS_FAILED;
