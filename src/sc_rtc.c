@@ -52,7 +52,7 @@ struct sc_rtc {
   int (*declines)(void *policy, const sc_media_pkt_t *pkt); /* sc_rtc_params_t */
   void (*release)(void *policy);
   void *policy;
-  uint8_t shed;     /* DTLS's SSL object freed after the first SRTP */
+  uint8_t shed;     /* the DTLS session freed after the first SRTP */
   uint8_t has_peer; /* peer_ssrc is bound */
   uint32_t peer_ssrc;
   int64_t peer_last_ms; /* its last authentic packet (table clock) */
@@ -546,9 +546,13 @@ int64_t sc_rtc_tick(sc_rtc_table_t *t, int64_t now_ms) {
 /* ---- the cipher table: SRTP and the per-receiver header ------------------- */
 
 /* An authentic SRTP or SRTCP packet proves the peer has our last flight:
- * the SSL object can go. A down leg sends no RTP, only RTCP. */
+ * the whole DTLS session can go (its keys are in SRTP already, and DTLS
+ * is refused from now on). A down leg sends no RTP, only RTCP. */
 static void proven(sc_rtc_t *r) {
-  if (!r->shed && r->dtls) r->shed = sc_dtls_shed(r->dtls) == 0;
+  if (r->shed || !r->dtls || sc_dtls_state(r->dtls) != SC_DTLS_CONNECTED) return;
+  sc_dtls_free(r->dtls);
+  r->dtls = NULL;
+  r->shed = 1;
 }
 
 static int open_rtcp(sc_rtc_t *r, uint8_t *plain, size_t len, sc_media_pkt_t *out) {
