@@ -61,10 +61,10 @@ struct sc_rtc {
    * rollover estimate) sees one stream under the member's SSRC. */
   uint16_t seq_off, last_seq;
   uint32_t ts_off, last_ts;
-  uint8_t rebound;                    /* the next packet sets the offsets */
-  struct sockaddr_storage media_from; /* source of the SRTP being opened */
-  struct sockaddr_storage dtls_to;    /* where DTLS flights (and retransmissions) go */
-  sc_rtc_t *hs_prev, *hs_next;        /* the table's handshaking list */
+  uint8_t rebound;             /* the next packet sets the offsets */
+  sc_udp_addr_t media_from;    /* source of the SRTP being opened */
+  sc_udp_addr_t dtls_to;       /* where DTLS flights (and retransmissions) go */
+  sc_rtc_t *hs_prev, *hs_next; /* the table's handshaking list */
   int in_hs;
   int n_hashed; /* tuples of this member in the table's tuple hash */
   sc_udp_addr_t hashed[SC_ICE_MAX_PAIRS];
@@ -347,9 +347,24 @@ static int64_t monotonic_ns(void) {
 
 /* ---- datagrams ------------------------------------------------------------ */
 
-static void emit_dtls(sc_rtc_table_t *t, const sc_dtls_out_t *o,
-                      const struct sockaddr_storage *to) {
-  for (int i = 0; i < o->n; i++) t->emit(t->emit_ctx, o->buf + o->off[i], o->len[i], to);
+/* The sockaddr_storage the emit and ICE interfaces take (only the
+ * family's bytes are ever read). */
+static void addr_storage(const sc_udp_addr_t *a, struct sockaddr_storage *out) {
+  memcpy(out, a, sizeof *a);
+}
+
+/* Authentic media came from media_from: sc_ice_media_from. */
+static void media_seen(sc_rtc_t *r) {
+  struct sockaddr_storage from;
+  addr_storage(&r->media_from, &from);
+  sc_ice_media_from(&r->ice, r->tab->now_ms, &from);
+}
+
+static void emit_dtls(sc_rtc_table_t *t, const sc_dtls_out_t *o, const sc_udp_addr_t *to) {
+  struct sockaddr_storage dst;
+  memset(&dst, 0, sizeof dst);
+  addr_storage(to, &dst);
+  for (int i = 0; i < o->n; i++) t->emit(t->emit_ctx, o->buf + o->off[i], o->len[i], &dst);
 }
 
 static int carries_all(const sc_rtc_t *r) {
@@ -415,9 +430,9 @@ static void feed_dtls(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf, size_t
   sc_dtls_out_t o;
   sc_dtls_out_init(&o, obuf, sizeof obuf);
   t->stats.dtls_datagrams++;
-  r->dtls_to = *from;
+  sc_udp_addr_set(&r->dtls_to, from);
   sc_dtls_state_t st = sc_dtls_feed(r->dtls, buf, len, t->now_ms, &o);
-  emit_dtls(t, &o, from);
+  emit_dtls(t, &o, &r->dtls_to);
   after_dtls(t, r, st);
   t->dtls_ns += monotonic_ns() - start;
 }
@@ -514,7 +529,8 @@ sc_rtc_verdict_t sc_rtc_input(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf
           t->stats.no_keys++;
         return SC_RTC_DONE;
       }
-      r->media_from = *from; /* an authentic packet makes it the send tuple (open) */
+      sc_udp_addr_set(&r->media_from,
+                      from); /* an authentic packet makes it the send tuple (open) */
       res->owner = r->owner;
       res->r = r;
       return SC_RTC_MEDIA;
@@ -606,7 +622,7 @@ static int open_video(sc_rtc_t *r, uint8_t *plain, const sc_rtp_info_t *h, size_
   }
   if (r->tab) {
     r->tab->stats.video_received++;
-    sc_ice_media_from(&r->ice, r->tab->now_ms, &r->media_from);
+    media_seen(r);
   }
   return 0;
 }
@@ -635,7 +651,7 @@ static int rtc_open(void *state, const uint8_t *pkt, size_t len, uint8_t *plain,
   /* A peer may settle on another validated pair than the one it
    * nominated (Firefox): media follows where its authentic SRTP comes
    * from, as the media plane's binding does. */
-  if (r->tab) sc_ice_media_from(&r->ice, r->tab->now_ms, &r->media_from);
+  if (r->tab) media_seen(r);
   if (h.extension && r->level_id && plain[h.clear_len - 4] == 0xBE &&
       plain[h.clear_len - 3] == 0xDE)
     out->has_level =
