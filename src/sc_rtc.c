@@ -33,6 +33,17 @@
  * its RTCP sender SSRCs and room to renegotiate. The budget each way is
  * sized to what that way carries (4 bytes per SSRC slot per member). */
 #define RTC_SRTP_STREAMS_IN_SENDRECV 16
+/* A keyed session whose peer has sent no authentic SRTP or SRTCP yet
+ * (the usual proof that it has our last flight, see proven) is shed this
+ * long after it connected all the same: a peer that lost our last flight
+ * retransmits its own on its handshake timer (a second or less at first,
+ * then doubling), and each retransmission is answered until then, so by
+ * now it has had several answers; if every one was lost the path is
+ * dead. Shedding costs such a peer its handshake (it must reconnect),
+ * and never re-keys anyone. A keyed peer that stays silent (a receive
+ * leg whose browser sends no RTCP yet) no longer holds OpenSSL's
+ * handshake state for as long as it stays. */
+#define RTC_SHED_AFTER_MS SC_DTLS_HANDSHAKE_MS
 #define RTC_REBIND_QUIET_MS 500 /* see check_ssrc */
 #define RTC_LEVEL_EXT_LEN 8     /* 0xBEDE preamble + one one-byte element, padded */
 
@@ -47,15 +58,17 @@ struct sc_rtc {
   uint8_t fp[SC_DTLS_FP_LEN];
   uint8_t opus_pt, level_id;
   uint8_t direction; /* SC_RTC_SENDRECV, _RECV_ONLY, _SEND_ONLY */
+  uint8_t e2ee;      /* sc_rtc_params_t */
   uint32_t only_source, skip_source;
-  int e2ee;                                                 /* sc_rtc_params_t */
   int (*declines)(void *policy, const sc_media_pkt_t *pkt); /* sc_rtc_params_t */
   void (*release)(void *policy);
   void *policy;
-  uint8_t shed;     /* the DTLS session freed after the first SRTP */
+  uint8_t shed;     /* the DTLS session freed (proven or RTC_SHED_AFTER_MS) */
   uint8_t has_peer; /* peer_ssrc is bound */
+  uint8_t in_hs;    /* in the table's handshaking list */
   uint32_t peer_ssrc;
   int64_t peer_last_ms; /* its last authentic packet (table clock) */
+  int64_t shed_at_ms;   /* keyed: when it is shed if no SRTP comes first */
   /* After a rebinding (check_ssrc) the new stream continues the old one's
    * sequence numbers and timestamps, so every receiver (and its SRTP
    * rollover estimate) sees one stream under the member's SSRC. */
@@ -65,8 +78,7 @@ struct sc_rtc {
   sc_udp_addr_t media_from;    /* source of the SRTP being opened */
   sc_udp_addr_t dtls_to;       /* where DTLS flights (and retransmissions) go */
   sc_rtc_t *hs_prev, *hs_next; /* the table's handshaking list */
-  int in_hs;
-  int n_hashed; /* tuples of this member in the table's tuple hash */
+  int n_hashed;                /* tuples of this member in the table's tuple hash */
   sc_udp_addr_t hashed[SC_ICE_MAX_PAIRS];
   sc_rtcp_leg_t rtcp; /* our reports to the peer (see the RTCP section) */
   sc_rtc_video_t video;
@@ -283,7 +295,7 @@ sc_rtc_t *sc_rtc_new(const sc_rtc_params_t *p) {
   r->direction = (uint8_t)p->direction;
   r->only_source = p->only_source;
   r->skip_source = p->skip_source;
-  r->e2ee = p->e2ee;
+  r->e2ee = p->e2ee != 0;
   r->declines = p->declines;
   r->release = p->release;
   r->policy = p->policy;
@@ -382,20 +394,23 @@ static int srtp_budget_out(const sc_rtc_t *r) {
 /* The handshake reached an end: keys into SRTP, or the session goes so
  * that a new ClientHello may start over. */
 static void after_dtls(sc_rtc_table_t *t, sc_rtc_t *r, sc_dtls_state_t st) {
-  if (st == SC_DTLS_HANDSHAKING) {
+  if (st == SC_DTLS_CONNECTED && !r->srtp) {
+    sc_srtp_keys_t keys;
+    if (sc_dtls_srtp_keys(r->dtls, &keys) == 0 &&
+        sc_srtp_new_budget(&r->srtp, &keys, srtp_budget_in(r), srtp_budget_out(r)) == 0) {
+      t->stats.dtls_connected++;
+      r->shed_at_ms = t->now_ms + RTC_SHED_AFTER_MS;
+    } else {
+      st = SC_DTLS_FAILED;
+    }
+    memset(&keys, 0, sizeof keys);
+  }
+  /* Handshaking: its retransmission timer; keyed: its shedding time. */
+  if (st == SC_DTLS_HANDSHAKING || st == SC_DTLS_CONNECTED) {
     hs_link(r);
     return;
   }
   hs_unlink(r);
-  if (st == SC_DTLS_CONNECTED && !r->srtp) {
-    sc_srtp_keys_t keys;
-    if (sc_dtls_srtp_keys(r->dtls, &keys) == 0 &&
-        sc_srtp_new_budget(&r->srtp, &keys, srtp_budget_in(r), srtp_budget_out(r)) == 0)
-      t->stats.dtls_connected++;
-    else
-      st = SC_DTLS_FAILED;
-    memset(&keys, 0, sizeof keys);
-  }
   if (st == SC_DTLS_FAILED || (st == SC_DTLS_CLOSED && !r->srtp)) {
     t->stats.dtls_failed++;
     sc_log_info("rtc", "DTLS handshake failed: %s", sc_dtls_failure_name(sc_dtls_failure(r->dtls)));
@@ -538,11 +553,28 @@ sc_rtc_verdict_t sc_rtc_input(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf
   }
 }
 
+/* The keyed session goes (see proven and RTC_SHED_AFTER_MS): its keys
+ * are in SRTP already, and DTLS is refused from now on. */
+static void shed(sc_rtc_t *r) {
+  hs_unlink(r);
+  sc_dtls_free(r->dtls);
+  r->dtls = NULL;
+  r->shed = 1;
+}
+
 int64_t sc_rtc_tick(sc_rtc_table_t *t, int64_t now_ms) {
   sc_rtc_batch(t, now_ms); /* a fresh budget for the deferred handshakes too */
   int64_t next = t->n_deferred ? 1 : -1;
   for (sc_rtc_t *r = t->handshaking, *nx; r; r = nx) {
     nx = r->hs_next;
+    if (sc_dtls_state(r->dtls) == SC_DTLS_CONNECTED) {
+      if (now_ms >= r->shed_at_ms) {
+        shed(r);
+        continue;
+      }
+      if (next < 0 || r->shed_at_ms - now_ms < next) next = r->shed_at_ms - now_ms;
+      continue;
+    }
     int64_t due = sc_dtls_next_timeout_ms(r->dtls, now_ms);
     if (due == 0) {
       uint8_t obuf[4096];
@@ -562,13 +594,9 @@ int64_t sc_rtc_tick(sc_rtc_table_t *t, int64_t now_ms) {
 /* ---- the cipher table: SRTP and the per-receiver header ------------------- */
 
 /* An authentic SRTP or SRTCP packet proves the peer has our last flight:
- * the whole DTLS session can go (its keys are in SRTP already, and DTLS
- * is refused from now on). A down leg sends no RTP, only RTCP. */
+ * the whole DTLS session can go. A down leg sends no RTP, only RTCP. */
 static void proven(sc_rtc_t *r) {
-  if (r->shed || !r->dtls || sc_dtls_state(r->dtls) != SC_DTLS_CONNECTED) return;
-  sc_dtls_free(r->dtls);
-  r->dtls = NULL;
-  r->shed = 1;
+  if (!r->shed && r->dtls && sc_dtls_state(r->dtls) == SC_DTLS_CONNECTED) shed(r);
 }
 
 static int open_rtcp(sc_rtc_t *r, uint8_t *plain, size_t len, sc_media_pkt_t *out) {
