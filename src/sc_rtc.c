@@ -27,6 +27,22 @@
  * Discord's webrtc mode) sends one SSRC per speaker and per video stream
  * in the room, and our RTCP sender SSRC: sc_srtp's largest budget. */
 #define RTC_SRTP_STREAMS_ALL 64
+/* What a sendrecv peer (Discord's webrtc mode) may send: its audio, a
+ * few video streams each with RTX (Discord's op 12 names at most four),
+ * its RTCP sender SSRCs and room to renegotiate. The budget each way is
+ * sized to what that way carries (4 bytes per SSRC slot per member). */
+#define RTC_SRTP_STREAMS_IN_SENDRECV 16
+/* A keyed session whose peer has sent no authentic SRTP or SRTCP yet
+ * (the usual proof that it has our last flight, see proven) is shed this
+ * long after it connected all the same: a peer that lost our last flight
+ * retransmits its own on its handshake timer (a second or less at first,
+ * then doubling), and each retransmission is answered until then, so by
+ * now it has had several answers; if every one was lost the path is
+ * dead. Shedding costs such a peer its handshake (it must reconnect),
+ * and never re-keys anyone. A keyed peer that stays silent (a receive
+ * leg whose browser sends no RTCP yet) no longer holds OpenSSL's
+ * handshake state for as long as it stays. */
+#define RTC_SHED_AFTER_MS SC_DTLS_HANDSHAKE_MS
 #define RTC_REBIND_QUIET_MS 500 /* see check_ssrc */
 #define RTC_LEVEL_EXT_LEN 8     /* 0xBEDE preamble + one one-byte element, padded */
 
@@ -41,26 +57,27 @@ struct sc_rtc {
   uint8_t fp[SC_DTLS_FP_LEN];
   uint8_t opus_pt, level_id;
   uint8_t direction; /* SC_RTC_SENDRECV, _RECV_ONLY, _SEND_ONLY */
+  uint8_t e2ee;      /* sc_rtc_params_t */
   uint32_t only_source, skip_source;
-  int e2ee;                                                 /* sc_rtc_params_t */
   int (*declines)(void *policy, const sc_media_pkt_t *pkt); /* sc_rtc_params_t */
   void (*release)(void *policy);
   void *policy;
-  uint8_t shed;     /* DTLS's SSL object freed after the first SRTP */
+  uint8_t shed;     /* the DTLS session freed (proven or RTC_SHED_AFTER_MS) */
   uint8_t has_peer; /* peer_ssrc is bound */
+  uint8_t in_hs;    /* in the table's handshaking list */
   uint32_t peer_ssrc;
   int64_t peer_last_ms; /* its last authentic packet (table clock) */
+  int64_t shed_at_ms;   /* keyed: when it is shed if no SRTP comes first */
   /* After a rebinding (check_ssrc) the new stream continues the old one's
    * sequence numbers and timestamps, so every receiver (and its SRTP
    * rollover estimate) sees one stream under the member's SSRC. */
   uint16_t seq_off, last_seq;
   uint32_t ts_off, last_ts;
-  uint8_t rebound;                    /* the next packet sets the offsets */
-  struct sockaddr_storage media_from; /* source of the SRTP being opened */
-  struct sockaddr_storage dtls_to;    /* where DTLS flights (and retransmissions) go */
-  sc_rtc_t *hs_prev, *hs_next;        /* the table's handshaking list */
-  int in_hs;
-  int n_hashed; /* tuples of this member in the table's tuple hash */
+  uint8_t rebound;             /* the next packet sets the offsets */
+  sc_udp_addr_t media_from;    /* source of the SRTP being opened */
+  sc_udp_addr_t dtls_to;       /* where DTLS flights (and retransmissions) go */
+  sc_rtc_t *hs_prev, *hs_next; /* the table's handshaking list */
+  int n_hashed;                /* tuples of this member in the table's tuple hash */
   sc_udp_addr_t hashed[SC_ICE_MAX_PAIRS];
   sc_rtcp_leg_t rtcp; /* our reports to the peer (see the RTCP section) */
   sc_rtc_video_t video;
@@ -264,7 +281,7 @@ sc_rtc_t *sc_rtc_new(const sc_rtc_params_t *p) {
   r->direction = (uint8_t)p->direction;
   r->only_source = p->only_source;
   r->skip_source = p->skip_source;
-  r->e2ee = p->e2ee;
+  r->e2ee = p->e2ee != 0;
   r->declines = p->declines;
   r->release = p->release;
   r->policy = p->policy;
@@ -328,32 +345,58 @@ static int64_t monotonic_ns(void) {
 
 /* ---- datagrams ------------------------------------------------------------ */
 
-static void emit_dtls(sc_rtc_table_t *t, const sc_dtls_out_t *o,
-                      const struct sockaddr_storage *to) {
-  for (int i = 0; i < o->n; i++) t->emit(t->emit_ctx, o->buf + o->off[i], o->len[i], to);
+/* The sockaddr_storage the emit and ICE interfaces take (only the
+ * family's bytes are ever read). */
+static void addr_storage(const sc_udp_addr_t *a, struct sockaddr_storage *out) {
+  memcpy(out, a, sizeof *a);
+}
+
+/* Authentic media came from media_from: sc_ice_media_from. */
+static void media_seen(sc_rtc_t *r) {
+  struct sockaddr_storage from;
+  addr_storage(&r->media_from, &from);
+  sc_ice_media_from(&r->ice, r->tab->now_ms, &from);
+}
+
+static void emit_dtls(sc_rtc_table_t *t, const sc_dtls_out_t *o, const sc_udp_addr_t *to) {
+  struct sockaddr_storage dst;
+  memset(&dst, 0, sizeof dst);
+  addr_storage(to, &dst);
+  for (int i = 0; i < o->n; i++) t->emit(t->emit_ctx, o->buf + o->off[i], o->len[i], &dst);
 }
 
 static int carries_all(const sc_rtc_t *r) {
   return r->direction == SC_RTC_SENDRECV || (r->direction == SC_RTC_SEND_ONLY && !r->only_source);
 }
 
+static int srtp_budget_in(const sc_rtc_t *r) {
+  return r->direction == SC_RTC_SENDRECV ? RTC_SRTP_STREAMS_IN_SENDRECV : RTC_SRTP_STREAMS;
+}
+
+static int srtp_budget_out(const sc_rtc_t *r) {
+  return carries_all(r) ? RTC_SRTP_STREAMS_ALL : RTC_SRTP_STREAMS;
+}
+
 /* The handshake reached an end: keys into SRTP, or the session goes so
  * that a new ClientHello may start over. */
 static void after_dtls(sc_rtc_table_t *t, sc_rtc_t *r, sc_dtls_state_t st) {
-  if (st == SC_DTLS_HANDSHAKING) {
+  if (st == SC_DTLS_CONNECTED && !r->srtp) {
+    sc_srtp_keys_t keys;
+    if (sc_dtls_srtp_keys(r->dtls, &keys) == 0 &&
+        sc_srtp_new_budget(&r->srtp, &keys, srtp_budget_in(r), srtp_budget_out(r)) == 0) {
+      t->stats.dtls_connected++;
+      r->shed_at_ms = t->now_ms + RTC_SHED_AFTER_MS;
+    } else {
+      st = SC_DTLS_FAILED;
+    }
+    memset(&keys, 0, sizeof keys);
+  }
+  /* Handshaking: its retransmission timer; keyed: its shedding time. */
+  if (st == SC_DTLS_HANDSHAKING || st == SC_DTLS_CONNECTED) {
     hs_link(r);
     return;
   }
   hs_unlink(r);
-  if (st == SC_DTLS_CONNECTED && !r->srtp) {
-    sc_srtp_keys_t keys;
-    if (sc_dtls_srtp_keys(r->dtls, &keys) == 0 &&
-        sc_srtp_new(&r->srtp, &keys, carries_all(r) ? RTC_SRTP_STREAMS_ALL : RTC_SRTP_STREAMS) == 0)
-      t->stats.dtls_connected++;
-    else
-      st = SC_DTLS_FAILED;
-    memset(&keys, 0, sizeof keys);
-  }
   if (st == SC_DTLS_FAILED || (st == SC_DTLS_CLOSED && !r->srtp)) {
     t->stats.dtls_failed++;
     sc_log_info("rtc", "DTLS handshake failed: %s", sc_dtls_failure_name(sc_dtls_failure(r->dtls)));
@@ -388,9 +431,9 @@ static void feed_dtls(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf, size_t
   sc_dtls_out_t o;
   sc_dtls_out_init(&o, obuf, sizeof obuf);
   t->stats.dtls_datagrams++;
-  r->dtls_to = *from;
+  sc_udp_addr_set(&r->dtls_to, from);
   sc_dtls_state_t st = sc_dtls_feed(r->dtls, buf, len, t->now_ms, &o);
-  emit_dtls(t, &o, from);
+  emit_dtls(t, &o, &r->dtls_to);
   after_dtls(t, r, st);
   t->dtls_ns += monotonic_ns() - start;
 }
@@ -487,7 +530,8 @@ sc_rtc_verdict_t sc_rtc_input(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf
           t->stats.no_keys++;
         return SC_RTC_DONE;
       }
-      r->media_from = *from; /* an authentic packet makes it the send tuple (open) */
+      sc_udp_addr_set(&r->media_from,
+                      from); /* an authentic packet makes it the send tuple (open) */
       res->owner = r->owner;
       res->r = r;
       return SC_RTC_MEDIA;
@@ -495,11 +539,28 @@ sc_rtc_verdict_t sc_rtc_input(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *buf
   }
 }
 
+/* The keyed session goes (see proven and RTC_SHED_AFTER_MS): its keys
+ * are in SRTP already, and DTLS is refused from now on. */
+static void shed(sc_rtc_t *r) {
+  hs_unlink(r);
+  sc_dtls_free(r->dtls);
+  r->dtls = NULL;
+  r->shed = 1;
+}
+
 int64_t sc_rtc_tick(sc_rtc_table_t *t, int64_t now_ms) {
   sc_rtc_batch(t, now_ms); /* a fresh budget for the deferred handshakes too */
   int64_t next = t->n_deferred ? 1 : -1;
   for (sc_rtc_t *r = t->handshaking, *nx; r; r = nx) {
     nx = r->hs_next;
+    if (sc_dtls_state(r->dtls) == SC_DTLS_CONNECTED) {
+      if (now_ms >= r->shed_at_ms) {
+        shed(r);
+        continue;
+      }
+      if (next < 0 || r->shed_at_ms - now_ms < next) next = r->shed_at_ms - now_ms;
+      continue;
+    }
     int64_t due = sc_dtls_next_timeout_ms(r->dtls, now_ms);
     if (due == 0) {
       uint8_t obuf[4096];
@@ -519,9 +580,9 @@ int64_t sc_rtc_tick(sc_rtc_table_t *t, int64_t now_ms) {
 /* ---- the cipher table: SRTP and the per-receiver header ------------------- */
 
 /* An authentic SRTP or SRTCP packet proves the peer has our last flight:
- * the SSL object can go. A down leg sends no RTP, only RTCP. */
+ * the whole DTLS session can go. A down leg sends no RTP, only RTCP. */
 static void proven(sc_rtc_t *r) {
-  if (!r->shed && r->dtls) r->shed = sc_dtls_shed(r->dtls) == 0;
+  if (!r->shed && r->dtls && sc_dtls_state(r->dtls) == SC_DTLS_CONNECTED) shed(r);
 }
 
 static int open_rtcp(sc_rtc_t *r, uint8_t *plain, size_t len, sc_media_pkt_t *out) {
@@ -576,7 +637,7 @@ static int open_video(sc_rtc_t *r, uint8_t *plain, const sc_rtp_info_t *h, size_
   sc_rtc_video_note_sender(&r->video, out->ssrc, out->marker_pt);
   if (r->tab) {
     r->tab->stats.video_received++;
-    sc_ice_media_from(&r->ice, r->tab->now_ms, &r->media_from);
+    media_seen(r);
   }
   return 0;
 }
@@ -605,7 +666,7 @@ static int rtc_open(void *state, const uint8_t *pkt, size_t len, uint8_t *plain,
   /* A peer may settle on another validated pair than the one it
    * nominated (Firefox): media follows where its authentic SRTP comes
    * from, as the media plane's binding does. */
-  if (r->tab) sc_ice_media_from(&r->ice, r->tab->now_ms, &r->media_from);
+  if (r->tab) media_seen(r);
   if (h.extension && r->level_id && plain[h.clear_len - 4] == 0xBE &&
       plain[h.clear_len - 3] == 0xDE)
     out->has_level =

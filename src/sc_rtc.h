@@ -51,6 +51,8 @@
  * Memory: sc_rtc_new allocates the member state; its ops->free (the
  * worker's, after the hand-over) detaches it from its table and frees
  * the ICE, DTLS and SRTP state. Detaching allocates nothing. The DTLS
+ * session itself goes once keyed and proven (the peer's first authentic
+ * SRTP or SRTCP), or a while after it connected if the peer stays silent. The DTLS
  * context (certificate) is process-wide and outlives every member.
  */
 #ifndef SC_RTC_H

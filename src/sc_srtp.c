@@ -10,24 +10,31 @@
 
 #include "sc_srtp_evp.h"
 
-#define REPLAY_WINDOW 1024
+/* Inbound: the peer's packets, reordered on the network, still open
+ * within 1,024 positions (libwebrtc's own window). Outbound the window
+ * only refuses our own sends that fall that far behind the newest of
+ * their stream (a source's packets that reached us that much reordered):
+ * 256 positions is 5 s of Opus and half a second of 5 Mbit/s video, far
+ * behind any receiver's jitter buffer, and each outbound stream's bitmap
+ * is then 32 bytes instead of 128 (a member gets one per source). */
+#define REPLAY_WINDOW_IN 1024
+#define REPLAY_WINDOW_OUT 256
 #define STREAMS_MAX 64
 #define MASTER_MAX (SC_SRTP_KEY_MAX + SC_SRTP_SALT_MAX)
 
 _Static_assert(SC_SRTP_SPARE >= SRTP_MAX_TRAILER_LEN + 4, "SRTCP trailer room");
 
 /* One direction: the libsrtp session and the SSRCs it has streams for
- * (max_streams slots, in the allocation's tail). */
+ * (max slots, in the allocation's tail). */
 typedef struct {
   srtp_t session;
-  int n;
+  int n, max;
   uint32_t *ssrc;
 } direction_t;
 
 struct sc_srtp {
   direction_t in, out;
-  int max_streams;
-  uint32_t slots[]; /* in.ssrc, then out.ssrc: sized to the budget */
+  uint32_t slots[]; /* in.ssrc, then out.ssrc: sized to the budgets */
 };
 
 int sc_srtp_profile_lengths(uint16_t profile, size_t *key_len, size_t *salt_len) {
@@ -79,7 +86,8 @@ static void set_crypto(srtp_policy_t *p, uint16_t profile) {
 
 /* libsrtp wants the master key and salt back to back. */
 static int create_session(srtp_t *out, uint16_t profile, const uint8_t *key, const uint8_t *salt,
-                          size_t key_len, size_t salt_len, srtp_ssrc_type_t type) {
+                          size_t key_len, size_t salt_len, srtp_ssrc_type_t type,
+                          unsigned long window) {
   uint8_t master[MASTER_MAX];
   srtp_policy_t p;
   memset(&p, 0, sizeof p);
@@ -88,7 +96,7 @@ static int create_session(srtp_t *out, uint16_t profile, const uint8_t *key, con
   set_crypto(&p, profile);
   p.ssrc.type = type;
   p.key = master;
-  p.window_size = REPLAY_WINDOW;
+  p.window_size = window;
   p.allow_repeat_tx = 1;
   srtp_err_status_t st = srtp_create(out, &p);
   OPENSSL_cleanse(master, sizeof master);
@@ -97,22 +105,31 @@ static int create_session(srtp_t *out, uint16_t profile, const uint8_t *key, con
 }
 
 int sc_srtp_new(sc_srtp_t **out, const sc_srtp_keys_t *keys, int max_streams) {
+  return sc_srtp_new_budget(out, keys, max_streams, max_streams);
+}
+
+static int budget_ok(int n) {
+  return n >= 1 && n <= STREAMS_MAX;
+}
+
+int sc_srtp_new_budget(sc_srtp_t **out, const sc_srtp_keys_t *keys, int max_in, int max_out) {
   size_t key_len, salt_len;
   *out = NULL;
   if (sc_srtp_profile_lengths(keys->profile, &key_len, &salt_len) < 0 || keys->key_len != key_len ||
-      keys->salt_len != salt_len || max_streams < 1 || max_streams > STREAMS_MAX)
+      keys->salt_len != salt_len || !budget_ok(max_in) || !budget_ok(max_out))
     return -EINVAL;
   if (sc_srtp_global_init() < 0) return SC_SRTP_E_IO;
-  sc_srtp_t *s = calloc(1, sizeof *s + 2 * (size_t)max_streams * sizeof s->slots[0]);
+  sc_srtp_t *s = calloc(1, sizeof *s + (size_t)(max_in + max_out) * sizeof s->slots[0]);
   if (!s) return -ENOMEM;
-  s->max_streams = max_streams;
+  s->in.max = max_in;
+  s->out.max = max_out;
   s->in.ssrc = s->slots;
-  s->out.ssrc = s->slots + max_streams;
+  s->out.ssrc = s->slots + max_in;
   int rc = create_session(&s->in.session, keys->profile, keys->remote_key, keys->remote_salt,
-                          key_len, salt_len, ssrc_any_inbound);
+                          key_len, salt_len, ssrc_any_inbound, REPLAY_WINDOW_IN);
   if (rc == 0)
     rc = create_session(&s->out.session, keys->profile, keys->local_key, keys->local_salt, key_len,
-                        salt_len, ssrc_any_outbound);
+                        salt_len, ssrc_any_outbound, REPLAY_WINDOW_OUT);
   if (rc < 0) {
     sc_srtp_free(s);
     return rc;
@@ -137,13 +154,13 @@ static int find_ssrc(const direction_t *d, uint32_t ssrc) {
 }
 
 /* 0 if a packet of ssrc may go to libsrtp (known, or room for one more). */
-static int admit_ssrc(const sc_srtp_t *s, const direction_t *d, uint32_t ssrc) {
-  return find_ssrc(d, ssrc) >= 0 || d->n < s->max_streams ? 0 : SC_SRTP_E_STREAMS;
+static int admit_ssrc(const direction_t *d, uint32_t ssrc) {
+  return find_ssrc(d, ssrc) >= 0 || d->n < d->max ? 0 : SC_SRTP_E_STREAMS;
 }
 
 /* Called after libsrtp accepted a packet: it now has a stream for ssrc. */
-static void note_ssrc(const sc_srtp_t *s, direction_t *d, uint32_t ssrc) {
-  if (find_ssrc(d, ssrc) < 0 && d->n < s->max_streams) d->ssrc[d->n++] = ssrc;
+static void note_ssrc(direction_t *d, uint32_t ssrc) {
+  if (find_ssrc(d, ssrc) < 0 && d->n < d->max) d->ssrc[d->n++] = ssrc;
 }
 
 static int remove_ssrc(direction_t *d, uint32_t ssrc) {
@@ -197,12 +214,12 @@ static int protect(sc_srtp_t *s, uint8_t *pkt, size_t len, size_t cap, int rtcp)
   int rc = packet_ssrc(pkt, len, rtcp, &ssrc);
   if (rc < 0) return rc;
   if (cap < len + SC_SRTP_SPARE) return SC_SRTP_E_NOBUFS;
-  if ((rc = admit_ssrc(s, &s->out, ssrc)) < 0) return rc;
+  if ((rc = admit_ssrc(&s->out, ssrc)) < 0) return rc;
   int n = (int)len;
   srtp_err_status_t st =
       rtcp ? srtp_protect_rtcp(s->out.session, pkt, &n) : srtp_protect(s->out.session, pkt, &n);
   if (st != srtp_err_status_ok) return map_error(st);
-  note_ssrc(s, &s->out, ssrc);
+  note_ssrc(&s->out, ssrc);
   return n;
 }
 
@@ -210,12 +227,12 @@ static int unprotect(sc_srtp_t *s, uint8_t *pkt, size_t len, int rtcp) {
   uint32_t ssrc;
   int rc = packet_ssrc(pkt, len, rtcp, &ssrc);
   if (rc < 0) return rc;
-  if ((rc = admit_ssrc(s, &s->in, ssrc)) < 0) return rc;
+  if ((rc = admit_ssrc(&s->in, ssrc)) < 0) return rc;
   int n = (int)len;
   srtp_err_status_t st =
       rtcp ? srtp_unprotect_rtcp(s->in.session, pkt, &n) : srtp_unprotect(s->in.session, pkt, &n);
   if (st != srtp_err_status_ok) return map_error(st);
-  note_ssrc(s, &s->in, ssrc); /* libsrtp adds a stream only once a packet authenticates */
+  note_ssrc(&s->in, ssrc); /* libsrtp adds a stream only once a packet authenticates */
   return n;
 }
 

@@ -7,7 +7,7 @@
  * Owns: one inbound and one outbound libsrtp session per sc_srtp_t, and
  * the table of SSRCs each direction has seen (a fixed budget: libsrtp
  * allocates one stream per new SSRC, so a member can never make it
- * allocate more than max_streams of them).
+ * allocate more than its budget of them).
  * Threads: sc_srtp_global_init() once from any thread before the first
  * sc_srtp_new (it is idempotent and thread-safe). An sc_srtp_t is used
  * by one thread at a time; it may be handed from one thread to another.
@@ -60,10 +60,13 @@ int sc_srtp_global_init(void);
 
 typedef struct sc_srtp sc_srtp_t;
 
-/* A member's two sessions (replay window 1024, repeated sends allowed),
- * each allowed max_streams SSRCs (1..64). 0, -EINVAL (bad profile or
- * lengths), -ENOMEM or SC_SRTP_E_IO. */
+/* A member's two sessions (replay window 1024 positions inbound, 256
+ * outbound; repeated sends allowed), each allowed max_streams SSRCs
+ * (1..64). 0, -EINVAL (bad profile or lengths), -ENOMEM or SC_SRTP_E_IO. */
 int sc_srtp_new(sc_srtp_t **out, const sc_srtp_keys_t *keys, int max_streams);
+/* The same with a budget per direction: max_in SSRCs the peer may send,
+ * max_out SSRCs we may send it (each 1..64; 4 bytes per SSRC slot). */
+int sc_srtp_new_budget(sc_srtp_t **out, const sc_srtp_keys_t *keys, int max_in, int max_out);
 void sc_srtp_free(sc_srtp_t *s);
 
 /* Protect in place: pkt holds len clear bytes in a buffer of cap bytes

@@ -389,6 +389,39 @@ static void test_no_policy_declines_e2ee(void) {
   sc_rtc_free(r);
 }
 
+/* A keyed member whose peer sends no SRTP is shed RTC_SHED_AFTER_MS
+ * (SC_DTLS_HANDSHAKE_MS) after it connected: off the table's timer list,
+ * DTLS refused from then on, media still keyed. */
+static void test_shed_after_silence(void) {
+  sc_rtc_table_t t;
+  int owner;
+  int64_t now = 1000;
+  sc_rtc_t *r = table_with_member(&t, &owner);
+  struct sockaddr_storage from = v4("10.0.0.4", 4444);
+  sc_rtc_result_t res;
+  ASSERT_EQ(check(&t, r, from, FX_USE_CANDIDATE, &res), SC_RTC_NOMINATED);
+  fx_client_t c;
+  ASSERT_EQ(fx_client_init(&c, "SRTP_AEAD_AES_128_GCM", 1), 0);
+  handshake(&t, &c, from, now);
+  ASSERT_TRUE(c.done);
+  ASSERT_TRUE(t.handshaking == r); /* keyed, its shedding time pending */
+  int64_t due = sc_rtc_tick(&t, now + 1000);
+  ASSERT_TRUE(due > 0 && due <= SC_DTLS_HANDSHAKE_MS);
+  ASSERT_TRUE(t.handshaking == r);
+  ASSERT_EQ(sc_rtc_tick(&t, now + SC_DTLS_HANDSHAKE_MS), -1);
+  ASSERT_TRUE(t.handshaking == NULL);
+  uint8_t alert[15] = {21, 0xFE, 0xFD, 0, 1, 0, 0, 0, 0, 0, 9, 0, 2, 2, 0};
+  uint64_t refused = t.stats.dtls_refused;
+  sc_rtc_batch(&t, now + SC_DTLS_HANDSHAKE_MS);
+  check(&t, r, from, 0, &res); /* consent refreshed: only the shed refuses it */
+  sc_rtc_input(&t, sc_rtc_find_tuple(&t, &from), alert, sizeof alert, &from, &res);
+  ASSERT_EQ(t.stats.dtls_refused, refused + 1);
+  ASSERT_TRUE(sc_rtc_ready(r, now + SC_DTLS_HANDSHAKE_MS));
+  fx_client_free(&c);
+  sc_rtc_free(r);
+  sc_rtc_table_fini(&t);
+}
+
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   char err[256];
@@ -401,6 +434,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_media_both_ways);
   RUN_TEST(test_handshake_budget);
   RUN_TEST(test_no_policy_declines_e2ee);
+  RUN_TEST(test_shed_after_silence);
   sc_dtls_ctx_free(ctx);
   SC_TEST_DONE();
 }

@@ -315,6 +315,43 @@ static void test_stream_budget(void) {
   pair_close(&p);
 }
 
+/* A budget per direction: 1 SSRC from the peer, 3 to it. */
+static void test_split_budget(void) {
+  pair_t p;
+  uint8_t wire[BUF], buf[BUF];
+  int n;
+  pair_open(&p, "SRTP_AEAD_AES_128_GCM", 4);
+  sc_srtp_free(p.server);
+  ASSERT_EQ(sc_srtp_new_budget(&p.server, &p.keys, 1, 3), 0);
+  ASSERT_EQ(client_sends(&p, 1, 1, wire, &n), 52);
+  ASSERT_EQ(client_sends(&p, 2, 1, wire, &n), SC_SRTP_E_STREAMS);
+  for (uint32_t ssrc = 10; ssrc < 14; ssrc++) {
+    size_t len = make_rtp(buf, ssrc, 1);
+    int rc = sc_srtp_protect_rtp(p.server, buf, len, sizeof buf);
+    ASSERT_EQ(rc < 0 ? rc : 0, ssrc < 13 ? 0 : SC_SRTP_E_STREAMS);
+  }
+  ASSERT_EQ(sc_srtp_outbound_streams(p.server), 3);
+  sc_srtp_t *s = NULL;
+  ASSERT_EQ(sc_srtp_new_budget(&s, &p.keys, 0, 3), -EINVAL);
+  ASSERT_EQ(sc_srtp_new_budget(&s, &p.keys, 3, 65), -EINVAL);
+  pair_close(&p);
+}
+
+/* Outbound, a packet more than 256 positions behind the newest of its
+ * stream is refused (our own too-late send); within 256 it goes. */
+static void test_outbound_window(void) {
+  pair_t p;
+  uint8_t buf[BUF];
+  pair_open(&p, "SRTP_AEAD_AES_128_GCM", 4);
+  size_t len = make_rtp(buf, 0x77, 1000);
+  ASSERT_TRUE(sc_srtp_protect_rtp(p.server, buf, len, sizeof buf) > 0);
+  len = make_rtp(buf, 0x77, 1000 - 200);
+  ASSERT_TRUE(sc_srtp_protect_rtp(p.server, buf, len, sizeof buf) > 0);
+  len = make_rtp(buf, 0x77, 1000 - 300);
+  ASSERT_EQ(sc_srtp_protect_rtp(p.server, buf, len, sizeof buf), SC_SRTP_E_REPLAY);
+  pair_close(&p);
+}
+
 static void test_bad_input(void) {
   pair_t p;
   uint8_t buf[BUF];
@@ -361,6 +398,8 @@ int main(int argc, char **argv) {
   RUN_TEST(test_tampered);
   RUN_TEST(test_replay);
   RUN_TEST(test_stream_budget);
+  RUN_TEST(test_split_budget);
+  RUN_TEST(test_outbound_window);
   RUN_TEST(test_bad_input);
   sc_dtls_ctx_free(ctx);
   SC_TEST_DONE();
