@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sc_addr_map.h"
 #include "sc_demux.h"
 #include "sc_hmap.h"
 #include "sc_log.h"
@@ -83,123 +84,32 @@ struct sc_rtc {
   sc_rtc_video_t video;
 };
 
-struct sc_rtc_tuple_slot {
-  sc_udp_addr_t addr;
-  sc_rtc_t *r; /* NULL: empty */
-};
-
 /* The RTCP section (the end of the file). */
 static void rtcp_init(sc_rtc_t *r);
 static void rtcp_received(sc_rtc_t *r, const uint8_t *buf, size_t len);
 static void rtcp_forwarded(sc_rtc_t *r, const sc_media_pkt_t *in);
 
-/* ---- hashing -------------------------------------------------------------- */
-
-static uint64_t fnv(const void *p, size_t n, uint64_t h) {
-  const uint8_t *b = p;
-  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
-  return h;
-}
-
-static uint64_t hash_addr(const sc_udp_addr_t *a) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  if (a->sa.sa_family == AF_INET6) {
-    h = fnv(&a->in6.sin6_addr, sizeof a->in6.sin6_addr, h);
-    return fnv(&a->in6.sin6_port, 2, h);
-  }
-  h = fnv(&a->in.sin_addr, sizeof a->in.sin_addr, h);
-  return fnv(&a->in.sin_port, 2, h);
-}
-
-static int addr_same(const sc_udp_addr_t *a, const sc_udp_addr_t *b) {
-  if (a->sa.sa_family != b->sa.sa_family) return 0;
-  if (a->sa.sa_family == AF_INET6)
-    return a->in6.sin6_port == b->in6.sin6_port &&
-           memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
-  return a->in.sin_port == b->in.sin_port && a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
-}
-
-/* ---- the tuple table ------------------------------------------------------ */
-
-static sc_rtc_t *find_tuple(const sc_rtc_table_t *t, const sc_udp_addr_t *a) {
-  if (!t->n_tuples) return NULL;
-  size_t mask = t->tuple_cap - 1;
-  for (size_t i = (size_t)hash_addr(a) & mask;; i = (i + 1) & mask) {
-    const sc_rtc_tuple_slot_t *s = &t->tuples[i];
-    if (!s->r) return NULL;
-    if (addr_same(&s->addr, a)) return s->r;
-  }
-}
+/* ---- the tuple table (sc_addr_map) --------------------------------------- */
 
 sc_rtc_t *sc_rtc_find_tuple(const sc_rtc_table_t *t, const struct sockaddr_storage *from) {
-  if (!t->n_tuples) return NULL;
+  if (!t->tuples.n) return NULL;
   sc_udp_addr_t a;
   sc_udp_addr_set(&a, from);
-  return find_tuple(t, &a);
-}
-
-static void tuple_insert(sc_rtc_table_t *t, const sc_udp_addr_t *a, sc_rtc_t *r) {
-  size_t mask = t->tuple_cap - 1, i = (size_t)hash_addr(a) & mask;
-  while (t->tuples[i].r) i = (i + 1) & mask;
-  t->tuples[i].addr = *a;
-  t->tuples[i].r = r;
-  t->n_tuples++;
-}
-
-static void tuple_remove(sc_rtc_table_t *t, const sc_udp_addr_t *a) {
-  size_t mask = t->tuple_cap - 1, i = (size_t)hash_addr(a) & mask;
-  while (t->tuples[i].r && !addr_same(&t->tuples[i].addr, a)) i = (i + 1) & mask;
-  if (!t->tuples[i].r) return;
-  t->tuples[i].r = NULL;
-  t->n_tuples--;
-  for (size_t j = (i + 1) & mask; t->tuples[j].r; j = (j + 1) & mask) {
-    size_t home = (size_t)hash_addr(&t->tuples[j].addr) & mask;
-    if (((j - home) & mask) >= ((j - i) & mask)) {
-      t->tuples[i] = t->tuples[j];
-      t->tuples[j].r = NULL;
-      i = j;
-    }
-  }
+  return sc_addr_map_get(&t->tuples, &a);
 }
 
 /* The member's entries in the tuple hash follow its agent's validated
  * pairs (after every answered check; a pair the agent evicted goes). */
 static void sync_tuples(sc_rtc_table_t *t, sc_rtc_t *r) {
-  for (int k = 0; k < r->n_hashed; k++) tuple_remove(t, &r->hashed[k]);
+  for (int k = 0; k < r->n_hashed; k++) sc_addr_map_del(&t->tuples, &r->hashed[k]);
   r->n_hashed = 0;
   for (int k = 0; k < SC_ICE_MAX_PAIRS; k++) {
     const sc_ice_pair_t *p = &r->ice.pairs[k];
     /* A tuple another member validated first stays that member's. */
-    if (!p->used || find_tuple(t, &p->addr)) continue;
-    tuple_insert(t, &p->addr, r);
+    if (!p->used || sc_addr_map_get(&t->tuples, &p->addr)) continue;
+    sc_addr_map_put(&t->tuples, &p->addr, r); /* room reserved on attach */
     r->hashed[r->n_hashed++] = p->addr;
   }
-}
-
-static size_t pow2_at_least(size_t n) {
-  size_t c = 16;
-  while (c < n) c *= 2;
-  return c;
-}
-
-/* The tuple table holds at most half its slots, so probe runs stay short
- * and an insert always finds a slot without growing on the packet path;
- * the ufrag map (sc_hmap) grows in its own put. Both only when a member
- * is attached. */
-static int grow_tuples(sc_rtc_table_t *t, size_t members) {
-  size_t tcap = pow2_at_least(2 * members * SC_ICE_MAX_PAIRS);
-  if (tcap <= t->tuple_cap) return 0;
-  sc_rtc_tuple_slot_t *tu = calloc(tcap, sizeof *tu);
-  if (!tu) return -ENOMEM;
-  sc_rtc_tuple_slot_t *old_t = t->tuples;
-  size_t old_tcap = t->tuple_cap;
-  t->tuples = tu;
-  t->tuple_cap = tcap;
-  t->n_tuples = 0;
-  for (size_t i = 0; i < old_tcap; i++)
-    if (old_t[i].r) tuple_insert(t, &old_t[i].addr, old_t[i].r);
-  free(old_t);
-  return 0;
 }
 
 void sc_rtc_table_init(sc_rtc_table_t *t, sc_rtc_emit_fn emit, void *emit_ctx) {
@@ -210,8 +120,7 @@ void sc_rtc_table_init(sc_rtc_table_t *t, sc_rtc_emit_fn emit, void *emit_ctx) {
 
 void sc_rtc_table_fini(sc_rtc_table_t *t) {
   sc_hmap_free(&t->ufrags);
-  free(t->tuples);
-  t->tuples = NULL;
+  sc_addr_map_free(&t->tuples);
   free(t->deferred);
   t->deferred = NULL;
 }
@@ -220,7 +129,9 @@ int sc_rtc_attach(sc_rtc_table_t *t, sc_rtc_t *r, void *owner) {
   size_t n = t->n_members + 1;
   if (!t->deferred && !(t->deferred = malloc(SC_RTC_DEFER_MAX * sizeof *t->deferred)))
     return -ENOMEM;
-  if (grow_tuples(t, n) < 0) return -ENOMEM;
+  /* Room for every member's pairs, so no check grows the map; the ufrag
+   * map (sc_hmap) grows in its own put. Both only here, on a command. */
+  if (sc_addr_map_reserve(&t->tuples, n * SC_ICE_MAX_PAIRS) < 0) return -ENOMEM;
   if (sc_hmap_get(&t->ufrags, r->ice.ufrag)) return -EEXIST; /* someone's already */
   if (sc_hmap_put(&t->ufrags, r->ice.ufrag, r) < 0) return -ENOMEM;
   t->n_members++;
@@ -253,7 +164,7 @@ static void detach(sc_rtc_t *r) {
   sc_rtc_table_t *t = r->tab;
   if (!t) return;
   hs_unlink(r);
-  for (int k = 0; k < r->n_hashed; k++) tuple_remove(t, &r->hashed[k]);
+  for (int k = 0; k < r->n_hashed; k++) sc_addr_map_del(&t->tuples, &r->hashed[k]);
   r->n_hashed = 0;
   sc_hmap_del(&t->ufrags, r->ice.ufrag);
   t->n_members--;
@@ -495,7 +406,7 @@ static sc_rtc_verdict_t on_stun(sc_rtc_table_t *t, sc_rtc_t *r, const uint8_t *b
   sync_tuples(t, r);
   if (!known && sc_rtc_find_tuple(t, from) == r) t->stats.tuples_added++;
   const sc_udp_addr_t *now = sc_ice_send_tuple(&r->ice, t->now_ms);
-  if (!now || (before && addr_same(&was, now))) return SC_RTC_DONE;
+  if (!now || (before && sc_udp_addr_same(&was, now))) return SC_RTC_DONE;
   t->stats.nominations++;
   res->owner = r->owner;
   res->r = r;

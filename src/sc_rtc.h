@@ -62,6 +62,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "sc_addr_map.h"
 #include "sc_dtls.h"
 #include "sc_hmap.h"
 #include "sc_ice.h"
@@ -136,8 +137,6 @@ typedef struct sc_rtc sc_rtc_t;
 typedef void (*sc_rtc_emit_fn)(void *ctx, const uint8_t *buf, size_t len,
                                const struct sockaddr_storage *to);
 
-typedef struct sc_rtc_tuple_slot sc_rtc_tuple_slot_t;
-
 /* A DTLS datagram that arrived over a batch's budget. */
 typedef struct {
   struct sockaddr_storage from;
@@ -148,13 +147,12 @@ typedef struct {
 typedef struct {
   sc_hmap_t ufrags; /* our ufrag (the key lives in the member's sc_ice_t) -> sc_rtc_t */
   size_t n_members;
-  sc_rtc_tuple_slot_t *tuples;
-  size_t tuple_cap, n_tuples, n_dead; /* dead: tombstones */
-  sc_rtc_t *handshaking;              /* sessions with a DTLS timer running */
-  int64_t now_ms;                     /* monotonic, set per receive batch */
-  int steps_left;                     /* DTLS datagrams left in this batch */
-  int64_t dtls_ns;                    /* DTLS work done in this batch */
-  sc_rtc_deferred_t *deferred;        /* ring of SC_RTC_DEFER_MAX, made at the first attach */
+  sc_addr_map_t tuples;        /* validated tuple -> sc_rtc_t */
+  sc_rtc_t *handshaking;       /* sessions with a DTLS timer running */
+  int64_t now_ms;              /* monotonic, set per receive batch */
+  int steps_left;              /* DTLS datagrams left in this batch */
+  int64_t dtls_ns;             /* DTLS work done in this batch */
+  sc_rtc_deferred_t *deferred; /* ring of SC_RTC_DEFER_MAX, made at the first attach */
   unsigned deferred_head, n_deferred;
   sc_rtc_emit_fn emit;
   void *emit_ctx;

@@ -55,6 +55,14 @@ void sc_udp_addr_set(sc_udp_addr_t *dst, const struct sockaddr_storage *src) {
   memcpy(dst, src, sc_udp_addr_len((const struct sockaddr *)src));
 }
 
+int sc_udp_addr_same(const sc_udp_addr_t *a, const sc_udp_addr_t *b) {
+  if (a->sa.sa_family != b->sa.sa_family) return 0;
+  if (a->sa.sa_family == AF_INET6)
+    return a->in6.sin6_port == b->in6.sin6_port &&
+           memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, sizeof b->in6.sin6_addr) == 0;
+  return a->in.sin_port == b->in.sin_port && a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+}
+
 int sc_udp_addr_equal(const sc_udp_addr_t *a, const struct sockaddr_storage *b) {
   if (a->sa.sa_family != b->ss_family) return 0;
   if (b->ss_family == AF_INET) {

@@ -67,6 +67,8 @@ socklen_t sc_udp_addr_len(const struct sockaddr *a);
 void sc_udp_addr_set(sc_udp_addr_t *dst, const struct sockaddr_storage *src);
 /* Same family, address and port. */
 int sc_udp_addr_equal(const sc_udp_addr_t *a, const struct sockaddr_storage *b);
+/* The same, both compact. */
+int sc_udp_addr_same(const sc_udp_addr_t *a, const sc_udp_addr_t *b);
 /* 1 if a may ever be a media destination (or a member's bound address):
  * IPv4 or IPv6 with a port, not unspecified (0.0.0.0, ::), not the limited
  * broadcast 255.255.255.255, not multicast (224.0.0.0/4, ff00::/8; also

@@ -110,10 +110,10 @@ static void test_tables(void) {
     ASSERT_TRUE(sc_rtc_find_tuple(&t, &from) == (i % 2 ? r[i] : NULL));
   }
   ASSERT_EQ(t.n_members, N / 2);
-  ASSERT_EQ(t.n_tuples, N / 2);
+  ASSERT_EQ(t.tuples.n, N / 2);
   for (int i = 1; i < N; i += 2) sc_rtc_free(r[i]);
   ASSERT_EQ(t.n_members, 0);
-  ASSERT_EQ(t.n_tuples, 0);
+  ASSERT_EQ(t.tuples.n, 0);
   sc_rtc_table_fini(&t);
 }
 
