@@ -205,13 +205,18 @@ static void test_two_members_commit(void) {
   ASSERT_EQ(json_integer_value(json_object_get(expect_op(&a, 22), "transition_id")), tid);
   ASSERT_EQ(json_integer_value(json_object_get(expect_op(&b, 22), "transition_id")), tid);
 
-  /* B could not apply its welcome (op 31): A alone is reset (op 24, op 21
-   * with id 0); once both sent new key packages, a new epoch-0 round. */
+  /* B could not apply its welcome (op 31): every member the commit
+   * welcomed flagged it, so the group is re-created: A, who holds it, is
+   * reset (op 24, op 21 with id 0); B, who reset itself, gets only the op
+   * 21; once both sent new key packages, a new epoch-0 round. */
+  uint64_t recreations = dv_dave_stats(dv_e2ee_call(&gw->e2ee, channel))->recreations;
   send_json(&b, "{\"op\":31,\"d\":{\"transition_id\":%u}}", tid);
   json_t *op24 = expect_op(&a, 24);
   ASSERT_EQ(json_integer_value(json_object_get(op24, "epoch")), 1);
   ASSERT_EQ(json_integer_value(json_object_get(expect_op(&a, 21), "transition_id")), 0);
+  ASSERT_EQ(json_integer_value(json_object_get(expect_op(&b, 21), "transition_id")), 0);
   expect_silence(&b);
+  ASSERT_EQ(dv_dave_stats(dv_e2ee_call(&gw->e2ee, channel))->recreations, recreations + 1);
   ASSERT_EQ(dv_dave_epoch(dv_e2ee_call(&gw->e2ee, channel)), 0);
   send_binary(&b, 26, kp_b.b, kp_b.n);
   expect_silence(&a);
