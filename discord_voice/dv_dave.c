@@ -720,8 +720,8 @@ void dv_dave_transition_ready(dv_dave_t *d, void *member, long long tid) {
 
 /* ---- recovery (dv_dave_guard.h) -------------------------------------------- */
 
-/* The group is re-created for everyone: the round in flight is withdrawn,
- * members holding the group reset (reset_group), and the members' new key
+/* The group is re-created for everyone: members holding the group reset
+ * (reset_group), the round in flight is dropped, and the members' new key
  * packages make a new initial group (reference 2.2). */
 static void recreate(dv_dave_t *d, uint16_t tid, const dv_dave_tally_t *t) {
   d->st.recreations++;
@@ -730,8 +730,9 @@ static void recreate(dv_dave_t *d, uint16_t tid, const dv_dave_tally_t *t) {
               "and %u of %u it welcomed: re-creating the group",
               (unsigned long long)d->group, tid, t->receivers_flagged, t->receivers,
               t->welcomed_flagged, t->welcomed);
-  if (d->nprops) revoke_round(d);
-  dv_timer_cancel(&d->timer); /* the withdrawn round's commit timeout */
+  /* A round in flight needs no revoke: whoever was sent it holds the
+   * group and resets on op 24, or flagged and reset itself already. */
+  dv_timer_cancel(&d->timer);
   reset_group(d);
 }
 
@@ -821,6 +822,7 @@ void dv_dave_invalid_commit(dv_dave_t *d, void *member, long long tid) {
   if (m->in_group && m->leaf < d->nleaves) d->leaves[m->leaf].who = NULL;
   m->in_group = 0;
   m->awaiting = 0;
+  m->nsent = 0; /* its client dropped them: a revoke would make it throw */
   drop_kp(m);
   if (d->tr_open) {
     maybe_execute(d); /* judged when it executes */

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "dave_fx.h"
+#include "dv_dave_guard.h"
 #include "dv_gw_harness.h"
 #include "dv_mls.h"
 
@@ -254,6 +255,76 @@ static void test_commit_timeout(void) {
   teardown((client_t *[]){&a, &b, NULL}, (sc_vstate_t *[]){va, vb, NULL});
 }
 
+/* The Add of `who`'s key package that `to` was sent (its only proposal). */
+static dv_mls_ref_t add_sent_to(client_t *to) {
+  blob_t p = payload_of(expect_msg(to, 27));
+  return single_proposal(&p);
+}
+
+static dv_mls_ref_t kp_ref_of(const blob_t *kp, const char *user) {
+  const uint8_t *bare;
+  size_t len;
+  dv_mls_ref_t ref;
+  ASSERT_EQ(dv_mls_keypackage_check(kp->b, kp->n, strtoull(user, NULL, 10), &bare, &len, &ref), 0);
+  return ref;
+}
+
+/* B cannot apply A's welcome: the group is re-created and A, its
+ * committer, cannot win the next round while B can commit. B's op 31s past
+ * DV_DAVE_FLAG_BURST are counted, and its re-add waits until its budget
+ * refills (manual clock). */
+static void test_flag_budget_and_bar(void) {
+  uint64_t group = strtoull(channel, NULL, 10);
+  sc_vstate_t *va = state(user_a, channel), *vb = state(user_b, channel);
+  blob_t kp_a = vec_blob("kp_a"), kp_b = vec_blob("kp_b");
+  client_t a, b;
+  join_selected(&a, va);
+  send_binary(&a, 26, kp_a.b, kp_a.n);
+  join_selected(&b, vb);
+  skip_all(&a);
+  send_binary(&b, 26, kp_b.b, kp_b.n);
+  dv_mls_ref_t add_b = add_sent_to(&a), add_a = add_sent_to(&b);
+  dv_mls_ref_t ref_a = kp_ref_of(&kp_a, user_a), ref_b = kp_ref_of(&kp_b, user_b);
+  uint8_t commit[512];
+  size_t n = make_commit(commit, group, &add_b, &ref_b);
+  send_binary(&a, 28, commit, n);
+  blob_t p29 = payload_of(expect_msg(&a, 29));
+  uint16_t tid = (uint16_t)(p29.b[0] << 8 | p29.b[1]);
+  expect_msg(&b, 30);
+  send_json(&a, "{\"op\":23,\"d\":{\"transition_id\":%u}}", tid);
+  send_json(&b, "{\"op\":31,\"d\":{\"transition_id\":%u}}", tid);
+  skip_all(&a);
+  skip_all(&b);
+  const dv_dave_stats_t *st = dv_dave_stats(dv_e2ee_call(&gw->e2ee, channel));
+  ASSERT_EQ(st->recreations, 1);
+  ASSERT_EQ(st->invalid_limited, 0);
+
+  send_json(&b, "{\"op\":31,\"d\":{\"transition_id\":%u}}", tid); /* the second: within */
+  send_json(&b, "{\"op\":31,\"d\":{\"transition_id\":%u}}", tid); /* the third: over */
+  ASSERT_EQ(st->invalid_limited, 1);
+  ASSERT_EQ(st->recreations, 1);
+  send_binary(&a, 26, kp_a.b, kp_a.n);
+  send_binary(&b, 26, kp_b.b, kp_b.n);
+  expect_silence(&a); /* B's re-add waits: A alone is no round */
+  expect_silence(&b);
+  advance(DV_DAVE_FLAG_EVERY_MS - 1);
+  expect_silence(&a);
+  advance(1);
+  add_b = add_sent_to(&a); /* signed again: new refs */
+  add_a = add_sent_to(&b);
+
+  n = make_commit(commit, group, &add_b, &ref_b);
+  send_binary(&a, 28, commit, n); /* valid, but A's last commit failed its members */
+  expect_silence(&a);
+  expect_silence(&b);
+  ASSERT_EQ(st->commit_barred, 1);
+  n = make_commit(commit, group, &add_a, &ref_a);
+  send_binary(&b, 28, commit, n);
+  expect_msg(&b, 29);
+  expect_msg(&a, 30);
+  teardown((client_t *[]){&a, &b, NULL}, (sc_vstate_t *[]){va, vb, NULL});
+}
+
 /* A binary frame sent while the socket was gone is re-sent as binary, in
  * its place in the numbering, by a v8 resume. */
 static void test_resume_resends_binary(void) {
@@ -404,6 +475,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_dave_required);
   RUN_TEST(test_two_members_commit);
   RUN_TEST(test_commit_timeout);
+  RUN_TEST(test_flag_budget_and_bar);
   RUN_TEST(test_resume_resends_binary);
   RUN_TEST(test_hostile_frames);
   RUN_TEST(test_downgrade);
