@@ -77,6 +77,7 @@ struct dv_dave {
   size_t nleaves, leaves_cap;
   prop_t props[DV_MLS_MAX_REFS];
   size_t nprops;
+  int round_graced; /* a barred commit shortened this round's commit timeout */
   int tr_open, tr_version;
   uint16_t tr_id, next_tid;
   uint64_t tr_since_ms; /* when the open transition opened (admin view) */
@@ -149,6 +150,7 @@ static prop_t *find_prop(dv_dave_t *d, const dv_mls_ref_t *ref) {
 static void clear_props(dv_dave_t *d) {
   for (size_t i = 0; i < d->nprops; i++) free(d->props[i].msg);
   d->nprops = 0;
+  d->round_graced = 0;
   for (size_t i = 0; i < d->n; i++) d->m[i].nsent = 0;
 }
 
@@ -688,6 +690,10 @@ int dv_dave_commit(dv_dave_t *d, void *member, const uint8_t *p, size_t len) {
     d->st.commit_barred++;
     sc_log_info("gateway", "user %llu: DAVE commit dropped: its last commit failed its members",
                 (unsigned long long)m->user);
+    if (!d->round_graced && (!d->timer.armed || d->timer.due_ms > now + DV_DAVE_BAR_GRACE_MS)) {
+      d->round_graced = 1; /* once a round: a barred member cannot keep it open */
+      dv_timer_arm(&d->timer, DV_DAVE_BAR_GRACE_MS);
+    }
     return -ESTALE;
   }
   dv_mls_commit_t *c = malloc(sizeof *c);

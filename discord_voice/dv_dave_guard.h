@@ -40,6 +40,10 @@
  * user that produced the offending commit/welcome message from committing
  * members"); a round nobody else commits to lifts it. */
 #define DV_DAVE_BAR_MS 60000
+/* A round whose commits so far came only from barred members is withdrawn
+ * this long after the first of them (bars lifted, proposed again), so a
+ * member that never commits cannot stall the call behind the bar. */
+#define DV_DAVE_BAR_GRACE_MS 2000
 
 typedef struct {
   uint32_t burst;

@@ -318,10 +318,59 @@ static void test_flag_budget_and_bar(void) {
   expect_silence(&a);
   expect_silence(&b);
   ASSERT_EQ(st->commit_barred, 1);
-  n = make_commit(commit, group, &add_a, &ref_a);
-  send_binary(&b, 28, commit, n);
+  uint8_t other[512];
+  size_t on = make_commit(other, group, &add_a, &ref_a);
+  send_binary(&b, 28, other, on); /* B, sent the round, commits: it wins */
   expect_msg(&b, 29);
   expect_msg(&a, 30);
+  teardown((client_t *[]){&a, &b, NULL}, (sc_vstate_t *[]){va, vb, NULL});
+}
+
+/* The committer of a bad commit is barred, but the only other member of
+ * the round never commits: DV_DAVE_BAR_GRACE_MS after the barred commit
+ * the round is withdrawn and proposed again, and the barred member's
+ * commit wins it. */
+static void test_bar_grace(void) {
+  uint64_t group = strtoull(channel, NULL, 10);
+  sc_vstate_t *va = state(user_a, channel), *vb = state(user_b, channel);
+  blob_t kp_a = vec_blob("kp_a"), kp_b = vec_blob("kp_b");
+  client_t a, b;
+  join_selected(&a, va);
+  send_binary(&a, 26, kp_a.b, kp_a.n);
+  join_selected(&b, vb);
+  skip_all(&a);
+  send_binary(&b, 26, kp_b.b, kp_b.n);
+  dv_mls_ref_t add_b = add_sent_to(&a), ref_b = kp_ref_of(&kp_b, user_b);
+  skip_all(&b);
+  uint8_t commit[512];
+  size_t n = make_commit(commit, group, &add_b, &ref_b);
+  send_binary(&a, 28, commit, n);
+  blob_t p29 = payload_of(expect_msg(&a, 29));
+  uint16_t tid = (uint16_t)(p29.b[0] << 8 | p29.b[1]);
+  skip_all(&b);
+  send_json(&a, "{\"op\":23,\"d\":{\"transition_id\":%u}}", tid);
+  send_json(&b, "{\"op\":31,\"d\":{\"transition_id\":%u}}", tid); /* re-created, A barred */
+  skip_all(&a);
+  skip_all(&b);
+  send_binary(&a, 26, kp_a.b, kp_a.n);
+  send_binary(&b, 26, kp_b.b, kp_b.n);
+  add_b = add_sent_to(&a);
+  skip_all(&b);
+  n = make_commit(commit, group, &add_b, &ref_b);
+  send_binary(&a, 28, commit, n);
+  const dv_dave_stats_t *st = dv_dave_stats(dv_e2ee_call(&gw->e2ee, channel));
+  ASSERT_EQ(st->commit_barred, 1);
+  advance(DV_DAVE_BAR_GRACE_MS - 1);
+  expect_silence(&a);
+  advance(1);
+  ASSERT_EQ(payload_of(expect_msg(&a, 27)).b[0], 1); /* revoked */
+  add_b = add_sent_to(&a);                           /* and proposed again */
+  skip_all(&b);
+  n = make_commit(commit, group, &add_b, &ref_b);
+  send_binary(&a, 28, commit, n);
+  expect_msg(&a, 29);
+  expect_msg(&b, 30);
+  ASSERT_EQ(st->commit_barred, 1);
   teardown((client_t *[]){&a, &b, NULL}, (sc_vstate_t *[]){va, vb, NULL});
 }
 
@@ -476,6 +525,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_two_members_commit);
   RUN_TEST(test_commit_timeout);
   RUN_TEST(test_flag_budget_and_bar);
+  RUN_TEST(test_bar_grace);
   RUN_TEST(test_resume_resends_binary);
   RUN_TEST(test_hostile_frames);
   RUN_TEST(test_downgrade);
