@@ -819,8 +819,8 @@ void dv_dave_invalid_commit(dv_dave_t *d, void *member, long long tid) {
     uint64_t lines = sc_log_limit(&d->flag_log, (int64_t)now + 1, 10000);
     if (lines)
       sc_log_warn("gateway",
-                  "user %llu: DAVE op 31 over its budget (%llu such lines): its re-add waits "
-                  "%llu ms",
+                  "user %llu: DAVE op 31 over its budget (%llu since the last such line): its "
+                  "re-add waits %llu ms",
                   (unsigned long long)m->user, (unsigned long long)lines,
                   (unsigned long long)(m->hold_until - now));
     arm_hold(d);
