@@ -374,6 +374,64 @@ static void test_bar_grace(void) {
   teardown((client_t *[]){&a, &b, NULL}, (sc_vstate_t *[]){va, vb, NULL});
 }
 
+/* X joins A's call (A pending, told 1), A's commit welcomes X (after the
+ * bar's grace when A is barred), X flags its welcome (op 31) and leaves. */
+static void welcome_fails(client_t *a, const blob_t *kp_a, const char *ux, const char *kx,
+                          int a_barred) {
+  uint64_t group = strtoull(channel, NULL, 10);
+  sc_vstate_t *vx = state(ux, channel);
+  blob_t kp_x = vec_blob(kx);
+  client_t x;
+  join_selected(&x, vx);
+  skip_all(a);
+  send_binary(a, 26, kp_a->b, kp_a->n);
+  send_binary(&x, 26, kp_x.b, kp_x.n);
+  dv_mls_ref_t add_x = add_sent_to(a), ref_x = kp_ref_of(&kp_x, ux);
+  skip_all(&x);
+  uint8_t commit[512];
+  size_t n = make_commit(commit, group, &add_x, &ref_x);
+  send_binary(a, 28, commit, n);
+  if (a_barred) {
+    expect_silence(a);
+    advance(DV_DAVE_BAR_GRACE_MS);
+    ASSERT_EQ(payload_of(expect_msg(a, 27)).b[0], 1);
+    add_x = add_sent_to(a);
+    skip_all(&x);
+    n = make_commit(commit, group, &add_x, &ref_x);
+    send_binary(a, 28, commit, n);
+  }
+  blob_t p29 = payload_of(expect_msg(a, 29));
+  uint16_t tid = (uint16_t)(p29.b[0] << 8 | p29.b[1]);
+  expect_msg(&x, 30);
+  send_json(a, "{\"op\":23,\"d\":{\"transition_id\":%u}}", tid);
+  send_json(&x, "{\"op\":31,\"d\":{\"transition_id\":%u}}", tid);
+  expect_op(a, 22);
+  ASSERT_EQ(json_integer_value(json_object_get(expect_op(a, 24), "epoch")), 1);
+  teardown((client_t *[]){&x, NULL}, (sc_vstate_t *[]){vx, NULL});
+  skip_all(a);
+}
+
+/* Three joiners in a row each fail the welcome A's commit made: the first
+ * two re-create the group (DV_DAVE_RECREATE_BURST), the third finds the
+ * call's budget spent (recreate_limited: its flag only takes it out). */
+static void test_recreate_budget(void) {
+  sc_vstate_t *va = state(user_a, channel);
+  blob_t kp_a = vec_blob("kp_a");
+  client_t a;
+  join_selected(&a, va);
+  const dv_dave_stats_t *st = dv_dave_stats(dv_e2ee_call(&gw->e2ee, channel));
+  welcome_fails(&a, &kp_a, user_b, "kp_b", 0);
+  ASSERT_EQ(st->recreations, 1);
+  welcome_fails(&a, &kp_a, vec_text("user_c"), "kp_c", 1);
+  ASSERT_EQ(st->recreations, 2);
+  ASSERT_EQ(st->recreate_limited, 0);
+  welcome_fails(&a, &kp_a, vec_text("user_d"), "kp_d", 1);
+  ASSERT_EQ(st->recreations, 2);
+  ASSERT_EQ(st->recreate_limited, 1);
+  ASSERT_EQ(st->commit_barred, 2);
+  teardown((client_t *[]){&a, NULL}, (sc_vstate_t *[]){va, NULL});
+}
+
 /* A binary frame sent while the socket was gone is re-sent as binary, in
  * its place in the numbering, by a v8 resume. */
 static void test_resume_resends_binary(void) {
@@ -526,6 +584,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_commit_timeout);
   RUN_TEST(test_flag_budget_and_bar);
   RUN_TEST(test_bar_grace);
+  RUN_TEST(test_recreate_budget);
   RUN_TEST(test_resume_resends_binary);
   RUN_TEST(test_hostile_frames);
   RUN_TEST(test_downgrade);
