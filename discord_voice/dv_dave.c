@@ -10,10 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dv_dave_guard.h"
 #include "dv_mls.h"
 #include "sc_log.h"
 
 enum { PROP_ADD, PROP_REMOVE };
+/* A member's part in the last commit's transition (dv_dave_guard.h). */
+enum { ROLE_NONE, ROLE_COMMITTER, ROLE_RECEIVER, ROLE_WELCOMED };
+
+static const dv_dave_rate_t flag_rate = {DV_DAVE_FLAG_BURST, DV_DAVE_FLAG_EVERY_MS};
+static const dv_dave_rate_t recreate_rate = {DV_DAVE_RECREATE_BURST, DV_DAVE_RECREATE_EVERY_MS};
+static const dv_dave_rate_t member_recreate_rate = {1, DV_DAVE_MEMBER_RECREATE_MS};
 
 typedef struct {
   void *who;
@@ -30,6 +37,12 @@ typedef struct {
   int in_tr;    /* a target of the open transition */
   size_t nsent; /* refs of this round's proposals it was sent (unrevoked) */
   dv_mls_ref_t sent[DV_MLS_MAX_REFS];
+  int role;                  /* ROLE_*, in the transition d->judged_tid */
+  int flagged;               /* it sent op 31 for that transition (within its budget) */
+  dv_dave_bucket_t flags;    /* its op 31 budget */
+  uint64_t hold_until;       /* its re-add waits until then (op 31s over budget) */
+  dv_dave_bucket_t recreate; /* its flags re-create the group at most once a while */
+  uint64_t barred_until;     /* its commits lose until then (a bad commit of its own) */
 } member_t;
 
 typedef struct {
@@ -64,15 +77,25 @@ struct dv_dave {
   size_t nleaves, leaves_cap;
   prop_t props[DV_MLS_MAX_REFS];
   size_t nprops;
+  int round_graced; /* a barred commit shortened this round's commit timeout */
   int tr_open, tr_version;
   uint16_t tr_id, next_tid;
   uint64_t tr_since_ms; /* when the open transition opened (admin view) */
   dv_timer_t timer;     /* the open transition's timeout, or the round's commit timeout */
+  uint16_t judged_tid;  /* the last commit's transition, while its flags can still count */
+  dv_dave_bucket_t recreates;
+  dv_timer_t hold_timer; /* the earliest held re-add */
+  sc_log_limit_t flag_log;
   dv_dave_stats_t st;
 };
 
 static void advance(dv_dave_t *d);
 static void on_timer(dv_timer_t *t);
+static void on_hold(dv_timer_t *t);
+
+static uint64_t now_ms(const dv_dave_t *d) {
+  return dv_timers_now(d->timer.hub);
+}
 
 /* ---- members -------------------------------------------------------------- */
 
@@ -127,6 +150,7 @@ static prop_t *find_prop(dv_dave_t *d, const dv_mls_ref_t *ref) {
 static void clear_props(dv_dave_t *d) {
   for (size_t i = 0; i < d->nprops; i++) free(d->props[i].msg);
   d->nprops = 0;
+  d->round_graced = 0;
   for (size_t i = 0; i < d->n; i++) d->m[i].nsent = 0;
 }
 
@@ -213,6 +237,7 @@ static void execute_transition(dv_dave_t *d) {
 }
 
 static void upgrade(dv_dave_t *d);
+static void judge(dv_dave_t *d);
 
 /* The call is at the version its members allow (after a transition ran,
  * or the roster changed): a downgrade that ran while the member without
@@ -229,6 +254,7 @@ static void maybe_execute(dv_dave_t *d) {
   for (size_t i = 0; i < d->n; i++)
     if (d->m[i].awaiting) return;
   execute_transition(d);
+  judge(d);
   settle(d);
 }
 
@@ -268,33 +294,45 @@ static void upgrade(dv_dave_t *d) {
   }
 }
 
-/* One member left in the group (reference 2.4): it starts over alone. */
-static void sole_member_reset(dv_dave_t *d) {
+/* The group is gone (reference 2.4's sole-member reset, and a
+ * re-creation): each member still holding it gets op 24 (epoch 1: reset,
+ * send a new key package) and op 21 with transition 0 (switch to the new
+ * pending group now). A member that flagged the last transition reset
+ * itself already and keeps the key package it sent; it gets only the op
+ * 21, which ends its client's "reinitializing" state so that it can flag
+ * the new group too (djs ignores a failed welcome while reinitializing). */
+static void reset_group(dv_dave_t *d) {
   for (size_t i = 0; i < d->n; i++) {
     member_t *m = &d->m[i];
-    if (!m->in_group) continue;
-    drop_kp(m);
-    send_json(d, m, 24, json_pack("{s:i, s:i}", "protocol_version", 1, "epoch", 1));
-    send_json(d, m, 21, json_pack("{s:i, s:i}", "protocol_version", 1, "transition_id", 0));
+    if (m->in_group) {
+      drop_kp(m);
+      send_json(d, m, 24, json_pack("{s:i, s:i}", "protocol_version", 1, "epoch", 1));
+    }
+    if (m->in_group || m->flagged)
+      send_json(d, m, 21, json_pack("{s:i, s:i}", "protocol_version", 1, "transition_id", 0));
+    m->role = ROLE_NONE;
+    m->flagged = 0;
   }
+  d->judged_tid = 0;
   forget_group(d);
 }
 
 /* ---- rounds ------------------------------------------------------------------ */
 
-static int pending(const member_t *m) {
-  return m->told == 1 && m->kp && !m->in_group;
+/* Waiting to be added: told version 1, with a key package, not held back. */
+static int pending(const dv_dave_t *d, const member_t *m) {
+  return m->told == 1 && m->kp && !m->in_group && m->hold_until <= now_ms(d);
 }
 
 /* Epoch 0: every pending member gets the Adds of the others (reference 2.2). */
 static void propose_initial(dv_dave_t *d) {
   size_t count = 0;
-  for (size_t i = 0; i < d->n; i++) count += pending(&d->m[i]);
+  for (size_t i = 0; i < d->n; i++) count += pending(d, &d->m[i]);
   if (count < 2) return;
   for (size_t i = 0; i < d->n; i++)
-    if (pending(&d->m[i])) add_prop(d, PROP_ADD, &d->m[i], 0);
+    if (pending(d, &d->m[i])) add_prop(d, PROP_ADD, &d->m[i], 0);
   for (size_t i = 0; i < d->n; i++)
-    if (pending(&d->m[i])) send_props(d, &d->m[i]);
+    if (pending(d, &d->m[i])) send_props(d, &d->m[i]);
 }
 
 /* Epoch N: removes first, else adds, to every member holding a leaf. */
@@ -302,7 +340,7 @@ static void propose_changes(dv_dave_t *d) {
   for (size_t l = 0; l < d->nleaves; l++)
     if (d->leaves[l].used && !d->leaves[l].who) add_prop(d, PROP_REMOVE, NULL, (uint32_t)l);
   for (size_t i = 0; !d->nprops && i < d->n; i++)
-    if (pending(&d->m[i])) add_prop(d, PROP_ADD, &d->m[i], 0);
+    if (pending(d, &d->m[i])) add_prop(d, PROP_ADD, &d->m[i], 0);
   for (size_t i = 0; d->nprops && i < d->n; i++)
     if (d->m[i].in_group) send_props(d, &d->m[i]);
 }
@@ -312,7 +350,7 @@ static void advance(dv_dave_t *d) {
   if (d->epoch) {
     size_t present = 0;
     for (size_t i = 0; i < d->n; i++) present += d->m[i].in_group;
-    if (present <= 1) sole_member_reset(d);
+    if (present <= 1) reset_group(d);
   }
   if (d->epoch)
     propose_changes(d);
@@ -321,7 +359,8 @@ static void advance(dv_dave_t *d) {
   if (d->nprops) dv_timer_arm(&d->timer, DV_DAVE_COMMIT_MS);
 }
 
-/* Nobody committed in time: the round is withdrawn and proposed again. */
+/* Nobody committed in time (or the group is re-created): the round is
+ * withdrawn. */
 static void revoke_round(dv_dave_t *d) {
   uint8_t out[8 + DV_MLS_MAX_REFS * (DV_MLS_REF_LEN + 1)];
   for (size_t i = 0; i < d->n; i++) {
@@ -337,7 +376,9 @@ static void on_timer(dv_timer_t *t) {
   if (d->tr_open) {
     d->st.timeouts++;
     execute_transition(d);
+    judge(d);
   } else if (d->nprops) {
+    for (size_t i = 0; i < d->n; i++) d->m[i].barred_until = 0; /* nobody else committed */
     revoke_round(d);
   }
   settle(d);
@@ -361,12 +402,14 @@ dv_dave_t *dv_dave_new(uint64_t group_id, int enabled, const dv_dave_io_t *io, v
   d->io = io;
   d->ctx = ctx;
   dv_timer_init(&d->timer, timers, on_timer);
+  dv_timer_init(&d->hold_timer, timers, on_hold);
   return d;
 }
 
 void dv_dave_free(dv_dave_t *d) {
   if (!d) return;
   dv_timer_cancel(&d->timer);
+  dv_timer_cancel(&d->hold_timer);
   clear_props(d);
   for (size_t i = 0; i < d->n; i++) drop_kp(&d->m[i]);
   free(d->m);
@@ -596,6 +639,12 @@ static void apply_commit(dv_dave_t *d, member_t *winner, const dv_mls_commit_t *
                          const uint8_t *p) {
   uint16_t tid = next_tid(d);
   d->st.commits++;
+  for (size_t i = 0; i < d->n; i++) {
+    member_t *m = &d->m[i];
+    m->flagged = 0;
+    m->role = m == winner ? ROLE_COMMITTER : d->epoch && m->in_group ? ROLE_RECEIVER : ROLE_NONE;
+  }
+  d->judged_tid = tid;
   if (d->epoch == 0) {
     send_tid_frame(d, winner, 29, tid, p, c->commit_len);
     take_leaf(d, winner);
@@ -611,6 +660,7 @@ static void apply_commit(dv_dave_t *d, member_t *winner, const dv_mls_commit_t *
     const prop_t *pr = find_prop(d, &c->refs[i]);
     member_t *m = pr && pr->kind == PROP_ADD ? find(d, pr->who) : NULL;
     if (!m) continue;
+    m->role = ROLE_WELCOMED;
     send_welcome(d, m, tid, c);
     take_leaf(d, m);
     drop_kp(m);
@@ -621,11 +671,29 @@ static void apply_commit(dv_dave_t *d, member_t *winner, const dv_mls_commit_t *
   open_transition(d, tid, 1);
 }
 
+/* Another member that is not barred was sent this round's proposals. */
+static int others_can_commit(const dv_dave_t *d, const member_t *m, uint64_t now) {
+  for (size_t i = 0; i < d->n; i++)
+    if (&d->m[i] != m && d->m[i].nsent && d->m[i].barred_until <= now) return 1;
+  return 0;
+}
+
 int dv_dave_commit(dv_dave_t *d, void *member, const uint8_t *p, size_t len) {
   member_t *m = find(d, member);
   if (!m || m->told != 1) return -EPROTO;
   if (!d->nprops || !m->nsent) {
     d->st.commit_late++;
+    return -ESTALE;
+  }
+  uint64_t now = now_ms(d);
+  if (m->barred_until > now && others_can_commit(d, m, now)) {
+    d->st.commit_barred++;
+    sc_log_info("gateway", "user %llu: DAVE commit dropped: its last commit failed its members",
+                (unsigned long long)m->user);
+    if (!d->round_graced && (!d->timer.armed || d->timer.due_ms > now + DV_DAVE_BAR_GRACE_MS)) {
+      d->round_graced = 1; /* once a round: a barred member cannot keep it open */
+      dv_timer_arm(&d->timer, DV_DAVE_BAR_GRACE_MS);
+    }
     return -ESTALE;
   }
   dv_mls_commit_t *c = malloc(sizeof *c);
@@ -656,19 +724,118 @@ void dv_dave_transition_ready(dv_dave_t *d, void *member, long long tid) {
   maybe_execute(d);
 }
 
+/* ---- recovery (dv_dave_guard.h) -------------------------------------------- */
+
+/* The group is re-created for everyone: members holding the group reset
+ * (reset_group), the round in flight is dropped, and the members' new key
+ * packages make a new initial group (reference 2.2). */
+static void recreate(dv_dave_t *d, uint16_t tid, const dv_dave_tally_t *t) {
+  d->st.recreations++;
+  sc_log_warn("gateway",
+              "DAVE call %llu: transition %u failed for %u of %u members that applied its commit "
+              "and %u of %u it welcomed: re-creating the group",
+              (unsigned long long)d->group, tid, t->receivers_flagged, t->receivers,
+              t->welcomed_flagged, t->welcomed);
+  /* A round in flight needs no revoke: whoever was sent it holds the
+   * group and resets on op 24, or flagged and reset itself already. */
+  dv_timer_cancel(&d->timer);
+  reset_group(d);
+}
+
+/* The flags on the last commit's transition are in (it executed, or a late
+ * op 31 named it): the group is re-created when the fault cannot be the
+ * flaggers' own, within the call's budget; otherwise the flaggers, out of
+ * the group already, are removed and re-added by the next rounds. A
+ * flagger whose flag re-created the group lately does not count. */
+static void judge(dv_dave_t *d) {
+  if (d->version != 1 || !d->judged_tid || d->tr_open) return;
+  uint64_t now = now_ms(d);
+  dv_dave_tally_t t = {0};
+  for (size_t i = 0; i < d->n; i++) {
+    const member_t *m = &d->m[i];
+    int flag = m->flagged && dv_dave_bucket_ready_at(&m->recreate, &member_recreate_rate) <= now;
+    if (m->role == ROLE_RECEIVER) {
+      t.receivers++;
+      t.receivers_flagged += (uint32_t)flag;
+    } else if (m->role == ROLE_WELCOMED) {
+      t.welcomed++;
+      t.welcomed_flagged += (uint32_t)flag;
+    } else if (m->role == ROLE_COMMITTER) {
+      t.committer_flagged = flag;
+    }
+  }
+  if (dv_dave_guard_verdict(&t) != DV_DAVE_VERDICT_RECREATE) return;
+  uint16_t tid = d->judged_tid;
+  d->judged_tid = 0;
+  for (size_t i = 0; i < d->n; i++) {
+    member_t *m = &d->m[i];
+    if (m->role == ROLE_COMMITTER) m->barred_until = now + DV_DAVE_BAR_MS;
+    if (m->flagged) dv_dave_bucket_take(&m->recreate, now, &member_recreate_rate);
+  }
+  if (!dv_dave_bucket_take(&d->recreates, now, &recreate_rate)) {
+    d->st.recreate_limited++;
+    sc_log_warn("gateway",
+                "DAVE call %llu: transition %u failed for its members, but the group was "
+                "re-created %u times lately: removing and re-adding them instead",
+                (unsigned long long)d->group, tid, DV_DAVE_RECREATE_BURST);
+    return;
+  }
+  recreate(d, tid, &t);
+}
+
+/* The hold timer follows the earliest held re-add. */
+static void arm_hold(dv_dave_t *d) {
+  uint64_t now = now_ms(d), next = 0;
+  for (size_t i = 0; i < d->n; i++) {
+    uint64_t h = d->m[i].hold_until;
+    if (h > now && (!next || h < next)) next = h;
+  }
+  if (next)
+    dv_timer_arm(&d->hold_timer, (uint32_t)(next - now));
+  else
+    dv_timer_cancel(&d->hold_timer);
+}
+
+static void on_hold(dv_timer_t *t) {
+  dv_dave_t *d = (dv_dave_t *)((char *)t - offsetof(dv_dave_t, hold_timer));
+  arm_hold(d);
+  settle(d);
+}
+
 /* The member could not apply a commit or welcome; its client starts over
- * and sends a new key package: its leaf is removed, then it is added. */
+ * and sends a new key package: its leaf is removed, then it is added, and
+ * its flag counts toward the verdict on the transition it names. Past its
+ * budget its flag counts for nothing and its re-add waits. */
 void dv_dave_invalid_commit(dv_dave_t *d, void *member, long long tid) {
-  (void)tid;
   member_t *m = find(d, member);
   if (!m || m->told != 1) return;
   d->st.invalid_commits++;
+  uint64_t now = now_ms(d);
+  if (dv_dave_bucket_take(&m->flags, now, &flag_rate)) {
+    if (d->judged_tid && tid == d->judged_tid && m->role != ROLE_NONE) m->flagged = 1;
+  } else {
+    d->st.invalid_limited++;
+    m->hold_until = dv_dave_bucket_ready_at(&m->flags, &flag_rate);
+    uint64_t lines = sc_log_limit(&d->flag_log, (int64_t)now + 1, 10000);
+    if (lines)
+      sc_log_warn("gateway",
+                  "user %llu: DAVE op 31 over its budget (%llu since the last such line): its "
+                  "re-add waits %llu ms",
+                  (unsigned long long)m->user, (unsigned long long)lines,
+                  (unsigned long long)(m->hold_until - now));
+    arm_hold(d);
+  }
   if (m->in_group && m->leaf < d->nleaves) d->leaves[m->leaf].who = NULL;
   m->in_group = 0;
   m->awaiting = 0;
+  m->nsent = 0; /* its client dropped them: a revoke would make it throw */
   drop_kp(m);
-  maybe_execute(d);
-  advance(d);
+  if (d->tr_open) {
+    maybe_execute(d); /* judged when it executes */
+  } else {
+    judge(d);
+    advance(d);
+  }
 }
 
 /* ---- views ---------------------------------------------------------------------- */

@@ -19,6 +19,16 @@
  * client without DAVE, or a member of another front end) downgrades the
  * call to 0, and the last one leaving upgrades the call again.
  *
+ * op 31 (a member could not apply a commit or welcome): the member is
+ * removed and re-added, unless every member that had to apply that
+ * transition's commit, or every member it welcomed, flagged it: then the
+ * group is re-created for everyone (op 24 epoch 1 + op 21 transition 0 to
+ * the members holding it, a new initial group) and its committer cannot
+ * win the next rounds while another member can commit. Budgets
+ * (dv_dave_guard.h) bound the op 31s a member may send (past them its
+ * re-add waits) and the re-creations of a call (past them the flaggers
+ * are re-added instead).
+ *
  * Threads: control thread only.
  * Memory: dv_dave_new allocates the call's state (and its signer), which
  * dv_dave_free frees. Frames handed to io are the callee's to copy.
@@ -52,14 +62,18 @@ typedef struct {
 
 /* Counters (per call; the gateway sums them). */
 typedef struct {
-  uint64_t kp_refused;      /* op 26 that failed dv_mls_keypackage_check */
-  uint64_t commit_refused;  /* op 28 malformed or not matching what was proposed */
-  uint64_t commit_late;     /* op 28 for an epoch that had its winner already */
-  uint64_t commits;         /* winning commits broadcast */
-  uint64_t invalid_commits; /* op 31 received */
-  uint64_t transitions;     /* transitions executed (op 22 or tid 0) */
-  uint64_t timeouts;        /* transitions executed by the timeout */
-  uint64_t ready_unknown;   /* op 23 naming no open transition: ignored */
+  uint64_t kp_refused;       /* op 26 that failed dv_mls_keypackage_check */
+  uint64_t commit_refused;   /* op 28 malformed or not matching what was proposed */
+  uint64_t commit_late;      /* op 28 for an epoch that had its winner already */
+  uint64_t commits;          /* winning commits broadcast */
+  uint64_t invalid_commits;  /* op 31 received */
+  uint64_t transitions;      /* transitions executed (op 22 or tid 0) */
+  uint64_t timeouts;         /* transitions executed by the timeout */
+  uint64_t ready_unknown;    /* op 23 naming no open transition: ignored */
+  uint64_t recreations;      /* groups re-created after a transition failed its members */
+  uint64_t recreate_limited; /* re-creations over the call's budget (re-added instead) */
+  uint64_t invalid_limited;  /* op 31 over the member's budget: its re-add held back */
+  uint64_t commit_barred;    /* op 28 from a member whose last commit failed its members */
 } dv_dave_stats_t;
 
 typedef struct dv_dave dv_dave_t;

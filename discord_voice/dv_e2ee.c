@@ -54,6 +54,10 @@ static void sum_stats(dv_dave_stats_t *to, const dv_dave_stats_t *from) {
   to->transitions += from->transitions;
   to->timeouts += from->timeouts;
   to->ready_unknown += from->ready_unknown;
+  to->recreations += from->recreations;
+  to->recreate_limited += from->recreate_limited;
+  to->invalid_limited += from->invalid_limited;
+  to->commit_barred += from->commit_barred;
 }
 
 static void call_free(dv_e2ee_t *e, call_t *c) {
@@ -226,12 +230,20 @@ json_t *dv_e2ee_status_json(const dv_e2ee_t *e) {
     sum_stats(&t, dv_dave_stats(c->dave));
     if (channels) json_object_set_new(channels, c->channel, dv_dave_status_json(c->dave));
   }
-  return json_pack("{s:o*, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "channels",
-                   channels, "ready_unknown", (json_int_t)t.ready_unknown, "calls",
-                   (json_int_t)e->calls.used, "binary_refused", (json_int_t)e->st.binary_refused,
-                   "binary_oversize", (json_int_t)e->st.binary_oversize, "kp_refused",
-                   (json_int_t)t.kp_refused, "commit_refused", (json_int_t)t.commit_refused,
-                   "commit_late", (json_int_t)t.commit_late, "commits", (json_int_t)t.commits,
-                   "invalid_commits", (json_int_t)t.invalid_commits, "transitions",
-                   (json_int_t)t.transitions, "transition_timeouts", (json_int_t)t.timeouts);
+  json_t *j = json_pack(
+      "{s:o*, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "channels", channels,
+      "ready_unknown", (json_int_t)t.ready_unknown, "calls", (json_int_t)e->calls.used,
+      "binary_refused", (json_int_t)e->st.binary_refused, "binary_oversize",
+      (json_int_t)e->st.binary_oversize, "kp_refused", (json_int_t)t.kp_refused, "commit_refused",
+      (json_int_t)t.commit_refused, "commit_late", (json_int_t)t.commit_late, "commits",
+      (json_int_t)t.commits, "invalid_commits", (json_int_t)t.invalid_commits, "transitions",
+      (json_int_t)t.transitions, "transition_timeouts", (json_int_t)t.timeouts);
+  json_t *recovery =
+      json_pack("{s:I, s:I, s:I, s:I}", "recreations", (json_int_t)t.recreations,
+                "recreate_limited", (json_int_t)t.recreate_limited, "invalid_limited",
+                (json_int_t)t.invalid_limited, "commit_barred", (json_int_t)t.commit_barred);
+  if (j && json_object_update(j, recovery) < 0)
+    sc_log_warn("gateway", "DAVE status: out of memory");
+  json_decref(recovery);
+  return j;
 }

@@ -35,61 +35,13 @@ const os = require('node:os');
 const path = require('node:path');
 const { sleep, snowflakes } = require('./lib/checks');
 const { runClient, runChild, childFailures, finish } = require('./lib/child_run');
-const { daveOf, daveView, converge, joinPeer, daveAdmin } = require('./lib/dave');
+const { daveOf, daveView, converge, joinPeer, daveAdmin, RawMember, follow } = require('./lib/dave');
 
 const WATCHDOG_MS = 150000;
 const SETTLE_MS = 500;
 const HONEST_DELAY_MS = 300;
 
 /* ---- client side (child: djs needs the server's CA) ---------------------- */
-
-/* A bare gateway member: identifies with DAVE, keeps binary frames
- * (S->C: u16 seq | u8 op | payload). */
-class RawMember {
-  static async open(cfg, vi) {
-    const { GwClient } = require('./lib/gw_client');
-    const r = new RawMember();
-    r.vi = vi;
-    r.bins = [];
-    r.onBin = null;
-    r.g = await GwClient.open(vi.endpoint, { ca: fs.readFileSync(cfg.ca), version: 8 });
-    r.g.ws.on('message', (data, isBinary) => {
-      if (!isBinary) return;
-      const f = { op: data[2], payload: Buffer.from(data.subarray(3)) };
-      r.bins.push(f);
-      if (r.onBin) r.onBin(f);
-    });
-    r.g.send(0, { server_id: vi.guild_id, user_id: vi.user_id, session_id: vi.session_id,
-      token: vi.token, max_dave_protocol_version: 1 });
-    await r.g.take(2);
-    return r;
-  }
-
-  async select() {
-    this.g.send(1, { protocol: 'udp', data: { address: '127.0.0.1', port: 9, mode: 'aead_aes256_gcm_rtpsize' } });
-    return (await this.g.take(4)).d.dave_protocol_version;
-  }
-
-  async bin(op, timeoutMs = 5000) {
-    const t0 = Date.now();
-    while (Date.now() - t0 < timeoutMs) {
-      const i = this.bins.findIndex((f) => f.op === op);
-      if (i >= 0) return this.bins.splice(i, 1)[0].payload;
-      await sleep(20);
-    }
-    throw new Error(`${this.vi.user_id}: no binary op ${op} in ${timeoutMs} ms`);
-  }
-
-  /* A davey session of `user` (default: its own) under the call's op 25. */
-  session(es, user = this.vi.user_id) {
-    const { DAVESession } = require('@snazzah/davey');
-    const s = new DAVESession(1, user, this.vi.channel_id);
-    s.setExternalSender(es);
-    return s;
-  }
-
-  send(op, payload) { this.g.sendRaw(Buffer.concat([Buffer.from([op]), payload])); }
-}
 
 function logSince(cfg, offset) {
   return fs.readFileSync(cfg.logPath).subarray(offset).toString();
@@ -175,24 +127,6 @@ async function outsiderCases(cfg, c, ctx, lvsp, info) {
   c.ok(closed && closed.code === 4020, `K's 1 MiB frame: closed ${JSON.stringify(closed)} (4020 expected)`);
   lvsp.endVoiceState({ user_id: K.vi.user_id, session_id: K.vi.session_id });
   return { H, own, kp };
-}
-
-/* A raw member that plays along with davey: applies welcomes and commits
- * and says ready (op 23); `attack(op27)` may answer proposals instead. */
-function follow(r, sess, attack) {
-  r.onBin = (f) => {
-    try {
-      if (f.op === 27 && attack) attack(f.payload);
-      if (f.op === 29 || f.op === 30) {
-        const tid = f.payload.readUInt16BE(0);
-        if (f.op === 30) sess.processWelcome(f.payload.subarray(2));
-        else sess.processCommit(f.payload.subarray(2));
-        r.g.send(23, { transition_id: tid });
-      }
-    } catch (err) {
-      r.error = String(err.message || err);
-    }
-  };
 }
 
 /* Stage 2: H in the group races A and B with bad commits on J's round. */

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "dave_fx.h"
+#include "dv_dave_guard.h"
 #include "dv_gw_harness.h"
 #include "dv_mls.h"
 
@@ -205,13 +206,18 @@ static void test_two_members_commit(void) {
   ASSERT_EQ(json_integer_value(json_object_get(expect_op(&a, 22), "transition_id")), tid);
   ASSERT_EQ(json_integer_value(json_object_get(expect_op(&b, 22), "transition_id")), tid);
 
-  /* B could not apply its welcome (op 31): A alone is reset (op 24, op 21
-   * with id 0); once both sent new key packages, a new epoch-0 round. */
+  /* B could not apply its welcome (op 31): every member the commit
+   * welcomed flagged it, so the group is re-created: A, who holds it, is
+   * reset (op 24, op 21 with id 0); B, who reset itself, gets only the op
+   * 21; once both sent new key packages, a new epoch-0 round. */
+  uint64_t recreations = dv_dave_stats(dv_e2ee_call(&gw->e2ee, channel))->recreations;
   send_json(&b, "{\"op\":31,\"d\":{\"transition_id\":%u}}", tid);
   json_t *op24 = expect_op(&a, 24);
   ASSERT_EQ(json_integer_value(json_object_get(op24, "epoch")), 1);
   ASSERT_EQ(json_integer_value(json_object_get(expect_op(&a, 21), "transition_id")), 0);
+  ASSERT_EQ(json_integer_value(json_object_get(expect_op(&b, 21), "transition_id")), 0);
   expect_silence(&b);
+  ASSERT_EQ(dv_dave_stats(dv_e2ee_call(&gw->e2ee, channel))->recreations, recreations + 1);
   ASSERT_EQ(dv_dave_epoch(dv_e2ee_call(&gw->e2ee, channel)), 0);
   send_binary(&b, 26, kp_b.b, kp_b.n);
   expect_silence(&a);
@@ -247,6 +253,183 @@ static void test_commit_timeout(void) {
   ASSERT_EQ(payload_of(expect_msg(&a, 27)).b[0], 0);
   ASSERT_EQ(payload_of(expect_msg(&b, 27)).b[0], 0);
   teardown((client_t *[]){&a, &b, NULL}, (sc_vstate_t *[]){va, vb, NULL});
+}
+
+/* The Add of `who`'s key package that `to` was sent (its only proposal). */
+static dv_mls_ref_t add_sent_to(client_t *to) {
+  blob_t p = payload_of(expect_msg(to, 27));
+  return single_proposal(&p);
+}
+
+static dv_mls_ref_t kp_ref_of(const blob_t *kp, const char *user) {
+  const uint8_t *bare;
+  size_t len;
+  dv_mls_ref_t ref;
+  ASSERT_EQ(dv_mls_keypackage_check(kp->b, kp->n, strtoull(user, NULL, 10), &bare, &len, &ref), 0);
+  return ref;
+}
+
+/* B cannot apply A's welcome: the group is re-created and A, its
+ * committer, cannot win the next round while B can commit. B's op 31s past
+ * DV_DAVE_FLAG_BURST are counted, and its re-add waits until its budget
+ * refills (manual clock). */
+static void test_flag_budget_and_bar(void) {
+  uint64_t group = strtoull(channel, NULL, 10);
+  sc_vstate_t *va = state(user_a, channel), *vb = state(user_b, channel);
+  blob_t kp_a = vec_blob("kp_a"), kp_b = vec_blob("kp_b");
+  client_t a, b;
+  join_selected(&a, va);
+  send_binary(&a, 26, kp_a.b, kp_a.n);
+  join_selected(&b, vb);
+  skip_all(&a);
+  send_binary(&b, 26, kp_b.b, kp_b.n);
+  dv_mls_ref_t add_b = add_sent_to(&a), add_a = add_sent_to(&b);
+  dv_mls_ref_t ref_a = kp_ref_of(&kp_a, user_a), ref_b = kp_ref_of(&kp_b, user_b);
+  uint8_t commit[512];
+  size_t n = make_commit(commit, group, &add_b, &ref_b);
+  send_binary(&a, 28, commit, n);
+  blob_t p29 = payload_of(expect_msg(&a, 29));
+  uint16_t tid = (uint16_t)(p29.b[0] << 8 | p29.b[1]);
+  expect_msg(&b, 30);
+  send_json(&a, "{\"op\":23,\"d\":{\"transition_id\":%u}}", tid);
+  send_json(&b, "{\"op\":31,\"d\":{\"transition_id\":%u}}", tid);
+  skip_all(&a);
+  skip_all(&b);
+  const dv_dave_stats_t *st = dv_dave_stats(dv_e2ee_call(&gw->e2ee, channel));
+  ASSERT_EQ(st->recreations, 1);
+  ASSERT_EQ(st->invalid_limited, 0);
+
+  send_json(&b, "{\"op\":31,\"d\":{\"transition_id\":%u}}", tid); /* the second: within */
+  send_json(&b, "{\"op\":31,\"d\":{\"transition_id\":%u}}", tid); /* the third: over */
+  ASSERT_EQ(st->invalid_limited, 1);
+  ASSERT_EQ(st->recreations, 1);
+  send_binary(&a, 26, kp_a.b, kp_a.n);
+  send_binary(&b, 26, kp_b.b, kp_b.n);
+  expect_silence(&a); /* B's re-add waits: A alone is no round */
+  expect_silence(&b);
+  advance(DV_DAVE_FLAG_EVERY_MS - 1);
+  expect_silence(&a);
+  advance(1);
+  add_b = add_sent_to(&a); /* signed again: new refs */
+  add_a = add_sent_to(&b);
+
+  n = make_commit(commit, group, &add_b, &ref_b);
+  send_binary(&a, 28, commit, n); /* valid, but A's last commit failed its members */
+  expect_silence(&a);
+  expect_silence(&b);
+  ASSERT_EQ(st->commit_barred, 1);
+  uint8_t other[512];
+  size_t on = make_commit(other, group, &add_a, &ref_a);
+  send_binary(&b, 28, other, on); /* B, sent the round, commits: it wins */
+  expect_msg(&b, 29);
+  expect_msg(&a, 30);
+  teardown((client_t *[]){&a, &b, NULL}, (sc_vstate_t *[]){va, vb, NULL});
+}
+
+/* The committer of a bad commit is barred, but the only other member of
+ * the round never commits: DV_DAVE_BAR_GRACE_MS after the barred commit
+ * the round is withdrawn and proposed again, and the barred member's
+ * commit wins it. */
+static void test_bar_grace(void) {
+  uint64_t group = strtoull(channel, NULL, 10);
+  sc_vstate_t *va = state(user_a, channel), *vb = state(user_b, channel);
+  blob_t kp_a = vec_blob("kp_a"), kp_b = vec_blob("kp_b");
+  client_t a, b;
+  join_selected(&a, va);
+  send_binary(&a, 26, kp_a.b, kp_a.n);
+  join_selected(&b, vb);
+  skip_all(&a);
+  send_binary(&b, 26, kp_b.b, kp_b.n);
+  dv_mls_ref_t add_b = add_sent_to(&a), ref_b = kp_ref_of(&kp_b, user_b);
+  skip_all(&b);
+  uint8_t commit[512];
+  size_t n = make_commit(commit, group, &add_b, &ref_b);
+  send_binary(&a, 28, commit, n);
+  blob_t p29 = payload_of(expect_msg(&a, 29));
+  uint16_t tid = (uint16_t)(p29.b[0] << 8 | p29.b[1]);
+  skip_all(&b);
+  send_json(&a, "{\"op\":23,\"d\":{\"transition_id\":%u}}", tid);
+  send_json(&b, "{\"op\":31,\"d\":{\"transition_id\":%u}}", tid); /* re-created, A barred */
+  skip_all(&a);
+  skip_all(&b);
+  send_binary(&a, 26, kp_a.b, kp_a.n);
+  send_binary(&b, 26, kp_b.b, kp_b.n);
+  add_b = add_sent_to(&a);
+  skip_all(&b);
+  n = make_commit(commit, group, &add_b, &ref_b);
+  send_binary(&a, 28, commit, n);
+  const dv_dave_stats_t *st = dv_dave_stats(dv_e2ee_call(&gw->e2ee, channel));
+  ASSERT_EQ(st->commit_barred, 1);
+  advance(DV_DAVE_BAR_GRACE_MS - 1);
+  expect_silence(&a);
+  advance(1);
+  ASSERT_EQ(payload_of(expect_msg(&a, 27)).b[0], 1); /* revoked */
+  add_b = add_sent_to(&a);                           /* and proposed again */
+  skip_all(&b);
+  n = make_commit(commit, group, &add_b, &ref_b);
+  send_binary(&a, 28, commit, n);
+  expect_msg(&a, 29);
+  expect_msg(&b, 30);
+  ASSERT_EQ(st->commit_barred, 1);
+  teardown((client_t *[]){&a, &b, NULL}, (sc_vstate_t *[]){va, vb, NULL});
+}
+
+/* X joins A's call (A pending, told 1), A's commit welcomes X (after the
+ * bar's grace when A is barred), X flags its welcome (op 31) and leaves. */
+static void welcome_fails(client_t *a, const blob_t *kp_a, const char *ux, const char *kx,
+                          int a_barred) {
+  uint64_t group = strtoull(channel, NULL, 10);
+  sc_vstate_t *vx = state(ux, channel);
+  blob_t kp_x = vec_blob(kx);
+  client_t x;
+  join_selected(&x, vx);
+  skip_all(a);
+  send_binary(a, 26, kp_a->b, kp_a->n);
+  send_binary(&x, 26, kp_x.b, kp_x.n);
+  dv_mls_ref_t add_x = add_sent_to(a), ref_x = kp_ref_of(&kp_x, ux);
+  skip_all(&x);
+  uint8_t commit[512];
+  size_t n = make_commit(commit, group, &add_x, &ref_x);
+  send_binary(a, 28, commit, n);
+  if (a_barred) {
+    expect_silence(a);
+    advance(DV_DAVE_BAR_GRACE_MS);
+    ASSERT_EQ(payload_of(expect_msg(a, 27)).b[0], 1);
+    add_x = add_sent_to(a);
+    skip_all(&x);
+    n = make_commit(commit, group, &add_x, &ref_x);
+    send_binary(a, 28, commit, n);
+  }
+  blob_t p29 = payload_of(expect_msg(a, 29));
+  uint16_t tid = (uint16_t)(p29.b[0] << 8 | p29.b[1]);
+  expect_msg(&x, 30);
+  send_json(a, "{\"op\":23,\"d\":{\"transition_id\":%u}}", tid);
+  send_json(&x, "{\"op\":31,\"d\":{\"transition_id\":%u}}", tid);
+  expect_op(a, 22);
+  ASSERT_EQ(json_integer_value(json_object_get(expect_op(a, 24), "epoch")), 1);
+  teardown((client_t *[]){&x, NULL}, (sc_vstate_t *[]){vx, NULL});
+  skip_all(a);
+}
+
+/* Three joiners in a row each fail the welcome A's commit made: the first
+ * two re-create the group (DV_DAVE_RECREATE_BURST), the third finds the
+ * call's budget spent (recreate_limited: its flag only takes it out). */
+static void test_recreate_budget(void) {
+  sc_vstate_t *va = state(user_a, channel);
+  blob_t kp_a = vec_blob("kp_a");
+  client_t a;
+  join_selected(&a, va);
+  const dv_dave_stats_t *st = dv_dave_stats(dv_e2ee_call(&gw->e2ee, channel));
+  welcome_fails(&a, &kp_a, user_b, "kp_b", 0);
+  ASSERT_EQ(st->recreations, 1);
+  welcome_fails(&a, &kp_a, vec_text("user_c"), "kp_c", 1);
+  ASSERT_EQ(st->recreations, 2);
+  ASSERT_EQ(st->recreate_limited, 0);
+  welcome_fails(&a, &kp_a, vec_text("user_d"), "kp_d", 1);
+  ASSERT_EQ(st->recreations, 2);
+  ASSERT_EQ(st->recreate_limited, 1);
+  ASSERT_EQ(st->commit_barred, 2);
+  teardown((client_t *[]){&a, NULL}, (sc_vstate_t *[]){va, NULL});
 }
 
 /* A binary frame sent while the socket was gone is re-sent as binary, in
@@ -399,6 +582,9 @@ int main(int argc, char **argv) {
   RUN_TEST(test_dave_required);
   RUN_TEST(test_two_members_commit);
   RUN_TEST(test_commit_timeout);
+  RUN_TEST(test_flag_budget_and_bar);
+  RUN_TEST(test_bar_grace);
+  RUN_TEST(test_recreate_budget);
   RUN_TEST(test_resume_resends_binary);
   RUN_TEST(test_hostile_frames);
   RUN_TEST(test_downgrade);
