@@ -407,10 +407,14 @@ int sc_mpath_timers(sc_mpath_t *p) {
   }
   int64_t now = monotonic_ms(), due = -1;
   uint64_t sent = p->rtc.stats.rtcp_sent;
-  if (p->rtc.handshaking || p->rtc.n_deferred) due = sc_rtc_tick(&p->rtc, now);
+  /* Handshakes finished here (deferred datagrams, retransmissions) are
+   * published now, not at the worker's next receive batch. */
+  int dtls = p->rtc.handshaking || p->rtc.n_deferred;
+  if (dtls) due = sc_rtc_tick(&p->rtc, now);
   due = earliest(due, sc_rtc_rtcp_tick(&p->rtc, now, member_rx, p));
   tx_flush(p);
-  if (p->rtc.stats.rtcp_sent != sent || p->rtc.stats.members != p->rtc.n_members) publish_rtc(p);
+  if (dtls || p->rtc.stats.rtcp_sent != sent || p->rtc.stats.members != p->rtc.n_members)
+    publish_rtc(p);
   return due >= 0 && due < 1000 ? (int)due : 1000;
 }
 

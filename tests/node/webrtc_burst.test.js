@@ -20,7 +20,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const { adminState } = require('./lib/admin_client');
-const { Checks, run, sleep } = require('./lib/checks');
+const { Checks, run, sleep, waitFor } = require('./lib/checks');
 const { GwClient } = require('./lib/gw_client');
 const { snowflake } = require('./lib/ids');
 const { LvspClient } = require('./lib/lvsp_client');
@@ -104,7 +104,13 @@ async function body() {
       `${during.p99} us during the burst of ${BURST} handshakes (${during.count} packets in ${r.ms} ms)`);
     checks.ok(r.connected === BURST, `rtc_burst: ${JSON.stringify(r)}`);
     checks.ok(during.count > 0, `packets were forwarded during the burst (${during.count})`);
-    const w = (await adminState(srv.adminUrl, srv.adminToken())).media.webrtc;
+    /* The worker publishes its counters after its next batch or timer
+     * turn: the last handshakes' count may lag the client's "connected". */
+    let w = null;
+    await waitFor(async () => {
+      w = (await adminState(srv.adminUrl, srv.adminToken())).media.webrtc;
+      return w.dtls_connected === BURST;
+    }, 5000, 100);
     console.log(`media.webrtc: ${JSON.stringify(w)}`);
     checks.ok(w.dtls_connected === BURST && w.dtls_failed === 0, `${w.dtls_connected} sessions keyed, ${w.dtls_failed} failed`);
   } finally {
