@@ -32,8 +32,8 @@ static void on_peer_speaking(void *conn, const sc_vstate_t *peer, unsigned speak
   (void)speaking;
 }
 
-static const sc_attach_ops_t ion_attach_ops = {on_ended, on_flags, on_peer_join, on_peer_leave,
-                                               on_peer_speaking};
+static const sc_attach_ops_t ion_attach_ops = {on_ended,      on_flags,         on_peer_join,
+                                               on_peer_leave, on_peer_speaking, NULL};
 
 static void set_err(ion_err_t *e, int code, const char *fmt, const char *arg) {
   e->code = code;
