@@ -338,22 +338,42 @@ static int new_up(gl_session_t *s, const gl_msg_t *m, const sc_sdp_session_t *se
   return 0;
 }
 
-/* The answer to an offer for the live up stream. A renegotiation that
- * keeps the client's ICE credentials is answered with ours, on the same
- * transport; an ICE restart is not: a browser keeps its DTLS session
- * across it, which a fresh transport of ours cannot take over, so it is
- * aborted (the client publishes a new stream). 0, or -1 with why. */
+/* The answer to an offer for the live up stream, on the same transport.
+ * A renegotiation that keeps the client's ICE credentials is answered
+ * with ours. An ICE restart (a new ufrag: the browser keeps its DTLS
+ * session and SRTP keys) is answered with new credentials of ours, which
+ * the running transport takes on its worker (sc_media_post_ice_restart),
+ * keeping its DTLS session and keys. 0, or -1 with why. */
 static int renegotiate_up(gl_session_t *s, const sc_sdp_session_t *sess, int idx, char *sdp,
                           char *why, size_t why_len) {
-  if (strcmp(sess->t.ufrag, s->up_remote_ufrag) != 0) {
-    snprintf(why, why_len, "ICE restart of an up stream: publish a new stream");
+  int restart = strcmp(sess->t.ufrag, s->up_remote_ufrag) != 0;
+  char old_ufrag[sizeof s->up_ufrag], old_pwd[sizeof s->up_pwd];
+  sc_ice_creds_t *cr = malloc(sizeof *cr); /* holds the peer's ufrag: up to 256 bytes */
+  if (!cr || (restart && (!sess->t.ufrag[0] || sc_ice_creds_new(cr, sess->t.ufrag) < 0))) {
+    snprintf(why, why_len, cr ? "bad sdp: ice ufrag" : "out of memory");
+    free(cr);
     return -1;
   }
-  if (write_up_answer(s, sess, idx, sdp, SC_SDP_OA_OUT_MAX) < 0) {
-    snprintf(why, why_len, "bad sdp: cannot answer it");
-    return -1;
+  memcpy(old_ufrag, s->up_ufrag, sizeof old_ufrag);
+  memcpy(old_pwd, s->up_pwd, sizeof old_pwd);
+  if (restart) { /* the answer carries the new credentials */
+    memcpy(s->up_ufrag, cr->ufrag, sizeof s->up_ufrag);
+    memcpy(s->up_pwd, cr->pwd, sizeof s->up_pwd);
   }
-  return 0;
+  int rc = write_up_answer(s, sess, idx, sdp, SC_SDP_OA_OUT_MAX);
+  if (rc < 0) snprintf(why, why_len, "bad sdp: cannot answer it");
+  if (rc >= 0 && restart && (rc = sc_media_post_ice_restart(s->app->media, s->vs->stats, cr)) < 0)
+    snprintf(why, why_len, "out of memory");
+  if (rc < 0) { /* the transport keeps the credentials it has */
+    memcpy(s->up_ufrag, old_ufrag, sizeof s->up_ufrag);
+    memcpy(s->up_pwd, old_pwd, sizeof s->up_pwd);
+  } else if (restart) {
+    snprintf(s->up_remote_ufrag, sizeof s->up_remote_ufrag, "%s", sess->t.ufrag);
+  }
+  sodium_memzero(old_pwd, sizeof old_pwd);
+  sodium_memzero(cr, sizeof *cr);
+  free(cr);
+  return rc < 0 ? -1 : 0;
 }
 
 void gl_session_up_offer(gl_session_t *s, const gl_msg_t *m) {

@@ -72,8 +72,12 @@ static void announce_stream(ion_client_t *c, const sc_vstate_t *peer) {
   ion_conn_notify(&c->conn, "stream-add", stream_json(peer));
 }
 
+/* The stream is gone for c, and so are c's subscriptions to it:
+ * ion-sdk-js closes their peer connections on stream-remove and never
+ * unsubscribes them. */
 static void retract_stream(ion_client_t *c, const sc_vstate_t *peer) {
   char mid[ION_MID_MAX];
+  if (c->session) ion_session_drop_source(c->session, peer->ssrc);
   ion_session_stream_mid(peer, mid, sizeof mid);
   char *key = sc_hmap_del(&c->streams, mid);
   if (!key) return;
@@ -125,17 +129,19 @@ static void ev_ended(void *ctx, ion_session_t *s, sc_end_reason_t why) {
                                               : "voice state ended");
 }
 
-static void relay_stream(const sc_vstate_t *vs, int on);
-
-/* Our own flags changed: a suppressed publisher's stream goes away for
- * the other ion clients, and comes back when it may speak again. */
-static void ev_flags(void *ctx, ion_session_t *s) {
-  (void)ctx;
-  if (s->published) relay_stream(s->vs, ion_session_has_stream(s->vs));
+/* A peer's flags changed: a member the server mutes or suppresses
+ * (Discord or ion alike) loses its stream, and gets it back when it may
+ * speak again. */
+static void ev_peer_flags(void *ctx, ion_session_t *s, const sc_vstate_t *peer) {
+  (void)s;
+  if (ion_session_has_stream(peer))
+    announce_stream(ctx, peer);
+  else
+    retract_stream(ctx, peer);
 }
 
 static const ion_session_events_t session_events = {ev_peer_join, ev_peer_leave, ev_ended,
-                                                    ev_flags};
+                                                    ev_peer_flags};
 
 /* Tells every other joined ion client of c's room. */
 typedef struct {
@@ -218,6 +224,11 @@ static void greet(sc_vstate_t *peer, void *arg) {
   notify_join(arg, peer);
 }
 
+static void forget_leave(ion_client_t *c) {
+  free(c->left.subs);
+  memset(&c->left, 0, sizeof c->left);
+}
+
 static void do_join(ion_client_t *c, ion_msg_t *m) {
   if (c->session) {
     ion_conn_reply_error(&c->conn, m->id, ION_ERR_ALREADY_JOINED, "already joined");
@@ -256,6 +267,7 @@ static void do_join(ion_client_t *c, ion_msg_t *m) {
     ion_conn_reply_error(&c->conn, m->id, 500, "cannot attach");
     return;
   }
+  forget_leave(c); /* a new session: what an earlier leave ended is its past */
   c->proto->sessions++;
   sc_log_info_ids("ion", SC_VSTATE_IDS(vs), "joined");
   json_t *lists[2] = {json_array(), json_array()};
@@ -274,9 +286,45 @@ static void leave_room(ion_client_t *c) {
   ion_session_detach(s);
 }
 
+static void remember_leave(ion_client_t *c) {
+  const ion_session_t *s = c->session;
+  ion_left_t *l = &c->left;
+  forget_leave(c);
+  snprintf(l->rid, sizeof l->rid, "%s", s->vs->channel->id);
+  ion_session_stream_mid(s->vs, l->mid, sizeof l->mid);
+  /* Without memory the subscriptions are not remembered: their
+   * unsubscribe then gets 403, as before. */
+  l->subs = s->n_subs ? calloc((size_t)s->n_subs, sizeof *l->subs) : NULL;
+  for (int i = 0; l->subs && i < s->n_subs; i++) {
+    snprintf(l->subs[i].sid, sizeof l->subs[i].sid, "%s", s->subs[i].sid);
+    snprintf(l->subs[i].mid, sizeof l->subs[i].mid, "%s", s->subs[i].mid);
+    l->n_subs++;
+  }
+  l->valid = 1;
+}
+
 static void do_leave(ion_client_t *c, ion_msg_t *m) {
+  remember_leave(c);
   leave_room(c);
   ion_conn_reply(&c->conn, m->id, NULL);
+}
+
+/* ion-sdk-js's leave() unpublishes its stream and unsubscribes each
+ * subscription once the leave is answered. The leave ended them already,
+ * so these are answered {} (ion's own server took an unpublish after a
+ * leave too). Only what this socket's leave ended: 0 when answered, -1
+ * for anything else (still 403). */
+static int answer_after_leave(ion_client_t *c, const ion_msg_t *m) {
+  const ion_left_t *l = &c->left;
+  if (!l->valid || (m->rid && strcmp(m->rid, l->rid) != 0)) return -1;
+  int ended = 0;
+  if (m->method == ION_M_UNPUBLISH) ended = !m->mid || strcmp(m->mid, l->mid) == 0;
+  for (int i = 0; m->method == ION_M_UNSUBSCRIBE && i < l->n_subs && !ended; i++)
+    ended = m->sid ? strcmp(m->sid, l->subs[i].sid) == 0
+                   : m->mid && strcmp(m->mid, l->subs[i].mid) == 0;
+  if (!ended) return -1;
+  ion_conn_reply(&c->conn, m->id, NULL);
+  return 0;
 }
 
 static int want_offer(ion_client_t *c, ion_msg_t *m) {
@@ -383,7 +431,8 @@ static void request(ion_client_t *c, ion_msg_t *m) {
     return;
   }
   if (!c->session) {
-    ion_conn_reply_error(&c->conn, m->id, ION_ERR_NOT_JOINED, "join first");
+    if (answer_after_leave(c, m) < 0)
+      ion_conn_reply_error(&c->conn, m->id, ION_ERR_NOT_JOINED, "join first");
     return;
   }
   /* The room is the token's: a rid naming another one is refused. */
@@ -426,6 +475,7 @@ void ion_client_text(ion_client_t *c, const char *buf, size_t len, uint64_t now_
 void ion_client_closed(ion_client_t *c) {
   c->conn.closing = 1; /* nothing more goes out on this socket */
   if (c->session) leave_room(c);
+  forget_leave(c);
   json_decref(c->info);
   c->info = NULL;
 }

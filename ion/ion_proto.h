@@ -40,6 +40,21 @@ typedef struct {
   int sessions; /* joined clients */
 } ion_proto_t;
 
+/* What a client's clean leave ended: ion-sdk-js unpublishes and
+ * unsubscribes after its leave, and those requests are answered {}. */
+typedef struct {
+  char sid[ION_SID_MAX];
+  char mid[ION_MID_MAX];
+} ion_ended_sub_t;
+
+typedef struct {
+  int valid;             /* the client left with leave, and did not join again */
+  char rid[SC_ID_MAX];   /* the room it left */
+  char mid[ION_MID_MAX]; /* its own stream's name */
+  ion_ended_sub_t *subs; /* the subscriptions the leave ended (owned) */
+  int n_subs;
+} ion_left_t;
+
 typedef struct {
   ion_conn_t conn;
   ion_proto_t *proto;
@@ -48,6 +63,7 @@ typedef struct {
   char peer[ION_MSG_FIELD_MAX + 1];  /* ?peer= from the URL, "" when none */
   json_t *info;                      /* the join's info (peer-join to others) */
   sc_hmap_t streams;                 /* mids announced with stream-add (keys owned) */
+  ion_left_t left;                   /* after a leave */
 } ion_client_t;
 
 /* A socket opened with the URL's token and peer (NULL when absent):

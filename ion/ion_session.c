@@ -19,10 +19,13 @@
 #define ION_CNAME "litecord-voice"
 
 static void on_ended(void *conn, sc_end_reason_t why);
-static void on_flags(void *conn, const sc_vstate_t *self) {
+/* A peer's flags changed: server mute and suppress withdraw its stream.
+ * Our own flags need no handler (on_flags NULL): the media plane
+ * enforces them, and the other ion clients learn what they do to our
+ * stream through their own on_peer_flags. */
+static void on_peer_flags(void *conn, const sc_vstate_t *peer) {
   ion_session_t *s = conn;
-  (void)self; /* the media plane enforces mute, deafen and suppress */
-  s->ev->flags(s->ev_ctx, s);
+  s->ev->peer_flags(s->ev_ctx, s, peer);
 }
 static void on_peer_join(void *conn, const sc_vstate_t *peer);
 static void on_peer_leave(void *conn, const sc_vstate_t *peer);
@@ -32,8 +35,8 @@ static void on_peer_speaking(void *conn, const sc_vstate_t *peer, unsigned speak
   (void)speaking;
 }
 
-static const sc_attach_ops_t ion_attach_ops = {on_ended, on_flags, on_peer_join, on_peer_leave,
-                                               on_peer_speaking};
+static const sc_attach_ops_t ion_attach_ops = {
+    on_ended, NULL, on_peer_join, on_peer_leave, on_peer_speaking, on_peer_flags};
 
 static void set_err(ion_err_t *e, int code, const char *fmt, const char *arg) {
   e->code = code;
@@ -104,7 +107,8 @@ ion_session_t *ion_session_of(const sc_vstate_t *peer) {
 
 int ion_session_has_stream(const sc_vstate_t *peer) {
   const ion_session_t *s = ion_session_of(peer);
-  return peer->ops && (!s || (s->published && !peer->flags.suppress));
+  if (!peer->ops || peer->flags.mute || peer->flags.suppress) return 0;
+  return !s || s->published;
 }
 
 void ion_session_stream_mid(const sc_vstate_t *peer, char *out, size_t cap) {

@@ -43,9 +43,9 @@ typedef struct {
   void (*peer_leave)(void *ctx, ion_session_t *s, const sc_vstate_t *peer);
   /* The state ended or was taken over; s is freed after this returns. */
   void (*ended)(void *ctx, ion_session_t *s, sc_end_reason_t why);
-  /* Litecord changed the state's flags (mute, deafen, suppress: the
-   * media plane enforces them already). */
-  void (*flags)(void *ctx, ion_session_t *s);
+  /* Litecord changed a peer's flags (the media plane enforces them
+   * already): whether it has a stream may have changed. */
+  void (*peer_flags)(void *ctx, ion_session_t *s, const sc_vstate_t *peer);
 } ion_session_events_t;
 
 typedef struct {
@@ -82,8 +82,9 @@ void ion_session_detach(ion_session_t *s);
 /* The ion session attached to peer, or NULL (another front end, or none). */
 ion_session_t *ion_session_of(const sc_vstate_t *peer);
 /* 1 if peer has a stream ion clients may subscribe to: every attached
- * member of another front end (its audio arrives under vs->ssrc), an ion
- * member once it published, while it is not suppressed. */
+ * member of another front end (its audio arrives under vs->ssrc) and an
+ * ion member once it published, while Litecord neither server-mutes nor
+ * suppresses it (the media plane drops its audio then). */
 int ion_session_has_stream(const sc_vstate_t *peer);
 /* The stream name of peer's audio ("<user_id>-<ssrc>"). */
 void ion_session_stream_mid(const sc_vstate_t *peer, char *out, size_t cap);

@@ -37,6 +37,25 @@ int sc_ice_set_remote_ufrag(sc_ice_t *a, const char *ufrag, size_t len) {
   return 0;
 }
 
+int sc_ice_creds_new(sc_ice_creds_t *c, const char *remote_ufrag) {
+  size_t len = remote_ufrag ? strlen(remote_ufrag) : 0;
+  if (len > SC_ICE_REMOTE_UFRAG_MAX) return -EINVAL;
+  random_ice_string(c->ufrag, SC_ICE_UFRAG_LEN);
+  random_ice_string(c->pwd, SC_ICE_PWD_LEN);
+  memcpy(c->remote_ufrag, remote_ufrag ? remote_ufrag : "", len + 1);
+  return 0;
+}
+
+int sc_ice_restart(sc_ice_t *a, const sc_ice_creds_t *c) {
+  memcpy(a->ufrag, c->ufrag, sizeof a->ufrag);
+  memcpy(a->pwd, c->pwd, sizeof a->pwd);
+  sc_stun_key_init(&a->key, a->pwd, SC_ICE_PWD_LEN);
+  a->remote_ufrag_len = 0; /* any peer part, unless the peer's is known */
+  size_t len = strnlen(c->remote_ufrag, sizeof c->remote_ufrag);
+  if (len) sc_ice_set_remote_ufrag(a, c->remote_ufrag, len);
+  return 0;
+}
+
 static int consent_holds(const sc_ice_pair_t *p, int64_t now_ms) {
   return p->used && now_ms - p->checked_ms < SC_ICE_CONSENT_MS;
 }

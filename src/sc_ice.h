@@ -109,6 +109,26 @@ typedef struct {
  * have run), no tuples. Returns 0. */
 int sc_ice_init(sc_ice_t *a);
 
+/* New ICE credentials for an ICE restart of a running agent: ours made
+ * on the control thread (sc_ice_creds_new, from the CSPRNG) for the
+ * answer, applied where the agent runs (sc_ice_restart). remote_ufrag is
+ * the peer's new a=ice-ufrag ("" = any peer part). */
+typedef struct {
+  char ufrag[SC_ICE_UFRAG_LEN + 1];
+  char pwd[SC_ICE_PWD_LEN + 1];
+  char remote_ufrag[SC_ICE_REMOTE_UFRAG_MAX + 1];
+} sc_ice_creds_t;
+
+/* Fresh credentials of ours, and the peer's ufrag copied: 0, or -EINVAL
+ * (remote_ufrag overlong). */
+int sc_ice_creds_new(sc_ice_creds_t *c, const char *remote_ufrag);
+/* An ICE restart: from now on only checks with the new credentials are
+ * answered. Validated tuples and the selected one stay (their consent
+ * runs on, and the peer's new checks refresh it), so media keeps flowing
+ * while the peer checks its new pairs; the DTLS and SRTP above are not
+ * the agent's and are untouched. Returns 0. */
+int sc_ice_restart(sc_ice_t *a, const sc_ice_creds_t *c);
+
 /* Sets the peer's ufrag (its a=ice-ufrag). 0, or -EINVAL if longer than
  * SC_ICE_REMOTE_UFRAG_MAX or empty. */
 int sc_ice_set_remote_ufrag(sc_ice_t *a, const char *ufrag, size_t len);

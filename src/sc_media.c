@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,8 @@ typedef enum {
   CMD_ALIAS,
   CMD_RESET,
   CMD_REMOVE,
-  CMD_SYNC
+  CMD_SYNC,
+  CMD_ICE_RESTART
 } cmd_type_t;
 
 /* A command from the control thread. Allocated ones (add, cipher, hint,
@@ -50,7 +52,7 @@ typedef struct cmd {
   uint32_t extra; /* CMD_ALIAS */
   uint32_t gen;   /* the member's reset generation when posted */
   const sc_cipher_ops_t *ops;
-  void *state;
+  void *state; /* CMD_CIPHER; CMD_ICE_RESTART: its sc_ice_creds_t */
   struct sockaddr_storage addr;
   sem_t *done;              /* CMD_SYNC */
   sc_member_stats_t *stats; /* the member block (a reference for ADD) */
@@ -189,7 +191,17 @@ static void attach_rtc(sc_media_worker_t *w, member_t *m) {
   sc_mpath_release_cipher(m);
 }
 
-/* cipher, hint, alias: for the member's generation they were posted in. */
+/* An ICE restart of the member's WebRTC transport (its DTLS/SRTP stay). */
+static void restart_ice(sc_media_worker_t *w, member_t *m, const sc_ice_creds_t *creds) {
+  int rc =
+      m->ops == &sc_rtc_cipher_ops && m->cipher ? sc_rtc_restart_ice(m->cipher, creds) : -ENOTCONN;
+  if (rc < 0)
+    sc_log_warn("media", "worker %d: ssrc %u: ICE restart not applied: %s", w->index, m->ssrc,
+                strerror(-rc));
+}
+
+/* cipher, hint, alias, ICE restart: for the member's generation they were
+ * posted in. */
 static void apply_member_command(sc_media_worker_t *w, cmd_t *c) {
   member_t *m = command_member(w, c);
   if (m && m->gen != c->gen) {
@@ -207,6 +219,7 @@ static void apply_member_command(sc_media_worker_t *w, cmd_t *c) {
       break;
     case CMD_HINT: apply_hint(w, m, &c->addr); break;
     case CMD_ALIAS: add_alias(w, m, c->extra); break;
+    case CMD_ICE_RESTART: restart_ice(w, m, c->state); break;
     default: break;
   }
 }
@@ -241,6 +254,10 @@ static void apply_command(sc_media_worker_t *w, sc_media_node_t *n) {
     default: apply_member_command(w, c); break;
   }
   if (c->stats) sc_member_stats_release(c->stats); /* an ADD that did not take, or the ref */
+  if (n->kind == CMD_ICE_RESTART) {                /* its credentials: our ICE password */
+    sodium_memzero(c->state, sizeof(sc_ice_creds_t));
+    free(c->state);
+  }
   free(c);
 }
 
@@ -350,6 +367,19 @@ int sc_media_post_alias(sc_media_t *m, sc_member_stats_t *mb, uint32_t extra_ssr
   cmd_t *c = cmd_new(CMD_ALIAS, mb);
   if (!c) return -ENOMEM;
   c->extra = extra_ssrc;
+  return post(worker_for(m, mb->room_id), &c->node);
+}
+
+int sc_media_post_ice_restart(sc_media_t *m, sc_member_stats_t *mb, const sc_ice_creds_t *creds) {
+  cmd_t *c = cmd_new(CMD_ICE_RESTART, mb);
+  sc_ice_creds_t *copy = c ? malloc(sizeof *copy) : NULL;
+  if (!copy) {
+    if (c) sc_member_stats_release(c->stats);
+    free(c);
+    return -ENOMEM;
+  }
+  *copy = *creds;
+  c->state = copy;
   return post(worker_for(m, mb->room_id), &c->node);
 }
 

@@ -44,6 +44,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "sc_ice.h"
 #include "sc_lathist.h"
 #include "sc_quality.h"
 
@@ -328,6 +329,11 @@ int sc_media_post_peer_hint(sc_media_t *m, sc_member_stats_t *mb,
  * there or the member has SC_MEDIA_MAX_ALIASES. 0 or -ENOMEM. */
 #define SC_MEDIA_MAX_ALIASES 8
 int sc_media_post_alias(sc_media_t *m, sc_member_stats_t *mb, uint32_t extra_ssrc);
+/* An ICE restart of the member's WebRTC transport (sc_rtc_restart_ice on
+ * its worker): our new credentials (already in the answer) and the peer's
+ * new ufrag, copied. A member whose cipher is not sc_rtc's, or was reset
+ * since, is left alone (logged, or counted stale). 0 or -ENOMEM. */
+int sc_media_post_ice_restart(sc_media_t *m, sc_member_stats_t *mb, const sc_ice_creds_t *creds);
 /* A new client takes the member over (or its client left): its address
  * binding, hint, cipher and aliases are dropped (the next client does IP
  * discovery and Select Protocol anew); its counters stay. Cannot fail and

@@ -266,14 +266,6 @@ sc_vstate_t *sc_registry_find_user(sc_registry_t *r, const char *user_id, const 
   return sc_hmap_get(&r->users, key);
 }
 
-void sc_registry_set_flags(sc_registry_t *r, sc_vstate_t *vs, const sc_vflags_t *flags) {
-  vs->flags = *flags;
-  sc_member_set_flags(vs->stats, media_flags(flags)); /* in force on the next packet */
-  sc_legs_set_flags(vs->legs, media_flags(flags));
-  (void)r;
-  if (vs->ops && vs->ops->on_flags) vs->ops->on_flags(vs->conn, vs);
-}
-
 typedef void (*peer_event_fn)(const sc_attach_ops_t *ops, void *conn, const sc_vstate_t *peer,
                               unsigned arg);
 
@@ -293,6 +285,19 @@ static void ev_leave(const sc_attach_ops_t *o, void *c, const sc_vstate_t *p, un
 }
 static void ev_speaking(const sc_attach_ops_t *o, void *c, const sc_vstate_t *p, unsigned a) {
   if (o->on_peer_speaking) o->on_peer_speaking(c, p, a);
+}
+static void ev_flags(const sc_attach_ops_t *o, void *c, const sc_vstate_t *p, unsigned a) {
+  (void)a;
+  if (o->on_peer_flags) o->on_peer_flags(c, p);
+}
+
+void sc_registry_set_flags(sc_registry_t *r, sc_vstate_t *vs, const sc_vflags_t *flags) {
+  vs->flags = *flags;
+  sc_member_set_flags(vs->stats, media_flags(flags)); /* in force on the next packet */
+  sc_legs_set_flags(vs->legs, media_flags(flags));
+  (void)r;
+  if (vs->ops && vs->ops->on_flags) vs->ops->on_flags(vs->conn, vs);
+  notify_peers(vs, ev_flags, 0);
 }
 
 void sc_registry_end_state(sc_registry_t *r, sc_vstate_t *vs, sc_end_reason_t why) {

@@ -58,6 +58,9 @@ typedef struct {
   void (*on_peer_join)(void *conn, const sc_vstate_t *peer);
   void (*on_peer_leave)(void *conn, const sc_vstate_t *peer);
   void (*on_peer_speaking)(void *conn, const sc_vstate_t *peer, unsigned speaking);
+  /* Optional: Litecord changed a peer's flags (server mute, suppress...):
+   * for dialects that show what the server holds back. */
+  void (*on_peer_flags)(void *conn, const sc_vstate_t *peer);
 } sc_attach_ops_t;
 
 struct sc_vstate {
@@ -159,7 +162,8 @@ sc_vstate_t *sc_registry_find_session(sc_registry_t *r, const char *session_id);
 /* The user's state on that server (guild id, or channel id for DMs). */
 sc_vstate_t *sc_registry_find_user(sc_registry_t *r, const char *user_id, const char *server_id);
 
-/* Stores new flags and tells the attached connection (on_flags). */
+/* Stores new flags and tells the attached connection (on_flags), then its
+ * attached peers (on_peer_flags). */
 void sc_registry_set_flags(sc_registry_t *r, sc_vstate_t *vs, const sc_vflags_t *flags);
 
 /* Ends a state: tells its connection (on_ended), tells attached peers

@@ -225,6 +225,21 @@ int sc_rtc_set_remote(sc_rtc_t *r, const char *ufrag, const uint8_t *fingerprint
   return 0;
 }
 
+int sc_rtc_restart_ice(sc_rtc_t *r, const sc_ice_creds_t *c) {
+  sc_rtc_table_t *t = r->tab;
+  if (t) {
+    if (sc_hmap_get(&t->ufrags, c->ufrag)) return -EEXIST;
+    /* The new entry first, keyed by c's copy for now: the only put that
+     * may allocate, and on failure nothing has changed. */
+    if (sc_hmap_put(&t->ufrags, c->ufrag, r) < 0) return -ENOMEM;
+    sc_hmap_del(&t->ufrags, r->ice.ufrag);
+  }
+  sc_ice_restart(&r->ice, c);
+  /* The entry exists: this only re-points its key into the member. */
+  if (t) sc_hmap_put(&t->ufrags, r->ice.ufrag, r);
+  return 0;
+}
+
 void sc_rtc_free(sc_rtc_t *r) {
   if (!r) return;
   detach(r);

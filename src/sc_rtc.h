@@ -179,6 +179,13 @@ void sc_rtc_free(sc_rtc_t *r);
  * Control thread, before the hand-over. 0, or -EINVAL (empty or overlong
  * ufrag). */
 int sc_rtc_set_remote(sc_rtc_t *r, const char *ufrag, const uint8_t *fingerprint);
+/* An ICE restart of a running member (worker thread; the media plane runs
+ * it for sc_media_post_ice_restart): our ICE credentials become c's, the
+ * table finds it by the new ufrag, and its DTLS session and SRTP keys
+ * stay, as the peer keeps its own across an ICE restart. 0, or -EEXIST
+ * (the new ufrag is another member's) or -ENOMEM (the ufrag table could
+ * not grow); then nothing changed. */
+int sc_rtc_restart_ice(sc_rtc_t *r, const sc_ice_creds_t *c);
 extern const sc_cipher_ops_t sc_rtc_cipher_ops;
 
 void sc_rtc_table_init(sc_rtc_table_t *t, sc_rtc_emit_fn emit, void *emit_ctx);

@@ -18,8 +18,9 @@
  *   - B publishes (a Chrome-like offer): the answer is recvonly, passive,
  *     ICE-lite; A gets stream-add with B's SSRC in tracks; A subscribes:
  *     the answer is sendonly with a=ssrc and a=msid of B's stream; Litecord
- *     suppresses B: stream-remove, unsuppresses: stream-add; unsubscribe,
- *     unpublish (stream-remove);
+ *     suppresses B: stream-remove (A's subscription to it ends),
+ *     unsuppresses: stream-add; subscribe again, unsubscribe, unpublish
+ *     (stream-remove);
  *   - errors: unknown method 405, subscribe to an unknown mid 404, a
  *     publish whose jsep is not an offer 400, a malformed SDP 400,
  *     requests before join 403, a second join 409;
@@ -29,6 +30,11 @@
  *     token's user 401;
  *   - one voice state, one session: a new connection with A's token
  *     closes the old one with 4000, and joins;
+ *   - Litecord server-mutes D: A and B get stream-remove for it (subscribe
+ *     404), unmutes: stream-add again;
+ *   - E joins, publishes, subscribes to D and leaves: unpublish and
+ *     unsubscribe of what the leave ended are answered ok (what
+ *     ion-sdk-js sends after leave), anything else 403; never joined: 403;
  *   - D leaves: A gets stream-remove and peer-leave for D; B leaves: A
  *     gets peer-leave for B.
  * Env: SC_BUILD_DIR. Exit 0 = pass.
@@ -69,6 +75,7 @@ async function body() {
   const aInfo = await vs();
   const bInfo = await vs();
   const cInfo = await vs();
+  const eInfo = await vs();
   const other = await vs(snowflake());
   const d = await rawJoin(dInfo, { ca });
   const dMid = `${dInfo.user_id}-${d.ready.ssrc}`;
@@ -133,8 +140,12 @@ async function body() {
   const adds = () => a.notes.filter((n) => n.method === 'stream-add' && n.data.uid === bInfo.user_id).length;
   for (const end = Date.now() + 3000; adds() < 2 && Date.now() < end;) await sleep(20);
   checks.ok(adds() === 2, 'B may speak again: stream-add again');
-  checks.ok(await requestOutcome(a, 'unsubscribe', { mid: pubB.mid, sid: subB.sid }) === 'ok', 'unsubscribe by sid: ok');
-  checks.ok(/^404 /.test(await requestOutcome(a, 'unsubscribe', { sid: subB.sid })), 'the same sid again: 404');
+  checks.ok(/^404 /.test(await requestOutcome(a, 'unsubscribe', { sid: subB.sid })),
+    'the suppression ended A\'s subscription to B (ion-sdk-js closes it on stream-remove): unsubscribe 404');
+  const subB2 = await a.peer.request('subscribe', { rid, mid: pubB.mid, jsep: { type: 'offer', sdp: chromeLikeOffer('recvonly') } });
+  checks.ok(await requestOutcome(a, 'unsubscribe', { mid: pubB.mid, sid: subB2.sid }) === 'ok',
+    'A subscribes to B again, and unsubscribes by sid: ok');
+  checks.ok(/^404 /.test(await requestOutcome(a, 'unsubscribe', { sid: subB2.sid })), 'the same sid again: 404');
   checks.ok(await requestOutcome(b, 'unpublish', { rid, mid: pubB.mid }) === 'ok', 'unpublish: ok');
   const removes = () => a.notes.filter((n) => n.method === 'stream-remove' && n.data.uid === bInfo.user_id).length;
   for (const end = Date.now() + 3000; removes() < 2 && Date.now() < end;) await sleep(20);
@@ -163,6 +174,50 @@ async function body() {
   const z = await openPeer(ionUrl(srv), ca);
   const zr = await requestOutcome(z, 'join', { rid, uid: snowflake(), info: { token: cInfo.token } });
   checks.ok(/^401 /.test(zr), `a uid that is not the token's user: ${zr}`);
+
+  /* Litecord server-mutes D (a Discord member): its stream is withdrawn
+   * from every ion client, and comes back when the mute is lifted. */
+  const dNotes = (p, method) => p.notes.filter((n) => n.method === method && n.data.uid === dInfo.user_id).length;
+  const [aRm, bRm, aAdd, bAdd] = [dNotes(a, 'stream-remove'), dNotes(b, 'stream-remove'),
+    dNotes(a, 'stream-add'), dNotes(b, 'stream-add')];
+  lvsp.info(INFO_LATER.VST_UPDATE, { user_id: dInfo.user_id, guild_id, mute: true });
+  for (const end = Date.now() + 3000; (dNotes(a, 'stream-remove') === aRm || dNotes(b, 'stream-remove') === bRm) &&
+    Date.now() < end;) await sleep(20);
+  checks.ok(dNotes(a, 'stream-remove') === aRm + 1 && dNotes(b, 'stream-remove') === bRm + 1,
+    'Litecord server-mutes D: A and B get stream-remove for D\'s stream');
+  checks.ok(/^404 /.test(await requestOutcome(a, 'subscribe', { rid, mid: dMid, jsep: { type: 'offer', sdp: chromeLikeOffer('recvonly') } })),
+    'subscribing to the muted D: 404');
+  lvsp.info(INFO_LATER.VST_UPDATE, { user_id: dInfo.user_id, guild_id, mute: false });
+  for (const end = Date.now() + 3000; (dNotes(a, 'stream-add') === aAdd || dNotes(b, 'stream-add') === bAdd) &&
+    Date.now() < end;) await sleep(20);
+  checks.ok(dNotes(a, 'stream-add') === aAdd + 1 && dNotes(b, 'stream-add') === bAdd + 1,
+    'the mute is lifted: stream-add for D again');
+
+  /* E joins, publishes and subscribes to D, then leaves: the unpublish
+   * and unsubscribe ion-sdk-js sends after its leave are answered {},
+   * anything else after the leave still 403. A client that never joined
+   * gets 403 for them. */
+  const e = await openPeer(ionUrl(srv, { token: eInfo.token }), ca);
+  checks.ok(await requestOutcome(e, 'unpublish', { rid, mid: `${eInfo.user_id}-1` }) === '403 join first' &&
+    await requestOutcome(e, 'unsubscribe', { mid: dMid }) === '403 join first', 'never joined: unpublish and unsubscribe 403');
+  await e.peer.request('join', { rid, uid: eInfo.user_id });
+  const pubE = await e.peer.request('publish', { rid, jsep: { type: 'offer', sdp: chromeLikeOffer('sendrecv') } });
+  const subE = await e.peer.request('subscribe', { rid, mid: dMid, jsep: { type: 'offer', sdp: chromeLikeOffer('recvonly') } });
+  checks.ok(await requestOutcome(e, 'leave', { rid, uid: eInfo.user_id }) === 'ok', 'E leaves');
+  checks.ok(await requestOutcome(e, 'unpublish', { rid, mid: pubE.mid }) === 'ok', 'unpublish after leave: ok');
+  checks.ok(await requestOutcome(e, 'unpublish', { rid, mid: pubE.mid }) === 'ok', 'again: ok (the leave ended it)');
+  checks.ok(await requestOutcome(e, 'unsubscribe', { mid: dMid }) === 'ok' &&
+    await requestOutcome(e, 'unsubscribe', { sid: subE.sid }) === 'ok', 'unsubscribe after leave (by mid, by sid): ok');
+  checks.ok(await requestOutcome(e, 'unpublish', { rid, mid: dMid }) === '403 join first' &&
+    await requestOutcome(e, 'unsubscribe', { sid: 'sub-999' }) === '403 join first' &&
+    await requestOutcome(e, 'unpublish', { rid: snowflake(), mid: pubE.mid }) === '403 join first' &&
+    await requestOutcome(e, 'keepalive', { rid }) === '403 join first' &&
+    await requestOutcome(e, 'subscribe', { rid, mid: dMid, jsep: { type: 'offer', sdp: chromeLikeOffer('recvonly') } }) === '403 join first',
+    'after leave, what the leave did not end (another mid, another sid, another room, keepalive, subscribe): 403');
+  await e.peer.request('join', { rid, uid: eInfo.user_id });
+  checks.ok(/^404 /.test(await requestOutcome(e, 'unsubscribe', { sid: subE.sid })),
+    'joined again: the old leave is forgotten (unsubscribe of its sid: 404)');
+  e.close();
 
   /* D's voice state ends (Litecord): stream-remove and peer-leave. */
   await d.close();

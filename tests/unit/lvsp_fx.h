@@ -247,7 +247,8 @@ static inline void fv_left(void *conn, const sc_vstate_t *peer) {
   (void)peer;
   ((fake_voice_t *)conn)->left++;
 }
-__attribute__((unused)) static const sc_attach_ops_t fv_ops = {fv_ended, NULL, NULL, fv_left, NULL};
+__attribute__((unused)) static const sc_attach_ops_t fv_ops = {fv_ended, NULL, NULL,
+                                                               fv_left,  NULL, NULL};
 
 static inline void fv_attach(fx_t *f, sc_vstate_t *vs, fake_voice_t *fv) {
   ASSERT_EQ(sc_registry_attach(f->app.registry, vs, &fv_ops, fv), 0);

@@ -20,6 +20,8 @@ typedef struct {
   int ended; /* on_ended calls */
   sc_end_reason_t why;
   int flags_calls;
+  char peer_flags[MAX_EVENTS][SC_ID_MAX]; /* whose flags changed (on_peer_flags) */
+  int n_peer_flags;
   char joined[MAX_EVENTS][SC_ID_MAX];
   int n_joined;
   char left[MAX_EVENTS][SC_ID_MAX];
@@ -48,7 +50,14 @@ static void on_leave(void *conn, const sc_vstate_t *peer) {
   snprintf(c->left[c->n_left++], SC_ID_MAX, "%s", peer->user_id);
 }
 
-static const sc_attach_ops_t fake_ops = {on_ended, on_flags, on_join, on_leave, NULL};
+static void on_peer_flags(void *conn, const sc_vstate_t *peer) {
+  fake_conn_t *c = conn;
+  ASSERT_TRUE(c->n_peer_flags < MAX_EVENTS);
+  snprintf(c->peer_flags[c->n_peer_flags++], SC_ID_MAX, "%s", peer->user_id);
+}
+
+static const sc_attach_ops_t fake_ops = {on_ended, on_flags, on_join,
+                                         on_leave, NULL,     on_peer_flags};
 
 static sc_vstate_t *make(sc_registry_t *r, const char *user, const char *ch, const char *guild,
                          fake_conn_t *conn) {
@@ -171,6 +180,34 @@ static void test_move_in_guild(void) {
   /* A failed move leaves the state alone. */
   ASSERT_TRUE(sc_registry_move_state(r, moved, "nope") == NULL);
   ASSERT_TRUE(sc_registry_find_user(r, "1", "9") == moved);
+  sc_registry_destroy(r);
+}
+
+/* Flags go to the state's own connection (on_flags) and to its attached
+ * peers in the room (on_peer_flags), never to other rooms; a peer whose
+ * ops have no on_peer_flags is skipped. */
+static void test_peer_flags(void) {
+  sc_registry_t *r = sc_registry_create(NULL);
+  fake_conn_t a = {.name = "a"}, b = {.name = "b"}, c = {.name = "c"}, d = {.name = "d"};
+  static const sc_attach_ops_t no_peer_flags = {on_ended, on_flags, on_join, on_leave, NULL, NULL};
+  sc_vstate_t *va = make(r, "1", "500", "9", &a);
+  make(r, "2", "500", "9", &b);
+  make(r, "3", "501", "9", &c);
+  sc_vstate_t *vd = sc_registry_create_state(r, "4", "500", "9");
+  ASSERT_EQ(sc_registry_attach(r, vd, &no_peer_flags, &d), 0);
+  make(r, "5", "500", "9", NULL); /* not attached: told nothing */
+  sc_vflags_t f = {.suppress = 1};
+  sc_registry_set_flags(r, va, &f);
+  ASSERT_EQ(a.flags_calls, 1);
+  ASSERT_EQ(a.n_peer_flags, 0); /* not about itself */
+  ASSERT_EQ(b.n_peer_flags, 1);
+  ASSERT_STREQ(b.peer_flags[0], "1");
+  ASSERT_EQ(b.flags_calls, 0);
+  ASSERT_EQ(c.n_peer_flags, 0); /* another room */
+  ASSERT_EQ(d.flags_calls + d.n_peer_flags, 0);
+  f.suppress = 0;
+  sc_registry_set_flags(r, va, &f);
+  ASSERT_EQ(b.n_peer_flags, 2);
   sc_registry_destroy(r);
 }
 
@@ -537,6 +574,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_channel_lifetime);
   RUN_TEST(test_destroy_channel_ends_everyone);
   RUN_TEST(test_move_in_guild);
+  RUN_TEST(test_peer_flags);
   RUN_TEST(test_move_dm);
   RUN_TEST(test_iteration);
   RUN_TEST(test_limits);

@@ -318,6 +318,95 @@ static void test_media_both_ways(void) {
   sc_rtc_table_fini(&t);
 }
 
+/* A STUN check for r's current ufrag and password naming peer as the
+ * client's ufrag. */
+static sc_rtc_verdict_t check_as(sc_rtc_table_t *t, sc_rtc_t *r, const char *peer,
+                                 struct sockaddr_storage from, sc_rtc_result_t *res) {
+  char user[SC_ICE_UFRAG_LEN + 64];
+  fx_msg_t req;
+  snprintf(user, sizeof user, "%s:%s", sc_rtc_local_ufrag(r), peer);
+  fx_request(&req, user, sc_rtc_local_pwd(r), FX_USE_CANDIDATE, 9);
+  return sc_rtc_input(t, sc_rtc_find_tuple(t, &from), req.b, req.len, &from, res);
+}
+
+/* An ICE restart of a running member: new credentials on both sides, the
+ * same DTLS session and SRTP keys (no handshake), media from the new
+ * pair; the old credentials are refused, a ufrag in use is refused. */
+static void test_restart_ice(void) {
+  sc_rtc_table_t t;
+  int owner, owner2;
+  sc_rtc_t *r = table_with_member(&t, &owner);
+  sc_rtc_t *r2 = member(111, 0);
+  ASSERT_EQ(sc_rtc_attach(&t, r2, &owner2), 0);
+  struct sockaddr_storage a = v4("10.0.0.5", 5000), b = v4("10.0.0.5", 5001);
+  sc_rtc_result_t res;
+  ASSERT_EQ(check(&t, r, a, FX_USE_CANDIDATE, &res), SC_RTC_NOMINATED);
+  fx_client_t c;
+  ASSERT_EQ(fx_client_init(&c, "SRTP_AEAD_AES_128_GCM", 1), 0);
+  handshake(&t, &c, a, 1000);
+  ASSERT_TRUE(c.done);
+  sc_srtp_keys_t k;
+  ASSERT_EQ(fx_client_keys(&c, &k), 0);
+  sc_srtp_t *cli = NULL;
+  ASSERT_EQ(sc_srtp_new(&cli, &k, 4), 0);
+  uint8_t pkt[2048], plain[2048];
+  sc_media_pkt_t m;
+  size_t n = client_rtp(cli, pkt, 111, 0xABCD0001, 10, "before");
+  ASSERT_EQ(sc_rtc_input(&t, sc_rtc_find_tuple(&t, &a), pkt, n, &a, &res), SC_RTC_MEDIA);
+  ASSERT_EQ(sc_rtc_cipher_ops.open(r, pkt, n, plain, sizeof plain, &m), 0);
+
+  char old_ufrag[SC_ICE_UFRAG_LEN + 1], old_pwd[SC_ICE_PWD_LEN + 1];
+  snprintf(old_ufrag, sizeof old_ufrag, "%s", sc_rtc_local_ufrag(r));
+  snprintf(old_pwd, sizeof old_pwd, "%s", sc_rtc_local_pwd(r));
+  sc_ice_creds_t cr;
+  char longer[SC_ICE_REMOTE_UFRAG_MAX + 2];
+  memset(longer, 'x', sizeof longer - 1);
+  longer[sizeof longer - 1] = '\0';
+  ASSERT_EQ(sc_ice_creds_new(&cr, longer), -EINVAL);
+  ASSERT_EQ(sc_ice_creds_new(&cr, "peer2"), 0);
+  sc_ice_creds_t taken = cr;
+  memcpy(taken.ufrag, sc_rtc_local_ufrag(r2), sizeof taken.ufrag);
+  ASSERT_EQ(sc_rtc_restart_ice(r, &taken), -EEXIST); /* another member's ufrag */
+  ASSERT_STREQ(sc_rtc_local_ufrag(r), old_ufrag);
+  ASSERT_EQ(sc_rtc_restart_ice(r, &cr), 0);
+  ASSERT_STREQ(sc_rtc_local_ufrag(r), cr.ufrag);
+  ASSERT_TRUE(strcmp(cr.ufrag, old_ufrag) != 0 && strcmp(cr.pwd, old_pwd) != 0);
+  ASSERT_TRUE(sc_hmap_get(&t.ufrags, old_ufrag) == NULL);
+  ASSERT_TRUE(sc_hmap_get(&t.ufrags, cr.ufrag) == r);
+
+  /* The old credentials, from a new tuple: refused. */
+  fx_msg_t req;
+  char user[64];
+  snprintf(user, sizeof user, "%s:peer", old_ufrag);
+  fx_request(&req, user, old_pwd, FX_USE_CANDIDATE, 8);
+  ASSERT_EQ(sc_rtc_input(&t, NULL, req.b, req.len, &b, &res), SC_RTC_DONE);
+  ASSERT_TRUE(sc_rtc_find_tuple(&t, &b) == NULL);
+  ASSERT_EQ(check_as(&t, r, "peer", b, &res), SC_RTC_DONE); /* the peer's old ufrag */
+  ASSERT_TRUE(sc_rtc_find_tuple(&t, &b) == NULL);
+  /* Media goes on over the old pair meanwhile. */
+  n = client_rtp(cli, pkt, 111, 0xABCD0001, 11, "during");
+  ASSERT_EQ(sc_rtc_input(&t, sc_rtc_find_tuple(&t, &a), pkt, n, &a, &res), SC_RTC_MEDIA);
+  ASSERT_EQ(sc_rtc_cipher_ops.open(r, pkt, n, plain, sizeof plain, &m), 0);
+  /* The new credentials, from a new tuple: answered and nominated; SRTP
+   * from it opens under the same keys, no handshake. */
+  ASSERT_EQ(check_as(&t, r, "peer2", b, &res), SC_RTC_NOMINATED);
+  ASSERT_TRUE(sc_rtc_find_tuple(&t, &b) == r && res.owner == &owner);
+  n = client_rtp(cli, pkt, 111, 0xABCD0001, 12, "after");
+  ASSERT_EQ(sc_rtc_input(&t, sc_rtc_find_tuple(&t, &b), pkt, n, &b, &res), SC_RTC_MEDIA);
+  ASSERT_EQ(sc_rtc_cipher_ops.open(r, pkt, n, plain, sizeof plain, &m), 0);
+  ASSERT_EQ(m.seq, 12);
+  ASSERT_EQ(t.stats.dtls_connected, 1);
+  /* The other member is untouched. */
+  ASSERT_EQ(check(&t, r2, v4("10.0.0.6", 6000), FX_USE_CANDIDATE, &res), SC_RTC_NOMINATED);
+
+  sc_srtp_free(cli);
+  fx_client_free(&c);
+  sc_rtc_free(r);
+  sc_rtc_free(r2);
+  ASSERT_EQ(t.n_members, 0);
+  sc_rtc_table_fini(&t);
+}
+
 /* At most SC_RTC_HANDSHAKE_STEPS DTLS datagrams per receive batch; the
  * rest wait in a bounded queue for the next batch or loop turn. */
 static void test_handshake_budget(void) {
@@ -432,6 +521,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_stun_refused);
   RUN_TEST(test_set_remote);
   RUN_TEST(test_media_both_ways);
+  RUN_TEST(test_restart_ice);
   RUN_TEST(test_handshake_budget);
   RUN_TEST(test_no_policy_declines_e2ee);
   RUN_TEST(test_shed_after_silence);

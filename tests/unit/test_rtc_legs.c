@@ -7,7 +7,8 @@
  * its client's publishing transport (SC_RTC_RECV_ONLY); down transports
  * are legs (SC_RTC_SEND_ONLY) with only_source (a per-stream peer
  * connection) or skip_source (one carrying every source but its own).
- * Checks who hears what, under which SSRC, and the counters.
+ * Checks who hears what, under which SSRC, and the counters; and an ICE
+ * restart posted to a running member (sc_media_post_ice_restart).
  */
 #include <errno.h>
 #include <string.h>
@@ -233,6 +234,55 @@ static void test_directions_and_sources(void) {
   sc_media_sync(media);
 }
 
+/* A binding request with these credentials from p's socket: 1 if the
+ * media plane answered it. */
+static int check_answered(peer_t *p, const char *ufrag, const char *pwd, const char *peer_ufrag) {
+  char user[SC_ICE_REMOTE_UFRAG_MAX + 64];
+  fx_msg_t req;
+  snprintf(user, sizeof user, "%s:%s", ufrag, peer_ufrag);
+  fx_request(&req, user, pwd, FX_USE_CANDIDATE, 11);
+  send_wait(p, req.b, req.len);
+  uint8_t buf[2048];
+  return recv_within(p->fd, buf, sizeof buf, 200) > 0;
+}
+
+/* sc_media_post_ice_restart: a running member answers to new ICE
+ * credentials (the old ones refused) from a new socket, and its media
+ * goes on from there under the same DTLS session and SRTP keys. */
+static void test_ice_restart_command(void) {
+  sc_vstate_t *a = sc_registry_create_state(reg, "4", "11", "100");
+  sc_vstate_t *b = sc_registry_create_state(reg, "5", "11", "100");
+  ASSERT_TRUE(a && b);
+  media_port = sc_media_port_for_room(media, a->channel->room_id);
+  peer_t a_up, b_all;
+  connect_peer(&a_up, "A up", a->stats, SC_RTC_SENDRECV, 0, 0);
+  connect_peer(&b_all, "B", b->stats, SC_RTC_SENDRECV, 0, 0);
+  speak_rtp(&a_up, "before");
+  hears(&b_all, a->ssrc, "before");
+
+  sc_ice_creds_t cr;
+  ASSERT_EQ(sc_ice_creds_new(&cr, "peer-restarted"), 0);
+  ASSERT_EQ(sc_media_post_ice_restart(media, a->stats, &cr), 0);
+  sc_media_sync(media);
+  /* The browser's new socket (an ICE restart gathers anew). */
+  close(a_up.fd);
+  a_up.fd = loopback_socket();
+  ASSERT_EQ(check_answered(&a_up, a_up.ufrag, a_up.pwd, "peer"), 0);
+  ASSERT_EQ(check_answered(&a_up, cr.ufrag, cr.pwd, "peer"), 0); /* the peer's old ufrag */
+  ASSERT_EQ(check_answered(&a_up, cr.ufrag, cr.pwd, "peer-restarted"), 1);
+  speak_rtp(&a_up, "after-restart");
+  hears(&b_all, a->ssrc, "after-restart");
+  /* And the other way, to the new tuple. */
+  speak_rtp(&b_all, "to-a");
+  hears(&a_up, b->ssrc, "to-a");
+
+  close_peer(&a_up);
+  close_peer(&b_all);
+  sc_registry_end_state(reg, a, SC_END_LEFT);
+  sc_registry_end_state(reg, b, SC_END_LEFT);
+  sc_media_sync(media);
+}
+
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   char err[256];
@@ -244,6 +294,7 @@ int main(int argc, char **argv) {
   ASSERT_EQ(sc_media_start(media), 0);
   reg = sc_registry_create(media);
   RUN_TEST(test_directions_and_sources);
+  RUN_TEST(test_ice_restart_command);
   sc_registry_destroy(reg);
   sc_media_stop(media);
   sc_media_destroy(media);

@@ -9,8 +9,14 @@
  *
  *   await ionStart({ url, rid, uid, freq })  -> { joined, mid }
  *   await ionInbound()  -> [{ ssrc, packetsReceived, totalAudioEnergy }]
- *   ionState()          -> { pcs: [{ role, connectionState }], streams: [mid], subscribed: [mid], errors }
+ *   ionState()          -> { pcs: [{ role, connectionState }], streams: [mid], subscribed: [mid],
+ *                            removed: [mid], requests: [{ method, outcome }], errors }
+ *   await ionLeave()    -> ion-sdk-js's leave(), once what it sends after it was answered:
+ *                          [{ method, outcome }] ("ok" or "<code> <reason>")
  *   ionStop()
+ *
+ * A stream the server removes (stream-remove: ion-sdk-js closes its
+ * subscription) is subscribed to again if it is announced again.
  */
 import { Client, LocalStream } from 'ion-sdk-js';
 
@@ -18,6 +24,8 @@ const pcs = [];
 const errors = [];
 const subscribed = new Map(); /* mid -> RemoteStream (once a track unmuted) */
 const announced = [];
+const removed = [];
+const requests = []; /* every protoo request ion-sdk-js made, with its outcome */
 let client = null;
 let audioCtx = null;
 
@@ -56,6 +64,20 @@ function subscribe(mid) {
 
 window.ionStart = async ({ url, rid, uid, freq = 440, publish = true }) => {
   client = new Client({ url, uid, rtc: { iceServers: [] } });
+  /* ion-sdk-js's Stream class shares this protoo Peer: every request goes here. */
+  const request = client.dispatch.request.bind(client.dispatch);
+  client.dispatch.request = (method, data) => request(method, data).then((r) => {
+    requests.push({ method, outcome: 'ok' });
+    return r;
+  }, (e) => {
+    requests.push({ method, outcome: `${e && e.code} ${e && e.message}` });
+    throw e;
+  });
+  client.dispatch.on('notification', ({ method, data }) => {
+    if (method !== 'stream-remove') return;
+    removed.push(data.mid);
+    subscribed.delete(data.mid);
+  });
   client.on('stream-add', (mid) => {
     announced.push(mid);
     subscribe(mid);
@@ -93,8 +115,21 @@ window.ionState = () => ({
   })),
   streams: announced.slice(),
   subscribed: [...subscribed.entries()].filter(([, s]) => s).map(([m]) => m),
+  removed: removed.slice(),
+  requests: requests.slice(),
   errors: errors.slice(),
 });
+
+window.ionLeave = async () => {
+  const from = requests.length;
+  const subs = [...subscribed.values()].filter(Boolean).length;
+  const published = requests.some((r) => r.method === 'publish' && r.outcome === 'ok');
+  /* leave, then (not awaited by ion-sdk-js) unpublish and one unsubscribe per subscription */
+  const want = 1 + (published ? 1 : 0) + subs;
+  await client.leave();
+  for (let i = 0; i < 100 && requests.length - from < want; i++) await new Promise((r) => setTimeout(r, 50));
+  return requests.slice(from);
+};
 
 window.ionStop = () => {
   if (client) client.close();

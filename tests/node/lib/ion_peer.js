@@ -10,7 +10,8 @@
  *   // joins vs.channel_id with ?token= and uid = vs.user_id, publishes a sine
  *   // of opts.freq Hz, subscribes to every stream the server announces
  *   const rx = await p.inbound();   // [{ ssrc, packetsReceived, totalAudioEnergy }]
- *   await p.state();                // { pcs, streams, subscribed, errors }
+ *   await p.state();                // { pcs, streams, subscribed, removed, requests, errors }
+ *   await p.leave();                // ion-sdk-js's leave(): [{ method, outcome }] it caused
  *   await p.close();
  */
 const path = require('node:path');
@@ -47,6 +48,7 @@ async function startPeer(browser, srv, vs, opts = {}) {
     mid: started.mid,
     inbound: () => page.evaluate(() => window.ionInbound()),
     state: () => page.evaluate(() => window.ionState()),
+    leave: () => page.evaluate(() => window.ionLeave()),
     async close() {
       await page.evaluate(() => window.ionStop()).catch(() => {});
       await page.close().catch(() => {});
