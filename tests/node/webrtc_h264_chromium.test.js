@@ -30,11 +30,10 @@
  * time from B's "connected" to its first decoded frame.
  * Env: SC_BUILD_DIR, CHROMIUM (default /usr/bin/chromium). Exit 0 = pass.
  */
-const fs = require('node:fs');
 const path = require('node:path');
 
 const { Checks, run, sleep, waitFor } = require('./lib/checks');
-const { snowflake } = require('./lib/ids');
+const { openRoom } = require('./lib/tone_room');
 const { connectPage, openGateway, webrtcMetrics } = require('./lib/webrtc_video_room');
 
 const buildDir = process.env.SC_BUILD_DIR || path.join(__dirname, '..', '..', 'build');
@@ -50,15 +49,9 @@ const h264PtOf = (d) => (d.codecs.find((c) => c.name === 'H264') || {}).payload_
 
 async function body() {
   const { launchChromium } = require('./lib/chromium');
-  const { LvspClient } = require('./lib/lvsp_client');
-  const { startServer } = require('./lib/server');
-  const srv = await startServer({ buildDir });
-  servers.push(srv);
-  const ca = fs.readFileSync(srv.certPath);
-  const lvsp = await LvspClient.connect(srv.lvspUrl, { secret: srv.secret, ca });
-  const guild_id = snowflake();
-  const channel_id = snowflake();
-  const vs = async () => ({ ...await lvsp.requestVoiceState({ user_id: snowflake(), channel_id, guild_id }), guild_id });
+  const room = await openRoom({ buildDir, servers, toneHz: null });
+  const { srv, ca } = room;
+  const vs = () => room.member();
   const aInfo = await vs();
   const bInfo = await vs();
   const extraArgs = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
@@ -143,7 +136,7 @@ async function body() {
     }
     await chA.close();
     await chB.close();
-    await lvsp.close().catch(() => {});
+    await room.close();
   }
 }
 

@@ -20,16 +20,13 @@
  *   - a PLI from B about A's video reaches A from the server.
  * Env: SC_BUILD_DIR. Exit 0 = pass.
  */
-const fs = require('node:fs');
 const path = require('node:path');
 const { RtpHeader } = require('werift');
 
 const { adminState } = require('./lib/admin_client');
 const { Checks, run, sleep, waitFor } = require('./lib/checks');
-const { snowflake } = require('./lib/ids');
-const { LvspClient } = require('./lib/lvsp_client');
+const { openRoom } = require('./lib/tone_room');
 const { MediaClient, rtpHeader } = require('./lib/media_client');
-const { startServer } = require('./lib/server');
 const { joinWerift, pliPacket } = require('./lib/webrtc_video_room');
 
 const A_VIDEO = 0x264A0001;
@@ -68,14 +65,10 @@ function h264Frames() {
 const rtxPayload = (seq, payload) => Buffer.concat([Buffer.from([seq >> 8, seq & 0xff]), payload]);
 
 async function body() {
-  const srv = await startServer({ buildDir });
-  servers.push(srv);
-  const ca = fs.readFileSync(srv.certPath);
+  const room = await openRoom({ buildDir, servers, toneHz: null });
+  const { srv, ca } = room;
   const token = srv.adminToken();
-  const lvsp = await LvspClient.connect(srv.lvspUrl, { secret: srv.secret, ca });
-  const guild_id = snowflake();
-  const channel_id = snowflake();
-  const vs = async () => ({ ...await lvsp.requestVoiceState({ user_id: snowflake(), channel_id, guild_id }), guild_id });
+  const vs = () => room.member();
   const [aInfo, bInfo, cInfo, dInfo] = [await vs(), await vs(), await vs(), await vs()];
   const members = [];
   try {
@@ -178,7 +171,7 @@ async function body() {
       if (m.web) await m.web.close().catch(() => {});
       if (m.close) await m.close().catch(() => {});
     }
-    await lvsp.close().catch(() => {});
+    await room.close();
   }
 }
 
