@@ -1,8 +1,8 @@
 /*
  * dv_dave: see dv_dave.h. Members live in an array (found by pointer;
- * calls are small), the roster in `leaves` (a leaf whose member left is
- * kept, marked, until a commit removes it), the proposals of the current
- * round in `props` (dv_dave_props.h; each member keeps what it was sent).
+ * calls are small), the group's leaves in `roster` (dv_dave_roster.h; each
+ * member keeps its leaf number), the proposals of the current round in
+ * `props` (dv_dave_props.h; each member keeps what it was sent).
  */
 #include "dv_dave.h"
 
@@ -12,6 +12,7 @@
 
 #include "dv_dave_guard.h"
 #include "dv_dave_props.h"
+#include "dv_dave_roster.h"
 #include "dv_mls.h"
 #include "sc_log.h"
 
@@ -44,12 +45,6 @@ typedef struct {
   uint64_t barred_until;     /* its commits lose until then (a bad commit of its own) */
 } member_t;
 
-typedef struct {
-  int used;  /* 0: blank */
-  void *who; /* NULL: its member left or failed (remove it) */
-  uint64_t user;
-} leaf_t;
-
 struct dv_dave {
   uint64_t group;
   int enabled, version;
@@ -62,8 +57,7 @@ struct dv_dave {
   /* Members of other front ends without DAVE (dv_dave_foreign), by key. */
   const void **foreign;
   size_t nforeign, foreign_cap;
-  leaf_t *leaves;
-  size_t nleaves, leaves_cap;
+  dv_dave_roster_t roster;
   dv_dave_props_t props;
   int round_graced; /* a barred commit shortened this round's commit timeout */
   int tr_open, tr_version;
@@ -169,7 +163,7 @@ static void open_transition(dv_dave_t *d, uint16_t tid, int version) {
 static void forget_group(dv_dave_t *d) {
   clear_round(d);
   d->epoch = 0;
-  d->nleaves = 0;
+  dv_dave_roster_clear(&d->roster);
   for (size_t i = 0; i < d->n; i++) d->m[i].in_group = 0;
 }
 
@@ -294,8 +288,7 @@ static void propose_initial(dv_dave_t *d) {
 
 /* Epoch N: removes first, else adds, to every member holding a leaf. */
 static void propose_changes(dv_dave_t *d) {
-  for (size_t l = 0; l < d->nleaves; l++)
-    if (d->leaves[l].used && !d->leaves[l].who) propose_remove(d, (uint32_t)l);
+  for (uint32_t l = 0; dv_dave_roster_next_vacated(&d->roster, &l); l++) propose_remove(d, l);
   for (size_t i = 0; !d->props.n && i < d->n; i++)
     if (pending(d, &d->m[i])) propose_add(d, &d->m[i]);
   for (size_t i = 0; d->props.n && i < d->n; i++)
@@ -366,7 +359,7 @@ void dv_dave_free(dv_dave_t *d) {
   for (size_t i = 0; i < d->n; i++) drop_kp(&d->m[i]);
   free(d->m);
   free(d->foreign);
-  free(d->leaves);
+  dv_dave_roster_free(&d->roster);
   dv_mls_signer_free(d->signer);
   free(d);
 }
@@ -419,7 +412,7 @@ static void revoke_add_of(dv_dave_t *d, const void *who) {
 void dv_dave_leave(dv_dave_t *d, void *member) {
   member_t *m = find(d, member);
   if (!m) return;
-  if (m->in_group && m->leaf < d->nleaves) d->leaves[m->leaf].who = NULL;
+  if (m->in_group) dv_dave_roster_vacate(&d->roster, m->leaf);
   drop_kp(m);
   *m = d->m[--d->n];
   revoke_add_of(d, member);
@@ -507,23 +500,8 @@ int dv_dave_key_package(dv_dave_t *d, void *member, const uint8_t *p, size_t len
 
 /* ---- op 28 --------------------------------------------------------------------- */
 
-static int take_leaf(dv_dave_t *d, member_t *m) {
-  size_t l = 0;
-  while (l < d->nleaves && d->leaves[l].used) l++;
-  if (l == d->nleaves) {
-    if (d->nleaves == d->leaves_cap) {
-      size_t cap = d->leaves_cap ? 2 * d->leaves_cap : 8;
-      leaf_t *grown = realloc(d->leaves, cap * sizeof *grown);
-      if (!grown) return -ENOMEM;
-      d->leaves = grown;
-      d->leaves_cap = cap;
-    }
-    d->nleaves++;
-  }
-  d->leaves[l] = (leaf_t){1, m->who, m->user};
-  m->in_group = 1;
-  m->leaf = (uint32_t)l;
-  return 0;
+static void take_leaf(dv_dave_t *d, member_t *m) {
+  if (dv_dave_roster_take(&d->roster, &m->leaf) == 0) m->in_group = 1;
 }
 
 static void send_tid_frame(dv_dave_t *d, member_t *m, int op, uint16_t tid, const uint8_t *p,
@@ -565,8 +543,7 @@ static void apply_commit(dv_dave_t *d, member_t *winner, const dv_mls_commit_t *
   }
   for (size_t i = 0; i < c->nrefs; i++) {
     const dv_dave_prop_t *pr = dv_dave_props_find(&d->props, &c->refs[i]);
-    if (pr && pr->kind == DV_DAVE_PROP_REMOVE && pr->leaf < d->nleaves)
-      d->leaves[pr->leaf].used = 0;
+    if (pr && pr->kind == DV_DAVE_PROP_REMOVE) dv_dave_roster_release(&d->roster, pr->leaf);
   }
   for (size_t i = 0; i < c->nrefs; i++) {
     const dv_dave_prop_t *pr = dv_dave_props_find(&d->props, &c->refs[i]);
@@ -738,7 +715,7 @@ void dv_dave_invalid_commit(dv_dave_t *d, void *member, long long tid) {
                   (unsigned long long)(m->hold_until - now));
     arm_hold(d);
   }
-  if (m->in_group && m->leaf < d->nleaves) d->leaves[m->leaf].who = NULL;
+  if (m->in_group) dv_dave_roster_vacate(&d->roster, m->leaf);
   m->in_group = 0;
   m->awaiting = 0;
   m->sent.n = 0; /* its client dropped them: a revoke would make it throw */
