@@ -1,8 +1,8 @@
 /*
  * dv_dave: see dv_dave.h. Members live in an array (found by pointer;
- * calls are small), the roster in `leaves` (a leaf whose member left is
- * kept, marked, until a commit removes it), the proposals of the current
- * round in `props`.
+ * calls are small), the group's leaves in `roster` (dv_dave_roster.h; each
+ * member keeps its leaf number), the proposals of the current round in
+ * `props` (dv_dave_props.h; each member keeps what it was sent).
  */
 #include "dv_dave.h"
 
@@ -11,10 +11,11 @@
 #include <string.h>
 
 #include "dv_dave_guard.h"
+#include "dv_dave_props.h"
+#include "dv_dave_roster.h"
 #include "dv_mls.h"
 #include "sc_log.h"
 
-enum { PROP_ADD, PROP_REMOVE };
 /* A member's part in the last commit's transition (dv_dave_guard.h). */
 enum { ROLE_NONE, ROLE_COMMITTER, ROLE_RECEIVER, ROLE_WELCOMED };
 
@@ -33,10 +34,9 @@ typedef struct {
   dv_mls_ref_t kp_ref;
   int in_group; /* holds leaf `leaf` */
   uint32_t leaf;
-  int awaiting; /* op 23 due for the open transition */
-  int in_tr;    /* a target of the open transition */
-  size_t nsent; /* refs of this round's proposals it was sent (unrevoked) */
-  dv_mls_ref_t sent[DV_MLS_MAX_REFS];
+  int awaiting;              /* op 23 due for the open transition */
+  int in_tr;                 /* a target of the open transition */
+  dv_dave_sent_t sent;       /* this round's proposals it was sent (unrevoked) */
   int role;                  /* ROLE_*, in the transition d->judged_tid */
   int flagged;               /* it sent op 31 for that transition (within its budget) */
   dv_dave_bucket_t flags;    /* its op 31 budget */
@@ -44,22 +44,6 @@ typedef struct {
   dv_dave_bucket_t recreate; /* its flags re-create the group at most once a while */
   uint64_t barred_until;     /* its commits lose until then (a bad commit of its own) */
 } member_t;
-
-typedef struct {
-  int used;  /* 0: blank */
-  void *who; /* NULL: its member left or failed (remove it) */
-  uint64_t user;
-} leaf_t;
-
-typedef struct {
-  int kind;
-  dv_mls_ref_t ref;
-  void *who;           /* add: the member it adds */
-  dv_mls_ref_t kp_ref; /* add: its KeyPackageRef */
-  uint32_t leaf;       /* remove: the leaf */
-  uint8_t *msg;
-  size_t len;
-} prop_t;
 
 struct dv_dave {
   uint64_t group;
@@ -73,10 +57,8 @@ struct dv_dave {
   /* Members of other front ends without DAVE (dv_dave_foreign), by key. */
   const void **foreign;
   size_t nforeign, foreign_cap;
-  leaf_t *leaves;
-  size_t nleaves, leaves_cap;
-  prop_t props[DV_MLS_MAX_REFS];
-  size_t nprops;
+  dv_dave_roster_t roster;
+  dv_dave_props_t props;
   int round_graced; /* a barred commit shortened this round's commit timeout */
   int tr_open, tr_version;
   uint16_t tr_id, next_tid;
@@ -141,61 +123,30 @@ static uint16_t next_tid(dv_dave_t *d) {
 
 /* ---- the round's proposals ------------------------------------------------- */
 
-static prop_t *find_prop(dv_dave_t *d, const dv_mls_ref_t *ref) {
-  for (size_t i = 0; i < d->nprops; i++)
-    if (memcmp(d->props[i].ref.b, ref->b, DV_MLS_REF_LEN) == 0) return &d->props[i];
-  return NULL;
+/* The round's op 27s go out through io (dv_dave_props_send_fn). */
+static void send_op27(void *ctx, void *who, const uint8_t *p, size_t len) {
+  dv_dave_t *d = ctx;
+  d->io->send_binary(d->ctx, who, 27, p, len);
 }
 
-static void clear_props(dv_dave_t *d) {
-  for (size_t i = 0; i < d->nprops; i++) free(d->props[i].msg);
-  d->nprops = 0;
+static void clear_round(dv_dave_t *d) {
+  dv_dave_props_clear(&d->props);
   d->round_graced = 0;
-  for (size_t i = 0; i < d->n; i++) d->m[i].nsent = 0;
+  for (size_t i = 0; i < d->n; i++) d->m[i].sent.n = 0;
 }
 
-static int add_prop(dv_dave_t *d, int kind, member_t *target, uint32_t leaf) {
-  if (d->nprops == DV_MLS_MAX_REFS) return -ENOSPC;
-  prop_t *p = &d->props[d->nprops];
-  size_t cap = (kind == PROP_ADD ? target->kp_len : 0) + 512;
-  p->msg = malloc(cap);
-  if (!p->msg) return -ENOMEM;
-  int n = kind == PROP_ADD
-              ? dv_mls_propose_add(d->signer, d->group, d->epoch, target->kp, target->kp_len,
-                                   p->msg, cap, &p->ref)
-              : dv_mls_propose_remove(d->signer, d->group, d->epoch, leaf, p->msg, cap, &p->ref);
-  if (n < 0) {
-    free(p->msg);
-    return n;
-  }
-  p->kind = kind;
-  p->len = (size_t)n;
-  p->leaf = leaf;
-  p->who = target ? target->who : NULL;
-  if (target) p->kp_ref = target->kp_ref;
-  d->nprops++;
-  return 0;
+static void propose_add(dv_dave_t *d, const member_t *m) {
+  dv_dave_signing_t s = {d->signer, d->group, d->epoch};
+  dv_dave_props_propose_add(&d->props, &s, m->who, m->kp, m->kp_len, &m->kp_ref);
 }
 
-/* Op 27 (append) to m with every proposal of the round except its own Add. */
+static void propose_remove(dv_dave_t *d, uint32_t leaf) {
+  dv_dave_signing_t s = {d->signer, d->group, d->epoch};
+  dv_dave_props_propose_remove(&d->props, &s, leaf);
+}
+
 static void send_props(dv_dave_t *d, member_t *m) {
-  size_t total = 0;
-  for (size_t i = 0; i < d->nprops; i++) total += d->props[i].len;
-  uint8_t *msgs = malloc(total + 1), *out = malloc(total + 8);
-  if (!msgs || !out) goto done;
-  size_t used = 0;
-  m->nsent = 0;
-  for (size_t i = 0; i < d->nprops; i++) {
-    if (d->props[i].who == m->who) continue; /* never a member its own Add */
-    memcpy(msgs + used, d->props[i].msg, d->props[i].len);
-    used += d->props[i].len;
-    m->sent[m->nsent++] = d->props[i].ref;
-  }
-  int n = m->nsent ? dv_mls_op27_append(msgs, used, out, total + 8) : -1;
-  if (n > 0) d->io->send_binary(d->ctx, m->who, 27, out, (size_t)n);
-done:
-  free(msgs);
-  free(out);
+  dv_dave_props_send(&d->props, m->who, &m->sent, send_op27, d);
 }
 
 /* ---- transitions ----------------------------------------------------------- */
@@ -210,9 +161,9 @@ static void open_transition(dv_dave_t *d, uint16_t tid, int version) {
 
 /* Back to "no group": the epoch, roster and proposals are forgotten. */
 static void forget_group(dv_dave_t *d) {
-  clear_props(d);
+  clear_round(d);
   d->epoch = 0;
-  d->nleaves = 0;
+  dv_dave_roster_clear(&d->roster);
   for (size_t i = 0; i < d->n; i++) d->m[i].in_group = 0;
 }
 
@@ -261,7 +212,7 @@ static void maybe_execute(dv_dave_t *d) {
 /* A member without DAVE joined a call at version 1 (reference 2.5). */
 static void downgrade(dv_dave_t *d) {
   if (d->tr_open) execute_transition(d); /* one transition at a time */
-  clear_props(d);
+  clear_round(d);
   dv_timer_cancel(&d->timer);
   uint16_t tid = next_tid(d);
   int any = 0;
@@ -330,23 +281,22 @@ static void propose_initial(dv_dave_t *d) {
   for (size_t i = 0; i < d->n; i++) count += pending(d, &d->m[i]);
   if (count < 2) return;
   for (size_t i = 0; i < d->n; i++)
-    if (pending(d, &d->m[i])) add_prop(d, PROP_ADD, &d->m[i], 0);
+    if (pending(d, &d->m[i])) propose_add(d, &d->m[i]);
   for (size_t i = 0; i < d->n; i++)
     if (pending(d, &d->m[i])) send_props(d, &d->m[i]);
 }
 
 /* Epoch N: removes first, else adds, to every member holding a leaf. */
 static void propose_changes(dv_dave_t *d) {
-  for (size_t l = 0; l < d->nleaves; l++)
-    if (d->leaves[l].used && !d->leaves[l].who) add_prop(d, PROP_REMOVE, NULL, (uint32_t)l);
-  for (size_t i = 0; !d->nprops && i < d->n; i++)
-    if (pending(d, &d->m[i])) add_prop(d, PROP_ADD, &d->m[i], 0);
-  for (size_t i = 0; d->nprops && i < d->n; i++)
+  for (uint32_t l = 0; dv_dave_roster_next_vacated(&d->roster, &l); l++) propose_remove(d, l);
+  for (size_t i = 0; !d->props.n && i < d->n; i++)
+    if (pending(d, &d->m[i])) propose_add(d, &d->m[i]);
+  for (size_t i = 0; d->props.n && i < d->n; i++)
     if (d->m[i].in_group) send_props(d, &d->m[i]);
 }
 
 static void advance(dv_dave_t *d) {
-  if (d->version != 1 || d->tr_open || d->nprops) return;
+  if (d->version != 1 || d->tr_open || d->props.n) return;
   if (d->epoch) {
     size_t present = 0;
     for (size_t i = 0; i < d->n; i++) present += d->m[i].in_group;
@@ -356,19 +306,14 @@ static void advance(dv_dave_t *d) {
     propose_changes(d);
   else
     propose_initial(d);
-  if (d->nprops) dv_timer_arm(&d->timer, DV_DAVE_COMMIT_MS);
+  if (d->props.n) dv_timer_arm(&d->timer, DV_DAVE_COMMIT_MS);
 }
 
 /* Nobody committed in time (or the group is re-created): the round is
  * withdrawn. */
 static void revoke_round(dv_dave_t *d) {
-  uint8_t out[8 + DV_MLS_MAX_REFS * (DV_MLS_REF_LEN + 1)];
-  for (size_t i = 0; i < d->n; i++) {
-    member_t *m = &d->m[i];
-    int n = m->nsent ? dv_mls_op27_revoke(m->sent, m->nsent, out, sizeof out) : -1;
-    if (n > 0) d->io->send_binary(d->ctx, m->who, 27, out, (size_t)n);
-  }
-  clear_props(d);
+  for (size_t i = 0; i < d->n; i++) dv_dave_props_revoke(&d->m[i].sent, d->m[i].who, send_op27, d);
+  clear_round(d);
 }
 
 static void on_timer(dv_timer_t *t) {
@@ -377,7 +322,7 @@ static void on_timer(dv_timer_t *t) {
     d->st.timeouts++;
     execute_transition(d);
     judge(d);
-  } else if (d->nprops) {
+  } else if (d->props.n) {
     for (size_t i = 0; i < d->n; i++) d->m[i].barred_until = 0; /* nobody else committed */
     revoke_round(d);
   }
@@ -410,11 +355,11 @@ void dv_dave_free(dv_dave_t *d) {
   if (!d) return;
   dv_timer_cancel(&d->timer);
   dv_timer_cancel(&d->hold_timer);
-  clear_props(d);
+  clear_round(d);
   for (size_t i = 0; i < d->n; i++) drop_kp(&d->m[i]);
   free(d->m);
   free(d->foreign);
-  free(d->leaves);
+  dv_dave_roster_free(&d->roster);
   dv_mls_signer_free(d->signer);
   free(d);
 }
@@ -458,36 +403,22 @@ void dv_dave_described(dv_dave_t *d, void *member) {
 
 /* Its Add still in flight: withdrawn from the members that got it. */
 static void revoke_add_of(dv_dave_t *d, const void *who) {
-  for (size_t p = 0; p < d->nprops; p++) {
-    prop_t *pr = &d->props[p];
-    if (pr->kind != PROP_ADD || pr->who != who) continue;
-    for (size_t i = 0; i < d->n; i++) {
-      member_t *m = &d->m[i];
-      for (size_t k = 0; k < m->nsent; k++) {
-        if (memcmp(m->sent[k].b, pr->ref.b, DV_MLS_REF_LEN) != 0) continue;
-        uint8_t out[64];
-        int n = dv_mls_op27_revoke(&pr->ref, 1, out, sizeof out);
-        if (n > 0) d->io->send_binary(d->ctx, m->who, 27, out, (size_t)n);
-        m->sent[k] = m->sent[--m->nsent];
-        break;
-      }
-    }
-    free(pr->msg);
-    *pr = d->props[--d->nprops];
-    return;
-  }
+  dv_mls_ref_t ref;
+  if (!dv_dave_props_take_add_of(&d->props, who, &ref)) return;
+  for (size_t i = 0; i < d->n; i++)
+    dv_dave_props_revoke_one(&d->m[i].sent, &ref, d->m[i].who, send_op27, d);
 }
 
 void dv_dave_leave(dv_dave_t *d, void *member) {
   member_t *m = find(d, member);
   if (!m) return;
-  if (m->in_group && m->leaf < d->nleaves) d->leaves[m->leaf].who = NULL;
+  if (m->in_group) dv_dave_roster_vacate(&d->roster, m->leaf);
   drop_kp(m);
   *m = d->m[--d->n];
   revoke_add_of(d, member);
   int nobody_sent = 1;
-  for (size_t i = 0; i < d->n; i++) nobody_sent &= d->m[i].nsent == 0;
-  if (d->nprops && nobody_sent) clear_props(d);
+  for (size_t i = 0; i < d->n; i++) nobody_sent &= d->m[i].sent.n == 0;
+  if (d->props.n && nobody_sent) clear_round(d);
   if (!d->n) {
     dv_timer_cancel(&d->timer);
     d->tr_open = 0;
@@ -569,50 +500,8 @@ int dv_dave_key_package(dv_dave_t *d, void *member, const uint8_t *p, size_t len
 
 /* ---- op 28 --------------------------------------------------------------------- */
 
-/* The commit's refs are exactly what m was sent this round. */
-static int refs_match(const member_t *m, const dv_mls_commit_t *c) {
-  if (c->nrefs != m->nsent) return 0;
-  for (size_t i = 0; i < m->nsent; i++) {
-    int found = 0;
-    for (size_t k = 0; k < c->nrefs && !found; k++)
-      found = memcmp(m->sent[i].b, c->refs[k].b, DV_MLS_REF_LEN) == 0;
-    if (!found) return 0;
-  }
-  return 1;
-}
-
-/* A welcome iff there are adds, with a secret for every added key package. */
-static int welcome_matches(dv_dave_t *d, const dv_mls_commit_t *c) {
-  size_t adds = 0;
-  for (size_t i = 0; i < c->nrefs; i++) {
-    const prop_t *p = find_prop(d, &c->refs[i]);
-    if (!p || p->kind != PROP_ADD) continue;
-    adds++;
-    int found = 0;
-    for (size_t k = 0; k < c->nsecrets && !found; k++)
-      found = memcmp(c->new_members[k].b, p->kp_ref.b, DV_MLS_REF_LEN) == 0;
-    if (!found) return 0;
-  }
-  return adds ? c->welcome != NULL : c->welcome == NULL;
-}
-
-static int take_leaf(dv_dave_t *d, member_t *m) {
-  size_t l = 0;
-  while (l < d->nleaves && d->leaves[l].used) l++;
-  if (l == d->nleaves) {
-    if (d->nleaves == d->leaves_cap) {
-      size_t cap = d->leaves_cap ? 2 * d->leaves_cap : 8;
-      leaf_t *grown = realloc(d->leaves, cap * sizeof *grown);
-      if (!grown) return -ENOMEM;
-      d->leaves = grown;
-      d->leaves_cap = cap;
-    }
-    d->nleaves++;
-  }
-  d->leaves[l] = (leaf_t){1, m->who, m->user};
-  m->in_group = 1;
-  m->leaf = (uint32_t)l;
-  return 0;
+static void take_leaf(dv_dave_t *d, member_t *m) {
+  if (dv_dave_roster_take(&d->roster, &m->leaf) == 0) m->in_group = 1;
 }
 
 static void send_tid_frame(dv_dave_t *d, member_t *m, int op, uint16_t tid, const uint8_t *p,
@@ -653,19 +542,19 @@ static void apply_commit(dv_dave_t *d, member_t *winner, const dv_mls_commit_t *
       if (d->m[i].in_group) send_tid_frame(d, &d->m[i], 29, tid, p, c->commit_len);
   }
   for (size_t i = 0; i < c->nrefs; i++) {
-    const prop_t *pr = find_prop(d, &c->refs[i]);
-    if (pr && pr->kind == PROP_REMOVE && pr->leaf < d->nleaves) d->leaves[pr->leaf].used = 0;
+    const dv_dave_prop_t *pr = dv_dave_props_find(&d->props, &c->refs[i]);
+    if (pr && pr->kind == DV_DAVE_PROP_REMOVE) dv_dave_roster_release(&d->roster, pr->leaf);
   }
   for (size_t i = 0; i < c->nrefs; i++) {
-    const prop_t *pr = find_prop(d, &c->refs[i]);
-    member_t *m = pr && pr->kind == PROP_ADD ? find(d, pr->who) : NULL;
+    const dv_dave_prop_t *pr = dv_dave_props_find(&d->props, &c->refs[i]);
+    member_t *m = pr && pr->kind == DV_DAVE_PROP_ADD ? find(d, pr->who) : NULL;
     if (!m) continue;
     m->role = ROLE_WELCOMED;
     send_welcome(d, m, tid, c);
     take_leaf(d, m);
     drop_kp(m);
   }
-  clear_props(d);
+  clear_round(d);
   d->epoch++;
   for (size_t i = 0; i < d->n; i++) d->m[i].in_tr = d->m[i].awaiting = d->m[i].in_group;
   open_transition(d, tid, 1);
@@ -674,14 +563,14 @@ static void apply_commit(dv_dave_t *d, member_t *winner, const dv_mls_commit_t *
 /* Another member that is not barred was sent this round's proposals. */
 static int others_can_commit(const dv_dave_t *d, const member_t *m, uint64_t now) {
   for (size_t i = 0; i < d->n; i++)
-    if (&d->m[i] != m && d->m[i].nsent && d->m[i].barred_until <= now) return 1;
+    if (&d->m[i] != m && d->m[i].sent.n && d->m[i].barred_until <= now) return 1;
   return 0;
 }
 
 int dv_dave_commit(dv_dave_t *d, void *member, const uint8_t *p, size_t len) {
   member_t *m = find(d, member);
   if (!m || m->told != 1) return -EPROTO;
-  if (!d->nprops || !m->nsent) {
+  if (!d->props.n || !m->sent.n) {
     d->st.commit_late++;
     return -ESTALE;
   }
@@ -700,8 +589,9 @@ int dv_dave_commit(dv_dave_t *d, void *member, const uint8_t *p, size_t len) {
   if (!c) return -ENOMEM;
   int rc = len > DV_DAVE_OP28_MAX ? DV_MLS_E_TOO_BIG : dv_mls_commit_parse(p, len, d->group, c);
   uint32_t leaf = d->epoch ? m->leaf : 0;
-  if (rc == 0 && (c->epoch != d->epoch || c->sender_leaf != leaf || (d->epoch && !m->in_group) ||
-                  !refs_match(m, c) || !welcome_matches(d, c)))
+  if (rc == 0 &&
+      (c->epoch != d->epoch || c->sender_leaf != leaf || (d->epoch && !m->in_group) ||
+       !dv_dave_props_sent_matches(&m->sent, c) || !dv_dave_props_welcome_matches(&d->props, c)))
     rc = -EPROTO;
   if (rc == 0)
     apply_commit(d, m, c, p);
@@ -825,10 +715,10 @@ void dv_dave_invalid_commit(dv_dave_t *d, void *member, long long tid) {
                   (unsigned long long)(m->hold_until - now));
     arm_hold(d);
   }
-  if (m->in_group && m->leaf < d->nleaves) d->leaves[m->leaf].who = NULL;
+  if (m->in_group) dv_dave_roster_vacate(&d->roster, m->leaf);
   m->in_group = 0;
   m->awaiting = 0;
-  m->nsent = 0; /* its client dropped them: a revoke would make it throw */
+  m->sent.n = 0; /* its client dropped them: a revoke would make it throw */
   drop_kp(m);
   if (d->tr_open) {
     maybe_execute(d); /* judged when it executes */
@@ -871,5 +761,5 @@ json_t *dv_dave_status_json(const dv_dave_t *d) {
                    (json_int_t)d->epoch, "members", (json_int_t)d->n, "foreign_members",
                    (json_int_t)d->nforeign, "group_members", (json_int_t)in_group,
                    "pending_key_packages", (json_int_t)pending_kps, "proposals",
-                   (json_int_t)d->nprops, "transition", tr);
+                   (json_int_t)d->props.n, "transition", tr);
 }

@@ -29,6 +29,14 @@
  * re-add waits) and the re-creations of a call (past them the flaggers
  * are re-added instead).
  *
+ * Parts, each driven by this module alone (a stack: none calls dv_dave;
+ * dv_dave_props sends its op 27s through the callback it is handed):
+ * dv_dave_props (the round's proposals: op 27 append and revoke, the op 28
+ * ref and welcome checks; each member's sent refs live in the member),
+ * dv_dave_roster (the group's leaves: held, vacated, blank) and
+ * dv_dave_guard (the op 31 verdict and budgets). The members, the
+ * foreign-member keys, the transition and the status view stay here.
+ *
  * Threads: control thread only.
  * Memory: dv_dave_new allocates the call's state (and its signer), which
  * dv_dave_free frees. Frames handed to io are the callee's to copy.
