@@ -140,8 +140,10 @@ static int send_down_offer(gl_session_t *s, gl_down_t *d, const char *replaces) 
   return 0;
 }
 
+/* A member Litecord mutes or suppresses has no stream to offer (the
+ * media plane drops its audio): it is offered when the flag is lifted. */
 static void offer_down(gl_session_t *s, const sc_vstate_t *peer) {
-  if (!s->wants_audio || s->deaf || find_down_source(s, peer->ssrc)) return;
+  if (!s->wants_audio || s->deaf || !peer_present(peer) || find_down_source(s, peer->ssrc)) return;
   gl_down_t *d = NULL;
   for (int i = 0; i < GL_DOWN_MAX && !d; i++)
     if (!s->down[i].used) d = &s->down[i];
@@ -523,10 +525,27 @@ static void on_peer_leave(void *conn, const sc_vstate_t *peer) {
   send_user(s, "delete", peer);
 }
 
+/* A member's flags changed. Galène's own server closes the down streams of
+ * a member that loses `present` and tells everyone its new permissions:
+ * so here a member Litecord mutes or suppresses (of any front end) loses
+ * its down stream (`close {id}`) and gets a fresh `offer` when the flag is
+ * lifted; its own client is told through on_flags. */
+static void on_peer_flags(void *conn, const sc_vstate_t *peer) {
+  gl_session_t *s = conn;
+  if (!peer->ops) return; /* not in the room yet: its user add comes with it */
+  gl_down_t *d = find_down_source(s, peer->ssrc);
+  send_user(s, "change", peer);
+  if (!peer_present(peer) && d)
+    drop_down(s, d, 1);
+  else
+    offer_down(s, peer); /* nothing if it has one already, or none is wanted */
+}
+
 const sc_attach_ops_t gl_session_attach_ops = {
     .on_ended = on_ended,
     .on_flags = on_flags,
     .on_peer_join = on_peer_join,
     .on_peer_leave = on_peer_leave,
     .on_peer_speaking = NULL,
+    .on_peer_flags = on_peer_flags,
 };

@@ -24,9 +24,55 @@ static void event_user(vx_session_t *s, const char *type, const char *user_id, i
   vx_conn_event(s->conn, type, d);
 }
 
+static int silenced(const sc_vstate_t *peer) {
+  return peer->flags.mute || peer->flags.suppress;
+}
+
 int vx_session_peer_has_audio(const sc_vstate_t *peer) {
   if (peer->ops == &vx_session_attach_ops) return peer->speaking != 0;
-  return peer->ops != NULL;
+  return peer->ops != NULL && !silenced(peer);
+}
+
+/* ---- members held back by Litecord's flags ----------------------------------- */
+
+static int held_index(const vx_session_t *s, uint32_t ssrc) {
+  for (size_t i = 0; i < s->n_held; i++)
+    if (s->held[i] == ssrc) return (int)i;
+  return -1;
+}
+
+/* Records that the client was told ssrc's member has no audio. 0, or -1
+ * (out of memory: then the client is not told, and keeps a silent
+ * consumer, as if the flag were not signalled). */
+static int hold(vx_session_t *s, uint32_t ssrc) {
+  if (held_index(s, ssrc) >= 0) return 0;
+  if (s->n_held == s->cap_held) {
+    size_t cap = s->cap_held ? 2 * s->cap_held : 8;
+    uint32_t *h = realloc(s->held, cap * sizeof *h);
+    if (!h) return -1;
+    s->held = h;
+    s->cap_held = cap;
+  }
+  s->held[s->n_held++] = ssrc;
+  return 0;
+}
+
+/* 1 if ssrc was held back (and is no longer), else 0. */
+static int unhold(vx_session_t *s, uint32_t ssrc) {
+  int i = held_index(s, ssrc);
+  if (i < 0) return 0;
+  s->held[i] = s->held[--s->n_held];
+  return 1;
+}
+
+static int other_front_end(const sc_vstate_t *peer) {
+  return peer->ops && peer->ops != &vx_session_attach_ops;
+}
+
+/* At attach: the members already muted or suppressed are held back (RoomInfo
+ * shows them without audio). */
+static void hold_if_silenced(sc_vstate_t *peer, void *arg) {
+  if (other_front_end(peer) && silenced(peer)) hold(arg, peer->ssrc);
 }
 
 /* What peers are told of our producer: speaking while it exists and the
@@ -71,7 +117,10 @@ static void on_flags(void *conn, const sc_vstate_t *self) {
 static void on_peer_join(void *conn, const sc_vstate_t *peer) {
   vx_session_t *s = conn;
   event_user(s, "UserJoined", peer->user_id, 0);
-  if (vx_session_peer_has_audio(peer)) event_user(s, "UserStartProduce", peer->user_id, 1);
+  if (vx_session_peer_has_audio(peer))
+    event_user(s, "UserStartProduce", peer->user_id, 1);
+  else if (other_front_end(peer) && silenced(peer))
+    hold(s, peer->ssrc);
 }
 
 static void forget_source(vx_session_t *s, uint32_t ssrc) {
@@ -81,6 +130,7 @@ static void forget_source(vx_session_t *s, uint32_t ssrc) {
 static void on_peer_leave(void *conn, const sc_vstate_t *peer) {
   vx_session_t *s = conn;
   forget_source(s, peer->ssrc);
+  unhold(s, peer->ssrc);
   event_user(s, "UserLeft", peer->user_id, 0);
 }
 
@@ -93,12 +143,37 @@ static void on_peer_speaking(void *conn, const sc_vstate_t *peer, unsigned speak
   event_user(s, speaking ? "UserStartProduce" : "UserStopProduce", peer->user_id, 1);
 }
 
+/* A member of another front end that Litecord mutes or suppresses stops
+ * producing, as far as Vortex clients can tell (the media plane drops its
+ * audio): UserStopProduce, after which revite closes its consumer and
+ * sends StopConsume; UserStartProduce once the flag is lifted, and it
+ * consumes anew. A Vortex peer's producer is announced through its
+ * speaking flags instead (announce, on_peer_speaking). */
+static void on_peer_flags(void *conn, const sc_vstate_t *peer) {
+  vx_session_t *s = conn;
+  if (!other_front_end(peer)) return;
+  int was_held = held_index(s, peer->ssrc) >= 0;
+  if (silenced(peer) && !was_held) {
+    if (hold(s, peer->ssrc) < 0) {
+      sc_log_warn_ids("vortex", SC_VSTATE_IDS(s->vs), "out of memory: %s's mute not signalled",
+                      peer->user_id);
+      return;
+    }
+    forget_source(s, peer->ssrc);
+    event_user(s, "UserStopProduce", peer->user_id, 1);
+  } else if (!silenced(peer) && was_held) {
+    unhold(s, peer->ssrc);
+    event_user(s, "UserStartProduce", peer->user_id, 1);
+  }
+}
+
 const sc_attach_ops_t vx_session_attach_ops = {
     .on_ended = on_ended,
     .on_flags = on_flags,
     .on_peer_join = on_peer_join,
     .on_peer_leave = on_peer_leave,
     .on_peer_speaking = on_peer_speaking,
+    .on_peer_flags = on_peer_flags,
 };
 
 /* ---- life -------------------------------------------------------------------- */
@@ -115,6 +190,7 @@ vx_session_t *vx_session_attach(sc_app_t *app, vx_conn_t *conn, sc_vstate_t *vs,
     free(s);
     return NULL;
   }
+  sc_registry_each_peer(vs->channel, vs, hold_if_silenced, s);
   /* No Vortex client speaks DAVE: the room's calls fall back to none. */
   sc_registry_set_e2ee(vs, 0);
   conn->session = s;
@@ -129,6 +205,7 @@ static void free_session(vx_session_t *s) {
     sodium_memzero(s->t[d].pwd, sizeof s->t[d].pwd);
   }
   vx_filter_put(s->filter);
+  free(s->held);
   free(s);
 }
 

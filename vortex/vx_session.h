@@ -6,7 +6,9 @@
  *    (sc_registry_take_over: a second connection with the same token, of
  *    any front end, replaces the first; e2ee capability 0: no DAVE), and
  *    the registry's callbacks, turned into Vortex events (UserJoined,
- *    UserLeft, UserStartProduce, UserStopProduce) and closes;
+ *    UserLeft, UserStartProduce, UserStopProduce) and closes; a member
+ *    Litecord mutes or suppresses has no audio (UserStopProduce, and
+ *    UserStartProduce when the flag is lifted), whatever its front end;
  *  - the two WebRTC transports of mediasoup's SplitWebRTC mode. The send
  *    transport (the client publishes) is the voice state's own media
  *    member, sc_rtc in direction RECV_ONLY, handed to the media plane at
@@ -76,6 +78,13 @@ typedef struct vx_session {
   vx_consumer_t consumers[VX_MAX_CONSUMERS];
   int n_consumers;
   unsigned next_mid;
+  /* SSRCs of the members of other front ends this client was told have
+   * no audio because Litecord mutes or suppresses them (UserStopProduce,
+   * or left out when it learnt of them), so that lifting the flag is told
+   * once (UserStartProduce). At most one per member of the room; grown on
+   * the control thread, freed with the session. */
+  uint32_t *held;
+  size_t n_held, cap_held;
 } vx_session_t;
 
 /* The registry's callbacks of every Vortex session. */
@@ -115,8 +124,10 @@ const vx_consumer_t *vx_session_consume(vx_session_t *s, const char *user_id, in
 int vx_session_stop_consume(vx_session_t *s, const char *id);
 int vx_session_pause(vx_session_t *s, const char *id, int paused);
 
-/* 1 if peer has audio to consume: a Vortex peer with a producer, any
- * other attached member (its SSRC is known from the start). */
+/* 1 if peer has audio to consume: a Vortex peer with a producer (not
+ * server-muted or suppressed: see announce), any other attached member
+ * (its SSRC is known from the start) that Litecord neither mutes nor
+ * suppresses. */
 int vx_session_peer_has_audio(const sc_vstate_t *peer);
 
 #endif

@@ -18,6 +18,7 @@
  *                       one, as revite's microphone toggle does (a new SSRC)
  *   await vxServerPause(userId, paused)  SetConsumerPause only (the page's
  *                       consumer keeps running: what arrives is what the server sends)
+ *   await vxRequest(type, data)  one request as it is -> {data} or {error}
  *   await vxLeave()
  */
 const { Device } = require('mediasoup-client');
@@ -145,6 +146,9 @@ window.vxServerPause = async (userId, paused) => {
   if (!c) throw new Error(`no consumer of ${userId}`);
   await st.sig.request('SetConsumerPause', { id: c.id, paused });
 };
+
+window.vxRequest = (type, data) =>
+  st.sig.request(type, data).then((d) => ({ data: d }), (e) => ({ error: e.error || String(e.message) }));
 
 window.vxLeave = async () => {
   if (st.producer) st.producer.close();

@@ -54,6 +54,7 @@ async function startPeer(browser, srv, vs, opts = {}) {
       state: () => page.evaluate(() => window.vxState()),
       reproduce: (freq = 440) => page.evaluate((f) => window.vxReproduce(f), freq),
       serverPause: (userId, paused) => page.evaluate((u, x) => window.vxServerPause(u, x), userId, paused),
+      request: (type, data) => page.evaluate((t, d) => window.vxRequest(t, d), type, data),
       async close() {
         await page.evaluate(() => window.vxLeave()).catch(() => {});
         await page.close().catch(() => {});
