@@ -118,12 +118,17 @@ static void codecs_video_pts(json_t *d, const sc_sdp_fragment_t *f, uint8_t *out
   }
 }
 
+/* Bits 1 << DV_CODEC_* of the codecs that got a usable PT. */
+static uint8_t codecs_with_pt(const uint8_t *video_pt) {
+  return (uint8_t)((video_pt[SC_RTC_H264] ? 1u << DV_CODEC_H264 : 0) |
+                   (video_pt[SC_RTC_VP8] ? 1u << DV_CODEC_VP8 : 0));
+}
+
 /* What codecs says the member can encode and decode (dv_webrtc_codec),
  * limited to the codecs it gave a usable PT. */
 static void video_caps(json_t *d, const uint8_t *video_pt, dv_codec_caps_t *caps) {
   dv_codec_caps_read(json_object_get(d, "codecs"), caps);
-  uint8_t with_pt = (uint8_t)((video_pt[SC_RTC_H264] ? 1u << DV_CODEC_H264 : 0) |
-                              (video_pt[SC_RTC_VP8] ? 1u << DV_CODEC_VP8 : 0));
+  uint8_t with_pt = codecs_with_pt(video_pt);
   caps->encode &= with_pt;
   caps->decode &= with_pt;
 }
@@ -189,8 +194,7 @@ int dv_webrtc_select(dv_session_t *s, const dv_webrtc_offer_t *offer, int dave_v
   if (!app->media || !app->dtls) return -ENOTSUP;
   s->codecs = offer->caps;
   s->webrtc = 1;
-  s->rtc_video = (uint8_t)((offer->video_pt[SC_RTC_H264] ? 1u << DV_CODEC_H264 : 0) |
-                           (offer->video_pt[SC_RTC_VP8] ? 1u << DV_CODEC_VP8 : 0));
+  s->rtc_video = codecs_with_pt(offer->video_pt);
   int codec = dv_webrtc_call_join(s); /* the call's, with this member in it */
   sc_rtc_t *r = new_transport(app, s, offer, codec);
   if (!r) return -ENOMEM;
