@@ -50,7 +50,7 @@ typedef struct {
   uint64_t codec_switches; /* calls whose video codec changed (op 14 to each member) */
   uint64_t codec_updates;  /* client op 14 with codecs read */
   uint64_t codec_refused;  /* client op 14 refused: not an array, or over the relay budget */
-  sc_log_limit_t codec_log;
+  sc_log_limit_t codec_log, codec_refused_log;
 } dv_session_stats_t;
 
 typedef struct dv_session dv_session_t;

@@ -140,7 +140,7 @@ static int charge(dv_session_t *s, uint32_t members) {
 static void refused(dv_session_t *s, const char *why) {
   dv_session_stats_t *st = &s->tab->stats;
   st->codec_refused++;
-  if (sc_log_limit(&st->codec_log, (int64_t)dv_timers_now(s->tab->timers), 10000))
+  if (sc_log_limit(&st->codec_refused_log, (int64_t)dv_timers_now(s->tab->timers), 10000))
     sc_log_warn_ids("gateway", SC_VSTATE_IDS(s->vs), "op 14 codecs dropped: %s (%llu so far)", why,
                     (unsigned long long)st->codec_refused);
 }
