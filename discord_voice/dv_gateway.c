@@ -16,6 +16,7 @@
 
 #include "dv_video.h"
 #include "dv_webrtc.h"
+#include "dv_webrtc_call.h"
 #include "sc_jcheck.h"
 #include "sc_log.h"
 #include "sc_media.h"
@@ -188,13 +189,12 @@ static dv_gw_t *gw_of(dv_session_t *s) {
 static void send_session_description(dv_session_t *s, const uint8_t key[DV_KEY_LEN]) {
   json_t *k = json_array();
   for (int i = 0; i < DV_KEY_LEN; i++) json_array_append_new(k, json_integer(key[i]));
-  char media_session[33];
-  sc_token_random_hex(media_session, sizeof media_session, 16);
   dv_session_send(
       s, DV_OP_SESSION_DESCRIPTION,
       json_pack("{s:s, s:o, s:s, s:s, s:s, s:i}", "mode", dv_mode_name(s->mode), "secret_key", k,
-                "audio_codec", "opus", "video_codec", "H264", "media_session_id", media_session,
-                "dave_protocol_version", dv_e2ee_version_for(&gw_of(s)->e2ee, s)));
+                "audio_codec", "opus", "video_codec", dv_codec_name(s->video_told - 1),
+                "media_session_id", s->media_session_id, "dave_protocol_version",
+                dv_e2ee_version_for(&gw_of(s)->e2ee, s)));
   dv_e2ee_described(&gw_of(s)->e2ee, s);
 }
 
@@ -314,6 +314,10 @@ static void op_select_protocol(dv_conn_t *c, json_t *d) {
     return;
   }
   dv_session_t *s = c->session;
+  /* A native client's codecs count in the call's video codec too. */
+  dv_codec_caps_read(json_object_get(d, "codecs"), &s->codecs);
+  s->webrtc = 0;
+  dv_webrtc_call_join(s);
   int rc = install_cipher(s, data, (dv_mode_t)mode);
   note_rtt(c);
   if (rc == 0) observe_join(c);
@@ -406,6 +410,12 @@ static void op_dave_invalid_commit(dv_conn_t *c, json_t *d) {
   if (c->session) dv_e2ee_invalid_commit(&c->gw->e2ee, c->session, d);
 }
 
+/* Op 14 from the client: its codecs changed (dv_webrtc_call). */
+static void op_session_update(dv_conn_t *c, json_t *d) {
+  if (c->session && json_is_object(d) && dv_webrtc_call_update(c->session, d) == -ENOBUFS)
+    relay_over_budget(c);
+}
+
 static void op_ignore(dv_conn_t *c, json_t *d) {
   (void)c;
   (void)d;
@@ -469,8 +479,9 @@ static const sc_jfield_t platform_fields[] = {INT_OPT("platform")};
 #define OBJ SC_JT_OBJECT
 #define OBJ_OR_NULL (SC_JT_OBJECT | SC_JT_NULL)
 
-/* Opcodes clients send, with what their d must hold (else 4020). 14-17
- * and 19 are sent by real clients and ignored, whatever their d; so are
+/* Opcodes clients send, with what their d must hold (else 4020). 15-17
+ * and 19 are sent by real clients and ignored, whatever their d (14
+ * without codecs too); so are
  * DAVE's 23/31 outside a DAVE call. */
 static const op_entry_t op_table[DV_OP_MAX] = {
     [DV_OP_IDENTIFY] = {op_identify, FRESH, OBJ, FIELDS(identify_fields)},
@@ -479,7 +490,7 @@ static const op_entry_t op_table[DV_OP_MAX] = {
     [DV_OP_SPEAKING] = {op_speaking, AUTHED, OBJ, FIELDS(speaking_fields)},
     [DV_OP_RESUME] = {op_resume, FRESH, OBJ, FIELDS(resume_fields)},
     [DV_OP_VIDEO] = {op_video, ANY, OBJ_OR_NULL, FIELDS(video_fields)},
-    [14] = {op_ignore, ANY, 0, NULL, 0},
+    [DV_OP_SESSION_UPDATE] = {op_session_update, ANY, 0, NULL, 0},
     [15] = {op_ignore, ANY, 0, NULL, 0},
     [16] = {op_ignore, ANY, 0, NULL, 0},
     [17] = {op_ignore, ANY, 0, NULL, 0},
@@ -596,6 +607,7 @@ static const double join_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
 static void on_session_end(void *ctx, dv_session_t *s) {
   dv_gw_t *gw = ctx;
   dv_e2ee_leave(&gw->e2ee, s);
+  dv_webrtc_call_leave(s);
 }
 
 static void on_session_peer(void *ctx, dv_session_t *s, const sc_vstate_t *peer, int joined) {
@@ -655,11 +667,19 @@ size_t dv_gw_session_count(const dv_gw_t *gw) {
 
 json_t *dv_gw_status_json(const dv_gw_t *gw) {
   const dv_session_stats_t *st = &gw->sessions.stats;
-  return json_pack(
+  json_t *out = json_pack(
       "{s:I, s:I, s:I, s:I, s:I, s:o}", "sessions", (json_int_t)gw->sessions.by_id.used,
       "resume_over_budget", (json_int_t)st->resume_over_budget, "relay_over_budget",
       (json_int_t)st->relay_over_budget, "ssrc_refused", (json_int_t)st->ssrc_refused,
       "webrtc_refused", (json_int_t)st->webrtc_refused, "dave", dv_e2ee_status_json(&gw->e2ee));
+  json_t *codec =
+      json_pack("{s:I, s:I, s:I}", "switches", (json_int_t)st->codec_switches, "updates",
+                (json_int_t)st->codec_updates, "refused", (json_int_t)st->codec_refused);
+  if (out && codec)
+    json_object_set_new(out, "video_codec", codec);
+  else
+    json_decref(codec);
+  return out;
 }
 
 void dv_gw_metrics(const dv_gw_t *gw, sc_metrics_t *m) {

@@ -8,8 +8,9 @@
  *   dv_gateway  this file: the opcode table (a field table per opcode,
  *               checked with sc_jcheck before the handler runs), the
  *               handlers, the gateway object; beside it dv_webrtc
- *               (Select Protocol "webrtc") and dv_video (Identify's
- *               streams, op 12)
+ *               (Select Protocol "webrtc"), dv_webrtc_call (the call's
+ *               video codec, op 14) and dv_video (Identify's streams,
+ *               op 12)
  *
  * Each layer calls only the ones below it. docs/GATEWAY.md describes the
  * behaviour; ../shared/reference/discord-voice-protocol.md the protocol.

@@ -24,6 +24,7 @@ void dv_sessions_init(dv_sessions_t *t, sc_app_t *app, const dv_limits_t *lim,
 }
 
 void dv_sessions_free(dv_sessions_t *t, int code, const char *why) {
+  t->stopping = 1; /* nobody is left to re-tell (dv_webrtc_call_leave) */
   for (size_t i = 0; i < t->by_id.cap; i++) {
     sc_hmap_slot_t *slot = &t->by_id.slots[i];
     /* Ending a session deletes its slot (deletion never moves slots). */

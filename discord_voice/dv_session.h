@@ -32,6 +32,7 @@
 #include "dv_limits.h"
 #include "dv_resume.h"
 #include "dv_timer.h"
+#include "dv_webrtc_codec.h"
 #include "sc_app.h"
 #include "sc_log.h"
 #include "sc_hmap.h"
@@ -46,6 +47,10 @@ typedef struct {
   sc_log_limit_t ssrc_refused_log;
   uint64_t webrtc_refused; /* webrtc Select Protocol closed 4020: unreadable offer */
   sc_log_limit_t webrtc_refused_log;
+  uint64_t codec_switches; /* calls whose video codec changed (op 14 to each member) */
+  uint64_t codec_updates;  /* client op 14 with codecs read */
+  uint64_t codec_refused;  /* client op 14 refused: not an array, or over the relay budget */
+  sc_log_limit_t codec_log, codec_refused_log;
 } dv_session_stats_t;
 
 typedef struct dv_session dv_session_t;
@@ -94,6 +99,12 @@ struct dv_session {
   int dave_max;                        /* Identify's max_dave_protocol_version (v8 only; else 0) */
   int dave_version;                    /* DAVE protocol version told in op 4 or by a transition */
   struct dv_e2ee_gate *gate;           /* shared with the member's cipher (dv_crypto.h) */
+  /* The call-wide video codec (dv_webrtc): */
+  dv_codec_caps_t codecs;    /* what its op 1 / op 14 codecs said (zero: no video) */
+  uint8_t video_told;        /* 1 + DV_CODEC_* told in op 4 / op 14; 0: none yet */
+  uint8_t webrtc;            /* its transport is sc_rtc (posted video filters) */
+  uint8_t rtc_video;         /* webrtc: bits 1 << DV_CODEC_* op 1 gave a PT */
+  char media_session_id[33]; /* op 4's, repeated in op 14 */
 };
 
 extern const sc_attach_ops_t dv_session_attach_ops;

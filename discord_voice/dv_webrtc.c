@@ -12,6 +12,7 @@
 
 #include "dv_crypto.h"
 #include "dv_settings.h"
+#include "dv_webrtc_call.h"
 #include "sc_dtls.h"
 #include "sc_media.h"
 #include "sc_rtc.h"
@@ -90,11 +91,8 @@ static int pick_opus_pt(json_t *d, const sc_sdp_fragment_t *f, int *out, char *w
 /* A video codec's payload_type and rtx_payload_type in `codecs` (VP8,
  * H264) into out[i] and out[i + 1]; an entry out of range, or whose PT
  * the fragment maps to another codec, is left out (0): the member then
- * neither sends nor gets that codec, and its audio is unaffected. The
- * bit 1 << i of *no_encode is set for an entry with `encode: false`
- * (newer clients flag what they can only decode). */
-static void codecs_video_pts(json_t *d, const sc_sdp_fragment_t *f, uint8_t *out,
-                             unsigned *no_encode) {
+ * neither sends nor gets that codec, and its audio is unaffected. */
+static void codecs_video_pts(json_t *d, const sc_sdp_fragment_t *f, uint8_t *out) {
   static const struct {
     const char *name;
     int index;
@@ -114,20 +112,25 @@ static void codecs_video_pts(json_t *d, const sc_sdp_fragment_t *f, uint8_t *out
       if (v < DV_WEBRTC_PT_MIN || v > DV_WEBRTC_PT_MAX || (m && strcasecmp(m->codec, name) != 0))
         continue;
       out[known[k].index] = (uint8_t)v;
-      if (json_is_false(json_object_get(c, "encode"))) *no_encode |= 1u << known[k].index;
       v = json_is_integer(rtx) ? json_integer_value(rtx) : 0;
       if (v >= DV_WEBRTC_PT_MIN && v <= DV_WEBRTC_PT_MAX) out[known[k].index + 1] = (uint8_t)v;
     }
   }
 }
 
-/* Op 4's video_codec, the one the member is told to send: Discord's own
- * choice H264 when the member can encode it, else VP8 when it can, else
- * H264 (it then sends no video we could pass on). */
-static const char *pick_video_codec(const uint8_t *video_pt, unsigned no_encode) {
-  if (video_pt[SC_RTC_H264] && !(no_encode & (1u << SC_RTC_H264))) return "H264";
-  if (video_pt[SC_RTC_VP8] && !(no_encode & (1u << SC_RTC_VP8))) return "VP8";
-  return "H264";
+/* Bits 1 << DV_CODEC_* of the codecs that got a usable PT. */
+static uint8_t codecs_with_pt(const uint8_t *video_pt) {
+  return (uint8_t)((video_pt[SC_RTC_H264] ? 1u << DV_CODEC_H264 : 0) |
+                   (video_pt[SC_RTC_VP8] ? 1u << DV_CODEC_VP8 : 0));
+}
+
+/* What codecs says the member can encode and decode (dv_webrtc_codec),
+ * limited to the codecs it gave a usable PT. */
+static void video_caps(json_t *d, const uint8_t *video_pt, dv_codec_caps_t *caps) {
+  dv_codec_caps_read(json_object_get(d, "codecs"), caps);
+  uint8_t with_pt = codecs_with_pt(video_pt);
+  caps->encode &= with_pt;
+  caps->decode &= with_pt;
 }
 
 int dv_webrtc_read_offer(json_t *d, dv_webrtc_offer_t *out, char *why, size_t why_len) {
@@ -147,15 +150,17 @@ int dv_webrtc_read_offer(json_t *d, dv_webrtc_offer_t *out, char *why, size_t wh
   }
   if (pick_opus_pt(d, &out->sdp, &out->opus_pt, why, why_len) < 0) return -1;
   out->audio_level_id = sc_sdp_audio_level_id(&out->sdp);
-  unsigned no_encode = 0;
-  codecs_video_pts(d, &out->sdp, out->video_pt, &no_encode);
-  out->video_codec = pick_video_codec(out->video_pt, no_encode);
+  codecs_video_pts(d, &out->sdp, out->video_pt);
+  video_caps(d, out->video_pt, &out->caps);
+  int own = dv_codec_choose(&out->caps, 1);
+  out->video_codec = dv_codec_name(own < 0 ? DV_CODEC_H264 : own);
   return 0;
 }
 
 /* The member's WebRTC transport for the offer: the peer's ICE ufrag, its
  * fingerprint if the fragment named one, its Opus PT and audio-level id. */
-static sc_rtc_t *new_transport(sc_app_t *app, dv_session_t *s, const dv_webrtc_offer_t *offer) {
+static sc_rtc_t *new_transport(sc_app_t *app, dv_session_t *s, const dv_webrtc_offer_t *offer,
+                               int codec) {
   sc_rtc_params_t p;
   memset(&p, 0, sizeof p);
   snprintf(p.remote_ufrag, sizeof p.remote_ufrag, "%s", offer->sdp.ufrag);
@@ -164,6 +169,7 @@ static sc_rtc_t *new_transport(sc_app_t *app, dv_session_t *s, const dv_webrtc_o
   p.opus_pt = (uint8_t)offer->opus_pt;
   p.audio_level_id = (uint8_t)(offer->audio_level_id <= 14 ? offer->audio_level_id : 0);
   memcpy(p.video_pt, offer->video_pt, sizeof p.video_pt);
+  dv_webrtc_call_filter(s, codec, &p.video_seal_off, &p.video_open_off);
   p.dtls = app->dtls;
   /* DAVE frames only while the member's client is in the E2EE group,
    * exactly as for a Discord UDP member (dv_crypto's gate). */
@@ -186,7 +192,11 @@ static int send_answer(dv_session_t *s, const sc_sdp_answer_t *a, int dave_versi
 int dv_webrtc_select(dv_session_t *s, const dv_webrtc_offer_t *offer, int dave_version) {
   sc_app_t *app = s->tab->app;
   if (!app->media || !app->dtls) return -ENOTSUP;
-  sc_rtc_t *r = new_transport(app, s, offer);
+  s->codecs = offer->caps;
+  s->webrtc = 1;
+  s->rtc_video = codecs_with_pt(offer->video_pt);
+  int codec = dv_webrtc_call_join(s); /* the call's, with this member in it */
+  sc_rtc_t *r = new_transport(app, s, offer, codec);
   if (!r) return -ENOMEM;
   char ufrag[SC_ICE_UFRAG_LEN + 1], pwd[SC_ICE_PWD_LEN + 1];
   snprintf(ufrag, sizeof ufrag, "%s", sc_rtc_local_ufrag(r)); /* r is the worker's after the post */
@@ -201,7 +211,7 @@ int dv_webrtc_select(dv_session_t *s, const dv_webrtc_offer_t *offer, int dave_v
       .pwd = pwd,
   };
   sc_dtls_ctx_fingerprint_bytes(app->dtls, a.fingerprint);
-  int rc = send_answer(s, &a, dave_version, offer->video_codec ? offer->video_codec : "H264");
+  int rc = send_answer(s, &a, dave_version, dv_codec_name(codec));
   sodium_memzero(pwd, sizeof pwd);
   return rc;
 }
@@ -214,11 +224,11 @@ static int send_answer(dv_session_t *s, const sc_sdp_answer_t *a, int dave_versi
                        const char *video_codec) {
   char sdp[SC_SDP_ANSWER_MAX];
   if (sc_sdp_write_discord_answer(a, sdp, sizeof sdp) < 0) return -EINVAL;
-  char media_session[33];
-  sc_token_random_hex(media_session, sizeof media_session, 16);
+  if (!s->media_session_id[0])
+    sc_token_random_hex(s->media_session_id, sizeof s->media_session_id, 16);
   dv_session_send(s, DV_OP_SESSION_DESCRIPTION,
                   json_pack("{s:s, s:s, s:s, s:s, s:i}", "audio_codec", "opus", "video_codec",
-                            video_codec, "media_session_id", media_session, "sdp", sdp,
+                            video_codec, "media_session_id", s->media_session_id, "sdp", sdp,
                             "dave_protocol_version", dave_version));
   return 0;
 }

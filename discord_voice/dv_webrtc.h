@@ -17,9 +17,8 @@
  *    only without a DTLS context or media plane);
  *  - dv_webrtc_send_answer, op 4 with Discord's eight-line sdp, for the
  *    transport to call once it holds its ICE credentials (video_codec
- *    "H264"; dv_webrtc_select names the offer's video_codec: H264 if
- *    codecs offered it without `encode: false`, else VP8 if it offered
- *    that one so, else H264).
+ *    "H264"; dv_webrtc_select names the call's codec, dv_webrtc_call,
+ *    and its transport's video filter follows that codec).
  *
  * Threads: control (lws) thread only.
  * Memory: nothing allocated here beyond one op 4 message; an offer is a
@@ -32,6 +31,7 @@
 #include <stddef.h>
 
 #include "dv_session.h"
+#include "dv_webrtc_codec.h"
 #include "sc_rtc_video.h"
 #include "sc_sdp.h"
 
@@ -47,7 +47,8 @@ typedef struct {
   int opus_pt;                        /* Opus PT on this connection, both ways */
   int audio_level_id;                 /* extmap id of ssrc-audio-level; 0: not offered */
   uint8_t video_pt[SC_RTC_VIDEO_PTS]; /* codecs' VP8/H264 (and RTX) PTs; 0: not offered */
-  const char *video_codec;            /* op 4's video_codec: "H264" or "VP8" (static) */
+  dv_codec_caps_t caps;               /* what codecs says it encodes/decodes (with a PT) */
+  const char *video_codec;            /* its own best codec alone: "H264" or "VP8" (static) */
 } dv_webrtc_offer_t;
 
 /* Reads op 1's d (protocol "webrtc"). Returns 0, or -1 with a reason for

@@ -39,7 +39,8 @@ typedef enum {
   CMD_RESET,
   CMD_REMOVE,
   CMD_SYNC,
-  CMD_ICE_RESTART
+  CMD_ICE_RESTART,
+  CMD_VIDEO_FILTER
 } cmd_type_t;
 
 /* A command from the control thread. Allocated ones (add, cipher, hint,
@@ -49,7 +50,7 @@ typedef struct cmd {
   sc_media_node_t node; /* first: the queue holds nodes */
   uint64_t room_id;
   uint32_t ssrc;
-  uint32_t extra; /* CMD_ALIAS */
+  uint32_t extra; /* CMD_ALIAS; CMD_VIDEO_FILTER: seal_off | open_off << 8 */
   uint32_t gen;   /* the member's reset generation when posted */
   const sc_cipher_ops_t *ops;
   void *state; /* CMD_CIPHER; CMD_ICE_RESTART: its sc_ice_creds_t */
@@ -200,7 +201,16 @@ static void restart_ice(sc_media_worker_t *w, member_t *m, const sc_ice_creds_t 
                 strerror(-rc));
 }
 
-/* cipher, hint, alias, ICE restart: for the member's generation they were
+/* A new video filter of the member's WebRTC transport. */
+static void video_filter(sc_media_worker_t *w, member_t *m, uint32_t bits) {
+  if (m->ops == &sc_rtc_cipher_ops && m->cipher)
+    sc_rtc_set_video_filter(m->cipher, (uint8_t)bits, (uint8_t)(bits >> 8));
+  else
+    sc_log_warn("media", "worker %d: ssrc %u: video filter for a member without WebRTC", w->index,
+                m->ssrc);
+}
+
+/* cipher, hint, alias, ICE restart, video filter: for the member's generation they were
  * posted in. */
 static void apply_member_command(sc_media_worker_t *w, cmd_t *c) {
   member_t *m = command_member(w, c);
@@ -220,6 +230,7 @@ static void apply_member_command(sc_media_worker_t *w, cmd_t *c) {
     case CMD_HINT: apply_hint(w, m, &c->addr); break;
     case CMD_ALIAS: add_alias(w, m, c->extra); break;
     case CMD_ICE_RESTART: restart_ice(w, m, c->state); break;
+    case CMD_VIDEO_FILTER: video_filter(w, m, c->extra); break;
     default: break;
   }
 }
@@ -367,6 +378,14 @@ int sc_media_post_alias(sc_media_t *m, sc_member_stats_t *mb, uint32_t extra_ssr
   cmd_t *c = cmd_new(CMD_ALIAS, mb);
   if (!c) return -ENOMEM;
   c->extra = extra_ssrc;
+  return post(worker_for(m, mb->room_id), &c->node);
+}
+
+int sc_media_post_video_filter(sc_media_t *m, sc_member_stats_t *mb, uint8_t seal_off,
+                               uint8_t open_off) {
+  cmd_t *c = cmd_new(CMD_VIDEO_FILTER, mb);
+  if (!c) return -ENOMEM;
+  c->extra = seal_off | (uint32_t)open_off << 8;
   return post(worker_for(m, mb->room_id), &c->node);
 }
 

@@ -334,6 +334,12 @@ int sc_media_post_alias(sc_media_t *m, sc_member_stats_t *mb, uint32_t extra_ssr
  * new ufrag, copied. A member whose cipher is not sc_rtc's, or was reset
  * since, is left alone (logged, or counted stale). 0 or -ENOMEM. */
 int sc_media_post_ice_restart(sc_media_t *m, sc_member_stats_t *mb, const sc_ice_creds_t *creds);
+/* The member's WebRTC transport switches video PTs off one way
+ * (sc_rtc_set_video_filter on its worker; bits 1 << SC_RTC_VP8 ...).
+ * A member whose cipher is not sc_rtc's, or was reset since, is left
+ * alone (logged, or counted stale). 0 or -ENOMEM. */
+int sc_media_post_video_filter(sc_media_t *m, sc_member_stats_t *mb, uint8_t seal_off,
+                               uint8_t open_off);
 /* A new client takes the member over (or its client left): its address
  * binding, hint, cipher and aliases are dropped (the next client does IP
  * discovery and Select Protocol anew); its counters stay. Cannot fail and

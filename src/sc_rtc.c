@@ -189,6 +189,7 @@ sc_rtc_t *sc_rtc_new(const sc_rtc_params_t *p) {
   r->opus_pt = p->opus_pt & 0x7f;
   r->level_id = p->audio_level_id <= 14 ? p->audio_level_id : 0;
   sc_rtc_video_init(&r->video, p->video_pt, r->opus_pt);
+  sc_rtc_video_set_filter(&r->video, p->video_seal_off, p->video_open_off);
   r->direction = (uint8_t)p->direction;
   r->only_source = p->only_source;
   r->skip_source = p->skip_source;
@@ -713,6 +714,10 @@ static void rtcp_send(sc_rtc_table_t *t, sc_rtc_t *r, int64_t now_ms, sc_rtc_rx_
   if (r->has_peer && rx && rx(ctx, r->owner, &reading) == 0) peer.rx = &reading;
   sc_rtc_rtcp_link_t k = rtcp_link(t, r, now_ms);
   sc_rtc_rtcp_report(&r->rtcp, &peer, &k);
+}
+
+void sc_rtc_set_video_filter(sc_rtc_t *r, uint8_t seal_off, uint8_t open_off) {
+  sc_rtc_video_set_filter(&r->video, seal_off, open_off);
 }
 
 int sc_rtc_sends_video(const sc_rtc_t *r, uint32_t ssrc) {

@@ -125,6 +125,10 @@ typedef struct {
    * one, whatever its policy (declined and counted); its client could only
    * play it as noise, and one comes while a call downgrades for it. */
   int e2ee;
+  /* Video PTs of video_pt switched off one way from the start
+   * (sc_rtc_video_set_filter; 0: both ways), changed later on the worker
+   * by sc_rtc_set_video_filter (sc_media_post_video_filter). */
+  uint8_t video_seal_off, video_open_off;
 } sc_rtc_params_t;
 
 typedef struct sc_rtc sc_rtc_t;
@@ -186,6 +190,9 @@ int sc_rtc_set_remote(sc_rtc_t *r, const char *ufrag, const uint8_t *fingerprint
  * (the new ufrag is another member's) or -ENOMEM (the ufrag table could
  * not grow); then nothing changed. */
 int sc_rtc_restart_ice(sc_rtc_t *r, const sc_ice_creds_t *c);
+/* Worker: the member's video filter (sc_rtc_video_set_filter) becomes
+ * seal_off/open_off, e.g. when Discord's call changes its video codec. */
+void sc_rtc_set_video_filter(sc_rtc_t *r, uint8_t seal_off, uint8_t open_off);
 extern const sc_cipher_ops_t sc_rtc_cipher_ops;
 
 void sc_rtc_table_init(sc_rtc_table_t *t, sc_rtc_emit_fn emit, void *emit_ctx);

@@ -24,15 +24,21 @@ void sc_rtc_video_init(sc_rtc_video_t *v, const uint8_t *peer_pt, uint8_t opus_p
   }
 }
 
+void sc_rtc_video_set_filter(sc_rtc_video_t *v, uint8_t seal_off, uint8_t open_off) {
+  v->seal_off = seal_off;
+  v->open_off = open_off;
+}
+
 uint8_t sc_rtc_video_core_pt(const sc_rtc_video_t *v, uint8_t peer_pt) {
   for (int i = 0; i < SC_RTC_VIDEO_PTS; i++)
-    if (v->peer_pt[i] && v->peer_pt[i] == peer_pt) return core_pt[i];
+    if (v->peer_pt[i] && v->peer_pt[i] == peer_pt)
+      return (v->open_off & (1u << i)) ? 0 : core_pt[i];
   return 0;
 }
 
 uint8_t sc_rtc_video_peer_pt(const sc_rtc_video_t *v, uint8_t pt) {
   for (int i = 0; i < SC_RTC_VIDEO_PTS; i++)
-    if (core_pt[i] == pt) return v->peer_pt[i];
+    if (core_pt[i] == pt) return (v->seal_off & (1u << i)) ? 0 : v->peer_pt[i];
   return 0;
 }
 

@@ -52,15 +52,25 @@ typedef struct {
    * key frame is asked only of a stream that carries one; 0: free. */
   uint32_t codec_ssrc[SC_RTC_VIDEO_SOURCES];
   uint8_t codec_next; /* the slot the next new SSRC replaces when all are taken */
+  /* Bits 1 << index of PTs switched off one way while kept in peer_pt
+   * (a front end's runtime choice, e.g. Discord's call-wide codec): never
+   * sealed to the peer (seal_off), not opened from it (open_off). 0 after
+   * init: both ways, as negotiated. */
+  uint8_t seal_off, open_off;
 } sc_rtc_video_t;
 
 /* peer_pt: SC_RTC_VIDEO_PTS entries (0: not negotiated), or NULL (no
  * video). A PT outside 96..127, equal to opus_pt or to an earlier entry
  * is left out (0). */
 void sc_rtc_video_init(sc_rtc_video_t *v, const uint8_t *peer_pt, uint8_t opus_pt);
-/* The core PT of the peer's PT, 0 if it is none of its video PTs. */
+/* Switches video PTs off one way (bits 1 << SC_RTC_VP8 ...; 0: on),
+ * replacing the previous filter; the PT table itself stays. */
+void sc_rtc_video_set_filter(sc_rtc_video_t *v, uint8_t seal_off, uint8_t open_off);
+/* The core PT of the peer's PT, 0 if it is none of its video PTs (or
+ * opening it is switched off). */
 uint8_t sc_rtc_video_core_pt(const sc_rtc_video_t *v, uint8_t peer_pt);
-/* The peer's PT for a core video PT, 0 if it did not negotiate it. */
+/* The peer's PT for a core video PT, 0 if it did not negotiate it (or
+ * sealing it is switched off). */
 uint8_t sc_rtc_video_peer_pt(const sc_rtc_video_t *v, uint8_t core_pt);
 /* 1 if core_pt is one of the core video PTs. */
 int sc_rtc_video_is_core(uint8_t core_pt);

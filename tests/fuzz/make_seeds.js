@@ -234,6 +234,15 @@ function gatewaySeeds() {
     ['b', select('aead_xchacha20_poly1305_rtpsize')], ['a', { op: 5, d: { speaking: 1, delay: 0, ssrc: 1 } }],
     ['a', { op: 3, d: { t: 1234, seq_ack: 3 } }], ['b', { op: 3, d: 1234 }], ['b', { op: 5, d: { speaking: false } }],
     'F2', 'E23', ['a', { op: 3, d: { t: 2 } }]));
+  // The call's video codec: native members' codecs, op 14 switches, a bad op 14, a leave.
+  const h264vp8 = [{ name: 'opus', payload_type: 120 }, { name: 'H264', payload_type: 101, priority: 1000 },
+    { name: 'VP8', payload_type: 103, priority: 2000 }];
+  const vp8 = [{ name: 'VP8', payload_type: 103, encode: true, decode: true }];
+  const withCodecs = (mode, codecs) => ({ op: 1, d: { ...select(mode).d, codecs } });
+  write('fuzz_gateway', 'codec-call', G(['a', ident(1)], ['b', ident(2)],
+    ['a', withCodecs('aead_aes256_gcm_rtpsize', h264vp8)], ['b', withCodecs('aead_aes256_gcm_rtpsize', vp8)],
+    ['b', { op: 14, d: { codecs: h264vp8 } }], ['a', { op: 14, d: { codecs: vp8 } }], ['a', { op: 14, d: { codecs: 'VP8' } }],
+    ['b', { op: 14, d: {} }], ['a', { op: 14, d: null }], 'E20', ['a', { op: 14, d: { codecs: h264vp8 } }]));
   write('fuzz_gateway', 'takeover', G(['a', ident(1)], ['b', ident(1)], 'A8', ['a', ident(1)], 'R1', ['a', ident(1)]));
   write('fuzz_gateway', 'stale-credentials', G('E10', ['a', ident(1)], 'R2', 'B4', ['b', ident(2)]));
   write('fuzz_gateway', 'other-user', G(['a', { op: 0, d: { server_id: '10', user_id: '2', session_id: '@s1@', token: '@t1@' } }]));

@@ -97,7 +97,8 @@ static void test_read_offer_video(void) {
   ASSERT_EQ(offer.opus_pt, 111);
 }
 
-/* Op 4's video_codec: H264 when codecs offer it, unless flagged
+/* The member's own best codec (op 4's when it is alone in the call,
+ * dv_webrtc_codec): H264 when codecs offer it both ways, unless flagged
  * `encode: false` (then VP8 if that one can be sent); VP8 alone: VP8. */
 static void test_read_offer_video_codec(void) {
   ASSERT_EQ(read_offer(offer_d(chrome, "both", 111)), 0);

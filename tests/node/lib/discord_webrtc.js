@@ -16,6 +16,7 @@
  *   await c.applyAnswer(op4.d.sdp, [{ user_id, ssrc, kind: 'audio' }]);
  *   c.pc.signalingState === 'stable'
  *   await c.renegotiate([...remotes, { user_id: 'B', ssrc: S2, kind: 'audio' }]);
+ *   await c.applySessionUpdate(op14.d, remotes); // the call's new video_codec: re-answered
  *   c.audio.sender.sendRtp(...), c.audio.receiver.track.onReceiveRtp
  *   c.srtpProfile()                          // the negotiated profile id
  *   await c.close();
@@ -79,6 +80,9 @@ class DiscordWebClient {
     await this.pc.setLocalDescription(await this.pc.createOffer());
     await this.gathered();
     this.offer = this.pc.localDescription.sdp;
+    /* werift narrows a transceiver's codecs to those an answer took;
+     * Chrome keeps offering all of them: kept to restore on op 14. */
+    if (!this.offeredCodecs) this.offeredCodecs = new Map(this.pc.getTransceivers().map((t) => [t, t.codecs]));
     return this.offer;
   }
 
@@ -124,6 +128,18 @@ class DiscordWebClient {
     await this.pc.setLocalDescription(await this.pc.createOffer());
     this.offer = this.pc.localDescription.sdp;
     return this.setAnswer(remotes);
+  }
+
+  /* Server op 14 (Session Update) as Discord's web client takes it: a
+   * new video_codec makes it answer a new local offer under that codec
+   * (its video sections then send and take only it). Returns true if the
+   * codec changed. */
+  async applySessionUpdate(d, remotes = []) {
+    if (!d || !d.video_codec || d.video_codec === this.videoCodec) return false;
+    this.videoCodec = d.video_codec;
+    for (const [t, codecs] of this.offeredCodecs || []) t.codecs = codecs;
+    await this.renegotiate(remotes);
+    return true;
   }
 
   async close() {

@@ -70,7 +70,7 @@ async function connectPage(checks, page, g, opts, { expectCodec = 'VP8', remotes
   g.send(1, d);
   const op4 = await g.take(4);
   checks.ok(op4.d.video_codec === expectCodec,
-    `op 4 names the codec its codecs offered: video_codec ${op4.d.video_codec} (codecs ${JSON.stringify(d.codecs)})`);
+    `op 4's video_codec ${op4.d.video_codec}, the call's (expected ${expectCodec}; codecs ${JSON.stringify(d.codecs)})`);
   const remotes = remotesFor ? await remotesFor() : [];
   const applied = await page.evaluate((i, sdp, r, vc) => applyAnswer(i, sdp, r, { videoCodec: vc }), id, op4.d.sdp,
     remotes, op4.d.video_codec);
