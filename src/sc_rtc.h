@@ -253,6 +253,19 @@ int sc_rtc_request_keyframe(sc_rtc_t *r, uint32_t video_ssrc);
  * new receiver's key frame is asked of. Worker thread. */
 int sc_rtc_sends_video(const sc_rtc_t *r, uint32_t ssrc);
 
+/* Consumer SSRCs (mediasoup gives each consumer its own): copies of
+ * source's packets go to this receiver under out instead of source's own
+ * SSRC, and its SRs name out. out 0 removes the pair. Whenever an out
+ * SSRC stops being used (removed, or replaced) its outbound SRTP stream
+ * is freed and its SR forgotten, so consumers closed and made again
+ * never use up the outbound SSRC budget. At most SC_SSRCMAP_MAX pairs
+ * (sc_ssrcmap.h; beyond: -ENOSPC, and source keeps its own SSRC here).
+ * Control thread before the hand-over, then the worker
+ * (sc_media_post_ssrc_map). 0, -EINVAL (source 0) or -ENOSPC. */
+int sc_rtc_map_ssrc(sc_rtc_t *r, uint32_t source, uint32_t out);
+/* SSRCs the outbound SRTP session has streams for (0 before keys). */
+int sc_rtc_outbound_streams(const sc_rtc_t *r);
+
 /* 1 while the peer's consent is fresh (a valid check in the last
  * SC_ICE_CONSENT_MS) and SRTP is keyed: media may flow. */
 int sc_rtc_ready(const sc_rtc_t *r, int64_t now_ms);
