@@ -27,7 +27,8 @@
  * SSRC is bound by its DTLS session: the first authenticated Opus SSRC
  * becomes its audio SSRC, others are refused (counted); the media plane
  * forwards its packets under the member's own SSRC, the one the
- * signalling announces to everyone.
+ * signalling announces to everyone, unless a receiving transport maps
+ * that source to a consumer SSRC of its own (sc_rtc_map_ssrc, sc_ssrcmap).
  *
  * RTCP is terminated per member (sc_rtc_rtcp over sc_rtcp): what a peer sends is parsed
  * and counted (its SR kept for our LSR/DLSR), never relayed; we send each
