@@ -40,7 +40,8 @@ typedef enum {
   CMD_REMOVE,
   CMD_SYNC,
   CMD_ICE_RESTART,
-  CMD_VIDEO_FILTER
+  CMD_VIDEO_FILTER,
+  CMD_SSRC_MAP
 } cmd_type_t;
 
 /* A command from the control thread. Allocated ones (add, cipher, hint,
@@ -50,8 +51,10 @@ typedef struct cmd {
   sc_media_node_t node; /* first: the queue holds nodes */
   uint64_t room_id;
   uint32_t ssrc;
-  uint32_t extra; /* CMD_ALIAS; CMD_VIDEO_FILTER: seal_off | open_off << 8 */
-  uint32_t gen;   /* the member's reset generation when posted */
+  uint32_t
+      extra; /* CMD_ALIAS; CMD_SSRC_MAP: the source; CMD_VIDEO_FILTER: seal_off | open_off << 8 */
+  uint32_t extra_to; /* CMD_SSRC_MAP: the out SSRC (0: remove) */
+  uint32_t gen;      /* the member's reset generation when posted */
   const sc_cipher_ops_t *ops;
   void *state; /* CMD_CIPHER; CMD_ICE_RESTART: its sc_ice_creds_t */
   struct sockaddr_storage addr;
@@ -210,7 +213,16 @@ static void video_filter(sc_media_worker_t *w, member_t *m, uint32_t bits) {
                 m->ssrc);
 }
 
-/* cipher, hint, alias, ICE restart, video filter: for the member's generation they were
+/* A consumer SSRC on the member's WebRTC transport (sc_rtc_map_ssrc). */
+static void map_ssrc(sc_media_worker_t *w, member_t *m, uint32_t source, uint32_t out) {
+  int rc = m->ops == &sc_rtc_cipher_ops && m->cipher ? sc_rtc_map_ssrc(m->cipher, source, out)
+                                                     : -ENOTCONN;
+  if (rc < 0)
+    sc_log_warn("media", "worker %d: ssrc %u: source %u not mapped to %u: %s", w->index, m->ssrc,
+                source, out, strerror(-rc));
+}
+
+/* cipher, hint, alias, ICE restart, video filter, SSRC map: for the member's generation they were
  * posted in. */
 static void apply_member_command(sc_media_worker_t *w, cmd_t *c) {
   member_t *m = command_member(w, c);
@@ -231,6 +243,7 @@ static void apply_member_command(sc_media_worker_t *w, cmd_t *c) {
     case CMD_ALIAS: add_alias(w, m, c->extra); break;
     case CMD_ICE_RESTART: restart_ice(w, m, c->state); break;
     case CMD_VIDEO_FILTER: video_filter(w, m, c->extra); break;
+    case CMD_SSRC_MAP: map_ssrc(w, m, c->extra, c->extra_to); break;
     default: break;
   }
 }
@@ -386,6 +399,14 @@ int sc_media_post_video_filter(sc_media_t *m, sc_member_stats_t *mb, uint8_t sea
   cmd_t *c = cmd_new(CMD_VIDEO_FILTER, mb);
   if (!c) return -ENOMEM;
   c->extra = seal_off | (uint32_t)open_off << 8;
+  return post(worker_for(m, mb->room_id), &c->node);
+}
+
+int sc_media_post_ssrc_map(sc_media_t *m, sc_member_stats_t *mb, uint32_t source, uint32_t out) {
+  cmd_t *c = cmd_new(CMD_SSRC_MAP, mb);
+  if (!c) return -ENOMEM;
+  c->extra = source;
+  c->extra_to = out;
   return post(worker_for(m, mb->room_id), &c->node);
 }
 

@@ -329,6 +329,11 @@ int sc_media_post_peer_hint(sc_media_t *m, sc_member_stats_t *mb,
  * there or the member has SC_MEDIA_MAX_ALIASES. 0 or -ENOMEM. */
 #define SC_MEDIA_MAX_ALIASES 8
 int sc_media_post_alias(sc_media_t *m, sc_member_stats_t *mb, uint32_t extra_ssrc);
+/* A consumer SSRC on the member's WebRTC transport: sc_rtc_map_ssrc(
+ * source, out) on its worker (out 0: the pair goes, with its SRTP
+ * stream). Ignored (logged) if the member's cipher is not sc_rtc's, was
+ * reset since, or its table is full. 0 or -ENOMEM. */
+int sc_media_post_ssrc_map(sc_media_t *m, sc_member_stats_t *mb, uint32_t source, uint32_t out);
 /* An ICE restart of the member's WebRTC transport (sc_rtc_restart_ice on
  * its worker): our new credentials (already in the answer) and the peer's
  * new ufrag, copied. A member whose cipher is not sc_rtc's, or was reset

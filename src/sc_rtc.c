@@ -19,6 +19,7 @@
 #include "sc_rtc_rtcp.h"
 #include "sc_rtp.h"
 #include "sc_srtp.h"
+#include "sc_ssrcmap.h"
 #include "sc_stun.h"
 
 /* SSRCs per direction: audio and room to renegotiate; outbound also our
@@ -82,12 +83,13 @@ struct sc_rtc {
   sc_udp_addr_t hashed[SC_ICE_MAX_PAIRS];
   sc_rtcp_leg_t rtcp; /* our reports to the peer (see the RTCP section) */
   sc_rtc_video_t video;
+  sc_ssrcmap_t *out_ssrc; /* consumer SSRCs (sc_rtc_map_ssrc), made at the first */
 };
 
 /* The RTCP section (the end of the file). */
 static void rtcp_init(sc_rtc_t *r);
 static void rtcp_received(sc_rtc_t *r, const uint8_t *buf, size_t len);
-static void rtcp_forwarded(sc_rtc_t *r, const sc_media_pkt_t *in);
+static void rtcp_forwarded(sc_rtc_t *r, const sc_media_pkt_t *in, uint32_t ssrc);
 
 /* ---- the tuple table (sc_addr_map) --------------------------------------- */
 
@@ -246,6 +248,7 @@ void sc_rtc_free(sc_rtc_t *r) {
   detach(r);
   sc_dtls_free(r->dtls);
   sc_srtp_free(r->srtp);
+  free(r->out_ssrc);
   if (r->release) r->release(r->policy);
   memset(&r->ice, 0, sizeof r->ice); /* the password */
   free(r);
@@ -657,7 +660,8 @@ static int rtc_seal(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t 
   out[2] = (uint8_t)(in->seq >> 8);
   out[3] = (uint8_t)in->seq;
   put32(out + 4, in->timestamp);
-  put32(out + 8, in->ssrc);
+  uint32_t ssrc = r->out_ssrc ? sc_ssrcmap_out(r->out_ssrc, in->ssrc) : in->ssrc;
+  put32(out + 8, ssrc);
   if (level) {
     static const uint8_t pre[4] = {0xBE, 0xDE, 0x00, 0x01};
     memcpy(out + 12, pre, 4);
@@ -667,7 +671,7 @@ static int rtc_seal(void *state, const sc_media_pkt_t *in, uint8_t *out, size_t 
   }
   memcpy(out + hdr, in->payload, in->payload_len);
   int n = sc_srtp_protect_rtp(r->srtp, out, hdr + in->payload_len, cap);
-  if (n > 0) rtcp_forwarded(r, in); /* what its source's SR will say */
+  if (n > 0) rtcp_forwarded(r, in, ssrc); /* what its source's SR will say */
   return n;
 }
 
@@ -697,8 +701,36 @@ static void rtcp_received(sc_rtc_t *r, const uint8_t *buf, size_t len) {
 }
 
 /* Per copy sealed: what the SR for its source will say. */
-static void rtcp_forwarded(sc_rtc_t *r, const sc_media_pkt_t *in) {
-  sc_rtc_rtcp_forwarded(&r->rtcp, in, r->tab->now_ms);
+static void rtcp_forwarded(sc_rtc_t *r, const sc_media_pkt_t *in, uint32_t ssrc) {
+  sc_rtc_rtcp_forwarded(&r->rtcp, in, ssrc, r->tab->now_ms);
+}
+
+/* An out SSRC the peer will not see again: its SRTP stream (and its slot
+ * in the outbound budget) and its SR go. */
+static void forget_out_ssrc(sc_rtc_t *r, uint32_t out) {
+  if (!out) return;
+  if (r->srtp) sc_srtp_remove_outbound(r->srtp, out);
+  sc_rtcp_leg_forget(&r->rtcp, out);
+}
+
+/* The table is made by the first pair (a command, never a packet), so
+ * the transports that never map an SSRC (all but Vortex's receive
+ * transports) neither carry it nor look it up. */
+int sc_rtc_map_ssrc(sc_rtc_t *r, uint32_t source, uint32_t out) {
+  if (!source) return -EINVAL;
+  if (!out) {
+    if (r->out_ssrc) forget_out_ssrc(r, sc_ssrcmap_del(r->out_ssrc, source));
+    return 0;
+  }
+  if (!r->out_ssrc && !(r->out_ssrc = calloc(1, sizeof *r->out_ssrc))) return -ENOMEM;
+  uint32_t old = 0;
+  int rc = sc_ssrcmap_set(r->out_ssrc, source, out, &old);
+  if (old != out) forget_out_ssrc(r, old);
+  return rc;
+}
+
+int sc_rtc_outbound_streams(const sc_rtc_t *r) {
+  return r->srtp ? sc_srtp_outbound_streams(r->srtp) : 0;
 }
 
 /* The member's transport as its RTCP side sees it at now_ms. */

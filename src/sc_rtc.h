@@ -27,7 +27,8 @@
  * SSRC is bound by its DTLS session: the first authenticated Opus SSRC
  * becomes its audio SSRC, others are refused (counted); the media plane
  * forwards its packets under the member's own SSRC, the one the
- * signalling announces to everyone.
+ * signalling announces to everyone, unless a receiving transport maps
+ * that source to a consumer SSRC of its own (sc_rtc_map_ssrc, sc_ssrcmap).
  *
  * RTCP is terminated per member (sc_rtc_rtcp over sc_rtcp): what a peer sends is parsed
  * and counted (its SR kept for our LSR/DLSR), never relayed; we send each
@@ -259,6 +260,20 @@ int sc_rtc_request_keyframe(sc_rtc_t *r, uint32_t video_ssrc);
 /* 1 if the peer sent codec (not RTX) video on ssrc lately: the streams a
  * new receiver's key frame is asked of. Worker thread. */
 int sc_rtc_sends_video(const sc_rtc_t *r, uint32_t ssrc);
+
+/* Consumer SSRCs (mediasoup gives each consumer its own): copies of
+ * source's packets go to this receiver under out instead of source's own
+ * SSRC, and its SRs name out. out 0 removes the pair. Whenever an out
+ * SSRC stops being used (removed, or replaced) its outbound SRTP stream
+ * is freed and its SR forgotten, so consumers closed and made again
+ * never use up the outbound SSRC budget. At most SC_SSRCMAP_MAX pairs
+ * (sc_ssrcmap.h; beyond: -ENOSPC, and source keeps its own SSRC here).
+ * Control thread before the hand-over, then the worker
+ * (sc_media_post_ssrc_map). The first pair allocates the transport's
+ * table. 0, -EINVAL (source 0), -ENOMEM or -ENOSPC. */
+int sc_rtc_map_ssrc(sc_rtc_t *r, uint32_t source, uint32_t out);
+/* SSRCs the outbound SRTP session has streams for (0 before keys). */
+int sc_rtc_outbound_streams(const sc_rtc_t *r);
 
 /* 1 while the peer's consent is fresh (a valid check in the last
  * SC_ICE_CONSENT_MS) and SRTP is keyed: media may flow. */

@@ -49,9 +49,10 @@ void sc_rtc_rtcp_received(sc_rtcp_leg_t *leg, const uint8_t *buf, size_t len, in
 
 /* Inside the media plane a packet's PT is a core one (Opus 120, video
  * Discord's 101..104): video and its RTX run on 90 kHz, Opus on 48. */
-void sc_rtc_rtcp_forwarded(sc_rtcp_leg_t *leg, const sc_media_pkt_t *in, int64_t now_ms) {
+void sc_rtc_rtcp_forwarded(sc_rtcp_leg_t *leg, const sc_media_pkt_t *in, uint32_t ssrc,
+                           int64_t now_ms) {
   uint32_t hz = sc_rtc_video_is_core(in->marker_pt & 0x7f) ? SC_RTCP_VIDEO_HZ : SC_RTCP_AUDIO_HZ;
-  sc_rtcp_leg_sent(leg, in->ssrc, in->timestamp, hz, in->payload_len, now_ms);
+  sc_rtcp_leg_sent(leg, ssrc, in->timestamp, hz, in->payload_len, now_ms);
 }
 
 /* RTCP of len bytes in buf (cap: room for SRTCP) to the send tuple: the

@@ -61,9 +61,11 @@ void sc_rtc_rtcp_received(sc_rtcp_leg_t *leg, const uint8_t *buf, size_t len, in
                           uint32_t peer_ssrc, int64_t now_ms, sc_rtc_stats_t *st);
 
 /* A copy of in (the media plane's packet, Opus or video under its core
- * PT) sealed and protected for the member at now_ms: noted on its
- * source's RTP clock (SC_RTCP_AUDIO_HZ, SC_RTCP_VIDEO_HZ). */
-void sc_rtc_rtcp_forwarded(sc_rtcp_leg_t *leg, const sc_media_pkt_t *in, int64_t now_ms);
+ * PT) sealed and protected for the member at now_ms under ssrc (the
+ * SSRC the member sees: in's own, or its consumer SSRC, sc_ssrcmap):
+ * noted on its source's RTP clock (SC_RTCP_AUDIO_HZ, SC_RTCP_VIDEO_HZ). */
+void sc_rtc_rtcp_forwarded(sc_rtcp_leg_t *leg, const sc_media_pkt_t *in, uint32_t ssrc,
+                           int64_t now_ms);
 
 /* The member's compound report (sc_rtcp_leg_report; peer: its stream as
  * we receive it), sent through k; schedules the next. Counted in

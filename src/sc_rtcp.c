@@ -265,6 +265,11 @@ void sc_rtcp_leg_sent(sc_rtcp_leg_t *l, uint32_t ssrc, uint32_t rtp_ts, uint32_t
   s->octets += (uint32_t)payload_len;
 }
 
+void sc_rtcp_leg_forget(sc_rtcp_leg_t *l, uint32_t ssrc) {
+  for (int i = 0; ssrc && i < SC_RTCP_SOURCES; i++)
+    if (l->src[i].ssrc == ssrc) memset(&l->src[i], 0, sizeof l->src[i]);
+}
+
 void sc_rtcp_leg_peer_sr(sc_rtcp_leg_t *l, uint64_t ntp, int64_t now_ms) {
   l->peer_lsr = (uint32_t)(ntp >> 16);
   l->peer_sr_ms = now_ms;

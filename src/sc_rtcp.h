@@ -165,6 +165,9 @@ void sc_rtcp_leg_init(sc_rtcp_leg_t *l, uint32_t seed);
  * reused when a new source needs one. */
 void sc_rtcp_leg_sent(sc_rtcp_leg_t *l, uint32_t ssrc, uint32_t rtp_ts, uint32_t clock_hz,
                       size_t payload_len, int64_t now_ms);
+/* ssrc is no longer sent on the leg (a closed consumer's): no more SR
+ * about it, so none goes out under an SSRC whose SRTP stream is gone. */
+void sc_rtcp_leg_forget(sc_rtcp_leg_t *l, uint32_t ssrc);
 /* The peer's SR (its NTP time) arrived at now_ms. */
 void sc_rtcp_leg_peer_sr(sc_rtcp_leg_t *l, uint64_t ntp, int64_t now_ms);
 /* 1 if a report is due at now_ms (the first call schedules the first). */

@@ -202,7 +202,7 @@ static json_t *consumer_params(const vx_session_t *s, const vx_consumer_t *k) {
   json_t *codec = opus_codec("payloadType");
   json_object_del(codec, "kind");
   return json_pack("{s:s, s:[o], s:o, s:[{s:I}], s:{s:s, s:b, s:b}}", "mid", mid, "codecs", codec,
-                   "headerExtensions", exts, "encodings", "ssrc", (json_int_t)k->ssrc, "rtcp",
+                   "headerExtensions", exts, "encodings", "ssrc", (json_int_t)k->out_ssrc, "rtcp",
                    "cname", cname, "reducedSize", 1, "mux", 1);
 }
 
@@ -221,6 +221,7 @@ static void h_consume(vx_front_t *f, vx_conn_t *c, vx_session_t *s, const vx_req
     const char *why = err == -ENOENT     ? "no such user in the room"
                       : err == -EAGAIN   ? "the user has no audio producer"
                       : err == -EALREADY ? "already consuming that user"
+                      : err == -ENOMEM   ? "out of memory"
                                          : "too many consumers";
     vx_conn_error(c, r->id, r->type, e, why);
     return;

@@ -11,6 +11,7 @@
 #include "sc_log.h"
 #include "sc_media.h"
 #include "sc_rtc.h"
+#include "sc_rtcp.h"
 #include "sc_token.h"
 
 #define VX_TRANSPORT_KIND "webrtc"
@@ -341,6 +342,29 @@ static vx_consumer_t *find_consumer(vx_session_t *s, const char *id) {
   return NULL;
 }
 
+/* The receive transport's consumer SSRC for source (out 0: none): set
+ * directly while the transport is still ours (mediasoup-client consumes
+ * before it connects), else by a worker command, applied in order. */
+static int map_ssrc(vx_session_t *s, uint32_t source, uint32_t out) {
+  vx_transport_t *t = &s->t[VX_RECV];
+  if (t->rtc) return sc_rtc_map_ssrc(t->rtc, source, out);
+  if (!s->leg) return 0; /* the transport was never handed over: nothing carries it */
+  return sc_media_post_ssrc_map(s->app->media, s->leg, source, out);
+}
+
+/* A random SSRC no consumer of this client, no source it may receive
+ * and not our RTCP sender SSRC: only this client's receive transport
+ * carries it, so unique there is unique enough. */
+static uint32_t fresh_out_ssrc(const vx_session_t *s, uint32_t source) {
+  for (;;) {
+    uint32_t v = sc_token_random_u32();
+    int clash = !v || v == source || v == SC_RTCP_SERVER_SSRC;
+    for (int i = 0; !clash && i < s->n_consumers; i++)
+      clash = s->consumers[i].out_ssrc == v || s->consumers[i].ssrc == v;
+    if (!clash) return v;
+  }
+}
+
 const vx_consumer_t *vx_session_consume(vx_session_t *s, const char *user_id, int *err) {
   find_arg_t a = {user_id, NULL};
   sc_registry_each_peer(s->vs->channel, s->vs, match_user, &a);
@@ -360,6 +384,12 @@ const vx_consumer_t *vx_session_consume(vx_session_t *s, const char *user_id, in
   sc_token_random_hex(c->id, sizeof c->id, VX_HEX_ID_LEN / 2);
   snprintf(c->user_id, sizeof c->user_id, "%s", a.found->user_id);
   c->ssrc = a.found->ssrc;
+  c->out_ssrc = fresh_out_ssrc(s, c->ssrc);
+  if (map_ssrc(s, c->ssrc, c->out_ssrc) < 0) {
+    s->n_consumers--;
+    *err = -ENOMEM;
+    return NULL;
+  }
   c->paused = 1; /* mediasoup consumers start paused */
   c->mid = s->next_mid++;
   return c;
@@ -369,6 +399,10 @@ int vx_session_stop_consume(vx_session_t *s, const char *id) {
   vx_consumer_t *c = find_consumer(s, id);
   if (!c) return -ENOENT;
   forget_source(s, c->ssrc);
+  /* After the filter: no copy goes out under the source's own SSRC. A
+   * lost command (ENOMEM) leaves the pair until the next consumer of the
+   * source replaces it (its old SRTP stream is released then). */
+  map_ssrc(s, c->ssrc, 0);
   *c = s->consumers[--s->n_consumers];
   return 0;
 }

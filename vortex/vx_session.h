@@ -21,7 +21,12 @@
  *  - the producer (one audio producer, announced to peers through the
  *    registry's speaking flags) and the consumers (one per source user,
  *    each with a pause flag), whose forwarding set is the receive
- *    transport's policy (vx_filter).
+ *    transport's policy (vx_filter). Each consumer has its own SSRC, as
+ *    mediasoup's do (mediasoup-client keeps a closed consumer's SSRC in
+ *    its first m-section, so reusing it breaks the next consumer): the
+ *    receive transport rewrites the source's SSRC to it
+ *    (sc_rtc_map_ssrc, through sc_media_post_ssrc_map once handed over),
+ *    and forgets it, with its SRTP stream, when the consumer closes.
  *
  * Threads: control (lws) thread only (vx_filter's worker side apart).
  * Memory: vx_session_attach allocates the session; vx_session_end frees
@@ -36,12 +41,15 @@
 #include "sc_app.h"
 #include "sc_ice.h"
 #include "sc_registry.h"
+#include "sc_ssrcmap.h"
 #include "vx_conn.h"
 #include "vx_filter.h"
 
 #define VX_ROUTER_OPUS_PT 100 /* the router's (and every consumer's) Opus PT */
 #define VX_ROUTER_LEVEL_ID 10 /* the router's audio-level extension id */
-#define VX_MAX_CONSUMERS VX_FILTER_MAX
+/* Consumers per client: each has its own SSRC on the receive transport
+ * (sc_rtc_map_ssrc), whose table holds SC_SSRCMAP_MAX. */
+#define VX_MAX_CONSUMERS SC_SSRCMAP_MAX
 #define VX_HEX_ID_LEN 32 /* transport, consumer ids: 128 bits of hex */
 
 typedef enum { VX_SEND = 0, VX_RECV = 1 } vx_dir_t;
@@ -58,7 +66,8 @@ typedef struct {
 typedef struct {
   char id[VX_HEX_ID_LEN + 1];
   char user_id[SC_ID_MAX];
-  uint32_t ssrc; /* the source user's SSRC (encodings[0].ssrc) */
+  uint32_t ssrc;     /* the source user's SSRC (its media plane member) */
+  uint32_t out_ssrc; /* the consumer's own (encodings[0].ssrc), fresh per consumer */
   int paused;
   unsigned mid;
 } vx_consumer_t;
@@ -118,7 +127,8 @@ int vx_session_stop_produce(vx_session_t *s);
 
 /* StartConsume of user_id's audio: the new consumer (paused), or NULL
  * with *err: -ENOENT (no such peer in the room), -EAGAIN (the peer has no
- * producer), -ENOSPC, -EALREADY (already consumed). */
+ * producer), -ENOSPC (VX_MAX_CONSUMERS), -EALREADY (already consumed),
+ * -ENOMEM (its SSRC could not be posted). */
 const vx_consumer_t *vx_session_consume(vx_session_t *s, const char *user_id, int *err);
 /* StopConsume / SetConsumerPause: 0, or -ENOENT (not one of ours). */
 int vx_session_stop_consume(vx_session_t *s, const char *id);

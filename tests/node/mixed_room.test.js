@@ -112,7 +112,8 @@ async function receiverView(members) {
     } else {
       const inbound = await r.peer.inbound();
       for (const s of members) {
-        const st = inbound.find((i) => i.ssrc === s.ssrc);
+        /* A Vortex consumer has its own SSRC: its stats name the user. */
+        const st = inbound.find((i) => (i.userId ? i.userId === s.vs.user_id : i.ssrc === s.ssrc));
         if (st) per.set(s.vs.user_id, { packets: st.packetsReceived, energy: st.totalAudioEnergy });
       }
     }

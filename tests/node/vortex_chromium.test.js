@@ -13,7 +13,7 @@
  *     InitializeTransports, a consumer of the djs member, a producer;
  *   - both transports reach "connected" (ICE-lite, DTLS as signalled, SRTP);
  *   - the browser receives >= 95 % of the djs member's packets on the
- *     consumer (SSRC = the djs member's) and the decoded audio has energy;
+ *     consumer (under its own SSRC, not the djs member's) and the decoded audio has energy;
  *   - djs receives the browser's Opus under the browser's user, and
  *     libopus decodes it to 440 Hz (+- 5 Hz);
  *   - a second mediasoup-client page (660 Hz) joins: the two hear each
@@ -123,11 +123,13 @@ async function body() {
 
     djs.say('play');
     await sleep(FRAMES * 20 + 800);
-    const inbound = (await peer.inbound()).find((s) => s.ssrc === djs.ready.ssrc) ||
+    const inbound = (await peer.inbound()).find((s) => s.userId === djsInfo.user_id) ||
       { packetsReceived: 0, totalAudioEnergy: 0 };
     const res = await djs.finish();
     checks.ok(res.sent > 0 && inbound.packetsReceived >= res.sent * MIN_RATIO,
       `browser received ${inbound.packetsReceived}/${res.sent} of the djs member's packets (SSRC ${djs.ready.ssrc})`);
+    checks.ok(inbound.ssrc && inbound.ssrc !== djs.ready.ssrc,
+      `the consumer has its own SSRC (${inbound.ssrc}), not the djs member's (${djs.ready.ssrc})`);
     checks.ok(inbound.totalAudioEnergy > 0, `the consumer's decoded audio has energy: totalAudioEnergy ${inbound.totalAudioEnergy}`);
     checks.ok(res.received >= MIN_FROM_BROWSER, `djs received ${res.received} Opus packets from the mediasoup-client browser`);
     if (res.received > 0) {

@@ -8,11 +8,13 @@
  *
  * The djs member plays a 660 Hz libopus tone long enough for the whole
  * sequence; the page consumes every user the server says produces audio.
- * A second mediasoup-client page (a bystander, 550 Hz) is in the room
- * first, so the page's first consumer is the bystander's: mediasoup-client
- * never closes the first m-section of a receive transport, and a consumer
- * that replaces the one there under the same SSRC fails in Chrome (see
- * docs/VORTEX.md, "Known limits").
+ * The djs member is the page's first consumer: mediasoup-client never
+ * closes the first m-section of a receive transport (it keeps its SSRC),
+ * so a consumer made again for the same user works in Chrome only under
+ * a new SSRC (docs/VORTEX.md, "Consumer SSRCs"). A second
+ * mediasoup-client page (a bystander) joins before the djs member without
+ * producing, so its first consumer is the page's; it produces (550 Hz)
+ * once the djs member is in.
  *
  * Checked:
  *   - the page consumes the djs member and receives its audio;
@@ -26,6 +28,9 @@
  *     member's packets with audio energy: media resumes; RoomInfo shows
  *     audio true again;
  *   - the same for suppress;
+ *   - the page stops and starts producing (StopProduce, StartProduce: a
+ *     microphone toggle): the bystander's first consumer, of the page,
+ *     closes, comes back under a new consumer SSRC and has energy;
  *   - no request the page made on its own got an error reply.
  * Env: SC_BUILD_DIR, CHROMIUM (default /usr/bin/chromium). Exit 0 = pass.
  */
@@ -97,6 +102,23 @@ async function cycle(room, peer, djsId, byId, flag) {
   checks.ok(v && v.audio === true, `RoomInfo shows the djs member with audio again: ${JSON.stringify(again)}`);
 }
 
+/* The page toggles its microphone: the bystander consumes it anew, in its
+ * receive transport's first m-section, and hears it. */
+async function reproduce(peer, bystander, vxId) {
+  const before = consumerOf(await bystander.state(), vxId);
+  const ssrcBefore = ((await bystander.inbound()).find((s) => s.userId === vxId) || {}).ssrc;
+  await peer.reproduce(440);
+  checks.ok(await waitFor(async () => {
+    const c = consumerOf(await bystander.state(), vxId);
+    return c && c.id && c.id !== before.id;
+  }, 10000), `the bystander consumes the re-produced page anew: ${JSON.stringify((await bystander.state()).consumers)}`);
+  checks.ok(await waitFor(() => flowing(bystander, vxId), 10000),
+    `the bystander's new first consumer receives the page with energy: ${JSON.stringify(await fromUser(bystander, vxId))}, ` +
+    `errors ${JSON.stringify((await bystander.state()).errors)}`);
+  const ssrcAfter = ((await bystander.inbound()).find((s) => s.userId === vxId) || {}).ssrc;
+  checks.ok(ssrcAfter && ssrcAfter !== ssrcBefore, `a new consumer SSRC: ${ssrcBefore} -> ${ssrcAfter}`);
+}
+
 async function body() {
   const { launchBrowser } = require('./lib/chromium');
   const { startPeer } = require('./lib/vortex_peer');
@@ -107,20 +129,28 @@ async function body() {
   const b = await launchBrowser();
   let peer = null, bystander = null, djs = null;
   try {
-    bystander = await startPeer(b.browser, room.srv, byInfo, { freq: 550 });
     peer = await startPeer(b.browser, room.srv, vxInfo, { freq: 440 });
+    bystander = await startPeer(b.browser, room.srv, byInfo, { produce: false });
     djs = room.startDjs({ info: djsInfo, listenTo: vxInfo.user_id, rxName: 'from-vortex.opus', group: 'vortex-mute-djs' });
     checks.ok(await djs.untilReady(30000), 'djs member is Ready');
     checks.ok(await waitFor(async () => Boolean(consumerOf(await peer.state(), djsInfo.user_id)), 10000),
       'the page consumes the djs member (UserStartProduce when it joined)');
     const first = (await peer.state()).consumers[0];
-    checks.ok(first && first.userId === byInfo.user_id, `the page's first consumer is the bystander's: ${JSON.stringify(first)}`);
+    checks.ok(first && first.userId === djsInfo.user_id, `the page's first consumer is the djs member's: ${JSON.stringify(first)}`);
+    await bystander.produce(550);
+    checks.ok(await waitFor(async () => Boolean(consumerOf(await peer.state(), byInfo.user_id)), 10000),
+      'the page consumes the bystander once it produces');
+    const byFirst = (await bystander.state()).consumers[0];
+    checks.ok(byFirst && byFirst.userId === vxInfo.user_id, `the bystander's first consumer is the page's: ${JSON.stringify(byFirst)}`);
+    checks.ok(await waitFor(() => flowing(bystander, vxInfo.user_id), 15000),
+      `the bystander hears the page: ${JSON.stringify(await fromUser(bystander, vxInfo.user_id))}`);
     djs.say('play');
     checks.ok(await waitFor(() => flowing(peer, djsInfo.user_id), 15000),
       `the page receives the djs member's audio: ${JSON.stringify(await fromUser(peer, djsInfo.user_id))}`);
 
     await cycle(room, peer, djsInfo.user_id, byInfo.user_id, 'mute');
     await cycle(room, peer, djsInfo.user_id, byInfo.user_id, 'suppress');
+    await reproduce(peer, bystander, vxInfo.user_id);
 
     const st = await peer.state();
     checks.ok(st.errors.length === 0, `no error reply to the page's own requests: ${JSON.stringify(st.errors)}`);

@@ -166,8 +166,9 @@ async function body() {
   checks.ok(typeof d.id === 'string' && d.producerId === infoA.user_id && d.kind === 'audio',
     `StartConsume: id ${d.id}, producerId ${d.producerId}, kind ${d.kind}`);
   checks.ok(rp.codecs.length === 1 && rp.codecs[0].payloadType === 100 && rp.codecs[0].channels === 2 &&
-    rp.encodings[0].ssrc === ssrcA && rp.rtcp.reducedSize === true && typeof rp.mid === 'string',
-  `consumer rtpParameters: PT ${rp.codecs[0].payloadType}, ssrc ${rp.encodings[0].ssrc} (A's ${ssrcA}), mid ${rp.mid}`);
+    Number.isInteger(rp.encodings[0].ssrc) && rp.encodings[0].ssrc > 0 && rp.encodings[0].ssrc !== ssrcA &&
+    rp.rtcp.reducedSize === true && typeof rp.mid === 'string',
+  `consumer rtpParameters: PT ${rp.codecs[0].payloadType}, its own ssrc ${rp.encodings[0].ssrc} (A's ${ssrcA}), mid ${rp.mid}`);
   const consumer = await b.recv.consume({ id: d.id, producerId: d.producerId, kind: d.kind, rtpParameters: rp });
   checks.ok(consumer.id === d.id && consumer.paused === false, 'mediasoup-client accepts the consumer');
   await b.sig.request('SetConsumerPause', { id: d.id, paused: false });

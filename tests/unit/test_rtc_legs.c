@@ -8,7 +8,8 @@
  * are legs (SC_RTC_SEND_ONLY) with only_source (a per-stream peer
  * connection) or skip_source (one carrying every source but its own).
  * Checks who hears what, under which SSRC, and the counters; and an ICE
- * restart posted to a running member (sc_media_post_ice_restart).
+ * restart posted to a running member (sc_media_post_ice_restart), and
+ * consumer SSRCs (sc_media_post_ssrc_map).
  */
 #include <errno.h>
 #include <string.h>
@@ -283,6 +284,74 @@ static void test_ice_restart_command(void) {
   sc_media_sync(media);
 }
 
+static uint32_t get32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The next RTCP compound to p within timeout_ms, unprotected: its
+ * length, or 0 (none came). */
+static int recv_rtcp(peer_t *p, uint8_t *buf, size_t cap, int timeout_ms) {
+  int n;
+  while ((n = recv_within(p->fd, buf, cap, timeout_ms)) > 0)
+    if (n >= 2 && (buf[1] & 0x7f) >= 64 && (buf[1] & 0x7f) <= 95)
+      return sc_srtp_unprotect_rtcp(p->srtp, buf, (size_t)n);
+  return 0;
+}
+
+/* Consumer SSRCs (sc_media_post_ssrc_map): a leg carrying every source
+ * gets A under a consumer's own SSRC; 200 consumers made and closed on
+ * the same transport, each under a fresh SSRC, all heard (a closed one's
+ * outbound SRTP stream is freed: without that the 64-SSRC budget runs
+ * out), and the SR the leg gets names the SSRC it hears. */
+static void test_consumer_ssrcs(void) {
+  sc_vstate_t *a = sc_registry_create_state(reg, "6", "12", "100");
+  sc_vstate_t *b = sc_registry_create_state(reg, "7", "12", "100");
+  ASSERT_TRUE(a && b);
+  media_port = sc_media_port_for_room(media, a->channel->room_id);
+  sc_member_stats_t *b_leg = sc_registry_add_leg(reg, b, NULL);
+  ASSERT_TRUE(b_leg != NULL);
+  peer_t a_up, b_down;
+  connect_peer(&a_up, "A up", a->stats, SC_RTC_RECV_ONLY, 0, 0);
+  connect_peer(&b_down, "B down", b_leg, SC_RTC_SEND_ONLY, 0, b->ssrc);
+  speak_rtp(&a_up, "unmapped");
+  hears(&b_down, a->ssrc, "unmapped");
+  sc_srtp_remove_inbound(b_down.srtp, a->ssrc); /* the client's budget is small */
+  uint32_t out = 0;
+  for (int i = 0; i < 200; i++) {
+    out = 0x10000000u + (uint32_t)i;
+    ASSERT_EQ(sc_media_post_ssrc_map(media, b_leg, a->ssrc, out), 0);
+    sc_media_sync(media);
+    speak_rtp(&a_up, "consumed");
+    hears(&b_down, out, "consumed");
+    sc_srtp_remove_inbound(b_down.srtp, out);
+    if (i == 199) break; /* the last stays, for the SR */
+    ASSERT_EQ(sc_media_post_ssrc_map(media, b_leg, a->ssrc, 0), 0);
+    sc_media_sync(media);
+  }
+  /* The compound report has an SR from the consumer SSRC, none from a
+   * closed consumer's (its SRTP stream is gone; A's own SSRC, sent
+   * before the first consumer, may still have one). */
+  uint8_t buf[2048];
+  int n = 0, found = 0;
+  for (int tries = 0; tries < 4 && !found; tries++) {
+    speak_rtp(&a_up, "for-the-sr");
+    n = recv_rtcp(&b_down, buf, sizeof buf, 1500);
+    for (int at = 0; n > 0 && at + 8 <= n; at += 4 * ((buf[at + 2] << 8 | buf[at + 3]) + 1)) {
+      uint32_t ssrc = get32(buf + at + 4);
+      if (buf[at + 1] != 200) continue;
+      ASSERT_TRUE(ssrc == out || ssrc == a->ssrc);
+      found |= ssrc == out;
+    }
+  }
+  ASSERT_TRUE(found);
+
+  close_peer(&a_up);
+  close_peer(&b_down);
+  sc_registry_end_state(reg, a, SC_END_LEFT);
+  sc_registry_end_state(reg, b, SC_END_LEFT);
+  sc_media_sync(media);
+}
+
 int main(int argc, char **argv) {
   SC_TEST_ARGS(argc, argv);
   char err[256];
@@ -295,6 +364,7 @@ int main(int argc, char **argv) {
   reg = sc_registry_create(media);
   RUN_TEST(test_directions_and_sources);
   RUN_TEST(test_ice_restart_command);
+  RUN_TEST(test_consumer_ssrcs);
   sc_registry_destroy(reg);
   sc_media_stop(media);
   sc_media_destroy(media);

@@ -237,7 +237,7 @@ static void test_forwarded_clock(void) {
     pkt.timestamp = 1000;
     pkt.payload = payload;
     pkt.payload_len = sizeof payload;
-    sc_rtc_rtcp_forwarded(&l, &pkt, 5000);
+    sc_rtc_rtcp_forwarded(&l, &pkt, pkt.ssrc, 5000);
     ASSERT_EQ(l.src[0].ssrc, 0x1234u);
     ASSERT_EQ(l.src[0].clock_hz, cases[i].hz);
     uint8_t buf[SC_RTCP_REPORT_MAX];

@@ -16,6 +16,7 @@
  *   vxState()           -> { events, errors, consumers, close }
  *   await vxReproduce(freq)  closes the producer (StopProduce) and makes a new
  *                       one, as revite's microphone toggle does (a new SSRC)
+ *   await vxProduce(freq)  a producer for a page that joined with produce: false
  *   await vxServerPause(userId, paused)  SetConsumerPause only (the page's
  *                       consumer keeps running: what arrives is what the server sends)
  *   await vxRequest(type, data)  one request as it is -> {data} or {error}
@@ -137,6 +138,11 @@ window.vxState = () => ({
 window.vxReproduce = async (freq) => {
   st.producer.close();
   await st.sig.request('StopProduce', { type: 'audio' });
+  st.producer = await st.send.produce({ track: toneTrack(freq) });
+  return st.producer.rtpParameters.encodings[0].ssrc;
+};
+
+window.vxProduce = async (freq) => {
   st.producer = await st.send.produce({ track: toneTrack(freq) });
   return st.producer.rtpParameters.encodings[0].ssrc;
 };

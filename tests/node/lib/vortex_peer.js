@@ -52,6 +52,7 @@ async function startPeer(browser, srv, vs, opts = {}) {
       inbound: () => page.evaluate(() => window.vxInbound()),
       outbound: () => page.evaluate(() => window.vxOutbound()),
       state: () => page.evaluate(() => window.vxState()),
+      produce: (freq = 440) => page.evaluate((f) => window.vxProduce(f), freq),
       reproduce: (freq = 440) => page.evaluate((f) => window.vxReproduce(f), freq),
       serverPause: (userId, paused) => page.evaluate((u, x) => window.vxServerPause(u, x), userId, paused),
       request: (type, data) => page.evaluate((t, d) => window.vxRequest(t, d), type, data),
