@@ -91,8 +91,8 @@ async function downgrade(cfg, c, djs, ctx, [A, B], vF, tones) {
   c.ok(st && st.version === 0 && st.foreign_members === 1 && st.members === 2,
     `/state: the call at protocol 0 with one foreign member: ${JSON.stringify(st)}`);
   /* At protocol 0 the Vortex member hears A (it joined while A talked). */
-  const ssrcA = djs.connectionData(A.conn).ssrc;
-  const ofA = async () => (await ctx.foreign.inbound()).find((s) => s.ssrc === ssrcA) ||
+  /* A Vortex consumer has its own SSRC: its stats name the user. */
+  const ofA = async () => (await ctx.foreign.inbound()).find((s) => s.userId === A.info.user_id) ||
     { packetsReceived: 0, totalAudioEnergy: 0 };
   const v0 = await ofA();
   const sent = await djs.playOpus(A.conn, tones.slice(0, 100));
