@@ -275,23 +275,17 @@ static int64_t monotonic_ns(void) {
 
 /* ---- datagrams ------------------------------------------------------------ */
 
-/* The sockaddr_storage the emit and ICE interfaces take (only the
- * family's bytes are ever read). */
-static void addr_storage(const sc_udp_addr_t *a, struct sockaddr_storage *out) {
-  memcpy(out, a, sizeof *a);
-}
-
 /* Authentic media came from media_from: sc_ice_media_from. */
 static void media_seen(sc_rtc_t *r) {
   struct sockaddr_storage from;
-  addr_storage(&r->media_from, &from);
+  sc_udp_addr_get(&r->media_from, &from);
   sc_ice_media_from(&r->ice, r->tab->now_ms, &from);
 }
 
 static void emit_dtls(sc_rtc_table_t *t, const sc_dtls_out_t *o, const sc_udp_addr_t *to) {
   struct sockaddr_storage dst;
   memset(&dst, 0, sizeof dst);
-  addr_storage(to, &dst);
+  sc_udp_addr_get(to, &dst);
   for (int i = 0; i < o->n; i++) t->emit(t->emit_ctx, o->buf + o->off[i], o->len[i], &dst);
 }
 

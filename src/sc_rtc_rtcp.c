@@ -63,7 +63,7 @@ static size_t srtcp_send(const sc_rtc_rtcp_link_t *k, uint8_t *buf, size_t len, 
   if (n <= 0 || !to) return 0;
   struct sockaddr_storage dst;
   memset(&dst, 0, sizeof dst);
-  memcpy(&dst, &to->sa, to->sa.sa_family == AF_INET6 ? sizeof to->in6 : sizeof to->in);
+  sc_udp_addr_get(to, &dst);
   k->emit(k->emit_ctx, buf, (size_t)n, &dst);
   return (size_t)n;
 }

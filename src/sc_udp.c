@@ -55,6 +55,10 @@ void sc_udp_addr_set(sc_udp_addr_t *dst, const struct sockaddr_storage *src) {
   memcpy(dst, src, sc_udp_addr_len((const struct sockaddr *)src));
 }
 
+void sc_udp_addr_get(const sc_udp_addr_t *a, struct sockaddr_storage *dst) {
+  memcpy(dst, a, sizeof *a);
+}
+
 int sc_udp_addr_same(const sc_udp_addr_t *a, const sc_udp_addr_t *b) {
   if (a->sa.sa_family != b->sa.sa_family) return 0;
   if (a->sa.sa_family == AF_INET6)

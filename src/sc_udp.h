@@ -65,6 +65,10 @@ int sc_udp_open(const char *host, uint16_t port);
 socklen_t sc_udp_addr_len(const struct sockaddr *a);
 /* *dst = the IPv4 or IPv6 address in src (only the family's bytes). */
 void sc_udp_addr_set(sc_udp_addr_t *dst, const struct sockaddr_storage *src);
+/* *dst = a in the long form the emit and ICE interfaces take. Only the
+ * family's bytes are written (and ever read): no memset on the packet
+ * path; a caller that wants the rest zeroed zeroes it first. */
+void sc_udp_addr_get(const sc_udp_addr_t *a, struct sockaddr_storage *dst);
 /* Same family, address and port. */
 int sc_udp_addr_equal(const sc_udp_addr_t *a, const struct sockaddr_storage *b);
 /* The same, both compact. */
