@@ -26,7 +26,7 @@ const path = require('node:path');
 
 const { frontendState } = require('./lib/admin_client');
 const { Checks, run, sleep, waitFor } = require('./lib/checks');
-const { openRoom } = require('./lib/tone_room');
+const { openRoom, sumInbound } = require('./lib/tone_room');
 
 const TONE_FRAMES = 1000; /* 20 s of djs audio: the tone outlasts both cycles */
 const MIN_PACKETS = 25; /* half a second of 20 ms packets on a down stream */
@@ -37,11 +37,7 @@ const servers = [];
 
 /* Packets and energy of the page's open down streams from source. */
 async function fromSource(peer, source) {
-  const rx = (await peer.inbound()).filter((s) => s.source === source);
-  return {
-    packets: rx.reduce((n, s) => n + s.packetsReceived, 0),
-    energy: rx.reduce((n, s) => n + s.totalAudioEnergy, 0),
-  };
+  return sumInbound((await peer.inbound()).filter((s) => s.source === source));
 }
 
 const flowing = async (peer, source) => {

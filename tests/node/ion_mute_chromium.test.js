@@ -25,7 +25,7 @@
 const path = require('node:path');
 
 const { Checks, run, sleep, waitFor } = require('./lib/checks');
-const { openRoom } = require('./lib/tone_room');
+const { openRoom, sumInbound } = require('./lib/tone_room');
 
 const TONE_FRAMES = 1000; /* 20 s of djs audio: the tone outlasts both cycles */
 const MIN_PACKETS = 25; /* half a second of 20 ms packets on a subscription */
@@ -36,11 +36,7 @@ const servers = [];
 
 /* Packets and energy the page's open subscriptions got from ssrc. */
 async function fromSsrc(peer, ssrc) {
-  const rx = (await peer.inbound()).filter((s) => s.ssrc === ssrc);
-  return {
-    packets: rx.reduce((n, s) => n + s.packetsReceived, 0),
-    energy: rx.reduce((n, s) => n + s.totalAudioEnergy, 0),
-  };
+  return sumInbound((await peer.inbound()).filter((s) => s.ssrc === ssrc));
 }
 
 /* One moderation cycle on the djs member: flag set, then cleared. */

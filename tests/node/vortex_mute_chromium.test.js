@@ -37,7 +37,7 @@
 const path = require('node:path');
 
 const { Checks, run, sleep, waitFor } = require('./lib/checks');
-const { openRoom } = require('./lib/tone_room');
+const { openRoom, sumInbound } = require('./lib/tone_room');
 
 const TONE_FRAMES = 1000; /* 20 s of djs audio: the tone outlasts both cycles */
 const MIN_PACKETS = 25; /* half a second of 20 ms packets on a consumer */
@@ -48,11 +48,7 @@ const servers = [];
 
 /* Packets and energy the page's current consumer of userId got. */
 async function fromUser(peer, userId) {
-  const rx = (await peer.inbound()).filter((s) => s.userId === userId);
-  return {
-    packets: rx.reduce((n, s) => n + s.packetsReceived, 0),
-    energy: rx.reduce((n, s) => n + s.totalAudioEnergy, 0),
-  };
+  return sumInbound((await peer.inbound()).filter((s) => s.userId === userId));
 }
 
 const flowing = async (peer, userId) => {

@@ -127,4 +127,13 @@ if (require.main === module && process.argv[2] === '--child') {
   });
 }
 
-module.exports = { openRoom, FRAMES };
+/* Packets and audio energy summed over a page's inbound-rtp rows (the
+ * streams one source reaches it by: subscriptions, consumers, down streams). */
+function sumInbound(rows) {
+  return {
+    packets: rows.reduce((n, s) => n + s.packetsReceived, 0),
+    energy: rows.reduce((n, s) => n + s.totalAudioEnergy, 0),
+  };
+}
+
+module.exports = { openRoom, sumInbound, FRAMES };
