@@ -160,7 +160,8 @@ int sc_wsq_on_writeable(sc_wsq_t *q) {
     lws_callback_on_writable(q->wsi);
     return 0;
   }
-  if (q->close_code) {
+  if (q->close_code && !q->close_handed) {
+    q->close_handed = 1;
     lws_close_reason(q->wsi, (enum lws_close_status)q->close_code, (unsigned char *)q->close_reason,
                      strlen(q->close_reason));
     return -1;

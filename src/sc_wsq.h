@@ -30,6 +30,7 @@ typedef struct {
   size_t max_bytes; /* bound on bytes (1 MiB): a large room's join burst fits */
   int close_code;   /* 0 = no close pending */
   char close_reason[64];
+  int close_handed; /* lws has the close: it sends it and waits for the peer's */
   struct lws *wsi;
 } sc_wsq_t;
 
@@ -51,7 +52,12 @@ void sc_wsq_close(sc_wsq_t *q, int code, const char *reason);
  * socket takes them (a bounded burst). Returns 0 to keep
  * the connection, -1 when the callback must return -1 (close now: a
  * queued close was reached, with lws_close_reason already set, or a write
- * failed). Requests another callback when more is queued. */
+ * failed). Requests another callback when more is queued. The close is
+ * handed over once: lws then sends it, discards what the peer still sends
+ * and waits (5 s) for the peer's close, and the writable callbacks lws
+ * makes meanwhile return 0 (a second -1 would kill the socket at once,
+ * resetting it under unread input, and the peer would never read the
+ * close code). */
 int sc_wsq_on_writeable(sc_wsq_t *q);
 
 /* Writes the RFC 6455 header of one unmasked final text frame of `len`
